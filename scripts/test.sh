@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The test driver behind `make test`: installs what the tests need, builds, runs every suite,
+# stops every server it started, and exits non-zero if any suite failed or ran no test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+what=${1:-all}
+jobs=$(nproc)
+
+log() { printf '\n=== %s\n' "$*" >&2; }
+
+scripts/install-deps.sh test
+
+build_release() {
+  log "release build (warnings are errors)"
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DSATLOAD_WERROR=ON >/dev/null
+  cmake --build build -j "$jobs"
+}
+
+run_unit() {
+  log "unit tests (release)"
+  (cd build && ctest --output-on-failure -j "$jobs" -L unit)
+}
+
+run_asan() {
+  log "unit tests under ASan+UBSan"
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSATLOAD_WERROR=ON \
+    -DSATLOAD_SANITIZE=ON -DSATLOAD_BENCH=OFF >/dev/null
+  cmake --build build-asan -j "$jobs"
+  (cd build-asan && SATLOAD_SMALL_TESTS=1 ctest --output-on-failure -j "$jobs" -L unit)
+}
+
+run_fuzz() {
+  log "fuzz targets (libFuzzer, a few seconds each)"
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+    -DSATLOAD_FUZZ=ON -DSATLOAD_TESTS=OFF -DSATLOAD_BENCH=OFF >/dev/null
+  cmake --build build-fuzz -j "$jobs"
+  local n=0
+  for t in build-fuzz/fuzz/*_fuzz; do
+    [[ -x $t ]] || continue
+    local name corpus
+    name=$(basename "$t")
+    corpus=fuzz/corpus/${name%_fuzz}
+    mkdir -p build-fuzz/corpus/"$name"
+    echo "fuzzing $name" >&2
+    "$t" -max_total_time="${SATLOAD_FUZZ_SECONDS:-5}" -rss_limit_mb=2048 \
+      build-fuzz/corpus/"$name" $( [[ -d $corpus ]] && echo "$corpus" ) 2>build-fuzz/"$name".log \
+      || { tail -40 build-fuzz/"$name".log; return 1; }
+    n=$((n + 1))
+  done
+  echo "fuzz: $n targets ran" >&2
+  ((n > 0))
+}
+
+run_functional() {
+  log "functional and interop tests (node test runner, real binaries, real clients)"
+  (cd tests && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+  SATLOAD_BIN=$root/build/satload node --test --test-concurrency=1 \
+    tests/functional/ tests/interop/
+}
+
+case $what in
+  all)
+    build_release
+    run_unit
+    run_functional
+    run_asan
+    run_fuzz
+    ;;
+  unit) build_release; run_unit ;;
+  asan) run_asan ;;
+  fuzz) run_fuzz ;;
+  functional) build_release; run_functional ;;
+  *) echo "usage: scripts/test.sh [all|unit|asan|fuzz|functional]" >&2; exit 2 ;;
+esac
+log "all requested suites passed"

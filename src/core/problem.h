@@ -1,0 +1,53 @@
+// The one catalogue of user-facing errors: a stable code, its HTTP status and a title.
+// The server renders these as application/problem+json (RFC 9457) with
+// type "https://satload.dev/problems/<slug>"; the CLI prints the title and detail.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace satload {
+
+enum class Problem {
+    bad_request,
+    unauthorized,
+    forbidden,
+    not_found,
+    method_not_allowed,
+    request_timeout,
+    conflict,
+    gone,
+    length_required,
+    precondition_failed,
+    payload_too_large,
+    uri_too_long,
+    unsupported_media_type,
+    range_not_satisfiable,
+    headers_too_large,
+    internal,
+    unavailable,
+    // tus-specific outcomes.
+    tus_version_unsupported,   // 412: missing or wrong Tus-Resumable
+    upload_offset_mismatch,    // 409: Upload-Offset differs from the stored offset
+    upload_too_large,          // 413: Upload-Length above the configured maximum
+    upload_exceeds_length,     // 413: a PATCH would write past Upload-Length
+    checksum_mismatch,         // 460: Upload-Checksum did not match the body
+    checksum_unsupported,      // 400: unknown Upload-Checksum algorithm
+    upload_expired,            // 410: the partial upload passed its expiry and was removed
+    upload_incomplete,         // 409 on concatenation of an unfinished partial upload
+    storage_full,              // 507: the disk is full
+    insufficient_storage_quota // 413: account quota exceeded
+};
+
+struct ProblemInfo {
+    std::string_view slug;   // stable machine name, used in the `type` URI
+    int status;              // HTTP status code
+    std::string_view title;  // short human summary, stable per slug
+};
+
+[[nodiscard]] const ProblemInfo& problem_info(Problem p);
+
+// Renders the problem+json body. `detail` is free text for this occurrence (never a secret).
+[[nodiscard]] std::string problem_json(Problem p, std::string_view detail);
+
+}  // namespace satload

@@ -1,0 +1,51 @@
+// Thin wrappers over OpenSSL: randomness, SHA-256, HKDF-SHA256, HMAC-SHA256, secure wiping
+// and constant-time comparison. Everything secret-bearing goes through these.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "core/encoding.h"
+
+namespace satload::crypto {
+
+using Sha256Digest = std::array<std::uint8_t, 32>;
+
+// Fills `out` from the OS CSPRNG (RAND_bytes); aborts if the generator fails, since no
+// caller can continue safely without randomness.
+void random_bytes(std::span<std::uint8_t> out);
+
+// Overwrites memory in a way the compiler may not elide (OPENSSL_cleanse).
+void secure_wipe(void* data, std::size_t size);
+template <class T>
+void secure_wipe(T& object) {
+    secure_wipe(static_cast<void*>(&object), sizeof(object));
+}
+
+// Constant-time equality; different lengths compare unequal (length is not secret).
+[[nodiscard]] bool constant_time_equal(ByteSpan a, ByteSpan b);
+
+[[nodiscard]] Sha256Digest sha256(ByteSpan data);
+
+// Incremental SHA-256.
+class Sha256 {
+public:
+    Sha256();
+    ~Sha256();
+    Sha256(const Sha256&) = delete;
+    Sha256& operator=(const Sha256&) = delete;
+    void update(ByteSpan data);
+    [[nodiscard]] Sha256Digest finish();
+
+private:
+    void* m_ctx;  // EVP_MD_CTX
+};
+
+// HKDF-SHA256 (RFC 5869): extract with `salt`, expand with `info` to out.size() bytes.
+void hkdf_sha256(ByteSpan ikm, ByteSpan salt, ByteSpan info, std::span<std::uint8_t> out);
+
+[[nodiscard]] Sha256Digest hmac_sha256(ByteSpan key, ByteSpan data);
+
+}  // namespace satload::crypto

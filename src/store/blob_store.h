@@ -1,0 +1,84 @@
+// Blob storage for ciphertext: partial uploads that grow by appends, and complete blobs that
+// are immutable and addressed by file id. Implementations: LocalBlobStore (a directory);
+// later S3BlobStore. Domain services depend on this interface only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace satload::store {
+
+enum class StoreError {
+    not_found,       // no such partial upload or blob
+    exists,          // create of an id that already exists
+    offset_mismatch, // append at an offset other than the partial's current size
+    io,              // the operating system refused (see message)
+    no_space,        // ENOSPC / EDQUOT
+    corrupt,         // a digest did not match
+};
+
+struct StoreFailure {
+    StoreError code;
+    std::string message;  // for logs; never contains secrets (there are none in ciphertext)
+};
+
+template <class T>
+using StoreResult = Result<T, StoreFailure>;
+
+// Appends to one partial upload. Bytes written are not durable until sync() returns.
+class BlobAppender {
+public:
+    virtual ~BlobAppender() = default;
+    virtual StoreResult<void> write(std::span<const std::uint8_t> data) = 0;
+    // Makes everything written so far durable (fdatasync) and returns the durable size.
+    virtual StoreResult<std::uint64_t> sync() = 0;
+    // Size including bytes written but not yet synced.
+    [[nodiscard]] virtual std::uint64_t size() const = 0;
+};
+
+// Reads a complete blob. Thread-compatible: one reader per request.
+class BlobReader {
+public:
+    virtual ~BlobReader() = default;
+    [[nodiscard]] virtual std::uint64_t size() const = 0;
+    // Reads up to out.size() bytes at offset; returns the count (0 only at end of blob).
+    virtual StoreResult<std::size_t> read_at(std::uint64_t offset, std::span<std::uint8_t> out) = 0;
+    // For zero-copy serving (sendfile) by a local server; -1 when not backed by a file.
+    [[nodiscard]] virtual int native_fd() const { return -1; }
+};
+
+struct BlobDigest {
+    std::string sha256_hex;  // of the whole stored blob
+    std::uint64_t size_bytes = 0;
+};
+
+class BlobStore {
+public:
+    virtual ~BlobStore() = default;
+
+    // Partial uploads are keyed by upload id and live apart from complete blobs.
+    virtual StoreResult<void> create_partial(std::string_view upload_id) = 0;
+    // Opens for appending at `offset`, which must equal the partial's current size after
+    // truncating anything past `durable_offset` (bytes a crash may have left unacknowledged).
+    virtual StoreResult<std::unique_ptr<BlobAppender>> open_append(std::string_view upload_id,
+                                                                   std::uint64_t durable_offset) = 0;
+    // Reads from a partial upload (used to concatenate parts).
+    virtual StoreResult<std::unique_ptr<BlobReader>> open_partial(std::string_view upload_id) = 0;
+    virtual StoreResult<void> remove_partial(std::string_view upload_id) = 0;
+    // Makes the partial an immutable blob named file_id, crash-safely (fsync file, rename,
+    // fsync directory), and returns its digest computed over the stored bytes.
+    virtual StoreResult<BlobDigest> commit_partial(std::string_view upload_id,
+                                                   std::string_view file_id) = 0;
+
+    virtual StoreResult<std::unique_ptr<BlobReader>> open_blob(std::string_view file_id) = 0;
+    virtual StoreResult<void> remove_blob(std::string_view file_id) = 0;
+    // Recomputes a complete blob's digest (for full-read checks and the scrub).
+    virtual StoreResult<BlobDigest> digest_blob(std::string_view file_id) = 0;
+};
+
+}  // namespace satload::store

@@ -1,0 +1,74 @@
+// Pins down the strict codecs: RFC 4648 vectors, and refusal of every non-canonical form.
+#include "core/encoding.h"
+
+#include <gtest/gtest.h>
+
+#include "core/ids.h"
+#include "core/problem.h"
+
+namespace satload {
+namespace {
+
+TEST(Encoding, Rfc4648Base64Vectors) {
+    const std::pair<std::string, std::string> vectors[] = {
+        {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},        {"foo", "Zm9v"},
+        {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+    };
+    for (const auto& [plain, encoded] : vectors) {
+        EXPECT_EQ(base64_encode(as_bytes(plain)), encoded);
+        const auto back = base64_decode(encoded);
+        ASSERT_TRUE(back) << encoded;
+        EXPECT_EQ(as_chars(*back), plain);
+    }
+}
+
+TEST(Encoding, Base64UrlHasNoPaddingAndUrlAlphabet) {
+    const Bytes data = {0xfb, 0xff, 0xbf};
+    EXPECT_EQ(base64url_encode(data), "-_-_");
+    EXPECT_EQ(base64url_encode(as_bytes("f")), "Zg");
+    ASSERT_TRUE(base64url_decode("-_-_"));
+    EXPECT_EQ(*base64url_decode("-_-_"), data);
+}
+
+TEST(Encoding, Base64UrlRefusesNonCanonicalText) {
+    EXPECT_FALSE(base64url_decode("Zg=="));  // padding
+    EXPECT_FALSE(base64url_decode("+/+/"));  // standard alphabet
+    EXPECT_FALSE(base64url_decode("Zh"));    // non-zero trailing bits
+    EXPECT_FALSE(base64url_decode("Z"));     // impossible length
+    EXPECT_FALSE(base64url_decode("Zg\n"));
+}
+
+TEST(Encoding, HexRoundTripAndRefusal) {
+    const Bytes data = {0x00, 0x7f, 0xab, 0xff};
+    EXPECT_EQ(hex_encode(data), "007fabff");
+    EXPECT_EQ(*hex_decode("007FABFF"), data);
+    EXPECT_FALSE(hex_decode("abc"));
+    EXPECT_FALSE(hex_decode("zz"));
+}
+
+TEST(Ids, OnlyCanonicalIdsAreAccepted) {
+    FileIdBytes f{};
+    f[0] = 1;
+    const std::string id = file_id_text(f);
+    EXPECT_EQ(id.size(), kFileIdChars);
+    EXPECT_TRUE(is_file_id(id));
+    EXPECT_FALSE(is_file_id(id.substr(1)));
+    EXPECT_FALSE(is_file_id("../../../etc/passwd...."));
+    std::string bad_tail = id;
+    bad_tail.back() = 'B';  // sets the unused low bits
+    EXPECT_FALSE(is_file_id(bad_tail));
+    UploadIdBytes u{};
+    EXPECT_TRUE(is_upload_id(upload_id_text(u)));
+    EXPECT_FALSE(is_upload_id(id));
+}
+
+TEST(Problem, RendersStableJson) {
+    const std::string body = problem_json(Problem::checksum_mismatch, "say \"hi\"\n");
+    EXPECT_EQ(problem_info(Problem::checksum_mismatch).status, 460);
+    EXPECT_NE(body.find(R"("type":"https://satload.dev/problems/checksum-mismatch")"),
+              std::string::npos);
+    EXPECT_NE(body.find(R"("detail":"say \"hi\"\n")"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace satload
