@@ -1,0 +1,35 @@
+// Configuration of `satload serve`: every limit and timeout is named here with its unit.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace satload::server {
+
+struct ServerOptions {
+    std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free port
+    std::string data_dir = "./var";          // SQLite metadata, blobs, admin token, logs
+    std::string public_url;                  // base of links; default http://<listen>
+    std::string tls_cert_file;               // PEM; with tls_key_file enables HTTPS
+    std::string tls_key_file;
+    bool trust_proxy = false;                // honour X-Forwarded-For from the peer
+
+    std::uint64_t max_upload_bytes = 64ull << 30;   // largest Upload-Length accepted (413 above)
+    std::uint64_t max_chunk_bytes = 256ull << 20;   // largest single PATCH/POST body
+    std::uint32_t max_header_bytes = 16 * 1024;     // all request headers together (431 above)
+    std::uint32_t max_connections = 20000;
+    std::chrono::seconds upload_expiry{24 * 3600};  // an unfinished upload lives this long
+    std::chrono::seconds header_timeout{30};        // to receive a request's headers
+    std::chrono::seconds idle_timeout{120};         // keep-alive between requests
+    std::chrono::seconds body_stall_timeout{60};    // no body bytes moved for this long
+    std::chrono::seconds shutdown_grace{10};        // SIGTERM: finish transfers this long
+    std::chrono::seconds scrub_interval{6 * 3600};  // background digest check of blobs
+    unsigned threads = 0;                           // 0: hardware concurrency
+};
+
+// Runs the server until SIGINT/SIGTERM; returns the process exit code. Prints
+// "listening on http://HOST:PORT" on stderr once accepting, which tests wait for.
+int run_server(const ServerOptions& options);
+
+}  // namespace satload::server
