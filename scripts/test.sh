@@ -55,7 +55,7 @@ run_fuzz() {
 run_functional() {
   log "functional and interop tests (node test runner, real binaries, real clients)"
   (cd tests && npm install --no-audit --no-fund --loglevel=error >/dev/null)
-  SATLOAD_BIN=$root/build/satload node --test --test-concurrency=1 \
+  SATLOAD_BIN=$root/build/satload SATLOAD_BUILD_DIR=$root/build node --test --test-concurrency=1 \
     tests/functional/ tests/interop/
 }
 
