@@ -56,6 +56,7 @@ const ProblemInfo& problem_info(Problem p) {
         {"checksum-unsupported", 400, "Unsupported Upload-Checksum algorithm"},
         {"upload-expired", 410, "The upload expired and was removed"},
         {"upload-incomplete", 409, "A partial upload is not complete"},
+        {"upload-locked", 423, "Another request is writing to this upload"},
         {"storage-full", 507, "Insufficient storage"},
         {"quota-exceeded", 413, "Storage quota exceeded"},
     };

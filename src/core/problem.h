@@ -35,6 +35,7 @@ enum class Problem {
     checksum_unsupported,      // 400: unknown Upload-Checksum algorithm
     upload_expired,            // 410: the partial upload passed its expiry and was removed
     upload_incomplete,         // 409 on concatenation of an unfinished partial upload
+    upload_locked,             // 423: another request is writing to this upload
     storage_full,              // 507: the disk is full
     insufficient_storage_quota // 413: account quota exceeded
 };
