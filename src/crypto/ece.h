@@ -63,9 +63,17 @@ struct Header {
 [[nodiscard]] Bytes serialize_header(const Header& header);
 
 // Ciphertext layout of a body written by satload's encoder (full records, no padding).
+// It writes plaintext_bytes / plaintext_per_record() + 1 records: when the plaintext size is an
+// exact multiple of plaintext_per_record() (0 included), the last record carries only the
+// last delimiter (17 bytes of ciphertext). Other encoders (the npm http_ece package) end such
+// a body with a full record instead; the decoders accept both, but Layout describes only ours.
 struct Layout {
     std::size_t header_bytes = kHeaderBaseBytes;
     std::uint32_t record_size = kDefaultRecordSize;
+
+    [[nodiscard]] static Layout of(const Header& header) {
+        return Layout{header.size(), header.record_size};
+    }
 
     [[nodiscard]] std::uint64_t plaintext_per_record() const { return record_size - 17u; }
     [[nodiscard]] std::uint64_t record_count(std::uint64_t plaintext_bytes) const;
@@ -74,6 +82,9 @@ struct Layout {
     [[nodiscard]] std::optional<std::uint64_t> plaintext_size(std::uint64_t ciphertext_bytes) const;
     // Byte offset of record `index` in the body.
     [[nodiscard]] std::uint64_t record_offset(std::uint64_t index) const;
+    // Ciphertext bytes of record `index` (< record_count) in a body of `plaintext_bytes`.
+    [[nodiscard]] std::uint64_t record_ciphertext_bytes(std::uint64_t index,
+                                                        std::uint64_t plaintext_bytes) const;
 };
 
 // Encrypts records with the content-encryption key and nonce derived from (ikm, salt).
@@ -111,6 +122,10 @@ public:
     // Decrypts record `index` (its whole ciphertext: record_size bytes, fewer for the last).
     // Writes the plaintext (without delimiter or padding) to `out` (record_size - 17 bytes
     // suffice) and returns its length and whether the record carried the last delimiter.
+    // Errors: authentication_failed; bad_padding (no delimiter, or one other than 1 or 2);
+    // truncated (fewer than 17 bytes, or a short record without the last delimiter, which
+    // only a cut body has); trailing_data (more than record_size bytes). On error `out`
+    // holds no unauthenticated plaintext.
     struct Record {
         std::size_t plaintext_bytes = 0;
         bool last = false;
@@ -139,8 +154,10 @@ public:
     StreamDecoder& operator=(const StreamDecoder&) = delete;
     // Appends decrypted plaintext to `out`.
     [[nodiscard]] EceResult<void> push(ByteSpan chunk, Bytes& out);
-    // Call at end of input: truncated unless the last record was seen.
-    [[nodiscard]] EceResult<void> finish();
+    // Call at end of input: decrypts a final record shorter than record_size (only the end
+    // of input says it is complete) and appends its plaintext to `out`; truncated unless a
+    // record with the last delimiter was seen.
+    [[nodiscard]] EceResult<void> finish(Bytes& out);
 
 private:
     struct State;
