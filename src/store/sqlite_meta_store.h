@@ -1,0 +1,61 @@
+// MetaStore on SQLite, the embedded default: one database file in WAL mode with
+// synchronous=FULL, so every method's transaction is durable when it returns.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+
+#include "store/meta_store.h"
+
+struct sqlite3;
+
+namespace satload::store {
+
+// How long a connection waits for another process's lock before failing (busy_timeout).
+inline constexpr int kSqliteBusyTimeoutMs = 5000;
+// The schema this program writes; a database with a newer version is refused on open.
+inline constexpr int kSqliteMetaSchemaVersion = 1;
+
+class SqliteMetaStore final : public MetaStore {
+public:
+    // Opens or creates the database and applies pending schema migrations in one transaction.
+    static StoreResult<std::unique_ptr<SqliteMetaStore>> open(std::filesystem::path db_file);
+    ~SqliteMetaStore() override;
+    SqliteMetaStore(const SqliteMetaStore&) = delete;
+    SqliteMetaStore& operator=(const SqliteMetaStore&) = delete;
+
+    StoreResult<void> create_upload(const UploadRecord& upload) override;
+    StoreResult<std::optional<UploadRecord>> get_upload(const std::string& upload_id) override;
+    StoreResult<void> set_upload_offset(const std::string& upload_id,
+                                        std::uint64_t offset_bytes) override;
+    StoreResult<void> set_upload_length(const std::string& upload_id,
+                                        std::uint64_t length_bytes) override;
+    StoreResult<void> complete_upload(const std::string& upload_id,
+                                      const FileRecord& file) override;
+    StoreResult<void> delete_upload(const std::string& upload_id) override;
+    StoreResult<std::vector<UploadRecord>> expired_uploads(std::int64_t now_s,
+                                                           std::size_t limit) override;
+    StoreResult<std::vector<UploadRecord>> incomplete_uploads(std::size_t limit) override;
+
+    StoreResult<std::optional<FileRecord>> get_file(const std::string& file_id) override;
+    StoreResult<void> delete_file(const std::string& file_id) override;
+    StoreResult<std::vector<FileRecord>> list_files(const std::string& after_id,
+                                                    std::size_t limit) override;
+
+    // The schema version recorded in the database (for tests and `admin migrate`).
+    StoreResult<int> schema_version();
+
+    struct Statements;  // the prepared statements, defined in the .cpp
+
+private:
+    SqliteMetaStore(sqlite3* db, std::unique_ptr<Statements> statements);
+
+    // Every call takes this mutex: one connection serves all server threads, and SQLite
+    // connections must not run two statements' transactions interleaved.
+    std::mutex m_mutex;
+    sqlite3* m_db;
+    std::unique_ptr<Statements> m_stmts;
+};
+
+}  // namespace satload::store
