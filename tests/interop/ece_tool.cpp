@@ -61,9 +61,11 @@ Options parse_args(int argc, char** argv) {
         } else if (flag == "--salt") {
             o.salt = fixed_hex<ece::kSaltBytes>(value, "--salt");
         } else if (flag == "--rs") {
+            const std::string digits(value);
             char* end = nullptr;
-            const unsigned long rs = std::strtoul(std::string(value).c_str(), &end, 10);
-            if (value.empty() || *end != '\0' || rs < ece::kMinRecordSize ||
+            const unsigned long rs = std::strtoul(digits.c_str(), &end, 10);
+            const bool all_digits = digits.find_first_not_of("0123456789") == std::string::npos;
+            if (digits.empty() || !all_digits || *end != '\0' || rs < ece::kMinRecordSize ||
                 rs > ece::kMaxRecordSize) {
                 die("--rs must be between " + std::to_string(ece::kMinRecordSize) + " and " +
                     std::to_string(ece::kMaxRecordSize));
