@@ -100,7 +100,8 @@ public:
     [[nodiscard]] std::size_t plaintext_per_record() const { return m_header.record_size - 17u; }
     // Encrypts record `index`. `plaintext` must be exactly plaintext_per_record() bytes unless
     // `last`, then at most that. Writes plaintext.size() + 17 bytes to `out`, which must be
-    // at least that large; returns the count written.
+    // at least that large; returns the count written. `out` may start at plaintext.data()
+    // (in-place encryption).
     std::size_t encrypt_record(std::uint64_t index, ByteSpan plaintext, bool last,
                                std::span<std::uint8_t> out);
 
@@ -125,7 +126,7 @@ public:
     // Errors: authentication_failed; bad_padding (no delimiter, or one other than 1 or 2);
     // truncated (fewer than 17 bytes, or a short record without the last delimiter, which
     // only a cut body has); trailing_data (more than record_size bytes). On error `out`
-    // holds no unauthenticated plaintext.
+    // holds no unauthenticated plaintext. `out` may start at ciphertext.data() (in-place).
     struct Record {
         std::size_t plaintext_bytes = 0;
         bool last = false;

@@ -280,6 +280,30 @@ TEST(EceEncoder, NonceDependsOnRecordIndex) {
     EXPECT_EQ(out, plain);
 }
 
+// Encryption and decryption work in place (output at the input's address), which lets the
+// client transform a download or upload buffer without a second one.
+TEST(EceRandomAccess, InPlaceEncryptAndDecrypt) {
+    const Header h = test_header(64);
+    Encoder e(test_key(), h);
+    Decoder d(test_key(), h);
+    for (bool last : {false, true}) {
+        const Bytes plain = pattern(last ? 20 : 47, 4);
+        Bytes expected(64);
+        const std::size_t n = e.encrypt_record(3, plain, last, expected);
+        expected.resize(n);
+        Bytes buf(64);
+        std::copy(plain.begin(), plain.end(), buf.begin());
+        ASSERT_EQ(e.encrypt_record(3, ByteSpan(buf).first(plain.size()), last, buf), n);
+        buf.resize(n);
+        EXPECT_EQ(buf, expected);
+        auto r = d.decrypt_record(3, buf, buf);
+        ASSERT_TRUE(r) << r.error().message();
+        EXPECT_EQ(r->last, last);
+        EXPECT_EQ(Bytes(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(r->plaintext_bytes)),
+                  plain);
+    }
+}
+
 // --- what other encoders write -------------------------------------------------------------
 
 // An exact multiple written the npm http_ece way (the last record full, carrying the last
