@@ -1,0 +1,440 @@
+// Implementation of the tus upload rules. Every state change is made durable in the blob
+// store first and recorded in the metadata store second, so the recorded offset never
+// runs ahead of the synced bytes.
+#include "files/upload_service.h"
+
+#include <fmt/format.h>
+
+#include "core/check.h"
+#include "core/http_headers.h"
+#include "core/ids.h"
+#include "crypto/primitives.h"
+
+namespace satload::files {
+namespace {
+
+UploadFailure from_store(const store::StoreFailure& f) {
+    if (f.code == store::StoreError::no_space) return {UploadError::no_space, f.message};
+    if (f.code == store::StoreError::not_found) return {UploadError::not_found, f.message};
+    return {UploadError::storage, f.message};
+}
+
+// The encrypted metadata travels in the tus metadata key "meta" (docs/HTTP.md).
+std::string meta_of(const std::string& upload_metadata) {
+    const auto pairs = parse_upload_metadata(upload_metadata);
+    if (!pairs) return {};
+    for (const auto& [key, value] : *pairs) {
+        if (key == "meta") return value;
+    }
+    return {};
+}
+
+bool is_complete(const store::UploadRecord& r) {
+    return r.complete || (r.length_bytes && r.offset_bytes == *r.length_bytes);
+}
+
+}  // namespace
+
+std::string_view to_string(UploadError e) {
+    switch (e) {
+        case UploadError::not_found: return "not_found";
+        case UploadError::expired: return "expired";
+        case UploadError::locked: return "locked";
+        case UploadError::offset_mismatch: return "offset_mismatch";
+        case UploadError::exceeds_length: return "exceeds_length";
+        case UploadError::too_large: return "too_large";
+        case UploadError::length_unknown: return "length_unknown";
+        case UploadError::length_conflict: return "length_conflict";
+        case UploadError::checksum_mismatch: return "checksum_mismatch";
+        case UploadError::checksum_unsupported: return "checksum_unsupported";
+        case UploadError::concat_invalid: return "concat_invalid";
+        case UploadError::concat_incomplete: return "concat_incomplete";
+        case UploadError::partial_is_final: return "partial_is_final";
+        case UploadError::already_complete: return "already_complete";
+        case UploadError::metadata_too_large: return "metadata_too_large";
+        case UploadError::no_space: return "no_space";
+        case UploadError::storage: return "storage";
+    }
+    return "unknown";
+}
+
+// ---------------------------------------------------------------------------------------------
+// UploadWriter
+
+UploadWriter::UploadWriter(UploadService& service, store::UploadRecord record,
+                           std::unique_ptr<store::BlobAppender> appender,
+                           std::optional<std::pair<std::string, Bytes>> checksum)
+    : m_service(service),
+      m_record(std::move(record)),
+      m_appender(std::move(appender)),
+      m_checksum(std::move(checksum)),
+      m_start_offset(m_record.offset_bytes) {
+    if (m_checksum) m_hash = new crypto::Sha256();
+}
+
+UploadWriter::~UploadWriter() {
+    if (!m_done) cut();
+    delete static_cast<crypto::Sha256*>(m_hash);
+}
+
+void UploadWriter::release() {
+    if (m_done) return;
+    m_done = true;
+    m_appender.reset();
+    m_service.unlock(m_record.upload_id);
+}
+
+UploadResult<void> UploadWriter::write(ByteSpan data) {
+    SATLOAD_ASSERT(!m_done);
+    const std::uint64_t offset = m_start_offset + m_written;
+    if (m_record.length_bytes && data.size() > *m_record.length_bytes - offset) {
+        // Nothing of this request is kept: the next writer truncates to the durable offset.
+        release();
+        return fail(UploadFailure{UploadError::exceeds_length,
+                                  "the data would pass the upload's declared length"});
+    }
+    if (auto ok = m_appender->write(data); !ok) {
+        const UploadFailure failure = from_store(ok.error());
+        release();
+        return fail(failure);
+    }
+    if (m_hash) static_cast<crypto::Sha256*>(m_hash)->update(data);
+    m_written += data.size();
+    return {};
+}
+
+UploadResult<store::UploadRecord> UploadWriter::finish() {
+    SATLOAD_ASSERT(!m_done);
+    if (m_hash) {
+        const crypto::Sha256Digest digest = static_cast<crypto::Sha256*>(m_hash)->finish();
+        if (!crypto::constant_time_equal(digest, m_checksum->second)) {
+            release();
+            return fail(UploadFailure{UploadError::checksum_mismatch,
+                                      "Upload-Checksum does not match the received data"});
+        }
+    }
+    auto synced = m_appender->sync();
+    if (!synced) {
+        const UploadFailure failure = from_store(synced.error());
+        release();
+        return fail(failure);
+    }
+    SATLOAD_ASSERT(*synced == m_start_offset + m_written);
+    m_record.offset_bytes = *synced;
+    if (auto ok = m_service.m_meta.set_upload_offset(m_record.upload_id, *synced); !ok) {
+        const UploadFailure failure = from_store(ok.error());
+        release();
+        return fail(failure);
+    }
+    // Completion happens under the lock, before it is released, so no second writer can race.
+    UploadResult<store::UploadRecord> result = m_record;
+    if (!m_record.is_partial && is_complete(m_record)) {
+        m_appender.reset();
+        result = m_service.complete(m_record);
+    }
+    release();
+    return result;
+}
+
+void UploadWriter::discard() { release(); }
+
+void UploadWriter::cut() {
+    if (m_done) return;
+    if (!m_checksum && m_written > 0) {
+        // Keep what arrived: a client resuming after a cut re-sends only the rest.
+        if (auto synced = m_appender->sync(); synced) {
+            (void)m_service.m_meta.set_upload_offset(m_record.upload_id, *synced);
+        }
+    }
+    release();
+}
+
+// ---------------------------------------------------------------------------------------------
+// UploadService
+
+UploadService::UploadService(store::BlobStore& blobs, store::MetaStore& meta, const Clock& clock,
+                             RandomFn random, UploadLimits limits)
+    : m_blobs(blobs), m_meta(meta), m_clock(clock), m_random(std::move(random)), m_limits(limits) {}
+
+bool UploadService::try_lock(const std::string& upload_id) {
+    std::lock_guard guard(m_locks_mutex);
+    return m_locked.insert(upload_id).second;
+}
+
+void UploadService::unlock(const std::string& upload_id) {
+    std::lock_guard guard(m_locks_mutex);
+    m_locked.erase(upload_id);
+}
+
+std::size_t UploadService::writes_in_progress() const {
+    std::lock_guard guard(m_locks_mutex);
+    return m_locked.size();
+}
+
+UploadResult<store::UploadRecord> UploadService::create(const CreateUpload& request) {
+    if (request.metadata.size() > m_limits.max_metadata_bytes) {
+        return fail(UploadFailure{UploadError::metadata_too_large, "Upload-Metadata is too large"});
+    }
+    if (!request.part_upload_ids.empty()) return concatenate(request);
+    if (request.length_bytes && *request.length_bytes > m_limits.max_upload_bytes) {
+        return fail(UploadFailure{
+            UploadError::too_large,
+            fmt::format("Upload-Length {} exceeds the maximum of {} bytes", *request.length_bytes,
+                        m_limits.max_upload_bytes)});
+    }
+    UploadIdBytes upload_bytes{};
+    FileIdBytes file_bytes{};
+    m_random(upload_bytes);
+    m_random(file_bytes);
+    store::UploadRecord record;
+    record.upload_id = upload_id_text(upload_bytes);
+    record.file_id = file_id_text(file_bytes);
+    record.length_bytes = request.length_bytes;
+    record.metadata = request.metadata;
+    record.created_s = m_clock.now_s();
+    record.expires_s = record.created_s + m_limits.upload_expiry_s;
+    record.is_partial = request.partial;
+    if (auto ok = m_blobs.create_partial(record.upload_id); !ok) return fail(from_store(ok.error()));
+    if (auto ok = m_meta.create_upload(record); !ok) {
+        (void)m_blobs.remove_partial(record.upload_id);
+        return fail(from_store(ok.error()));
+    }
+    // An empty upload is complete at creation.
+    if (record.length_bytes && *record.length_bytes == 0 && !record.is_partial) {
+        return complete(record);
+    }
+    return record;
+}
+
+UploadResult<store::UploadRecord> UploadService::status(const std::string& upload_id) {
+    if (!is_upload_id(upload_id)) return fail(UploadFailure{UploadError::not_found, "no such upload"});
+    auto found = m_meta.get_upload(upload_id);
+    if (!found) return fail(from_store(found.error()));
+    if (!*found) return fail(UploadFailure{UploadError::not_found, "no such upload"});
+    store::UploadRecord record = std::move(**found);
+    if (!record.complete && record.expires_s <= m_clock.now_s()) {
+        if (try_lock(upload_id)) {
+            remove_upload(record);
+            unlock(upload_id);
+        }
+        return fail(UploadFailure{UploadError::expired, "the upload expired and was removed"});
+    }
+    return record;
+}
+
+UploadResult<std::unique_ptr<UploadWriter>> UploadService::begin_write(
+    const std::string& upload_id, std::uint64_t offset,
+    std::optional<std::uint64_t> content_length, std::optional<std::uint64_t> length_bytes,
+    std::optional<std::pair<std::string, Bytes>> checksum) {
+    if (checksum && checksum->first != "sha256") {
+        return fail(UploadFailure{UploadError::checksum_unsupported,
+                                  fmt::format("checksum algorithm '{}' is not supported (use sha256)",
+                                              checksum->first)});
+    }
+    if (checksum && checksum->second.size() != 32) {
+        return fail(UploadFailure{UploadError::checksum_mismatch, "a sha256 digest has 32 bytes"});
+    }
+    if (!try_lock(upload_id)) {
+        return fail(UploadFailure{UploadError::locked, "another request is writing to this upload"});
+    }
+    // From here every failure path must unlock.
+    auto unlock_and_fail = [&](UploadFailure f) -> UploadResult<std::unique_ptr<UploadWriter>> {
+        unlock(upload_id);
+        return fail(std::move(f));
+    };
+    auto found = m_meta.get_upload(upload_id);
+    if (!found) return unlock_and_fail(from_store(found.error()));
+    if (!*found) return unlock_and_fail({UploadError::not_found, "no such upload"});
+    store::UploadRecord record = std::move(**found);
+    if (!record.complete && record.expires_s <= m_clock.now_s()) {
+        remove_upload(record);
+        return unlock_and_fail({UploadError::expired, "the upload expired and was removed"});
+    }
+    if (!record.parts.empty()) {
+        return unlock_and_fail({UploadError::partial_is_final,
+                                "a final concatenation cannot be written to"});
+    }
+    if (is_complete(record)) {
+        return unlock_and_fail({UploadError::already_complete, "the upload is already complete"});
+    }
+    if (offset != record.offset_bytes) {
+        return unlock_and_fail({UploadError::offset_mismatch,
+                                fmt::format("Upload-Offset is {} but the upload is at {}", offset,
+                                            record.offset_bytes)});
+    }
+    if (length_bytes) {
+        if (record.length_bytes && *record.length_bytes != *length_bytes) {
+            return unlock_and_fail({UploadError::length_conflict,
+                                    "Upload-Length differs from the upload's length"});
+        }
+        if (*length_bytes > m_limits.max_upload_bytes) {
+            return unlock_and_fail({UploadError::too_large, "Upload-Length exceeds the maximum"});
+        }
+        if (*length_bytes < record.offset_bytes) {
+            return unlock_and_fail({UploadError::length_conflict,
+                                    "Upload-Length is below the upload's offset"});
+        }
+        if (!record.length_bytes) {
+            if (auto ok = m_meta.set_upload_length(upload_id, *length_bytes); !ok) {
+                return unlock_and_fail(from_store(ok.error()));
+            }
+            record.length_bytes = length_bytes;
+        }
+    }
+    const std::uint64_t limit = record.length_bytes.value_or(m_limits.max_upload_bytes);
+    if (content_length && *content_length > limit - record.offset_bytes) {
+        return unlock_and_fail({UploadError::exceeds_length,
+                                "the body would pass the upload's declared length"});
+    }
+    auto appender = m_blobs.open_append(upload_id, record.offset_bytes);
+    if (!appender) return unlock_and_fail(from_store(appender.error()));
+    return std::unique_ptr<UploadWriter>(
+        new UploadWriter(*this, std::move(record), std::move(*appender), std::move(checksum)));
+}
+
+UploadResult<store::UploadRecord> UploadService::complete(store::UploadRecord record) {
+    auto digest = m_blobs.commit_partial(record.upload_id, record.file_id);
+    if (!digest) return fail(from_store(digest.error()));
+    store::FileRecord file;
+    file.file_id = record.file_id;
+    file.size_bytes = digest->size_bytes;
+    file.sha256_hex = digest->sha256_hex;
+    file.meta = meta_of(record.metadata);
+    file.created_s = m_clock.now_s();
+    if (auto ok = m_meta.complete_upload(record.upload_id, file); !ok) {
+        return fail(from_store(ok.error()));
+    }
+    record.complete = true;
+    return record;
+}
+
+UploadResult<store::UploadRecord> UploadService::concatenate(const CreateUpload& request) {
+    // Lock every part so no PATCH or second concatenation touches them meanwhile.
+    std::vector<std::string> locked;
+    auto unlock_all = [&] {
+        for (const auto& id : locked) unlock(id);
+    };
+    std::vector<store::UploadRecord> parts;
+    std::uint64_t total = 0;
+    for (const std::string& id : request.part_upload_ids) {
+        if (!is_upload_id(id)) {
+            unlock_all();
+            return fail(UploadFailure{UploadError::concat_invalid, "a part is not an upload URL"});
+        }
+        if (!try_lock(id)) {
+            unlock_all();
+            return fail(UploadFailure{UploadError::locked, "a part is being written to"});
+        }
+        locked.push_back(id);
+        auto found = m_meta.get_upload(id);
+        if (!found || !*found || !(*found)->is_partial) {
+            unlock_all();
+            return fail(UploadFailure{UploadError::concat_invalid,
+                                      "a part does not exist or is not a partial upload"});
+        }
+        if (!is_complete(**found)) {
+            unlock_all();
+            return fail(UploadFailure{UploadError::concat_incomplete, "a part is not complete"});
+        }
+        total += *(*found)->length_bytes;
+        if (total > m_limits.max_upload_bytes) {
+            unlock_all();
+            return fail(UploadFailure{UploadError::too_large,
+                                      "the concatenation exceeds the maximum upload size"});
+        }
+        parts.push_back(std::move(**found));
+    }
+
+    UploadIdBytes upload_bytes{};
+    FileIdBytes file_bytes{};
+    m_random(upload_bytes);
+    m_random(file_bytes);
+    store::UploadRecord record;
+    record.upload_id = upload_id_text(upload_bytes);
+    record.file_id = file_id_text(file_bytes);
+    record.length_bytes = total;
+    record.metadata = request.metadata;
+    record.created_s = m_clock.now_s();
+    record.expires_s = record.created_s + m_limits.upload_expiry_s;
+    record.parts = request.part_upload_ids;
+
+    auto fail_with = [&](UploadFailure f) -> UploadResult<store::UploadRecord> {
+        (void)m_blobs.remove_partial(record.upload_id);
+        (void)m_meta.delete_upload(record.upload_id);
+        unlock_all();
+        return fail(std::move(f));
+    };
+    if (auto ok = m_blobs.create_partial(record.upload_id); !ok) {
+        unlock_all();
+        return fail(from_store(ok.error()));
+    }
+    if (auto ok = m_meta.create_upload(record); !ok) return fail_with(from_store(ok.error()));
+    auto appender = m_blobs.open_append(record.upload_id, 0);
+    if (!appender) return fail_with(from_store(appender.error()));
+    Bytes buffer(m_limits.copy_buffer_bytes);
+    for (const auto& part : parts) {
+        auto reader = m_blobs.open_partial(part.upload_id);
+        if (!reader) return fail_with(from_store(reader.error()));
+        std::uint64_t at = 0;
+        const std::uint64_t part_size = *part.length_bytes;
+        while (at < part_size) {
+            auto n = (*reader)->read_at(at, buffer);
+            if (!n) return fail_with(from_store(n.error()));
+            if (*n == 0) return fail_with({UploadError::storage, "a part is shorter than recorded"});
+            const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(*n, part_size - at));
+            if (auto ok = (*appender)->write(ByteSpan(buffer.data(), take)); !ok) {
+                return fail_with(from_store(ok.error()));
+            }
+            at += take;
+        }
+    }
+    auto synced = (*appender)->sync();
+    if (!synced) return fail_with(from_store(synced.error()));
+    appender->reset();
+    if (auto ok = m_meta.set_upload_offset(record.upload_id, *synced); !ok) {
+        return fail_with(from_store(ok.error()));
+    }
+    record.offset_bytes = *synced;
+    auto completed = complete(record);
+    if (!completed) return fail_with(completed.error());
+    // The parts have served their purpose: their bytes now live in the final blob.
+    for (const auto& part : parts) remove_upload(part);
+    unlock_all();
+    return completed;
+}
+
+UploadResult<void> UploadService::terminate(const std::string& upload_id) {
+    if (!is_upload_id(upload_id)) return fail(UploadFailure{UploadError::not_found, "no such upload"});
+    if (!try_lock(upload_id)) {
+        return fail(UploadFailure{UploadError::locked, "another request is writing to this upload"});
+    }
+    auto found = m_meta.get_upload(upload_id);
+    if (!found || !*found) {
+        unlock(upload_id);
+        return fail(UploadFailure{UploadError::not_found, "no such upload"});
+    }
+    remove_upload(**found);
+    unlock(upload_id);
+    return {};
+}
+
+void UploadService::remove_upload(const store::UploadRecord& record) {
+    // A completed upload's blob belongs to its file now; only the record goes.
+    if (!record.complete) (void)m_blobs.remove_partial(record.upload_id);
+    (void)m_meta.delete_upload(record.upload_id);
+}
+
+std::size_t UploadService::expire(std::size_t limit) {
+    auto expired = m_meta.expired_uploads(m_clock.now_s(), limit);
+    if (!expired) return 0;
+    std::size_t removed = 0;
+    for (const auto& record : *expired) {
+        if (!try_lock(record.upload_id)) continue;  // being written right now: next round
+        remove_upload(record);
+        unlock(record.upload_id);
+        ++removed;
+    }
+    return removed;
+}
+
+}  // namespace satload::files

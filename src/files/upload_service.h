@@ -1,0 +1,151 @@
+// tus upload semantics over the store interfaces: creation (also by concatenation of partial
+// uploads), appends with offset, length and checksum rules, durable offsets, completion into a
+// file, termination and expiry. The HTTP layer only translates headers to these calls.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/encoding.h"
+#include "core/result.h"
+#include "files/clock.h"
+#include "store/blob_store.h"
+#include "store/meta_store.h"
+
+namespace satload::files {
+
+enum class UploadError {
+    not_found,              // no such upload (or a malformed id)
+    expired,                // passed its expiry; it has been removed
+    locked,                 // another request is writing to it
+    offset_mismatch,        // the client's offset is not the upload's offset
+    exceeds_length,         // the data would pass Upload-Length
+    too_large,              // Upload-Length above the configured maximum
+    length_unknown,         // completion needs a length that was deferred and never given
+    length_conflict,        // a length given for an upload that already has a different one
+    checksum_mismatch,      // Upload-Checksum did not match the body
+    checksum_unsupported,   // an algorithm we do not offer
+    concat_invalid,         // a final concatenation names something that is not a partial upload
+    concat_incomplete,      // a named partial upload is not complete
+    partial_is_final,       // writing to a final concatenation (never allowed)
+    already_complete,       // writing to a complete upload
+    metadata_too_large,
+    no_space,               // the blob store is out of space
+    storage,                // another storage failure (logged)
+};
+
+struct UploadFailure {
+    UploadError code;
+    std::string message;
+};
+
+template <class T>
+using UploadResult = Result<T, UploadFailure>;
+
+using RandomFn = std::function<void(std::span<std::uint8_t>)>;
+
+struct UploadLimits {
+    std::uint64_t max_upload_bytes = 64ull << 30;
+    std::int64_t upload_expiry_s = 24 * 3600;
+    std::size_t max_metadata_bytes = 16 * 1024;
+    std::size_t copy_buffer_bytes = 1 << 20;  // for concatenation
+};
+
+struct CreateUpload {
+    std::optional<std::uint64_t> length_bytes;  // nullopt: Upload-Defer-Length
+    std::string metadata;  // raw Upload-Metadata header value; key "meta" is the file's metadata
+    bool partial = false;
+    std::vector<std::string> part_upload_ids;   // non-empty: a final concatenation
+};
+
+class UploadService;
+
+// One PATCH (or creation-with-upload) body being written. Holds the upload's lock for its life.
+class UploadWriter {
+public:
+    ~UploadWriter();
+    UploadWriter(const UploadWriter&) = delete;
+    UploadWriter& operator=(const UploadWriter&) = delete;
+
+    // Appends body bytes; refuses (and keeps nothing of this request) past the upload's length.
+    [[nodiscard]] UploadResult<void> write(ByteSpan data);
+    // The body ended: check the checksum, sync, record the offset, complete the upload when
+    // full. On checksum mismatch nothing of this request is kept.
+    [[nodiscard]] UploadResult<store::UploadRecord> finish();
+    // The connection was cut: keep what arrived (synced and recorded) unless a checksum was
+    // announced, in which case the unverifiable bytes are dropped.
+    void cut();
+    // Drops everything this request wrote (e.g. an oversized chunked body).
+    void discard();
+
+    [[nodiscard]] std::uint64_t start_offset() const { return m_start_offset; }
+    [[nodiscard]] std::uint64_t bytes_written() const { return m_written; }
+
+private:
+    friend class UploadService;
+    UploadWriter(UploadService& service, store::UploadRecord record,
+                 std::unique_ptr<store::BlobAppender> appender,
+                 std::optional<std::pair<std::string, Bytes>> checksum);
+    void release();
+
+    UploadService& m_service;
+    store::UploadRecord m_record;
+    std::unique_ptr<store::BlobAppender> m_appender;
+    std::optional<std::pair<std::string, Bytes>> m_checksum;  // algorithm, expected digest
+    void* m_hash = nullptr;                                    // crypto::Sha256 when checked
+    std::uint64_t m_start_offset = 0;
+    std::uint64_t m_written = 0;
+    bool m_done = false;
+};
+
+class UploadService {
+public:
+    UploadService(store::BlobStore& blobs, store::MetaStore& meta, const Clock& clock,
+                  RandomFn random, UploadLimits limits);
+
+    [[nodiscard]] const UploadLimits& limits() const { return m_limits; }
+
+    [[nodiscard]] UploadResult<store::UploadRecord> create(const CreateUpload& request);
+    // The upload's state; an expired incomplete upload is removed and reported as expired.
+    [[nodiscard]] UploadResult<store::UploadRecord> status(const std::string& upload_id);
+    // Starts a write at `offset`. `content_length` (when known) is checked against the length
+    // before any byte is read; `length_bytes` sets a deferred length.
+    [[nodiscard]] UploadResult<std::unique_ptr<UploadWriter>> begin_write(
+        const std::string& upload_id, std::uint64_t offset,
+        std::optional<std::uint64_t> content_length, std::optional<std::uint64_t> length_bytes,
+        std::optional<std::pair<std::string, Bytes>> checksum);
+    [[nodiscard]] UploadResult<void> terminate(const std::string& upload_id);
+    // Removes up to `limit` expired incomplete uploads; returns how many.
+    std::size_t expire(std::size_t limit = 1000);
+    // Uploads currently being written to.
+    [[nodiscard]] std::size_t writes_in_progress() const;
+
+    static constexpr std::string_view kSupportedChecksums = "sha256";
+
+private:
+    friend class UploadWriter;
+    bool try_lock(const std::string& upload_id);
+    void unlock(const std::string& upload_id);
+    UploadResult<store::UploadRecord> complete(store::UploadRecord record);
+    UploadResult<store::UploadRecord> concatenate(const CreateUpload& request);
+    void remove_upload(const store::UploadRecord& record);
+
+    store::BlobStore& m_blobs;
+    store::MetaStore& m_meta;
+    const Clock& m_clock;
+    RandomFn m_random;
+    UploadLimits m_limits;
+    mutable std::mutex m_locks_mutex;
+    std::set<std::string> m_locked;
+};
+
+[[nodiscard]] std::string_view to_string(UploadError e);
+
+}  // namespace satload::files

@@ -1,0 +1,207 @@
+// Routing and the small handlers (health, metrics, API, the link page).
+#include "server/app.h"
+
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+#include <ctime>
+
+#include "core/ids.h"
+
+namespace satload::server {
+namespace {
+
+// Splits an origin-form path into its segments, refusing anything that is not plain: percent
+// escapes, empty segments and dot segments never route anywhere (so `/d/../x` or an encoded
+// slash cannot reach a handler with a surprising id).
+std::optional<std::vector<std::string_view>> plain_segments(std::string_view path) {
+    if (path.empty() || path.front() != '/') return std::nullopt;
+    std::vector<std::string_view> segments;
+    path.remove_prefix(1);
+    while (true) {
+        const auto slash = path.find('/');
+        const std::string_view seg = path.substr(0, slash);
+        // Empty segments ("//", a trailing "/") never name anything.
+        if (seg.empty() && (slash != std::string_view::npos || !segments.empty())) return std::nullopt;
+        if (seg == "." || seg == ".." || seg.find('%') != std::string_view::npos) return std::nullopt;
+        if (!seg.empty()) segments.push_back(seg);
+        if (slash == std::string_view::npos) break;
+        path.remove_prefix(slash + 1);
+    }
+    return segments;
+}
+
+constexpr std::string_view kLinkPage = R"(<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>satload</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><main><h1>satload</h1>
+<p>This is an end-to-end encrypted file. Its key is in this link's fragment, which your
+browser never sends to the server.</p>
+<p>Download and decrypt it with <code>satload get '&lt;this link&gt;'</code>.</p>
+</main></body></html>
+)";
+
+}  // namespace
+
+std::string http_date(std::int64_t unix_s) {
+    const std::time_t t = static_cast<std::time_t>(unix_s);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[64];
+    const std::size_t n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    return std::string(buf, n);
+}
+
+App::App(const ServerOptions& options, files::UploadService& uploads, files::FileService& files,
+         Metrics& metrics)
+    : m_options(options), m_uploads(uploads), m_files(files), m_metrics(metrics) {}
+
+StringResponse App::problem_response(unsigned version, bool keep_alive, Problem problem,
+                                     std::string_view detail) {
+    const ProblemInfo& info = problem_info(problem);
+    StringResponse res{static_cast<http::status>(info.status), version};
+    res.set(http::field::content_type, "application/problem+json");
+    res.set(http::field::cache_control, "no-store");
+    res.set("Tus-Resumable", "1.0.0");
+    res.keep_alive(keep_alive);
+    res.body() = problem_json(problem, detail);
+    res.prepare_payload();
+    return res;
+}
+
+awaitable<void> App::send_problem(Exchange& ex, Problem problem, std::string_view detail) {
+    const Request& req = ex.request();
+    // A request whose body we did not read cannot be followed on this connection.
+    if (!ex.body_done()) ex.close_after_response();
+    StringResponse res = problem_response(req.version(), ex.keep_alive(), problem, detail);
+    if (req.method() == http::verb::head) {
+        // HEAD answers carry the header only; Content-Length still says what GET would send.
+        res.body().clear();
+    }
+    co_await ex.send(std::move(res));
+}
+
+awaitable<void> App::send_text(Exchange& ex, http::status status, std::string body,
+                               std::string_view content_type) {
+    const Request& req = ex.request();
+    StringResponse res{status, req.version()};
+    res.set(http::field::content_type, content_type);
+    res.keep_alive(ex.keep_alive());
+    res.body() = std::move(body);
+    res.prepare_payload();
+    co_await ex.send(std::move(res));
+}
+
+std::string App::base_url(const Exchange& ex) const {
+    if (!m_options.public_url.empty()) {
+        std::string base = m_options.public_url;
+        while (!base.empty() && base.back() == '/') base.pop_back();
+        return base;
+    }
+    return ex.base_url();
+}
+
+awaitable<void> App::handle(Exchange& ex) {
+    const Request& req = ex.request();
+    const std::string_view target = req.target();
+    auto url = boost::urls::parse_origin_form(target);
+    if (!url) {
+        co_await send_problem(ex, Problem::bad_request, "the request target is not a valid path");
+        co_return;
+    }
+    const auto segments = plain_segments(url->encoded_path());
+    if (!segments) {
+        co_await send_problem(ex, Problem::not_found, "no such resource");
+        co_return;
+    }
+    const auto& seg = *segments;
+    const http::verb method = req.method();
+    auto is = [&](std::initializer_list<std::string_view> want) {
+        if (want.size() != seg.size()) return false;
+        std::size_t i = 0;
+        for (const auto w : want) {
+            if (!w.empty() && w != seg[i]) return false;
+            ++i;
+        }
+        return true;
+    };
+    auto method_not_allowed = [&]() -> awaitable<void> {
+        co_await send_problem(ex, Problem::method_not_allowed,
+                              "this method is not allowed on this resource");
+    };
+
+    if (is({"files"})) {
+        if (method == http::verb::options) co_return co_await tus_options(ex);
+        if (method == http::verb::post) co_return co_await tus_create(ex);
+        co_return co_await method_not_allowed();
+    }
+    if (is({"files", ""})) {
+        const std::string id(seg[1]);
+        switch (method) {
+            case http::verb::options: co_return co_await tus_options(ex);
+            case http::verb::head: co_return co_await tus_head(ex, id);
+            case http::verb::patch: co_return co_await tus_patch(ex, id);
+            case http::verb::delete_: co_return co_await tus_delete(ex, id);
+            default: co_return co_await method_not_allowed();
+        }
+    }
+    if (is({"d", ""})) {
+        if (method == http::verb::get || method == http::verb::head) {
+            co_return co_await download(ex, std::string(seg[1]));
+        }
+        co_return co_await method_not_allowed();
+    }
+    if (is({"api", "v1", "files", ""})) {
+        if (method == http::verb::get) co_return co_await api_file(ex, std::string(seg[3]));
+        co_return co_await method_not_allowed();
+    }
+    if (is({"f", ""})) {
+        if (method == http::verb::get || method == http::verb::head) {
+            co_return co_await link_page(ex, std::string(seg[1]));
+        }
+        co_return co_await method_not_allowed();
+    }
+    if (is({"healthz"})) {
+        if (method != http::verb::get && method != http::verb::head) co_return co_await method_not_allowed();
+        co_return co_await send_text(ex, http::status::ok, "ok\n", "text/plain; charset=utf-8");
+    }
+    if (is({"metrics"})) {
+        if (method != http::verb::get) co_return co_await method_not_allowed();
+        co_return co_await send_text(
+            ex, http::status::ok,
+            m_metrics.render(m_uploads.writes_in_progress(), m_files.corrupt_seen()),
+            "text/plain; version=0.0.4; charset=utf-8");
+    }
+    co_await send_problem(ex, Problem::not_found, "no such resource");
+}
+
+awaitable<void> App::api_file(Exchange& ex, const std::string& file_id) {
+    auto info = m_files.info(file_id);
+    if (!info) {
+        co_return co_await send_problem(
+            ex, info.error().code == files::FileError::not_found ? Problem::not_found : Problem::internal,
+            info.error().code == files::FileError::not_found ? "no such file" : "storage failure");
+    }
+    boost::json::object body;
+    body["id"] = info->file_id;
+    body["size_bytes"] = info->size_bytes;
+    body["meta"] = info->meta;
+    body["created"] = info->created_s;
+    co_await send_text(ex, http::status::ok, boost::json::serialize(body), "application/json");
+}
+
+awaitable<void> App::link_page(Exchange& ex, const std::string& file_id) {
+    if (!is_file_id(file_id)) co_return co_await send_problem(ex, Problem::not_found, "no such file");
+    const Request& req = ex.request();
+    StringResponse res{http::status::ok, req.version()};
+    res.set(http::field::content_type, "text/html; charset=utf-8");
+    res.set("Content-Security-Policy", "default-src 'none'; style-src 'self'");
+    res.set("Referrer-Policy", "no-referrer");
+    res.set("X-Content-Type-Options", "nosniff");
+    res.keep_alive(ex.keep_alive());
+    res.body() = std::string(kLinkPage);
+    res.prepare_payload();
+    if (req.method() == http::verb::head) res.body().clear();
+    co_await ex.send(std::move(res));
+}
+
+}  // namespace satload::server

@@ -1,0 +1,57 @@
+// The request router and handlers: HTTP in, service calls, HTTP out. No protocol state lives
+// here beyond one request; uploads and files live in the services.
+#pragma once
+
+#include <string>
+
+#include "core/problem.h"
+#include "files/file_service.h"
+#include "files/upload_service.h"
+#include "server/exchange.h"
+#include "server/metrics.h"
+#include "server/options.h"
+
+namespace satload::server {
+
+class App {
+public:
+    App(const ServerOptions& options, files::UploadService& uploads, files::FileService& files,
+        Metrics& metrics);
+
+    // Handles one request completely (reads its body if it uses it, sends the response).
+    awaitable<void> handle(Exchange& ex);
+
+    // Answers a problem for a request that could not even be routed (bad framing).
+    static StringResponse problem_response(unsigned version, bool keep_alive, Problem problem,
+                                           std::string_view detail);
+
+private:
+    awaitable<void> tus_options(Exchange& ex);
+    awaitable<void> tus_create(Exchange& ex);
+    awaitable<void> tus_head(Exchange& ex, const std::string& upload_id);
+    awaitable<void> tus_patch(Exchange& ex, const std::string& upload_id);
+    awaitable<void> tus_delete(Exchange& ex, const std::string& upload_id);
+    // Writes the request body into an upload; sends the error response itself on failure.
+    awaitable<std::optional<store::UploadRecord>> receive_body(
+        Exchange& ex, const std::string& upload_id, std::uint64_t offset,
+        std::optional<std::uint64_t> length_bytes);
+    awaitable<void> download(Exchange& ex, const std::string& file_id);
+    awaitable<void> api_file(Exchange& ex, const std::string& file_id);
+    awaitable<void> link_page(Exchange& ex, const std::string& file_id);
+
+    awaitable<void> send_problem(Exchange& ex, Problem problem, std::string_view detail);
+    awaitable<void> send_upload_failure(Exchange& ex, const files::UploadFailure& failure);
+    awaitable<void> send_text(Exchange& ex, http::status status, std::string body,
+                              std::string_view content_type);
+    [[nodiscard]] std::string base_url(const Exchange& ex) const;
+
+    const ServerOptions& m_options;
+    files::UploadService& m_uploads;
+    files::FileService& m_files;
+    Metrics& m_metrics;
+};
+
+// RFC 9110 IMF-fixdate of a Unix time, for Upload-Expires and Last-Modified.
+[[nodiscard]] std::string http_date(std::int64_t unix_s);
+
+}  // namespace satload::server

@@ -1,0 +1,106 @@
+// GET/HEAD /d/<id>: the stored ciphertext with ranges, If-Range and a strong ETag, streamed
+// from the blob store in pieces so memory does not grow with the file size.
+#include <fmt/format.h>
+
+#include "core/http_headers.h"
+#include "crypto/primitives.h"
+#include "server/app.h"
+
+namespace satload::server {
+namespace {
+
+// Large pieces keep syscalls per byte low; one piece per download in flight bounds memory.
+constexpr std::size_t kDownloadBufferBytes = 512 * 1024;
+
+std::string etag_of(const store::FileRecord& file) {
+    return "\"" + file.sha256_hex.substr(0, 32) + "\"";
+}
+
+}  // namespace
+
+awaitable<void> App::download(Exchange& ex, const std::string& file_id) {
+    const Request& req = ex.request();
+    auto opened = m_files.open(file_id);
+    if (!opened) {
+        const bool missing = opened.error().code == files::FileError::not_found;
+        co_return co_await send_problem(ex, missing ? Problem::not_found : Problem::internal,
+                                        missing ? "no such file" : "storage failure");
+    }
+    const std::uint64_t size = opened->reader->size();
+    const std::string etag = etag_of(opened->record);
+
+    ParsedRange range;
+    if (const auto it = req.find(http::field::range); it != req.end()) {
+        range = parse_range(it->value(), size);
+        if (range.result == RangeResult::satisfiable || range.result == RangeResult::unsatisfiable) {
+            // If-Range: the range applies only to the representation the client already has.
+            if (const auto if_range = req.find(http::field::if_range); if_range != req.end() &&
+                                                                         if_range->value() != etag) {
+                range.result = RangeResult::none;
+            }
+        }
+    }
+    if (range.result == RangeResult::unsatisfiable) {
+        StringResponse res = problem_response(req.version(), ex.keep_alive(),
+                                              Problem::range_not_satisfiable,
+                                              fmt::format("the file has {} bytes", size));
+        res.set(http::field::content_range, fmt::format("bytes */{}", size));
+        res.set(http::field::accept_ranges, "bytes");
+        co_await ex.send(std::move(res));
+        co_return;
+    }
+    const bool partial = range.result == RangeResult::satisfiable;
+    const std::uint64_t first = partial ? range.range.first : 0;
+    const std::uint64_t length = partial ? range.range.length() : size;
+
+    http::response<http::empty_body> head{partial ? http::status::partial_content : http::status::ok,
+                                          req.version()};
+    head.set(http::field::content_type, "application/octet-stream");
+    head.set(http::field::accept_ranges, "bytes");
+    head.set(http::field::etag, etag);
+    head.set(http::field::cache_control, "public, max-age=31536000, immutable");
+    head.set(http::field::last_modified, http_date(opened->record.created_s));
+    head.set("X-Content-Type-Options", "nosniff");
+    if (partial) {
+        head.set(http::field::content_range,
+                 fmt::format("bytes {}-{}/{}", range.range.first, range.range.last, size));
+    }
+    head.content_length(length);
+    head.keep_alive(ex.keep_alive());
+    if (!co_await ex.send_header(std::move(head))) co_return;
+    if (req.method() == http::verb::head) co_return;
+
+    // A full read is checked against the recorded digest: the last piece is only sent when the
+    // whole blob matched, so a client never receives a complete body that is corrupt.
+    const bool verify = !partial;
+    std::optional<crypto::Sha256> hash;
+    if (verify) hash.emplace();
+    std::vector<std::uint8_t> buffer(kDownloadBufferBytes);
+    std::uint64_t at = first;
+    const std::uint64_t end = first + length;
+    while (at < end) {
+        const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), end - at));
+        auto n = opened->reader->read_at(at, std::span<std::uint8_t>(buffer.data(), want));
+        if (!n || *n == 0) {
+            ex.close_after_response();
+            co_return;  // the blob is shorter than recorded: cut the response
+        }
+        const std::span<const std::uint8_t> piece(buffer.data(), *n);
+        if (hash) {
+            hash->update(piece);
+            if (at + *n == end) {
+                const std::string hex = hex_encode(hash->finish());
+                if (hex != opened->record.sha256_hex) {
+                    m_files.report_corrupt(file_id);
+                    ex.close_after_response();
+                    co_return;
+                }
+            }
+        }
+        if (!co_await ex.send_body(piece)) co_return;
+        at += *n;
+    }
+    if (end == size) ++m_metrics.downloads_completed;
+}
+
+}  // namespace satload::server

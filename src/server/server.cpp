@@ -1,0 +1,459 @@
+// Connections and the server loop. One coroutine per connection on its own strand; every
+// wait has a deadline (header, idle, body stall); shutdown drains before it cuts.
+#include "server/server.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
+#include <fmt/format.h>
+#include <map>
+
+namespace satload::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
+
+class ConnectionBase {
+public:
+    virtual ~ConnectionBase() = default;
+    virtual void drain() = 0;        // close if idle, else close after the current response
+    virtual void force_close() = 0;  // cut now
+};
+
+namespace {
+
+// Scrub pacing: files checked per batch between checks for shutdown.
+constexpr std::size_t kScrubBatchFiles = 64;
+constexpr std::size_t kExpireBatch = 1000;
+constexpr auto kExpireInterval = std::chrono::seconds(60);
+
+template <class Stream>
+class Connection final : public ConnectionBase,
+                         public Exchange,
+                         public std::enable_shared_from_this<Connection<Stream>> {
+public:
+    static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+    template <class... Args>
+    Connection(Server& server, App& app, const ServerOptions& options, Args&&... args)
+        : m_stream(std::forward<Args>(args)...), m_server(server), m_app(app), m_options(options) {
+        ++m_server.metrics().connections_open;
+        ++m_server.metrics().connections_total;
+    }
+    ~Connection() override { --m_server.metrics().connections_open; }
+
+    awaitable<void> run() {
+        m_server.add(this);
+        co_await serve();
+        m_server.remove(this);
+    }
+
+    // ConnectionBase: called from other threads, so hop onto this connection's strand.
+    void drain() override {
+        asio::post(m_stream.get_executor(), [self = this->shared_from_this()] {
+            self->m_close = true;
+            if (self->m_idle) self->close_socket();
+        });
+    }
+    void force_close() override {
+        asio::post(m_stream.get_executor(), [self = this->shared_from_this()] { self->close_socket(); });
+    }
+
+    // Exchange.
+    const Request& request() const override { return m_parser->get().base(); }
+    std::optional<std::uint64_t> content_length() const override {
+        const auto n = m_parser->content_length();
+        return n ? std::optional<std::uint64_t>(*n) : std::nullopt;
+    }
+    bool body_done() const override { return m_parser->is_done(); }
+    bool keep_alive() const override { return m_parser->keep_alive(); }
+
+    awaitable<std::optional<std::size_t>> read_body(std::span<std::uint8_t> out) override {
+        if (m_body_failed) co_return std::nullopt;
+        while (!m_parser->is_done()) {
+            auto& body = m_parser->get().body();
+            body.data = out.data();
+            body.size = out.size();
+            lowest().expires_after(m_options.body_stall_timeout);
+            auto [ec, n] = co_await http::async_read(m_stream, m_buffer, *m_parser, kAwait);
+            if (ec == http::error::need_buffer) ec = {};
+            const std::size_t got = out.size() - body.size;
+            m_server.metrics().bytes_received += got;
+            if (ec) {
+                if (ec == beast::error::timeout) ++m_server.metrics().timeouts_total;
+                m_close = true;
+                // Bytes that arrived before the failure still count; the failure is reported
+                // on the next call.
+                m_body_failed = true;
+                if (got > 0) co_return got;
+                co_return std::nullopt;
+            }
+            if (got > 0) co_return got;
+        }
+        co_return std::size_t{0};
+    }
+
+    awaitable<bool> send(StringResponse response) override {
+        finish_response_header(response);
+        const std::size_t body_bytes = response.body().size();
+        lowest().expires_after(m_options.body_stall_timeout);
+        auto [ec, n] = co_await http::async_write(m_stream, response, kAwait);
+        if (ec) {
+            m_close = true;
+            co_return false;
+        }
+        m_server.metrics().bytes_sent += body_bytes;
+        co_return true;
+    }
+
+    awaitable<bool> send_header(http::response<http::empty_body> header) override {
+        finish_response_header(header);
+        http::response_serializer<http::empty_body> serializer{header};
+        lowest().expires_after(m_options.body_stall_timeout);
+        auto [ec, n] = co_await http::async_write_header(m_stream, serializer, kAwait);
+        if (ec) {
+            m_close = true;
+            co_return false;
+        }
+        co_return true;
+    }
+
+    awaitable<bool> send_body(std::span<const std::uint8_t> data) override {
+        lowest().expires_after(m_options.body_stall_timeout);
+        auto [ec, n] = co_await asio::async_write(m_stream, asio::buffer(data.data(), data.size()),
+                                                  kAwait);
+        if (ec) {
+            if (ec == beast::error::timeout) ++m_server.metrics().timeouts_total;
+            m_close = true;
+            co_return false;
+        }
+        m_server.metrics().bytes_sent += n;
+        co_return true;
+    }
+
+    std::string base_url() const override {
+        const Request& req = request();
+        const auto host = req.find(http::field::host);
+        const std::string authority =
+            host != req.end() ? std::string(host->value()) : m_options.listen;
+        return std::string(kTls ? "https://" : "http://") + authority;
+    }
+
+    void close_after_response() override { m_close = true; }
+
+private:
+    auto& lowest() { return beast::get_lowest_layer(m_stream); }
+
+    template <class Message>
+    void finish_response_header(Message& response) {
+        m_status = response.result_int();
+        // Counted before the bytes leave, so a client that reads /metrics right after its
+        // response already sees its request.
+        m_server.metrics().count_request(request().method_string(), m_status);
+        if (m_close || m_server.draining()) response.keep_alive(false);
+        if (!response.keep_alive()) m_close = true;
+    }
+
+    void close_socket() {
+        beast::error_code ec;
+        lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+        lowest().socket().close(ec);
+    }
+
+    awaitable<void> answer_and_close(Problem problem, std::string_view detail) {
+        StringResponse res = App::problem_response(11, false, problem, detail);
+        lowest().expires_after(m_options.header_timeout);
+        co_await http::async_write(m_stream, res, kAwait);
+        m_server.metrics().count_request("other", res.result_int());
+    }
+
+    awaitable<void> serve() {
+        if constexpr (kTls) {
+            lowest().expires_after(m_options.header_timeout);
+            auto [ec] = co_await m_stream.async_handshake(ssl::stream_base::server, kAwait);
+            if (ec) co_return;
+        }
+        bool first = true;
+        while (!m_close) {
+            m_parser.emplace();
+            m_body_failed = false;
+            m_parser->header_limit(m_options.max_header_bytes);
+            m_parser->body_limit(boost::none);  // handlers enforce their own body limits
+            m_idle = true;
+            lowest().expires_after(first ? m_options.header_timeout : m_options.idle_timeout);
+            first = false;
+            auto [ec, n] = co_await http::async_read_header(m_stream, m_buffer, *m_parser, kAwait);
+            m_idle = false;
+            if (ec) {
+                if (ec == beast::error::timeout) {
+                    ++m_server.metrics().timeouts_total;
+                } else if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+                    co_await answer_and_close(Problem::headers_too_large,
+                                              "the request's header fields are too large");
+                } else if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
+                           ec != http::error::end_of_stream && ec != http::error::partial_message) {
+                    co_await answer_and_close(Problem::bad_request,
+                                              fmt::format("malformed request: {}", ec.message()));
+                }
+                break;
+            }
+            m_status = 0;
+            co_await m_app.handle(*this);
+            // A body the handler did not read would be parsed as the next request: close.
+            if (!m_parser->is_done()) m_close = true;
+            if (m_server.draining()) m_close = true;
+        }
+        if constexpr (kTls) {
+            lowest().expires_after(std::chrono::seconds(2));
+            co_await m_stream.async_shutdown(kAwait);
+        }
+        close_socket();
+    }
+
+    Stream m_stream;
+    beast::flat_buffer m_buffer;
+    std::optional<http::request_parser<http::buffer_body>> m_parser;
+    Server& m_server;
+    App& m_app;
+    const ServerOptions& m_options;
+    bool m_close = false;
+    bool m_idle = true;
+    bool m_body_failed = false;
+    unsigned m_status = 0;
+};
+
+std::optional<tcp::endpoint> parse_listen(const std::string& listen, std::string& error) {
+    const auto colon = listen.rfind(':');
+    if (colon == std::string::npos) {
+        error = "--listen needs HOST:PORT";
+        return std::nullopt;
+    }
+    std::string host = listen.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    const std::string port_text = listen.substr(colon + 1);
+    unsigned long port = 0;
+    try {
+        std::size_t used = 0;
+        port = std::stoul(port_text, &used);
+        if (used != port_text.size() || port > 65535) throw std::out_of_range("port");
+    } catch (const std::exception&) {
+        error = fmt::format("--listen: '{}' is not a port number", port_text);
+        return std::nullopt;
+    }
+    beast::error_code ec;
+    const auto address = asio::ip::make_address(host.empty() ? "0.0.0.0" : host, ec);
+    if (ec) {
+        error = fmt::format("--listen: '{}' is not an IP address", host);
+        return std::nullopt;
+    }
+    return tcp::endpoint(address, static_cast<std::uint16_t>(port));
+}
+
+}  // namespace
+
+Server::Server(const ServerOptions& options, files::UploadService& uploads, files::FileService& files)
+    : m_options(options),
+      m_uploads(uploads),
+      m_files(files),
+      m_app(options, uploads, files, m_metrics),
+      m_io(static_cast<int>(options.threads ? options.threads : std::max(2u, std::thread::hardware_concurrency()))),
+      m_acceptor(m_io) {}
+
+Server::~Server() {
+    {
+        std::lock_guard guard(m_maint_mutex);
+        m_maint_stop = true;
+    }
+    m_maint_cv.notify_all();
+    if (m_maintenance.joinable()) m_maintenance.join();
+}
+
+std::optional<std::string> Server::start() {
+    std::string error;
+    const auto endpoint = parse_listen(m_options.listen, error);
+    if (!endpoint) return error;
+    if (!m_options.tls_cert_file.empty() || !m_options.tls_key_file.empty()) {
+        if (m_options.tls_cert_file.empty() || m_options.tls_key_file.empty()) {
+            return std::string("HTTPS needs both --tls-cert and --tls-key");
+        }
+        m_tls = std::make_unique<ssl::context>(ssl::context::tls_server);
+        m_tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                           ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+        beast::error_code ec;
+        m_tls->use_certificate_chain_file(m_options.tls_cert_file, ec);
+        if (ec) return fmt::format("cannot load --tls-cert {}: {}", m_options.tls_cert_file, ec.message());
+        m_tls->use_private_key_file(m_options.tls_key_file, ssl::context::pem, ec);
+        if (ec) return fmt::format("cannot load --tls-key {}: {}", m_options.tls_key_file, ec.message());
+    }
+    beast::error_code ec;
+    m_acceptor.open(endpoint->protocol(), ec);
+    if (!ec) m_acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) m_acceptor.bind(*endpoint, ec);
+    if (!ec) m_acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return fmt::format("cannot listen on {}: {}", m_options.listen, ec.message());
+    m_port = m_acceptor.local_endpoint().port();
+    return std::nullopt;
+}
+
+void Server::add(ConnectionBase* c) {
+    std::lock_guard guard(m_conn_mutex);
+    m_connections.insert(c);
+}
+
+void Server::remove(ConnectionBase* c) {
+    std::lock_guard guard(m_conn_mutex);
+    m_connections.erase(c);
+}
+
+awaitable<void> Server::accept_loop() {
+    while (true) {
+        auto [ec, socket] = co_await m_acceptor.async_accept(asio::make_strand(m_io), kAwait);
+        if (ec) {
+            if (ec == asio::error::operation_aborted || !m_acceptor.is_open()) co_return;
+            // Out of descriptors or similar: back off briefly instead of spinning.
+            asio::steady_timer pause(m_io, std::chrono::milliseconds(50));
+            co_await pause.async_wait(kAwait);
+            continue;
+        }
+        if (static_cast<std::uint64_t>(m_metrics.connections_open.load()) >= m_options.max_connections) {
+            beast::error_code ignored;
+            socket.close(ignored);
+            continue;
+        }
+        socket.set_option(tcp::no_delay(true));
+        auto executor = socket.get_executor();
+        if (m_tls) {
+            using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+            auto conn = std::make_shared<Connection<TlsStream>>(*this, m_app, m_options,
+                                                                std::move(socket), *m_tls);
+            asio::co_spawn(executor, [conn]() { return conn->run(); }, asio::detached);
+        } else {
+            auto conn = std::make_shared<Connection<beast::tcp_stream>>(*this, m_app, m_options,
+                                                                        std::move(socket));
+            asio::co_spawn(executor, [conn]() { return conn->run(); }, asio::detached);
+        }
+    }
+}
+
+void Server::begin_drain() {
+    if (m_draining.exchange(true)) return;
+    beast::error_code ec;
+    m_acceptor.close(ec);
+    {
+        std::lock_guard guard(m_maint_mutex);
+        m_maint_stop = true;
+    }
+    m_maint_cv.notify_all();
+    std::vector<std::shared_ptr<ConnectionBase>> keep;
+    {
+        std::lock_guard guard(m_conn_mutex);
+        for (auto* c : m_connections) c->drain();
+    }
+    // After the grace period, cut whatever is still transferring; a cut upload keeps its
+    // synced bytes and stays resumable.
+    asio::co_spawn(
+        m_io,
+        [this]() -> awaitable<void> {
+            const auto deadline = std::chrono::steady_clock::now() + m_options.shutdown_grace;
+            asio::steady_timer timer(m_io);
+            while (std::chrono::steady_clock::now() < deadline) {
+                {
+                    std::lock_guard guard(m_conn_mutex);
+                    if (m_connections.empty()) co_return;
+                }
+                timer.expires_after(std::chrono::milliseconds(50));
+                co_await timer.async_wait(kAwait);
+            }
+            std::lock_guard guard(m_conn_mutex);
+            for (auto* c : m_connections) c->force_close();
+        },
+        asio::detached);
+}
+
+void Server::stop() {
+    asio::post(m_io, [this] { begin_drain(); });
+}
+
+void Server::maintenance_loop() {
+    auto last_expire = std::chrono::steady_clock::now() - kExpireInterval;
+    auto last_scrub = std::chrono::steady_clock::now();
+    std::string scrub_cursor;
+    bool scrubbing = false;
+    std::unique_lock lock(m_maint_mutex);
+    while (!m_maint_stop) {
+        lock.unlock();
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_expire >= kExpireInterval) {
+            m_uploads.expire(kExpireBatch);
+            last_expire = now;
+        }
+        if (!scrubbing && now - last_scrub >= m_options.scrub_interval) scrubbing = true;
+        if (scrubbing) {
+            const auto report = m_files.scrub(scrub_cursor, kScrubBatchFiles);
+            m_metrics.scrub_checked += report.checked;
+            for (const auto& id : report.corrupt) {
+                fmt::print(stderr, "scrub: blob of file {} does not match its digest\n", id);
+            }
+            scrub_cursor = report.last_id;
+            if (scrub_cursor.empty()) {
+                scrubbing = false;
+                last_scrub = std::chrono::steady_clock::now();
+            }
+        }
+        lock.lock();
+        if (!scrubbing) m_maint_cv.wait_for(lock, std::chrono::seconds(1));
+    }
+}
+
+void Server::run() {
+    asio::signal_set signals(m_io, SIGINT, SIGTERM);
+    signals.async_wait([this](const beast::error_code& ec, int signo) {
+        if (ec) return;
+        fmt::print(stderr, "received signal {}, finishing transfers (up to {} s)\n", signo,
+                   m_options.shutdown_grace.count());
+        begin_drain();
+    });
+    asio::co_spawn(m_io, accept_loop(), asio::detached);
+    m_maintenance = std::thread([this] { maintenance_loop(); });
+    const unsigned threads =
+        m_options.threads ? m_options.threads : std::max(4u, 2 * std::thread::hardware_concurrency());
+    std::vector<std::thread> pool;
+    // Keep the io_context alive until the drain is complete, even while no socket is open.
+    auto work = asio::make_work_guard(m_io);
+    asio::co_spawn(
+        m_io,
+        [this, &work, &signals]() -> awaitable<void> {
+            asio::steady_timer timer(m_io);
+            while (true) {
+                timer.expires_after(std::chrono::milliseconds(100));
+                co_await timer.async_wait(kAwait);
+                if (!m_draining) continue;
+                std::lock_guard guard(m_conn_mutex);
+                if (m_connections.empty()) break;
+            }
+            beast::error_code ec;
+            signals.cancel(ec);
+            work.reset();
+        },
+        asio::detached);
+    for (unsigned i = 1; i < threads; ++i) pool.emplace_back([this] { m_io.run(); });
+    m_io.run();
+    for (auto& t : pool) t.join();
+    {
+        std::lock_guard guard(m_maint_mutex);
+        m_maint_stop = true;
+    }
+    m_maint_cv.notify_all();
+    if (m_maintenance.joinable()) m_maintenance.join();
+}
+
+}  // namespace satload::server

@@ -1,0 +1,67 @@
+// The HTTP server: listener, connections (plain or TLS), timeouts, limits, graceful shutdown
+// and the background maintenance thread (upload expiry, blob scrub).
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server/app.h"
+#include "server/metrics.h"
+#include "server/options.h"
+
+namespace satload::server {
+
+class ConnectionBase;
+
+class Server {
+public:
+    Server(const ServerOptions& options, files::UploadService& uploads, files::FileService& files);
+    ~Server();
+
+    // Binds and listens; returns an error message on failure.
+    [[nodiscard]] std::optional<std::string> start();
+    [[nodiscard]] std::uint16_t port() const { return m_port; }
+    // Runs until stop() or a signal; then drains connections for up to shutdown_grace.
+    void run();
+    void stop();  // thread-safe: begins a graceful shutdown
+
+    Metrics& metrics() { return m_metrics; }
+
+    // Connection registry, for graceful shutdown.
+    void add(ConnectionBase* c);
+    void remove(ConnectionBase* c);
+    [[nodiscard]] bool draining() const { return m_draining.load(); }
+
+private:
+    boost::asio::awaitable<void> accept_loop();
+    void begin_drain();
+    void maintenance_loop();
+
+    const ServerOptions& m_options;
+    files::UploadService& m_uploads;
+    files::FileService& m_files;
+    Metrics m_metrics;
+    App m_app;
+    boost::asio::io_context m_io;
+    boost::asio::ip::tcp::acceptor m_acceptor;
+    std::unique_ptr<boost::asio::ssl::context> m_tls;
+    std::uint16_t m_port = 0;
+    std::atomic<bool> m_draining{false};
+    std::mutex m_conn_mutex;
+    std::set<ConnectionBase*> m_connections;
+    std::mutex m_maint_mutex;
+    std::condition_variable m_maint_cv;
+    bool m_maint_stop = false;
+    std::thread m_maintenance;
+};
+
+}  // namespace satload::server

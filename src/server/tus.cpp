@@ -1,0 +1,293 @@
+// tus 1.0.0 handlers: OPTIONS, POST (creation, creation-with-upload, concatenation), HEAD,
+// PATCH and DELETE. Header grammar lives in core/http_headers; upload rules in files/.
+#include <fmt/format.h>
+
+#include "core/http_headers.h"
+#include "core/ids.h"
+#include "server/app.h"
+
+namespace satload::server {
+namespace {
+
+constexpr std::string_view kTusVersion = "1.0.0";
+constexpr std::string_view kTusExtensions =
+    "creation,creation-with-upload,creation-defer-length,termination,checksum,expiration,"
+    "concatenation";
+constexpr std::string_view kOffsetOctetStream = "application/offset+octet-stream";
+// Request bodies are read in pieces of this size: large enough for fast disks, small enough
+// that thousands of concurrent uploads do not hold much memory.
+constexpr std::size_t kBodyBufferBytes = 256 * 1024;
+
+Problem problem_of(files::UploadError e) {
+    using files::UploadError;
+    switch (e) {
+        case UploadError::not_found: return Problem::not_found;
+        case UploadError::expired: return Problem::upload_expired;
+        case UploadError::locked: return Problem::upload_locked;
+        case UploadError::offset_mismatch: return Problem::upload_offset_mismatch;
+        case UploadError::exceeds_length: return Problem::upload_exceeds_length;
+        case UploadError::too_large: return Problem::upload_too_large;
+        case UploadError::length_unknown: return Problem::bad_request;
+        case UploadError::length_conflict: return Problem::bad_request;
+        case UploadError::checksum_mismatch: return Problem::checksum_mismatch;
+        case UploadError::checksum_unsupported: return Problem::checksum_unsupported;
+        case UploadError::concat_invalid: return Problem::bad_request;
+        case UploadError::concat_incomplete: return Problem::upload_incomplete;
+        case UploadError::partial_is_final: return Problem::forbidden;
+        case UploadError::already_complete: return Problem::upload_exceeds_length;
+        case UploadError::metadata_too_large: return Problem::headers_too_large;
+        case UploadError::no_space: return Problem::storage_full;
+        case UploadError::storage: return Problem::internal;
+    }
+    return Problem::internal;
+}
+
+std::optional<std::string_view> header(const Request& req, std::string_view name) {
+    const auto it = req.find(name);
+    if (it == req.end()) return std::nullopt;
+    return it->value();
+}
+
+// The upload id at the end of a part URL of Upload-Concat (absolute or a path).
+std::optional<std::string> upload_id_of_url(std::string_view url) {
+    const auto pos = url.rfind("/files/");
+    if (pos == std::string_view::npos) return std::nullopt;
+    std::string id(url.substr(pos + 7));
+    if (!is_upload_id(id)) return std::nullopt;
+    return id;
+}
+
+}  // namespace
+
+awaitable<void> App::send_upload_failure(Exchange& ex, const files::UploadFailure& failure) {
+    // Storage failures are logged in full but only summarised to the client.
+    const bool internal = failure.code == files::UploadError::storage;
+    co_await send_problem(ex, problem_of(failure.code),
+                          internal ? "storage failure" : std::string_view(failure.message));
+}
+
+awaitable<void> App::tus_options(Exchange& ex) {
+    const Request& req = ex.request();
+    StringResponse res{http::status::no_content, req.version()};
+    res.set("Tus-Resumable", kTusVersion);
+    res.set("Tus-Version", kTusVersion);
+    res.set("Tus-Extension", kTusExtensions);
+    res.set("Tus-Max-Size", std::to_string(m_options.max_upload_bytes));
+    res.set("Tus-Checksum-Algorithm", files::UploadService::kSupportedChecksums);
+    res.keep_alive(ex.keep_alive());
+    co_await ex.send(std::move(res));
+}
+
+awaitable<void> App::tus_create(Exchange& ex) {
+    const Request& req = ex.request();
+    if (header(req, "Tus-Resumable") != kTusVersion) {
+        co_return co_await send_problem(ex, Problem::tus_version_unsupported,
+                                        "send Tus-Resumable: 1.0.0");
+    }
+    files::CreateUpload create;
+    if (const auto metadata = header(req, "Upload-Metadata")) {
+        if (!parse_upload_metadata(*metadata)) {
+            co_return co_await send_problem(ex, Problem::bad_request, "Upload-Metadata is malformed");
+        }
+        create.metadata = std::string(*metadata);
+    }
+    if (const auto concat = header(req, "Upload-Concat")) {
+        const auto parsed = parse_upload_concat(*concat);
+        if (!parsed) {
+            co_return co_await send_problem(ex, Problem::bad_request, "Upload-Concat is malformed");
+        }
+        create.partial = parsed->partial;
+        for (const auto& url : parsed->parts) {
+            const auto id = upload_id_of_url(url);
+            if (!id) {
+                co_return co_await send_problem(ex, Problem::bad_request,
+                                                "Upload-Concat names something that is not an upload");
+            }
+            create.part_upload_ids.push_back(*id);
+        }
+    }
+    const auto length = header(req, "Upload-Length");
+    const auto defer = header(req, "Upload-Defer-Length");
+    if (create.part_upload_ids.empty()) {
+        if (length && defer) {
+            co_return co_await send_problem(ex, Problem::bad_request,
+                                            "send Upload-Length or Upload-Defer-Length, not both");
+        }
+        if (length) {
+            const auto value = parse_decimal(*length);
+            if (!value) co_return co_await send_problem(ex, Problem::bad_request, "Upload-Length is malformed");
+            create.length_bytes = *value;
+        } else if (defer != "1") {
+            co_return co_await send_problem(ex, Problem::bad_request,
+                                            "Upload-Length (or Upload-Defer-Length: 1) is required");
+        }
+    } else if (length || ex.content_length().value_or(0) > 0) {
+        co_return co_await send_problem(ex, Problem::bad_request,
+                                        "a final concatenation has no length or body of its own");
+    }
+    const bool has_body = ex.content_length().value_or(0) > 0 ||
+                          (!ex.content_length() && !ex.body_done());
+    if (has_body && header(req, "Content-Type") != kOffsetOctetStream) {
+        co_return co_await send_problem(ex, Problem::unsupported_media_type,
+                                        "a creation body needs Content-Type: application/offset+octet-stream");
+    }
+    auto created = m_uploads.create(create);
+    if (!created) co_return co_await send_upload_failure(ex, created.error());
+    store::UploadRecord record = std::move(*created);
+    if (has_body) {
+        auto written = co_await receive_body(ex, record.upload_id, 0, std::nullopt);
+        if (!written) co_return;  // receive_body answered the error
+        record = std::move(*written);
+    }
+    StringResponse res{http::status::created, req.version()};
+    res.set("Tus-Resumable", kTusVersion);
+    res.set(http::field::location, base_url(ex) + "/files/" + record.upload_id);
+    res.set(http::field::cache_control, "no-store");
+    if (has_body) res.set("Upload-Offset", std::to_string(record.offset_bytes));
+    if (!record.complete) res.set("Upload-Expires", http_date(record.expires_s));
+    if (record.complete) res.set("Satload-File-Id", record.file_id);
+    res.keep_alive(ex.keep_alive());
+    co_await ex.send(std::move(res));
+}
+
+awaitable<void> App::tus_head(Exchange& ex, const std::string& upload_id) {
+    const Request& req = ex.request();
+    if (header(req, "Tus-Resumable") != kTusVersion) {
+        co_return co_await send_problem(ex, Problem::tus_version_unsupported,
+                                        "send Tus-Resumable: 1.0.0");
+    }
+    auto status = m_uploads.status(upload_id);
+    if (!status) co_return co_await send_upload_failure(ex, status.error());
+    StringResponse res{http::status::ok, req.version()};
+    res.set("Tus-Resumable", kTusVersion);
+    res.set(http::field::cache_control, "no-store");
+    res.set("Upload-Offset", std::to_string(status->offset_bytes));
+    if (status->length_bytes) {
+        res.set("Upload-Length", std::to_string(*status->length_bytes));
+    } else {
+        res.set("Upload-Defer-Length", "1");
+    }
+    if (!status->metadata.empty()) res.set("Upload-Metadata", status->metadata);
+    if (status->is_partial) res.set("Upload-Concat", "partial");
+    if (!status->parts.empty()) {
+        std::string value = "final;";
+        for (std::size_t i = 0; i < status->parts.size(); ++i) {
+            if (i) value += ' ';
+            value += "/files/" + status->parts[i];
+        }
+        res.set("Upload-Concat", value);
+    }
+    if (status->complete) {
+        res.set("Satload-File-Id", status->file_id);
+    } else {
+        res.set("Upload-Expires", http_date(status->expires_s));
+    }
+    res.keep_alive(ex.keep_alive());
+    co_await ex.send(std::move(res));
+}
+
+awaitable<void> App::tus_patch(Exchange& ex, const std::string& upload_id) {
+    const Request& req = ex.request();
+    if (header(req, "Tus-Resumable") != kTusVersion) {
+        co_return co_await send_problem(ex, Problem::tus_version_unsupported,
+                                        "send Tus-Resumable: 1.0.0");
+    }
+    if (header(req, "Content-Type") != kOffsetOctetStream) {
+        co_return co_await send_problem(ex, Problem::unsupported_media_type,
+                                        "PATCH needs Content-Type: application/offset+octet-stream");
+    }
+    const auto offset_text = header(req, "Upload-Offset");
+    const auto offset = offset_text ? parse_decimal(*offset_text) : std::nullopt;
+    if (!offset) {
+        co_return co_await send_problem(ex, Problem::bad_request,
+                                        "Upload-Offset is missing or malformed");
+    }
+    std::optional<std::uint64_t> length;
+    if (const auto length_text = header(req, "Upload-Length")) {
+        length = parse_decimal(*length_text);
+        if (!length) co_return co_await send_problem(ex, Problem::bad_request, "Upload-Length is malformed");
+    }
+    auto written = co_await receive_body(ex, upload_id, *offset, length);
+    if (!written) co_return;
+    StringResponse res{http::status::no_content, req.version()};
+    res.set("Tus-Resumable", kTusVersion);
+    res.set("Upload-Offset", std::to_string(written->offset_bytes));
+    if (written->complete) {
+        res.set("Satload-File-Id", written->file_id);
+    } else {
+        res.set("Upload-Expires", http_date(written->expires_s));
+    }
+    res.keep_alive(ex.keep_alive());
+    co_await ex.send(std::move(res));
+}
+
+awaitable<std::optional<store::UploadRecord>> App::receive_body(
+    Exchange& ex, const std::string& upload_id, std::uint64_t offset,
+    std::optional<std::uint64_t> length_bytes) {
+    const Request& req = ex.request();
+    if (ex.content_length() && *ex.content_length() > m_options.max_chunk_bytes) {
+        co_await send_problem(ex, Problem::payload_too_large,
+                              fmt::format("a single request body may carry at most {} bytes",
+                                          m_options.max_chunk_bytes));
+        co_return std::nullopt;
+    }
+    std::optional<std::pair<std::string, Bytes>> checksum;
+    if (const auto text = header(req, "Upload-Checksum")) {
+        auto parsed = parse_upload_checksum(*text);
+        if (!parsed) {
+            co_await send_problem(ex, Problem::bad_request, "Upload-Checksum is malformed");
+            co_return std::nullopt;
+        }
+        checksum.emplace(std::move(parsed->algorithm), std::move(parsed->digest));
+    }
+    auto writer = m_uploads.begin_write(upload_id, offset, ex.content_length(), length_bytes,
+                                        std::move(checksum));
+    if (!writer) {
+        co_await send_upload_failure(ex, writer.error());
+        co_return std::nullopt;
+    }
+    std::vector<std::uint8_t> buffer(kBodyBufferBytes);
+    std::uint64_t received = 0;
+    while (true) {
+        const auto n = co_await ex.read_body(buffer);
+        if (!n) {
+            // The client went away or stalled: keep what arrived, as a resumable offset.
+            (*writer)->cut();
+            co_return std::nullopt;
+        }
+        if (*n == 0) break;
+        received += *n;
+        m_metrics.upload_bytes_received += *n;
+        if (received > m_options.max_chunk_bytes) {
+            (*writer)->discard();
+            co_await send_problem(ex, Problem::payload_too_large, "the request body is too large");
+            co_return std::nullopt;
+        }
+        if (auto ok = (*writer)->write(std::span<const std::uint8_t>(buffer.data(), *n)); !ok) {
+            co_await send_upload_failure(ex, ok.error());
+            co_return std::nullopt;
+        }
+    }
+    auto done = (*writer)->finish();
+    if (!done) {
+        co_await send_upload_failure(ex, done.error());
+        co_return std::nullopt;
+    }
+    co_return std::move(*done);
+}
+
+awaitable<void> App::tus_delete(Exchange& ex, const std::string& upload_id) {
+    const Request& req = ex.request();
+    if (header(req, "Tus-Resumable") != kTusVersion) {
+        co_return co_await send_problem(ex, Problem::tus_version_unsupported,
+                                        "send Tus-Resumable: 1.0.0");
+    }
+    auto ok = m_uploads.terminate(upload_id);
+    if (!ok) co_return co_await send_upload_failure(ex, ok.error());
+    StringResponse res{http::status::no_content, req.version()};
+    res.set("Tus-Resumable", kTusVersion);
+    res.keep_alive(ex.keep_alive());
+    co_await ex.send(std::move(res));
+}
+
+}  // namespace satload::server
