@@ -294,6 +294,10 @@ UploadResult<std::unique_ptr<UploadWriter>> UploadService::begin_write(
 
 UploadResult<store::UploadRecord> UploadService::complete(store::UploadRecord record) {
     auto digest = m_blobs.commit_partial(record.upload_id, record.file_id);
+    if (!digest && digest.error().code == store::StoreError::not_found) {
+        // A crash between the blob's rename and the metadata commit: the blob is in place.
+        digest = m_blobs.digest_blob(record.file_id);
+    }
     if (!digest) return fail(from_store(digest.error()));
     store::FileRecord file;
     file.file_id = record.file_id;
@@ -422,6 +426,20 @@ void UploadService::remove_upload(const store::UploadRecord& record) {
     // A completed upload's blob belongs to its file now; only the record goes.
     if (!record.complete) (void)m_blobs.remove_partial(record.upload_id);
     (void)m_meta.delete_upload(record.upload_id);
+}
+
+std::size_t UploadService::recover(std::size_t limit) {
+    auto pending = m_meta.incomplete_uploads(limit);
+    if (!pending) return 0;
+    std::size_t completed = 0;
+    for (auto& record : *pending) {
+        const bool full = record.length_bytes && record.offset_bytes == *record.length_bytes;
+        if (!full || record.is_partial || !record.parts.empty()) continue;
+        if (!try_lock(record.upload_id)) continue;
+        if (complete(record)) ++completed;
+        unlock(record.upload_id);
+    }
+    return completed;
 }
 
 std::size_t UploadService::expire(std::size_t limit) {

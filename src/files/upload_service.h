@@ -122,6 +122,9 @@ public:
         std::optional<std::uint64_t> content_length, std::optional<std::uint64_t> length_bytes,
         std::optional<std::pair<std::string, Bytes>> checksum);
     [[nodiscard]] UploadResult<void> terminate(const std::string& upload_id);
+    // At start-up: completes uploads whose bytes were all synced but whose completion was cut
+    // off by a crash. Returns how many it completed.
+    std::size_t recover(std::size_t limit = 10000);
     // Removes up to `limit` expired incomplete uploads; returns how many.
     std::size_t expire(std::size_t limit = 1000);
     // Uploads currently being written to.

@@ -35,6 +35,9 @@ int run_server(const ServerOptions& options) {
     limits.upload_expiry_s = options.upload_expiry.count();
     files::UploadService uploads(**blobs, **meta, clock, crypto::random_bytes, limits);
     files::FileService files(**blobs, **meta);
+    if (const std::size_t recovered = uploads.recover(); recovered > 0) {
+        fmt::print(stderr, "completed {} upload(s) interrupted by a crash\n", recovered);
+    }
 
     Server server(options, uploads, files);
     if (auto error = server.start()) {

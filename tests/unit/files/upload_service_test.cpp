@@ -1,0 +1,133 @@
+// The upload rules below HTTP, over the real local stores: locking, recovery of a completion
+// cut off by a crash, and the write path's refusals.
+#include "files/upload_service.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+
+#include "crypto/primitives.h"
+#include "store/local_blob_store.h"
+#include "store/sqlite_meta_store.h"
+
+namespace satload::files {
+namespace {
+
+class UploadServiceTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        const char* base = std::getenv("SATLOAD_TEST_TMP");
+        m_dir = std::filesystem::path(base ? base : std::filesystem::temp_directory_path().string()) /
+                ("files-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}()));
+        std::filesystem::create_directories(m_dir);
+        m_blobs = std::move(*store::LocalBlobStore::open(m_dir / "blobs"));
+        m_meta = std::move(*store::SqliteMetaStore::open(m_dir / "meta.sqlite"));
+        m_service = std::make_unique<UploadService>(*m_blobs, *m_meta, m_clock, crypto::random_bytes,
+                                                    UploadLimits{});
+    }
+    void TearDown() override {
+        m_service.reset();
+        m_meta.reset();
+        m_blobs.reset();
+        std::filesystem::remove_all(m_dir);
+    }
+    store::UploadRecord create(std::uint64_t length) {
+        CreateUpload request;
+        request.length_bytes = length;
+        auto created = m_service->create(request);
+        EXPECT_TRUE(created);
+        return *created;
+    }
+
+    std::filesystem::path m_dir;
+    ManualClock m_clock{1'700'000'000};
+    std::unique_ptr<store::LocalBlobStore> m_blobs;
+    std::unique_ptr<store::SqliteMetaStore> m_meta;
+    std::unique_ptr<UploadService> m_service;
+};
+
+// Only one writer at a time per upload; the lock is released when the writer ends.
+TEST_F(UploadServiceTest, OneWriterAtATime) {
+    const auto record = create(10);
+    auto first = m_service->begin_write(record.upload_id, 0, 3, std::nullopt, std::nullopt);
+    ASSERT_TRUE(first);
+    auto second = m_service->begin_write(record.upload_id, 0, 3, std::nullopt, std::nullopt);
+    ASSERT_FALSE(second);
+    EXPECT_EQ(second.error().code, UploadError::locked);
+    EXPECT_EQ(m_service->writes_in_progress(), 1u);
+    const Bytes data = {1, 2, 3};
+    ASSERT_TRUE((*first)->write(data));
+    ASSERT_TRUE((*first)->finish());
+    first->reset();
+    EXPECT_EQ(m_service->writes_in_progress(), 0u);
+    EXPECT_TRUE(m_service->begin_write(record.upload_id, 3, 3, std::nullopt, std::nullopt));
+}
+
+// A crash after the last bytes were synced and recorded but before the file was recorded:
+// recover() completes the upload into a file at start-up.
+TEST_F(UploadServiceTest, RecoverCompletesAFullyWrittenUpload) {
+    const auto record = create(4);
+    auto appender = m_blobs->open_append(record.upload_id, 0);
+    ASSERT_TRUE(appender);
+    const Bytes data = {9, 8, 7, 6};
+    ASSERT_TRUE((*appender)->write(data));
+    ASSERT_TRUE((*appender)->sync());
+    appender->reset();
+    ASSERT_TRUE(m_meta->set_upload_offset(record.upload_id, 4));
+    EXPECT_EQ(m_service->recover(), 1u);
+    const auto status = m_service->status(record.upload_id);
+    ASSERT_TRUE(status);
+    EXPECT_TRUE(status->complete);
+    const auto file = m_meta->get_file(record.file_id);
+    ASSERT_TRUE(file && *file);
+    EXPECT_EQ((*file)->size_bytes, 4u);
+    EXPECT_EQ(m_service->recover(), 0u);  // nothing left to do
+}
+
+// The same, when the crash came after the blob's rename: the blob in place is adopted.
+TEST_F(UploadServiceTest, RecoverAdoptsABlobAlreadyRenamed) {
+    const auto record = create(3);
+    auto appender = m_blobs->open_append(record.upload_id, 0);
+    const Bytes data = {1, 2, 3};
+    ASSERT_TRUE((*appender)->write(data));
+    ASSERT_TRUE((*appender)->sync());
+    appender->reset();
+    ASSERT_TRUE(m_meta->set_upload_offset(record.upload_id, 3));
+    ASSERT_TRUE(m_blobs->commit_partial(record.upload_id, record.file_id));
+    EXPECT_EQ(m_service->recover(), 1u);
+    const auto file = m_meta->get_file(record.file_id);
+    ASSERT_TRUE(file && *file);
+    EXPECT_EQ((*file)->sha256_hex, hex_encode(crypto::sha256(data)));
+}
+
+// A write refused for its length keeps nothing: the next writer starts at the old offset.
+TEST_F(UploadServiceTest, RefusedWriteKeepsNothing) {
+    const auto record = create(4);
+    auto writer = m_service->begin_write(record.upload_id, 0, std::nullopt, std::nullopt, std::nullopt);
+    ASSERT_TRUE(writer);
+    const Bytes data = {1, 2, 3, 4, 5};
+    const auto written = (*writer)->write(data);
+    ASSERT_FALSE(written);
+    EXPECT_EQ(written.error().code, UploadError::exceeds_length);
+    writer->reset();
+    EXPECT_EQ(m_service->status(record.upload_id)->offset_bytes, 0u);
+}
+
+// Deferred length: the first PATCH that names the length fixes it; a different one is refused.
+TEST_F(UploadServiceTest, DeferredLengthIsSetOnce) {
+    CreateUpload request;
+    auto created = m_service->create(request);
+    ASSERT_TRUE(created);
+    EXPECT_FALSE(created->length_bytes);
+    auto writer = m_service->begin_write(created->upload_id, 0, 2, 2, std::nullopt);
+    ASSERT_TRUE(writer);
+    const Bytes data = {1, 2};
+    ASSERT_TRUE((*writer)->write(data));
+    const auto done = (*writer)->finish();
+    ASSERT_TRUE(done);
+    EXPECT_TRUE(done->complete);
+}
+
+}  // namespace
+}  // namespace satload::files
