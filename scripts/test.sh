@@ -26,7 +26,7 @@ run_asan() {
   log "unit tests under ASan+UBSan"
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSATLOAD_WERROR=ON \
     -DSATLOAD_SANITIZE=ON -DSATLOAD_BENCH=OFF >/dev/null
-  cmake --build build-asan -j "$jobs"
+  cmake --build build-asan -j "$jobs" --target unit_tests
   (cd build-asan && SATLOAD_SMALL_TESTS=1 ctest --output-on-failure -j "$jobs" -L unit)
 }
 
@@ -34,7 +34,7 @@ run_fuzz() {
   log "fuzz targets (libFuzzer, a few seconds each)"
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug \
     -DSATLOAD_FUZZ=ON -DSATLOAD_TESTS=OFF -DSATLOAD_BENCH=OFF >/dev/null
-  cmake --build build-fuzz -j "$jobs"
+  cmake --build build-fuzz -j "$jobs" --target fuzz_all
   local n=0
   for t in build-fuzz/fuzz/*_fuzz; do
     [[ -x $t ]] || continue
