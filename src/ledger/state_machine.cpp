@@ -105,6 +105,12 @@ void StateMachine::load_last_timestamp(std::int64_t timestamp_ns) {
 std::vector<Id128> StateMachine::ids_to_prefetch(std::span<const Transfer> transfers) const {
     std::vector<Id128> out;
     std::unordered_set<Id128, Id128Hash> seen;
+    add_ids_to_prefetch(transfers, out, seen);
+    return out;
+}
+
+void StateMachine::add_ids_to_prefetch(std::span<const Transfer> transfers, std::vector<Id128>& out,
+                                       std::unordered_set<Id128, Id128Hash>& seen) const {
     auto want = [&](Id128 id) {
         if (id.is_zero() || m_known.contains(id) || m_open.contains(id) || m_absent.contains(id)) {
             return;
@@ -115,7 +121,6 @@ std::vector<Id128> StateMachine::ids_to_prefetch(std::span<const Transfer> trans
         want(t.id);
         want(t.pending_id);
     }
-    return out;
 }
 
 void StateMachine::provide(Id128 id, std::optional<KnownTransfer> known) {

@@ -74,6 +74,9 @@ public:
     // --- Prefetch: the ids (transfer ids and pending ids) whose records must be provided
     // before these transfers are applied; then provide() each, nullopt meaning "no such id".
     [[nodiscard]] std::vector<Id128> ids_to_prefetch(std::span<const Transfer> transfers) const;
+    // The same for several submissions: appends ids not yet in `seen` to `out`.
+    void add_ids_to_prefetch(std::span<const Transfer> transfers, std::vector<Id128>& out,
+                             std::unordered_set<Id128, Id128Hash>& seen) const;
     void provide(Id128 id, std::optional<KnownTransfer> known);
 
     // --- One batch: begin, apply any number of submissions, take the entries, then commit

@@ -1,0 +1,164 @@
+// The ledger's public API: one batching writer thread (group commit) in front of a store.
+// Submitters hand in accounts or transfers and block, or hold a future; the writer applies
+// everything queued as one batch to the in-memory state machine, commits the batch's journal
+// entries and account totals in one durable transaction, checkpoints the journal head, and
+// only then answers. The database is the durable record; the state machine is the rules.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "core/result.h"
+#include "ledger/audit.h"
+#include "ledger/journal.h"
+#include "ledger/ledger_store.h"
+#include "ledger/state_machine.h"
+#include "ledger/types.h"
+
+namespace satload::ledger {
+
+// Events applied (and committed) together at most; a batch never splits a submission.
+inline constexpr std::size_t kBatchEventsMax = 16'384;
+// Events waiting in the queue at most; submitters block beyond it (back-pressure).
+inline constexpr std::size_t kQueueEventsMax = 262'144;
+
+enum class LedgerError {
+    closed,               // the ledger is shutting down or failed
+    invalid_submission,   // empty, or more than kSubmissionEventsMax events
+    store,                // the store failed; nothing of the submission was applied
+    journal_truncated,    // the checkpoint records more entries than the journal holds
+    checkpoint_mismatch,  // the journal's entry at the checkpoint has another hash
+    checkpoint_missing,   // a non-empty journal and no checkpoint file
+    locked,               // another process has this ledger open
+};
+[[nodiscard]] std::string_view ledger_error_name(LedgerError e);
+
+struct LedgerFailure {
+    LedgerError code;
+    std::string message;
+};
+
+template <class T>
+using LedgerResult = Result<T, LedgerFailure>;
+
+struct LedgerOptions {
+    // The journal head checkpoint (conventionally checkpoint_path_for(db file)); a lock file
+    // "<checkpoint>.lock" beside it keeps a second writer out.
+    std::filesystem::path checkpoint_file;
+    // Injected clock for timestamps and pending timeouts; default CLOCK_REALTIME.
+    std::function<std::int64_t()> clock_ns;
+    std::size_t batch_events_max = kBatchEventsMax;
+    std::size_t queue_events_max = kQueueEventsMax;
+    // Recovery only: open a non-empty journal whose checkpoint file is gone.
+    bool allow_missing_checkpoint = false;
+};
+
+struct LedgerStats {
+    std::uint64_t batches = 0;           // durable commits
+    std::uint64_t events = 0;            // events answered
+    std::uint64_t entries = 0;           // journal entries committed
+    std::uint64_t largest_batch_events = 0;
+    std::uint64_t store_failures = 0;
+    std::uint64_t checkpoint_failures = 0;  // commits whose checkpoint could not be written
+};
+
+class Ledger {
+public:
+    // Loads the store's state, verifies the journal against the checkpoint, and starts the
+    // writer. Refuses a journal that is behind or different from its checkpoint.
+    static LedgerResult<std::unique_ptr<Ledger>> open(std::unique_ptr<LedgerStore> store,
+                                                      LedgerOptions options);
+    // Answers everything queued, then stops the writer.
+    ~Ledger();
+    Ledger(const Ledger&) = delete;
+    Ledger& operator=(const Ledger&) = delete;
+
+    // One result per event, in order, once the batch holding them is durable.
+    [[nodiscard]] std::future<LedgerResult<std::vector<TransferOutcome>>> submit_transfers(
+        std::vector<Transfer> transfers);
+    [[nodiscard]] std::future<LedgerResult<std::vector<AccountOutcome>>> submit_accounts(
+        std::vector<Account> accounts);
+    // Blocking forms of the above.
+    [[nodiscard]] LedgerResult<std::vector<TransferOutcome>> create_transfers(
+        std::vector<Transfer> transfers);
+    [[nodiscard]] LedgerResult<std::vector<AccountOutcome>> create_accounts(
+        std::vector<Account> accounts);
+
+    // Committed (durable) state only: never a balance that could still be rolled back.
+    [[nodiscard]] std::optional<Account> lookup_account(Id128 id) const;
+    [[nodiscard]] std::vector<Account> accounts() const;
+    [[nodiscard]] JournalHead head() const;
+    [[nodiscard]] LedgerStats stats() const;
+
+    // Journal entries touching an account, newest first (see LedgerStore::account_history).
+    [[nodiscard]] LedgerResult<std::vector<JournalEntry>> history(Id128 account_id,
+                                                                  std::int64_t before_seq,
+                                                                  std::size_t limit);
+    // The full audit (audit.h) against this ledger's store and checkpoint.
+    [[nodiscard]] AuditReport audit();
+    // A consistent copy in `dir`: ledger.db and its checkpoint ledger.db.head, taken between
+    // batches so they match. Restore = copy both into the data directory.
+    [[nodiscard]] LedgerResult<void> backup(const std::filesystem::path& dir);
+
+private:
+    struct TransferJob {
+        std::vector<Transfer> events;
+        std::promise<LedgerResult<std::vector<TransferOutcome>>> done;
+    };
+    struct AccountJob {
+        std::vector<Account> events;
+        std::promise<LedgerResult<std::vector<AccountOutcome>>> done;
+    };
+    struct TaskJob {
+        std::function<void()> run;  // runs in the writer thread between batches
+    };
+    using Job = std::variant<TransferJob, AccountJob, TaskJob>;
+
+    Ledger(std::unique_ptr<LedgerStore> store, LedgerOptions options, int lock_fd);
+    LedgerResult<void> load_state();
+    void enqueue(Job job, std::size_t events);
+    void writer_loop();
+    void process(std::vector<Job>& batch);
+    void fail_all(std::vector<Job>& batch, const LedgerFailure& failure);
+
+    std::unique_ptr<LedgerStore> m_store;
+    LedgerOptions m_options;
+    int m_lock_fd = -1;
+
+    // Writer-thread state.
+    std::unique_ptr<StateMachine> m_machine;
+    JournalHead m_head;
+    std::optional<LedgerFailure> m_broken;  // set when the state could not be reloaded
+
+    // The queue.
+    mutable std::mutex m_mutex;
+    std::condition_variable m_work_cv;
+    std::condition_variable m_space_cv;
+    std::deque<Job> m_queue;
+    std::size_t m_queued_events = 0;
+    bool m_stopping = false;
+
+    // Committed state for readers.
+    mutable std::shared_mutex m_read_mutex;
+    std::unordered_map<Id128, Account, Id128Hash> m_committed;
+    JournalHead m_committed_head;
+    LedgerStats m_stats;
+
+    std::thread m_writer;
+};
+
+}  // namespace satload::ledger
