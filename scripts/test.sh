@@ -9,6 +9,24 @@ jobs=$(nproc)
 
 log() { printf '\n=== %s\n' "$*" >&2; }
 
+# A throwaway PostgreSQL cluster for the suites that run against PostgreSQL; stopped on exit.
+pg_dir=""
+cleanup() {
+  if [[ -n $pg_dir ]]; then
+    scripts/pg.sh stop "$pg_dir" >/dev/null 2>&1 || true
+    rm -rf "$pg_dir"
+  fi
+}
+trap cleanup EXIT
+start_pg() {
+  [[ -n $pg_dir ]] && return 0
+  pg_dir=$(mktemp -d /tmp/satload-pg.XXXXXX)
+  chmod 755 "$pg_dir"
+  SATLOAD_TEST_PG_URL=$(scripts/pg.sh start "$pg_dir")
+  export SATLOAD_TEST_PG_URL
+  echo "PostgreSQL for tests: $SATLOAD_TEST_PG_URL" >&2
+}
+
 scripts/install-deps.sh test
 
 build_release() {
@@ -19,11 +37,13 @@ build_release() {
 
 run_unit() {
   log "unit tests (release)"
+  start_pg
   (cd build && ctest --output-on-failure -j "$jobs" -L unit)
 }
 
 run_asan() {
   log "unit tests under ASan+UBSan"
+  start_pg
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSATLOAD_WERROR=ON \
     -DSATLOAD_SANITIZE=ON -DSATLOAD_BENCH=OFF >/dev/null
   cmake --build build-asan -j "$jobs" --target unit_tests
