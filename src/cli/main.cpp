@@ -1,7 +1,33 @@
-// Entry point of the `satload` command.
+// Entry point of the `satload` command: CLI11 parsing and dispatch to the subcommands.
+#include <csignal>
 #include <cstdio>
+#include <exception>
 
-int main() {
-    std::puts("satload 0.1.0");
-    return 0;
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+    // A peer closing a socket must be an error code, not a silent death.
+    std::signal(SIGPIPE, SIG_IGN);
+    CLI::App app{"satload: end-to-end encrypted file hosting.\n"
+                 "Files are encrypted before they leave your machine; the key travels only in "
+                 "the link's #fragment.",
+                 "satload"};
+    app.set_version_flag("--version", "satload 0.1.0");
+    app.require_subcommand(1);
+    app.set_config("--config", "", "Read options from a TOML/INI file ([serve] section for serve)");
+    // A misspelt key in a config file is an error, not a silently ignored setting.
+    app.allow_config_extras(CLI::config_extras_mode::error);
+    int exit_code = 0;
+    satload::cli::add_serve_command(app, exit_code);
+    satload::cli::add_put_command(app, exit_code);
+    satload::cli::add_get_command(app, exit_code);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    } catch (const std::exception& e) {
+        satload::cli::print_error(e.what());
+        return satload::cli::kExitFailure;
+    }
+    return exit_code;
 }

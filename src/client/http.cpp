@@ -23,6 +23,7 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr std::string_view kUserAgent = "satload/0.1";
+constexpr std::size_t kReceiveBufferBytes = 128 * 1024;
 
 std::string network_message(const Endpoint& ep, std::string_view step,
                             const boost::system::error_code& ec) {
@@ -45,7 +46,9 @@ struct HttpClient::Impl {
     unsigned exchanges = 0;  // on the current connection
     std::vector<char> chunk = std::vector<char>(kStreamChunkBytes);
 
-    explicit Impl(HttpOptions o) : options(std::move(o)) {}
+    // Beast reads min(64 KiB, free capacity, at least 512 bytes) per receive: without room
+    // reserved, a body would arrive in 512-byte reads, one system call (and timer) each.
+    explicit Impl(HttpOptions o) : options(std::move(o)) { buffer.reserve(kReceiveBufferBytes); }
 
     beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *tcp; }
 

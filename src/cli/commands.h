@@ -1,0 +1,26 @@
+// The subcommands of `satload`. Each add_* registers its options on the app and a callback
+// that runs the command and stores its exit status in `exit_code`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string_view>
+
+namespace satload::cli {
+
+inline constexpr std::string_view kDefaultServerUrl = "http://127.0.0.1:8080";
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+void add_serve_command(CLI::App& app, int& exit_code);
+void add_put_command(CLI::App& app, int& exit_code);
+void add_get_command(CLI::App& app, int& exit_code);
+
+// One line on stderr: "satload: <message>".
+void print_error(std::string_view message);
+void print_notice(std::string_view message);
+
+// SATLOAD_SERVER, else kDefaultServerUrl (later: the logged-in server).
+[[nodiscard]] std::string default_server_url();
+
+}  // namespace satload::cli

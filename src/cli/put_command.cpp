@@ -1,0 +1,93 @@
+// `satload put FILE`: encrypt and upload, print the link as the last line of stdout.
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "cli/commands.h"
+#include "client/files.h"
+#include "client/progress.h"
+#include "client/units.h"
+#include "client/upload.h"
+#include "crypto/primitives.h"
+
+namespace satload::cli {
+namespace {
+
+struct PutArgs {
+    std::string file;
+    std::string server;
+    unsigned parallel = client::kDefaultParallelParts;
+    std::string chunk_size = "8MiB";
+    std::string price;
+    std::string expire;
+    std::string max_downloads;
+};
+
+int run_put(const PutArgs& args) {
+    for (const auto& [flag, value] : {std::pair{"--price", &args.price}, {"--expire", &args.expire},
+                                      {"--max-downloads", &args.max_downloads}}) {
+        if (!value->empty()) {
+            print_error(std::string(flag) + " is not supported yet");
+            return kExitUsage;
+        }
+    }
+    const auto chunk = client::parse_size_bytes(args.chunk_size);
+    if (!chunk || *chunk < client::kMinChunkBytes || *chunk > client::kMaxChunkBytes) {
+        print_error("--chunk-size must be a size from 1KiB to 256MiB, like 8MiB");
+        return kExitUsage;
+    }
+    auto server = client::parse_server_url(args.server.empty() ? default_server_url() : args.server);
+    if (!server) {
+        print_error(server.error().message);
+        return kExitUsage;
+    }
+    auto home = client::satload_home();
+    if (!home) {
+        print_error(home.error().message);
+        return kExitFailure;
+    }
+    client::UploadOptions options;
+    options.server = std::move(*server);
+    options.state_dir = std::move(*home);
+    options.parallel_parts = args.parallel;
+    options.chunk_bytes = *chunk;
+    options.show_progress = client::stderr_is_terminal();
+    options.notice = print_notice;
+    auto result = client::upload_file(args.file, options);
+    if (!result) {
+        print_error(result.error().message);
+        return kExitFailure;
+    }
+    std::string link = client::format_link(result->link);
+    std::printf("%s\n", link.c_str());
+    const bool flushed = std::fflush(stdout) == 0;
+    crypto::secure_wipe(link.data(), link.size());
+    if (!flushed) {
+        print_error("cannot write the link to stdout");
+        return kExitFailure;
+    }
+    return 0;
+}
+
+}  // namespace
+
+void add_put_command(CLI::App& app, int& exit_code) {
+    auto args = std::make_shared<PutArgs>();
+    CLI::App* cmd = app.add_subcommand(
+        "put", "Encrypt FILE and upload it. Prints the link (with its #secret) as the last line.\n"
+               "Rerun the same command to resume an interrupted upload.");
+    cmd->add_option("FILE", args->file, "The file to upload")->required();
+    cmd->add_option("--server", args->server,
+                    "Server base URL (default: $SATLOAD_SERVER, else http://127.0.0.1:8080)");
+    cmd->add_option("--parallel", args->parallel, "Parts uploaded at once (small files use one)")
+        ->check(CLI::Range(1u, client::kMaxParallelParts))
+        ->capture_default_str();
+    cmd->add_option("--chunk-size", args->chunk_size, "Bytes per request, e.g. 8MiB")
+        ->capture_default_str();
+    cmd->add_option("--price", args->price, "Price per download (not supported yet)");
+    cmd->add_option("--expire", args->expire, "Lifetime, e.g. 7d (not supported yet)");
+    cmd->add_option("--max-downloads", args->max_downloads, "Download limit (not supported yet)");
+    cmd->callback([args, &exit_code] { exit_code = run_put(*args); });
+}
+
+}  // namespace satload::cli
