@@ -255,6 +255,25 @@ TEST(StateMachine, GroupValidationFailureRecordsNothing) {
     EXPECT_EQ(h.one(xfer(601, 10, 2, 5)), R::ok);
 }
 
+// A group that fails because one of its ids is a recorded failure records its new legs too,
+// so each of them answers its first result when retried on its own.
+TEST(StateMachine, GroupFailingOnRecordedFailureRecordsNewLegs) {
+    Harness h;
+    ASSERT_EQ(h.one(xfer(650, 10, 1, 1'000)), R::ok);
+    // 651 is recorded as linked_event_failed (its group failed on 652).
+    const auto first = h.submit({xfer(651, 1, 2, 5, tf::linked), xfer(652, 1, 3, 5'000)});
+    ASSERT_EQ(first[0].result, R::linked_event_failed);
+    ASSERT_EQ(first[1].result, R::exceeds_credits);
+    // A new group reusing 651 fails on its record, and records its new leg 653.
+    const auto out = h.submit({xfer(653, 1, 3, 5, tf::linked), xfer(651, 1, 2, 5)});
+    EXPECT_EQ(out[0].result, R::linked_event_failed);
+    EXPECT_EQ(out[1].result, R::linked_event_failed);
+    EXPECT_EQ(h.one(xfer(653, 1, 3, 5, tf::linked)), R::linked_event_chain_open);
+    EXPECT_EQ(h.one(xfer(653, 1, 3, 5)), R::linked_event_failed);
+    EXPECT_EQ(h.balance(3), 0);
+    EXPECT_EQ(h.balance(1), 1'000);
+}
+
 // A submission that ends inside a group fails the group: linked_event_chain_open.
 TEST(StateMachine, OpenChainFails) {
     Harness h;
