@@ -71,7 +71,12 @@ public:
             m_schema = "t_" + unique_suffix();
         }
     }
+    // An existing place made by another process (a child of a durability test); not removed.
+    Place(Backend backend, std::filesystem::path dir, std::string url, std::string schema)
+        : m_backend(backend), m_dir(std::move(dir)), m_url(std::move(url)), m_schema(std::move(schema)),
+          m_owned(false) {}
     ~Place() {
+        if (!m_owned) return;
         if (m_backend == Backend::postgres && !m_url.empty()) {
             (void)PgLedgerStore::drop_schema(m_url, m_schema);
         }
@@ -140,6 +145,7 @@ private:
     std::filesystem::path m_dir;
     std::string m_url;
     std::string m_schema;
+    bool m_owned = true;
 };
 
 }  // namespace satload::ledger::testing
