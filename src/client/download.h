@@ -31,8 +31,8 @@ struct DownloadOptions {
     bool force = false;                           // overwrite an existing target
     unsigned parallel = kDefaultParallelRanges;
     std::uint64_t segment_bytes = kDefaultSegmentBytes;  // one ranged request, whole records
-    unsigned max_attempts = 5;                    // per segment, counting the first
-    std::chrono::milliseconds retry_delay_ms{1000};
+    unsigned max_attempts = kDefaultMaxAttempts;  // per segment, counting the first
+    std::chrono::milliseconds retry_delay_ms = kDefaultRetryDelayMs;
     HttpOptions http;
     bool show_progress = false;
     std::function<void(std::string_view)> notice;

@@ -29,9 +29,18 @@ inline constexpr std::size_t kStreamChunkBytes = 256 * 1024;
 // Longest server-provided error text shown to the user.
 inline constexpr std::size_t kMaxProblemTextChars = 300;
 
+// Resolve + connect + TLS handshake.
+inline constexpr std::chrono::milliseconds kDefaultConnectTimeoutMs{30'000};
+// One read or write that makes no progress (the server syncs each chunk before answering).
+inline constexpr std::chrono::milliseconds kDefaultIoTimeoutMs{120'000};
+// Transfers retry a failed request this many times in all (counting the first), waiting
+// kDefaultRetryDelayMs times the attempt number in between.
+inline constexpr unsigned kDefaultMaxAttempts = 5;
+inline constexpr std::chrono::milliseconds kDefaultRetryDelayMs{1000};
+
 struct HttpOptions {
-    std::chrono::milliseconds connect_timeout_ms{30'000};  // resolve + connect + TLS handshake
-    std::chrono::milliseconds io_timeout_ms{120'000};      // each read or write making no progress
+    std::chrono::milliseconds connect_timeout_ms = kDefaultConnectTimeoutMs;
+    std::chrono::milliseconds io_timeout_ms = kDefaultIoTimeoutMs;
     std::string ca_file;  // extra PEM trust anchors for https (tests, private CAs); optional
 };
 

@@ -21,8 +21,6 @@ inline constexpr std::uint64_t kDefaultChunkBytes = 8ull << 20;
 // The server refuses bodies above its --max-chunk (256 MiB by default).
 inline constexpr std::uint64_t kMaxChunkBytes = 256ull << 20;
 inline constexpr std::uint64_t kMinChunkBytes = 1024;
-inline constexpr unsigned kDefaultMaxAttempts = 5;
-inline constexpr std::chrono::milliseconds kDefaultRetryDelayMs{1000};
 
 struct UploadOptions {
     ServerUrl server;
