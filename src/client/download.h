@@ -27,7 +27,7 @@ inline constexpr std::string_view kStateSuffix = ".satload-state";
 
 struct DownloadOptions {
     std::optional<std::filesystem::path> output;  // -o: a file, or an existing directory
-    std::filesystem::path directory = ".";        // where the safe name goes without -o
+    std::filesystem::path directory;              // where the safe name goes without -o ("": here)
     bool force = false;                           // overwrite an existing target
     unsigned parallel = kDefaultParallelRanges;
     std::uint64_t segment_bytes = kDefaultSegmentBytes;  // one ranged request, whole records
