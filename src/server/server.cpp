@@ -103,6 +103,13 @@ public:
     }
 
     awaitable<bool> send(StringResponse response) override {
+        // Every response is framed: without Content-Length an HTTP/1.1 client would read a
+        // keep-alive response's body until the connection closes. 204 and 304 carry none.
+        const unsigned status = response.result_int();
+        if (response.find(http::field::content_length) == response.end() && status != 204 &&
+            status != 304 && status >= 200) {
+            response.content_length(response.body().size());
+        }
         finish_response_header(response);
         const std::size_t body_bytes = response.body().size();
         lowest().expires_after(m_options.body_stall_timeout);

@@ -211,3 +211,37 @@ TEST_F(TusTest, EmptyUploadIsCompleteAtCreation) {
 
 }  // namespace
 }  // namespace satload::server::testing
+
+namespace satload::server::testing {
+namespace {
+
+// On a kept-alive connection every response must be framed (Content-Length), or a client
+// reads the next response as this one's body: several requests on one connection all work.
+TEST_F(TusTest, KeepAliveConnectionCarriesSeveralRequests) {
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::socket socket(io);
+    socket.connect({boost::asio::ip::make_address("127.0.0.1"), port()});
+    timeval tv{5, 0};
+    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    auto send = [&](const std::string& raw) {
+        boost::asio::write(socket, boost::asio::buffer(raw));
+        return read_response(socket, raw.rfind("HEAD", 0) == 0);
+    };
+    RawResponse res = send("POST /files HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nUpload-Length: 3\r\n\r\n");
+    ASSERT_EQ(res.status, 201u);
+    EXPECT_EQ(res.header("content-length"), "0");
+    const std::string id = res.header("location").substr(res.header("location").rfind('/') + 1);
+    res = send("HEAD /files/" + id + " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\n\r\n");
+    EXPECT_EQ(res.status, 200u);
+    res = send("PATCH /files/" + id +
+               " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n"
+               "Content-Type: application/offset+octet-stream\r\nContent-Length: 3\r\n\r\nabc");
+    EXPECT_EQ(res.status, 204u);
+    res = send("GET /d/" + res.header("satload-file-id") + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(res.status, 200u);
+    EXPECT_EQ(res.body, "abc");
+    EXPECT_FALSE(res.connection_closed);
+}
+
+}  // namespace
+}  // namespace satload::server::testing
