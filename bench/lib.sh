@@ -1,0 +1,126 @@
+# Shared shell helpers of the benchmark scripts (sourced, not run): logging, cleanup on exit,
+# free loopback ports, the release build, run statistics and server memory sampling.
+# shellcheck shell=bash
+
+BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH_BUILD=${BENCH_BUILD:-$BENCH_ROOT/build-bench}
+BENCH_JOBS=${SATLOAD_BENCH_JOBS:-2}
+
+bench_log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+bench_die() {
+  echo "error: $*" >&2
+  exit 1
+}
+
+# Tools every benchmark needs, with the Debian package that has each.
+bench_require() {
+  local tool missing=()
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || missing+=("$tool")
+  done
+  ((${#missing[@]} == 0)) || bench_die "missing tools: ${missing[*]} (Debian: apt-get install curl jq nginx-light util-linux procps)"
+}
+
+# Cleanup actions run in reverse order on exit, on Ctrl-C and on `timeout`'s SIGTERM, so a
+# benchmark never leaves a server or a temporary directory behind.
+BENCH_CLEANUP=()
+bench_on_exit() { BENCH_CLEANUP+=("$1"); }
+bench_cleanup() {
+  local i
+  for ((i = ${#BENCH_CLEANUP[@]} - 1; i >= 0; i--)); do
+    eval "${BENCH_CLEANUP[i]}" >/dev/null 2>&1 || true
+  done
+  BENCH_CLEANUP=()
+}
+trap 'bench_cleanup' EXIT
+trap 'bench_cleanup; exit 130' INT
+trap 'bench_cleanup; exit 143' TERM
+
+# Stops a process we started: SIGTERM, up to 10 s of grace, then SIGKILL.
+bench_stop_pid() {
+  local pid=$1 i
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# A loopback TCP port nobody listens on (a random pick, checked by trying to connect).
+bench_free_port() {
+  local port i
+  for ((i = 0; i < 200; i++)); do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  bench_die "no free loopback port found"
+}
+
+# Waits until something accepts connections on a loopback port (up to 10 s).
+bench_wait_port() {
+  local port=$1 i
+  for ((i = 0; i < 100; i++)); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# Builds the release `satload` binary (and nothing else) into build-bench. The same configure
+# flags as bench/crypto.sh, so the two scripts never reconfigure each other's build.
+bench_build_satload() {
+  bench_log "building release satload into $BENCH_BUILD ..."
+  cmake -S "$BENCH_ROOT" -B "$BENCH_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DSATLOAD_TESTS=OFF -DSATLOAD_BENCH=ON >/dev/null || bench_die "cmake configure failed"
+  cmake --build "$BENCH_BUILD" -j "$BENCH_JOBS" --target satload >"$BENCH_BUILD/bench-build.log" 2>&1 ||
+    { tail -30 "$BENCH_BUILD/bench-build.log" >&2; bench_die "build of satload failed"; }
+}
+
+# Statistics of one number per line: prints "median min max spread n", spread being
+# (max - min) / median, the run-to-run swing.
+bench_stats() {
+  sort -g | awk '{ v[NR] = $1 }
+    END {
+      if (NR == 0) { print "0 0 0 0 0"; exit }
+      m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+      printf "%.10g %.10g %.10g %.4f %d\n", m, v[1], v[NR], (m > 0 ? (v[NR] - v[1]) / m : 0), NR
+    }'
+}
+
+# The resident set size of a process in KiB (VmRSS), or nothing once it is gone.
+bench_rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+
+# Samples a process's VmRSS every 100 ms into a file (one KiB figure a line) until
+# bench_rss_stop. Runs on the client core so it does not compete with the server.
+BENCH_RSS_SAMPLER=
+bench_rss_start() {
+  local pid=$1 out=$2
+  : >"$out"
+  (
+    while kill -0 "$pid" 2>/dev/null; do
+      bench_rss_kib "$pid" >>"$out"
+      sleep 0.1
+    done
+  ) &
+  BENCH_RSS_SAMPLER=$!
+}
+bench_rss_stop() {
+  local out=$1 pid=$2
+  [[ -n $BENCH_RSS_SAMPLER ]] && { kill "$BENCH_RSS_SAMPLER" 2>/dev/null || true; wait "$BENCH_RSS_SAMPLER" 2>/dev/null || true; }
+  BENCH_RSS_SAMPLER=
+  # One last sample after the transfer ended: the "end" figure.
+  bench_rss_kib "$pid" >>"$out"
+}
+# "start peak end samples" in KiB of a sample file.
+bench_rss_summary() {
+  awk 'NR == 1 { s = $1 } { if ($1 > p) p = $1; e = $1 } END { printf "%d %d %d %d\n", s, p, e, NR }' "$1"
+}
+
+# MiB/s from bytes/s, for the tables.
+bench_mib() { awk -v b="$1" 'BEGIN { printf "%.0f", b / 1048576 }'; }
