@@ -18,6 +18,7 @@ struct Totals {
     std::uint16_t flags = 0;
     std::string owner;
     std::int64_t debits_pending = 0, debits_posted = 0, credits_pending = 0, credits_posted = 0;
+    std::int64_t last_seq = 0;  // the newest entry naming the account, by replay
 };
 
 struct OpenPending {
@@ -45,11 +46,13 @@ public:
     std::string violation;  // first inconsistency in the entries themselves
 
     void apply(const JournalEntry& e) {
+        link(e);
         switch (e.kind) {
             case EntryKind::account: {
                 Totals& t = totals[e.id];
                 if (t.created) return bad(e, "creates account " + id_hex(e.id) + " a second time");
                 t.created = true;
+                t.last_seq = e.seq;
                 t.kind = static_cast<AccountKind>(e.code);
                 t.flags = e.flags;
                 t.owner = e.memo;
@@ -101,6 +104,25 @@ public:
     }
 
 private:
+    // Each entry's history links must point at the previous entry of the same account.
+    void link(const JournalEntry& e) {
+        if (e.kind == EntryKind::account) {
+            if (e.debit_prev_seq != 0 || e.credit_prev_seq != 0) bad(e, "account entry with history links");
+            return;
+        }
+        auto check = [&](Id128 id, std::int64_t prev) {
+            const auto it = totals.find(id);
+            const bool exists = !id.is_zero() && it != totals.end() && it->second.created;
+            const std::int64_t expected = exists ? it->second.last_seq : 0;
+            if (prev != expected) {
+                bad(e, "links to entry " + std::to_string(prev) + " as the previous one of account " +
+                           id_hex(id) + ", expected " + std::to_string(expected));
+            }
+            if (exists) it->second.last_seq = e.seq;
+        };
+        check(e.debit_account_id, e.debit_prev_seq);
+        check(e.credit_account_id, e.credit_prev_seq);
+    }
     void bad(const JournalEntry& e, const std::string& what) {
         if (violation.empty()) violation = "entry " + std::to_string(e.seq) + " " + what;
     }
@@ -249,6 +271,11 @@ AuditReport audit_ledger(LedgerStore& store, const std::filesystem::path& checkp
         const Totals& t = it->second;
         if (t.kind != a.kind || t.flags != a.flags || t.owner != a.owner) {
             if (mismatch.empty()) mismatch = "account " + id_hex(a.id) + " kind, flags or owner differ";
+            continue;
+        }
+        if (t.last_seq != a.last_entry_seq && mismatch.empty()) {
+            mismatch = "account " + id_hex(a.id) + " names entry " + std::to_string(a.last_entry_seq) +
+                       " as its newest, the journal says " + std::to_string(t.last_seq);
             continue;
         }
         if (t.debits_pending != a.debits_pending_msat || t.debits_posted != a.debits_posted_msat ||

@@ -48,6 +48,8 @@ Bytes encode_entry(const JournalEntry& e) {
     put_id(out, e.id);
     put_id(out, e.debit_account_id);
     put_id(out, e.credit_account_id);
+    put_i64(out, e.debit_prev_seq);
+    put_i64(out, e.credit_prev_seq);
     put_id(out, e.pending_id);
     put_id(out, e.user_data);
     put_i64(out, e.amount_msat);
@@ -75,6 +77,13 @@ void seal_entries(JournalHead& head, std::span<JournalEntry> entries) {
         head.count = e.seq;
         head.hash = e.hash;
     }
+}
+
+std::int64_t previous_in_history(const JournalEntry& e, Id128 account) {
+    if (e.kind == EntryKind::account) return e.id == account ? 0 : -1;
+    if (e.debit_account_id == account) return e.debit_prev_seq;
+    if (e.credit_account_id == account) return e.credit_prev_seq;
+    return -1;
 }
 
 Transfer entry_transfer(const JournalEntry& e) {

@@ -27,6 +27,10 @@ struct JournalEntry {
     Id128 id;  // account id (account), transfer id (transfer, failure), pending id (expiry)
     Id128 debit_account_id;
     Id128 credit_account_id;
+    // The previous entry naming the same debit (credit) account, 0 for none: each account's
+    // history is a list linked backwards through the journal.
+    std::int64_t debit_prev_seq = 0;
+    std::int64_t credit_prev_seq = 0;
     Id128 pending_id;  // post/void: the reservation; expiry: the expired transfer itself
     Id128 user_data;
     std::int64_t amount_msat = 0;  // as applied: a void records the released amount
@@ -58,8 +62,13 @@ struct JournalHead {
 [[nodiscard]] crypto::Sha256Digest chain_hash(const crypto::Sha256Digest& previous,
                                               const JournalEntry& entry);
 
-// Gives each new entry its seq and hash, extending `head`.
+// Gives each entry its seq and hash, extending `head` (history links must already be set;
+// StateMachine::seal_batch sets them).
 void seal_entries(JournalHead& head, std::span<JournalEntry> entries);
+
+// The seq of the entry before `entry` in `account`'s history (0: none, -1: `entry` does not
+// name the account).
+[[nodiscard]] std::int64_t previous_in_history(const JournalEntry& entry, Id128 account);
 
 // Entry and account conversions used by stores and the audit.
 [[nodiscard]] Transfer entry_transfer(const JournalEntry& entry);

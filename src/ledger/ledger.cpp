@@ -110,7 +110,9 @@ LedgerResult<std::unique_ptr<Ledger>> Ledger::open(std::unique_ptr<LedgerStore> 
     if (auto w = write_checkpoint(ledger->m_options.checkpoint_file, head); !w) {
         return fail(store_failure(w.error()));
     }
+    ledger->m_checkpoint_written_count = head.count;
     ledger->m_writer = std::thread([raw = ledger.get()] { raw->writer_loop(); });
+    ledger->m_checkpointer = std::thread([raw = ledger.get()] { raw->checkpoint_loop(); });
     return ledger;
 }
 
@@ -122,6 +124,13 @@ Ledger::~Ledger() {
     m_work_cv.notify_all();
     m_space_cv.notify_all();
     if (m_writer.joinable()) m_writer.join();
+    // The writer is done: the checkpointer writes the last head, then stops.
+    {
+        std::lock_guard lock(m_checkpoint_mutex);
+        m_checkpoint_stopping = true;
+    }
+    m_checkpoint_cv.notify_all();
+    if (m_checkpointer.joinable()) m_checkpointer.join();
     if (m_lock_fd >= 0) ::close(m_lock_fd);
 }
 
@@ -263,6 +272,34 @@ LedgerResult<void> Ledger::backup(const std::filesystem::path& dir) {
     return future.get();
 }
 
+void Ledger::wait_for_checkpoint() {
+    const std::int64_t target = head().count;
+    std::unique_lock lock(m_checkpoint_mutex);
+    m_checkpoint_cv.wait(lock, [&] { return m_checkpoint_written_count >= target || m_checkpoint_stopping; });
+}
+
+// --- The checkpointer.
+
+void Ledger::checkpoint_loop() {
+    std::unique_lock lock(m_checkpoint_mutex);
+    for (;;) {
+        m_checkpoint_cv.wait(lock, [&] { return m_checkpoint_wanted.has_value() || m_checkpoint_stopping; });
+        if (!m_checkpoint_wanted) return;  // stopping, nothing left to write
+        const JournalHead head = *m_checkpoint_wanted;
+        m_checkpoint_wanted.reset();
+        lock.unlock();
+        const bool written = write_checkpoint(m_options.checkpoint_file, head).has_value();
+        {
+            std::unique_lock stats(m_read_mutex);
+            ++(written ? m_stats.checkpoints : m_stats.checkpoint_failures);
+        }
+        lock.lock();
+        // A failed write is retried with the next commit's head (or at close).
+        if (written) m_checkpoint_written_count = head.count;
+        m_checkpoint_cv.notify_all();
+    }
+}
+
 // --- The writer.
 
 void Ledger::writer_loop() {
@@ -365,10 +402,9 @@ void Ledger::process(std::vector<Job>& batch) {
     // Make it durable: one transaction for the whole batch.
     std::vector<JournalEntry>& entries = sm.batch_entries_mut();
     JournalHead head = m_head;
-    seal_entries(head, entries);
+    sm.seal_batch(head);
     const std::vector<Account> dirty = sm.batch_dirty_accounts();
     const std::size_t entry_count = entries.size();
-    bool checkpoint_failed = false;
     if (!entries.empty()) {
         if (auto committed = m_store->commit(entries, dirty); !committed) {
             // The outcome of a failed commit may be unknown (a lost connection); reload the
@@ -385,7 +421,11 @@ void Ledger::process(std::vector<Job>& batch) {
             }
             return fail_all(batch, failure);
         }
-        checkpoint_failed = !write_checkpoint(m_options.checkpoint_file, head);
+        {
+            std::lock_guard lock(m_checkpoint_mutex);
+            m_checkpoint_wanted = head;
+        }
+        m_checkpoint_cv.notify_one();
     }
     sm.commit_batch();
     m_head = head;
@@ -397,10 +437,9 @@ void Ledger::process(std::vector<Job>& batch) {
         m_stats.events += events;
         m_stats.entries += entry_count;
         m_stats.largest_batch_events = std::max<std::uint64_t>(m_stats.largest_batch_events, events);
-        if (checkpoint_failed) ++m_stats.checkpoint_failures;
     }
 
-    // Acknowledge: everything above is durable.
+    // Acknowledge: the commit above is durable (the checkpoint follows on its own thread).
     for (std::size_t i = 0; i < batch.size(); ++i) {
         if (auto* t = std::get_if<TransferJob>(&batch[i])) {
             t->done.set_value(std::move(transfer_out[i]));

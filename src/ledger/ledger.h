@@ -1,8 +1,10 @@
 // The ledger's public API: one batching writer thread (group commit) in front of a store.
 // Submitters hand in accounts or transfers and block, or hold a future; the writer applies
 // everything queued as one batch to the in-memory state machine, commits the batch's journal
-// entries and account totals in one durable transaction, checkpoints the journal head, and
-// only then answers. The database is the durable record; the state machine is the rules.
+// entries and account totals in one durable transaction, and only then answers. The database
+// is the durable record; the state machine is the rules. A second thread checkpoints the
+// journal head after the commits (the newest head when commits come faster than it syncs),
+// so the checkpoint trails the journal by at most the commits in flight and never leads it.
 #pragma once
 
 #include <atomic>
@@ -73,7 +75,8 @@ struct LedgerStats {
     std::uint64_t entries = 0;           // journal entries committed
     std::uint64_t largest_batch_events = 0;
     std::uint64_t store_failures = 0;
-    std::uint64_t checkpoint_failures = 0;  // commits whose checkpoint could not be written
+    std::uint64_t checkpoint_failures = 0;  // checkpoint writes that failed
+    std::uint64_t checkpoints = 0;          // checkpoint writes that succeeded
 };
 
 class Ledger {
@@ -113,6 +116,8 @@ public:
     // A consistent copy in `dir`: ledger.db and its checkpoint ledger.db.head, taken between
     // batches so they match. Restore = copy both into the data directory.
     [[nodiscard]] LedgerResult<void> backup(const std::filesystem::path& dir);
+    // Blocks until the checkpoint file holds the head of every commit answered so far.
+    void wait_for_checkpoint();
 
 private:
     struct TransferJob {
@@ -134,6 +139,7 @@ private:
     void writer_loop();
     void process(std::vector<Job>& batch);
     void fail_all(std::vector<Job>& batch, const LedgerFailure& failure);
+    void checkpoint_loop();
 
     std::unique_ptr<LedgerStore> m_store;
     LedgerOptions m_options;
@@ -158,7 +164,15 @@ private:
     JournalHead m_committed_head;
     LedgerStats m_stats;
 
+    // The checkpointer: the newest committed head waiting to be written, and the last written.
+    std::mutex m_checkpoint_mutex;
+    std::condition_variable m_checkpoint_cv;
+    std::optional<JournalHead> m_checkpoint_wanted;
+    std::int64_t m_checkpoint_written_count = 0;
+    bool m_checkpoint_stopping = false;
+
     std::thread m_writer;
+    std::thread m_checkpointer;
 };
 
 }  // namespace satload::ledger

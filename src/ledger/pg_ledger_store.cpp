@@ -28,7 +28,8 @@ CREATE TABLE ledger_accounts (
     debits_posted   BIGINT NOT NULL,
     credits_pending BIGINT NOT NULL,
     credits_posted  BIGINT NOT NULL,
-    timestamp_ns    BIGINT NOT NULL
+    timestamp_ns    BIGINT NOT NULL,
+    last_seq        BIGINT NOT NULL
 );
 CREATE TABLE ledger_journal (
     seq          BIGINT PRIMARY KEY,
@@ -36,6 +37,8 @@ CREATE TABLE ledger_journal (
     id           BYTEA NOT NULL,
     debit_id     BYTEA,
     credit_id    BYTEA,
+    debit_prev   BIGINT NOT NULL,
+    credit_prev  BIGINT NOT NULL,
     pending_id   BYTEA,
     user_data    BYTEA,
     amount       BIGINT NOT NULL,
@@ -50,19 +53,17 @@ CREATE TABLE ledger_journal (
 CREATE UNIQUE INDEX ledger_journal_transfer_id ON ledger_journal (id) WHERE kind IN (2, 3);
 CREATE INDEX ledger_journal_resolution ON ledger_journal (pending_id) WHERE pending_id IS NOT NULL;
 CREATE INDEX ledger_journal_pendings ON ledger_journal (seq) WHERE kind = 2 AND (flags & 2) <> 0;
-CREATE INDEX ledger_journal_debit ON ledger_journal (debit_id, seq) WHERE debit_id IS NOT NULL;
-CREATE INDEX ledger_journal_credit ON ledger_journal (credit_id, seq) WHERE credit_id IS NOT NULL;
 )sql",
 };
 static_assert(std::size(kMigrations) == kPgLedgerSchemaVersion);
 
 constexpr const char* kEntryColumns =
-    "seq, kind, encode(id, 'hex'), encode(debit_id, 'hex'), encode(credit_id, 'hex'), "
-    "encode(pending_id, 'hex'), encode(user_data, 'hex'), amount, timeout_s, code, flags, result, "
+    "seq, kind, encode(id, 'hex'), encode(debit_id, 'hex'), encode(credit_id, 'hex'), debit_prev, "
+    "credit_prev, encode(pending_id, 'hex'), encode(user_data, 'hex'), amount, timeout_s, code, flags, result, "
     "timestamp_ns, encode(memo, 'hex'), encode(hash, 'hex')";
 constexpr const char* kAccountColumns =
     "encode(id, 'hex'), kind, flags, encode(owner, 'hex'), debits_pending, debits_posted, "
-    "credits_pending, credits_posted, timestamp_ns";
+    "credits_pending, credits_posted, timestamp_ns, last_seq";
 
 bool valid_schema_name(const std::string& s) {
     if (s.empty() || s.size() > kPgSchemaNameBytesMax) return false;
@@ -144,17 +145,19 @@ StoreResult<JournalEntry> read_entry(const pqxx::row& r) {
     e.kind = static_cast<EntryKind>(kind);
     if (!field_id(r[2], e.id) || e.id.is_zero()) return bad("bad id");
     if (!field_id(r[3], e.debit_account_id) || !field_id(r[4], e.credit_account_id) ||
-        !field_id(r[5], e.pending_id) || !field_id(r[6], e.user_data)) {
+        !field_id(r[7], e.pending_id) || !field_id(r[8], e.user_data)) {
         return bad("bad id column");
     }
-    e.amount_msat = r[7].as<std::int64_t>();
-    if (!field_small(r[8], e.timeout_s) || !field_small(r[9], e.code) ||
-        !field_small(r[10], e.flags) || !field_small(r[11], e.result)) {
+    e.debit_prev_seq = r[5].as<std::int64_t>();
+    e.credit_prev_seq = r[6].as<std::int64_t>();
+    e.amount_msat = r[9].as<std::int64_t>();
+    if (!field_small(r[10], e.timeout_s) || !field_small(r[11], e.code) ||
+        !field_small(r[12], e.flags) || !field_small(r[13], e.result)) {
         return bad("field out of range");
     }
-    e.timestamp_ns = r[12].as<std::int64_t>();
-    if (!field_bytes(r[13], e.memo) || e.memo.size() > 0xffff) return bad("bad memo");
-    const auto hash = hex_decode(r[14].c_str());
+    e.timestamp_ns = r[14].as<std::int64_t>();
+    if (!field_bytes(r[15], e.memo) || e.memo.size() > 0xffff) return bad("bad memo");
+    const auto hash = hex_decode(r[16].c_str());
     if (!hash || hash->size() != e.hash.size()) return bad("bad hash length");
     std::copy(hash->begin(), hash->end(), e.hash.begin());
     return e;
@@ -174,6 +177,7 @@ StoreResult<Account> read_account(const pqxx::row& r) {
     a.credits_pending_msat = r[6].as<std::int64_t>();
     a.credits_posted_msat = r[7].as<std::int64_t>();
     a.timestamp_ns = r[8].as<std::int64_t>();
+    a.last_entry_seq = r[9].as<std::int64_t>();
     if (validate_account(a) != CreateAccountResult::ok) {
         return fail(StoreFailure{StoreError::corrupt, "account " + id_hex(a.id) + " is invalid"});
     }
@@ -208,25 +212,27 @@ struct PgLedgerStore::Impl {
         const std::string cols = kEntryColumns;
         write_conn->prepare(
             "insert_entries",
-            "INSERT INTO ledger_journal (seq, kind, id, debit_id, credit_id, pending_id, user_data, "
-            "amount, timeout_s, code, flags, result, timestamp_ns, memo, hash) "
+            "INSERT INTO ledger_journal (seq, kind, id, debit_id, credit_id, debit_prev, credit_prev, "
+            "pending_id, user_data, amount, timeout_s, code, flags, result, timestamp_ns, memo, hash) "
             "SELECT seq, kind, decode(id, 'hex'), decode(debit_id, 'hex'), decode(credit_id, 'hex'), "
-            "decode(pending_id, 'hex'), decode(user_data, 'hex'), amount, timeout_s, code, flags, "
-            "result, timestamp_ns, decode(memo, 'hex'), decode(hash, 'hex') FROM unnest("
-            "$1::bigint[], $2::smallint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], "
-            "$8::bigint[], $9::bigint[], $10::integer[], $11::integer[], $12::smallint[], $13::bigint[], "
-            "$14::text[], $15::text[]) AS u(seq, kind, id, debit_id, credit_id, pending_id, user_data, "
+            "debit_prev, credit_prev, decode(pending_id, 'hex'), decode(user_data, 'hex'), amount, "
+            "timeout_s, code, flags, result, timestamp_ns, decode(memo, 'hex'), decode(hash, 'hex') "
+            "FROM unnest($1::bigint[], $2::smallint[], $3::text[], $4::text[], $5::text[], "
+            "$6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::bigint[], "
+            "$12::integer[], $13::integer[], $14::smallint[], $15::bigint[], $16::text[], $17::text[]) "
+            "AS u(seq, kind, id, debit_id, credit_id, debit_prev, credit_prev, pending_id, user_data, "
             "amount, timeout_s, code, flags, result, timestamp_ns, memo, hash)");
         write_conn->prepare(
             "upsert_accounts",
             "INSERT INTO ledger_accounts (id, kind, flags, owner, debits_pending, debits_posted, "
-            "credits_pending, credits_posted, timestamp_ns) "
-            "SELECT decode(id, 'hex'), kind, flags, decode(owner, 'hex'), dp, dpo, cp, cpo, ts FROM "
+            "credits_pending, credits_posted, timestamp_ns, last_seq) "
+            "SELECT decode(id, 'hex'), kind, flags, decode(owner, 'hex'), dp, dpo, cp, cpo, ts, ls FROM "
             "unnest($1::text[], $2::smallint[], $3::integer[], $4::text[], $5::bigint[], $6::bigint[], "
-            "$7::bigint[], $8::bigint[], $9::bigint[]) AS u(id, kind, flags, owner, dp, dpo, cp, cpo, ts) "
+            "$7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[]) "
+            "AS u(id, kind, flags, owner, dp, dpo, cp, cpo, ts, ls) "
             "ON CONFLICT (id) DO UPDATE SET debits_pending = excluded.debits_pending, "
             "debits_posted = excluded.debits_posted, credits_pending = excluded.credits_pending, "
-            "credits_posted = excluded.credits_posted");
+            "credits_posted = excluded.credits_posted, last_seq = excluded.last_seq");
         write_conn->prepare("find_transfers",
                             "SELECT " + cols +
                                 " FROM ledger_journal WHERE kind IN (2, 3) AND id IN "
@@ -401,14 +407,16 @@ StoreResult<void> PgLedgerStore::commit(std::span<const JournalEntry> entries,
     try {
         pqxx::work w(*m_impl->write_conn);
         if (!entries.empty()) {
-            ArrayText seq, kind, id, debit, credit, pending, user_data, amount, timeout, code, flags,
-                result, ts, memo, hash;
+            ArrayText seq, kind, id, debit, credit, debit_prev, credit_prev, pending, user_data, amount,
+                timeout, code, flags, result, ts, memo, hash;
             for (const JournalEntry& e : entries) {
                 seq.add_int(e.seq);
                 kind.add_int(static_cast<int>(e.kind));
                 id.add_id(e.id);
                 debit.add_id(e.debit_account_id);
                 credit.add_id(e.credit_account_id);
+                debit_prev.add_int(e.debit_prev_seq);
+                credit_prev.add_int(e.credit_prev_seq);
                 pending.add_id(e.pending_id);
                 user_data.add_id(e.user_data);
                 amount.add_int(e.amount_msat);
@@ -421,12 +429,13 @@ StoreResult<void> PgLedgerStore::commit(std::span<const JournalEntry> entries,
                 hash.add_bytes(e.hash);
             }
             w.exec_prepared("insert_entries", seq.finish(), kind.finish(), id.finish(), debit.finish(),
-                            credit.finish(), pending.finish(), user_data.finish(), amount.finish(),
+                            credit.finish(), debit_prev.finish(), credit_prev.finish(), pending.finish(),
+                            user_data.finish(), amount.finish(),
                             timeout.finish(), code.finish(), flags.finish(), result.finish(),
                             ts.finish(), memo.finish(), hash.finish());
         }
         if (!accounts.empty()) {
-            ArrayText id, kind, flags, owner, dp, dpo, cp, cpo, ts;
+            ArrayText id, kind, flags, owner, dp, dpo, cp, cpo, ts, last;
             for (const Account& a : accounts) {
                 id.add_id(a.id);
                 kind.add_int(static_cast<int>(a.kind));
@@ -437,10 +446,11 @@ StoreResult<void> PgLedgerStore::commit(std::span<const JournalEntry> entries,
                 cp.add_int(a.credits_pending_msat);
                 cpo.add_int(a.credits_posted_msat);
                 ts.add_int(a.timestamp_ns);
+                last.add_int(a.last_entry_seq);
             }
             w.exec_prepared("upsert_accounts", id.finish(), kind.finish(), flags.finish(),
                             owner.finish(), dp.finish(), dpo.finish(), cp.finish(), cpo.finish(),
-                            ts.finish());
+                            ts.finish(), last.finish());
         }
         w.commit();
     } catch (const std::exception& e) {
@@ -505,15 +515,30 @@ StoreResult<std::vector<JournalEntry>> PgLedgerStore::account_history(Id128 acco
                                                                       std::size_t limit) {
     std::lock_guard lock(m_impl->read_mutex);
     std::vector<JournalEntry> out;
+    limit = std::min(limit, kHistoryLimitMax);
+    if (limit == 0) return out;
     try {
         pqxx::nontransaction n(*m_impl->read_conn);
         const IdBytes b = id_bytes(account_id);
+        const std::string hex = hex_encode(b);
+        // The list starts at the account's newest entry, or after the page's last entry.
+        const auto start = before_seq > 0
+            ? n.exec_params("SELECT CASE WHEN kind = 1 THEN (CASE WHEN id = decode($1, 'hex') THEN 0 "
+                            "ELSE -1 END) WHEN debit_id = decode($1, 'hex') THEN debit_prev "
+                            "WHEN credit_id = decode($1, 'hex') THEN credit_prev ELSE -1 END "
+                            "FROM ledger_journal WHERE seq = $2",
+                            hex, before_seq)
+            : n.exec_params("SELECT last_seq FROM ledger_accounts WHERE id = decode($1, 'hex')", hex);
+        if (start.empty() || start[0][0].as<std::int64_t>() <= 0) return out;
         const std::string cols = kEntryColumns;
         const auto r = n.exec_params(
-            "SELECT " + cols + " FROM ledger_journal WHERE seq < $2 AND "
-            "(debit_id = decode($1, 'hex') OR credit_id = decode($1, 'hex')) ORDER BY seq DESC LIMIT $3",
-            hex_encode(b), before_seq > 0 ? before_seq : std::numeric_limits<std::int64_t>::max(),
-            static_cast<std::int64_t>(std::min(limit, kHistoryLimitMax)));
+            "WITH RECURSIVE h(seq, depth) AS (SELECT $2::bigint, 1 UNION ALL SELECT CASE "
+            "WHEN j.debit_id = decode($1, 'hex') THEN j.debit_prev "
+            "WHEN j.credit_id = decode($1, 'hex') THEN j.credit_prev ELSE 0 END, h.depth + 1 "
+            "FROM ledger_journal j JOIN h ON j.seq = h.seq WHERE h.depth < $3) "
+            "SELECT " + cols + " FROM ledger_journal WHERE seq IN (SELECT seq FROM h WHERE seq > 0) "
+            "ORDER BY seq DESC",
+            hex, start[0][0].as<std::int64_t>(), static_cast<std::int64_t>(limit));
         for (const auto& row : r) {
             auto e = read_entry(row);
             if (!e) return fail(e.error());

@@ -19,7 +19,9 @@ namespace {
 constexpr int kBusyTimeoutMs = 10'000;
 
 // Migration N (1-based) takes the schema from version N-1 to N; shipped migrations are
-// never edited. Zero ids are stored as NULL so that partial indexes skip them.
+// never edited. Zero ids are stored as NULL so that partial indexes skip them. The only index
+// every row pays for is the one on transfer ids (idempotency); account histories are lists
+// linked through the journal (debit_prev, credit_prev), not indexes.
 constexpr std::string_view kMigrations[] = {
     R"sql(
 CREATE TABLE ledger_accounts (
@@ -31,7 +33,8 @@ CREATE TABLE ledger_accounts (
     debits_posted   INTEGER NOT NULL,
     credits_pending INTEGER NOT NULL,
     credits_posted  INTEGER NOT NULL,
-    timestamp_ns    INTEGER NOT NULL
+    timestamp_ns    INTEGER NOT NULL,
+    last_seq        INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
 CREATE TABLE ledger_journal (
     seq          INTEGER PRIMARY KEY NOT NULL,
@@ -39,6 +42,8 @@ CREATE TABLE ledger_journal (
     id           BLOB NOT NULL,
     debit_id     BLOB,
     credit_id    BLOB,
+    debit_prev   INTEGER NOT NULL,
+    credit_prev  INTEGER NOT NULL,
     pending_id   BLOB,
     user_data    BLOB,
     amount       INTEGER NOT NULL,
@@ -53,18 +58,16 @@ CREATE TABLE ledger_journal (
 CREATE UNIQUE INDEX ledger_journal_transfer_id ON ledger_journal (id) WHERE kind IN (2, 3);
 CREATE INDEX ledger_journal_resolution ON ledger_journal (pending_id) WHERE pending_id IS NOT NULL;
 CREATE INDEX ledger_journal_pendings ON ledger_journal (seq) WHERE kind = 2 AND (flags & 2) != 0;
-CREATE INDEX ledger_journal_debit ON ledger_journal (debit_id, seq) WHERE debit_id IS NOT NULL;
-CREATE INDEX ledger_journal_credit ON ledger_journal (credit_id, seq) WHERE credit_id IS NOT NULL;
 )sql",
 };
 static_assert(std::size(kMigrations) == kSqliteLedgerSchemaVersion);
 
 constexpr std::string_view kEntryColumns =
-    "seq, kind, id, debit_id, credit_id, pending_id, user_data, amount, timeout_s, code, flags, "
-    "result, timestamp_ns, memo, hash";
+    "seq, kind, id, debit_id, credit_id, debit_prev, credit_prev, pending_id, user_data, amount, "
+    "timeout_s, code, flags, result, timestamp_ns, memo, hash";
 constexpr std::string_view kAccountColumns =
     "id, kind, flags, owner, debits_pending, debits_posted, credits_pending, credits_posted, "
-    "timestamp_ns";
+    "timestamp_ns, last_seq";
 
 struct DbCloser {
     void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
@@ -173,21 +176,23 @@ StoreResult<JournalEntry> read_entry(sqlite3_stmt* s) {
     e.kind = static_cast<EntryKind>(kind);
     if (!column_id(s, 2, e.id) || e.id.is_zero()) return fail(corrupt("bad id", e.seq));
     if (!column_id(s, 3, e.debit_account_id) || !column_id(s, 4, e.credit_account_id) ||
-        !column_id(s, 5, e.pending_id) || !column_id(s, 6, e.user_data)) {
+        !column_id(s, 7, e.pending_id) || !column_id(s, 8, e.user_data)) {
         return fail(corrupt("bad id column", e.seq));
     }
-    e.amount_msat = sqlite3_column_int64(s, 7);
-    if (!column_int(s, 8, e.timeout_s) || !column_int(s, 9, e.code) ||
-        !column_int(s, 10, e.flags) || !column_int(s, 11, e.result)) {
+    e.debit_prev_seq = sqlite3_column_int64(s, 5);
+    e.credit_prev_seq = sqlite3_column_int64(s, 6);
+    e.amount_msat = sqlite3_column_int64(s, 9);
+    if (!column_int(s, 10, e.timeout_s) || !column_int(s, 11, e.code) ||
+        !column_int(s, 12, e.flags) || !column_int(s, 13, e.result)) {
         return fail(corrupt("field out of range", e.seq));
     }
-    e.timestamp_ns = sqlite3_column_int64(s, 12);
-    e.memo = column_text(s, 13);
+    e.timestamp_ns = sqlite3_column_int64(s, 14);
+    e.memo = column_text(s, 15);
     if (e.memo.size() > 0xffff) return fail(corrupt("memo too long", e.seq));
-    if (sqlite3_column_bytes(s, 14) != static_cast<int>(e.hash.size())) {
+    if (sqlite3_column_bytes(s, 16) != static_cast<int>(e.hash.size())) {
         return fail(corrupt("bad hash length", e.seq));
     }
-    const auto* hash = static_cast<const std::uint8_t*>(sqlite3_column_blob(s, 14));
+    const auto* hash = static_cast<const std::uint8_t*>(sqlite3_column_blob(s, 16));
     std::copy(hash, hash + e.hash.size(), e.hash.begin());
     return e;
 }
@@ -208,6 +213,7 @@ StoreResult<Account> read_account(sqlite3_stmt* s) {
     a.credits_pending_msat = sqlite3_column_int64(s, 6);
     a.credits_posted_msat = sqlite3_column_int64(s, 7);
     a.timestamp_ns = sqlite3_column_int64(s, 8);
+    a.last_entry_seq = sqlite3_column_int64(s, 9);
     if (validate_account(a) != CreateAccountResult::ok) {
         return fail(StoreFailure{StoreError::corrupt, "account " + id_hex(a.id) + " is invalid"});
     }
@@ -232,7 +238,8 @@ struct SqliteLedgerStore::Impl {
     std::mutex read_mutex;  // the read connection serves one caller at a time
 
     StmtPtr insert_entry, upsert_account, find_by_id, find_resolution;
-    StmtPtr read_accounts, read_journal, read_entry_at, history;
+    StmtPtr read_accounts, read_journal, read_entry_at, history, history_start_account,
+        history_start_entry;
 
     StoreResult<DbPtr> open_connection(bool writer) {
         sqlite3* raw = nullptr;
@@ -293,12 +300,13 @@ struct SqliteLedgerStore::Impl {
         };
         const Spec specs[] = {
             {&insert_entry, write_db.get(),
-             "INSERT INTO ledger_journal (" + cols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
+             "INSERT INTO ledger_journal (" + cols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
             {&upsert_account, write_db.get(),
              "INSERT INTO ledger_accounts (" + acols +
-                 ") VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
+                 ") VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
                  "debits_pending = excluded.debits_pending, debits_posted = excluded.debits_posted, "
-                 "credits_pending = excluded.credits_pending, credits_posted = excluded.credits_posted"},
+                 "credits_pending = excluded.credits_pending, credits_posted = excluded.credits_posted, "
+                 "last_seq = excluded.last_seq"},
             {&find_by_id, write_db.get(),
              "SELECT " + cols + " FROM ledger_journal WHERE id = ? AND kind IN (2, 3)"},
             {&find_resolution, write_db.get(),
@@ -307,12 +315,18 @@ struct SqliteLedgerStore::Impl {
             {&read_accounts, read_db.get(), "SELECT " + acols + " FROM ledger_accounts ORDER BY id"},
             {&read_journal, read_db.get(), "SELECT " + cols + " FROM ledger_journal ORDER BY seq"},
             {&read_entry_at, read_db.get(), "SELECT " + cols + " FROM ledger_journal WHERE seq = ?"},
+            {&history_start_account, read_db.get(), "SELECT last_seq FROM ledger_accounts WHERE id = ?"},
+            {&history_start_entry, read_db.get(),
+             "SELECT CASE WHEN kind = 1 THEN (CASE WHEN id = ?1 THEN 0 ELSE -1 END) "
+             "WHEN debit_id = ?1 THEN debit_prev WHEN credit_id = ?1 THEN credit_prev ELSE -1 END "
+             "FROM ledger_journal WHERE seq = ?2"},
+            // Follows the account's list backwards from ?2, at most ?3 entries.
             {&history, read_db.get(),
-             "SELECT " + cols + " FROM (SELECT " + cols +
-                 " FROM ledger_journal WHERE debit_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3) "
-                 "UNION ALL SELECT " + cols + " FROM (SELECT " + cols +
-                 " FROM ledger_journal WHERE credit_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3) "
-                 "ORDER BY seq DESC LIMIT ?3"},
+             "WITH RECURSIVE h(seq, depth) AS (SELECT ?2, 1 UNION ALL SELECT CASE "
+             "WHEN j.debit_id = ?1 THEN j.debit_prev WHEN j.credit_id = ?1 THEN j.credit_prev ELSE 0 END, "
+             "h.depth + 1 FROM ledger_journal j JOIN h ON j.seq = h.seq WHERE h.depth < ?3) "
+             "SELECT " + cols + " FROM ledger_journal WHERE seq IN (SELECT seq FROM h WHERE seq > 0) "
+             "ORDER BY seq DESC"},
         };
         for (const Spec& spec : specs) {
             auto s = prepare(spec.db, spec.sql);
@@ -414,6 +428,19 @@ StoreResult<LoadedLedger> SqliteLedgerStore::load() {
 
 StoreResult<std::vector<KnownTransfer>> SqliteLedgerStore::find_transfers(std::span<const Id128> ids) {
     std::vector<KnownTransfer> out;
+    if (ids.empty()) return out;
+    // One read transaction for all lookups: SQLite would otherwise take and release its
+    // shared-memory locks once per statement.
+    sqlite3* db = m_impl->write_db.get();
+    if (auto r = exec(db, "BEGIN"); !r) return fail(r.error());
+    auto found = find_transfers_in_transaction(ids, out);
+    (void)exec(db, "COMMIT");
+    if (!found) return fail(found.error());
+    return out;
+}
+
+StoreResult<void> SqliteLedgerStore::find_transfers_in_transaction(std::span<const Id128> ids,
+                                                                   std::vector<KnownTransfer>& out) {
     for (const Id128& id : ids) {
         std::optional<JournalEntry> entry;
         {
@@ -442,7 +469,7 @@ StoreResult<std::vector<KnownTransfer>> SqliteLedgerStore::find_transfers(std::s
         }
         out.push_back(std::move(k));
     }
-    return out;
+    return {};
 }
 
 StoreResult<void> SqliteLedgerStore::commit(std::span<const JournalEntry> entries,
@@ -460,16 +487,18 @@ StoreResult<void> SqliteLedgerStore::commit(std::span<const JournalEntry> entrie
         bind_id(*q, 3, e.id);
         bind_id(*q, 4, e.debit_account_id);
         bind_id(*q, 5, e.credit_account_id);
-        bind_id(*q, 6, e.pending_id);
-        bind_id(*q, 7, e.user_data);
-        sqlite3_bind_int64(*q, 8, e.amount_msat);
-        sqlite3_bind_int64(*q, 9, e.timeout_s);
-        sqlite3_bind_int(*q, 10, e.code);
-        sqlite3_bind_int(*q, 11, e.flags);
-        sqlite3_bind_int(*q, 12, e.result);
-        sqlite3_bind_int64(*q, 13, e.timestamp_ns);
-        bind_text(*q, 14, e.memo);
-        sqlite3_bind_blob(*q, 15, e.hash.data(), static_cast<int>(e.hash.size()), SQLITE_TRANSIENT);
+        sqlite3_bind_int64(*q, 6, e.debit_prev_seq);
+        sqlite3_bind_int64(*q, 7, e.credit_prev_seq);
+        bind_id(*q, 8, e.pending_id);
+        bind_id(*q, 9, e.user_data);
+        sqlite3_bind_int64(*q, 10, e.amount_msat);
+        sqlite3_bind_int64(*q, 11, e.timeout_s);
+        sqlite3_bind_int(*q, 12, e.code);
+        sqlite3_bind_int(*q, 13, e.flags);
+        sqlite3_bind_int(*q, 14, e.result);
+        sqlite3_bind_int64(*q, 15, e.timestamp_ns);
+        bind_text(*q, 16, e.memo);
+        sqlite3_bind_blob(*q, 17, e.hash.data(), static_cast<int>(e.hash.size()), SQLITE_TRANSIENT);
         if (sqlite3_step(*q) != SQLITE_DONE) return rollback(failure(db, "insert journal entry"));
     }
     for (const Account& a : accounts) {
@@ -483,6 +512,7 @@ StoreResult<void> SqliteLedgerStore::commit(std::span<const JournalEntry> entrie
         sqlite3_bind_int64(*q, 7, a.credits_pending_msat);
         sqlite3_bind_int64(*q, 8, a.credits_posted_msat);
         sqlite3_bind_int64(*q, 9, a.timestamp_ns);
+        sqlite3_bind_int64(*q, 10, a.last_entry_seq);
         if (sqlite3_step(*q) != SQLITE_DONE) return rollback(failure(db, "store account"));
     }
     if (auto r = exec(db, "COMMIT"); !r) return rollback(r.error());
@@ -549,18 +579,34 @@ StoreResult<std::vector<JournalEntry>> SqliteLedgerStore::account_history(Id128 
                                                                           std::int64_t before_seq,
                                                                           std::size_t limit) {
     std::lock_guard lock(m_impl->read_mutex);
+    sqlite3* db = m_impl->read_db.get();
+    std::vector<JournalEntry> out;
+    limit = std::min(limit, kHistoryLimitMax);
+    if (limit == 0) return out;
+    // The list starts at the account's newest entry, or after the page's last entry.
+    std::int64_t start = 0;
+    {
+        const StmtPtr& s = before_seq > 0 ? m_impl->history_start_entry : m_impl->history_start_account;
+        Use q(s);
+        bind_id(*q, 1, account_id);
+        if (before_seq > 0) sqlite3_bind_int64(*q, 2, before_seq);
+        const int rc = sqlite3_step(*q);
+        if (rc == SQLITE_DONE) return out;
+        if (rc != SQLITE_ROW) return fail(failure(db, "read history"));
+        start = sqlite3_column_int64(*q, 0);
+    }
+    if (start <= 0) return out;
     Use q(m_impl->history);
     bind_id(*q, 1, account_id);
-    sqlite3_bind_int64(*q, 2, before_seq > 0 ? before_seq : std::numeric_limits<std::int64_t>::max());
-    sqlite3_bind_int64(*q, 3, static_cast<sqlite3_int64>(std::min(limit, kHistoryLimitMax)));
-    std::vector<JournalEntry> out;
+    sqlite3_bind_int64(*q, 2, start);
+    sqlite3_bind_int64(*q, 3, static_cast<sqlite3_int64>(limit));
     int rc = 0;
     while ((rc = sqlite3_step(*q)) == SQLITE_ROW) {
         auto e = read_entry(*q);
         if (!e) return fail(e.error());
         out.push_back(std::move(*e));
     }
-    if (rc != SQLITE_DONE) return fail(failure(m_impl->read_db.get(), "read history"));
+    if (rc != SQLITE_DONE) return fail(failure(db, "read history"));
     return out;
 }
 

@@ -34,6 +34,8 @@ public:
 
 private:
     explicit SqliteLedgerStore(std::unique_ptr<Impl> impl);
+    StoreResult<void> find_transfers_in_transaction(std::span<const Id128> ids,
+                                                    std::vector<KnownTransfer>& out);
     std::unique_ptr<Impl> m_impl;
 };
 

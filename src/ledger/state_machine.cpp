@@ -144,6 +144,32 @@ void StateMachine::begin_batch() {
     m_in_batch = true;
 }
 
+void StateMachine::seal_batch(JournalHead& head) {
+    SATLOAD_ASSERT(m_in_batch);
+    for (JournalEntry& e : m_entries) {
+        SATLOAD_ASSERT(e.seq == 0);
+        e.seq = head.count + 1;
+        auto link = [&](Id128 account_id, std::int64_t& prev) {
+            // A recorded failure may name an account that does not exist: it has no history.
+            if (account_id.is_zero() || !m_accounts.contains(account_id)) return;
+            Account& a = mutable_account(account_id);
+            prev = a.last_entry_seq;
+            a.last_entry_seq = e.seq;
+        };
+        if (e.kind == EntryKind::account) {
+            std::int64_t none = 0;
+            link(e.id, none);
+            SATLOAD_ASSERT(none == 0);
+        } else {
+            link(e.debit_account_id, e.debit_prev_seq);
+            link(e.credit_account_id, e.credit_prev_seq);
+        }
+        e.hash = chain_hash(head.hash, e);
+        head.count = e.seq;
+        head.hash = e.hash;
+    }
+}
+
 std::vector<Account> StateMachine::batch_dirty_accounts() const {
     std::vector<Account> out;
     out.reserve(m_dirty.size());

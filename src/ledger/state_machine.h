@@ -86,7 +86,10 @@ public:
                                                               std::int64_t now_ns);
     [[nodiscard]] std::vector<TransferOutcome> create_transfers(
         std::span<const Transfer> transfers, std::int64_t now_ns);
-    // Entries emitted since begin_batch, in order (without seq and hash).
+    // Gives the batch's entries their seq, history links (updating each named account's
+    // last_entry_seq) and hash, extending `head`. Call once, after the last submission.
+    void seal_batch(JournalHead& head);
+    // Entries emitted since begin_batch, in order (without seq and hash until sealed).
     [[nodiscard]] const std::vector<JournalEntry>& batch_entries() const { return m_entries; }
     std::vector<JournalEntry>& batch_entries_mut() { return m_entries; }
     // Accounts changed since begin_batch, with their new totals.

@@ -81,6 +81,10 @@ struct Account {
     std::int64_t credits_pending_msat = 0;
     std::int64_t credits_posted_msat = 0;
     std::int64_t timestamp_ns = 0;  // assigned by the ledger at creation
+    // Newest journal entry that names this account: the head of its history, a list linked
+    // through the journal (JournalEntry::debit_prev_seq / credit_prev_seq), so reading a
+    // wallet's history needs no index on accounts.
+    std::int64_t last_entry_seq = 0;
 
     // Posted balance seen from the credit side (what a wallet holds).
     [[nodiscard]] std::int64_t balance_msat() const {

@@ -2,8 +2,9 @@
 // many threads is killed with SIGKILL; on restart every acknowledged group is present, no
 // group is partial, and the audit passes (SQLite and PostgreSQL). Because SIGKILL leaves the
 // page cache intact, a second test runs a child under strace and checks the order of system
-// calls: every acknowledgment follows the fdatasync of the WAL that made its commit durable,
-// and the checkpoint's sync and rename, after the transfer was submitted.
+// calls: every acknowledgment follows the fdatasync of the WAL that made its commit durable
+// (after the transfer was submitted), and the checkpoint of the journal head is synced and
+// renamed into place after the commits, ending with the final head.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -243,8 +244,9 @@ TEST_P(DurabilityTest, KillDuringBurstKeepsEveryAcknowledgedGroup) {
 INSTANTIATE_TEST_SUITE_P(Backends, DurabilityTest, ::testing::Values(Backend::sqlite, Backend::postgres),
                          testing::param_name);
 
-// strace: each ACK line is written after the WAL fdatasync of its commit and after the
-// checkpoint was synced and renamed into place, all after its SUBMIT line.
+// strace: each ACK line is written after the WAL fdatasync of its commit, which comes after
+// its SUBMIT line; checkpoints are synced before they are renamed into place, and the file
+// ends up holding the final head.
 TEST(DurabilitySyscalls, AcknowledgmentFollowsSync) {
     if (!std::filesystem::exists("/usr/bin/strace")) {
         FAIL() << "strace is required (scripts/install-deps.sh test installs it)";
@@ -272,49 +274,54 @@ TEST(DurabilitySyscalls, AcknowledgmentFollowsSync) {
     std::string line;
     const std::regex submit(R"(write\(1<[^>]*>, "SUBMIT (\d+)\\n")");
     const std::regex ack(R"(write\(1<[^>]*>, "ACK (\d+)\\n")");
-    const std::regex wal_sync(R"((fdatasync|fsync)\(\d+<[^>]*ledger\.db-wal>\) = 0)");
-    const std::regex head_sync(R"((fdatasync|fsync)\(\d+<[^>]*ledger\.db\.head\.tmp>\) = 0)");
-    const std::regex head_rename(R"(rename\("[^"]*ledger\.db\.head\.tmp", "[^"]*ledger\.db\.head"\) = 0)");
-    struct Seen {
-        bool wal = false, head = false, renamed = false;
-    };
-    std::map<int, Seen> open;  // submitted, not yet acknowledged
-    // Calls from two threads may be split by strace into "<unfinished ...>" and
-    // "<... name resumed>" lines; join them so a call counts when it completed.
+    const std::regex wal_sync(R"((fdatasync|fsync)\(\d+<[^>]*ledger\.db-wal>\)\s*= 0)");
+    const std::regex head_sync(R"((fdatasync|fsync)\(\d+<[^>]*ledger\.db\.head\.tmp>\)\s*= 0)");
+    const std::regex head_rename(R"(rename\("[^"]*ledger\.db\.head\.tmp", "[^"]*ledger\.db\.head"\)\s*= 0)");
+    std::map<int, bool> open;  // submitted, not yet acknowledged -> WAL synced since
+    // Calls from concurrent threads may be split by strace into "<unfinished ...>" and
+    // "<... name resumed>" lines. A write (SUBMIT, ACK) counts from when it started; a sync
+    // or rename from when it completed, so the two halves of those are joined.
     const std::regex unfinished(R"(^(\d+)\s+(.*\S)\s*<unfinished \.\.\.>$)");
     const std::regex resumed(R"(^(\d+)\s+<\.\.\. \w+ resumed>(.*)$)");
     std::map<std::string, std::string> partial;
     int checked = 0;
+    bool head_synced = false;
+    int renames = 0;
     while (std::getline(in, line)) {
         std::smatch m;
-        if (std::regex_search(line, m, unfinished)) {
+        if (std::regex_search(line, m, unfinished) && line.find(" write(") == std::string::npos) {
             partial[m[1]] = m[1].str() + " " + m[2].str();
             continue;
         }
         if (std::regex_search(line, m, resumed)) {
-            const std::string head = partial[m[1]];
-            line = head + m[2].str();
+            const auto it = partial.find(m[1]);
+            if (it == partial.end()) continue;  // the end of a write, counted at its start
+            line = it->second + m[2].str();
+            partial.erase(it);
         }
         if (std::regex_search(line, m, submit)) {
-            open[std::stoi(m[1])] = Seen{};
+            open[std::stoi(m[1])] = false;
         } else if (std::regex_search(line, m, ack)) {
             const int i = std::stoi(m[1]);
             ASSERT_TRUE(open.contains(i)) << "ACK " << i << " without SUBMIT";
-            const Seen s = open[i];
-            EXPECT_TRUE(s.wal) << "ACK " << i << " was written before the WAL was synced";
-            EXPECT_TRUE(s.head) << "ACK " << i << " was written before the checkpoint was synced";
-            EXPECT_TRUE(s.renamed) << "ACK " << i << " was written before the checkpoint was renamed";
+            EXPECT_TRUE(open[i]) << "ACK " << i << " was written before the WAL was synced";
             open.erase(i);
             ++checked;
         } else if (std::regex_search(line, wal_sync)) {
-            for (auto& [i, s] : open) s.wal = true;
+            for (auto& [i, synced] : open) synced = true;
         } else if (std::regex_search(line, head_sync)) {
-            // The checkpoint is written after the commit: it only counts once the WAL is synced.
-            for (auto& [i, s] : open) s.head = s.head || s.wal;
+            head_synced = true;
         } else if (std::regex_search(line, head_rename)) {
-            for (auto& [i, s] : open) s.renamed = s.renamed || s.head;
+            EXPECT_TRUE(head_synced) << "a checkpoint was renamed into place before it was synced";
+            head_synced = false;
+            ++renames;
         }
     }
+    EXPECT_GT(renames, 1);
+    const auto checkpoint = read_checkpoint(place.checkpoint());
+    ASSERT_TRUE(checkpoint && *checkpoint);
+    // The final head was checkpointed: accounts, then the 30 transfers.
+    EXPECT_EQ((*checkpoint)->count, 1 + kLegs + 30);
     EXPECT_EQ(checked, 30) << "strace log " << log << " did not show every ACK";
 }
 

@@ -140,9 +140,25 @@ TEST_P(LedgerTest, LinkedGroupAtomicThroughTheStore) {
     const auto results = submit({xfer(21, 1, 2, 500, tf::linked), xfer(22, 1, 3, 400, tf::linked),
                                  xfer(23, 1, kRevenue, 101)});
     EXPECT_EQ(results, (std::vector{R::linked_event_failed, R::linked_event_failed, R::exceeds_credits}));
-    for (const Account& a : before) EXPECT_EQ(*ledger->lookup_account(a.id), a);
+    auto same_balances = [&] {
+        for (const Account& a : before) {
+            const Account now = *ledger->lookup_account(a.id);
+            EXPECT_EQ(now.debits_posted_msat, a.debits_posted_msat);
+            EXPECT_EQ(now.credits_posted_msat, a.credits_posted_msat);
+            EXPECT_EQ(now.debits_pending_msat, a.debits_pending_msat);
+            EXPECT_EQ(now.credits_pending_msat, a.credits_pending_msat);
+        }
+    };
+    same_balances();
     reopen();
-    for (const Account& a : before) EXPECT_EQ(*ledger->lookup_account(a.id), a);
+    same_balances();
+    // The failed legs are in the payer's history (as recorded failures), newest first.
+    const auto history = ledger->history(id(1), 0, 10);
+    ASSERT_TRUE(history);
+    ASSERT_EQ(history->size(), 5U);  // 3 failures, the funding transfer, the creation
+    EXPECT_EQ((*history)[0].kind, EntryKind::failure);
+    EXPECT_EQ((*history)[3].kind, EntryKind::transfer);
+    EXPECT_EQ((*history)[4].kind, EntryKind::account);
     EXPECT_TRUE(ledger->audit().passed()) << ledger->audit().text();
 }
 
@@ -261,6 +277,19 @@ TEST_P(LedgerTest, TamperingIsCaughtAndNamed) {
     EXPECT_FALSE(report.find("account_totals_match_journal")->passed);
 }
 
+// A broken history link (an entry pointing past the account's previous entry) is caught.
+TEST_P(LedgerTest, BrokenHistoryLinkIsCaught) {
+    ASSERT_EQ(one(xfer(85, kAssets, 1, 100)), R::ok);
+    ASSERT_EQ(one(xfer(86, kAssets, 1, 100)), R::ok);
+    const std::int64_t last = ledger->head().count;
+    ledger.reset();
+    place->exec_sql("UPDATE ledger_journal SET credit_prev = 0 WHERE seq = " + std::to_string(last));
+    auto store = place->open_store();
+    const auto report = audit_ledger(*store, place->checkpoint());
+    EXPECT_FALSE(report.find("entries_consistent")->passed);
+    EXPECT_EQ(*report.first_bad_seq, last);  // the link is covered by the entry's hash too
+}
+
 // Changing a stored balance (not the journal) is caught by the replay of the journal.
 TEST_P(LedgerTest, EditedBalanceIsCaught) {
     ASSERT_EQ(one(xfer(80, kAssets, 1, 100)), R::ok);
@@ -285,8 +314,11 @@ TEST_P(LedgerTest, HistoryNewestFirst) {
     EXPECT_EQ((*page)[1].amount_msat, 14);
     const auto next = ledger->history(id(1), page->back().seq, 10);
     ASSERT_TRUE(next);
-    ASSERT_EQ(next->size(), 2U);
+    ASSERT_EQ(next->size(), 3U);  // two transfers and the account's creation
     EXPECT_EQ((*next)[1].amount_msat, 10);
+    EXPECT_EQ((*next)[2].kind, EntryKind::account);
+    EXPECT_TRUE(ledger->history(id(1), (*next)[2].seq, 10)->empty());
+    EXPECT_TRUE(ledger->history(id(99), 0, 10)->empty());  // no such account
 }
 
 // A second writer on the same ledger is refused.
