@@ -1,6 +1,8 @@
 // Canonical encoding and hash chaining of journal entries.
 #include "ledger/journal.h"
 
+#include <array>
+
 #include "core/check.h"
 
 namespace satload::ledger {
@@ -8,21 +10,56 @@ namespace {
 
 constexpr std::uint8_t kEncodingVersion = 1;
 
-void put_u8(Bytes& out, std::uint8_t v) { out.push_back(v); }
-void put_u16(Bytes& out, std::uint16_t v) {
-    out.push_back(static_cast<std::uint8_t>(v >> 8));
-    out.push_back(static_cast<std::uint8_t>(v));
-}
-void put_u32(Bytes& out, std::uint32_t v) {
-    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(v >> shift));
-}
-void put_u64(Bytes& out, std::uint64_t v) {
-    for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(v >> shift));
-}
-void put_i64(Bytes& out, std::int64_t v) { put_u64(out, static_cast<std::uint64_t>(v)); }
-void put_id(Bytes& out, Id128 id) {
-    put_u64(out, id.high);
-    put_u64(out, id.low);
+// Writes big-endian fields into a fixed buffer (the fixed part of an entry is 133 bytes).
+class Writer {
+public:
+    explicit Writer(std::uint8_t* out) : m_out(out) {}
+    void u8(std::uint8_t v) { m_out[m_size++] = v; }
+    void u16(std::uint16_t v) { be(v, 2); }
+    void u32(std::uint32_t v) { be(v, 4); }
+    void i64(std::int64_t v) { be(static_cast<std::uint64_t>(v), 8); }
+    void id(Id128 v) {
+        be(v.high, 8);
+        be(v.low, 8);
+    }
+    [[nodiscard]] std::size_t size() const { return m_size; }
+
+private:
+    void be(std::uint64_t v, int bytes) {
+        for (int i = bytes - 1; i >= 0; --i) m_out[m_size++] = static_cast<std::uint8_t>(v >> (8 * i));
+    }
+    std::uint8_t* m_out;
+    std::size_t m_size = 0;
+};
+
+constexpr std::size_t kFixedBytes = 1 + 8 + 1 + 16 * 3 + 8 * 2 + 16 * 2 + 8 + 4 + 2 + 2 + 1 + 8 + 2;
+using Fixed = std::array<std::uint8_t, kFixedBytes>;
+
+// Everything but the memo's bytes, which follow the fixed part (its length is the last field).
+Fixed encode_fixed(const JournalEntry& e) {
+    // Memo and owner are bounded when created; a longer one here is a programming error.
+    SATLOAD_ASSERT(e.memo.size() <= 0xffff);
+    Fixed out{};
+    Writer w(out.data());
+    w.u8(kEncodingVersion);
+    w.i64(e.seq);
+    w.u8(static_cast<std::uint8_t>(e.kind));
+    w.id(e.id);
+    w.id(e.debit_account_id);
+    w.id(e.credit_account_id);
+    w.i64(e.debit_prev_seq);
+    w.i64(e.credit_prev_seq);
+    w.id(e.pending_id);
+    w.id(e.user_data);
+    w.i64(e.amount_msat);
+    w.u32(e.timeout_s);
+    w.u16(e.code);
+    w.u16(e.flags);
+    w.u8(e.result);
+    w.i64(e.timestamp_ns);
+    w.u16(static_cast<std::uint16_t>(e.memo.size()));
+    SATLOAD_ASSERT(w.size() == kFixedBytes);
+    return out;
 }
 
 }  // namespace
@@ -38,35 +75,24 @@ std::string_view entry_kind_name(EntryKind kind) {
 }
 
 Bytes encode_entry(const JournalEntry& e) {
-    // Memo and owner are bounded when created; a longer one here is a programming error.
-    SATLOAD_ASSERT(e.memo.size() <= 0xffff);
-    Bytes out;
-    out.reserve(128 + e.memo.size());
-    put_u8(out, kEncodingVersion);
-    put_i64(out, e.seq);
-    put_u8(out, static_cast<std::uint8_t>(e.kind));
-    put_id(out, e.id);
-    put_id(out, e.debit_account_id);
-    put_id(out, e.credit_account_id);
-    put_i64(out, e.debit_prev_seq);
-    put_i64(out, e.credit_prev_seq);
-    put_id(out, e.pending_id);
-    put_id(out, e.user_data);
-    put_i64(out, e.amount_msat);
-    put_u32(out, e.timeout_s);
-    put_u16(out, e.code);
-    put_u16(out, e.flags);
-    put_u8(out, e.result);
-    put_i64(out, e.timestamp_ns);
-    put_u16(out, static_cast<std::uint16_t>(e.memo.size()));
-    out.insert(out.end(), e.memo.begin(), e.memo.end());
+    const Fixed fixed = encode_fixed(e);
+    Bytes out(kFixedBytes + e.memo.size());
+    std::copy(fixed.begin(), fixed.end(), out.begin());
+    std::copy(e.memo.begin(), e.memo.end(), out.begin() + static_cast<std::ptrdiff_t>(kFixedBytes));
     return out;
 }
 
 crypto::Sha256Digest chain_hash(const crypto::Sha256Digest& previous, const JournalEntry& entry) {
     crypto::Sha256 h;
+    return chain_hash(h, previous, entry);
+}
+
+crypto::Sha256Digest chain_hash(crypto::Sha256& h, const crypto::Sha256Digest& previous,
+                                const JournalEntry& entry) {
+    const Fixed fixed = encode_fixed(entry);
     h.update(previous);
-    h.update(encode_entry(entry));
+    h.update(fixed);
+    if (!entry.memo.empty()) h.update(as_bytes(entry.memo));
     return h.finish();
 }
 

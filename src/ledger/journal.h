@@ -61,6 +61,10 @@ struct JournalHead {
 // SHA-256(previous hash || encode_entry(entry)).
 [[nodiscard]] crypto::Sha256Digest chain_hash(const crypto::Sha256Digest& previous,
                                               const JournalEntry& entry);
+// The same with a hasher reused across entries (it is reset by each finish).
+[[nodiscard]] crypto::Sha256Digest chain_hash(crypto::Sha256& hasher,
+                                              const crypto::Sha256Digest& previous,
+                                              const JournalEntry& entry);
 
 // Gives each entry its seq and hash, extending `head` (history links must already be set;
 // StateMachine::seal_batch sets them).

@@ -141,6 +141,7 @@ LedgerResult<void> Ledger::load_state() {
     for (const Account& a : loaded->accounts) machine->load_account(a);
     for (const Transfer& t : loaded->open_pendings) machine->load_open_pending(t);
     machine->load_last_timestamp(loaded->last_timestamp_ns);
+    machine->load_max_transfer_id(loaded->max_transfer_id);
     m_machine = std::move(machine);
     m_head = loaded->head;
     std::unique_lock lock(m_read_mutex);

@@ -40,6 +40,7 @@ struct LoadedLedger {
     std::vector<Transfer> open_pendings;  // applied pending transfers not yet resolved
     JournalHead head;
     std::int64_t last_timestamp_ns = 0;
+    Id128 max_transfer_id;  // largest id of a transfer or failure entry (zero: none)
 };
 
 // Called for each entry of a scan, in seq order; return false to stop early.

@@ -347,6 +347,11 @@ StoreResult<LoadedLedger> PgLedgerStore::load() {
             std::copy(hash->begin(), hash->end(), out.head.hash.begin());
             out.last_timestamp_ns = head[0][2].as<std::int64_t>();
         }
+        const auto max_id = t.exec("SELECT encode(id, 'hex') FROM ledger_journal WHERE kind IN (2, 3) "
+                                   "ORDER BY id DESC LIMIT 1");
+        if (!max_id.empty() && !field_id(max_id[0][0], out.max_transfer_id)) {
+            return fail(StoreFailure{StoreError::corrupt, "bad transfer id"});
+        }
         t.commit();
     } catch (const std::exception& e) {
         return fail(io("load", e));

@@ -73,7 +73,9 @@ Id128 payment_leg_id(Id128 payment_id, std::uint8_t leg) {
     const std::array<std::uint8_t, 1> leg_byte = {leg};
     h.update(leg_byte);
     const crypto::Sha256Digest d = h.finish();
-    return id_from_bytes(ByteSpan(d.data(), kIdBytes));
+    std::uint64_t low = 0;
+    for (std::size_t i = 0; i < 8; ++i) low = (low << 8) | d[i];
+    return Id128{payment_id.high, low == 0 ? 1 : low};
 }
 
 Result<std::vector<Transfer>, SplitError> download_payment_transfers(

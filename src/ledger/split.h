@@ -62,7 +62,8 @@ struct DownloadPayment {
 };
 
 // Id of one leg, derived from the payment id so that a retried payment retries the same
-// transfers: the first 16 bytes of SHA-256("satload/v1 payment leg" || payment id || leg).
+// transfers: the payment id's high half (so time-ordered payment ids give time-ordered legs),
+// then 8 bytes of SHA-256("satload/v1 payment leg" || payment id || leg).
 [[nodiscard]] Id128 payment_leg_id(Id128 payment_id, std::uint8_t leg);
 
 // The linked group for one download: payer -> uploader (download_payment), payer -> referrer

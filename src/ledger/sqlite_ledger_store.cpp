@@ -423,6 +423,16 @@ StoreResult<LoadedLedger> SqliteLedgerStore::load() {
             return finish(fail(failure(db, "load head")));
         }
     }
+    {
+        auto s = prepare(db, "SELECT id FROM ledger_journal WHERE kind IN (2, 3) ORDER BY id DESC LIMIT 1");
+        if (!s) return finish(fail(s.error()));
+        Use q(*s);
+        const int rc = sqlite3_step(*q);
+        if (rc == SQLITE_ROW && !column_id(*q, 0, out.max_transfer_id)) {
+            return finish(fail(StoreFailure{StoreError::corrupt, "bad transfer id"}));
+        }
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return finish(fail(failure(db, "load max id")));
+    }
     return finish(std::move(out));
 }
 

@@ -95,6 +95,11 @@ void StateMachine::load_open_pending(const Transfer& pending) {
     }
 }
 
+void StateMachine::load_max_transfer_id(Id128 id) {
+    SATLOAD_ASSERT(!m_in_batch);
+    m_max_stored_id = id;
+}
+
 void StateMachine::load_last_timestamp(std::int64_t timestamp_ns) {
     SATLOAD_ASSERT(!m_in_batch);
     m_last_timestamp_ns = timestamp_ns;
@@ -112,7 +117,8 @@ std::vector<Id128> StateMachine::ids_to_prefetch(std::span<const Transfer> trans
 void StateMachine::add_ids_to_prefetch(std::span<const Transfer> transfers, std::vector<Id128>& out,
                                        std::unordered_set<Id128, Id128Hash>& seen) const {
     auto want = [&](Id128 id) {
-        if (id.is_zero() || m_known.contains(id) || m_open.contains(id) || m_absent.contains(id)) {
+        if (id.is_zero() || id > m_max_stored_id || m_known.contains(id) || m_open.contains(id) ||
+            m_absent.contains(id)) {
             return;
         }
         if (seen.insert(id).second) out.push_back(id);
@@ -146,6 +152,7 @@ void StateMachine::begin_batch() {
 
 void StateMachine::seal_batch(JournalHead& head) {
     SATLOAD_ASSERT(m_in_batch);
+    crypto::Sha256 hasher;
     for (JournalEntry& e : m_entries) {
         SATLOAD_ASSERT(e.seq == 0);
         e.seq = head.count + 1;
@@ -164,7 +171,7 @@ void StateMachine::seal_batch(JournalHead& head) {
             link(e.debit_account_id, e.debit_prev_seq);
             link(e.credit_account_id, e.credit_prev_seq);
         }
-        e.hash = chain_hash(head.hash, e);
+        e.hash = chain_hash(hasher, head.hash, e);
         head.count = e.seq;
         head.hash = e.hash;
     }
@@ -182,6 +189,11 @@ std::vector<Account> StateMachine::batch_dirty_accounts() const {
 
 void StateMachine::commit_batch() {
     SATLOAD_ASSERT(m_in_batch);
+    for (const JournalEntry& e : m_entries) {
+        if ((e.kind == EntryKind::transfer || e.kind == EntryKind::failure) && e.id > m_max_stored_id) {
+            m_max_stored_id = e.id;
+        }
+    }
     m_in_batch = false;
     m_entries.clear();
     m_dirty.clear();
@@ -195,7 +207,7 @@ void StateMachine::commit_batch() {
 
 void StateMachine::rollback_batch() {
     SATLOAD_ASSERT(m_in_batch);
-    undo_to(Mark{});
+    undo_to(Mark{});  // also drops the batch's entries, so commit_batch records no new ids
     commit_batch();
 }
 
@@ -205,11 +217,16 @@ StateMachine::Mark StateMachine::mark() const {
 
 void StateMachine::undo_to(const Mark& m) {
     while (m_undo_accounts.size() > m.accounts) {
-        UndoAccount& u = m_undo_accounts.back();
-        if (u.before) {
-            m_accounts[u.id] = std::move(*u.before);
-        } else {
+        const UndoAccount& u = m_undo_accounts.back();
+        if (u.created) {
             m_accounts.erase(u.id);
+        } else {
+            Account& a = m_accounts.at(u.id);
+            a.debits_pending_msat = u.debits_pending;
+            a.debits_posted_msat = u.debits_posted;
+            a.credits_pending_msat = u.credits_pending;
+            a.credits_posted_msat = u.credits_posted;
+            a.last_entry_seq = u.last_entry_seq;
         }
         m_undo_accounts.pop_back();
     }
@@ -241,7 +258,9 @@ void StateMachine::undo_to(const Mark& m) {
 Account& StateMachine::mutable_account(Id128 id) {
     const auto it = m_accounts.find(id);
     SATLOAD_ASSERT(it != m_accounts.end());
-    m_undo_accounts.push_back({id, it->second});
+    const Account& a = it->second;
+    m_undo_accounts.push_back({id, false, a.debits_pending_msat, a.debits_posted_msat,
+                               a.credits_pending_msat, a.credits_posted_msat, a.last_entry_seq});
     m_dirty.insert(id);
     return it->second;
 }
@@ -305,7 +324,9 @@ std::optional<KnownTransfer> StateMachine::lookup(Id128 id) const {
     if (const auto it = m_open.find(id); it != m_open.end()) {
         return KnownTransfer{it->second, std::nullopt, PendingStatus::pending};
     }
-    // Every id a batch looks up was prefetched; a miss here means the writer forgot one.
+    // Above the largest stored id nothing exists; below it, every id a batch looks up was
+    // prefetched, and a miss here means the writer forgot one.
+    if (id > m_max_stored_id) return std::nullopt;
     SATLOAD_ASSERT(m_absent.contains(id));
     return std::nullopt;
 }
@@ -460,7 +481,7 @@ std::vector<AccountOutcome> StateMachine::create_accounts(std::span<const Accoun
                 created.flags = a.flags;
                 created.owner = a.owner;
                 created.timestamp_ns = ts;
-                m_undo_accounts.push_back({a.id, std::nullopt});
+                m_undo_accounts.push_back({a.id, true, 0, 0, 0, 0, 0});
                 m_dirty.insert(a.id);
                 m_accounts.emplace(a.id, created);
                 m_entries.push_back(account_entry(created));

@@ -70,6 +70,9 @@ public:
     void load_account(const Account& account);
     void load_open_pending(const Transfer& pending);
     void load_last_timestamp(std::int64_t timestamp_ns);
+    // The largest transfer id the store holds: any id above it is new without asking the
+    // store, which makes time-ordered ids (time_ordered_id) cheap to check.
+    void load_max_transfer_id(Id128 id);
 
     // --- Prefetch: the ids (transfer ids and pending ids) whose records must be provided
     // before these transfers are applied; then provide() each, nullopt meaning "no such id".
@@ -107,9 +110,12 @@ public:
     [[nodiscard]] std::int64_t last_timestamp_ns() const { return m_last_timestamp_ns; }
 
 private:
+    // Only the totals and the history head change after creation, so only they are saved.
     struct UndoAccount {
         Id128 id;
-        std::optional<Account> before;
+        bool created = false;  // undo = erase the account
+        std::int64_t debits_pending = 0, debits_posted = 0, credits_pending = 0, credits_posted = 0;
+        std::int64_t last_entry_seq = 0;
     };
     struct UndoKnown {
         Id128 id;
@@ -153,6 +159,7 @@ private:
     std::unordered_map<Id128, KnownTransfer, Id128Hash> m_known;
     std::unordered_set<Id128, Id128Hash> m_absent;  // prefetched and not found
     std::int64_t m_last_timestamp_ns = 0;
+    Id128 m_max_stored_id;  // largest transfer id in the store (committed batches)
 
     bool m_in_batch = false;
     std::vector<JournalEntry> m_entries;

@@ -24,6 +24,14 @@ Id128 id_from_bytes(ByteSpan bytes) {
     return id;
 }
 
+Id128 time_ordered_id(std::int64_t now_ns, std::uint64_t random_high, std::uint64_t random_low) {
+    const auto ms = static_cast<std::uint64_t>(now_ns < 0 ? 0 : now_ns / 1'000'000);
+    Id128 id{(ms << 16) | (random_high & 0xffff), random_low};
+    // Zero is reserved; it can only come out at the epoch with zero randomness.
+    if (id.is_zero()) id.low = 1;
+    return id;
+}
+
 std::string id_hex(Id128 id) {
     const IdBytes b = id_bytes(id);
     return hex_encode(b);

@@ -36,6 +36,12 @@ using IdBytes = std::array<std::uint8_t, kIdBytes>;
 [[nodiscard]] std::string id_hex(Id128 id);
 [[nodiscard]] std::optional<Id128> parse_id_hex(std::string_view text);
 
+// A new id whose high half starts with the time in milliseconds (like a ULID: 48 bits of time,
+// then 80 random bits). Ids that grow with time land at the right edge of the stores' id
+// index, which keeps commits cheap; random ids work too, only slower. Randomness is injected.
+[[nodiscard]] Id128 time_ordered_id(std::int64_t now_ns, std::uint64_t random_high,
+                                    std::uint64_t random_low);
+
 struct Id128Hash {
     std::size_t operator()(const Id128& id) const noexcept {
         // Ids are random or hashes in practice; mixing both halves is enough.

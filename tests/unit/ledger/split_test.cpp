@@ -124,5 +124,19 @@ TEST(Split, EdgeCases) {
     EXPECT_TRUE(download_payment_transfers(payment(0, kReferrer), SplitShares{})->empty());
 }
 
+// Leg ids keep the payment id's high half (its time prefix) and differ from each other and
+// from other payments' legs.
+TEST(Split, LegIdsFollowThePaymentId) {
+    const Id128 payment = time_ordered_id(1'700'000'000'123'000'000, 0xbeef, 42);
+    EXPECT_EQ(payment.high >> 16, 1'700'000'000'123U);
+    const Id128 a = payment_leg_id(payment, 0);
+    const Id128 b = payment_leg_id(payment, 1);
+    EXPECT_EQ(a.high, payment.high);
+    EXPECT_NE(a, b);
+    EXPECT_NE(a, payment_leg_id(Id128{payment.high, 43}, 0));
+    EXPECT_LT(time_ordered_id(1'000'000, 0xffff, ~0ULL), time_ordered_id(2'000'000, 0, 0));
+    EXPECT_FALSE(time_ordered_id(0, 0, 0).is_zero());
+}
+
 }  // namespace
 }  // namespace satload::ledger
