@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Hosting benchmarks of one large file over loopback, satload beside nginx in the same run:
-# download throughput (curl, GET /d/<id> against nginx with sendfile on and off), upload
+# download throughput (curl, GET /d/<id> against nginx with sendfile on and off, and tuned with
+# 512 KiB output buffers), upload
 # throughput (tus PATCHes of 8 MiB against an nginx `dav_methods PUT`), and satload's memory
 # (VmRSS every 100 ms) during a large and a small upload and download.
 #
@@ -68,6 +69,8 @@ file_sha=$(sha256sum "$file" | cut -d' ' -f1)
 port_on=$(bench_free_port)
 port_off=$(bench_free_port)
 while [[ $port_off == "$port_on" ]]; do port_off=$(bench_free_port); done
+port_big=$(bench_free_port)
+while [[ $port_big == "$port_on" || $port_big == "$port_off" ]]; do port_big=$(bench_free_port); done
 user_line=
 [[ $(id -u) -eq 0 ]] && user_line="user $(id -un) $(id -gn);"
 dav_block="dav_methods PUT; create_full_put_path on; client_max_body_size 0;"
@@ -102,13 +105,20 @@ http {
     root $tmp/www;
     sendfile off;
   }
+  # Tuned beyond Debian's defaults: reads and writes of 512 KiB, satload's download piece.
+  server {
+    listen 127.0.0.1:$port_big;
+    root $tmp/www;
+    sendfile off;
+    output_buffers 2 512k;
+  }
 }
 EOF
-bench_log "starting nginx on 127.0.0.1:$port_on (sendfile on) and :$port_off (sendfile off) ..."
+bench_log "starting nginx on 127.0.0.1:$port_on (sendfile on), :$port_off (off), :$port_big (off, 512k buffers) ..."
 taskset -c "$server_core" "$nginx_bin" -p "$tmp/" -c "$tmp/nginx.conf" 2>"$tmp/nginx-stderr.log" &
 nginx_pid=$!
 bench_on_exit "bench_stop_pid $nginx_pid"
-bench_wait_port "$port_on" && bench_wait_port "$port_off" ||
+bench_wait_port "$port_on" && bench_wait_port "$port_off" && bench_wait_port "$port_big" ||
   { cat "$tmp/nginx-stderr.log" "$tmp/nginx-error.log" >&2 2>/dev/null; bench_die "nginx did not start"; }
 
 # ---------------------------------------------------------------------------------------------
@@ -221,6 +231,7 @@ rm -f "$tmp/www/put/bench.bin"
 satload_get=$big_url/d/$file_id
 nginx_on_get=http://127.0.0.1:$port_on/bench.bin
 nginx_off_get=http://127.0.0.1:$port_off/bench.bin
+nginx_big_get=http://127.0.0.1:$port_big/bench.bin
 bench_log "download warm-up (and satload memory run, byte check) ..."
 bench_rss_start "$big_pid" "$tmp/rss-big-download"
 download_rate "$satload_get" "$size" >/dev/null
@@ -228,15 +239,18 @@ bench_rss_stop "$tmp/rss-big-download" "$big_pid"
 check_bytes "$satload_get" "$size" "$file_sha"
 download_rate "$nginx_on_get" "$size" >/dev/null
 download_rate "$nginx_off_get" "$size" >/dev/null
+download_rate "$nginx_big_get" "$size" >/dev/null
 
 : >"$tmp/dl-satload.rates"
 : >"$tmp/dl-nginx-on.rates"
 : >"$tmp/dl-nginx-off.rates"
+: >"$tmp/dl-nginx-big.rates"
 for ((r = 1; r <= runs; r++)); do
   bench_log "download run $r/$runs ..."
   download_rate "$satload_get" "$size" >>"$tmp/dl-satload.rates"
   download_rate "$nginx_on_get" "$size" >>"$tmp/dl-nginx-on.rates"
   download_rate "$nginx_off_get" "$size" >>"$tmp/dl-nginx-off.rates"
+  download_rate "$nginx_big_get" "$size" >>"$tmp/dl-nginx-big.rates"
 done
 bench_stop_pid "$big_pid"
 
@@ -263,12 +277,15 @@ read -r up_d_med up_d_min up_d_max up_d_spread up_d_n < <(bench_stats <"$tmp/up-
 read -r dl_s_med dl_s_min dl_s_max dl_s_spread dl_s_n < <(bench_stats <"$tmp/dl-satload.rates")
 read -r dl_on_med dl_on_min dl_on_max dl_on_spread dl_on_n < <(bench_stats <"$tmp/dl-nginx-on.rates")
 read -r dl_off_med dl_off_min dl_off_max dl_off_spread dl_off_n < <(bench_stats <"$tmp/dl-nginx-off.rates")
-# The peer is nginx's faster median of sendfile on and off.
+read -r dl_big_med dl_big_min dl_big_max dl_big_spread dl_big_n < <(bench_stats <"$tmp/dl-nginx-big.rates")
+# The peer (issue 7) is stock nginx's faster median of sendfile on and off; the tuned nginx is
+# shown beside it as a second, harder reference.
 peer_sendfile=$(awk -v a="$dl_on_med" -v b="$dl_off_med" 'BEGIN { print (a >= b) ? "on" : "off" }')
 dl_peer_med=$([[ $peer_sendfile == on ]] && echo "$dl_on_med" || echo "$dl_off_med")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "null" }'; }
 dl_ratio=$(ratio "$dl_s_med" "$dl_peer_med")
 up_ratio=$(ratio "$up_s_med" "$up_n_med")
+dl_tuned_ratio=$(ratio "$dl_s_med" "$dl_big_med")
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { if (r == "null") print "n/a"; else print (r >= t) ? "meets" : "MISSES" }'; }
 
 row() { # name median min max spread n (bytes/s)
@@ -284,7 +301,9 @@ header
 row "satload GET /d/<id>" "$dl_s_med" "$dl_s_min" "$dl_s_max" "$dl_s_spread" "$dl_s_n"
 row "nginx, sendfile on" "$dl_on_med" "$dl_on_min" "$dl_on_max" "$dl_on_spread" "$dl_on_n"
 row "nginx, sendfile off" "$dl_off_med" "$dl_off_min" "$dl_off_max" "$dl_off_spread" "$dl_off_n"
-echo "  ratio satload / nginx (sendfile $peer_sendfile, the faster): $dl_ratio  (target >= 0.80: $(verdict "$dl_ratio" 0.8))"
+row "nginx, off, output_buffers 512k" "$dl_big_med" "$dl_big_min" "$dl_big_max" "$dl_big_spread" "$dl_big_n"
+echo "  ratio satload / nginx (stock config, sendfile $peer_sendfile, the faster): $dl_ratio  (target >= 0.80: $(verdict "$dl_ratio" 0.8))"
+echo "  ratio satload / nginx tuned (512 KiB buffers, satload's own piece size): $dl_tuned_ratio"
 
 echo
 echo "Upload of one $size_mib MiB file over loopback (curl; MiB/s; satload: tus PATCHes of $chunk_mib MiB, each synced before its 204; nginx: one PUT, not synced)"
@@ -330,6 +349,8 @@ if [[ -n ${BENCH_JSON:-} ]]; then
     --argjson dl_s "$(stats_json "$dl_s_med" "$dl_s_min" "$dl_s_max" "$dl_s_spread" "$dl_s_n" "$tmp/dl-satload.rates")" \
     --argjson dl_on "$(stats_json "$dl_on_med" "$dl_on_min" "$dl_on_max" "$dl_on_spread" "$dl_on_n" "$tmp/dl-nginx-on.rates")" \
     --argjson dl_off "$(stats_json "$dl_off_med" "$dl_off_min" "$dl_off_max" "$dl_off_spread" "$dl_off_n" "$tmp/dl-nginx-off.rates")" \
+    --argjson dl_big "$(stats_json "$dl_big_med" "$dl_big_min" "$dl_big_max" "$dl_big_spread" "$dl_big_n" "$tmp/dl-nginx-big.rates")" \
+    --argjson dl_tuned_ratio "$dl_tuned_ratio" \
     --argjson up_s "$(stats_json "$up_s_med" "$up_s_min" "$up_s_max" "$up_s_spread" "$up_s_n" "$tmp/up-satload.rates")" \
     --argjson up_d "$(stats_json "$up_d_med" "$up_d_min" "$up_d_max" "$up_d_spread" "$up_d_n" "$tmp/up-dsync.rates")" \
     --argjson up_n "$(stats_json "$up_n_med" "$up_n_min" "$up_n_max" "$up_n_spread" "$up_n_n" "$tmp/up-nginx.rates")" \
@@ -340,7 +361,9 @@ if [[ -n ${BENCH_JSON:-} ]]; then
     --argjson score "$server_core" --argjson ccore "$client_core" '{
       file_bytes: $size, server_core: $score, client_core: $ccore, nginx_version: $nginx,
       download: {satload: $dl_s, nginx_sendfile_on: $dl_on, nginx_sendfile_off: $dl_off,
-                 peer: ("nginx_sendfile_" + $peer_sendfile), ratio: $dl_ratio, target: 0.8},
+                 nginx_sendfile_off_buffers_512k: $dl_big,
+                 peer: ("nginx_sendfile_" + $peer_sendfile), ratio: $dl_ratio, target: 0.8,
+                 ratio_to_tuned_nginx: $dl_tuned_ratio},
       upload: {chunk_bytes: $chunk, satload: $up_s,
                nginx_put: (if $nodav then null else $up_n end),
                ratio: (if $nodav then null else $up_ratio end), target: 0.8,
