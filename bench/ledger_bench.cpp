@@ -32,7 +32,7 @@ namespace {
 using namespace satload::ledger;
 using Clock = std::chrono::steady_clock;
 
-constexpr int kWallets = 10'000;
+int kWallets = 10'000;  // --wallets
 constexpr std::int64_t kFunding = 1'000'000'000'000;  // per wallet: never runs out
 
 struct Options {
@@ -184,6 +184,13 @@ int run_ledger(const Options& o) {
                 static_cast<unsigned long long>(transfers.load()), elapsed, batches / elapsed,
                 batches > 0 ? static_cast<double>(after.events - before.events) / batches : 0.0,
                 static_cast<unsigned long long>(not_ok.load()));
+    const auto per_event = [&](std::uint64_t ns_after, std::uint64_t ns_before) {
+        const auto n = after.events - before.events;
+        return n > 0 ? static_cast<double>(ns_after - ns_before) / 1000.0 / static_cast<double>(n) : 0.0;
+    };
+    std::printf("  writer us/transfer: prefetch %.2f, apply %.2f, commit %.2f, publish %.2f\n",
+                per_event(after.prefetch_ns, before.prefetch_ns), per_event(after.apply_ns, before.apply_ns),
+                per_event(after.commit_ns, before.commit_ns), per_event(after.publish_ns, before.publish_ns));
     const auto report = ledger.audit();
     if (!report.passed()) return fail_with("audit failed after the run:\n" + report.text());
     if (o.mode == "postgres") {
@@ -275,6 +282,7 @@ int main(int argc, char** argv) {
         else if (flag == "--legs") o.legs = std::stoi(value);
         else if (flag == "--seconds") o.seconds = std::stod(value);
         else if (flag == "--ids") o.ordered_ids = value == "ordered";
+        else if (flag == "--wallets") kWallets = std::stoi(value);
         else return fail_with("unknown option " + flag);
     }
     if (o.mode == "sqlite" || o.mode == "postgres") return run_ledger(o);

@@ -19,6 +19,7 @@ struct Totals {
     std::string owner;
     std::int64_t debits_pending = 0, debits_posted = 0, credits_pending = 0, credits_posted = 0;
     std::int64_t last_seq = 0;  // the newest entry naming the account, by replay
+    std::int64_t created_seq = 0;
 };
 
 struct OpenPending {
@@ -53,6 +54,7 @@ public:
                 if (t.created) return bad(e, "creates account " + id_hex(e.id) + " a second time");
                 t.created = true;
                 t.last_seq = e.seq;
+                t.created_seq = e.seq;
                 t.kind = static_cast<AccountKind>(e.code);
                 t.flags = e.flags;
                 t.owner = e.memo;
@@ -269,8 +271,10 @@ AuditReport audit_ledger(LedgerStore& store, const std::filesystem::path& checkp
             continue;
         }
         const Totals& t = it->second;
-        if (t.kind != a.kind || t.flags != a.flags || t.owner != a.owner) {
-            if (mismatch.empty()) mismatch = "account " + id_hex(a.id) + " kind, flags or owner differ";
+        if (t.kind != a.kind || t.flags != a.flags || t.owner != a.owner || t.created_seq != a.created_seq) {
+            if (mismatch.empty()) {
+                mismatch = "account " + id_hex(a.id) + " kind, flags, owner or creation entry differ";
+            }
             continue;
         }
         if (t.last_seq != a.last_entry_seq && mismatch.empty()) {

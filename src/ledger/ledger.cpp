@@ -357,6 +357,12 @@ void Ledger::fail_all(std::vector<Job>& batch, const LedgerFailure& failure) {
 void Ledger::process(std::vector<Job>& batch) {
     if (m_broken) return fail_all(batch, *m_broken);
     StateMachine& sm = *m_machine;
+    using Steady = std::chrono::steady_clock;
+    const auto elapsed_ns = [](Steady::time_point from) {
+        return static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(Steady::now() - from).count());
+    };
+    const auto t_start = Steady::now();
 
     // Prefetch what the batch will look up, in one call to the store.
     std::vector<Id128> ids;
@@ -386,6 +392,8 @@ void Ledger::process(std::vector<Job>& batch) {
     }
 
     // Apply every submission in order at one clock reading.
+    const auto t_apply = Steady::now();
+    const std::uint64_t prefetch_ns = elapsed_ns(t_start);
     const std::int64_t now_ns = m_options.clock_ns();
     std::vector<std::vector<TransferOutcome>> transfer_out(batch.size());
     std::vector<std::vector<AccountOutcome>> account_out(batch.size());
@@ -406,6 +414,8 @@ void Ledger::process(std::vector<Job>& batch) {
     sm.seal_batch(head);
     const std::vector<Account> dirty = sm.batch_dirty_accounts();
     const std::size_t entry_count = entries.size();
+    const std::uint64_t apply_ns = elapsed_ns(t_apply);
+    const auto t_commit = Steady::now();
     if (!entries.empty()) {
         if (auto committed = m_store->commit(entries, dirty); !committed) {
             // The outcome of a failed commit may be unknown (a lost connection); reload the
@@ -428,6 +438,8 @@ void Ledger::process(std::vector<Job>& batch) {
         }
         m_checkpoint_cv.notify_one();
     }
+    const std::uint64_t commit_ns = elapsed_ns(t_commit);
+    const auto t_publish = Steady::now();
     sm.commit_batch();
     m_head = head;
     {
@@ -448,6 +460,11 @@ void Ledger::process(std::vector<Job>& batch) {
             a->done.set_value(std::move(account_out[i]));
         }
     }
+    std::unique_lock lock(m_read_mutex);
+    m_stats.prefetch_ns += prefetch_ns;
+    m_stats.apply_ns += apply_ns;
+    m_stats.commit_ns += commit_ns;
+    m_stats.publish_ns += elapsed_ns(t_publish);
 }
 
 }  // namespace satload::ledger

@@ -77,6 +77,11 @@ struct LedgerStats {
     std::uint64_t store_failures = 0;
     std::uint64_t checkpoint_failures = 0;  // checkpoint writes that failed
     std::uint64_t checkpoints = 0;          // checkpoint writes that succeeded
+    // Where the writer's time goes (steady clock, summed over batches).
+    std::uint64_t prefetch_ns = 0;   // looking up the batch's ids in the store
+    std::uint64_t apply_ns = 0;      // the state machine, sealing the entries
+    std::uint64_t commit_ns = 0;     // the store's durable commit
+    std::uint64_t publish_ns = 0;    // updating readers' state and answering submitters
 };
 
 class Ledger {

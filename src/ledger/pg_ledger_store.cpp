@@ -29,7 +29,8 @@ CREATE TABLE ledger_accounts (
     credits_pending BIGINT NOT NULL,
     credits_posted  BIGINT NOT NULL,
     timestamp_ns    BIGINT NOT NULL,
-    last_seq        BIGINT NOT NULL
+    last_seq        BIGINT NOT NULL,
+    created_seq     BIGINT NOT NULL UNIQUE
 );
 CREATE TABLE ledger_journal (
     seq          BIGINT PRIMARY KEY,
@@ -63,7 +64,7 @@ constexpr const char* kEntryColumns =
     "timestamp_ns, encode(memo, 'hex'), encode(hash, 'hex')";
 constexpr const char* kAccountColumns =
     "encode(id, 'hex'), kind, flags, encode(owner, 'hex'), debits_pending, debits_posted, "
-    "credits_pending, credits_posted, timestamp_ns, last_seq";
+    "credits_pending, credits_posted, timestamp_ns, last_seq, created_seq";
 
 bool valid_schema_name(const std::string& s) {
     if (s.empty() || s.size() > kPgSchemaNameBytesMax) return false;
@@ -178,6 +179,7 @@ StoreResult<Account> read_account(const pqxx::row& r) {
     a.credits_posted_msat = r[7].as<std::int64_t>();
     a.timestamp_ns = r[8].as<std::int64_t>();
     a.last_entry_seq = r[9].as<std::int64_t>();
+    a.created_seq = r[10].as<std::int64_t>();
     if (validate_account(a) != CreateAccountResult::ok) {
         return fail(StoreFailure{StoreError::corrupt, "account " + id_hex(a.id) + " is invalid"});
     }
@@ -225,11 +227,11 @@ struct PgLedgerStore::Impl {
         write_conn->prepare(
             "upsert_accounts",
             "INSERT INTO ledger_accounts (id, kind, flags, owner, debits_pending, debits_posted, "
-            "credits_pending, credits_posted, timestamp_ns, last_seq) "
-            "SELECT decode(id, 'hex'), kind, flags, decode(owner, 'hex'), dp, dpo, cp, cpo, ts, ls FROM "
-            "unnest($1::text[], $2::smallint[], $3::integer[], $4::text[], $5::bigint[], $6::bigint[], "
-            "$7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[]) "
-            "AS u(id, kind, flags, owner, dp, dpo, cp, cpo, ts, ls) "
+            "credits_pending, credits_posted, timestamp_ns, last_seq, created_seq) "
+            "SELECT decode(id, 'hex'), kind, flags, decode(owner, 'hex'), dp, dpo, cp, cpo, ts, ls, cs "
+            "FROM unnest($1::text[], $2::smallint[], $3::integer[], $4::text[], $5::bigint[], "
+            "$6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[]) "
+            "AS u(id, kind, flags, owner, dp, dpo, cp, cpo, ts, ls, cs) "
             "ON CONFLICT (id) DO UPDATE SET debits_pending = excluded.debits_pending, "
             "debits_posted = excluded.debits_posted, credits_pending = excluded.credits_pending, "
             "credits_posted = excluded.credits_posted, last_seq = excluded.last_seq");
@@ -440,7 +442,7 @@ StoreResult<void> PgLedgerStore::commit(std::span<const JournalEntry> entries,
                             ts.finish(), memo.finish(), hash.finish());
         }
         if (!accounts.empty()) {
-            ArrayText id, kind, flags, owner, dp, dpo, cp, cpo, ts, last;
+            ArrayText id, kind, flags, owner, dp, dpo, cp, cpo, ts, last, created;
             for (const Account& a : accounts) {
                 id.add_id(a.id);
                 kind.add_int(static_cast<int>(a.kind));
@@ -452,10 +454,11 @@ StoreResult<void> PgLedgerStore::commit(std::span<const JournalEntry> entries,
                 cpo.add_int(a.credits_posted_msat);
                 ts.add_int(a.timestamp_ns);
                 last.add_int(a.last_entry_seq);
+                created.add_int(a.created_seq);
             }
             w.exec_prepared("upsert_accounts", id.finish(), kind.finish(), flags.finish(),
                             owner.finish(), dp.finish(), dpo.finish(), cp.finish(), cpo.finish(),
-                            ts.finish(), last.finish());
+                            ts.finish(), last.finish(), created.finish());
         }
         w.commit();
     } catch (const std::exception& e) {

@@ -25,7 +25,8 @@ constexpr int kBusyTimeoutMs = 10'000;
 constexpr std::string_view kMigrations[] = {
     R"sql(
 CREATE TABLE ledger_accounts (
-    id              BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),
+    created_seq     INTEGER PRIMARY KEY NOT NULL,
+    id              BLOB NOT NULL UNIQUE CHECK (length(id) = 16),
     kind            INTEGER NOT NULL,
     flags           INTEGER NOT NULL,
     owner           TEXT NOT NULL,
@@ -35,7 +36,7 @@ CREATE TABLE ledger_accounts (
     credits_posted  INTEGER NOT NULL,
     timestamp_ns    INTEGER NOT NULL,
     last_seq        INTEGER NOT NULL
-) STRICT, WITHOUT ROWID;
+) STRICT;
 CREATE TABLE ledger_journal (
     seq          INTEGER PRIMARY KEY NOT NULL,
     kind         INTEGER NOT NULL,
@@ -67,7 +68,7 @@ constexpr std::string_view kEntryColumns =
     "timeout_s, code, flags, result, timestamp_ns, memo, hash";
 constexpr std::string_view kAccountColumns =
     "id, kind, flags, owner, debits_pending, debits_posted, credits_pending, credits_posted, "
-    "timestamp_ns, last_seq";
+    "timestamp_ns, last_seq, created_seq";
 
 struct DbCloser {
     void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
@@ -214,6 +215,7 @@ StoreResult<Account> read_account(sqlite3_stmt* s) {
     a.credits_posted_msat = sqlite3_column_int64(s, 7);
     a.timestamp_ns = sqlite3_column_int64(s, 8);
     a.last_entry_seq = sqlite3_column_int64(s, 9);
+    a.created_seq = sqlite3_column_int64(s, 10);
     if (validate_account(a) != CreateAccountResult::ok) {
         return fail(StoreFailure{StoreError::corrupt, "account " + id_hex(a.id) + " is invalid"});
     }
@@ -237,7 +239,7 @@ struct SqliteLedgerStore::Impl {
     DbPtr read_db;
     std::mutex read_mutex;  // the read connection serves one caller at a time
 
-    StmtPtr insert_entry, upsert_account, find_by_id, find_resolution;
+    StmtPtr insert_entry, insert_account, update_account, find_by_id, find_resolution;
     StmtPtr read_accounts, read_journal, read_entry_at, history, history_start_account,
         history_start_entry;
 
@@ -301,12 +303,12 @@ struct SqliteLedgerStore::Impl {
         const Spec specs[] = {
             {&insert_entry, write_db.get(),
              "INSERT INTO ledger_journal (" + cols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
-            {&upsert_account, write_db.get(),
-             "INSERT INTO ledger_accounts (" + acols +
-                 ") VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
-                 "debits_pending = excluded.debits_pending, debits_posted = excluded.debits_posted, "
-                 "credits_pending = excluded.credits_pending, credits_posted = excluded.credits_posted, "
-                 "last_seq = excluded.last_seq"},
+            {&insert_account, write_db.get(),
+             "INSERT INTO ledger_accounts (" + acols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?)"},
+            // Existing accounts change only totals and history head; found by rowid.
+            {&update_account, write_db.get(),
+             "UPDATE ledger_accounts SET debits_pending = ?, debits_posted = ?, credits_pending = ?, "
+             "credits_posted = ?, last_seq = ? WHERE created_seq = ?"},
             {&find_by_id, write_db.get(),
              "SELECT " + cols + " FROM ledger_journal WHERE id = ? AND kind IN (2, 3)"},
             {&find_resolution, write_db.get(),
@@ -511,19 +513,37 @@ StoreResult<void> SqliteLedgerStore::commit(std::span<const JournalEntry> entrie
         sqlite3_bind_blob(*q, 17, e.hash.data(), static_cast<int>(e.hash.size()), SQLITE_TRANSIENT);
         if (sqlite3_step(*q) != SQLITE_DONE) return rollback(failure(db, "insert journal entry"));
     }
+    // Accounts whose creation entry is in this batch are new rows; the rest are updates.
+    const std::int64_t first_seq = entries.empty() ? std::numeric_limits<std::int64_t>::max() : entries.front().seq;
     for (const Account& a : accounts) {
-        Use q(m_impl->upsert_account);
-        bind_id(*q, 1, a.id);
-        sqlite3_bind_int(*q, 2, static_cast<int>(a.kind));
-        sqlite3_bind_int(*q, 3, a.flags);
-        bind_text(*q, 4, a.owner);
-        sqlite3_bind_int64(*q, 5, a.debits_pending_msat);
-        sqlite3_bind_int64(*q, 6, a.debits_posted_msat);
-        sqlite3_bind_int64(*q, 7, a.credits_pending_msat);
-        sqlite3_bind_int64(*q, 8, a.credits_posted_msat);
-        sqlite3_bind_int64(*q, 9, a.timestamp_ns);
-        sqlite3_bind_int64(*q, 10, a.last_entry_seq);
-        if (sqlite3_step(*q) != SQLITE_DONE) return rollback(failure(db, "store account"));
+        SATLOAD_ASSERT(a.created_seq > 0);
+        if (a.created_seq >= first_seq) {
+            Use q(m_impl->insert_account);
+            bind_id(*q, 1, a.id);
+            sqlite3_bind_int(*q, 2, static_cast<int>(a.kind));
+            sqlite3_bind_int(*q, 3, a.flags);
+            bind_text(*q, 4, a.owner);
+            sqlite3_bind_int64(*q, 5, a.debits_pending_msat);
+            sqlite3_bind_int64(*q, 6, a.debits_posted_msat);
+            sqlite3_bind_int64(*q, 7, a.credits_pending_msat);
+            sqlite3_bind_int64(*q, 8, a.credits_posted_msat);
+            sqlite3_bind_int64(*q, 9, a.timestamp_ns);
+            sqlite3_bind_int64(*q, 10, a.last_entry_seq);
+            sqlite3_bind_int64(*q, 11, a.created_seq);
+            if (sqlite3_step(*q) != SQLITE_DONE) return rollback(failure(db, "insert account"));
+            continue;
+        }
+        Use q(m_impl->update_account);
+        sqlite3_bind_int64(*q, 1, a.debits_pending_msat);
+        sqlite3_bind_int64(*q, 2, a.debits_posted_msat);
+        sqlite3_bind_int64(*q, 3, a.credits_pending_msat);
+        sqlite3_bind_int64(*q, 4, a.credits_posted_msat);
+        sqlite3_bind_int64(*q, 5, a.last_entry_seq);
+        sqlite3_bind_int64(*q, 6, a.created_seq);
+        if (sqlite3_step(*q) != SQLITE_DONE) return rollback(failure(db, "update account"));
+        if (sqlite3_changes(db) != 1) {
+            return rollback(StoreFailure{StoreError::corrupt, "account " + id_hex(a.id) + " is not stored"});
+        }
     }
     if (auto r = exec(db, "COMMIT"); !r) return rollback(r.error());
     return {};

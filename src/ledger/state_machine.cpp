@@ -167,6 +167,8 @@ void StateMachine::seal_batch(JournalHead& head) {
             std::int64_t none = 0;
             link(e.id, none);
             SATLOAD_ASSERT(none == 0);
+            // Created in this batch, so a rollback erases it: no undo record needed.
+            m_accounts.at(e.id).created_seq = e.seq;
         } else {
             link(e.debit_account_id, e.debit_prev_seq);
             link(e.credit_account_id, e.credit_prev_seq);

@@ -91,6 +91,8 @@ struct Account {
     // through the journal (JournalEntry::debit_prev_seq / credit_prev_seq), so reading a
     // wallet's history needs no index on accounts.
     std::int64_t last_entry_seq = 0;
+    // Seq of the account's creation entry: unique, and the stores' compact key for the row.
+    std::int64_t created_seq = 0;
 
     // Posted balance seen from the credit side (what a wallet holds).
     [[nodiscard]] std::int64_t balance_msat() const {
