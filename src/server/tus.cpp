@@ -1,5 +1,8 @@
 // tus 1.0.0 handlers: OPTIONS, POST (creation, creation-with-upload, concatenation), HEAD,
 // PATCH and DELETE. Header grammar lives in core/http_headers; upload rules in files/.
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
 #include "core/http_headers.h"
@@ -17,6 +20,10 @@ constexpr std::string_view kOffsetOctetStream = "application/offset+octet-stream
 // Request bodies are read in pieces of this size: large enough for fast disks, small enough
 // that thousands of concurrent uploads do not hold much memory.
 constexpr std::size_t kBodyBufferBytes = 256 * 1024;
+// How long a PATCH waits for another request on the same upload to finish, and how often it
+// looks again, before answering 423.
+constexpr auto kLockWait = std::chrono::seconds(2);
+constexpr auto kLockRetry = std::chrono::milliseconds(20);
 
 Problem problem_of(files::UploadError e) {
     using files::UploadError;
@@ -240,8 +247,16 @@ awaitable<std::optional<store::UploadRecord>> App::receive_body(
         }
         checksum.emplace(std::move(parsed->algorithm), std::move(parsed->digest));
     }
-    auto writer = m_uploads.begin_write(upload_id, offset, ex.content_length(), length_bytes,
-                                        std::move(checksum));
+    // A client that resumes right after a cut may arrive before the server has noticed the
+    // cut connection, whose request still holds the upload: wait a little for it to let go.
+    auto writer = m_uploads.begin_write(upload_id, offset, ex.content_length(), length_bytes, checksum);
+    const auto lock_deadline = std::chrono::steady_clock::now() + kLockWait;
+    while (!writer && writer.error().code == files::UploadError::locked &&
+           std::chrono::steady_clock::now() < lock_deadline) {
+        boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor, kLockRetry);
+        co_await pause.async_wait(boost::asio::use_awaitable);
+        writer = m_uploads.begin_write(upload_id, offset, ex.content_length(), length_bytes, checksum);
+    }
     if (!writer) {
         co_await send_upload_failure(ex, writer.error());
         co_return std::nullopt;
