@@ -36,7 +36,9 @@ bench_require curl jq taskset timeout cmake ninja openssl
 results=$BENCH_ROOT/bench/results
 mkdir -p "$results"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
-out_json=$results/$stamp$( ((smoke)) && echo -smoke).json
+suffix=
+if ((smoke)); then suffix=-smoke; fi
+out_json=$results/$stamp$suffix.json
 work=$(mktemp -d "${TMPDIR:-/tmp}/satload-bench-run.XXXXXX")
 bench_on_exit "rm -rf '$work'"
 

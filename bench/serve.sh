@@ -8,8 +8,8 @@
 # Usage: bench/serve.sh
 # Env:   BENCH_SIZE_MIB (1024)      size of the benchmark file
 #        BENCH_MEM_SMALL_MIB (64)   size of the second memory run (peak RSS must not grow)
-#        BENCH_RUNS (5)             timed downloads per server, alternated
-#        BENCH_UPLOAD_RUNS (3)      timed uploads per server, alternated
+#        BENCH_RUNS (7)             timed downloads per server, alternated
+#        BENCH_UPLOAD_RUNS (5)      timed uploads per server, alternated
 #        BENCH_CHUNK_MIB (8)        tus PATCH size
 #        BENCH_SERVER_CORE (0), BENCH_CLIENT_CORE (1)   taskset pinning
 #        BENCH_TMP ($TMPDIR or /tmp) where the files, satload's data and nginx's root go
@@ -22,8 +22,8 @@ source "$(dirname "$0")/lib.sh"
 
 size_mib=${BENCH_SIZE_MIB:-1024}
 small_mib=${BENCH_MEM_SMALL_MIB:-64}
-runs=${BENCH_RUNS:-5}
-upload_runs=${BENCH_UPLOAD_RUNS:-3}
+runs=${BENCH_RUNS:-7}
+upload_runs=${BENCH_UPLOAD_RUNS:-5}
 chunk_mib=${BENCH_CHUNK_MIB:-8}
 server_core=${BENCH_SERVER_CORE:-0}
 client_core=${BENCH_CLIENT_CORE:-1}
