@@ -130,7 +130,18 @@ Child spawn(const Place& place, const std::string& mode, const std::string& stra
     int fds[2];
     EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
     std::vector<std::string> env_strings;
-    for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+    std::string asan_options;  // the inherited value, if any
+    for (char** e = environ; *e != nullptr; ++e) {
+        const std::string_view var(*e);
+        if (var.starts_with("ASAN_OPTIONS=")) {
+            asan_options = var.substr(std::string_view("ASAN_OPTIONS=").size());
+        } else {
+            env_strings.emplace_back(var);
+        }
+    }
+    // LeakSanitizer cannot run under ptrace (strace), so an ASan build's child skips it.
+    if (!strace_log.empty()) asan_options += (asan_options.empty() ? "" : ":") + std::string("detect_leaks=0");
+    if (!asan_options.empty()) env_strings.push_back("ASAN_OPTIONS=" + asan_options);
     env_strings.push_back("SATLOAD_LEDGER_CHILD=" + mode);
     env_strings.push_back("SATLOAD_LEDGER_CHILD_BACKEND=" +
                           std::string(place.backend() == Backend::postgres ? "postgres" : "sqlite"));
