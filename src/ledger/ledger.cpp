@@ -412,7 +412,7 @@ void Ledger::process(std::vector<Job>& batch) {
     std::vector<JournalEntry>& entries = sm.batch_entries_mut();
     JournalHead head = m_head;
     sm.seal_batch(head);
-    const std::vector<Account> dirty = sm.batch_dirty_accounts();
+    std::vector<Account> dirty = sm.batch_dirty_accounts();
     const std::size_t entry_count = entries.size();
     const std::uint64_t apply_ns = elapsed_ns(t_apply);
     const auto t_commit = Steady::now();
@@ -444,7 +444,7 @@ void Ledger::process(std::vector<Job>& batch) {
     m_head = head;
     {
         std::unique_lock lock(m_read_mutex);
-        for (const Account& a : dirty) m_committed[a.id] = a;
+        for (Account& a : dirty) m_committed[a.id] = std::move(a);
         m_committed_head = head;
         ++m_stats.batches;
         m_stats.events += events;

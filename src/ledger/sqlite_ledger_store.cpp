@@ -6,8 +6,11 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <limits>
 #include <mutex>
+#include <thread>
 #include <string_view>
 #include <type_traits>
 
@@ -17,6 +20,13 @@ namespace satload::ledger {
 namespace {
 
 constexpr int kBusyTimeoutMs = 10'000;
+// WAL checkpoints (copying committed pages back into the database file) run on their own
+// thread and connection, so commits never wait for them: every interval, or as soon as the
+// WAL passes the soft limit. Past the hard limit (a checkpoint that cannot keep up) the writer
+// checkpoints itself, so the WAL stays bounded.
+constexpr int kWalCheckpointIntervalMs = 250;
+constexpr int kWalPagesSoft = 16'384;    // 64 MiB of 4 KiB pages
+constexpr int kWalPagesHard = 262'144;   // 1 GiB
 
 // Migration N (1-based) takes the schema from version N-1 to N; shipped migrations are
 // never edited. Zero ids are stored as NULL so that partial indexes skip them. The only index
@@ -239,6 +249,54 @@ struct SqliteLedgerStore::Impl {
     DbPtr read_db;
     std::mutex read_mutex;  // the read connection serves one caller at a time
 
+    // The WAL checkpointer.
+    DbPtr checkpoint_db;
+    std::thread checkpointer;
+    std::mutex checkpoint_mutex;
+    std::condition_variable checkpoint_cv;
+    bool checkpoint_now = false;
+    bool checkpoint_stop = false;
+
+    ~Impl() {
+        {
+            std::lock_guard lock(checkpoint_mutex);
+            checkpoint_stop = true;
+        }
+        checkpoint_cv.notify_all();
+        if (checkpointer.joinable()) checkpointer.join();
+    }
+
+    void checkpoint_loop() {
+        std::unique_lock lock(checkpoint_mutex);
+        while (!checkpoint_stop) {
+            checkpoint_cv.wait_for(lock, std::chrono::milliseconds(kWalCheckpointIntervalMs),
+                                   [&] { return checkpoint_now || checkpoint_stop; });
+            if (checkpoint_stop) break;
+            checkpoint_now = false;
+            lock.unlock();
+            // PASSIVE: copies what it can without blocking the writer or readers; a failure
+            // (e.g. busy) is simply retried on the next round.
+            (void)sqlite3_wal_checkpoint_v2(checkpoint_db.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                            nullptr, nullptr);
+            lock.lock();
+        }
+    }
+
+    // Called by SQLite after each commit on the writer connection with the WAL's size.
+    static int on_wal_commit(void* self, sqlite3* db, const char*, int pages) {
+        auto* impl = static_cast<Impl*>(self);
+        if (pages >= kWalPagesHard) {
+            (void)sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
+        } else if (pages >= kWalPagesSoft) {
+            {
+                std::lock_guard lock(impl->checkpoint_mutex);
+                impl->checkpoint_now = true;
+            }
+            impl->checkpoint_cv.notify_one();
+        }
+        return SQLITE_OK;
+    }
+
     StmtPtr insert_entry, insert_account, update_account, find_by_id, find_resolution;
     StmtPtr read_accounts, read_journal, read_entry_at, history, history_start_account,
         history_start_entry;
@@ -256,7 +314,11 @@ struct SqliteLedgerStore::Impl {
         // WAL: readers never block the writer. synchronous=FULL: the WAL is synced at every
         // commit, so a commit that returned survives power loss.
         std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
-        if (writer) pragmas += " PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;";
+        if (writer) {
+            pragmas += " PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;";
+            // Checkpoints are the checkpointer thread's job (see kWalPagesSoft).
+            pragmas += " PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864;";
+        }
         if (auto r = exec(db.get(), pragmas); !r) return fail(r.error());
         return db;
     }
@@ -367,7 +429,13 @@ StoreResult<std::unique_ptr<SqliteLedgerStore>> SqliteLedgerStore::open(
     auto rd = impl->open_connection(false);
     if (!rd) return fail(rd.error());
     impl->read_db = std::move(*rd);
+    auto cp = impl->open_connection(false);
+    if (!cp) return fail(cp.error());
+    impl->checkpoint_db = std::move(*cp);
     if (auto r = impl->prepare_all(); !r) return fail(r.error());
+    // wal_hook replaces the autocheckpoint hook, which is off anyway.
+    sqlite3_wal_hook(impl->write_db.get(), &Impl::on_wal_commit, impl.get());
+    impl->checkpointer = std::thread([raw = impl.get()] { raw->checkpoint_loop(); });
     return std::unique_ptr<SqliteLedgerStore>(new SqliteLedgerStore(std::move(impl)));
 }
 
