@@ -1,6 +1,8 @@
 // PgLedgerStore: the journal and account totals in PostgreSQL. A batch travels as one
 // INSERT ... SELECT FROM unnest(arrays) per table, so a commit is a few round trips whatever
 // its size. Byte columns cross the wire as hex text, which needs no escaping.
+#include <chrono>
+#include <thread>
 #include "ledger/pg_ledger_store.h"
 
 #include <pqxx/pqxx>
@@ -271,6 +273,12 @@ struct PgLedgerStore::Impl {
 PgLedgerStore::PgLedgerStore(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 PgLedgerStore::~PgLedgerStore() = default;
 
+namespace {
+// Up to 2 s for a previous writer's session to end before the ledger counts as locked.
+constexpr int kLockAttempts = 100;
+constexpr auto kLockRetry = std::chrono::milliseconds(20);
+}  // namespace
+
 StoreResult<std::unique_ptr<PgLedgerStore>> PgLedgerStore::open(const std::string& url,
                                                                 const std::string& schema) {
     if (!valid_schema_name(schema)) {
@@ -288,9 +296,16 @@ StoreResult<std::unique_ptr<PgLedgerStore>> PgLedgerStore::open(const std::strin
         impl->write_conn = Impl::connect(url, schema);
         {
             pqxx::nontransaction n(*impl->write_conn);
-            const auto r = n.exec("SELECT pg_try_advisory_lock(hashtext(" +
-                                  n.quote("satload-ledger:" + schema) + "))");
-            if (!r[0][0].as<bool>()) {
+            // A writer that just closed its connection may still hold the lock for a moment
+            // (the server ends its session asynchronously): try for a short while.
+            bool locked = false;
+            for (int attempt = 0; attempt < kLockAttempts && !locked; ++attempt) {
+                if (attempt > 0) std::this_thread::sleep_for(kLockRetry);
+                const auto r = n.exec("SELECT pg_try_advisory_lock(hashtext(" +
+                                      n.quote("satload-ledger:" + schema) + "))");
+                locked = r[0][0].as<bool>();
+            }
+            if (!locked) {
                 return fail(StoreFailure{StoreError::locked,
                                          "another writer holds the ledger in schema " + schema});
             }
