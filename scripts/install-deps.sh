@@ -7,11 +7,11 @@ build_pkgs=(
   g++ cmake ninja-build pkg-config make
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsodium-dev libsecp256k1-dev libsqlite3-dev libpq-dev libpqxx-dev
-  libcli11-dev libfmt-dev libspdlog-dev libqrencode-dev libexpected-dev
+  libcli11-dev libfmt-dev libspdlog-dev libqrencode-dev libexpected-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_pkgs=(
-  clang libclang-rt-14-dev nodejs npm curl strace postgresql nginx-light procps
+  clang libclang-rt-14-dev nodejs npm curl strace postgresql nginx-light procps jq
 )
 
 want=("${build_pkgs[@]}")

@@ -303,6 +303,7 @@ UploadResult<store::UploadRecord> UploadService::complete(store::UploadRecord re
     file.file_id = record.file_id;
     file.size_bytes = digest->size_bytes;
     file.sha256_hex = digest->sha256_hex;
+    file.xxh3_hex = digest->xxh3_hex;
     file.meta = meta_of(record.metadata);
     file.created_s = m_clock.now_s();
     if (auto ok = m_meta.complete_upload(record.upload_id, file); !ok) {

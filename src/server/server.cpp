@@ -13,6 +13,7 @@
 #include <boost/beast/ssl.hpp>
 #include <fmt/format.h>
 #include <map>
+#include <sched.h>
 
 namespace satload::server {
 
@@ -33,6 +34,9 @@ namespace {
 
 // Scrub pacing: files checked per batch between checks for shutdown.
 constexpr std::size_t kScrubBatchFiles = 64;
+// Connection read buffer: large while a body streams in, small while the connection idles.
+constexpr std::size_t kBodyReadBytes = 64 * 1024;
+constexpr std::size_t kIdleBufferBytes = 8 * 1024;
 constexpr std::size_t kExpireBatch = 1000;
 constexpr auto kExpireInterval = std::chrono::seconds(60);
 
@@ -79,6 +83,9 @@ public:
 
     awaitable<std::optional<std::size_t>> read_body(std::span<std::uint8_t> out) override {
         if (m_body_failed) co_return std::nullopt;
+        // Beast sizes each socket read by the buffer's free space: give it room for large
+        // reads (the header read leaves it small), and shrink it again after the request.
+        if (m_buffer.capacity() < kBodyReadBytes) m_buffer.reserve(kBodyReadBytes);
         while (!m_parser->is_done()) {
             auto& body = m_parser->get().body();
             body.data = out.data();
@@ -215,6 +222,7 @@ private:
             }
             m_status = 0;
             co_await m_app.handle(*this);
+            if (m_buffer.size() == 0 && m_buffer.capacity() > kIdleBufferBytes) m_buffer.shrink_to_fit();
             // A body the handler did not read would be parsed as the next request: close.
             if (!m_parser->is_done()) m_close = true;
             if (m_server.draining()) m_close = true;
@@ -237,6 +245,17 @@ private:
     bool m_body_failed = false;
     unsigned m_status = 0;
 };
+
+// One worker per CPU this process may run on (more only adds thread switches), but at least
+// two, so a thread blocked in a disk sync does not stall every other connection.
+unsigned worker_threads(const ServerOptions& options) {
+    if (options.threads) return options.threads;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    unsigned cpus = std::thread::hardware_concurrency();
+    if (::sched_getaffinity(0, sizeof set, &set) == 0) cpus = static_cast<unsigned>(CPU_COUNT(&set));
+    return std::max(2u, cpus);
+}
 
 std::optional<tcp::endpoint> parse_listen(const std::string& listen, std::string& error) {
     const auto colon = listen.rfind(':');
@@ -272,7 +291,7 @@ Server::Server(const ServerOptions& options, files::UploadService& uploads, file
       m_uploads(uploads),
       m_files(files),
       m_app(options, uploads, files, m_metrics),
-      m_io(static_cast<int>(options.threads ? options.threads : std::max(2u, std::thread::hardware_concurrency()))),
+      m_io(static_cast<int>(worker_threads(options))),
       m_acceptor(m_io) {}
 
 Server::~Server() {
@@ -431,8 +450,7 @@ void Server::run() {
     });
     asio::co_spawn(m_io, accept_loop(), asio::detached);
     m_maintenance = std::thread([this] { maintenance_loop(); });
-    const unsigned threads =
-        m_options.threads ? m_options.threads : std::max(4u, 2 * std::thread::hardware_concurrency());
+    const unsigned threads = worker_threads(m_options);
     std::vector<std::thread> pool;
     // Keep the io_context alive until the drain is complete, even while no socket is open.
     auto work = asio::make_work_guard(m_io);

@@ -55,6 +55,7 @@ public:
 struct BlobDigest {
     std::string sha256_hex;  // of the whole stored blob
     std::uint64_t size_bytes = 0;
+    std::string xxh3_hex;    // XXH3-128 of the blob: the fast check of full reads
 };
 
 class BlobStore {

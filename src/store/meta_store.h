@@ -28,7 +28,9 @@ struct UploadRecord {
 struct FileRecord {
     std::string file_id;
     std::uint64_t size_bytes = 0;   // ciphertext size (the stored blob)
-    std::string sha256_hex;         // digest of the stored blob
+    std::string sha256_hex;         // digest of the stored blob (scrub, ETag)
+    std::string xxh3_hex;           // fast checksum of the stored blob (full reads); may be
+                                    // empty for files recorded before it existed
     std::string meta;               // encrypted metadata, base64url, opaque to the server
     std::int64_t created_s = 0;
 };

@@ -48,6 +48,11 @@ CREATE TABLE files (
     created_s  INTEGER NOT NULL
 ) STRICT;
 )sql",
+    // 2: the fast checksum that full reads are checked against.
+    R"sql(
+ALTER TABLE files ADD COLUMN xxh3_hex TEXT NOT NULL DEFAULT ''
+    CHECK (xxh3_hex = '' OR length(xxh3_hex) = 32);
+)sql",
 };
 static_assert(std::size(kMigrations) == kSqliteMetaSchemaVersion,
               "kSqliteMetaSchemaVersion must equal the number of migrations");
@@ -55,7 +60,7 @@ static_assert(std::size(kMigrations) == kSqliteMetaSchemaVersion,
 constexpr const char* kUploadColumns =
     "upload_id, file_id, length_bytes, offset_bytes, metadata, created_s, expires_s, "
     "is_partial, complete";
-constexpr const char* kFileColumns = "file_id, size_bytes, sha256_hex, meta, created_s";
+constexpr const char* kFileColumns = "file_id, size_bytes, sha256_hex, meta, created_s, xxh3_hex";
 
 StoreFailure sqlite_failure(sqlite3* db, std::string_view what) {
     const int code = sqlite3_extended_errcode(db);
@@ -154,6 +159,7 @@ FileRecord read_file_row(sqlite3_stmt* s) {
     f.sha256_hex = column_text(s, 2);
     f.meta = column_text(s, 3);
     f.created_s = sqlite3_column_int64(s, 4);
+    f.xxh3_hex = column_text(s, 5);
     return f;
 }
 
@@ -379,7 +385,7 @@ StoreResult<std::unique_ptr<SqliteMetaStore>> SqliteMetaStore::open(
                                      " FROM uploads WHERE complete = 0"
                                      " ORDER BY created_s, upload_id LIMIT ?1"},
         {&st->insert_file,
-         "INSERT INTO files (" + file_cols + ") VALUES (?1, ?2, ?3, ?4, ?5)"},
+         "INSERT INTO files (" + file_cols + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
         {&st->select_file, "SELECT " + file_cols + " FROM files WHERE file_id = ?1"},
         {&st->delete_file, "DELETE FROM files WHERE file_id = ?1"},
         {&st->list_files,
@@ -524,6 +530,7 @@ StoreResult<void> SqliteMetaStore::complete_upload(const std::string& upload_id,
         bind_text(s, 3, file.sha256_hex);
         bind_text(s, 4, file.meta);
         bind_int(s, 5, file.created_s);
+        bind_text(s, 6, file.xxh3_hex);
         if (auto r = run(m_db, s, "insert file"); !r) return r;
     }
     return tx.commit();

@@ -15,7 +15,7 @@ namespace satload::store {
 // How long a connection waits for another process's lock before failing (busy_timeout).
 inline constexpr int kSqliteBusyTimeoutMs = 5000;
 // The schema this program writes; a database with a newer version is refused on open.
-inline constexpr int kSqliteMetaSchemaVersion = 1;
+inline constexpr int kSqliteMetaSchemaVersion = 2;
 
 class SqliteMetaStore final : public MetaStore {
 public:

@@ -72,3 +72,24 @@ TEST(Problem, RendersStableJson) {
 
 }  // namespace
 }  // namespace satload
+
+#include "core/checksum.h"
+
+namespace satload {
+namespace {
+
+// XXH3-128 of the empty input and of "abc" as Debian's `xxhsum -H2` prints them; streaming in
+// pieces gives the same value as one update.
+TEST(Checksum, Xxh3KnownValuesAndStreaming) {
+    Xxh3Checksum c;
+    EXPECT_EQ(c.finish_hex(), "99aa06d3014798d86001c324468d497f");
+    c.update(as_bytes("abc"));
+    const std::string whole = c.finish_hex();
+    EXPECT_EQ(whole, "06b05ab6733a618578af5f94892f3950");
+    c.update(as_bytes("a"));
+    c.update(as_bytes("bc"));
+    EXPECT_EQ(c.finish_hex(), whole);
+}
+
+}  // namespace
+}  // namespace satload

@@ -2,6 +2,8 @@
 // commit with digest, ranged reads, id validation before any path, removal and scrubbing.
 #include "store/local_blob_store.h"
 
+#include "core/checksum.h"
+
 #include <fcntl.h>
 #include <fstream>
 #include <map>
@@ -214,6 +216,9 @@ TEST(LocalBlobStore, CommitYieldsSha256AndRemovesPartial) {
     auto digest = store->commit_partial(upload_id, file_id);
     ASSERT_TRUE(digest) << digest.error().message;
     EXPECT_EQ(digest->sha256_hex, hex_encode(crypto::sha256(data)));
+    Xxh3Checksum expected_checksum;
+    expected_checksum.update(data);
+    EXPECT_EQ(digest->xxh3_hex, expected_checksum.finish_hex());
     EXPECT_EQ(digest->size_bytes, size);
 
     EXPECT_FALSE(fs::exists(dir.path() / "partial" / upload_id));

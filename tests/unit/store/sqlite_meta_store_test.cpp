@@ -42,6 +42,7 @@ FileRecord file_for(const UploadRecord& u, std::uint64_t size_bytes = 1234) {
     f.file_id = u.file_id;
     f.size_bytes = size_bytes;
     f.sha256_hex = std::string(64, 'a');
+    f.xxh3_hex = std::string(32, 'b');
     f.meta = "ZW5jcnlwdGVk";
     f.created_s = u.created_s + 5;
     return f;
@@ -64,6 +65,7 @@ void expect_same(const FileRecord& a, const FileRecord& b) {
     EXPECT_EQ(a.file_id, b.file_id);
     EXPECT_EQ(a.size_bytes, b.size_bytes);
     EXPECT_EQ(a.sha256_hex, b.sha256_hex);
+    EXPECT_EQ(a.xxh3_hex, b.xxh3_hex);
     EXPECT_EQ(a.meta, b.meta);
     EXPECT_EQ(a.created_s, b.created_s);
 }
@@ -360,7 +362,8 @@ TEST(SqliteMetaStore, ReopenKeepsEverything) {
     auto f = db->get_file(done.file_id);
     ASSERT_TRUE(f && *f);
     expect_same(**f, file_for(done));
-    EXPECT_EQ(raw_query(file, "SELECT count(*) FROM schema_version"), "1");
+    // One row per migration applied, and none applied twice by the reopen.
+    EXPECT_EQ(raw_query(file, "SELECT count(*) FROM schema_version"), std::to_string(kSqliteMetaSchemaVersion));
 }
 
 // The schema version is recorded in the file, WAL mode persists in it, and the file is
