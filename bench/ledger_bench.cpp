@@ -197,6 +197,7 @@ int run_ledger(const Options& o) {
         opened->reset();
         (void)PgLedgerStore::drop_schema(o.target, "bench_" + std::to_string(::getpid()));
         std::filesystem::remove(checkpoint);
+        std::filesystem::remove(checkpoint.string() + ".lock");
     }
     return not_ok == 0 ? 0 : 1;
 }
