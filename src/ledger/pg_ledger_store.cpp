@@ -1,14 +1,14 @@
 // PgLedgerStore: the journal and account totals in PostgreSQL. A batch travels as one
 // INSERT ... SELECT FROM unnest(arrays) per table, so a commit is a few round trips whatever
 // its size. Byte columns cross the wire as hex text, which needs no escaping.
-#include <chrono>
-#include <thread>
 #include "ledger/pg_ledger_store.h"
 
 #include <pqxx/pqxx>
 
+#include <chrono>
 #include <limits>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include "core/check.h"
@@ -18,6 +18,9 @@ namespace {
 
 // Rows per page when the audit streams the journal.
 constexpr std::size_t kScanPageRows = 20'000;
+// Up to 2 s for a previous writer's session to end before the ledger counts as locked.
+constexpr int kLockAttempts = 100;
+constexpr auto kLockRetry = std::chrono::milliseconds(20);
 
 constexpr std::string_view kMigrations[] = {
     R"sql(
@@ -272,12 +275,6 @@ struct PgLedgerStore::Impl {
 
 PgLedgerStore::PgLedgerStore(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 PgLedgerStore::~PgLedgerStore() = default;
-
-namespace {
-// Up to 2 s for a previous writer's session to end before the ledger counts as locked.
-constexpr int kLockAttempts = 100;
-constexpr auto kLockRetry = std::chrono::milliseconds(20);
-}  // namespace
 
 StoreResult<std::unique_ptr<PgLedgerStore>> PgLedgerStore::open(const std::string& url,
                                                                 const std::string& schema) {
