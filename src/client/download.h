@@ -21,7 +21,7 @@ inline constexpr unsigned kDefaultParallelRanges = 4;
 inline constexpr unsigned kMaxParallelRanges = 16;
 inline constexpr std::uint64_t kDefaultSegmentBytes = 8ull << 20;
 // The download state is saved (after an fdatasync of the data) at most this often.
-inline constexpr std::chrono::milliseconds kDownloadStateSaveIntervalMs{1000};
+inline constexpr std::chrono::milliseconds kDownloadStateSaveIntervalMs{250};
 inline constexpr std::string_view kPartSuffix = ".satload-part";
 inline constexpr std::string_view kStateSuffix = ".satload-state";
 
