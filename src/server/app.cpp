@@ -154,6 +154,9 @@ awaitable<void> App::handle(Exchange& ex) {
         if (method == http::verb::get) co_return co_await api_file(ex, std::string(seg[3]));
         co_return co_await method_not_allowed();
     }
+    if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "admin") {
+        co_return co_await admin_route(ex, std::span(seg).subspan(3));
+    }
     if (is({"f", ""})) {
         if (method == http::verb::get || method == http::verb::head) {
             co_return co_await link_page(ex, std::string(seg[1]));

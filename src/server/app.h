@@ -2,7 +2,9 @@
 // here beyond one request; uploads and files live in the services.
 #pragma once
 
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "core/problem.h"
 #include "files/file_service.h"
@@ -12,6 +14,8 @@
 #include "server/options.h"
 
 namespace satload::server {
+
+struct AdminContext;
 
 class App {
 public:
@@ -38,6 +42,10 @@ private:
     awaitable<void> download(Exchange& ex, const std::string& file_id);
     awaitable<void> api_file(Exchange& ex, const std::string& file_id);
     awaitable<void> link_page(Exchange& ex, const std::string& file_id);
+    // The admin API (admin.cpp): everything under /api/v1/admin/, behind the admin token.
+    awaitable<void> admin_route(Exchange& ex, std::span<const std::string_view> rest);
+    awaitable<void> admin_audit(Exchange& ex, AdminContext& admin);
+    awaitable<void> admin_backup(Exchange& ex, AdminContext& admin);
 
     awaitable<void> send_problem(Exchange& ex, Problem problem, std::string_view detail);
     awaitable<void> send_upload_failure(Exchange& ex, const files::UploadFailure& failure);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/check.h"
+#include "store/posix_file.h"
 
 namespace satload::store {
 namespace {
@@ -628,6 +629,34 @@ StoreResult<int> SqliteMetaStore::schema_version() {
         return fail(sqlite_failure(m_db, "read schema version"));
     }
     return static_cast<int>(sqlite3_column_int64(use.get(), 0));
+}
+
+StoreResult<void> SqliteMetaStore::backup_to(const std::filesystem::path& file) {
+    std::error_code ec;
+    if (std::filesystem::symlink_status(file, ec).type() != std::filesystem::file_type::not_found) {
+        return fail(StoreFailure{StoreError::exists, file.string() + " already exists"});
+    }
+    {
+        const std::lock_guard lock(m_mutex);
+        sqlite3_stmt* raw = nullptr;
+        if (sqlite3_prepare_v2(m_db, "VACUUM INTO ?", -1, &raw, nullptr) != SQLITE_OK) {
+            return fail(sqlite_failure(m_db, "prepare backup"));
+        }
+        const std::string path = file.string();
+        sqlite3_bind_text(raw, 1, path.c_str(), static_cast<int>(path.size()), SQLITE_TRANSIENT);
+        const int rc = sqlite3_step(raw);
+        sqlite3_finalize(raw);
+        if (rc != SQLITE_DONE) return fail(sqlite_failure(m_db, "backup"));
+    }
+    // VACUUM INTO writes without syncing: the copy and its directory entry are made durable
+    // here, so a backup that reported success survives a power loss.
+    const UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return fail(errno_failure(errno, "open backup " + file.string()));
+    if (auto r = fsync_fd(fd.get(), "fsync backup"); !r) return r;
+    const std::filesystem::path dir = file.parent_path().empty() ? "." : file.parent_path();
+    const UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir_fd.valid()) return fail(errno_failure(errno, "open " + dir.string()));
+    return fsync_fd(dir_fd.get(), "fsync backup directory");
 }
 
 }  // namespace satload::store

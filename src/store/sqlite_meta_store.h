@@ -45,6 +45,10 @@ public:
 
     // The schema version recorded in the database (for tests and `admin migrate`).
     StoreResult<int> schema_version();
+    // An online, consistent copy of the database as one new file (VACUUM INTO: one read
+    // transaction, so writers on other connections are not blocked), synced with its
+    // directory. `file` must not exist yet (StoreError::exists).
+    StoreResult<void> backup_to(const std::filesystem::path& file);
 
     struct Statements;  // the prepared statements, defined in the .cpp
 

@@ -1,0 +1,289 @@
+// `satload admin audit|backup|restore`: through the running server's admin API when one answers
+// at the URL in <data>/admin.json (so the ledger's writer is never bypassed), else on the
+// stores directly. Restore is offline only.
+#include <boost/json.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli/commands.h"
+#include "client/http.h"
+#include "client/url.h"
+#include "crypto/primitives.h"
+#include "ledger/audit.h"
+#include "ledger/checkpoint.h"
+#include "ledger/sqlite_ledger_store.h"
+#include "server/admin.h"
+
+namespace satload::cli {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+constexpr std::string_view kDefaultDataDir = "./var";
+// How long we try to reach the server named in admin.json before working offline: it runs on
+// this machine, so a refusal or silence this long means it is gone (a crash leaves admin.json).
+constexpr std::chrono::milliseconds kAdminConnectTimeoutMs{2'000};
+// An audit or backup through the API may scan or copy a lot; allow it time.
+constexpr std::chrono::milliseconds kAdminIoTimeoutMs{3'600'000};
+
+struct AdminArgs {
+    std::string data_dir = std::string(kDefaultDataDir);
+    std::string target;  // backup: the new backup directory; restore: the backup to restore
+};
+
+// The running server's admin API, when admin.json names one that answers.
+class AdminApi {
+public:
+    // nullopt: no server (work offline). An error: admin.json exists but is unusable.
+    static Result<std::unique_ptr<AdminApi>, std::string> find(const fs::path& data_dir) {
+        auto file = server::read_admin_file(data_dir);
+        if (!file) return fail(file.error());
+        if (!*file) return std::unique_ptr<AdminApi>{};
+        auto url = client::parse_server_url((*file)->url);
+        if (!url) return fail("admin.json names a bad URL: " + url.error().message);
+        auto api = std::unique_ptr<AdminApi>(new AdminApi(*url, std::move((*file)->token)));
+        client::HttpRequest probe;
+        probe.target = url->target("/healthz");
+        auto answer = api->m_http.send(url->endpoint, probe);
+        if (!answer || answer->status != 200) return std::unique_ptr<AdminApi>{};  // gone: offline
+        return api;
+    }
+    ~AdminApi() { crypto::secure_wipe(m_auth.data(), m_auth.size()); }
+    AdminApi(const AdminApi&) = delete;
+    AdminApi& operator=(const AdminApi&) = delete;
+
+    Result<client::HttpResponse, std::string> call(boost::beast::http::verb method, std::string_view path,
+                                                  const std::string& body = {}) {
+        client::HttpRequest req;
+        req.method = method;
+        req.target = m_url.target(path);
+        req.headers.emplace_back("Authorization", m_auth);
+        if (!body.empty()) {
+            req.headers.emplace_back("Content-Type", "application/json");
+            req.body = as_bytes(body);
+        }
+        auto res = m_http.send(m_url.endpoint, req);
+        if (!res) return fail("the server at " + m_url.text() + " failed: " + res.error().message);
+        if (!res->ok()) return fail("the server refused: " + client::describe_response(*res));
+        return std::move(*res);
+    }
+    [[nodiscard]] std::string url() const { return m_url.text(); }
+
+private:
+    AdminApi(client::ServerUrl url, std::string token)
+        : m_url(std::move(url)),
+          m_http(client::HttpOptions{kAdminConnectTimeoutMs, kAdminIoTimeoutMs, {}}),
+          m_auth("Bearer " + token) {
+        crypto::secure_wipe(token.data(), token.size());
+    }
+    client::ServerUrl m_url;
+    client::HttpClient m_http;
+    std::string m_auth;
+};
+
+// Prints the report's lines and its verdict on stdout; 0 when every check passed.
+int print_audit(const ledger::AuditReport& report, std::string_view where) {
+    std::fputs(report.text().c_str(), stdout);
+    if (report.passed()) {
+        std::printf("audit passed (%s): %zu checks, %lld journal entries, %zu accounts\n",
+                    std::string(where).c_str(), report.checks.size(),
+                    static_cast<long long>(report.entries), report.accounts);
+        return 0;
+    }
+    std::string failed;
+    for (const auto& c : report.checks) {
+        if (!c.passed) failed += (failed.empty() ? "" : ", ") + c.name;
+    }
+    std::printf("audit FAILED (%s): %s\n", std::string(where).c_str(), failed.c_str());
+    return kExitFailure;
+}
+
+std::optional<ledger::AuditReport> report_from_json(const std::string& text) {
+    boost::system::error_code ec;
+    const json::value v = json::parse(text, ec);
+    if (ec || !v.is_object()) return std::nullopt;
+    const auto* checks = v.as_object().if_contains("checks");
+    if (!checks || !checks->is_array()) return std::nullopt;
+    ledger::AuditReport report;
+    for (const auto& c : checks->as_array()) {
+        if (!c.is_object()) return std::nullopt;
+        const auto* name = c.as_object().if_contains("name");
+        const auto* passed = c.as_object().if_contains("passed");
+        const auto* detail = c.as_object().if_contains("detail");
+        if (!name || !name->is_string() || !passed || !passed->is_bool() || !detail || !detail->is_string()) {
+            return std::nullopt;
+        }
+        report.checks.push_back({std::string(name->as_string()), passed->as_bool(), std::string(detail->as_string())});
+    }
+    if (const auto* e = v.as_object().if_contains("entries"); e && e->is_int64()) report.entries = e->as_int64();
+    if (const auto* a = v.as_object().if_contains("accounts"); a && a->is_number()) {
+        report.accounts = a->to_number<std::size_t>();
+    }
+    // The server's own verdict must agree with its checks; a mismatch is a broken answer.
+    const auto* passed = v.as_object().if_contains("passed");
+    if (!passed || !passed->is_bool() || passed->as_bool() != report.passed()) return std::nullopt;
+    return report;
+}
+
+// The read-only audit of the ledger file and its checkpoint, with no server involved.
+Result<ledger::AuditReport, std::string> offline_audit(const fs::path& data_dir) {
+    const fs::path file = data_dir / server::kLedgerFileName;
+    std::error_code ec;
+    if (!fs::is_regular_file(file, ec)) return fail("no ledger at " + file.string());
+    auto store = ledger::SqliteLedgerStore::open(file);
+    if (!store) return fail("cannot open the ledger " + file.string() + ": " + store.error().message);
+    return ledger::audit_ledger(**store, ledger::checkpoint_path_for(file));
+}
+
+int run_audit(const AdminArgs& args) {
+    auto api = AdminApi::find(args.data_dir);
+    if (!api) {
+        print_error(api.error());
+        return kExitFailure;
+    }
+    if (*api) {
+        auto res = (*api)->call(boost::beast::http::verb::get, "/api/v1/admin/audit");
+        if (!res) {
+            print_error(res.error());
+            return kExitFailure;
+        }
+        auto report = report_from_json(res->body);
+        if (!report) {
+            print_error("the server's audit answer is malformed");
+            return kExitFailure;
+        }
+        return print_audit(*report, "through the server at " + (*api)->url());
+    }
+    auto report = offline_audit(args.data_dir);
+    if (!report) {
+        print_error(report.error());
+        return kExitFailure;
+    }
+    return print_audit(*report, "offline");
+}
+
+void print_backup(const std::string& manifest_text, const fs::path& dir) {
+    boost::system::error_code ec;
+    const json::value v = json::parse(manifest_text, ec);
+    std::uint64_t blobs = 0;
+    std::uint64_t bytes = 0;
+    if (!ec && v.is_object()) {
+        if (const auto* b = v.as_object().if_contains("blobs"); b && b->is_object()) {
+            if (const auto* c = b->as_object().if_contains("count"); c && c->is_number()) blobs = c->to_number<std::uint64_t>();
+            if (const auto* c = b->as_object().if_contains("bytes"); c && c->is_number()) bytes = c->to_number<std::uint64_t>();
+        }
+    }
+    std::printf("backup complete: ledger, metadata, %llu blob(s) (%llu bytes), manifest in\n%s\n",
+                static_cast<unsigned long long>(blobs), static_cast<unsigned long long>(bytes), dir.c_str());
+}
+
+int run_backup(const AdminArgs& args) {
+    std::error_code ec;
+    const fs::path dir = fs::absolute(args.target, ec).lexically_normal();
+    if (ec) {
+        print_error("bad backup directory: " + ec.message());
+        return kExitUsage;
+    }
+    auto api = AdminApi::find(args.data_dir);
+    if (!api) {
+        print_error(api.error());
+        return kExitFailure;
+    }
+    if (*api) {
+        json::object body;
+        body["dir"] = dir.string();
+        auto res = (*api)->call(boost::beast::http::verb::post, "/api/v1/admin/backup", json::serialize(body));
+        if (!res) {
+            print_error(res.error());
+            return kExitFailure;
+        }
+        print_backup(res->body, dir);
+        return 0;
+    }
+    const fs::path data(args.data_dir);
+    if (!fs::is_regular_file(data / server::kLedgerFileName, ec) || !fs::is_regular_file(data / server::kMetaFileName, ec)) {
+        print_error(args.data_dir + " is not a satload data directory (no ledger or metadata database)");
+        return kExitFailure;
+    }
+    auto meta = store::SqliteMetaStore::open(data / server::kMetaFileName);
+    if (!meta) {
+        print_error("cannot open the metadata database: " + meta.error().message);
+        return kExitFailure;
+    }
+    auto ledger = server::open_data_ledger(data);
+    if (!ledger) {
+        print_error(ledger.error());
+        return kExitFailure;
+    }
+    auto manifest = server::write_backup(dir, **ledger, **meta, data / server::kBlobsDirName);
+    if (!manifest) {
+        print_error(manifest.error().message);
+        return kExitFailure;
+    }
+    print_backup(*manifest, dir);
+    return 0;
+}
+
+int run_restore(const AdminArgs& args) {
+    auto api = AdminApi::find(args.data_dir);
+    if (!api) {
+        print_error(api.error());
+        return kExitFailure;
+    }
+    if (*api) {
+        print_error("a server is running on " + args.data_dir + " (" + (*api)->url() +
+                    "): restore works offline only, into an empty data directory");
+        return kExitFailure;
+    }
+    if (auto r = server::restore_backup(args.target, args.data_dir); !r) {
+        print_error(r.error());
+        return kExitFailure;
+    }
+    std::printf("restored %s into %s\n", args.target.c_str(), args.data_dir.c_str());
+    // The restored ledger must stand on its own: audit it before anyone serves it.
+    auto report = offline_audit(args.data_dir);
+    if (!report) {
+        print_error(report.error());
+        return kExitFailure;
+    }
+    return print_audit(*report, "offline, restored data");
+}
+
+}  // namespace
+
+void add_admin_command(CLI::App& app, int& exit_code) {
+    CLI::App* admin = app.add_subcommand(
+        "admin", "Operator commands on a server's data directory (through the running server's "
+                 "admin API when it runs, else directly)");
+    admin->require_subcommand(1);
+
+    auto audit_args = std::make_shared<AdminArgs>();
+    CLI::App* audit = admin->add_subcommand(
+        "audit", "Check the ledger: hash chain against its checkpoint, balances, invariants. "
+                 "Exit 0 only when every check passes");
+    audit->add_option("--data", audit_args->data_dir, "The server's data directory")->capture_default_str();
+    audit->callback([audit_args, &exit_code] { exit_code = run_audit(*audit_args); });
+
+    auto backup_args = std::make_shared<AdminArgs>();
+    CLI::App* backup = admin->add_subcommand(
+        "backup", "Write an online, consistent backup (ledger, metadata, blobs, manifest) into "
+                  "a new or empty directory");
+    backup->add_option("DIR", backup_args->target, "The backup directory (absent or empty)")->required();
+    backup->add_option("--data", backup_args->data_dir, "The server's data directory")->capture_default_str();
+    backup->callback([backup_args, &exit_code] { exit_code = run_backup(*backup_args); });
+
+    auto restore_args = std::make_shared<AdminArgs>();
+    CLI::App* restore = admin->add_subcommand(
+        "restore", "Restore a backup into an empty data directory (offline: no server may run "
+                   "on it), then audit it");
+    restore->add_option("BACKUP", restore_args->target, "A directory written by `satload admin backup`")
+        ->required();
+    restore->add_option("--data", restore_args->data_dir, "The data directory to restore into")->required();
+    restore->callback([restore_args, &exit_code] { exit_code = run_restore(*restore_args); });
+}
+
+}  // namespace satload::cli

@@ -1,0 +1,101 @@
+// The operator's side of a data directory: its layout, the ledger opened beside the metadata,
+// the admin token file, and the backup and restore that `satload admin` and the admin API share.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+#include "crypto/primitives.h"
+#include "ledger/audit.h"
+#include "ledger/ledger.h"
+#include "server/options.h"
+#include "store/sqlite_meta_store.h"
+
+namespace satload::server {
+
+// What a data directory holds (beside logs and staging directories).
+inline constexpr std::string_view kMetaFileName = "meta.sqlite";
+inline constexpr std::string_view kLedgerFileName = "ledger.sqlite";  // checkpoint: "<it>.head"
+inline constexpr std::string_view kBlobsDirName = "blobs";
+inline constexpr std::string_view kAdminFileName = "admin.json";
+
+// The admin token: 256 random bits, base64url in admin.json.
+inline constexpr std::size_t kAdminTokenBytes = 32;
+// Largest admin.json we read; a real one is under 200 bytes.
+inline constexpr std::size_t kAdminFileBytesMax = 4096;
+
+// A backup directory: the manifest is written last, so a backup without one is incomplete.
+inline constexpr std::string_view kBackupManifestName = "manifest.json";
+inline constexpr std::string_view kBackupFormat = "satload-backup/1";
+// Ledger::backup's names inside a backup.
+inline constexpr std::string_view kBackupLedgerName = "ledger.db";
+inline constexpr std::string_view kBackupLedgerHeadName = "ledger.db.head";
+
+// Opens <data>/ledger.sqlite with its checkpoint and creates the system accounts (idempotent:
+// `exists` is fine). The error is one line for the operator.
+[[nodiscard]] Result<std::unique_ptr<ledger::Ledger>, std::string> open_data_ledger(
+    const std::filesystem::path& data_dir);
+
+struct AdminFile {
+    std::string url;    // the running server's base URL
+    std::string token;  // secret: wipe after use
+};
+
+// Replaces <data>/admin.json atomically (temporary file created 0600, fsync, rename, fsync of
+// the directory).
+[[nodiscard]] Result<void, std::string> write_admin_file(const std::filesystem::path& data_dir,
+                                                         const AdminFile& file);
+// nullopt when there is no admin.json; an error when it is unreadable or malformed.
+[[nodiscard]] Result<std::optional<AdminFile>, std::string> read_admin_file(
+    const std::filesystem::path& data_dir);
+
+// What the admin API's handlers reach. Only the token's SHA-256 is kept.
+struct AdminContext {
+    ledger::Ledger& ledger;
+    store::SqliteMetaStore& meta;
+    std::filesystem::path blobs_root;
+    crypto::Sha256Digest token_sha256;
+};
+
+// Makes `admin` the admin API of the App serving `options` (nullptr detaches). The App is built
+// inside Server, which has no parameter for it yet; the handlers look it up by the options
+// object they share with run_server. TODO: pass AdminContext* through Server's constructor.
+void attach_admin(const ServerOptions& options, AdminContext* admin);
+[[nodiscard]] AdminContext* attached_admin(const ServerOptions& options);
+
+// {"passed": bool, "checks": [{"name", "passed", "detail"}...], "entries", "accounts"}.
+[[nodiscard]] std::string audit_json(const ledger::AuditReport& report);
+
+enum class BackupError {
+    target_not_empty,  // the target exists and is not an empty directory
+    target_invalid,    // not an absolute path, or not a directory
+    io,                // the file system refused (see message)
+    ledger,            // the ledger could not be copied
+    meta,              // the metadata database could not be copied
+};
+struct BackupFailure {
+    BackupError code;
+    std::string message;
+};
+
+// An online, consistent backup into `dir` (absent or empty): the metadata database first, then
+// the blobs it can reference (hard links, else copies; complete blobs are immutable) and the
+// partial uploads (copies), then the ledger and its checkpoint taken between two batches, and
+// last the manifest. A file deleted while the backup ran is dropped from the copy's metadata.
+// Returns the manifest's JSON.
+[[nodiscard]] Result<std::string, BackupFailure> write_backup(const std::filesystem::path& dir,
+                                                              ledger::Ledger& ledger,
+                                                              store::SqliteMetaStore& meta,
+                                                              const std::filesystem::path& blobs_root);
+
+// Copies a complete backup into `data_dir` (absent or empty), durably. Offline only: the
+// caller makes sure no server uses `data_dir`.
+[[nodiscard]] Result<void, std::string> restore_backup(const std::filesystem::path& backup_dir,
+                                                       const std::filesystem::path& data_dir);
+
+}  // namespace satload::server

@@ -1,0 +1,192 @@
+// `satload admin` against the real binary: the audit through the running server's admin API and
+// offline; admin.json's mode and the API's refusal of a wrong token; tampering with one journal
+// row and cutting off the newest ones are caught offline; a backup taken through the running
+// server restores into a fresh data directory that serves, audits clean and still delivers a
+// previously uploaded file byte for byte.
+// The journal entries tampered with are the system accounts' creations that every `serve` makes
+// (account creations are journal entries), so no transfer-seeding tool is needed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { statSync, existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { Server, runCli, tempDir, lastLine } from '../lib/server.mjs';
+
+function sqlite(db, sql) {
+  const r = spawnSync('sqlite3', [db, sql], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim();
+}
+
+function readAdmin(dataDir) {
+  return JSON.parse(readFileSync(path.join(dataDir, 'admin.json'), 'utf8'));
+}
+
+// A fresh data directory audits clean through the API while the server runs, and offline
+// after it stopped; admin.json exists only while the server runs.
+test('audit passes on a fresh data dir, through the server and offline', async () => {
+  const server = await new Server().start();
+  try {
+    const r = await runCli(['admin', 'audit', '--data', server.dataDir]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /^ok +journal_chain:/m);
+    assert.match(r.stdout, /^ok +checkpoint:/m);
+    assert.match(lastLine(r.stdout), /^audit passed \(through the server at http:\/\/127\.0\.0\.1:\d+\)/);
+  } finally {
+    await server.stop();
+  }
+  assert.equal(existsSync(path.join(server.dataDir, 'admin.json')), false, 'admin.json removed on clean stop');
+  const r = await runCli(['admin', 'audit', '--data', server.dataDir]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(lastLine(r.stdout), /^audit passed \(offline\)/);
+});
+
+// The token file is private to the server's user and the API answers 401, with one and the same
+// body, to a missing and to a wrong token; the right token gets the audit.
+test('admin.json is mode 0600 and a wrong token gets 401', async () => {
+  const server = await new Server().start();
+  try {
+    const file = path.join(server.dataDir, 'admin.json');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const admin = readAdmin(server.dataDir);
+    assert.equal(admin.url, server.url);
+    assert.equal(Buffer.from(admin.token, 'base64url').length, 32);
+    const url = `${admin.url}/api/v1/admin/audit`;
+    const wrongToken = Buffer.from(admin.token, 'base64url');
+    wrongToken[0] ^= 1;
+    const none = await fetch(url);
+    const wrong = await fetch(url, { headers: { Authorization: `Bearer ${wrongToken.toString('base64url')}` } });
+    assert.equal(none.status, 401);
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.headers.get('content-type'), 'application/problem+json');
+    assert.equal(await none.text(), await wrong.text());
+    const backup = await fetch(`${admin.url}/api/v1/admin/backup`, { method: 'POST', body: '{"dir":"/tmp/x"}' });
+    assert.equal(backup.status, 401);
+    const right = await fetch(url, { headers: { Authorization: `Bearer ${admin.token}` } });
+    assert.equal(right.status, 200);
+    const body = await right.json();
+    assert.equal(body.passed, true);
+    assert.ok(body.checks.length >= 5 && body.checks.every((c) => c.passed && c.name && c.detail));
+  } finally {
+    await server.stop();
+  }
+});
+
+// Editing one journal row directly in the database makes the offline audit fail and name that
+// entry as the first bad one.
+test('a tampered journal row fails the audit, naming the entry', async () => {
+  const server = await new Server().start();
+  await server.stop();
+  const db = path.join(server.dataDir, 'ledger.sqlite');
+  const max = Number(sqlite(db, 'SELECT max(seq) FROM ledger_journal'));
+  assert.ok(max >= 3, `journal has ${max} entries`);
+  const seq = max - 1;
+  sqlite(db, `UPDATE ledger_journal SET timestamp_ns = timestamp_ns + 1 WHERE seq = ${seq}`);
+  const r = await runCli(['admin', 'audit', '--data', server.dataDir]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /^FAIL +journal_chain:.*first bad entry is (\d+)/m);
+  assert.equal(Number(r.stdout.match(/first bad entry is (\d+)/)[1]), seq);
+  assert.match(lastLine(r.stdout), /^audit FAILED \(offline\): .*journal_chain/);
+});
+
+// Cutting off the newest journal entries leaves a journal behind its checkpoint: the audit
+// fails on the checkpoint check, and the server refuses to start on it (one line, exit 1).
+test('deleting the newest journal rows fails the audit against the checkpoint', async () => {
+  const server = await new Server().start();
+  await server.stop();
+  const db = path.join(server.dataDir, 'ledger.sqlite');
+  const max = Number(sqlite(db, 'SELECT max(seq) FROM ledger_journal'));
+  sqlite(db, `DELETE FROM ledger_journal WHERE seq >= ${max - 1}`);
+  const r = await runCli(['admin', 'audit', '--data', server.dataDir]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /^FAIL +checkpoint:/m);
+  assert.match(lastLine(r.stdout), /^audit FAILED \(offline\): .*checkpoint/);
+  const again = new Server({ dataDir: server.dataDir });
+  await assert.rejects(again.start(5000));
+  const exit = await again.exited;
+  assert.equal(exit.code, 1);
+  const errors = again.log.trim().split('\n').filter((l) => l.startsWith('error:'));
+  assert.equal(errors.length, 1, again.log);
+  assert.match(errors[0], /ledger/);
+});
+
+// A backup through the running server, restored offline into a fresh directory, serves, audits
+// clean and still delivers a file uploaded before the backup, byte-identical. Restore refuses a
+// data directory with a running server and a non-empty one; backup refuses a non-empty target.
+test('backup through the server, restore, serve: audit passes and the file downloads', async () => {
+  const work = tempDir('satload-admin-');
+  const home = tempDir('satload-home-');
+  const env = { SATLOAD_HOME: home };
+  const source = path.join(work, 'payload.bin');
+  const payload = randomBytes(3 * 1024 * 1024 + 17);
+  writeFileSync(source, payload);
+
+  const server = await new Server().start();
+  let link;
+  const backupDir = path.join(work, 'backup');
+  try {
+    const put = await runCli(['put', source, '--server', server.url], { env });
+    assert.equal(put.code, 0, put.stderr);
+    link = lastLine(put.stdout);
+
+    const b = await runCli(['admin', 'backup', backupDir, '--data', server.dataDir]);
+    assert.equal(b.code, 0, b.stderr);
+    assert.equal(lastLine(b.stdout), backupDir);
+    const manifest = JSON.parse(readFileSync(path.join(backupDir, 'manifest.json'), 'utf8'));
+    assert.equal(manifest.format, 'satload-backup/1');
+    assert.equal(manifest.blobs.count, 1);
+    assert.equal(manifest.blobs.files.length, 1);
+    for (const f of ['ledger.db', 'ledger.db.head', 'meta.sqlite', manifest.blobs.files[0].path]) {
+      assert.ok(existsSync(path.join(backupDir, f)), f);
+    }
+
+    const again = await runCli(['admin', 'backup', backupDir, '--data', server.dataDir]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /409.*not an empty directory/);
+
+    const busy = await runCli(['admin', 'restore', backupDir, '--data', server.dataDir]);
+    assert.equal(busy.code, 1);
+    assert.match(busy.stderr, /a server is running/);
+  } finally {
+    await server.stop();
+  }
+
+  const notEmpty = path.join(work, 'not-empty');
+  mkdirSync(notEmpty);
+  writeFileSync(path.join(notEmpty, 'x'), 'x');
+  const refused = await runCli(['admin', 'restore', backupDir, '--data', notEmpty]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /not empty/);
+
+  const restored = path.join(work, 'restored');
+  const r = await runCli(['admin', 'restore', backupDir, '--data', restored]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(lastLine(r.stdout), /^audit passed/);
+
+  const second = await new Server({ dataDir: restored }).start();
+  try {
+    const audit = await runCli(['admin', 'audit', '--data', restored]);
+    assert.equal(audit.code, 0, audit.stderr + audit.stdout);
+    assert.match(lastLine(audit.stdout), /through the server/);
+    const movedLink = link.replace(/^https?:\/\/[^/]+/, second.url);
+    const out = path.join(work, 'downloaded.bin');
+    const get = await runCli(['get', movedLink, '-o', out], { env });
+    assert.equal(get.code, 0, get.stderr);
+    assert.ok(readFileSync(out).equals(payload), 'downloaded bytes differ from the upload');
+  } finally {
+    await second.stop();
+  }
+});
+
+// Every admin command explains itself.
+test('admin commands have --help', async () => {
+  const top = await runCli(['admin', '--help']);
+  assert.equal(top.code, 0);
+  for (const name of ['audit', 'backup', 'restore']) assert.match(top.stdout, new RegExp(`^ +${name} `, 'm'));
+  for (const name of ['audit', 'backup', 'restore']) {
+    const r = await runCli(['admin', name, '--help']);
+    assert.equal(r.code, 0, name);
+    assert.match(r.stdout, /--data/);
+  }
+});
