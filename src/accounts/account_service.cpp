@@ -62,7 +62,7 @@ std::optional<std::string> normalize_username(std::string_view username) {
     return out;
 }
 
-AccountService::AccountService(AccountStore& store, const files::Clock& clock,
+AccountService::AccountService(AccountStore& store, const Clock& clock,
                                AccountServiceOptions options, crypto::RandomSource random)
     : m_store(store),
       m_clock(clock),

@@ -34,7 +34,7 @@
 #include "accounts/login_throttle.h"
 #include "core/result.h"
 #include "crypto/account_keys.h"
-#include "files/clock.h"
+#include "core/clock.h"
 
 namespace satload::accounts {
 
@@ -148,7 +148,7 @@ struct NewOwnedFile {
 
 class AccountService {
 public:
-    AccountService(AccountStore& store, const files::Clock& clock, AccountServiceOptions options,
+    AccountService(AccountStore& store, const Clock& clock, AccountServiceOptions options,
                    crypto::RandomSource random = crypto::system_random());
 
     AccountResult<AccountId> register_account(const Registration& registration);
@@ -213,7 +213,7 @@ private:
     AccountResult<AccountRecord> find_by_name(const std::string& username);
 
     AccountStore& m_store;
-    const files::Clock& m_clock;
+    const Clock& m_clock;
     AccountServiceOptions m_options;
     crypto::RandomSource m_random;
     LoginThrottle m_username_throttle;

@@ -7,7 +7,7 @@
 
 namespace satload::accounts {
 
-LoginThrottle::LoginThrottle(const files::Clock& clock, ThrottlePolicy policy)
+LoginThrottle::LoginThrottle(const Clock& clock, ThrottlePolicy policy)
     : m_clock(clock), m_policy(policy) {
     SATLOAD_ASSERT(m_policy.base_delay_s > 0 && m_policy.max_delay_s >= m_policy.base_delay_s);
     SATLOAD_ASSERT(m_policy.max_keys > 0);

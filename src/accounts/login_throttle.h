@@ -9,7 +9,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "files/clock.h"
+#include "core/clock.h"
 
 namespace satload::accounts {
 
@@ -23,7 +23,7 @@ struct ThrottlePolicy {
 
 class LoginThrottle {
 public:
-    LoginThrottle(const files::Clock& clock, ThrottlePolicy policy);
+    LoginThrottle(const Clock& clock, ThrottlePolicy policy);
 
     // Seconds until `key` may try again; 0 means now.
     [[nodiscard]] std::int64_t retry_after_s(std::string_view key);
@@ -40,7 +40,7 @@ private:
     [[nodiscard]] std::int64_t delay_s(std::uint32_t failures) const;
     void evict_locked(std::int64_t now_s);
 
-    const files::Clock& m_clock;
+    const Clock& m_clock;
     ThrottlePolicy m_policy;
     std::mutex m_mutex;
     std::unordered_map<std::string, Entry> m_entries;

@@ -25,7 +25,10 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        // --help and --version are successes; every other parse error is a usage error (2),
+        // so scripts can tell "you called me wrong" from "it failed".
+        const int code = app.exit(e);
+        return code == 0 ? 0 : satload::cli::kExitUsage;
     } catch (const std::exception& e) {
         satload::cli::print_error(e.what());
         return satload::cli::kExitFailure;

@@ -16,15 +16,7 @@ namespace json = boost::json;
 constexpr std::size_t kAdminBodyBytesMax = 8 * 1024;
 constexpr std::string_view kBearerPrefix = "Bearer ";
 
-struct Registry {
-    std::mutex mutex;
-    std::map<const ServerOptions*, AdminContext*> admins;
-};
 
-Registry& registry() {
-    static Registry r;
-    return r;
-}
 
 // True when the request carries the admin token. Hashing first makes the comparison's length
 // and timing independent of the presented value.
@@ -42,23 +34,6 @@ bool authorized(const Request& req, const AdminContext& admin) {
 }
 
 }  // namespace
-
-void attach_admin(const ServerOptions& options, AdminContext* admin) {
-    Registry& r = registry();
-    const std::lock_guard lock(r.mutex);
-    if (admin) {
-        r.admins[&options] = admin;
-    } else {
-        r.admins.erase(&options);
-    }
-}
-
-AdminContext* attached_admin(const ServerOptions& options) {
-    Registry& r = registry();
-    const std::lock_guard lock(r.mutex);
-    const auto it = r.admins.find(&options);
-    return it == r.admins.end() ? nullptr : it->second;
-}
 
 std::string audit_json(const ledger::AuditReport& report) {
     json::object body;
@@ -79,7 +54,7 @@ std::string audit_json(const ledger::AuditReport& report) {
 }
 
 awaitable<void> App::admin_route(Exchange& ex, std::span<const std::string_view> rest) {
-    AdminContext* admin = attached_admin(m_options);
+    AdminContext* admin = m_admin;
     if (admin == nullptr) co_return co_await send_problem(ex, Problem::not_found, "no such resource");
     // One answer for a missing and a wrong token, before any routing, so that nothing about
     // the admin API is learned without the token.

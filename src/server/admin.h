@@ -62,11 +62,6 @@ struct AdminContext {
     crypto::Sha256Digest token_sha256;
 };
 
-// Makes `admin` the admin API of the App serving `options` (nullptr detaches). The App is built
-// inside Server, which has no parameter for it yet; the handlers look it up by the options
-// object they share with run_server. TODO: pass AdminContext* through Server's constructor.
-void attach_admin(const ServerOptions& options, AdminContext* admin);
-[[nodiscard]] AdminContext* attached_admin(const ServerOptions& options);
 
 // {"passed": bool, "checks": [{"name", "passed", "detail"}...], "entries", "accounts"}.
 [[nodiscard]] std::string audit_json(const ledger::AuditReport& report);

@@ -25,6 +25,10 @@ public:
     // Handles one request completely (reads its body if it uses it, sends the response).
     awaitable<void> handle(Exchange& ex);
 
+    // Enables the admin API (admin.cpp); call before the server runs. Without it, /api/v1/admin/
+    // is not found.
+    void set_admin(AdminContext* admin) { m_admin = admin; }
+
     // Answers a problem for a request that could not even be routed (bad framing).
     static StringResponse problem_response(unsigned version, bool keep_alive, Problem problem,
                                            std::string_view detail);
@@ -57,6 +61,7 @@ private:
     files::UploadService& m_uploads;
     files::FileService& m_files;
     Metrics& m_metrics;
+    AdminContext* m_admin = nullptr;
 };
 
 // RFC 9110 IMF-fixdate of a Unix time, for Upload-Expires and Last-Modified.

@@ -76,12 +76,11 @@ int run_server(const ServerOptions& options) {
         fmt::print(stderr, "error: {}\n", written.error());
         return 1;
     }
-    attach_admin(options, &admin);
+    server.set_admin(&admin);
 
     fmt::print(stderr, "listening on {}\n", url);
     std::fflush(stderr);
     server.run();
-    attach_admin(options, nullptr);
     // A clean stop takes the token away; after a crash admin.json stays, and `satload admin`
     // finds nobody answering at its URL and works offline.
     const fs::path admin_path = fs::path(options.data_dir) / kAdminFileName;

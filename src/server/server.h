@@ -35,6 +35,8 @@ public:
     void stop();  // thread-safe: begins a graceful shutdown
 
     Metrics& metrics() { return m_metrics; }
+    // Enables the admin API; call before run().
+    void set_admin(AdminContext* admin) { m_app.set_admin(admin); }
 
     // Connection registry, for graceful shutdown.
     void add(ConnectionBase* c);

@@ -18,7 +18,7 @@ ThrottlePolicy small_policy() {
 // After the free failures each failure doubles the wait (1, 2, 4, 8, 8:
 // capped).
 TEST(LoginThrottle, DelayDoublesAndIsCapped) {
-    files::ManualClock clock(1000);
+    ManualClock clock(1000);
     LoginThrottle t(clock, small_policy());
     EXPECT_EQ(t.retry_after_s("alice"), 0);
     t.record_failure("alice");
@@ -39,7 +39,7 @@ TEST(LoginThrottle, DelayDoublesAndIsCapped) {
 // A key quiet for forget_after_s starts again from zero; a success forgets at
 // once.
 TEST(LoginThrottle, FailuresDecayAndSuccessResets) {
-    files::ManualClock clock(1000);
+    ManualClock clock(1000);
     LoginThrottle t(clock, small_policy());
     for (int i = 0; i < 5; ++i) t.record_failure("alice");
     EXPECT_GT(t.retry_after_s("alice"), 0);
@@ -59,7 +59,7 @@ TEST(LoginThrottle, FailuresDecayAndSuccessResets) {
 // The table never holds more than max_keys; the key quiet longest is dropped
 // first.
 TEST(LoginThrottle, MemoryIsBounded) {
-    files::ManualClock clock(1000);
+    ManualClock clock(1000);
     LoginThrottle t(clock, small_policy());
     for (int i = 0; i < 3; ++i) {
         t.record_failure("k" + std::to_string(i));
