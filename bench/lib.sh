@@ -124,3 +124,57 @@ bench_rss_summary() {
 
 # MiB/s from bytes/s, for the tables.
 bench_mib() { awk -v b="$1" 'BEGIN { printf "%.0f", b / 1048576 }'; }
+
+# Starts `satload serve` on 127.0.0.1 port 0 with its own data directory DATA, pinned to CORE,
+# logging to LOG, stopped on exit; sets BENCH_SATLOAD_PID and BENCH_SATLOAD_URL (the port it
+# printed). Extra arguments go to `satload serve`.
+bench_start_satload() {
+  local satload=$1 data=$2 log=$3 core=$4 i
+  shift 4
+  taskset -c "$core" "$satload" serve --listen 127.0.0.1:0 --data "$data" "$@" 2>"$log" &
+  BENCH_SATLOAD_PID=$!
+  bench_on_exit "bench_stop_pid $BENCH_SATLOAD_PID"
+  for ((i = 0; i < 100; i++)); do
+    BENCH_SATLOAD_URL=$(grep -so 'listening on http://[0-9.:]*' "$log" | head -1 | sed 's/listening on //') || true
+    [[ -n $BENCH_SATLOAD_URL ]] && return 0
+    kill -0 "$BENCH_SATLOAD_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$log" >&2
+  bench_die "satload serve did not start"
+}
+
+# Uploads a small FILE into satload at URL with tus (one POST, one PATCH of the whole file)
+# and prints the public file id that the completing PATCH names.
+bench_tus_put_small() {
+  local url=$1 file=$2 length location out code id
+  length=$(stat -c %s "$file")
+  location=$(curl -s --max-time 30 -o /dev/null -X POST -H 'Tus-Resumable: 1.0.0' \
+    -H "Upload-Length: $length" -w '%header{location}' "$url/files")
+  [[ -n $location ]] || bench_die "tus POST to $url/files gave no Location"
+  out=$(curl -s --max-time 30 -o /dev/null -X PATCH -H 'Expect:' -H 'Tus-Resumable: 1.0.0' \
+    -H 'Upload-Offset: 0' -H 'Content-Type: application/offset+octet-stream' \
+    --data-binary "@$file" -w '%{http_code} %header{satload-file-id}' "$location")
+  read -r code id <<<"$out"
+  [[ $code == 204 && -n $id ]] || bench_die "tus PATCH of $file answered '$out' (want 204 and a file id)"
+  echo "$id"
+}
+
+# Starts nginx from CONF (which must say `daemon off; pid ...;`) pinned to CORE, stopped on
+# exit, and waits for each PORT; sets BENCH_NGINX_PID (the master).
+bench_start_nginx() {
+  local conf=$1 core=$2 dir port
+  shift 2
+  dir=$(dirname "$conf")
+  taskset -c "$core" "$(command -v nginx || echo /usr/sbin/nginx)" -p "$dir/" -c "$conf" \
+    2>"$dir/nginx-stderr.log" &
+  BENCH_NGINX_PID=$!
+  bench_on_exit "bench_stop_pid $BENCH_NGINX_PID"
+  for port in "$@"; do
+    bench_wait_port "$port" ||
+      { cat "$dir/nginx-stderr.log" "$dir/nginx-error.log" >&2 2>/dev/null; bench_die "nginx did not start"; }
+  done
+}
+
+# The pid of nginx's (single) worker process, a child of the master MASTER_PID.
+bench_nginx_worker() { pgrep -P "$1" | head -1; }

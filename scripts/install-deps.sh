@@ -11,7 +11,7 @@ build_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_pkgs=(
-  clang libclang-rt-14-dev nodejs npm curl strace postgresql nginx-light procps jq
+  clang libclang-rt-14-dev nodejs npm curl strace postgresql nginx-light procps jq wrk
 )
 
 want=("${build_pkgs[@]}")
