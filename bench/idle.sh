@@ -52,6 +52,9 @@ head -c "$object_bytes" /dev/urandom >"$tmp/www/small.bin"
 user_line=
 [[ $(id -u) -eq 0 ]] && user_line="user $(id -un) $(id -gn);"
 
+# nginx closes idle keep-alive connections once fewer than 1/16 of worker_connections are
+# free, so it gets twice the count (its connection table is allocated at start: in "before";
+# more connections than open files only draws a warning, and it never opens that many).
 # Starts a fresh server of KIND (satload or nginx); sets srv_pid (the process whose memory
 # counts: satload, or nginx's one worker), srv_stop (what to stop), srv_port and srv_path.
 satload_id=
@@ -75,7 +78,7 @@ daemon off;
 master_process on;
 pid $tmp/nginx.pid;
 error_log $tmp/nginx-error.log warn;
-events { worker_connections $((count + 512)); }
+events { worker_connections $((count * 2 + 512)); }
 http {
   access_log off;
   default_type application/octet-stream;

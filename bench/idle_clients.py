@@ -45,10 +45,14 @@ def read_answer(sock: socket.socket) -> None:
 
 def still_open(socks: list) -> int:
     """Connections the server has not closed: not readable, or readable without EOF."""
+    # poll, not select: select cannot take descriptors above 1023.
+    poller = select.poll()
+    for s in socks:
+        poller.register(s, select.POLLIN)
+    readable = {fd for fd, _ in poller.poll(0)}
     count = 0
     for s in socks:
-        readable, _, _ = select.select([s], [], [], 0)
-        if not readable:
+        if s.fileno() not in readable:
             count += 1
             continue
         try:
