@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make bench`: every benchmark beside its peer in one run. Builds the release binaries into
 # build-bench, runs bench/serve.sh (hosting: download, upload, memory against nginx),
-# bench/crypto.sh (RFC 8188 records against openssl speed) and bench/ledger.sh when present,
+# bench/small.sh (1 KiB request rate with wrk against nginx), bench/idle.sh (memory per idle
+# keep-alive connection against nginx), bench/crypto.sh (RFC 8188 records against openssl
+# speed) and bench/ledger.sh when present,
 # prints every table and writes all figures to bench/results/<UTC timestamp>.json.
 #
 # Usage: bench/run.sh [--smoke]
@@ -70,6 +72,8 @@ bench_build_satload
 export BENCH_NO_BUILD=1
 
 run_bench serve bash bench/serve.sh
+run_bench small bash bench/small.sh
+run_bench idle bash bench/idle.sh
 run_bench crypto bash bench/crypto.sh
 ledger_present=0
 if [[ -f bench/ledger.sh ]]; then
@@ -99,8 +103,10 @@ bench_json() {
 
 benches=$(jq -n \
   --argjson serve "$(bench_json serve "$status_serve")" \
+  --argjson small "$(bench_json small "$status_small")" \
+  --argjson idle "$(bench_json idle "$status_idle")" \
   --argjson crypto "$(bench_json crypto "$status_crypto" "$crypto_json")" \
-  '{serve: $serve, crypto: $crypto}')
+  '{serve: $serve, small: $small, idle: $idle, crypto: $crypto}')
 if ((ledger_present)); then
   benches=$(jq --argjson ledger "$(bench_json ledger "$status_ledger")" '. + {ledger: $ledger}' <<<"$benches")
 fi
@@ -127,10 +133,13 @@ jq -r '
   .benchmarks as $b |
   ($b.serve.figures.download.ratio) as $d | ($b.serve.figures.upload.ratio) as $u |
   ($b.crypto.figures.encrypt_record.ratio) as $e | ($b.crypto.figures.decrypt_record.ratio) as $x |
+  ($b.small.figures.ratio) as $sm | ($b.idle.figures.ratio) as $id |
   ($b.serve.figures.memory.peak_growth_download_kib) as $gd |
   ($b.serve.figures.memory.peak_growth_upload_kib) as $gu |
   "  download satload/nginx     \($d | r)   target >= 0.8   \($d | v(0.8))",
   "  upload satload/nginx       \($u | r)   target >= 0.8   \($u | v(0.8))",
+  "  1 KiB req/s satload/nginx  \($sm | r)   target >= 0.5   \($sm | v(0.5))",
+  "  idle memory satload/nginx  \($id | r)   target <= 2     \(if $id == null then "n/a" elif $id <= 2 then "meets" else "MISSES" end)",
   "  encrypt satload/openssl    \($e | r)   target >= 0.7   \($e | v(0.7))",
   "  decrypt satload/openssl    \($x | r)   target >= 0.7   \($x | v(0.7))",
   "  memory peak growth, small to large file: upload \(($gu // 0) / 1024 | floor) MiB, download \(($gd // 0) / 1024 | floor) MiB",
@@ -139,5 +148,5 @@ jq -r '
 echo "figures written to ${out_json#"$BENCH_ROOT"/}"
 
 failed=0
-for s in "$status_serve" "$status_crypto" "${status_ledger:-ok}"; do [[ $s == ok ]] || failed=1; done
+for s in "$status_serve" "$status_small" "$status_idle" "$status_crypto" "${status_ledger:-ok}"; do [[ $s == ok ]] || failed=1; done
 exit "$failed"
