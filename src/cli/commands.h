@@ -16,6 +16,9 @@ void add_serve_command(CLI::App& app, int& exit_code);
 void add_put_command(CLI::App& app, int& exit_code);
 void add_get_command(CLI::App& app, int& exit_code);
 void add_admin_command(CLI::App& app, int& exit_code);
+void add_account_command(CLI::App& app, int& exit_code);
+// `ls` and `rm`.
+void add_ls_commands(CLI::App& app, int& exit_code);
 
 // One line on stderr: "satload: <message>".
 void print_error(std::string_view message);

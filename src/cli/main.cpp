@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
     satload::cli::add_put_command(app, exit_code);
     satload::cli::add_get_command(app, exit_code);
     satload::cli::add_admin_command(app, exit_code);
+    satload::cli::add_account_command(app, exit_code);
+    satload::cli::add_ls_commands(app, exit_code);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

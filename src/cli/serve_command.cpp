@@ -13,7 +13,7 @@ namespace {
 
 struct ServeArgs {
     server::ServerOptions options;
-    std::string max_upload, max_chunk, max_header;
+    std::string max_upload, max_chunk, max_header, quota;
     std::string upload_expiry, header_timeout, idle_timeout, body_stall_timeout, shutdown_grace,
         scrub_interval;
     // Flags of DESIGN.md whose features do not exist yet.
@@ -59,6 +59,7 @@ int run_serve(ServeArgs& args) {
     };
     if (!size(args.max_upload, "--max-upload", o.max_upload_bytes, UINT64_MAX) ||
         !size(args.max_chunk, "--max-chunk", o.max_chunk_bytes, UINT64_MAX) ||
+        !size(args.quota, "--quota", o.default_quota_bytes, UINT64_MAX) ||
         !size(args.max_header, "--max-header-bytes", o.max_header_bytes, kMaxHeaderBytesLimit) ||
         !duration(args.upload_expiry, "--upload-expiry", o.upload_expiry) ||
         !duration(args.header_timeout, "--header-timeout", o.header_timeout) ||
@@ -96,6 +97,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--tls-key", o.tls_key_file, "PEM private key for --tls-cert");
     cmd->add_flag("--trust-proxy", o.trust_proxy, "Honour X-Forwarded-For from the peer");
     cmd->add_option("--max-upload", args->max_upload, "Largest upload accepted (default 64GiB)");
+    cmd->add_option("--quota", args->quota, "Storage quota of each account (default 100GiB)");
     cmd->add_option("--max-chunk", args->max_chunk, "Largest single request body (default 256MiB)");
     cmd->add_option("--max-header-bytes", args->max_header,
                     "Largest request header block (default 16KiB)");
@@ -125,7 +127,6 @@ void add_serve_command(CLI::App& app, int& exit_code) {
         {"--network", "main, test or regtest"},
         {"--confirmations", "Confirmations before a deposit counts"},
         {"--split", "Payment split uploader/referrer/platform, e.g. 80/10/10"},
-        {"--quota", "Storage quota per account"},
         {"--seed-passphrase-file", "File holding the wallet seed passphrase"},
         {"--fallback-feerate", "Fee rate when the node has no estimate (sat/vB)"},
     };

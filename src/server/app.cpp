@@ -150,9 +150,17 @@ awaitable<void> App::handle(Exchange& ex) {
         }
         co_return co_await method_not_allowed();
     }
+    if (is({"api", "v1", "files"})) {
+        if (method == http::verb::get) co_return co_await owned_files_list(ex);
+        co_return co_await method_not_allowed();
+    }
     if (is({"api", "v1", "files", ""})) {
         if (method == http::verb::get) co_return co_await api_file(ex, std::string(seg[3]));
+        if (method == http::verb::delete_) co_return co_await owned_file_delete(ex, std::string(seg[3]));
         co_return co_await method_not_allowed();
+    }
+    if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "account") {
+        co_return co_await account_route(ex, std::span(seg).subspan(3));
     }
     if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "admin") {
         co_return co_await admin_route(ex, std::span(seg).subspan(3));

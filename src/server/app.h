@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "accounts/account_service.h"
 #include "core/problem.h"
 #include "files/file_service.h"
 #include "files/upload_service.h"
@@ -16,6 +17,14 @@
 namespace satload::server {
 
 struct AdminContext;
+
+// What the account API (account_api.cpp) reaches: the service, and the stores a file deletion
+// removes the file's record and blob from.
+struct AccountContext {
+    accounts::AccountService& accounts;
+    store::MetaStore& meta;
+    store::BlobStore& blobs;
+};
 
 class App {
 public:
@@ -28,6 +37,9 @@ public:
     // Enables the admin API (admin.cpp); call before the server runs. Without it, /api/v1/admin/
     // is not found.
     void set_admin(AdminContext* admin) { m_admin = admin; }
+    // Enables accounts (account_api.cpp, owned uploads); call before the server runs. Without
+    // it, the account API is not found and uploads are anonymous.
+    void set_accounts(AccountContext* accounts) { m_accounts = accounts; }
 
     // Answers a problem for a request that could not even be routed (bad framing).
     static StringResponse problem_response(unsigned version, bool keep_alive, Problem problem,
@@ -51,6 +63,20 @@ private:
     awaitable<void> admin_audit(Exchange& ex, AdminContext& admin);
     awaitable<void> admin_backup(Exchange& ex, AdminContext& admin);
 
+    // The account API (account_api.cpp): /api/v1/account/..., GET /api/v1/files, DELETE
+    // /api/v1/files/<id>.
+    awaitable<void> account_route(Exchange& ex, std::span<const std::string_view> rest);
+    awaitable<void> owned_files_list(Exchange& ex);
+    awaitable<void> owned_file_delete(Exchange& ex, const std::string& file_id);
+    // The session of `Authorization: Bearer`, if any: nullopt without the header; an error
+    // (already answered) when the token is refused. Used by tus_create for owned uploads.
+    struct Caller {
+        bool answered = false;  // a refusal was sent; the handler stops
+        std::optional<accounts::Principal> principal;
+    };
+    awaitable<Caller> optional_caller(Exchange& ex);
+    awaitable<void> send_account_failure(Exchange& ex, const accounts::AccountFailure& failure);
+
     awaitable<void> send_problem(Exchange& ex, Problem problem, std::string_view detail);
     awaitable<void> send_upload_failure(Exchange& ex, const files::UploadFailure& failure);
     awaitable<void> send_text(Exchange& ex, http::status status, std::string body,
@@ -62,6 +88,7 @@ private:
     files::FileService& m_files;
     Metrics& m_metrics;
     AdminContext* m_admin = nullptr;
+    AccountContext* m_accounts = nullptr;
 };
 
 // RFC 9110 IMF-fixdate of a Unix time, for Upload-Expires and Last-Modified.

@@ -16,6 +16,7 @@ struct ServerOptions {
     bool trust_proxy = false;                // honour X-Forwarded-For from the peer
 
     std::uint64_t max_upload_bytes = 64ull << 30;   // largest Upload-Length accepted (413 above)
+    std::uint64_t default_quota_bytes = 100ull << 30;  // storage quota of each account
     std::uint64_t max_chunk_bytes = 256ull << 20;   // largest single PATCH/POST body
     std::uint32_t max_header_bytes = 16 * 1024;     // all request headers together (431 above)
     std::uint32_t max_connections = 20000;

@@ -2,8 +2,11 @@
 // the admin token file, and runs the server.
 #include <filesystem>
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <unistd.h>
 
+#include "accounts/account_service.h"
+#include "accounts/sqlite_account_store.h"
 #include "core/encoding.h"
 #include "crypto/primitives.h"
 #include "files/clock.h"
@@ -13,6 +16,36 @@
 #include "store/sqlite_meta_store.h"
 
 namespace satload::server {
+namespace {
+
+// The server secret behind fake salts: 32 random bytes, created once (0600) in the data
+// directory and read on every start.
+constexpr std::string_view kSaltSecretFileName = "account_salt.key";
+
+Result<Bytes, std::string> read_or_create_salt_secret(const std::filesystem::path& data_dir) {
+    const std::string path = (data_dir / kSaltSecretFileName).string();
+    Bytes secret(accounts::kFakeSaltSecretBytes);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        const ssize_t n = ::read(fd, secret.data(), secret.size());
+        ::close(fd);
+        if (n != static_cast<ssize_t>(secret.size())) {
+            return tl::unexpected("the account salt secret " + path + " is unreadable or truncated");
+        }
+        return secret;
+    }
+    crypto::random_bytes(secret);
+    const std::string tmp = path + ".tmp";
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return tl::unexpected("cannot create " + tmp);
+    const bool ok = ::write(fd, secret.data(), secret.size()) == static_cast<ssize_t>(secret.size()) &&
+                    ::fsync(fd) == 0;
+    ::close(fd);
+    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) return tl::unexpected("cannot write " + path);
+    return secret;
+}
+
+}  // namespace
 
 int run_server(const ServerOptions& options) {
     namespace fs = std::filesystem;
@@ -77,6 +110,25 @@ int run_server(const ServerOptions& options) {
         return 1;
     }
     server.set_admin(&admin);
+
+    // Accounts share meta.sqlite (their own account_* tables). The fake-salt secret must stay
+    // the same across restarts, or a salt lookup would reveal who exists.
+    auto account_store = accounts::SqliteAccountStore::open(fs::path(options.data_dir) / kMetaFileName);
+    if (!account_store) {
+        fmt::print(stderr, "error: cannot open the account store: {}\n", account_store.error().message);
+        return 1;
+    }
+    auto salt_secret = read_or_create_salt_secret(options.data_dir);
+    if (!salt_secret) {
+        fmt::print(stderr, "error: {}\n", salt_secret.error());
+        return 1;
+    }
+    accounts::AccountServiceOptions account_options;
+    account_options.fake_salt_secret = std::move(*salt_secret);
+    account_options.default_quota_bytes = options.default_quota_bytes;
+    accounts::AccountService account_service(**account_store, clock, std::move(account_options));
+    AccountContext account_context{account_service, **meta, **blobs};
+    server.set_accounts(&account_context);
 
     fmt::print(stderr, "listening on {}\n", url);
     std::fflush(stderr);

@@ -37,6 +37,8 @@ public:
     Metrics& metrics() { return m_metrics; }
     // Enables the admin API; call before run().
     void set_admin(AdminContext* admin) { m_app.set_admin(admin); }
+    // Enables accounts and owned uploads; call before run().
+    void set_accounts(AccountContext* accounts) { m_app.set_accounts(accounts); }
 
     // Connection registry, for graceful shutdown.
     void add(ConnectionBase* c);

@@ -138,9 +138,56 @@ awaitable<void> App::tus_create(Exchange& ex) {
         co_return co_await send_problem(ex, Problem::unsupported_media_type,
                                         "a creation body needs Content-Type: application/offset+octet-stream");
     }
+    // An upload with a session belongs to its caller: the quota is checked against
+    // Upload-Length (a final concatenation: its parts' lengths) before anything is stored, and
+    // a file upload records its owner with the wrapped file secret from `owner_secret`.
+    Caller caller = co_await optional_caller(ex);
+    if (caller.answered) co_return;
+    std::optional<Bytes> owner_secret;
+    std::uint64_t owned_length_bytes = 0;
+    if (caller.principal) {
+        if (create.part_upload_ids.empty() && !create.length_bytes) {
+            co_return co_await send_problem(ex, Problem::bad_request,
+                                            "an upload with a session needs Upload-Length");
+        }
+        owned_length_bytes = create.length_bytes.value_or(0);
+        for (const auto& part_id : create.part_upload_ids) {
+            auto part = m_uploads.status(part_id);
+            if (!part) co_return co_await send_upload_failure(ex, part.error());
+            owned_length_bytes += part->length_bytes.value_or(0);
+        }
+        if (!create.partial) {
+            const auto pairs = parse_upload_metadata(create.metadata);
+            if (pairs) {
+                for (const auto& [key, value] : *pairs) {
+                    if (key == "owner_secret") owner_secret = base64url_decode(value);  // tus-decoded
+                }
+            }
+            if (!owner_secret || owner_secret->size() != crypto::kWrappedFileSecretBytes) {
+                co_return co_await send_problem(
+                    ex, Problem::bad_request,
+                    "an upload with a session needs Upload-Metadata owner_secret (the wrapped file secret)");
+            }
+        }
+        // Parts are counted when the final upload claims them.
+        if (auto fits = m_accounts->accounts.check_upload(
+                *caller.principal, create.partial ? create.length_bytes.value_or(0) : owned_length_bytes);
+            !fits) {
+            co_return co_await send_account_failure(ex, fits.error());
+        }
+    }
     auto created = m_uploads.create(create);
     if (!created) co_return co_await send_upload_failure(ex, created.error());
     store::UploadRecord record = std::move(*created);
+    if (caller.principal && owner_secret) {
+        auto added = m_accounts->accounts.add_file(
+            *caller.principal, accounts::NewOwnedFile{record.file_id, std::move(*owner_secret), owned_length_bytes});
+        if (!added) {
+            // Nothing of a refused upload stays (a concurrent upload took the last quota).
+            (void)m_uploads.terminate(record.upload_id);
+            co_return co_await send_account_failure(ex, added.error());
+        }
+    }
     if (has_body) {
         auto written = co_await receive_body(ex, record.upload_id, 0, std::nullopt);
         if (!written) co_return;  // receive_body answered the error

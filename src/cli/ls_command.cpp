@@ -1,0 +1,96 @@
+// `satload ls [--json]` and `satload rm ID`: the logged-in account's files, names and links
+// decrypted locally with the master key; deletion by the owner.
+#include <boost/json.hpp>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <string>
+
+#include "cli/commands.h"
+#include "client/account.h"
+#include "client/files.h"
+#include "client/progress.h"
+
+namespace satload::cli {
+namespace {
+
+std::optional<client::Session> current_session() {
+    auto home = client::satload_home();
+    if (!home) {
+        print_error(home.error().message);
+        return std::nullopt;
+    }
+    auto session = client::load_session(*home);
+    if (!session) {
+        print_error(session.error().message);
+        return std::nullopt;
+    }
+    return std::move(*session);
+}
+
+std::string iso_time(std::int64_t unix_s) {
+    const std::time_t t = static_cast<std::time_t>(unix_s);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return std::string(buf, n);
+}
+
+int run_ls(bool json) {
+    auto session = current_session();
+    if (!session) return kExitFailure;
+    auto files = client::list_owned_files(*session, {});
+    if (!files) {
+        print_error(files.error().message);
+        return kExitFailure;
+    }
+    if (json) {
+        boost::json::array out;
+        for (const auto& f : *files) {
+            out.push_back(boost::json::object{{"id", f.file_id},
+                                              {"name", f.name},
+                                              {"size_bytes", f.size_bytes},
+                                              {"created", iso_time(f.created_s)},
+                                              {"complete", f.complete},
+                                              {"link", f.link}});
+        }
+        std::printf("%s\n", boost::json::serialize(out).c_str());
+        return 0;
+    }
+    // One file per line, tab-separated so names with spaces stay one field:
+    // id, size, date, name, link ("(incomplete)" for an unfinished upload).
+    for (const auto& f : *files) {
+        std::printf("%s\t%s\t%s\t%s\t%s\n", f.file_id.c_str(), client::format_bytes(f.size_bytes).c_str(),
+                    iso_time(f.created_s).c_str(), client::printable(f.name, 255).c_str(),
+                    f.complete ? f.link.c_str() : "(incomplete)");
+    }
+    return 0;
+}
+
+int run_rm(const std::string& id) {
+    auto session = current_session();
+    if (!session) return kExitFailure;
+    if (auto r = client::delete_owned_file(*session, id, {}); !r) {
+        print_error(r.error().message);
+        return r.error().code == client::ErrorCode::bad_argument ? kExitUsage : kExitFailure;
+    }
+    std::printf("deleted %s\n", id.c_str());
+    return 0;
+}
+
+}  // namespace
+
+void add_ls_commands(CLI::App& app, int& exit_code) {
+    auto json = std::make_shared<bool>(false);
+    CLI::App* ls = app.add_subcommand("ls", "List your files (names, sizes, dates, links) as the logged-in user");
+    ls->add_flag("--json", *json, "Print a JSON array");
+    ls->callback([json, &exit_code] { exit_code = run_ls(*json); });
+
+    auto id = std::make_shared<std::string>();
+    CLI::App* rm = app.add_subcommand("rm", "Delete one of your files and its stored data; its link stops working");
+    rm->add_option("ID", *id, "File id (as `satload ls` shows it)")->required();
+    rm->callback([id, &exit_code] { exit_code = run_rm(*id); });
+}
+
+}  // namespace satload::cli

@@ -1,0 +1,289 @@
+// Account requests of the client: key derivation and wrapping here, JSON over HTTP there, the
+// session file, and the decryption of the account's file list.
+#include "client/account.h"
+
+#include <boost/json.hpp>
+
+#include "client/files.h"
+#include "client/link.h"
+#include "client/metadata.h"
+#include "core/encoding.h"
+#include "crypto/keys.h"
+
+namespace satload::client {
+namespace {
+
+namespace json = boost::json;
+namespace http = boost::beast::http;
+
+// Wipes a string holding a secret (JSON bodies with keys, tokens).
+void wipe(std::string& s) { crypto::secure_wipe(s.data(), s.size()); }
+
+ClientResult<HttpResponse> send_json(HttpClient& client, const ServerUrl& server, http::verb method,
+                                     std::string_view path, const std::string& body,
+                                     std::string_view token) {
+    HttpRequest req;
+    req.method = method;
+    req.target = server.target(path);
+    if (!body.empty()) {
+        req.headers.emplace_back("Content-Type", "application/json");
+        req.body = as_bytes(body);
+    }
+    if (!token.empty()) req.headers.emplace_back("Authorization", "Bearer " + std::string(token));
+    auto res = client.send(server.endpoint, req);
+    if (!req.headers.empty() && !token.empty()) wipe(req.headers.back().second);
+    return res;
+}
+
+ClientResult<json::object> parse_object(const HttpResponse& res, std::string_view what) {
+    boost::system::error_code ec;
+    json::value v = json::parse(res.body, ec);
+    if (ec || !v.is_object()) {
+        return client_error(ErrorCode::protocol, "the server's answer to " + std::string(what) + " is not JSON");
+    }
+    return std::move(v.as_object());
+}
+
+std::optional<std::string> string_of(const json::object& o, std::string_view key) {
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr || !v->is_string()) return std::nullopt;
+    return std::string(v->as_string());
+}
+
+std::optional<std::uint64_t> uint_of(const json::object& o, std::string_view key) {
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr) return std::nullopt;
+    if (v->is_uint64()) return v->as_uint64();
+    if (v->is_int64() && v->as_int64() >= 0) return static_cast<std::uint64_t>(v->as_int64());
+    return std::nullopt;
+}
+
+Error request_error(std::string_view what, const HttpResponse& res) {
+    if (res.status == 401) return Error{ErrorCode::http_status, std::string(what) + ": " + describe_response(res)};
+    return status_error(what, res);
+}
+
+ClientResult<crypto::PasswordKeys> derive(std::string_view password, const crypto::AccountSalt& salt) {
+    auto keys = crypto::derive_password_keys(password, salt);
+    if (!keys) {
+        return client_error(ErrorCode::bad_argument, keys.error() == crypto::KdfError::password_too_long
+                                                         ? "the password is too long"
+                                                         : "not enough memory to derive the keys");
+    }
+    return std::move(*keys);
+}
+
+ClientResult<crypto::AccountSalt> fetch_salt(HttpClient& client, const ServerUrl& server,
+                                             std::string_view username) {
+    const std::string body = json::serialize(json::object{{"username", username}});
+    auto res = send_json(client, server, http::verb::post, "/api/v1/account/salt", body, "");
+    if (!res) return tl::unexpected(res.error());
+    if (!res->ok()) return tl::unexpected(request_error("salt lookup", *res));
+    auto o = parse_object(*res, "the salt lookup");
+    if (!o) return tl::unexpected(o.error());
+    const auto text = string_of(*o, "salt");
+    const auto bytes = text ? base64url_decode(*text) : std::nullopt;
+    if (!bytes || bytes->size() != crypto::kAccountSaltBytes) {
+        return client_error(ErrorCode::protocol, "the server sent a malformed salt");
+    }
+    crypto::AccountSalt salt{};
+    std::copy(bytes->begin(), bytes->end(), salt.begin());
+    return salt;
+}
+
+ClientResult<Session> login_with(HttpClient& client, const ServerUrl& server, std::string_view username,
+                                 const crypto::PasswordKeys& keys) {
+    std::string body = json::serialize(
+        json::object{{"username", username}, {"auth_key", base64url_encode(keys.auth_key.bytes())}});
+    auto res = send_json(client, server, http::verb::post, "/api/v1/account/login", body, "");
+    wipe(body);
+    if (!res) return tl::unexpected(res.error());
+    if (!res->ok()) return tl::unexpected(request_error("login", *res));
+    auto o = parse_object(*res, "login");
+    wipe(res->body);
+    if (!o) return tl::unexpected(o.error());
+    auto token = string_of(*o, "token");
+    const auto name = string_of(*o, "username");
+    const auto wrapped_text = string_of(*o, "master_by_password");
+    const auto wrapped = wrapped_text ? base64url_decode(*wrapped_text) : std::nullopt;
+    if (!token || !name || !wrapped) return client_error(ErrorCode::protocol, "the login answer is malformed");
+    auto master = crypto::unwrap_master_key(keys.password_key, *wrapped);
+    if (!master) {
+        wipe(*token);
+        return client_error(ErrorCode::authentication_failed,
+                            "the master key did not decrypt with this password");
+    }
+    Session session{server, *name, std::move(*token), std::move(*master)};
+    return session;
+}
+
+}  // namespace
+
+ClientResult<Registered> register_account(const ServerUrl& server, std::string_view username,
+                                          std::string_view password, const HttpOptions& options) {
+    const crypto::RandomSource random = crypto::system_random();
+    const crypto::AccountSalt salt = crypto::random_account_salt(random);
+    auto keys = derive(password, salt);
+    if (!keys) return tl::unexpected(keys.error());
+    const crypto::MasterKey master = crypto::random_master_key(random);
+    const crypto::RecoveryKey recovery = crypto::random_recovery_key(random);
+    const crypto::RecoveryWrapKey recovery_wrap = crypto::derive_recovery_wrap_key(recovery);
+    const crypto::RecoveryAuthKey recovery_auth = crypto::derive_recovery_auth_key(recovery);
+    std::string body = json::serialize(json::object{
+        {"username", username},
+        {"salt", base64url_encode(salt)},
+        {"auth_key", base64url_encode(keys->auth_key.bytes())},
+        {"master_by_password", base64url_encode(crypto::wrap_master_key(keys->password_key, master, random))},
+        {"recovery_auth_key", base64url_encode(recovery_auth.bytes())},
+        {"master_by_recovery", base64url_encode(crypto::wrap_master_key(recovery_wrap, master, random))},
+    });
+    HttpClient client(options);
+    auto res = send_json(client, server, http::verb::post, "/api/v1/account/register", body, "");
+    wipe(body);
+    if (!res) return tl::unexpected(res.error());
+    if (!res->ok()) return tl::unexpected(request_error("registration", *res));
+    auto session = login_with(client, server, username, *keys);
+    if (!session) return tl::unexpected(session.error());
+    return Registered{std::move(*session), crypto::recovery_key_to_text(recovery)};
+}
+
+ClientResult<Session> login(const ServerUrl& server, std::string_view username, std::string_view password,
+                            const HttpOptions& options) {
+    HttpClient client(options);
+    auto salt = fetch_salt(client, server, username);
+    if (!salt) return tl::unexpected(salt.error());
+    auto keys = derive(password, *salt);
+    if (!keys) return tl::unexpected(keys.error());
+    return login_with(client, server, username, *keys);
+}
+
+ClientResult<void> save_session(const std::filesystem::path& home, const Session& session) {
+    if (auto r = make_private_dir(home); !r) return r;
+    std::string text = json::serialize(json::object{
+        {"server", session.server.text()},
+        {"username", session.username},
+        {"token", session.token},
+        {"master_key", base64url_encode(session.master_key.bytes())},
+    });
+    auto written = write_file_atomic(home / kSessionFileName, text);
+    wipe(text);
+    return written;
+}
+
+ClientResult<Session> load_session(const std::filesystem::path& home) {
+    auto text = read_small_file(home / kSessionFileName, kMaxStateFileBytes);
+    if (!text) {
+        if (text.error().code == ErrorCode::not_found) {
+            return client_error(ErrorCode::not_found, "not logged in: run satload account login USER");
+        }
+        return tl::unexpected(text.error());
+    }
+    boost::system::error_code ec;
+    json::value v = json::parse(*text, ec);
+    wipe(*text);
+    const json::object* o = (!ec && v.is_object()) ? &v.as_object() : nullptr;
+    const auto server_text = o ? string_of(*o, "server") : std::nullopt;
+    const auto username = o ? string_of(*o, "username") : std::nullopt;
+    auto token = o ? string_of(*o, "token") : std::nullopt;
+    auto master_text = o ? string_of(*o, "master_key") : std::nullopt;
+    auto master_bytes = master_text ? base64url_decode(*master_text) : std::nullopt;
+    auto server = server_text ? parse_server_url(*server_text) : client_error(ErrorCode::state, "");
+    auto master = master_bytes ? crypto::MasterKey::from(*master_bytes) : std::nullopt;
+    if (master_text) wipe(*master_text);
+    if (master_bytes) crypto::secure_wipe(master_bytes->data(), master_bytes->size());
+    if (o) {
+        for (auto& [key, value] : v.as_object()) {
+            if (value.is_string()) crypto::secure_wipe(value.as_string().data(), value.as_string().size());
+        }
+    }
+    if (!server || !username || !token || !master) {
+        if (token) wipe(*token);
+        return client_error(ErrorCode::state, "the session file is malformed: log in again");
+    }
+    return Session{std::move(*server), *username, std::move(*token), std::move(*master)};
+}
+
+ClientResult<AccountUsage> account_usage(const Session& session, const HttpOptions& options) {
+    HttpClient client(options);
+    auto res = send_json(client, session.server, http::verb::get, "/api/v1/account", "", session.token);
+    if (!res) return tl::unexpected(res.error());
+    if (!res->ok()) return tl::unexpected(request_error("account", *res));
+    auto o = parse_object(*res, "account");
+    if (!o) return tl::unexpected(o.error());
+    const auto name = string_of(*o, "username");
+    const auto used = uint_of(*o, "used_bytes");
+    const auto quota = uint_of(*o, "quota_bytes");
+    if (!name || !used || !quota) return client_error(ErrorCode::protocol, "the account answer is malformed");
+    return AccountUsage{*name, *used, *quota};
+}
+
+ClientResult<std::vector<OwnedFile>> list_owned_files(const Session& session, const HttpOptions& options) {
+    HttpClient client(options);
+    auto res = send_json(client, session.server, http::verb::get, "/api/v1/files", "", session.token);
+    if (!res) return tl::unexpected(res.error());
+    if (!res->ok()) return tl::unexpected(request_error("file list", *res));
+    auto o = parse_object(*res, "the file list");
+    if (!o) return tl::unexpected(o.error());
+    const json::value* files = o->if_contains("files");
+    if (files == nullptr || !files->is_array()) return client_error(ErrorCode::protocol, "the file list is malformed");
+    std::vector<OwnedFile> out;
+    for (const auto& item : files->as_array()) {
+        if (!item.is_object()) return client_error(ErrorCode::protocol, "the file list is malformed");
+        const auto& f = item.as_object();
+        OwnedFile file;
+        const auto id = string_of(f, "id");
+        const auto size = uint_of(f, "size_bytes");
+        const auto wrapped_text = string_of(f, "wrapped_secret");
+        const auto wrapped = wrapped_text ? base64url_decode(*wrapped_text) : std::nullopt;
+        const json::value* created = f.if_contains("created");
+        const json::value* complete = f.if_contains("complete");
+        if (!id || !size || !wrapped || created == nullptr || !created->is_int64() || complete == nullptr ||
+            !complete->is_bool()) {
+            return client_error(ErrorCode::protocol, "the file list is malformed");
+        }
+        file.file_id = *id;
+        file.size_bytes = *size;
+        file.created_s = created->as_int64();
+        file.complete = complete->as_bool();
+        if (file.complete) {
+            auto secret = crypto::unwrap_file_secret(session.master_key, *wrapped);
+            if (!secret) {
+                return client_error(ErrorCode::authentication_failed,
+                                    "the key of file " + file.file_id + " did not decrypt");
+            }
+            const crypto::FileKeys keys = crypto::derive_file_keys(*secret);
+            const auto meta_text = string_of(f, "meta").value_or("");
+            auto meta = decrypt_metadata(meta_text, keys.metadata_ikm);
+            if (meta) {
+                file.name = meta->name;
+                file.size_bytes = meta->size_bytes;
+            }
+            Link link;
+            link.server = session.server;
+            link.file_id = file.file_id;
+            link.secret = *secret;
+            file.link = format_link(link);
+            crypto::secure_wipe(link.secret.data(), link.secret.size());
+            crypto::secure_wipe(secret->data(), secret->size());
+        }
+        out.push_back(std::move(file));
+    }
+    return out;
+}
+
+ClientResult<void> delete_owned_file(const Session& session, std::string_view file_id, const HttpOptions& options) {
+    // File ids are base64url: anything else would not be a plain path segment.
+    if (file_id.empty() || file_id.size() > 64 ||
+        file_id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
+            std::string_view::npos) {
+        return client_error(ErrorCode::bad_argument, "not a file id");
+    }
+    HttpClient client(options);
+    auto res = send_json(client, session.server, http::verb::delete_, "/api/v1/files/" + std::string(file_id), "",
+                         session.token);
+    if (!res) return tl::unexpected(res.error());
+    if (!res->ok()) return tl::unexpected(request_error("delete", *res));
+    return {};
+}
+
+}  // namespace satload::client

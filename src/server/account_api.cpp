@@ -1,0 +1,324 @@
+// The account API: registration, salt lookup, login and logout, the caller's account and files,
+// and file deletion by its owner. Keys arrive already derived by the client (base64url); the
+// server keeps only hashes and wrapped blobs (accounts::AccountService), never runs Argon2id.
+#include <boost/json.hpp>
+
+#include "core/encoding.h"
+#include "crypto/primitives.h"
+#include "server/app.h"
+
+namespace satload::server {
+namespace {
+
+namespace json = boost::json;
+
+// The largest account request body: a registration is under 1 KiB of JSON.
+constexpr std::size_t kAccountBodyBytesMax = 16 * 1024;
+constexpr std::string_view kBearerPrefix = "Bearer ";
+// One answer for an unknown user and a wrong password: same status, same body.
+constexpr std::string_view kBadCredentialsDetail = "wrong username or password";
+constexpr std::string_view kTooManyRequestsSlug = "too-many-requests";
+
+// A base64url member decoded, or nullopt when absent or not base64url.
+std::optional<Bytes> bytes_member(const json::object& o, std::string_view name) {
+    const json::value* v = o.if_contains(name);
+    if (v == nullptr || !v->is_string()) return std::nullopt;
+    const json::string& s = v->as_string();
+    return base64url_decode(std::string_view(s.data(), s.size()));
+}
+
+std::optional<std::string> string_member(const json::object& o, std::string_view name) {
+    const json::value* v = o.if_contains(name);
+    if (v == nullptr || !v->is_string()) return std::nullopt;
+    return std::string(v->as_string());
+}
+
+void wipe(std::optional<Bytes>& b) {
+    if (b) crypto::secure_wipe(b->data(), b->size());
+}
+
+// The address the throttle keys on. The connection's peer address is not available to
+// handlers yet, so only a trusted proxy's X-Forwarded-For names one; otherwise every caller
+// shares the username throttle alone (an empty key would let one attacker lock out everyone).
+std::string throttle_address(const Request& req, bool trust_proxy, std::string_view username) {
+    if (trust_proxy) {
+        const auto it = req.find("X-Forwarded-For");
+        if (it != req.end()) {
+            std::string_view v = it->value();
+            v = v.substr(0, v.find(','));
+            while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+            while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+            if (!v.empty()) return std::string(v.substr(0, accounts::kMaxAddressBytes));
+        }
+    }
+    return "user:" + std::string(username.substr(0, accounts::kMaxAddressBytes - 5));
+}
+
+}  // namespace
+
+awaitable<void> App::send_account_failure(Exchange& ex, const accounts::AccountFailure& failure) {
+    using accounts::AccountError;
+    switch (failure.code) {
+        case AccountError::invalid_username:
+            co_return co_await send_problem(ex, Problem::bad_request,
+                                            "a username is 3 to 32 characters of a-z, 0-9, _ and -");
+        case AccountError::username_taken:
+            co_return co_await send_problem(ex, Problem::conflict, "this username is taken");
+        case AccountError::malformed:
+            co_return co_await send_problem(ex, Problem::bad_request, "a key, salt or id is malformed");
+        case AccountError::bad_credentials:
+            co_return co_await send_problem(ex, Problem::unauthorized, kBadCredentialsDetail);
+        case AccountError::unauthenticated:
+            co_return co_await send_problem(ex, Problem::unauthorized,
+                                            "the session is missing, expired or revoked: log in");
+        case AccountError::session_required:
+            co_return co_await send_problem(ex, Problem::forbidden, "this needs an interactive session");
+        case AccountError::not_found:
+            co_return co_await send_problem(ex, Problem::not_found, "no such file");
+        case AccountError::file_exists:
+            co_return co_await send_problem(ex, Problem::conflict, "this file is already recorded");
+        case AccountError::quota_exceeded:
+            co_return co_await send_problem(ex, Problem::insufficient_storage_quota,
+                                            "this upload would exceed the account's storage quota");
+        case AccountError::too_many_tokens:
+            co_return co_await send_problem(ex, Problem::conflict, "too many API tokens");
+        case AccountError::throttled: {
+            // 429 is not in the problem catalogue (core/problem.h); rendered here alike.
+            const Request& req = ex.request();
+            if (!ex.body_done()) ex.close_after_response();
+            StringResponse res{http::status::too_many_requests, req.version()};
+            res.set(http::field::content_type, "application/problem+json");
+            res.set(http::field::cache_control, "no-store");
+            res.set(http::field::retry_after, std::to_string(std::max<std::int64_t>(1, failure.retry_after_s)));
+            res.keep_alive(ex.keep_alive());
+            json::object body;
+            body["type"] = "https://satload.dev/problems/" + std::string(kTooManyRequestsSlug);
+            body["title"] = "Too many requests";
+            body["status"] = 429;
+            body["detail"] = "too many failed attempts: try again later";
+            res.body() = json::serialize(body);
+            res.prepare_payload();
+            co_await ex.send(std::move(res));
+            co_return;
+        }
+        case AccountError::store_failed:
+            break;
+    }
+    co_await send_problem(ex, Problem::internal, "storage failure");
+}
+
+awaitable<App::Caller> App::optional_caller(Exchange& ex) {
+    Caller caller;
+    const Request& req = ex.request();
+    const auto it = req.find(http::field::authorization);
+    if (it == req.end() || m_accounts == nullptr) co_return caller;
+    const std::string_view value = it->value();
+    if (value.size() <= kBearerPrefix.size() || value.substr(0, kBearerPrefix.size()) != kBearerPrefix) {
+        caller.answered = true;
+        co_await send_problem(ex, Problem::unauthorized, "send Authorization: Bearer <session token>");
+        co_return caller;
+    }
+    auto principal = m_accounts->accounts.authenticate(value.substr(kBearerPrefix.size()));
+    if (!principal) {
+        caller.answered = true;
+        co_await send_account_failure(ex, principal.error());
+        co_return caller;
+    }
+    caller.principal = std::move(*principal);
+    co_return caller;
+}
+
+awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_view> rest) {
+    AccountContext* ctx = m_accounts;
+    if (ctx == nullptr) co_return co_await send_problem(ex, Problem::not_found, "no such resource");
+    auto& service = ctx->accounts;
+    const http::verb method = ex.request().method();
+    auto not_allowed = [&]() -> awaitable<void> {
+        co_await send_problem(ex, Problem::method_not_allowed, "this method is not allowed on this resource");
+    };
+    // The JSON object body of a POST, or nullopt after answering the error.
+    auto read_object = [&]() -> awaitable<std::optional<json::object>> {
+        if (ex.content_length() && *ex.content_length() > kAccountBodyBytesMax) {
+            co_await send_problem(ex, Problem::payload_too_large, "the request body is too large");
+            co_return std::nullopt;
+        }
+        std::string body;
+        std::array<std::uint8_t, 1024> buffer{};
+        for (;;) {
+            const auto n = co_await ex.read_body(buffer);
+            if (!n) co_return std::nullopt;  // the connection failed; nothing to answer
+            if (*n == 0) break;
+            body.append(reinterpret_cast<const char*>(buffer.data()), *n);
+            if (body.size() > kAccountBodyBytesMax) {
+                co_await send_problem(ex, Problem::payload_too_large, "the request body is too large");
+                co_return std::nullopt;
+            }
+        }
+        boost::system::error_code ec;
+        json::value v = json::parse(body, ec);
+        crypto::secure_wipe(body.data(), body.size());  // may hold an auth key
+        if (ec || !v.is_object()) {
+            co_await send_problem(ex, Problem::bad_request, "the body must be a JSON object");
+            co_return std::nullopt;
+        }
+        co_return std::move(v.as_object());
+    };
+
+    if (rest.empty()) {
+        if (method != http::verb::get) co_return co_await not_allowed();
+        Caller caller = co_await optional_caller(ex);
+        if (caller.answered) co_return;
+        if (!caller.principal) {
+            co_return co_await send_problem(ex, Problem::unauthorized, "log in first");
+        }
+        auto quota = service.quota(*caller.principal);
+        if (!quota) co_return co_await send_account_failure(ex, quota.error());
+        json::object body;
+        body["username"] = caller.principal->username;
+        body["used_bytes"] = quota->used_bytes;
+        body["quota_bytes"] = quota->limit_bytes;
+        co_return co_await send_text(ex, http::status::ok, json::serialize(body), "application/json");
+    }
+    if (rest.size() != 1) co_return co_await send_problem(ex, Problem::not_found, "no such resource");
+    const std::string_view action = rest[0];
+
+    if (action == "register") {
+        if (method != http::verb::post) co_return co_await not_allowed();
+        auto o = co_await read_object();
+        if (!o) co_return;
+        const auto username = string_member(*o, "username");
+        auto salt = bytes_member(*o, "salt");
+        auto auth_key = bytes_member(*o, "auth_key");
+        auto master_by_password = bytes_member(*o, "master_by_password");
+        auto recovery_auth_key = bytes_member(*o, "recovery_auth_key");
+        auto master_by_recovery = bytes_member(*o, "master_by_recovery");
+        if (!username || !salt || salt->size() != crypto::kAccountSaltBytes || !auth_key ||
+            !master_by_password || !recovery_auth_key || !master_by_recovery) {
+            wipe(auth_key);
+            wipe(recovery_auth_key);
+            co_return co_await send_problem(
+                ex, Problem::bad_request,
+                "send username, salt, auth_key, master_by_password, recovery_auth_key and "
+                "master_by_recovery (base64url)");
+        }
+        accounts::Registration r;
+        r.username = *username;
+        std::copy(salt->begin(), salt->end(), r.password.salt.begin());
+        r.password.auth_key = std::move(*auth_key);
+        r.password.master_by_password = std::move(*master_by_password);
+        r.recovery_auth_key = std::move(*recovery_auth_key);
+        r.master_by_recovery = std::move(*master_by_recovery);
+        auto id = service.register_account(r);
+        crypto::secure_wipe(r.password.auth_key.data(), r.password.auth_key.size());
+        crypto::secure_wipe(r.recovery_auth_key.data(), r.recovery_auth_key.size());
+        if (!id) co_return co_await send_account_failure(ex, id.error());
+        json::object body;
+        body["username"] = *accounts::normalize_username(*username);
+        co_return co_await send_text(ex, http::status::created, json::serialize(body), "application/json");
+    }
+    if (action == "salt") {
+        if (method != http::verb::post) co_return co_await not_allowed();
+        auto o = co_await read_object();
+        if (!o) co_return;
+        const auto username = string_member(*o, "username");
+        if (!username) co_return co_await send_problem(ex, Problem::bad_request, "send username");
+        auto salt = service.salt(*username);
+        if (!salt) co_return co_await send_account_failure(ex, salt.error());
+        json::object body;
+        body["salt"] = base64url_encode(*salt);
+        co_return co_await send_text(ex, http::status::ok, json::serialize(body), "application/json");
+    }
+    if (action == "login") {
+        if (method != http::verb::post) co_return co_await not_allowed();
+        auto o = co_await read_object();
+        if (!o) co_return;
+        const auto username = string_member(*o, "username");
+        auto auth_key = bytes_member(*o, "auth_key");
+        if (!username || !auth_key) {
+            wipe(auth_key);
+            co_return co_await send_problem(ex, Problem::bad_request, "send username and auth_key (base64url)");
+        }
+        auto grant = service.login(*username, *auth_key,
+                                   throttle_address(ex.request(), m_options.trust_proxy, *username));
+        wipe(auth_key);
+        if (!grant) co_return co_await send_account_failure(ex, grant.error());
+        json::object body;
+        body["username"] = grant->principal.username;
+        body["token"] = grant->token;
+        body["expires"] = grant->expires_s;
+        body["master_by_password"] = base64url_encode(grant->master_by_password);
+        crypto::secure_wipe(grant->token.data(), grant->token.size());
+        std::string text = json::serialize(body);
+        co_await send_text(ex, http::status::ok, std::move(text), "application/json");
+        co_return;
+    }
+    if (action == "logout") {
+        if (method != http::verb::post) co_return co_await not_allowed();
+        Caller caller = co_await optional_caller(ex);
+        if (caller.answered) co_return;
+        if (!caller.principal) co_return co_await send_problem(ex, Problem::unauthorized, "log in first");
+        auto out = service.logout(*caller.principal);
+        if (!out) co_return co_await send_account_failure(ex, out.error());
+        StringResponse res{http::status::no_content, ex.request().version()};
+        res.keep_alive(ex.keep_alive());
+        co_await ex.send(std::move(res));
+        co_return;
+    }
+    co_await send_problem(ex, Problem::not_found, "no such resource");
+}
+
+awaitable<void> App::owned_files_list(Exchange& ex) {
+    if (m_accounts == nullptr) co_return co_await send_problem(ex, Problem::not_found, "no such resource");
+    Caller caller = co_await optional_caller(ex);
+    if (caller.answered) co_return;
+    if (!caller.principal) co_return co_await send_problem(ex, Problem::unauthorized, "log in first");
+    json::array files;
+    std::string after;
+    // Every page: an account's listing is bounded by its quota, and this is one JSON answer.
+    for (;;) {
+        auto page = m_accounts->accounts.list_files(*caller.principal, after, accounts::kMaxFilesPerPage);
+        if (!page) co_return co_await send_account_failure(ex, page.error());
+        for (const auto& owned : *page) {
+            json::object f;
+            f["id"] = owned.file_id;
+            f["created"] = owned.created_s;
+            f["wrapped_secret"] = base64url_encode(owned.wrapped_secret);
+            auto info = m_files.info(owned.file_id);
+            // An owned upload that is not complete yet (or expired unfinished) has no file.
+            f["complete"] = info.has_value();
+            f["size_bytes"] = info ? info->size_bytes : owned.size_bytes;
+            f["meta"] = info ? info->meta : std::string();
+            files.push_back(std::move(f));
+        }
+        if (page->size() < accounts::kMaxFilesPerPage) break;
+        after = page->back().file_id;
+    }
+    json::object body;
+    body["files"] = std::move(files);
+    co_await send_text(ex, http::status::ok, json::serialize(body), "application/json");
+}
+
+awaitable<void> App::owned_file_delete(Exchange& ex, const std::string& file_id) {
+    if (m_accounts == nullptr) co_return co_await send_problem(ex, Problem::method_not_allowed, "this method is not allowed on this resource");
+    Caller caller = co_await optional_caller(ex);
+    if (caller.answered) co_return;
+    if (!caller.principal) co_return co_await send_problem(ex, Problem::unauthorized, "log in first");
+    // Ownership first: another account's file and an absent one get the same 404.
+    auto owned = m_accounts->accounts.get_file(*caller.principal, file_id);
+    if (!owned) co_return co_await send_account_failure(ex, owned.error());
+    // The file record goes first, so the link answers 404 at once; then the blob; then the
+    // ownership, which frees the quota. A crash in between leaves at worst an orphan blob.
+    if (auto r = m_accounts->meta.delete_file(file_id); !r && r.error().code != store::StoreError::not_found) {
+        co_return co_await send_problem(ex, Problem::internal, "storage failure");
+    }
+    if (auto r = m_accounts->blobs.remove_blob(file_id); !r && r.error().code != store::StoreError::not_found) {
+        co_return co_await send_problem(ex, Problem::internal, "storage failure");
+    }
+    auto removed = m_accounts->accounts.delete_file(*caller.principal, file_id);
+    if (!removed) co_return co_await send_account_failure(ex, removed.error());
+    StringResponse res{http::status::no_content, ex.request().version()};
+    res.keep_alive(ex.keep_alive());
+    co_await ex.send(std::move(res));
+}
+
+}  // namespace satload::server
