@@ -166,6 +166,25 @@ int run_usage(const AccountArgs& args) {
     return 0;
 }
 
+int run_logout() {
+    auto home = client::satload_home();
+    if (!home) {
+        print_error(home.error().message);
+        return kExitFailure;
+    }
+    auto session = client::load_session(*home);
+    if (!session) {
+        print_error(session.error().message);
+        return kExitFailure;
+    }
+    if (auto r = client::logout(*home, *session, {}); !r) {
+        print_error(r.error().message);
+        return kExitFailure;
+    }
+    std::printf("logged out %s\n", session->username.c_str());
+    return 0;
+}
+
 }  // namespace
 
 void add_account_command(CLI::App& app, int& exit_code) {
@@ -185,6 +204,8 @@ void add_account_command(CLI::App& app, int& exit_code) {
         sub->add_option("--server", args->server, "Server URL (default SATLOAD_SERVER or http://127.0.0.1:8080)");
         sub->callback([args, registering, &exit_code] { exit_code = run_register_or_login(*args, registering); });
     }
+    cmd->add_subcommand("logout", "Revoke this session and forget it locally")
+        ->callback([&exit_code] { exit_code = run_logout(); });
     cmd->callback([args, cmd, &exit_code] {
         if (cmd->get_subcommands().empty()) exit_code = run_usage(*args);
     });

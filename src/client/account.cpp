@@ -157,6 +157,19 @@ ClientResult<Session> login(const ServerUrl& server, std::string_view username, 
     return login_with(client, server, username, *keys);
 }
 
+ClientResult<void> logout(const std::filesystem::path& home, const Session& session,
+                          const HttpOptions& options) {
+    HttpClient client(options);
+    auto res = send_json(client, session.server, http::verb::post, "/api/v1/account/logout", "", session.token);
+    if (!res) return tl::unexpected(res.error());
+    // 401: the token was already expired or revoked; the local session goes all the same.
+    if (!res->ok() && res->status != 401) return tl::unexpected(request_error("logout", *res));
+    std::error_code ec;
+    std::filesystem::remove(home / kSessionFileName, ec);
+    if (ec) return client_error(ErrorCode::file_io, "cannot remove the session file: " + ec.message());
+    return {};
+}
+
 ClientResult<void> save_session(const std::filesystem::path& home, const Session& session) {
     if (auto r = make_private_dir(home); !r) return r;
     std::string text = json::serialize(json::object{

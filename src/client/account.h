@@ -36,6 +36,11 @@ struct Registered {
 [[nodiscard]] ClientResult<Session> login(const ServerUrl& server, std::string_view username,
                                           std::string_view password, const HttpOptions& http);
 
+// Revokes the session on the server, then removes the session file (also when the server
+// already forgot the token).
+[[nodiscard]] ClientResult<void> logout(const std::filesystem::path& home, const Session& session,
+                                        const HttpOptions& http);
+
 [[nodiscard]] ClientResult<void> save_session(const std::filesystem::path& home, const Session& session);
 // not_found when nobody is logged in.
 [[nodiscard]] ClientResult<Session> load_session(const std::filesystem::path& home);

@@ -152,6 +152,8 @@ test('register, login elsewhere, ls shows names and working links, rm kills the 
     const logFile = path.join(tempDir('satload-log-'), 'server.log');
     writeFileSync(logFile, server.log);
     assert.deepEqual(scanForNeedles([server.dataDir, logFile], needles), []);
+    // The needles are right: the client's own session file does hold the master key and token.
+    assert.ok(scanForNeedles([home2], needles).some((hit) => hit.includes('master key')));
   } finally {
     await server.stop();
   }
@@ -237,8 +239,8 @@ test('wrong password and unknown user look the same; failures are throttled', as
 });
 
 // User B sees none of A's files and cannot delete them with a stolen id; a missing, forged or
-// logged-out token is refused with 401.
-test('authorization: B cannot list or delete A’s files; bad and logged-out tokens get 401', async () => {
+// logged-out token is refused with 401; `account logout` revokes and forgets the session.
+test('authorization: B cannot list or delete A’s files; bad and logged-out tokens get 401; logout', async () => {
   const server = await new Server().start();
   try {
     const homeA = tempDir('satload-home-');
@@ -269,6 +271,15 @@ test('authorization: B cannot list or delete A’s files; bad and logged-out tok
     assert.equal((await fetch(`${server.url}/api/v1/files`, { headers: { Authorization: `Bearer ${tokenB}` } })).status, 401);
     const lsA = JSON.parse((await runCli(['ls', '--json'], { env: { SATLOAD_HOME: homeA } })).stdout);
     assert.deepEqual(lsA.map((f) => f.name), ['secret plans.txt']);
+    // `satload account logout` revokes the token on the server and forgets it locally.
+    const tokenA = session(homeA).token;
+    const out = await runCli(['account', 'logout'], { env: { SATLOAD_HOME: homeA } });
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(existsSync(path.join(homeA, 'session.json')), false);
+    assert.equal((await fetch(`${server.url}/api/v1/files`, { headers: { Authorization: `Bearer ${tokenA}` } })).status, 401);
+    const lsGone = await runCli(['ls'], { env: { SATLOAD_HOME: homeA } });
+    assert.equal(lsGone.code, 1);
+    assert.match(lsGone.stderr, /not logged in/);
   } finally {
     await server.stop();
   }
