@@ -80,7 +80,12 @@ awaitable<void> App::download(Exchange& ex, const std::string& file_id) {
     std::optional<crypto::Sha256> hash;
     if (verify && fast) checksum.emplace();
     if (verify && !fast) hash.emplace();
-    std::vector<std::uint8_t> buffer(kDownloadBufferBytes);
+    // Sized to the response (small files are the common case) and left uninitialised: zeroing
+    // and mapping a fresh 512 KiB per request dominated small-object serving.
+    const std::size_t buffer_bytes =
+        static_cast<std::size_t>(std::min<std::uint64_t>(kDownloadBufferBytes, std::max<std::uint64_t>(length, 1)));
+    const std::unique_ptr<std::uint8_t[]> storage(new std::uint8_t[buffer_bytes]);
+    const std::span<std::uint8_t> buffer(storage.get(), buffer_bytes);
     std::uint64_t at = first;
     const std::uint64_t end = first + length;
     while (at < end) {

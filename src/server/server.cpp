@@ -34,9 +34,8 @@ namespace {
 
 // Scrub pacing: files checked per batch between checks for shutdown.
 constexpr std::size_t kScrubBatchFiles = 64;
-// Connection read buffer: large while a body streams in, small while the connection idles.
+// Connection read buffer: large while a body streams in, released while the connection idles.
 constexpr std::size_t kBodyReadBytes = 64 * 1024;
-constexpr std::size_t kIdleBufferBytes = 8 * 1024;
 constexpr std::size_t kExpireBatch = 1000;
 constexpr auto kExpireInterval = std::chrono::seconds(60);
 
@@ -222,7 +221,8 @@ private:
             }
             m_status = 0;
             co_await m_app.handle(*this);
-            if (m_buffer.size() == 0 && m_buffer.capacity() > kIdleBufferBytes) m_buffer.shrink_to_fit();
+            // An idle connection keeps no buffer at all: it costs memory only while it talks.
+            if (m_buffer.size() == 0) m_buffer.shrink_to_fit();
             // A body the handler did not read would be parsed as the next request: close.
             if (!m_parser->is_done()) m_close = true;
             if (m_server.draining()) m_close = true;
