@@ -187,6 +187,15 @@ awaitable<void> App::tus_create(Exchange& ex) {
             (void)m_uploads.terminate(record.upload_id);
             co_return co_await send_account_failure(ex, added.error());
         }
+        // Two creations racing could both pass check_upload: checking again once recorded
+        // makes the loser (possibly both: conservative, never over) give its place back.
+        auto quota = m_accounts->accounts.quota(*caller.principal);
+        if (!quota || quota->used_bytes > quota->limit_bytes) {
+            (void)m_accounts->accounts.delete_file(*caller.principal, record.file_id);
+            (void)m_uploads.terminate(record.upload_id);
+            co_return co_await send_account_failure(
+                ex, quota ? accounts::AccountFailure{accounts::AccountError::quota_exceeded, 0, {}} : quota.error());
+        }
     }
     if (has_body) {
         auto written = co_await receive_body(ex, record.upload_id, 0, std::nullopt);

@@ -308,6 +308,13 @@ test('quota: an upload past the quota is refused at creation and nothing is stor
     // An anonymous upload is not an account's: no quota applies to it here.
     const anon = await fetch(`${server.url}/files`, { method: 'POST', headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': String(128 * 1024) } });
     assert.equal(anon.status, 201);
+    // Creations racing for the rest of the quota never take the account past it.
+    const race = await Promise.all(Array.from({ length: 8 }, () => ownedUpload(server.url, home, 'race.bin', Buffer.alloc(0), { length: 16 * 1024 })));
+    for (const r of race) assert.ok([201, 413].includes(r.res.status), r.text);
+    assert.ok(race.some((r) => r.res.status === 413));
+    const final = JSON.parse((await runCli(['account', '--json'], { env: { SATLOAD_HOME: home } })).stdout);
+    assert.ok(final.used_bytes <= 64 * 1024, JSON.stringify(final));
+    assert.ok(final.used_bytes > 16 * 1024, 'some of the racing uploads were accepted');
   } finally {
     await server.stop();
   }
