@@ -46,8 +46,13 @@ run_asan() {
   start_pg
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSATLOAD_WERROR=ON \
     -DSATLOAD_SANITIZE=ON -DSATLOAD_BENCH=OFF >/dev/null
-  cmake --build build-asan -j "$jobs" --target unit_tests
+  cmake --build build-asan -j "$jobs" --target unit_tests satload ece_tool
   (cd build-asan && SATLOAD_SMALL_TESTS=1 ctest --output-on-failure -j "$jobs" -L unit)
+  # The functional and interop suites again, against the sanitized binary with small sizes:
+  # memory errors in request handling show up here (the server's log carries ASan's report).
+  log "functional and interop tests against the ASan+UBSan binary (small sizes)"
+  SATLOAD_SMALL_TESTS=1 SATLOAD_BIN=$root/build-asan/satload SATLOAD_BUILD_DIR=$root/build-asan \
+    node --test --test-concurrency=1 tests/functional/ tests/interop/
 }
 
 run_fuzz() {

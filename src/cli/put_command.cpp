@@ -4,10 +4,12 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "client/account.h"
 #include "client/files.h"
 #include "client/progress.h"
 #include "client/units.h"
 #include "client/upload.h"
+#include "crypto/account_keys.h"
 #include "crypto/primitives.h"
 
 namespace satload::cli {
@@ -36,16 +38,22 @@ int run_put(const PutArgs& args) {
         print_error("--chunk-size must be a size from 1KiB to 256MiB, like 8MiB");
         return kExitUsage;
     }
-    auto server = client::parse_server_url(args.server.empty() ? default_server_url() : args.server);
-    if (!server) {
-        print_error(server.error().message);
-        return kExitUsage;
-    }
     auto home = client::satload_home();
     if (!home) {
         print_error(home.error().message);
         return kExitFailure;
     }
+    // Logged in: the upload is recorded as the user's own (listed by `ls`, counted against the
+    // quota) on the logged-in server, unless --server names another one.
+    auto session = client::load_session(*home);
+    std::string server_text = args.server;
+    if (server_text.empty()) server_text = session ? session->server.text() : default_server_url();
+    auto server = client::parse_server_url(server_text);
+    if (!server) {
+        print_error(server.error().message);
+        return kExitUsage;
+    }
+    const bool owned = session && session->server.text() == server->text();
     client::UploadOptions options;
     options.server = std::move(*server);
     options.state_dir = std::move(*home);
@@ -53,6 +61,13 @@ int run_put(const PutArgs& args) {
     options.chunk_bytes = *chunk;
     options.show_progress = client::stderr_is_terminal();
     options.notice = print_notice;
+    const crypto::RandomSource random = crypto::system_random();  // outlives the upload
+    if (owned) {
+        options.session_token = session->token;
+        options.wrap_owner_secret = [&](const crypto::FileSecret& secret) {
+            return base64url_encode(crypto::wrap_file_secret(session->master_key, secret, random));
+        };
+    }
     auto result = client::upload_file(args.file, options);
     if (!result) {
         print_error(result.error().message);

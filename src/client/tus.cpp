@@ -55,7 +55,15 @@ ClientResult<Created> create(HttpClient& client, const ServerUrl& server, const 
         }
         request.headers.emplace_back("Upload-Concat", std::move(value));
     }
-    if (!c.meta_text.empty()) request.headers.emplace_back("Upload-Metadata", metadata_header(c.meta_text));
+    std::string metadata;
+    if (!c.meta_text.empty()) metadata = metadata_header(c.meta_text);
+    if (!c.owner_secret_text.empty()) {
+        // The owner's copy of the file secret, wrapped by the master key: opaque to the server.
+        if (!metadata.empty()) metadata += ',';
+        metadata += "owner_secret " + base64_encode(as_bytes(c.owner_secret_text));
+    }
+    if (!metadata.empty()) request.headers.emplace_back("Upload-Metadata", std::move(metadata));
+    if (!c.bearer_token.empty()) request.headers.emplace_back("Authorization", "Bearer " + c.bearer_token);
     auto response = client.send(server.endpoint, request);
     if (!response) return tl::unexpected(response.error());
     if (response->status != 201) return tl::unexpected(status_error("creating the upload", *response));

@@ -23,6 +23,8 @@ struct Creation {
     bool partial = false;                       // Upload-Concat: partial
     std::vector<std::string> final_of;          // Upload-Concat: final;<urls>
     std::string meta_text;                      // encrypted metadata (base64url); "" for none
+    std::string bearer_token;                   // a logged-in user's session (secret); "" for none
+    std::string owner_secret_text;              // file secret wrapped by the master key (base64url)
 };
 
 struct Created {

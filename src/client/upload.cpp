@@ -204,7 +204,11 @@ ClientResult<UploadResult> run_upload(UploadState& state, bool resumed, const So
             tus::Creation creation;
             creation.length_bytes = length;
             creation.partial = state.concatenated;
-            if (!state.concatenated) creation.meta_text = meta_text;
+            creation.bearer_token = options.session_token;
+            if (!state.concatenated) {
+                creation.meta_text = meta_text;
+                if (options.wrap_owner_secret) creation.owner_secret_text = options.wrap_owner_secret(state.secret);
+            }
             auto created = tus::create(http, options.server, creation);
             if (!created) return tl::unexpected(created.error());
             part.url = created->url.text();
@@ -282,6 +286,8 @@ ClientResult<UploadResult> run_upload(UploadState& state, bool resumed, const So
         tus::Creation final_upload;
         for (const auto& url : urls) final_upload.final_of.push_back(url.text());
         final_upload.meta_text = meta_text;
+        final_upload.bearer_token = options.session_token;
+        if (options.wrap_owner_secret) final_upload.owner_secret_text = options.wrap_owner_secret(state.secret);
         auto created = tus::create(http, options.server, final_upload);
         if (!created) return tl::unexpected(created.error());
         file_id = created->file_id;

@@ -13,6 +13,7 @@
 #include "client/link.h"
 #include "client/plan.h"
 #include "client/url.h"
+#include "crypto/keys.h"
 
 namespace satload::client {
 
@@ -35,6 +36,10 @@ struct UploadOptions {
     bool show_progress = false;
     // Receives one-line notices for the user (resuming, starting over); may be empty.
     std::function<void(std::string_view)> notice;
+    // A logged-in user's upload: the session token goes on every creation, and the file
+    // secret wrapped by the master key (base64url, from this function) on the file's creation.
+    std::string session_token;
+    std::function<std::string(const crypto::FileSecret&)> wrap_owner_secret;
 };
 
 struct UploadResult {

@@ -193,8 +193,11 @@ awaitable<void> App::tus_create(Exchange& ex) {
         if (!quota || quota->used_bytes > quota->limit_bytes) {
             (void)m_accounts->accounts.delete_file(*caller.principal, record.file_id);
             (void)m_uploads.terminate(record.upload_id);
-            co_return co_await send_account_failure(
-                ex, quota ? accounts::AccountFailure{accounts::AccountError::quota_exceeded, 0, {}} : quota.error());
+            // A named local, not a temporary of ?: inside co_await: GCC 12 destroys such
+            // temporaries twice in a coroutine frame (found by ASan as a bad free).
+            const accounts::AccountFailure failure =
+                quota ? accounts::AccountFailure{accounts::AccountError::quota_exceeded, 0, {}} : quota.error();
+            co_return co_await send_account_failure(ex, failure);
         }
     }
     if (has_body) {

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, createCipheriv, createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Server, runCli, tempDir, lastLine } from '../lib/server.mjs';
 import { deriveKeys, recordKeys, forms, scanForNeedles, b64urlDecode } from '../lib/secrets.mjs';
@@ -315,6 +315,43 @@ test('quota: an upload past the quota is refused at creation and nothing is stor
     const final = JSON.parse((await runCli(['account', '--json'], { env: { SATLOAD_HOME: home } })).stdout);
     assert.ok(final.used_bytes <= 64 * 1024, JSON.stringify(final));
     assert.ok(final.used_bytes > 16 * 1024, 'some of the racing uploads were accepted');
+  } finally {
+    await server.stop();
+  }
+});
+
+// `satload put` while logged in records the upload as the user's own, for a single upload and
+// for a parallel (concatenated) one: `ls` on a fresh home after login lists both with the
+// links put printed, and they download.
+test('put while logged in: ls elsewhere lists the files with put’s own links', async () => {
+  const server = await new Server().start();
+  try {
+    const home1 = tempDir('satload-home-');
+    await register(server.url, 'putter', home1);
+    const dir = tempDir('satload-owned-');
+    const files = [['small note.txt', Buffer.from('owned through put\n')], ['big.bin', randomBytes(40 * 1024 * 1024)]];
+    const links = {};
+    for (const [name, content] of files) {
+      writeFileSync(path.join(dir, name), content);
+      // No --server: put uses the logged-in server.
+      const put = await runCli(['put', path.join(dir, name)], { env: { SATLOAD_HOME: home1 } });
+      assert.equal(put.code, 0, put.stderr);
+      links[name] = put.stdout.trim();
+    }
+    const home2 = tempDir('satload-home-');
+    const login = await runCli(['account', 'login', 'putter', '--server', server.url], { env: { SATLOAD_HOME: home2, SATLOAD_PASSWORD: PASSWORD } });
+    assert.equal(login.code, 0, login.stderr);
+    const ls = await runCli(['ls', '--json'], { env: { SATLOAD_HOME: home2 } });
+    assert.equal(ls.code, 0, ls.stderr);
+    const listed = JSON.parse(ls.stdout);
+    assert.deepEqual(listed.map((f) => f.name).sort(), files.map(([n]) => n).sort());
+    for (const f of listed) {
+      assert.equal(f.link, links[f.name]);
+      const out = path.join(tempDir('satload-get-'), 'out');
+      const got = await runCli(['get', f.link, '-o', out], { env: { SATLOAD_HOME: home2 } });
+      assert.equal(got.code, 0, got.stderr);
+      assert.deepEqual(readFileSync(out), files.find(([n]) => n === f.name)[1]);
+    }
   } finally {
     await server.stop();
   }
