@@ -37,10 +37,9 @@ void wipe(std::optional<Bytes>& b) {
     if (b) crypto::secure_wipe(b->data(), b->size());
 }
 
-// The address the throttle keys on. The connection's peer address is not available to
-// handlers yet, so only a trusted proxy's X-Forwarded-For names one; otherwise every caller
-// shares the username throttle alone (an empty key would let one attacker lock out everyone).
-std::string throttle_address(const Request& req, bool trust_proxy, std::string_view username) {
+// The address the throttle keys on: the connection's peer, or behind a trusted proxy the
+// first X-Forwarded-For entry (the client as the proxy saw it).
+std::string throttle_address(const Request& req, bool trust_proxy, const std::string& peer) {
     if (trust_proxy) {
         const auto it = req.find("X-Forwarded-For");
         if (it != req.end()) {
@@ -51,7 +50,7 @@ std::string throttle_address(const Request& req, bool trust_proxy, std::string_v
             if (!v.empty()) return std::string(v.substr(0, accounts::kMaxAddressBytes));
         }
     }
-    return "user:" + std::string(username.substr(0, accounts::kMaxAddressBytes - 5));
+    return peer.substr(0, accounts::kMaxAddressBytes);
 }
 
 }  // namespace
@@ -239,7 +238,7 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
             co_return co_await send_problem(ex, Problem::bad_request, "send username and auth_key (base64url)");
         }
         auto grant = service.login(*username, *auth_key,
-                                   throttle_address(ex.request(), m_options.trust_proxy, *username));
+                                   throttle_address(ex.request(), m_options.trust_proxy, ex.peer_address()));
         wipe(auth_key);
         if (!grant) co_return co_await send_account_failure(ex, grant.error());
         json::object body;

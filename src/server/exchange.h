@@ -35,6 +35,8 @@ public:
     // pieces. false if the connection failed.
     virtual awaitable<bool> send_header(http::response<http::empty_body> header) = 0;
     virtual awaitable<bool> send_body(std::span<const std::uint8_t> data) = 0;
+    // The address of the connection's peer (the proxy's, behind one), e.g. "127.0.0.1".
+    [[nodiscard]] virtual std::string peer_address() const = 0;
     // The scheme and host this request reached us at, for absolute URLs.
     [[nodiscard]] virtual std::string base_url() const = 0;
     // Asks the connection to close after this response (e.g. an unread body remains).

@@ -51,6 +51,9 @@ public:
         : m_stream(std::forward<Args>(args)...), m_server(server), m_app(app), m_options(options) {
         ++m_server.metrics().connections_open;
         ++m_server.metrics().connections_total;
+        beast::error_code ec;
+        const auto remote = lowest().socket().remote_endpoint(ec);
+        if (!ec) m_peer_address = remote.address().to_string();
     }
     ~Connection() override { --m_server.metrics().connections_open; }
 
@@ -163,6 +166,8 @@ public:
 
     void close_after_response() override { m_close = true; }
 
+    std::string peer_address() const override { return m_peer_address; }
+
 private:
     auto& lowest() { return beast::get_lowest_layer(m_stream); }
 
@@ -244,6 +249,7 @@ private:
     bool m_idle = true;
     bool m_body_failed = false;
     unsigned m_status = 0;
+    std::string m_peer_address;
 };
 
 // One worker per CPU this process may run on (more only adds thread switches), but at least

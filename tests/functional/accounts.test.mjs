@@ -356,3 +356,31 @@ test('put while logged in: ls elsewhere lists the files with put’s own links',
     await server.stop();
   }
 });
+
+// Failed logins are throttled per client address as well as per user: one address trying many
+// different user names is slowed down (429), while another address is not affected.
+test('login failures are throttled per address across user names', async () => {
+  const http = await import('node:http');
+  const server = await new Server().start();
+  try {
+    const { port } = new URL(server.url);
+    const attempt = (localAddress, username) => new Promise((resolve, reject) => {
+      const body = JSON.stringify({ username, auth_key: randomBytes(32).toString('base64url') });
+      const req = http.request({ host: '127.0.0.1', port, localAddress, method: 'POST', path: '/api/v1/account/login',
+        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    const statuses = [];
+    for (let i = 0; i < 30; i++) statuses.push(await attempt('127.0.0.2', `nobody${i}`));
+    assert.equal(statuses[0], 401);
+    assert.ok(statuses.includes(429), `one address, many names: ${statuses.join(',')}`);
+    // Each name failed once only, so only the address counter can have done this.
+    assert.equal(await attempt('127.0.0.3', 'somebody-else'), 401, 'another address is not throttled');
+  } finally {
+    await server.stop();
+  }
+});
