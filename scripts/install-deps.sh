@@ -11,7 +11,8 @@ build_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_pkgs=(
-  clang libclang-rt-14-dev nodejs npm curl strace postgresql nginx-light procps jq wrk
+  clang libclang-rt-14-dev nodejs npm curl strace postgresql nginx-light procps jq
+  sqlite3 openssl python3 bsdutils wrk
 )
 
 want=("${build_pkgs[@]}")
