@@ -271,6 +271,17 @@ StoreResult<void> run(sqlite3* db, sqlite3_stmt* s, std::string_view what, int* 
     return {};
 }
 
+// Runs a one-row UPDATE bound as (?1 upload id, ?2 value); returns how many rows it changed.
+StoreResult<int> update_upload(sqlite3* db, Stmt& stmt, const std::string& upload_id,
+                               sqlite3_int64 value, std::string_view what) {
+    int changes = 0;
+    Use use(stmt);
+    bind_text(use.get(), 1, upload_id);
+    bind_int(use.get(), 2, value);
+    if (auto r = run(db, use.get(), what, &changes); !r) return fail(r.error());
+    return changes;
+}
+
 StoreResult<void> load_parts(sqlite3* db, SqliteMetaStore::Statements& st, UploadRecord& u) {
     Use use(st.select_parts);
     bind_text(use.get(), 1, u.upload_id);
@@ -461,14 +472,9 @@ StoreResult<void> SqliteMetaStore::set_upload_offset(const std::string& upload_i
     const std::lock_guard lock(m_mutex);
     Transaction tx(m_db, *m_stmts);
     if (auto r = tx.begin(true); !r) return r;
-    int changes = 0;
-    {
-        Use use(m_stmts->update_offset);
-        bind_text(use.get(), 1, upload_id);
-        bind_int(use.get(), 2, *offset);
-        if (auto r = run(m_db, use.get(), "update upload offset", &changes); !r) return r;
-    }
-    if (changes == 0) return fail(not_found("no such upload"));
+    auto changes = update_upload(m_db, m_stmts->update_offset, upload_id, *offset, "update upload offset");
+    if (!changes) return fail(changes.error());
+    if (*changes == 0) return fail(not_found("no such upload"));
     return tx.commit();
 }
 
@@ -479,14 +485,9 @@ StoreResult<void> SqliteMetaStore::set_upload_length(const std::string& upload_i
     const std::lock_guard lock(m_mutex);
     Transaction tx(m_db, *m_stmts);
     if (auto r = tx.begin(true); !r) return r;
-    int changes = 0;
-    {
-        Use use(m_stmts->update_length);
-        bind_text(use.get(), 1, upload_id);
-        bind_int(use.get(), 2, *length);
-        if (auto r = run(m_db, use.get(), "update upload length", &changes); !r) return r;
-    }
-    if (changes == 0) {
+    auto changes = update_upload(m_db, m_stmts->update_length, upload_id, *length, "update upload length");
+    if (!changes) return fail(changes.error());
+    if (*changes == 0) {
         Use use(m_stmts->select_upload_state);
         bind_text(use.get(), 1, upload_id);
         const int rc = sqlite3_step(use.get());
