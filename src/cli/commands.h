@@ -19,6 +19,12 @@ void add_admin_command(CLI::App& app, int& exit_code);
 void add_account_command(CLI::App& app, int& exit_code);
 // `ls` and `rm`.
 void add_ls_commands(CLI::App& app, int& exit_code);
+// `set ID`: a file's link controls and price, after upload.
+void add_set_command(CLI::App& app, int& exit_code);
+// `wallet balance|history|deposit|withdraw`.
+void add_wallet_command(CLI::App& app, int& exit_code);
+// `share LINK`: the link with the caller's referral code.
+void add_share_command(CLI::App& app, int& exit_code);
 
 // One line on stderr: "satload: <message>".
 void print_error(std::string_view message);

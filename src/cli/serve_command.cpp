@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "client/units.h"
+#include "ledger/split.h"
 #include "server/options.h"
 
 namespace satload::cli {
@@ -14,6 +15,7 @@ namespace {
 struct ServeArgs {
     server::ServerOptions options;
     std::string max_upload, max_chunk, max_header, quota;
+    std::string anonymous_max_upload, anonymous_expiry, split, grant_lifetime;
     std::string upload_expiry, header_timeout, idle_timeout, body_stall_timeout, shutdown_grace,
         scrub_interval;
     // Flags of DESIGN.md whose features do not exist yet.
@@ -30,11 +32,16 @@ int run_serve(ServeArgs& args) {
             return kExitUsage;
         }
     }
-    if (args.no_anonymous) {
-        print_error("--no-anonymous is not supported yet");
-        return kExitUsage;
-    }
     auto& o = args.options;
+    o.anonymous_uploads = !args.no_anonymous;
+    if (!args.split.empty()) {
+        const auto shares = ledger::parse_split_shares(args.split);
+        if (!shares) {
+            print_error("--split must be three whole percents adding up to 100, like 80/10/10");
+            return kExitUsage;
+        }
+        o.split = *shares;
+    }
     const auto size = [](const std::string& text, std::string_view flag, auto& out,
                          std::uint64_t max) {
         if (text.empty()) return true;
@@ -60,6 +67,10 @@ int run_serve(ServeArgs& args) {
     if (!size(args.max_upload, "--max-upload", o.max_upload_bytes, UINT64_MAX) ||
         !size(args.max_chunk, "--max-chunk", o.max_chunk_bytes, UINT64_MAX) ||
         !size(args.quota, "--quota", o.default_quota_bytes, UINT64_MAX) ||
+        !size(args.anonymous_max_upload, "--anonymous-max-upload", o.anonymous_max_upload_bytes,
+              UINT64_MAX) ||
+        !duration(args.anonymous_expiry, "--anonymous-expiry", o.anonymous_file_lifetime) ||
+        !duration(args.grant_lifetime, "--grant-lifetime", o.grant_lifetime) ||
         !size(args.max_header, "--max-header-bytes", o.max_header_bytes, kMaxHeaderBytesLimit) ||
         !duration(args.upload_expiry, "--upload-expiry", o.upload_expiry) ||
         !duration(args.header_timeout, "--header-timeout", o.header_timeout) ||
@@ -126,7 +137,6 @@ void add_serve_command(CLI::App& app, int& exit_code) {
         {"--node", "Bitcoin node RPC URL"},
         {"--network", "main, test or regtest"},
         {"--confirmations", "Confirmations before a deposit counts"},
-        {"--split", "Payment split uploader/referrer/platform, e.g. 80/10/10"},
         {"--seed-passphrase-file", "File holding the wallet seed passphrase"},
         {"--fallback-feerate", "Fee rate when the node has no estimate (sat/vB)"},
     };
@@ -136,8 +146,15 @@ void add_serve_command(CLI::App& app, int& exit_code) {
         cmd->add_option(flag, args->unsupported.back().second,
                         std::string(help) + " (not supported yet)");
     }
-    cmd->add_flag("--no-anonymous", args->no_anonymous,
-                  "Refuse uploads without an account (not supported yet)");
+    cmd->add_flag("--no-anonymous", args->no_anonymous, "Refuse uploads without an account");
+    cmd->add_option("--anonymous-max-upload", args->anonymous_max_upload,
+                    "Largest upload without an account (default 2GiB)");
+    cmd->add_option("--anonymous-expiry", args->anonymous_expiry,
+                    "Lifetime of a file uploaded without an account (default 30d)");
+    cmd->add_option("--split", args->split,
+                    "Payment split uploader/referrer/platform in percent (default 80/10/10)");
+    cmd->add_option("--grant-lifetime", args->grant_lifetime,
+                    "How long a paid download stays unlocked for its payer (default 24h)");
     cmd->callback([args, &exit_code] { exit_code = run_serve(*args); });
 }
 

@@ -59,9 +59,17 @@ const ProblemInfo& problem_info(Problem p) {
         {"upload-locked", 423, "Another request is writing to this upload"},
         {"storage-full", 507, "Insufficient storage"},
         {"quota-exceeded", 413, "Storage quota exceeded"},
+        {"account-required", 401, "An account is required"},
+        {"link-expired", 410, "The link has expired"},
+        {"link-revoked", 410, "The link was revoked"},
+        {"download-limit-reached", 410, "The link's download limit was reached"},
+        {"payment-required", 402, "Payment required"},
+        {"invalid-credential", 401, "The payment credential is not valid for this file"},
+        {"insufficient-funds", 402, "Insufficient funds"},
+        {"price-above-maximum", 409, "The price is above the maximum you allowed"},
+        {"wallet-frozen", 403, "The wallet is frozen"},
     };
-    static_assert(sizeof(table) / sizeof(table[0]) ==
-                  static_cast<std::size_t>(Problem::insufficient_storage_quota) + 1);
+    static_assert(sizeof(table) / sizeof(table[0]) == static_cast<std::size_t>(Problem::kCount));
     return table[static_cast<std::size_t>(p)];
 }
 

@@ -37,7 +37,17 @@ enum class Problem {
     upload_incomplete,         // 409 on concatenation of an unfinished partial upload
     upload_locked,             // 423: another request is writing to this upload
     storage_full,              // 507: the disk is full
-    insufficient_storage_quota // 413: account quota exceeded
+    insufficient_storage_quota, // 413: account quota exceeded
+    account_required,          // 401: anonymous uploads are off, or a price needs an account
+    link_expired,              // 410: the link's expiry time has passed
+    link_revoked,              // 410: the owner revoked the link (or it was taken down)
+    download_limit_reached,    // 410: the link's maximum number of downloads was reached
+    payment_required,          // 402: a priced file without a valid grant
+    invalid_credential,        // 401: a tampered, truncated, foreign or wrong L402 credential
+    insufficient_funds,        // 402: the payer's wallet cannot cover the price
+    price_above_maximum,       // 409: the price is above the payer's max_msat
+    wallet_frozen,             // 403: the wallet may not pay or withdraw
+    kCount                     // not a problem: the size of the catalogue
 };
 
 struct ProblemInfo {

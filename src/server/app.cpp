@@ -157,10 +157,22 @@ awaitable<void> App::handle(Exchange& ex) {
     if (is({"api", "v1", "files", ""})) {
         if (method == http::verb::get) co_return co_await api_file(ex, std::string(seg[3]));
         if (method == http::verb::delete_) co_return co_await owned_file_delete(ex, std::string(seg[3]));
+        if (method == http::verb::patch) co_return co_await owned_file_update(ex, std::string(seg[3]));
         co_return co_await method_not_allowed();
     }
     if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "account") {
         co_return co_await account_route(ex, std::span(seg).subspan(3));
+    }
+    if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "wallet") {
+        co_return co_await wallet_route(ex, std::span(seg).subspan(3));
+    }
+    if (is({"api", "v1", "pay"})) {
+        if (method == http::verb::post) co_return co_await pay(ex);
+        co_return co_await method_not_allowed();
+    }
+    if (is({"api", "v1", "earnings"})) {
+        if (method == http::verb::get) co_return co_await earnings(ex);
+        co_return co_await method_not_allowed();
     }
     if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "admin") {
         co_return co_await admin_route(ex, std::span(seg).subspan(3));

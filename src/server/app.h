@@ -17,6 +17,7 @@
 namespace satload::server {
 
 struct AdminContext;
+struct WalletContext;  // wallet_context.h: the ledger side of accounts (wallets, payments)
 
 // What the account API (account_api.cpp) reaches: the service, and the stores a file deletion
 // removes the file's record and blob from.
@@ -40,6 +41,9 @@ public:
     // Enables accounts (account_api.cpp, owned uploads); call before the server runs. Without
     // it, the account API is not found and uploads are anonymous.
     void set_accounts(AccountContext* accounts) { m_accounts = accounts; }
+    // Enables wallets and paid downloads (wallet_api.cpp, paywall.cpp); needs accounts. Without
+    // it, the wallet API is not found and every file downloads free.
+    void set_wallet(WalletContext* wallet) { m_wallet = wallet; }
 
     // Answers a problem for a request that could not even be routed (bad framing).
     static StringResponse problem_response(unsigned version, bool keep_alive, Problem problem,
@@ -75,6 +79,16 @@ private:
         std::optional<accounts::Principal> principal;
     };
     awaitable<Caller> optional_caller(Exchange& ex);
+
+    // Link controls (link_controls.cpp): PATCH /api/v1/files/<id> by the file's owner (price,
+    // expiry, download limit, revocation).
+    awaitable<void> owned_file_update(Exchange& ex, const std::string& file_id);
+
+    // Wallets (wallet_api.cpp): everything under /api/v1/wallet/.
+    awaitable<void> wallet_route(Exchange& ex, std::span<const std::string_view> rest);
+    // Paid downloads (paywall.cpp): POST /api/v1/pay and GET /api/v1/earnings.
+    awaitable<void> pay(Exchange& ex);
+    awaitable<void> earnings(Exchange& ex);
     awaitable<void> send_account_failure(Exchange& ex, const accounts::AccountFailure& failure);
 
     awaitable<void> send_problem(Exchange& ex, Problem problem, std::string_view detail);
@@ -89,6 +103,7 @@ private:
     Metrics& m_metrics;
     AdminContext* m_admin = nullptr;
     AccountContext* m_accounts = nullptr;
+    WalletContext* m_wallet = nullptr;
 };
 
 // RFC 9110 IMF-fixdate of a Unix time, for Upload-Expires and Last-Modified.

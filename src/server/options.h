@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "ledger/split.h"
+
 namespace satload::server {
 
 struct ServerOptions {
@@ -17,6 +19,11 @@ struct ServerOptions {
 
     std::uint64_t max_upload_bytes = 64ull << 30;   // largest Upload-Length accepted (413 above)
     std::uint64_t default_quota_bytes = 100ull << 30;  // storage quota of each account
+    bool anonymous_uploads = true;                  // uploads without an account (--no-anonymous)
+    std::uint64_t anonymous_max_upload_bytes = 2ull << 30;  // largest anonymous upload (413 above)
+    std::chrono::seconds anonymous_file_lifetime{30 * 24 * 3600};  // anonymous files expire
+    ledger::SplitShares split;                      // download payment: uploader/referrer/platform
+    std::chrono::seconds grant_lifetime{24 * 3600}; // a paid download's grant lasts this long
     std::uint64_t max_chunk_bytes = 256ull << 20;   // largest single PATCH/POST body
     std::uint32_t max_header_bytes = 16 * 1024;     // all request headers together (431 above)
     std::uint32_t max_connections = 20000;
