@@ -12,6 +12,7 @@
 #include "files/clock.h"
 #include "server/admin.h"
 #include "server/server.h"
+#include "server/wallet_context.h"
 #include "store/local_blob_store.h"
 #include "store/sqlite_meta_store.h"
 
@@ -129,6 +130,8 @@ int run_server(const ServerOptions& options) {
     accounts::AccountService account_service(**account_store, clock, std::move(account_options));
     AccountContext account_context{account_service, **meta, **blobs};
     server.set_accounts(&account_context);
+    WalletContext wallet_context{**ledger, options.split, options.grant_lifetime};
+    server.set_wallet(&wallet_context);
 
     fmt::print(stderr, "listening on {}\n", url);
     std::fflush(stderr);

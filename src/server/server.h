@@ -39,6 +39,7 @@ public:
     void set_admin(AdminContext* admin) { m_app.set_admin(admin); }
     // Enables accounts and owned uploads; call before run().
     void set_accounts(AccountContext* accounts) { m_app.set_accounts(accounts); }
+    void set_wallet(WalletContext* wallet) { m_app.set_wallet(wallet); }
 
     // Connection registry, for graceful shutdown.
     void add(ConnectionBase* c);
