@@ -4,20 +4,17 @@
 // matter.
 #include "accounts/sqlite_account_store.h"
 
-#include <sqlite3.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
-#include <limits>
 #include <string_view>
-#include <unistd.h>
 
 #include "core/check.h"
+#include "store/sqlite_db.h"
 
 namespace satload::accounts {
 namespace {
+
+using namespace store::sqlite;
+constexpr std::string_view kVersionTable = "account_schema_version";
 
 // Migration N (1-based) takes the account schema from N-1 to N. Append only.
 constexpr std::string_view kMigrations[] = {
@@ -67,90 +64,6 @@ constexpr const char* kTokenColumns =
     "revoked";
 constexpr const char* kFileColumns = "file_id, account_id, wrapped_secret, size_bytes, created_s";
 
-StoreFailure sqlite_failure(sqlite3* db, std::string_view what) {
-    const int code = sqlite3_extended_errcode(db);
-    std::string message(what);
-    message += ": ";
-    message += sqlite3_errmsg(db);
-    const bool duplicate = code == SQLITE_CONSTRAINT_PRIMARYKEY || code == SQLITE_CONSTRAINT_UNIQUE;
-    return StoreFailure{duplicate ? StoreError::exists : StoreError::io, std::move(message)};
-}
-
-StoreResult<sqlite3_int64> to_db(std::uint64_t value) {
-    if (value > static_cast<std::uint64_t>(std::numeric_limits<sqlite3_int64>::max())) {
-        return fail(StoreFailure{StoreError::io, "value too large for the database"});
-    }
-    return static_cast<sqlite3_int64>(value);
-}
-
-sqlite3_int64 limit_to_db(std::size_t limit) {
-    constexpr auto max = static_cast<std::size_t>(std::numeric_limits<sqlite3_int64>::max());
-    return static_cast<sqlite3_int64>(std::min(limit, max));
-}
-
-// One statement prepared for one call; bindings assert, since they only fail on
-// a bad index.
-class Query {
-public:
-    Query(sqlite3* db, const std::string& sql) {
-        m_rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &m_s, nullptr);
-    }
-    ~Query() { sqlite3_finalize(m_s); }
-    Query(const Query&) = delete;
-    Query& operator=(const Query&) = delete;
-
-    [[nodiscard]] bool prepared() const { return m_rc == SQLITE_OK; }
-    Query& text(int i, std::string_view v) {
-        SATLOAD_ASSERT(sqlite3_bind_text64(m_s, i, v.data(), v.size(), SQLITE_TRANSIENT,
-                                           SQLITE_UTF8) == SQLITE_OK);
-        return *this;
-    }
-    Query& blob(int i, ByteSpan v) {
-        SATLOAD_ASSERT(sqlite3_bind_blob64(m_s, i,
-                                           v.empty() ? "" : static_cast<const void*>(v.data()),
-                                           v.size(), SQLITE_TRANSIENT) == SQLITE_OK);
-        return *this;
-    }
-    Query& i64(int i, sqlite3_int64 v) {
-        SATLOAD_ASSERT(sqlite3_bind_int64(m_s, i, v) == SQLITE_OK);
-        return *this;
-    }
-    Query& null(int i) {
-        SATLOAD_ASSERT(sqlite3_bind_null(m_s, i) == SQLITE_OK);
-        return *this;
-    }
-    [[nodiscard]] int step() { return sqlite3_step(m_s); }
-    [[nodiscard]] sqlite3_stmt* get() const { return m_s; }
-
-private:
-    sqlite3_stmt* m_s = nullptr;
-    int m_rc;
-};
-
-std::string column_text(sqlite3_stmt* s, int i) {
-    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
-    const int size = sqlite3_column_bytes(s, i);
-    return text ? std::string(text, static_cast<std::size_t>(size)) : std::string();
-}
-Bytes column_blob(sqlite3_stmt* s, int i) {
-    const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(s, i));
-    const int size = sqlite3_column_bytes(s, i);
-    return data ? Bytes(data, data + size) : Bytes();
-}
-template <std::size_t N>
-std::array<std::uint8_t, N> column_array(sqlite3_stmt* s, int i) {
-    const Bytes b = column_blob(s, i);
-    SATLOAD_ASSERT(b.size() == N);  // the schema's CHECK constraints fix these lengths
-    std::array<std::uint8_t, N> out{};
-    std::copy(b.begin(), b.end(), out.begin());
-    return out;
-}
-std::uint64_t column_u64(sqlite3_stmt* s, int i) {
-    const sqlite3_int64 v = sqlite3_column_int64(s, i);
-    SATLOAD_ASSERT(v >= 0);
-    return static_cast<std::uint64_t>(v);
-}
-
 AccountRecord read_user(sqlite3_stmt* s) {
     AccountRecord a;
     a.account_id = sqlite3_column_int64(s, 0);
@@ -190,113 +103,6 @@ OwnedFileRecord read_file(sqlite3_stmt* s) {
 
 const char* kind_text(TokenKind kind) { return kind == TokenKind::api ? "api" : "session"; }
 
-StoreResult<void> exec(sqlite3* db, const std::string& sql, std::string_view what) {
-    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
-        return fail(sqlite_failure(db, what));
-    }
-    return {};
-}
-
-// Rolls back unless committed, so every early return leaves the database as it
-// was.
-class Transaction {
-public:
-    explicit Transaction(sqlite3* db) : m_db(db) {}
-    ~Transaction() {
-        if (m_open) sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
-    }
-    Transaction(const Transaction&) = delete;
-    Transaction& operator=(const Transaction&) = delete;
-    // Writers take the write lock up front so a read-then-write never fails on
-    // lock upgrade.
-    StoreResult<void> begin(bool write) {
-        if (auto r = exec(m_db, write ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED", "begin"); !r) {
-            return r;
-        }
-        m_open = true;
-        return {};
-    }
-    StoreResult<void> commit() {
-        if (auto r = exec(m_db, "COMMIT", "commit"); !r) return r;
-        m_open = false;
-        return {};
-    }
-
-private:
-    sqlite3* m_db;
-    bool m_open = false;
-};
-
-// Runs a statement that returns no rows; gives the number of rows changed.
-StoreResult<int> run(sqlite3* db, Query& q, std::string_view what) {
-    if (!q.prepared() || q.step() != SQLITE_DONE) return fail(sqlite_failure(db, what));
-    return sqlite3_changes(db);
-}
-
-// Collects every row of a SELECT through `read`.
-template <class T, class Read>
-StoreResult<std::vector<T>> collect(sqlite3* db, Query& q, Read read, std::string_view what) {
-    if (!q.prepared()) return fail(sqlite_failure(db, what));
-    std::vector<T> out;
-    for (;;) {
-        const int rc = q.step();
-        if (rc == SQLITE_DONE) return out;
-        if (rc != SQLITE_ROW) return fail(sqlite_failure(db, what));
-        out.push_back(read(q.get()));
-    }
-}
-
-template <class T, class Read>
-StoreResult<std::optional<T>> first(sqlite3* db, Query& q, Read read, std::string_view what) {
-    auto rows = collect<T>(db, q, read, what);
-    if (!rows) return fail(rows.error());
-    if (rows->empty()) return std::optional<T>();
-    return std::optional<T>(std::move(rows->front()));
-}
-
-StoreResult<int> read_version(sqlite3* db) {
-    Query q(db, "SELECT coalesce(max(version), 0) FROM account_schema_version");
-    if (!q.prepared() || q.step() != SQLITE_ROW) {
-        return fail(sqlite_failure(db, "read account schema version"));
-    }
-    return static_cast<int>(sqlite3_column_int64(q.get(), 0));
-}
-
-StoreResult<void> migrate(sqlite3* db) {
-    Transaction tx(db);
-    if (auto r = tx.begin(true); !r) return r;
-    if (auto r = exec(db,
-                      "CREATE TABLE IF NOT EXISTS account_schema_version ("
-                      " version INTEGER PRIMARY KEY NOT NULL,"
-                      " applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP) STRICT",
-                      "create account_schema_version");
-        !r) {
-        return r;
-    }
-    auto current = read_version(db);
-    if (!current) return fail(current.error());
-    if (*current > kSqliteAccountSchemaVersion) {
-        return fail(StoreFailure{StoreError::io, "account schema version " +
-                                                     std::to_string(*current) +
-                                                     " is newer than this program's " +
-                                                     std::to_string(kSqliteAccountSchemaVersion)});
-    }
-    for (int version = *current + 1; version <= kSqliteAccountSchemaVersion; ++version) {
-        const std::string sql(kMigrations[static_cast<std::size_t>(version - 1)]);
-        if (auto r = exec(db, sql, "apply account migration " + std::to_string(version)); !r) {
-            return r;
-        }
-        if (auto r = exec(db,
-                          "INSERT INTO account_schema_version (version) VALUES (" +
-                              std::to_string(version) + ")",
-                          "record account schema version");
-            !r) {
-            return r;
-        }
-    }
-    return tx.commit();
-}
-
 }  // namespace
 
 SqliteAccountStore::SqliteAccountStore(sqlite3* db) : m_db(db) {}
@@ -305,53 +111,15 @@ SqliteAccountStore::~SqliteAccountStore() { sqlite3_close_v2(m_db); }
 
 StoreResult<std::unique_ptr<SqliteAccountStore>> SqliteAccountStore::open(
     std::filesystem::path db_file) {
-    std::error_code ec;
-    if (db_file.has_parent_path()) std::filesystem::create_directories(db_file.parent_path(), ec);
-    if (ec) return fail(StoreFailure{StoreError::io, "create database directory: " + ec.message()});
-    // Create the file private before SQLite opens it (its -wal and -shm files
-    // follow the mode).
-    const int fd = ::open(db_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        return fail(StoreFailure{StoreError::io,
-                                 std::string("create database file: ") + std::strerror(errno)});
-    }
-    ::close(fd);
-
-    sqlite3* raw = nullptr;
-    const int rc =
-        sqlite3_open_v2(db_file.c_str(), &raw,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-    std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw, sqlite3_close_v2);
-    if (rc != SQLITE_OK) {
-        return fail(StoreFailure{
-            StoreError::io,
-            std::string("open database: ") + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc))});
-    }
-    sqlite3_extended_result_codes(db.get(), 1);
-    sqlite3_busy_timeout(db.get(), kSqliteAccountBusyTimeoutMs);
-    {
-        Query q(db.get(), "PRAGMA journal_mode=WAL");
-        if (!q.prepared() || q.step() != SQLITE_ROW || column_text(q.get(), 0) != "wal") {
-            return fail(StoreFailure{StoreError::io, "database refused WAL journal mode"});
-        }
-    }
-    // synchronous=FULL fsyncs the WAL on every commit: a returned call is
-    // durable. secure_delete overwrites freed pages, so a replaced wrapped key
-    // does not linger.
-    if (auto r = exec(db.get(),
-                      "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA "
-                      "secure_delete=ON;",
-                      "set pragmas");
-        !r) {
-        return fail(r.error());
-    }
-    if (auto r = migrate(db.get()); !r) return fail(r.error());
-    return std::unique_ptr<SqliteAccountStore>(new SqliteAccountStore(db.release()));
+    auto db = store::sqlite::open_database(db_file, kSqliteAccountBusyTimeoutMs);
+    if (!db) return fail(db.error());
+    if (auto r = store::sqlite::migrate(db->get(), kVersionTable, kMigrations); !r) return fail(r.error());
+    return std::unique_ptr<SqliteAccountStore>(new SqliteAccountStore(db->release()));
 }
 
 StoreResult<int> SqliteAccountStore::schema_version() {
     const std::lock_guard lock(m_mutex);
-    return read_version(m_db);
+    return store::sqlite::schema_version(m_db, kVersionTable);
 }
 
 StoreResult<AccountId> SqliteAccountStore::create_account(const AccountRecord& a) {
@@ -364,7 +132,7 @@ StoreResult<AccountId> SqliteAccountStore::create_account(const AccountRecord& a
     const std::lock_guard lock(m_mutex);
     Query q(m_db, std::string("INSERT INTO account_users (") + kUserColumns +
                       ") VALUES (NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-    if (!q.prepared()) return fail(sqlite_failure(m_db, "prepare create account"));
+    if (!q.prepared()) return fail(failure(m_db, "prepare create account"));
     q.text(2, a.username)
         .blob(3, a.password.salt)
         .blob(4, a.password.auth_hash)
@@ -580,9 +348,9 @@ StoreResult<std::uint64_t> SqliteAccountStore::used_bytes(AccountId account_id) 
     Query q(m_db,
             "SELECT coalesce(sum(size_bytes), 0) FROM account_files WHERE "
             "account_id = ?1");
-    if (!q.prepared()) return fail(sqlite_failure(m_db, "prepare used bytes"));
+    if (!q.prepared()) return fail(failure(m_db, "prepare used bytes"));
     q.i64(1, account_id);
-    if (q.step() != SQLITE_ROW) return fail(sqlite_failure(m_db, "used bytes"));
+    if (q.step() != SQLITE_ROW) return fail(failure(m_db, "used bytes"));
     return column_u64(q.get(), 0);
 }
 
