@@ -1,0 +1,78 @@
+// PaymentStore: what paid downloads remember beside the ledger — each payment attempt of a
+// payer for a file (its number, state and split, and for a granted one its expiry) and each
+// account's referral code. The ledger holds the money; this holds which grant it bought.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "accounts/account_store.h"
+#include "store/blob_store.h"
+
+namespace satload::payments {
+
+using accounts::AccountId;
+using store::StoreError;
+using store::StoreFailure;
+using store::StoreResult;
+
+// An attempt is written `pending` before its ledger group is submitted, so that a crash
+// between the two retries the same group (the same derived payment id) instead of charging
+// again; it ends `granted` (the group applied) or `failed` (the ledger refused it, e.g. the
+// wallet could not cover it: the next attempt gets a new number and a new payment id).
+enum class AttemptState { pending, granted, failed };
+
+struct PaymentAttempt {
+    AccountId payer = 0;
+    std::string file_id;
+    std::int64_t attempt_no = 0;  // 1, 2, ... per (payer, file)
+    AttemptState state = AttemptState::pending;
+    AccountId uploader = 0;
+    std::optional<AccountId> referrer;  // only when the referrer's leg exists
+    std::int64_t price_msat = 0;
+    std::int64_t uploader_msat = 0;
+    std::int64_t referrer_msat = 0;
+    std::int64_t platform_msat = 0;
+    std::int64_t created_s = 0;
+    std::int64_t expires_s = 0;  // granted: the grant's end
+};
+
+struct FileEarnings {
+    std::string file_id;
+    std::uint64_t downloads = 0;  // paid grants
+    std::int64_t gross_msat = 0;  // what payers paid
+    std::int64_t net_msat = 0;    // what reached the uploader
+};
+
+struct ReferralEarnings {
+    std::uint64_t payments = 0;
+    std::int64_t earned_msat = 0;
+};
+
+class PaymentStore {
+public:
+    virtual ~PaymentStore() = default;
+
+    virtual StoreResult<std::optional<PaymentAttempt>> latest_attempt(AccountId payer,
+                                                                       const std::string& file_id) = 0;
+    // StoreError::exists when (payer, file, attempt_no) is taken: another request (or another
+    // server) started the same attempt; re-read and follow it.
+    virtual StoreResult<void> insert_attempt(const PaymentAttempt& attempt) = 0;
+    // Ends a pending attempt. StoreError::not_found when it is not pending.
+    virtual StoreResult<void> finish_attempt(AccountId payer, const std::string& file_id,
+                                             std::int64_t attempt_no, AttemptState state,
+                                             std::int64_t expires_s) = 0;
+
+    virtual StoreResult<std::vector<FileEarnings>> earnings(AccountId uploader) = 0;
+    virtual StoreResult<ReferralEarnings> referral_earnings(AccountId referrer) = 0;
+
+    // The account's code, or nullopt; set_referral_code fails with exists when the code (or
+    // the account) already has one.
+    virtual StoreResult<std::optional<std::string>> referral_code(AccountId account) = 0;
+    virtual StoreResult<void> set_referral_code(AccountId account, const std::string& code) = 0;
+    virtual StoreResult<std::optional<AccountId>> referral_owner(const std::string& code) = 0;
+};
+
+}  // namespace satload::payments

@@ -1,0 +1,318 @@
+// Paid downloads (see paywall.h).
+#include "payments/paywall.h"
+
+#include "core/check.h"
+#include "core/encoding.h"
+#include "core/ids.h"
+#include "crypto/primitives.h"
+#include "ledger/accounts.h"
+
+namespace satload::payments {
+namespace {
+
+constexpr std::uint8_t kInvoiceVersion = 1;
+constexpr std::size_t kInvoiceMacBytes = 16;
+// version | file id (22) | price (8) | issued (8) | code length (1) | code (0 or 12) | MAC.
+constexpr std::size_t kInvoiceBytesMin = 1 + kFileIdChars + 8 + 8 + 1 + kInvoiceMacBytes;
+constexpr std::size_t kInvoiceCharsMax = 128;
+
+void put_u64(Bytes& out, std::uint64_t v) {
+    for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(v >> shift));
+}
+std::uint64_t get_u64(ByteSpan in) {
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < 8; ++i) v = (v << 8) | in[i];
+    return v;
+}
+
+bool is_referral_code(std::string_view code) {
+    if (code.size() != kReferralCodeChars) return false;
+    const auto bytes = base64url_decode(code);
+    return bytes && bytes->size() == kReferralCodeBytes;
+}
+
+template <std::size_t N>
+void derive(ByteSpan secret, std::string_view info, std::array<std::uint8_t, N>& out) {
+    crypto::hkdf_sha256(secret, {}, as_bytes(info), out);
+}
+
+}  // namespace
+
+std::string_view pay_error_name(PayError e) {
+    switch (e) {
+        case PayError::invoice_invalid: return "invoice_invalid";
+        case PayError::invoice_expired: return "invoice_expired";
+        case PayError::file_gone: return "file_gone";
+        case PayError::price_changed: return "price_changed";
+        case PayError::price_above_maximum: return "price_above_maximum";
+        case PayError::not_priced: return "not_priced";
+        case PayError::own_file: return "own_file";
+        case PayError::insufficient_funds: return "insufficient_funds";
+        case PayError::unavailable: return "unavailable";
+    }
+    return "unknown";
+}
+
+Paywall::Paywall(WalletService& wallets, PaymentStore& store, FileLookup lookup, PaywallOptions options,
+                 ByteSpan secret)
+    : m_wallets(wallets), m_store(store), m_lookup(std::move(lookup)), m_options(std::move(options)) {
+    SATLOAD_ASSERT(secret.size() == kPaywallSecretBytes);
+    SATLOAD_ASSERT(m_options.clock_s != nullptr);
+    derive(secret, "satload/v1 paywall macaroon", m_macaroon_key);
+    derive(secret, "satload/v1 paywall invoice", m_invoice_key);
+    derive(secret, "satload/v1 paywall preimage", m_preimage_key);
+}
+
+Paywall::~Paywall() {
+    crypto::secure_wipe(m_macaroon_key);
+    crypto::secure_wipe(m_invoice_key);
+    crypto::secure_wipe(m_preimage_key);
+}
+
+ledger::Id128 Paywall::payment_id(AccountId payer, const std::string& file_id, std::int64_t attempt_no) {
+    // Fields separated by NUL bytes, which none of them can contain.
+    std::string text("satload/v1 payment");
+    for (const std::string& field : {std::to_string(payer), file_id, std::to_string(attempt_no)}) {
+        text += '\0';
+        text += field;
+    }
+    const auto digest = crypto::sha256(as_bytes(text));
+    return ledger::id_from_bytes(ByteSpan(digest.data(), ledger::kIdBytes));
+}
+
+std::mutex& Paywall::lock_for(AccountId payer, const std::string& file_id) {
+    const std::size_t h = std::hash<std::string>{}(file_id) ^ (static_cast<std::size_t>(payer) * 0x9e3779b97f4a7c15ULL);
+    return m_locks[h % kPayLockStripes];
+}
+
+std::string Paywall::encode_invoice(const Invoice& inv) const {
+    Bytes b;
+    b.push_back(kInvoiceVersion);
+    b.insert(b.end(), inv.file_id.begin(), inv.file_id.end());
+    put_u64(b, static_cast<std::uint64_t>(inv.price_msat));
+    put_u64(b, static_cast<std::uint64_t>(inv.issued_s));
+    b.push_back(static_cast<std::uint8_t>(inv.referral_code.size()));
+    b.insert(b.end(), inv.referral_code.begin(), inv.referral_code.end());
+    const auto mac = crypto::hmac_sha256(m_invoice_key, b);
+    b.insert(b.end(), mac.begin(), mac.begin() + kInvoiceMacBytes);
+    return base64url_encode(b);
+}
+
+PayResult<Paywall::Invoice> Paywall::decode_invoice(std::string_view text) const {
+    const PayFailure invalid{PayError::invoice_invalid, "this is not an invoice of this server"};
+    if (text.size() > kInvoiceCharsMax) return fail(invalid);
+    const auto bytes = base64url_decode(text);
+    if (!bytes || bytes->size() < kInvoiceBytesMin || (*bytes)[0] != kInvoiceVersion) return fail(invalid);
+    const ByteSpan b(*bytes);
+    const std::size_t code_at = 1 + kFileIdChars + 16;
+    const std::size_t code_len = b[code_at];
+    if (b.size() != kInvoiceBytesMin + code_len) return fail(invalid);
+    const std::size_t mac_at = code_at + 1 + code_len;
+    const auto mac = crypto::hmac_sha256(m_invoice_key, b.first(mac_at));
+    if (!crypto::constant_time_equal(ByteSpan(mac.data(), kInvoiceMacBytes), b.subspan(mac_at))) {
+        return fail(invalid);
+    }
+    Invoice inv;
+    inv.file_id.assign(reinterpret_cast<const char*>(b.data()) + 1, kFileIdChars);
+    inv.price_msat = static_cast<std::int64_t>(get_u64(b.subspan(1 + kFileIdChars)));
+    inv.issued_s = static_cast<std::int64_t>(get_u64(b.subspan(1 + kFileIdChars + 8)));
+    inv.referral_code.assign(reinterpret_cast<const char*>(b.data()) + code_at + 1, code_len);
+    // Only this server mints invoices, so these hold for any that passed the MAC.
+    if (!is_file_id(inv.file_id) || inv.price_msat <= 0) return fail(invalid);
+    if (m_options.clock_s() - inv.issued_s > kInvoiceLifetimeS) {
+        return fail(PayFailure{PayError::invoice_expired, "the invoice expired: request the file again"});
+    }
+    return inv;
+}
+
+Challenge Paywall::challenge(const std::string& file_id, std::int64_t price_msat,
+                             std::string_view referral_code) const {
+    Invoice inv{file_id, price_msat, m_options.clock_s(), {}};
+    if (is_referral_code(referral_code)) inv.referral_code = std::string(referral_code);
+    Challenge c;
+    c.price_msat = price_msat;
+    c.invoice = encode_invoice(inv);
+    // The challenge's macaroon names the file and the invoice's end, but no payer: it can
+    // never pass as a grant. The grant's macaroon comes from POST /api/v1/pay.
+    crypto::L402Identifier id;
+    id.payment_hash = crypto::sha256(as_bytes(c.invoice));
+    id.token_id = crypto::random_token_id();
+    crypto::Macaroon m = crypto::mint_macaroon(m_macaroon_key, crypto::encode_l402_identifier(id), m_options.location);
+    crypto::add_first_party_caveat(m, crypto::format_caveat(crypto::kCaveatFileId, file_id));
+    crypto::add_first_party_caveat(
+        m, crypto::format_caveat(crypto::kCaveatExpires, std::to_string(inv.issued_s + kInvoiceLifetimeS)));
+    c.www_authenticate = crypto::format_l402_challenge(m, c.invoice);
+    return c;
+}
+
+crypto::Preimage Paywall::preimage_of(ledger::Id128 payment_id) const {
+    const auto id = ledger::id_bytes(payment_id);
+    return crypto::hmac_sha256(m_preimage_key, id);
+}
+
+PaidGrant Paywall::grant_of(const PaymentAttempt& attempt, bool charged_now) const {
+    PaidGrant g;
+    g.payment_id = payment_id(attempt.payer, attempt.file_id, attempt.attempt_no);
+    crypto::Preimage preimage = preimage_of(g.payment_id);
+    crypto::L402Identifier id;
+    id.payment_hash = crypto::sha256(preimage);
+    id.token_id = crypto::random_token_id();
+    crypto::Macaroon m = crypto::mint_macaroon(m_macaroon_key, crypto::encode_l402_identifier(id), m_options.location);
+    crypto::add_grant_caveats(m, crypto::GrantCaveats{attempt.file_id, attempt.payer, attempt.expires_s});
+    g.macaroon = crypto::encode_macaroon_base64(m);
+    g.preimage_hex = hex_encode(preimage);
+    crypto::secure_wipe(preimage);
+    g.attempt = attempt;
+    g.charged_now = charged_now;
+    return g;
+}
+
+PayResult<PaidGrant> Paywall::pay(AccountId payer, std::string_view invoice_text, std::int64_t max_msat) {
+    auto inv = decode_invoice(invoice_text);
+    if (!inv) return fail(inv.error());
+    const auto facts = m_lookup(inv->file_id);
+    if (!facts) return fail(PayFailure{PayError::file_gone, "the file is no longer available"});
+    if (facts->price_msat <= 0) return fail(PayFailure{PayError::not_priced, "the file is free"});
+    if (facts->price_msat != inv->price_msat) {
+        return fail(PayFailure{PayError::price_changed, "the price changed: request the file again"});
+    }
+    if (facts->owner == payer) {
+        return fail(PayFailure{PayError::own_file, "you own this file: it downloads free with your session"});
+    }
+    if (facts->price_msat > max_msat) {
+        return fail(PayFailure{PayError::price_above_maximum,
+                               "the price is " + std::to_string(facts->price_msat) + " msat, above the " +
+                                   std::to_string(max_msat) + " msat you allowed"});
+    }
+    std::optional<AccountId> referrer;
+    if (!inv->referral_code.empty()) {
+        auto owner = m_store.referral_owner(inv->referral_code);
+        if (!owner) return fail(PayFailure{PayError::unavailable, owner.error().message});
+        referrer = *owner;
+    }
+    const auto unavailable = [](std::string message) { return PayFailure{PayError::unavailable, std::move(message)}; };
+
+    const std::lock_guard lock(lock_for(payer, inv->file_id));
+    const std::int64_t now = m_options.clock_s();
+    auto latest = m_store.latest_attempt(payer, inv->file_id);
+    if (!latest) return fail(unavailable(latest.error().message));
+    if (*latest && (*latest)->state == AttemptState::granted && (*latest)->expires_s > now) {
+        return grant_of(**latest, false);
+    }
+    PaymentAttempt attempt;
+    if (*latest && (*latest)->state == AttemptState::pending) {
+        // Left by a crash (or another server) between recording and settling: settle the same
+        // payment id, which the ledger applies at most once.
+        attempt = **latest;
+    } else {
+        attempt.payer = payer;
+        attempt.file_id = inv->file_id;
+        attempt.attempt_no = *latest ? (*latest)->attempt_no + 1 : 1;
+        attempt.uploader = facts->owner;
+        const bool has_referrer = referrer && *referrer != payer && *referrer != facts->owner;
+        auto split = ledger::split_price(facts->price_msat, m_options.split, has_referrer);
+        if (!split) return fail(unavailable("the price cannot be split"));
+        if (has_referrer && split->referrer_msat > 0) attempt.referrer = referrer;
+        attempt.price_msat = facts->price_msat;
+        attempt.uploader_msat = split->uploader_msat;
+        attempt.referrer_msat = attempt.referrer ? split->referrer_msat : 0;
+        attempt.platform_msat = split->platform_msat;
+        attempt.created_s = now;
+        attempt.expires_s = 0;
+        if (auto r = m_store.insert_attempt(attempt); !r) {
+            // Another server started this very attempt: follow it on the next request.
+            return fail(unavailable(r.error().code == StoreError::exists ? "a payment for this file is in progress: retry"
+                                                                          : r.error().message));
+        }
+    }
+
+    for (const AccountId a : {attempt.payer, attempt.uploader}) {
+        if (auto r = m_wallets.ensure_wallet(a); !r) return fail(unavailable(r.error().message));
+    }
+    if (attempt.referrer) {
+        if (auto r = m_wallets.ensure_wallet(*attempt.referrer); !r) return fail(unavailable(r.error().message));
+    }
+    ledger::DownloadPayment p;
+    p.payment_id = payment_id(attempt.payer, attempt.file_id, attempt.attempt_no);
+    p.payer_account_id = wallet_id(attempt.payer);
+    p.uploader_account_id = wallet_id(attempt.uploader);
+    p.platform_account_id = ledger::kPlatformRevenueId;
+    if (attempt.referrer) p.referrer_account_id = wallet_id(*attempt.referrer);
+    p.price_msat = attempt.price_msat;
+    if (const auto fid = base64url_decode(attempt.file_id); fid && fid->size() == ledger::kIdBytes) {
+        p.user_data = ledger::id_from_bytes(*fid);
+    }
+    auto legs = ledger::download_payment_transfers(p, m_options.split);
+    if (!legs || legs->empty()) return fail(unavailable("the payment cannot be built"));
+    auto outcome = m_wallets.ledger().create_transfers(std::move(*legs));
+    if (!outcome) return fail(unavailable(outcome.error().message));  // stays pending: retried
+    ledger::TransferResult refused = ledger::TransferResult::ok;
+    for (const auto& o : *outcome) {
+        if (o.result == ledger::TransferResult::ok || o.result == ledger::TransferResult::exists ||
+            o.result == ledger::TransferResult::linked_event_failed) {
+            continue;
+        }
+        refused = o.result;
+        break;
+    }
+    if (refused == ledger::TransferResult::ok) {
+        for (const auto& o : *outcome) {
+            if (o.result == ledger::TransferResult::linked_event_failed) refused = o.result;
+        }
+    }
+    if (refused != ledger::TransferResult::ok) {
+        if (auto r = m_store.finish_attempt(attempt.payer, attempt.file_id, attempt.attempt_no, AttemptState::failed, 0);
+            !r && r.error().code != StoreError::not_found) {
+            return fail(unavailable(r.error().message));
+        }
+        if (refused == ledger::TransferResult::exceeds_credits) {
+            const auto have = m_wallets.balance(payer).available_msat;
+            return fail(PayFailure{PayError::insufficient_funds,
+                                   "the price is " + std::to_string(attempt.price_msat) + " msat and the wallet has " +
+                                       std::to_string(have) + " msat available"});
+        }
+        return fail(unavailable("the ledger refused the payment: " + std::string(ledger::result_name(refused))));
+    }
+    attempt.state = AttemptState::granted;
+    attempt.expires_s = now + m_options.grant_lifetime_s;
+    if (auto r = m_store.finish_attempt(attempt.payer, attempt.file_id, attempt.attempt_no, AttemptState::granted,
+                                        attempt.expires_s);
+        !r) {
+        // The money moved; the retry settles the same payment id and records the grant.
+        return fail(unavailable(r.error().message));
+    }
+    return grant_of(attempt, true);
+}
+
+Result<crypto::L402Grant, crypto::MacaroonError> Paywall::check_credential(std::string_view authorization,
+                                                                           std::string_view file_id) const {
+    auto credential = crypto::parse_l402_authorization(authorization);
+    if (!credential) return fail(credential.error());
+    auto grant = crypto::verify_l402(*credential, m_macaroon_key, crypto::GrantCheck{file_id, m_options.clock_s()});
+    crypto::secure_wipe(credential->preimage);
+    return grant;
+}
+
+StoreResult<bool> Paywall::has_live_grant(AccountId payer, const std::string& file_id) {
+    auto latest = m_store.latest_attempt(payer, file_id);
+    if (!latest) return fail(latest.error());
+    return *latest && (*latest)->state == AttemptState::granted && (*latest)->expires_s > m_options.clock_s();
+}
+
+StoreResult<std::string> Paywall::referral_code(AccountId account) {
+    for (int tries = 0; tries < 4; ++tries) {
+        auto existing = m_store.referral_code(account);
+        if (!existing) return fail(existing.error());
+        if (*existing) return **existing;
+        std::array<std::uint8_t, kReferralCodeBytes> raw{};
+        crypto::random_bytes(raw);
+        const std::string code = base64url_encode(raw);
+        auto r = m_store.set_referral_code(account, code);
+        if (r) return code;
+        if (r.error().code != StoreError::exists) return fail(r.error());
+        // A concurrent request set one (or, astronomically unlikely, the code was taken).
+    }
+    return fail(StoreFailure{StoreError::io, "could not create a referral code"});
+}
+
+}  // namespace satload::payments

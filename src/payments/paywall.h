@@ -1,0 +1,141 @@
+// Paid downloads: the 402 challenge (an invoice the server can trust when it comes back), the
+// payment (one atomic ledger group per grant, exactly once per payer and file while a grant
+// lives), the L402 credential that proves it (a V2 macaroon with file, payer and expiry
+// caveats, and the preimage whose SHA-256 is the payment hash inside it), referral codes and
+// earnings. See "paywall" in DESIGN.md.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "crypto/macaroon.h"
+#include "ledger/split.h"
+#include "payments/payment_store.h"
+#include "payments/wallet_service.h"
+
+namespace satload::payments {
+
+// The server secret behind invoices, preimages and macaroons (three keys derived from it).
+inline constexpr std::size_t kPaywallSecretBytes = 32;
+// A challenge's invoice is accepted this long after it was issued.
+inline constexpr std::int64_t kInvoiceLifetimeS = 3600;
+// Referral codes: 9 random bytes, 12 base64url characters.
+inline constexpr std::size_t kReferralCodeBytes = 9;
+inline constexpr std::size_t kReferralCodeChars = 12;
+// Requests for one (payer, file) are serialized through one of these locks.
+inline constexpr std::size_t kPayLockStripes = 64;
+
+// What the paywall needs to know of a file right now.
+struct FileFacts {
+    std::int64_t price_msat = 0;  // 0: free
+    AccountId owner = 0;          // 0: anonymous upload (never priced)
+};
+// nullopt: no such file, or it cannot be downloaded (expired, revoked, ...).
+using FileLookup = std::function<std::optional<FileFacts>(const std::string& file_id)>;
+
+struct PaywallOptions {
+    ledger::SplitShares split;
+    std::int64_t grant_lifetime_s = 24 * 3600;
+    std::string location;  // the macaroons' location hint (the server's public URL)
+    std::function<std::int64_t()> clock_s;  // Unix seconds
+};
+
+enum class PayError {
+    invoice_invalid,      // not an invoice of this server (malformed or a bad MAC)
+    invoice_expired,      // older than kInvoiceLifetimeS: fetch a new challenge
+    file_gone,            // deleted, expired, revoked or limited since the challenge
+    price_changed,        // the owner changed the price since the challenge
+    price_above_maximum,  // above the payer's max_msat
+    not_priced,           // the file is free
+    own_file,             // the payer owns the file: it downloads free with the session
+    insufficient_funds,   // the wallet cannot cover the price: nothing moved
+    unavailable,          // the ledger or the store failed: nothing was granted (retry)
+};
+[[nodiscard]] std::string_view pay_error_name(PayError e);
+
+struct PayFailure {
+    PayError code;
+    std::string message;
+};
+
+template <class T>
+using PayResult = Result<T, PayFailure>;
+
+struct Challenge {
+    std::int64_t price_msat = 0;
+    std::string invoice;           // opaque to clients
+    std::string www_authenticate;  // `L402 macaroon="...", invoice="..."`
+};
+
+struct PaidGrant {
+    std::string macaroon;  // base64 V2
+    std::string preimage_hex;
+    ledger::Id128 payment_id;
+    PaymentAttempt attempt;  // the split, the expiry
+    bool charged_now = false;  // false: a live grant was returned without charging
+};
+
+class Paywall {
+public:
+    // `secret` is kPaywallSecretBytes; it is copied into derived keys and may be wiped after.
+    Paywall(WalletService& wallets, PaymentStore& store, FileLookup lookup, PaywallOptions options,
+            ByteSpan secret);
+    ~Paywall();
+    Paywall(const Paywall&) = delete;
+    Paywall& operator=(const Paywall&) = delete;
+
+    // The 402 answer for a priced file; the referral code (from `?r=`) rides in the invoice.
+    [[nodiscard]] Challenge challenge(const std::string& file_id, std::int64_t price_msat,
+                                      std::string_view referral_code) const;
+    // Pays the invoice from the payer's wallet (at most max_msat), or returns the payer's live
+    // grant for the file without charging.
+    PayResult<PaidGrant> pay(AccountId payer, std::string_view invoice, std::int64_t max_msat);
+    // An `Authorization` value for `file_id`: the grant, or why not (crypto::MacaroonError;
+    // `expired` for a genuine grant that ran out).
+    [[nodiscard]] Result<crypto::L402Grant, crypto::MacaroonError> check_credential(
+        std::string_view authorization, std::string_view file_id) const;
+    // Whether the payer holds a live grant for the file (a session instead of the credential).
+    StoreResult<bool> has_live_grant(AccountId payer, const std::string& file_id);
+
+    // The account's referral code, created on first use.
+    StoreResult<std::string> referral_code(AccountId account);
+    StoreResult<std::vector<FileEarnings>> earnings(AccountId uploader) { return m_store.earnings(uploader); }
+    StoreResult<ReferralEarnings> referral_earnings(AccountId referrer) {
+        return m_store.referral_earnings(referrer);
+    }
+
+    // The payment id of a payer's attempt for a file (exposed for tests and the audit trail).
+    [[nodiscard]] static ledger::Id128 payment_id(AccountId payer, const std::string& file_id,
+                                                  std::int64_t attempt_no);
+
+private:
+    struct Invoice {
+        std::string file_id;
+        std::int64_t price_msat = 0;
+        std::int64_t issued_s = 0;
+        std::string referral_code;  // empty: none
+    };
+    [[nodiscard]] std::string encode_invoice(const Invoice& invoice) const;
+    [[nodiscard]] PayResult<Invoice> decode_invoice(std::string_view text) const;
+    [[nodiscard]] crypto::Preimage preimage_of(ledger::Id128 payment_id) const;
+    [[nodiscard]] PaidGrant grant_of(const PaymentAttempt& attempt, bool charged_now) const;
+    std::mutex& lock_for(AccountId payer, const std::string& file_id);
+
+    WalletService& m_wallets;
+    PaymentStore& m_store;
+    FileLookup m_lookup;
+    PaywallOptions m_options;
+    std::array<std::uint8_t, 32> m_macaroon_key{};
+    std::array<std::uint8_t, 32> m_invoice_key{};
+    std::array<std::uint8_t, 32> m_preimage_key{};
+    std::array<std::mutex, kPayLockStripes> m_locks;
+};
+
+}  // namespace satload::payments

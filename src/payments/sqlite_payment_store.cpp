@@ -1,0 +1,189 @@
+// SqlitePaymentStore: payment attempts and referral codes in SQLite, one transaction per call.
+#include "payments/sqlite_payment_store.h"
+
+#include "store/sqlite_db.h"
+
+namespace satload::payments {
+namespace {
+
+using namespace store::sqlite;
+constexpr std::string_view kVersionTable = "payment_schema_version";
+
+// Migration N (1-based) takes the payment schema from N-1 to N. Append only.
+constexpr std::string_view kMigrations[] = {
+    // 1: payment attempts and referral codes.
+    R"sql(
+CREATE TABLE payment_attempts (
+    payer_account_id    INTEGER NOT NULL,
+    file_id             TEXT NOT NULL,
+    attempt_no          INTEGER NOT NULL CHECK (attempt_no >= 1),
+    state               TEXT NOT NULL CHECK (state IN ('pending', 'granted', 'failed')),
+    uploader_account_id INTEGER NOT NULL,
+    referrer_account_id INTEGER,
+    price_msat          INTEGER NOT NULL CHECK (price_msat > 0),
+    uploader_msat       INTEGER NOT NULL CHECK (uploader_msat >= 0),
+    referrer_msat       INTEGER NOT NULL CHECK (referrer_msat >= 0),
+    platform_msat       INTEGER NOT NULL CHECK (platform_msat >= 0),
+    created_s           INTEGER NOT NULL,
+    expires_s           INTEGER NOT NULL,
+    PRIMARY KEY (payer_account_id, file_id, attempt_no),
+    CHECK (uploader_msat + referrer_msat + platform_msat = price_msat)
+) STRICT;
+CREATE INDEX payment_attempts_by_uploader ON payment_attempts (uploader_account_id, state, file_id);
+CREATE INDEX payment_attempts_by_referrer ON payment_attempts (referrer_account_id, state)
+    WHERE referrer_account_id IS NOT NULL;
+CREATE TABLE payment_referral_codes (
+    code       TEXT PRIMARY KEY NOT NULL,
+    account_id INTEGER NOT NULL UNIQUE
+) STRICT;
+)sql",
+};
+
+constexpr const char* kAttemptColumns =
+    "payer_account_id, file_id, attempt_no, state, uploader_account_id, referrer_account_id, "
+    "price_msat, uploader_msat, referrer_msat, platform_msat, created_s, expires_s";
+
+const char* state_text(AttemptState s) {
+    switch (s) {
+        case AttemptState::pending: return "pending";
+        case AttemptState::granted: return "granted";
+        case AttemptState::failed: return "failed";
+    }
+    return "failed";
+}
+
+AttemptState parse_state(const std::string& s) {
+    if (s == "pending") return AttemptState::pending;
+    if (s == "granted") return AttemptState::granted;
+    return AttemptState::failed;
+}
+
+PaymentAttempt read_attempt(sqlite3_stmt* s) {
+    PaymentAttempt a;
+    a.payer = sqlite3_column_int64(s, 0);
+    a.file_id = column_text(s, 1);
+    a.attempt_no = sqlite3_column_int64(s, 2);
+    a.state = parse_state(column_text(s, 3));
+    a.uploader = sqlite3_column_int64(s, 4);
+    if (sqlite3_column_type(s, 5) != SQLITE_NULL) a.referrer = sqlite3_column_int64(s, 5);
+    a.price_msat = sqlite3_column_int64(s, 6);
+    a.uploader_msat = sqlite3_column_int64(s, 7);
+    a.referrer_msat = sqlite3_column_int64(s, 8);
+    a.platform_msat = sqlite3_column_int64(s, 9);
+    a.created_s = sqlite3_column_int64(s, 10);
+    a.expires_s = sqlite3_column_int64(s, 11);
+    return a;
+}
+
+}  // namespace
+
+SqlitePaymentStore::SqlitePaymentStore(sqlite3* db) : m_db(db) {}
+SqlitePaymentStore::~SqlitePaymentStore() { sqlite3_close_v2(m_db); }
+
+StoreResult<std::unique_ptr<SqlitePaymentStore>> SqlitePaymentStore::open(const std::filesystem::path& db_file) {
+    auto db = open_database(db_file, kSqlitePaymentBusyTimeoutMs);
+    if (!db) return fail(db.error());
+    if (auto r = migrate(db->get(), kVersionTable, kMigrations); !r) return fail(r.error());
+    return std::unique_ptr<SqlitePaymentStore>(new SqlitePaymentStore(db->release()));
+}
+
+StoreResult<std::optional<PaymentAttempt>> SqlitePaymentStore::latest_attempt(AccountId payer,
+                                                                               const std::string& file_id) {
+    const std::lock_guard lock(m_mutex);
+    Query q(m_db, std::string("SELECT ") + kAttemptColumns +
+                      " FROM payment_attempts WHERE payer_account_id = ?1 AND file_id = ?2"
+                      " ORDER BY attempt_no DESC LIMIT 1");
+    if (!q.prepared()) return fail(failure(m_db, "prepare latest attempt"));
+    q.i64(1, payer).text(2, file_id);
+    return first<PaymentAttempt>(m_db, q, read_attempt, "latest attempt");
+}
+
+StoreResult<void> SqlitePaymentStore::insert_attempt(const PaymentAttempt& a) {
+    const std::lock_guard lock(m_mutex);
+    Query q(m_db, std::string("INSERT INTO payment_attempts (") + kAttemptColumns +
+                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+    if (!q.prepared()) return fail(failure(m_db, "prepare insert attempt"));
+    q.i64(1, a.payer).text(2, a.file_id).i64(3, a.attempt_no).text(4, state_text(a.state)).i64(5, a.uploader);
+    if (a.referrer) {
+        q.i64(6, *a.referrer);
+    } else {
+        q.null(6);
+    }
+    q.i64(7, a.price_msat).i64(8, a.uploader_msat).i64(9, a.referrer_msat).i64(10, a.platform_msat);
+    q.i64(11, a.created_s).i64(12, a.expires_s);
+    if (auto r = run(m_db, q, "insert attempt"); !r) return fail(r.error());
+    return {};
+}
+
+StoreResult<void> SqlitePaymentStore::finish_attempt(AccountId payer, const std::string& file_id,
+                                                     std::int64_t attempt_no, AttemptState state,
+                                                     std::int64_t expires_s) {
+    const std::lock_guard lock(m_mutex);
+    Query q(m_db,
+            "UPDATE payment_attempts SET state = ?4, expires_s = ?5 WHERE payer_account_id = ?1 AND "
+            "file_id = ?2 AND attempt_no = ?3 AND state = 'pending'");
+    if (!q.prepared()) return fail(failure(m_db, "prepare finish attempt"));
+    q.i64(1, payer).text(2, file_id).i64(3, attempt_no).text(4, state_text(state)).i64(5, expires_s);
+    auto changed = run(m_db, q, "finish attempt");
+    if (!changed) return fail(changed.error());
+    if (*changed == 0) return fail(StoreFailure{StoreError::not_found, "the attempt is not pending"});
+    return {};
+}
+
+StoreResult<std::vector<FileEarnings>> SqlitePaymentStore::earnings(AccountId uploader) {
+    const std::lock_guard lock(m_mutex);
+    Query q(m_db,
+            "SELECT file_id, count(*), sum(price_msat), sum(uploader_msat) FROM payment_attempts "
+            "WHERE uploader_account_id = ?1 AND state = 'granted' GROUP BY file_id ORDER BY file_id");
+    if (!q.prepared()) return fail(failure(m_db, "prepare earnings"));
+    q.i64(1, uploader);
+    return collect<FileEarnings>(
+        m_db, q,
+        [](sqlite3_stmt* s) {
+            return FileEarnings{column_text(s, 0), column_u64(s, 1), sqlite3_column_int64(s, 2),
+                                sqlite3_column_int64(s, 3)};
+        },
+        "earnings");
+}
+
+StoreResult<ReferralEarnings> SqlitePaymentStore::referral_earnings(AccountId referrer) {
+    const std::lock_guard lock(m_mutex);
+    Query q(m_db,
+            "SELECT count(*), coalesce(sum(referrer_msat), 0) FROM payment_attempts "
+            "WHERE referrer_account_id = ?1 AND state = 'granted'");
+    if (!q.prepared()) return fail(failure(m_db, "prepare referral earnings"));
+    q.i64(1, referrer);
+    auto row = first<ReferralEarnings>(
+        m_db, q, [](sqlite3_stmt* s) { return ReferralEarnings{column_u64(s, 0), sqlite3_column_int64(s, 1)}; },
+        "referral earnings");
+    if (!row) return fail(row.error());
+    return row->value_or(ReferralEarnings{});
+}
+
+StoreResult<std::optional<std::string>> SqlitePaymentStore::referral_code(AccountId account) {
+    const std::lock_guard lock(m_mutex);
+    Query q(m_db, "SELECT code FROM payment_referral_codes WHERE account_id = ?1");
+    if (!q.prepared()) return fail(failure(m_db, "prepare referral code"));
+    q.i64(1, account);
+    return first<std::string>(m_db, q, [](sqlite3_stmt* s) { return column_text(s, 0); }, "referral code");
+}
+
+StoreResult<void> SqlitePaymentStore::set_referral_code(AccountId account, const std::string& code) {
+    const std::lock_guard lock(m_mutex);
+    Query q(m_db, "INSERT INTO payment_referral_codes (code, account_id) VALUES (?1, ?2)");
+    if (!q.prepared()) return fail(failure(m_db, "prepare set referral code"));
+    q.text(1, code).i64(2, account);
+    if (auto r = run(m_db, q, "set referral code"); !r) return fail(r.error());
+    return {};
+}
+
+StoreResult<std::optional<AccountId>> SqlitePaymentStore::referral_owner(const std::string& code) {
+    const std::lock_guard lock(m_mutex);
+    Query q(m_db, "SELECT account_id FROM payment_referral_codes WHERE code = ?1");
+    if (!q.prepared()) return fail(failure(m_db, "prepare referral owner"));
+    q.text(1, code);
+    return first<AccountId>(m_db, q, [](sqlite3_stmt* s) { return sqlite3_column_int64(s, 0); },
+                            "referral owner");
+}
+
+}  // namespace satload::payments

@@ -1,0 +1,41 @@
+// PaymentStore on SQLite: shares meta.sqlite (tables payment_*, own version table), WAL and
+// synchronous=FULL, so a returned call is durable.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+
+#include "payments/payment_store.h"
+
+struct sqlite3;
+
+namespace satload::payments {
+
+inline constexpr int kSqlitePaymentBusyTimeoutMs = 5000;
+
+class SqlitePaymentStore final : public PaymentStore {
+public:
+    static StoreResult<std::unique_ptr<SqlitePaymentStore>> open(const std::filesystem::path& db_file);
+    ~SqlitePaymentStore() override;
+    SqlitePaymentStore(const SqlitePaymentStore&) = delete;
+    SqlitePaymentStore& operator=(const SqlitePaymentStore&) = delete;
+
+    StoreResult<std::optional<PaymentAttempt>> latest_attempt(AccountId payer,
+                                                               const std::string& file_id) override;
+    StoreResult<void> insert_attempt(const PaymentAttempt& attempt) override;
+    StoreResult<void> finish_attempt(AccountId payer, const std::string& file_id, std::int64_t attempt_no,
+                                     AttemptState state, std::int64_t expires_s) override;
+    StoreResult<std::vector<FileEarnings>> earnings(AccountId uploader) override;
+    StoreResult<ReferralEarnings> referral_earnings(AccountId referrer) override;
+    StoreResult<std::optional<std::string>> referral_code(AccountId account) override;
+    StoreResult<void> set_referral_code(AccountId account, const std::string& code) override;
+    StoreResult<std::optional<AccountId>> referral_owner(const std::string& code) override;
+
+private:
+    explicit SqlitePaymentStore(sqlite3* db);
+    std::mutex m_mutex;  // one connection, used by one call at a time
+    sqlite3* m_db;
+};
+
+}  // namespace satload::payments

@@ -1,0 +1,383 @@
+// Paid downloads over a real SQLite ledger and a real SQLite payment store: exact splits,
+// grants that charge once, insufficient funds that move nothing, crash recovery of a pending
+// attempt, credentials bound to file, payer and expiry, and concurrency.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "core/encoding.h"
+#include "crypto/primitives.h"
+#include "ledger/accounts.h"
+#include "ledger/checkpoint.h"
+#include "ledger/sqlite_ledger_store.h"
+#include "payments/paywall.h"
+#include "payments/sqlite_payment_store.h"
+
+namespace satload::payments {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Distinct, valid file ids (22 base64url characters from 16 bytes).
+std::string file_id(std::uint8_t n) {
+    std::array<std::uint8_t, 16> b{};
+    b.fill(n);
+    return base64url_encode(b);
+}
+
+class PaywallTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        const char* base = std::getenv("SATLOAD_TEST_TMP");
+        m_dir = fs::path(base ? base : "/tmp") / ("paywall_" + std::to_string(::getpid()) + "_" +
+                                                   std::to_string(std::random_device{}()));
+        fs::create_directories(m_dir);
+        auto store = ledger::SqliteLedgerStore::open(m_dir / "ledger.sqlite");
+        ASSERT_TRUE(store) << store.error().message;
+        ledger::LedgerOptions options;
+        options.checkpoint_file = ledger::checkpoint_path_for(m_dir / "ledger.sqlite");
+        auto opened = ledger::Ledger::open(std::move(*store), options);
+        ASSERT_TRUE(opened) << opened.error().message;
+        m_ledger = std::move(*opened);
+        ASSERT_TRUE(m_ledger->create_accounts(ledger::system_accounts()));
+        auto payments = SqlitePaymentStore::open(m_dir / "meta.sqlite");
+        ASSERT_TRUE(payments) << payments.error().message;
+        m_store = std::move(*payments);
+        m_wallets = std::make_unique<WalletService>(*m_ledger);
+        make_paywall();
+    }
+    void TearDown() override {
+        m_paywall.reset();
+        m_wallets.reset();
+        m_store.reset();
+        m_ledger.reset();
+        std::error_code ec;
+        fs::remove_all(m_dir, ec);
+    }
+    void make_paywall(ledger::SplitShares split = {}) {
+        PaywallOptions o;
+        o.split = split;
+        o.grant_lifetime_s = 100;
+        o.location = "http://test";
+        o.clock_s = [this] { return m_now.load(); };
+        std::array<std::uint8_t, kPaywallSecretBytes> secret{};
+        secret.fill(7);
+        m_paywall = std::make_unique<Paywall>(
+            *m_wallets, *m_store,
+            [this](const std::string& id) -> std::optional<FileFacts> {
+                const std::lock_guard lock(m_files_mutex);
+                const auto it = m_files.find(id);
+                if (it == m_files.end()) return std::nullopt;
+                return it->second;
+            },
+            o, secret);
+    }
+    void fund(AccountId a, std::int64_t msat) {
+        static std::atomic<std::uint64_t> n{1};
+        auto r = m_wallets->credit(a, Msat{msat}, "test funds", ledger::Id128{0xabc, n++});
+        ASSERT_TRUE(r) << r.error().message;
+    }
+    std::int64_t balance(AccountId a) { return m_wallets->balance(a).balance_msat; }
+    std::int64_t platform() { return m_ledger->lookup_account(ledger::kPlatformRevenueId)->balance_msat(); }
+    void put_file(const std::string& id, std::int64_t price, AccountId owner) {
+        const std::lock_guard lock(m_files_mutex);
+        m_files[id] = FileFacts{price, owner};
+    }
+    std::string invoice(const std::string& id, std::string_view code = {}) {
+        std::int64_t price = 0;
+        {
+            const std::lock_guard lock(m_files_mutex);
+            price = m_files.at(id).price_msat;
+        }
+        return m_paywall->challenge(id, price, code).invoice;
+    }
+
+    fs::path m_dir;
+    std::unique_ptr<ledger::Ledger> m_ledger;
+    std::unique_ptr<SqlitePaymentStore> m_store;
+    std::unique_ptr<WalletService> m_wallets;
+    std::unique_ptr<Paywall> m_paywall;
+    std::atomic<std::int64_t> m_now{1'800'000'000};
+    std::mutex m_files_mutex;
+    std::map<std::string, FileFacts> m_files;
+};
+
+// The three-way split with a referral: every balance exact to the msat, totals balanced.
+TEST_F(PaywallTest, ReferralPaymentSplitsExactly) {
+    const AccountId payer = 1, uploader = 2, referrer = 3;
+    fund(payer, 10'000);
+    put_file(file_id(1), 1'000, uploader);
+    auto code = m_paywall->referral_code(referrer);
+    ASSERT_TRUE(code);
+    EXPECT_EQ(code->size(), kReferralCodeChars);
+    auto again = m_paywall->referral_code(referrer);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(*again, *code);  // one code per account
+    auto g = m_paywall->pay(payer, invoice(file_id(1), *code), 1'000);
+    ASSERT_TRUE(g) << g.error().message;
+    EXPECT_TRUE(g->charged_now);
+    EXPECT_EQ(balance(payer), 9'000);
+    EXPECT_EQ(balance(uploader), 800);
+    EXPECT_EQ(balance(referrer), 100);
+    EXPECT_EQ(platform(), 100);
+    EXPECT_EQ(g->attempt.uploader_msat + g->attempt.referrer_msat + g->attempt.platform_msat, 1'000);
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
+// Prices that do not divide evenly: the remainder goes to the uploader and the legs sum to the
+// price; without a referrer the referrer's share goes to the uploader too.
+TEST_F(PaywallTest, UnevenPricesSumExactly) {
+    const AccountId payer = 1, uploader = 2, referrer = 3;
+    fund(payer, 5'000'000);
+    const auto code = *m_paywall->referral_code(referrer);
+    put_file(file_id(1), 7, uploader);
+    put_file(file_id(2), 1'000'001, uploader);
+    put_file(file_id(3), 1'000'001, uploader);
+    ASSERT_TRUE(m_paywall->pay(payer, invoice(file_id(1), code), 7));
+    EXPECT_EQ(balance(uploader), 7);  // 10% of 7 rounds down to 0: those legs are left out
+    EXPECT_EQ(balance(referrer), 0);
+    ASSERT_TRUE(m_paywall->pay(payer, invoice(file_id(2), code), 1'000'001));
+    EXPECT_EQ(balance(uploader), 7 + 800'001);
+    EXPECT_EQ(balance(referrer), 100'000);
+    ASSERT_TRUE(m_paywall->pay(payer, invoice(file_id(3)), 1'000'001));
+    EXPECT_EQ(balance(uploader), 7 + 800'001 + 900'001);
+    EXPECT_EQ(platform(), 100'000 + 100'000);
+    EXPECT_EQ(balance(payer), 5'000'000 - 7 - 2 * 1'000'001);
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
+// Self-referral (payer or uploader as referrer) pays the referrer's share to the uploader.
+TEST_F(PaywallTest, SelfReferralPaysTheUploader) {
+    const AccountId payer = 1, uploader = 2;
+    fund(payer, 10'000);
+    put_file(file_id(1), 1'000, uploader);
+    put_file(file_id(2), 1'000, uploader);
+    ASSERT_TRUE(m_paywall->pay(payer, invoice(file_id(1), *m_paywall->referral_code(payer)), 1'000));
+    ASSERT_TRUE(m_paywall->pay(payer, invoice(file_id(2), *m_paywall->referral_code(uploader)), 1'000));
+    EXPECT_EQ(balance(uploader), 1'800);
+    EXPECT_EQ(balance(payer), 8'000);
+    EXPECT_EQ(platform(), 200);
+}
+
+// A live grant is returned without charging; after it expires the next payment charges again
+// under a new payment id.
+TEST_F(PaywallTest, GrantChargesOnceUntilItExpires) {
+    const AccountId payer = 1, uploader = 2;
+    fund(payer, 10'000);
+    put_file(file_id(1), 1'000, uploader);
+    auto first = m_paywall->pay(payer, invoice(file_id(1)), 1'000);
+    ASSERT_TRUE(first);
+    auto second = m_paywall->pay(payer, invoice(file_id(1)), 1'000);
+    ASSERT_TRUE(second);
+    EXPECT_FALSE(second->charged_now);
+    EXPECT_EQ(second->payment_id, first->payment_id);
+    EXPECT_EQ(second->preimage_hex, first->preimage_hex);
+    EXPECT_EQ(balance(payer), 9'000);
+    EXPECT_TRUE(*m_paywall->has_live_grant(payer, file_id(1)));
+    m_now += 101;
+    EXPECT_FALSE(*m_paywall->has_live_grant(payer, file_id(1)));
+    auto third = m_paywall->pay(payer, invoice(file_id(1)), 1'000);
+    ASSERT_TRUE(third);
+    EXPECT_TRUE(third->charged_now);
+    EXPECT_NE(third->payment_id, first->payment_id);
+    EXPECT_EQ(balance(payer), 8'000);
+}
+
+// Insufficient funds: a clear error, no balance moves; after funding, the next attempt (a new
+// payment id, since the ledger remembers the refused one) succeeds.
+TEST_F(PaywallTest, InsufficientFundsMovesNothing) {
+    const AccountId payer = 1, uploader = 2, referrer = 3;
+    fund(payer, 999);
+    put_file(file_id(1), 1'000, uploader);
+    const auto code = *m_paywall->referral_code(referrer);
+    auto r = m_paywall->pay(payer, invoice(file_id(1), code), 5'000);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, PayError::insufficient_funds);
+    EXPECT_NE(r.error().message.find("999"), std::string::npos) << r.error().message;
+    EXPECT_EQ(balance(payer), 999);
+    EXPECT_EQ(balance(uploader), 0);
+    EXPECT_EQ(balance(referrer), 0);
+    EXPECT_EQ(platform(), 0);
+    EXPECT_FALSE(*m_paywall->has_live_grant(payer, file_id(1)));
+    fund(payer, 1);
+    auto ok = m_paywall->pay(payer, invoice(file_id(1), code), 5'000);
+    ASSERT_TRUE(ok) << ok.error().message;
+    EXPECT_EQ(ok->attempt.attempt_no, 2);
+    EXPECT_EQ(balance(payer), 0);
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
+// The refusals before any money moves.
+TEST_F(PaywallTest, RefusesBadInvoicesAndPrices) {
+    const AccountId payer = 1, uploader = 2;
+    fund(payer, 10'000);
+    put_file(file_id(1), 1'000, uploader);
+    const std::string inv = invoice(file_id(1));
+    EXPECT_EQ(m_paywall->pay(payer, inv, 999).error().code, PayError::price_above_maximum);
+    EXPECT_EQ(m_paywall->pay(uploader, inv, 1'000).error().code, PayError::own_file);
+    std::string tampered = inv;
+    tampered[10] = tampered[10] == 'A' ? 'B' : 'A';
+    EXPECT_EQ(m_paywall->pay(payer, tampered, 1'000).error().code, PayError::invoice_invalid);
+    EXPECT_EQ(m_paywall->pay(payer, inv.substr(0, inv.size() - 2), 1'000).error().code, PayError::invoice_invalid);
+    EXPECT_EQ(m_paywall->pay(payer, "", 1'000).error().code, PayError::invoice_invalid);
+    put_file(file_id(1), 2'000, uploader);
+    EXPECT_EQ(m_paywall->pay(payer, inv, 5'000).error().code, PayError::price_changed);
+    put_file(file_id(1), 1'000, uploader);
+    m_now += kInvoiceLifetimeS + 1;
+    EXPECT_EQ(m_paywall->pay(payer, inv, 1'000).error().code, PayError::invoice_expired);
+    {
+        const std::lock_guard lock(m_files_mutex);
+        m_files.erase(file_id(1));
+    }
+    m_now -= kInvoiceLifetimeS + 1;
+    EXPECT_EQ(m_paywall->pay(payer, inv, 1'000).error().code, PayError::file_gone);
+    EXPECT_EQ(balance(payer), 10'000);
+}
+
+// A crash after the ledger applied the group but before the attempt was marked granted: the
+// retry settles the same payment id, and the payer is charged once.
+TEST_F(PaywallTest, PendingAttemptAfterCrashChargesOnce) {
+    const AccountId payer = 1, uploader = 2;
+    fund(payer, 10'000);
+    ASSERT_TRUE(m_wallets->ensure_wallet(uploader));
+    put_file(file_id(1), 1'000, uploader);
+    PaymentAttempt a;
+    a.payer = payer;
+    a.file_id = file_id(1);
+    a.attempt_no = 1;
+    a.uploader = uploader;
+    a.price_msat = 1'000;
+    a.uploader_msat = 900;
+    a.platform_msat = 100;
+    a.created_s = m_now;
+    ASSERT_TRUE(m_store->insert_attempt(a));
+    ledger::DownloadPayment p;
+    p.payment_id = Paywall::payment_id(payer, file_id(1), 1);
+    p.payer_account_id = wallet_id(payer);
+    p.uploader_account_id = wallet_id(uploader);
+    p.platform_account_id = ledger::kPlatformRevenueId;
+    p.price_msat = 1'000;
+    p.user_data = ledger::id_from_bytes(*base64url_decode(file_id(1)));  // what the paywall records
+    auto legs = ledger::download_payment_transfers(p, ledger::SplitShares{});
+    ASSERT_TRUE(legs);
+    ASSERT_TRUE(m_ledger->create_transfers(*legs));
+    EXPECT_EQ(balance(payer), 9'000);
+    auto g = m_paywall->pay(payer, invoice(file_id(1)), 1'000);
+    ASSERT_TRUE(g) << g.error().message;
+    EXPECT_EQ(g->payment_id, p.payment_id);
+    EXPECT_EQ(balance(payer), 9'000);
+    EXPECT_EQ(balance(uploader), 900);
+}
+
+// The L402 credential: valid for its file until its expiry; another file, a changed caveat,
+// a wrong or truncated preimage, a truncated macaroon are refused.
+TEST_F(PaywallTest, CredentialIsBoundToFileAndExpiry) {
+    const AccountId payer = 1, uploader = 2;
+    fund(payer, 10'000);
+    put_file(file_id(1), 1'000, uploader);
+    put_file(file_id(2), 1'000, uploader);
+    auto g = m_paywall->pay(payer, invoice(file_id(1)), 1'000);
+    ASSERT_TRUE(g);
+    const std::string header = "L402 " + g->macaroon + ":" + g->preimage_hex;
+    auto ok = m_paywall->check_credential(header, file_id(1));
+    ASSERT_TRUE(ok) << crypto::macaroon_error_name(ok.error());
+    EXPECT_EQ(ok->caveats.payer_account_id, payer);
+    EXPECT_FALSE(m_paywall->check_credential(header, file_id(2)));
+    std::string wrong_preimage = header;
+    wrong_preimage.back() = wrong_preimage.back() == '0' ? '1' : '0';
+    EXPECT_FALSE(m_paywall->check_credential(wrong_preimage, file_id(1)));
+    EXPECT_FALSE(m_paywall->check_credential(header.substr(0, header.size() - 1), file_id(1)));
+    EXPECT_FALSE(m_paywall->check_credential("L402 " + g->macaroon.substr(0, 40) + ":" + g->preimage_hex, file_id(1)));
+    // The challenge's own macaroon never passes as a grant, whatever the preimage.
+    const auto c = m_paywall->challenge(file_id(1), 1'000, {});
+    const auto m_at = c.www_authenticate.find("macaroon=\"") + 10;
+    const std::string challenge_mac = c.www_authenticate.substr(m_at, c.www_authenticate.find('"', m_at) - m_at);
+    EXPECT_FALSE(m_paywall->check_credential("L402 " + challenge_mac + ":" + g->preimage_hex, file_id(1)));
+    m_now += 101;
+    auto expired = m_paywall->check_credential(header, file_id(1));
+    ASSERT_FALSE(expired);
+    EXPECT_EQ(expired.error(), crypto::MacaroonError::expired);
+}
+
+// Many threads paying for the same files at once: each payer is charged exactly once per file.
+TEST_F(PaywallTest, ParallelPaymentsChargeOncePerPayerAndFile) {
+    constexpr AccountId kPayers = 10;
+    constexpr std::uint8_t kFiles = 5;
+    const AccountId uploader = 100;
+    for (AccountId p = 1; p <= kPayers; ++p) fund(p, 1'000'000);
+    for (std::uint8_t f = 1; f <= kFiles; ++f) put_file(file_id(f), 1'000, uploader);
+    std::vector<std::string> invoices;
+    for (std::uint8_t f = 1; f <= kFiles; ++f) invoices.push_back(invoice(file_id(f)));
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 100; ++i) {
+                const AccountId payer = 1 + (t + i) % kPayers;
+                if (!m_paywall->pay(payer, invoices[static_cast<std::size_t>(i % kFiles)], 1'000)) ++failures;
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(failures.load(), 0);
+    for (AccountId p = 1; p <= kPayers; ++p) EXPECT_EQ(balance(p), 1'000'000 - kFiles * 1'000) << "payer " << p;
+    EXPECT_EQ(balance(uploader), kPayers * kFiles * 900);
+    auto earnings = m_paywall->earnings(uploader);
+    ASSERT_TRUE(earnings);
+    ASSERT_EQ(earnings->size(), kFiles);
+    for (const auto& e : *earnings) {
+        EXPECT_EQ(e.downloads, static_cast<std::uint64_t>(kPayers));
+        EXPECT_EQ(e.gross_msat, kPayers * 1'000);
+        EXPECT_EQ(e.net_msat, kPayers * 900);
+    }
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
+// The operator's credit is idempotent per id, and the wallet's history shows every movement
+// with its sign, code and file, newest first.
+TEST_F(PaywallTest, CreditAndHistory) {
+    const AccountId payer = 1, uploader = 2;
+    const ledger::Id128 id{0x77, 1};
+    auto first = m_wallets->credit(payer, Msat{5'000}, "welcome", id);
+    ASSERT_TRUE(first);
+    EXPECT_TRUE(first->applied_now);
+    auto retry = m_wallets->credit(payer, Msat{5'000}, "welcome", id);
+    ASSERT_TRUE(retry);
+    EXPECT_FALSE(retry->applied_now);
+    EXPECT_EQ(balance(payer), 5'000);
+    auto changed = m_wallets->credit(payer, Msat{6'000}, "welcome", id);
+    ASSERT_FALSE(changed);
+    EXPECT_EQ(changed.error().result, ledger::TransferResult::exists_with_different_amount);
+    EXPECT_FALSE(m_wallets->credit(payer, Msat{0}, "zero", ledger::Id128{0x77, 2}));
+    EXPECT_EQ(balance(payer), 5'000);
+
+    put_file(file_id(9), 1'000, uploader);
+    ASSERT_TRUE(m_paywall->pay(payer, invoice(file_id(9)), 1'000));
+    auto h = m_wallets->history(payer, 0, 10);
+    ASSERT_TRUE(h);
+    ASSERT_EQ(h->size(), 3u);  // platform fee, download payment, credit
+    EXPECT_EQ((*h)[0].amount_msat, -100);
+    EXPECT_EQ(transfer_code_name((*h)[0].code), "platform_fee");
+    EXPECT_EQ((*h)[1].amount_msat, -900);
+    EXPECT_EQ(transfer_code_name((*h)[1].code), "download_payment");
+    EXPECT_EQ((*h)[1].user_data, ledger::id_from_bytes(*base64url_decode(file_id(9))));
+    EXPECT_EQ((*h)[0].transfer_id.high, (*h)[1].transfer_id.high);  // legs of one payment
+    EXPECT_EQ((*h)[2].amount_msat, 5'000);
+    EXPECT_EQ((*h)[2].memo, "welcome");
+    auto older = m_wallets->history(payer, (*h)[1].seq, 10);
+    ASSERT_TRUE(older);
+    ASSERT_EQ(older->size(), 1u);
+    EXPECT_EQ((*older)[0].seq, (*h)[2].seq);
+    auto up = m_wallets->history(uploader, 0, 10);
+    ASSERT_TRUE(up);
+    ASSERT_EQ(up->size(), 1u);
+    EXPECT_EQ((*up)[0].amount_msat, 900);
+    EXPECT_TRUE(m_wallets->history(99, 0, 10)->empty());  // no wallet yet: empty, not an error
+}
+
+}  // namespace
+}  // namespace satload::payments
