@@ -34,9 +34,7 @@ std::size_t varint_size(std::size_t value) {
     return n;
 }
 
-std::size_t field_size(std::size_t data_bytes) {
-    return 1 + varint_size(data_bytes) + data_bytes;
-}
+std::size_t field_size(std::size_t data_bytes) { return 1 + varint_size(data_bytes) + data_bytes; }
 
 void append_varint(Bytes& out, std::size_t value) {
     while (value >= 0x80) {
@@ -126,13 +124,9 @@ private:
     std::size_t m_pos = 0;
 };
 
-Bytes to_bytes(ByteSpan s) {
-    return Bytes(s.begin(), s.end());
-}
+Bytes to_bytes(ByteSpan s) { return Bytes(s.begin(), s.end()); }
 
-std::string to_string(ByteSpan s) {
-    return std::string(as_chars(s));
-}
+std::string to_string(ByteSpan s) { return std::string(as_chars(s)); }
 
 Result<MacaroonCaveat, MacaroonError> read_caveat(FieldReader& in) {
     MacaroonCaveat caveat;
@@ -188,13 +182,9 @@ Result<void, MacaroonError> verify_signature(const Macaroon& macaroon, ByteSpan 
 
 // ---- Caveat text ----
 
-bool is_key_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-}
+bool is_key_char(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; }
 
-bool is_value_char(char c) {
-    return c > ' ' && c < 0x7f;
-}
+bool is_value_char(char c) { return c > ' ' && c < 0x7f; }
 
 bool is_caveat_key(std::string_view key) {
     return !key.empty() && std::all_of(key.begin(), key.end(), is_key_char);
@@ -253,33 +243,60 @@ std::string_view trim_ows(std::string_view s) {
 
 std::string_view macaroon_error_name(MacaroonError e) {
     switch (e) {
-        case MacaroonError::too_large: return "too_large";
-        case MacaroonError::bad_base64: return "bad_base64";
-        case MacaroonError::bad_version: return "bad_version";
-        case MacaroonError::truncated: return "truncated";
-        case MacaroonError::bad_varint: return "bad_varint";
-        case MacaroonError::field_too_large: return "field_too_large";
-        case MacaroonError::empty_field: return "empty_field";
-        case MacaroonError::unexpected_field: return "unexpected_field";
-        case MacaroonError::caveat_location_without_vid: return "caveat_location_without_vid";
-        case MacaroonError::too_many_caveats: return "too_many_caveats";
-        case MacaroonError::missing_signature: return "missing_signature";
-        case MacaroonError::bad_signature_length: return "bad_signature_length";
-        case MacaroonError::trailing_bytes: return "trailing_bytes";
-        case MacaroonError::signature_mismatch: return "signature_mismatch";
-        case MacaroonError::third_party_caveat: return "third_party_caveat";
-        case MacaroonError::caveat_rejected: return "caveat_rejected";
-        case MacaroonError::bad_identifier: return "bad_identifier";
-        case MacaroonError::bad_caveat: return "bad_caveat";
-        case MacaroonError::unknown_caveat: return "unknown_caveat";
-        case MacaroonError::duplicate_caveat: return "duplicate_caveat";
-        case MacaroonError::missing_caveat: return "missing_caveat";
-        case MacaroonError::wrong_file: return "wrong_file";
-        case MacaroonError::expired: return "expired";
-        case MacaroonError::not_l402: return "not_l402";
-        case MacaroonError::bad_credential: return "bad_credential";
-        case MacaroonError::bad_preimage: return "bad_preimage";
-        case MacaroonError::preimage_mismatch: return "preimage_mismatch";
+        case MacaroonError::too_large:
+            return "too_large";
+        case MacaroonError::bad_base64:
+            return "bad_base64";
+        case MacaroonError::bad_version:
+            return "bad_version";
+        case MacaroonError::truncated:
+            return "truncated";
+        case MacaroonError::bad_varint:
+            return "bad_varint";
+        case MacaroonError::field_too_large:
+            return "field_too_large";
+        case MacaroonError::empty_field:
+            return "empty_field";
+        case MacaroonError::unexpected_field:
+            return "unexpected_field";
+        case MacaroonError::caveat_location_without_vid:
+            return "caveat_location_without_vid";
+        case MacaroonError::too_many_caveats:
+            return "too_many_caveats";
+        case MacaroonError::missing_signature:
+            return "missing_signature";
+        case MacaroonError::bad_signature_length:
+            return "bad_signature_length";
+        case MacaroonError::trailing_bytes:
+            return "trailing_bytes";
+        case MacaroonError::signature_mismatch:
+            return "signature_mismatch";
+        case MacaroonError::third_party_caveat:
+            return "third_party_caveat";
+        case MacaroonError::caveat_rejected:
+            return "caveat_rejected";
+        case MacaroonError::bad_identifier:
+            return "bad_identifier";
+        case MacaroonError::bad_caveat:
+            return "bad_caveat";
+        case MacaroonError::unknown_caveat:
+            return "unknown_caveat";
+        case MacaroonError::duplicate_caveat:
+            return "duplicate_caveat";
+        case MacaroonError::missing_caveat:
+            return "missing_caveat";
+        case MacaroonError::wrong_file:
+            return "wrong_file";
+        case MacaroonError::expired:
+            return "expired";
+        case MacaroonError::not_l402:
+            return "not_l402";
+        case MacaroonError::bad_credential:
+            return "bad_credential";
+        case MacaroonError::bad_preimage:
+            return "bad_preimage";
+        case MacaroonError::preimage_mismatch:
+            return "preimage_mismatch";
     }
     return "unknown";
 }

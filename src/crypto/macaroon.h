@@ -2,16 +2,18 @@
 // L402 identifier layout, satload's grant caveats and the `Authorization: L402` credential.
 //
 // Debian's libmacaroons only speaks V1, so the V2 codec and the HMAC chain are ours, on OpenSSL
-// (crypto/primitives.h). They follow libmacaroons and the npm `macaroon` package byte for byte:
+// (crypto/primitives.h). They follow the npm `macaroon` package byte for byte (checked by
+// tests/interop/macaroon.test.mjs), which implements libmacaroons' V2 format:
 //   macaroon  = 0x02 [location] identifier EOS caveat* EOS signature
 //   caveat    = [location] identifier [vid] EOS
 //   field     = type(1 byte) uvarint(length) bytes;  EOS = the single byte 0x00
 //   types: location 1, identifier 2, vid 4, signature 6 (32 bytes)
-// An empty location is written as no location field at all (as both of those do), so every
+// An empty location is written as no location field at all (as the npm package does), so every
 // accepted encoding is the one our encoder writes back.
 //
 // Signatures: k = HMAC-SHA256(key "macaroons-key-generator", root key) (the npm package's
-// makeKey), sig = HMAC-SHA256(k, identifier), then sig = HMAC-SHA256(sig, caveat) for each
+// makeKey; libmacaroons zero-pads that key to 32 bytes, which HMAC's own zero padding makes
+// the same key), sig = HMAC-SHA256(k, identifier), then sig = HMAC-SHA256(sig, caveat) for each
 // first-party caveat. Third-party caveats are decoded and re-encoded but never verified.
 //
 // Text form: encode_macaroon_base64 writes standard base64 WITH padding (RFC 4648 section 4),
@@ -42,7 +44,7 @@ inline constexpr std::size_t kMacaroonSignatureBytes = 32;
 // A 32-bit length never needs more than 5 varint bytes (as libmacaroons and the npm package).
 inline constexpr std::size_t kMaxVarintBytes = 5;
 
-// The fixed HMAC key of the root-key derivation shared with libmacaroons and the npm package.
+// The fixed HMAC key of the root-key derivation (the npm package's makeKey).
 inline constexpr std::string_view kMacaroonKeyGenerator = "macaroons-key-generator";
 
 // Every outcome of decoding and verifying a macaroon or an L402 credential.
@@ -74,10 +76,10 @@ enum class MacaroonError {
     wrong_file,        // the grant is for another file
     expired,           // now >= expires (answered with a fresh 402, not a 401)
     // The `Authorization: L402 <macaroon>:<preimage>` credential.
-    not_l402,            // another scheme (Bearer, Basic, ...): not for the paywall to judge
-    bad_credential,      // an L402/LSAT header without exactly one `<macaroon>:<preimage>`
-    bad_preimage,        // the preimage is not 64 lowercase hex digits
-    preimage_mismatch,   // SHA-256(preimage) is not the payment hash of the identifier
+    not_l402,           // another scheme (Bearer, Basic, ...): not for the paywall to judge
+    bad_credential,     // an L402/LSAT header without exactly one `<macaroon>:<preimage>`
+    bad_preimage,       // the preimage is not 64 lowercase hex digits
+    preimage_mismatch,  // SHA-256(preimage) is not the payment hash of the identifier
 };
 
 // Stable snake_case name of an error, for logs, tests and problem details.
@@ -86,9 +88,9 @@ enum class MacaroonError {
 using MacaroonSignature = std::array<std::uint8_t, kMacaroonSignatureBytes>;
 
 struct MacaroonCaveat {
-    Bytes identifier;        // the condition text of a first-party caveat
-    std::string location;    // third-party only; empty means absent
-    Bytes verification_id;   // third-party only; empty for a first-party caveat
+    Bytes identifier;       // the condition text of a first-party caveat
+    std::string location;   // third-party only; empty means absent
+    Bytes verification_id;  // third-party only; empty for a first-party caveat
     [[nodiscard]] bool is_first_party() const { return verification_id.empty(); }
     bool operator==(const MacaroonCaveat&) const = default;
 };
@@ -151,9 +153,9 @@ struct L402Identifier {
 
 // --- satload's grant caveats ---------------------------------------------------------------
 // Caveats are ASCII text `<key> = <value>`. A grant carries each of these exactly once.
-inline constexpr std::string_view kCaveatFileId = "file_id";    // value: a file id (core/ids.h)
-inline constexpr std::string_view kCaveatPayer = "payer";       // value: account id, decimal > 0
-inline constexpr std::string_view kCaveatExpires = "expires";   // value: unix seconds, decimal
+inline constexpr std::string_view kCaveatFileId = "file_id";   // value: a file id (core/ids.h)
+inline constexpr std::string_view kCaveatPayer = "payer";      // value: account id, decimal > 0
+inline constexpr std::string_view kCaveatExpires = "expires";  // value: unix seconds, decimal
 inline constexpr std::string_view kCaveatSeparator = " = ";
 
 struct GrantCaveats {
@@ -164,7 +166,7 @@ struct GrantCaveats {
 };
 
 struct GrantCheck {
-    std::string_view file_id;   // the file being downloaded
+    std::string_view file_id;  // the file being downloaded
     std::int64_t now_unix_s = 0;
 };
 
@@ -210,7 +212,6 @@ struct L402Grant {
 
 // `L402 macaroon="<base64>", invoice="<invoice>"` for WWW-Authenticate. The invoice is an
 // opaque payment request and must not contain '"' or '\\' (programmer error).
-[[nodiscard]] std::string format_l402_challenge(const Macaroon& macaroon,
-                                                std::string_view invoice);
+[[nodiscard]] std::string format_l402_challenge(const Macaroon& macaroon, std::string_view invoice);
 
 }  // namespace satload::crypto

@@ -9,9 +9,9 @@
 #include <openssl/hmac.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -43,20 +43,20 @@ Bytes unhex(std::string_view text) {
     return b.value_or(Bytes{});
 }
 
-Bytes bytes_of(std::string_view s) {
-    return Bytes(s.begin(), s.end());
-}
+Bytes bytes_of(std::string_view s) { return Bytes(s.begin(), s.end()); }
 
 // HMAC-SHA256 through OpenSSL's one-shot HMAC(), not through crypto/primitives.
 MacaroonSignature openssl_hmac(ByteSpan key, ByteSpan data) {
     MacaroonSignature out{};
     unsigned int len = 0;
     const std::uint8_t empty = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data.empty() ? &empty : data.data(),
-         data.size(), out.data(), &len);
+    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+         data.empty() ? &empty : data.data(), data.size(), out.data(), &len);
     EXPECT_EQ(len, out.size());
     return out;
 }
+
+constexpr std::uint8_t kLoc = 1, kId = 2, kVid = 4, kSig = 6;
 
 // Builds V2 bytes by hand: type, LEB128 length, data.
 struct Raw {
@@ -78,10 +78,8 @@ struct Raw {
         return *this;
     }
     Raw& eos() { return raw({0}); }
-    Raw& signature(std::size_t size = 32) { return field(6, Bytes(size, 0xab)); }
+    Raw& signature(std::size_t size = 32) { return field(kSig, Bytes(size, 0xab)); }
 };
-
-constexpr std::uint8_t kLoc = 1, kId = 2, kVid = 4, kSig = 6;
 
 const Bytes kRootKey = unhex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
 const std::string kFileId = "AAAAAAAAAAAAAAAAAAAAAA";
@@ -100,9 +98,7 @@ Macaroon sample(std::string_view location = "satload.test") {
     return m;
 }
 
-bool accept_all(std::string_view) {
-    return true;
-}
+bool accept_all(std::string_view) { return true; }
 
 // ---- Signatures ----
 
@@ -143,7 +139,11 @@ TEST(Macaroon, NpmPackageVector) {
 
     auto id = decode_l402_identifier(m->identifier);
     ASSERT_TRUE(id);
-    const Preimage preimage = [] { Preimage p; p.fill(1); return p; }();
+    const Preimage preimage = [] {
+        Preimage p;
+        p.fill(1);
+        return p;
+    }();
     EXPECT_EQ(id->payment_hash, sha256(preimage));
     TokenId token;
     token.fill(2);
@@ -159,7 +159,10 @@ TEST(Macaroon, NpmPackageVector) {
 TEST(Macaroon, TamperingRefused) {
     const Macaroon good = sample();
     int calls = 0;
-    const auto counting = [&](std::string_view) { ++calls; return true; };
+    const auto counting = [&](std::string_view) {
+        ++calls;
+        return true;
+    };
     ASSERT_TRUE(verify_macaroon(good, kRootKey, counting));
     EXPECT_EQ(calls, 3);
     calls = 0;
@@ -292,8 +295,12 @@ TEST(MacaroonCodec, ExactBytes) {
     m.identifier = bytes_of("id");
     m.caveats.push_back({bytes_of("a = 1"), "", {}});
     m.signature.fill(0xab);
-    const Bytes expected = Raw{}.field(kLoc, "loc").field(kId, "id").eos()
-                               .field(kId, "a = 1").eos()
+    const Bytes expected = Raw{}
+                               .field(kLoc, "loc")
+                               .field(kId, "id")
+                               .eos()
+                               .field(kId, "a = 1")
+                               .eos()
                                .eos()
                                .signature()
                                .b;
@@ -390,14 +397,20 @@ TEST(MacaroonCodec, EveryDecodeError) {
     EXPECT_EQ(decode_error(Raw{}.field(kId, "").eos().eos().signature().b), E::empty_field);
     EXPECT_EQ(decode_error(Raw{}.field(kId, "i").eos().field(kId, "").eos().eos().signature().b),
               E::empty_field);
-    EXPECT_EQ(decode_error(Raw{}.field(kId, "i").eos()
-                               .field(kLoc, "l").field(kId, "c").field(kVid, "").eos()
-                               .eos().signature().b),
+    EXPECT_EQ(decode_error(Raw{}
+                               .field(kId, "i")
+                               .eos()
+                               .field(kLoc, "l")
+                               .field(kId, "c")
+                               .field(kVid, "")
+                               .eos()
+                               .eos()
+                               .signature()
+                               .b),
               E::empty_field);
     // unexpected_field: no identifier, wrong order, unknown type, vid in the header,
     // a signature where a caveat or EOS belongs, an identifier where the signature belongs.
-    EXPECT_EQ(decode_error(Raw{}.field(kLoc, "l").eos().eos().signature().b),
-              E::unexpected_field);
+    EXPECT_EQ(decode_error(Raw{}.field(kLoc, "l").eos().eos().signature().b), E::unexpected_field);
     EXPECT_EQ(decode_error(Raw{}.field(kId, "i").field(kLoc, "l").eos().eos().signature().b),
               E::unexpected_field);
     EXPECT_EQ(decode_error(Raw{}.field(3, "x").field(kId, "i").eos().eos().signature().b),
@@ -407,17 +420,18 @@ TEST(MacaroonCodec, EveryDecodeError) {
     EXPECT_EQ(decode_error(Raw{}.field(kId, "i").eos().signature().b), E::unexpected_field);
     EXPECT_EQ(decode_error(Raw{}.field(kId, "i").eos().field(kId, "c").signature().b),
               E::unexpected_field);
-    EXPECT_EQ(decode_error(Raw{}.field(kId, "i").eos().field(kId, "c").eos().eos()
-                               .field(kId, "s").b),
-              E::unexpected_field);
-    EXPECT_EQ(decode_error(Raw{}.field(kId, "i").eos().field(kId, "c").field(5, "x").eos()
-                               .eos().signature().b),
-              E::unexpected_field);
+    EXPECT_EQ(
+        decode_error(Raw{}.field(kId, "i").eos().field(kId, "c").eos().eos().field(kId, "s").b),
+        E::unexpected_field);
+    EXPECT_EQ(
+        decode_error(
+            Raw{}.field(kId, "i").eos().field(kId, "c").field(5, "x").eos().eos().signature().b),
+        E::unexpected_field);
     // caveat_location_without_vid
-    EXPECT_EQ(decode_error(Raw{}.field(kId, "i").eos()
-                               .field(kLoc, "l").field(kId, "c").eos()
-                               .eos().signature().b),
-              E::caveat_location_without_vid);
+    EXPECT_EQ(
+        decode_error(
+            Raw{}.field(kId, "i").eos().field(kLoc, "l").field(kId, "c").eos().eos().signature().b),
+        E::caveat_location_without_vid);
     // too_many_caveats
     Raw many;
     many.field(kId, "i").eos();
@@ -484,8 +498,7 @@ TEST(MacaroonCodec, Base64Forms) {
     EXPECT_EQ(b64_error(""), E::truncated);
     EXPECT_EQ(b64_error(std::string(kMaxMacaroonBase64Chars + 1, 'A')), E::too_large);
     // Valid base64 of an invalid macaroon gives the codec's error.
-    EXPECT_EQ(b64_error(base64_encode(Raw{}.field(kId, "i").eos().eos().b)),
-              E::missing_signature);
+    EXPECT_EQ(b64_error(base64_encode(Raw{}.field(kId, "i").eos().eos().b)), E::missing_signature);
 }
 
 // ---- L402 identifier ----
@@ -582,19 +595,19 @@ TEST(GrantCaveats, FailClosed) {
     EXPECT_EQ(grant_error({file, expires}), E::missing_caveat);
     EXPECT_EQ(grant_error({file, payer}), E::missing_caveat);
     EXPECT_EQ(grant_error({}), E::missing_caveat);
- for (const std::string& bad : std::vector<std::string>{
+    for (const std::string& bad : std::vector<std::string>{
              "file_id=" + kFileId, "file_id  = " + kFileId, "File_id = " + kFileId,
-          "file_id = " + kFileId + " x", "file_id = short", "file_id = ", " = x", "payer = 0",
-          "payer = 007", "payer = -1", "payer = +1", "payer = 1.0",
-          "payer = 9223372036854775808", "expires = 99999999999999999999", "expires = 1e9",
-          "expires = 0x10", "time < 2030"}) {
+             "file_id = " + kFileId + " x", "file_id = short", "file_id = ", " = x", "payer = 0",
+             "payer = 007", "payer = -1", "payer = +1", "payer = 1.0",
+             "payer = 9223372036854775808", "expires = 99999999999999999999", "expires = 1e9",
+             "expires = 0x10", "time < 2030"}) {
         // First, so that the duplicate check of its key does not answer instead.
         EXPECT_EQ(grant_error({bad, file, payer, expires}), E::bad_caveat) << bad;
     }
     // The largest values are accepted.
-    auto r = verify_grant(grant_with({file, "payer = 9223372036854775807",
-                                      "expires = 9223372036854775807"}),
-                          kRootKey, {kFileId, 0});
+    auto r = verify_grant(
+        grant_with({file, "payer = 9223372036854775807", "expires = 9223372036854775807"}),
+        kRootKey, {kFileId, 0});
     ASSERT_TRUE(r) << macaroon_error_name(r.error());
     EXPECT_EQ(r->payer_account_id, INT64_MAX);
     // wrong_file comes before expired.
@@ -618,8 +631,7 @@ struct L402Fixture {
     }
     [[nodiscard]] std::string preimage_hex() const { return hex_encode(preimage); }
     [[nodiscard]] std::string header(std::string_view scheme = "L402") const {
-        return std::string(scheme) + " " + encode_macaroon_base64(macaroon) + ":" +
-               preimage_hex();
+        return std::string(scheme) + " " + encode_macaroon_base64(macaroon) + ":" + preimage_hex();
     }
 };
 
