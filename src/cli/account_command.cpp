@@ -206,6 +206,7 @@ void add_account_command(CLI::App& app, int& exit_code) {
     }
     cmd->add_subcommand("logout", "Revoke this session and forget it locally")
         ->callback([&exit_code] { exit_code = run_logout(); });
+    add_earnings_subcommand(*cmd, exit_code);
     cmd->callback([args, cmd, &exit_code] {
         if (cmd->get_subcommands().empty()) exit_code = run_usage(*args);
     });

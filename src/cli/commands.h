@@ -23,6 +23,8 @@ void add_ls_commands(CLI::App& app, int& exit_code);
 void add_set_command(CLI::App& app, int& exit_code);
 // `wallet balance|history|deposit|withdraw`.
 void add_wallet_command(CLI::App& app, int& exit_code);
+// `account earnings` (registered by add_account_command).
+void add_earnings_subcommand(CLI::App& account, int& exit_code);
 // `share LINK`: the link with the caller's referral code.
 void add_share_command(CLI::App& app, int& exit_code);
 
