@@ -310,6 +310,8 @@ AccountResult<LoginGrant> AccountService::complete_recovery(std::string_view use
 
 AccountResult<ApiTokenGrant> AccountService::create_api_token(const Principal& principal,
                                                               std::string_view name) {
+    // An API token that could mint API tokens would outlive its own revocation.
+    if (principal.kind != TokenKind::session) return fail(failure(AccountError::session_required));
     if (!valid_name(name)) return fail(failure(AccountError::malformed));
     auto live = m_store.list_tokens(principal.account_id, TokenKind::api);
     if (!live) return fail(store_failure(live.error()));

@@ -63,7 +63,7 @@ enum class AccountError {
                        // retry_after_s
     unauthenticated,   // a token that is malformed, unknown, expired or revoked
     session_required,  // an API token tried what only an interactive session may
-                       // (password change)
+                       // (password change, creating API tokens)
     not_found,         // a file or API token that is absent or not the caller's (one
                        // outcome)
     file_exists,       // add_file of a file id already recorded
@@ -175,6 +175,7 @@ public:
                                                 const NewPassword& password,
                                                 std::string_view address);
 
+    // Sessions only (session_required for an API token).
     AccountResult<ApiTokenGrant> create_api_token(const Principal& principal,
                                                   std::string_view name);
     AccountResult<std::vector<ApiTokenInfo>> list_api_tokens(const Principal& principal);

@@ -1,8 +1,12 @@
 // Account requests of the client: key derivation and wrapping here, JSON over HTTP there, the
-// session file, and the decryption of the account's file list.
+// session file (or SATLOAD_TOKEN), password change and recovery, API tokens, and the
+// decryption of the account's file list.
 #include "client/account.h"
 
 #include <boost/json.hpp>
+
+#include <cstdio>
+#include <cstdlib>
 
 #include "client/files.h"
 #include "client/link.h"
@@ -18,6 +22,13 @@ namespace http = boost::beast::http;
 
 // Wipes a string holding a secret (JSON bodies with keys, tokens).
 void wipe(std::string& s) { crypto::secure_wipe(s.data(), s.size()); }
+
+// Wipes the string members of a JSON object that carried keys.
+void wipe(json::object& o) {
+    for (auto& [key, value] : o) {
+        if (value.is_string()) crypto::secure_wipe(value.as_string().data(), value.as_string().size());
+    }
+}
 
 ClientResult<HttpResponse> send_json(HttpClient& client, const ServerUrl& server, http::verb method,
                                      std::string_view path, const std::string& body,
@@ -91,6 +102,29 @@ ClientResult<crypto::AccountSalt> fetch_salt(HttpClient& client, const ServerUrl
     return salt;
 }
 
+// The session in a login answer ({"username", "token", "master_by_password"}), whose master key
+// must open with `keys` (login and completed recovery answer alike).
+ClientResult<Session> session_from(HttpResponse& res, const ServerUrl& server, std::string_view what,
+                                   const crypto::PasswordKeys& keys) {
+    auto o = parse_object(res, what);
+    wipe(res.body);
+    if (!o) return tl::unexpected(o.error());
+    auto token = string_of(*o, "token");
+    const auto name = string_of(*o, "username");
+    const auto wrapped_text = string_of(*o, "master_by_password");
+    const auto wrapped = wrapped_text ? base64url_decode(*wrapped_text) : std::nullopt;
+    if (!token || !name || !wrapped) return client_error(ErrorCode::protocol, "the login answer is malformed");
+    auto master = crypto::unwrap_master_key(keys.password_key, *wrapped);
+    wipe(*o);
+    if (!master) {
+        wipe(*token);
+        return client_error(ErrorCode::authentication_failed,
+                            "the master key did not decrypt with this password");
+    }
+    Session session{server, *name, std::move(*token), std::move(*master)};
+    return session;
+}
+
 ClientResult<Session> login_with(HttpClient& client, const ServerUrl& server, std::string_view username,
                                  const crypto::PasswordKeys& keys) {
     std::string body = json::serialize(
@@ -99,22 +133,60 @@ ClientResult<Session> login_with(HttpClient& client, const ServerUrl& server, st
     wipe(body);
     if (!res) return tl::unexpected(res.error());
     if (!res->ok()) return tl::unexpected(request_error("login", *res));
-    auto o = parse_object(*res, "login");
-    wipe(res->body);
-    if (!o) return tl::unexpected(o.error());
-    auto token = string_of(*o, "token");
-    const auto name = string_of(*o, "username");
-    const auto wrapped_text = string_of(*o, "master_by_password");
-    const auto wrapped = wrapped_text ? base64url_decode(*wrapped_text) : std::nullopt;
-    if (!token || !name || !wrapped) return client_error(ErrorCode::protocol, "the login answer is malformed");
-    auto master = crypto::unwrap_master_key(keys.password_key, *wrapped);
-    if (!master) {
-        wipe(*token);
-        return client_error(ErrorCode::authentication_failed,
-                            "the master key did not decrypt with this password");
+    return session_from(*res, server, "login", keys);
+}
+
+// The members of a new password record: a fresh salt, its auth key, and `master` wrapped by its
+// password key. Argon2id runs here.
+ClientResult<json::object> new_password_members(std::string_view password, const crypto::MasterKey& master,
+                                                const crypto::RandomSource& random,
+                                                std::optional<crypto::PasswordKeys>& keys_out) {
+    const crypto::AccountSalt salt = crypto::random_account_salt(random);
+    auto keys = derive(password, salt);
+    if (!keys) return tl::unexpected(keys.error());
+    json::object o;
+    o["salt"] = base64url_encode(salt);
+    o["auth_key"] = base64url_encode(keys->auth_key.bytes());
+    o["master_by_password"] = base64url_encode(crypto::wrap_master_key(keys->password_key, master, random));
+    keys_out = std::move(*keys);
+    return o;
+}
+
+ClientResult<Session> load_stored_session(const std::filesystem::path& home);
+
+// SATLOAD_TOKEN as a credential, or nullopt when it is not set.
+std::optional<ClientResult<Session>> token_session(const std::filesystem::path& home) {
+    const char* env = std::getenv(std::string(kTokenEnv).c_str());
+    if (env == nullptr || *env == '\0') return std::nullopt;
+    const std::string_view token(env);
+    // It goes into an Authorization header: printable ASCII without spaces, bounded.
+    const bool printable = std::all_of(token.begin(), token.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+    if (token.size() > kMaxTokenChars || !printable) {
+        return client_error(ErrorCode::bad_argument, "SATLOAD_TOKEN is not a token");
     }
-    Session session{server, *name, std::move(*token), std::move(*master)};
+    std::string server_text;
+    if (const char* s = std::getenv(std::string(kServerEnv).c_str()); s != nullptr && *s != '\0') {
+        server_text = s;
+    } else if (auto stored = load_stored_session(home)) {
+        server_text = stored->server.text();
+    } else {
+        return client_error(ErrorCode::bad_argument, "SATLOAD_TOKEN needs SATLOAD_SERVER (no logged-in server)");
+    }
+    auto server = parse_server_url(server_text);
+    if (!server) return tl::unexpected(server.error());
+    Session session;
+    session.server = std::move(*server);
+    session.token = std::string(token);
+    // Nothing can be unwrapped without the password: a random key wraps nothing anyone can open.
+    session.master_key = crypto::random_master_key(crypto::system_random());
+    session.token_only = true;
     return session;
+}
+
+ClientResult<void> require_login_session(const Session& session, std::string_view what) {
+    if (!session.token_only) return {};
+    return client_error(ErrorCode::bad_argument,
+                        std::string(what) + " needs a login session, not SATLOAD_TOKEN: unset it and log in");
 }
 
 }  // namespace
@@ -184,6 +256,13 @@ ClientResult<void> save_session(const std::filesystem::path& home, const Session
 }
 
 ClientResult<Session> load_session(const std::filesystem::path& home) {
+    if (auto token = token_session(home)) return std::move(*token);
+    return load_stored_session(home);
+}
+
+namespace {
+
+ClientResult<Session> load_stored_session(const std::filesystem::path& home) {
     auto text = read_small_file(home / kSessionFileName, kMaxStateFileBytes);
     if (!text) {
         if (text.error().code == ErrorCode::not_found) {
@@ -216,6 +295,136 @@ ClientResult<Session> load_session(const std::filesystem::path& home) {
     return Session{std::move(*server), *username, std::move(*token), std::move(*master)};
 }
 
+}  // namespace
+
+ClientResult<void> change_password(const Session& session, std::string_view current_password,
+                                   std::string_view new_password, const HttpOptions& options) {
+    if (auto r = require_login_session(session, "changing the password"); !r) return r;
+    HttpClient client(options);
+    auto salt = fetch_salt(client, session.server, session.username);
+    if (!salt) return tl::unexpected(salt.error());
+    auto current = derive(current_password, *salt);
+    if (!current) return tl::unexpected(current.error());
+    const crypto::RandomSource random = crypto::system_random();
+    std::optional<crypto::PasswordKeys> new_keys;
+    auto body = new_password_members(new_password, session.master_key, random, new_keys);
+    if (!body) return tl::unexpected(body.error());
+    (*body)["current_auth_key"] = base64url_encode(current->auth_key.bytes());
+    std::string text = json::serialize(*body);
+    wipe(*body);
+    auto res = send_json(client, session.server, http::verb::post, "/api/v1/account/password", text, session.token);
+    wipe(text);
+    if (!res) return tl::unexpected(res.error());
+    if (!res->ok()) return tl::unexpected(request_error("password change", *res));
+    return {};
+}
+
+ClientResult<Session> recover_account(const ServerUrl& server, std::string_view username,
+                                      std::string_view recovery_text, std::string_view new_password,
+                                      const HttpOptions& options) {
+    const auto recovery = crypto::recovery_key_from_text(recovery_text);
+    if (!recovery) {
+        return client_error(ErrorCode::bad_argument,
+                            "that is not a recovery key (56 characters in groups of 8; check for typos)");
+    }
+    const crypto::RecoveryWrapKey wrap_key = crypto::derive_recovery_wrap_key(*recovery);
+    const crypto::RecoveryAuthKey auth_key = crypto::derive_recovery_auth_key(*recovery);
+    HttpClient client(options);
+    json::object begin;
+    begin["username"] = username;
+    begin["recovery_auth_key"] = base64url_encode(auth_key.bytes());
+    std::string text = json::serialize(begin);
+    wipe(begin);
+    auto res = send_json(client, server, http::verb::post, "/api/v1/account/recover/begin", text, "");
+    wipe(text);
+    if (!res) return tl::unexpected(res.error());
+    if (!res->ok()) return tl::unexpected(request_error("recovery", *res));
+    auto o = parse_object(*res, "recovery");
+    if (!o) return tl::unexpected(o.error());
+    const auto wrapped_text = string_of(*o, "master_by_recovery");
+    const auto wrapped = wrapped_text ? base64url_decode(*wrapped_text) : std::nullopt;
+    if (!wrapped) return client_error(ErrorCode::protocol, "the recovery answer is malformed");
+    auto master = crypto::unwrap_master_key(wrap_key, *wrapped);
+    if (!master) {
+        return client_error(ErrorCode::authentication_failed,
+                            "the master key did not decrypt with this recovery key");
+    }
+    const crypto::RandomSource random = crypto::system_random();
+    std::optional<crypto::PasswordKeys> new_keys;
+    auto complete = new_password_members(new_password, *master, random, new_keys);
+    if (!complete) return tl::unexpected(complete.error());
+    (*complete)["username"] = username;
+    (*complete)["recovery_auth_key"] = base64url_encode(auth_key.bytes());
+    text = json::serialize(*complete);
+    wipe(*complete);
+    res = send_json(client, server, http::verb::post, "/api/v1/account/recover/complete", text, "");
+    wipe(text);
+    if (!res) return tl::unexpected(res.error());
+    if (!res->ok()) return tl::unexpected(request_error("recovery", *res));
+    auto session = session_from(*res, server, "recovery", *new_keys);
+    if (!session) return tl::unexpected(session.error());
+    // The server handed back the master key it was given: it must be the one recovered.
+    if (!(session->master_key == *master)) {
+        return client_error(ErrorCode::protocol, "the server answered another master key");
+    }
+    return session;
+}
+
+ClientResult<NewApiToken> create_api_token(const Session& session, std::string_view name,
+                                           const HttpOptions& options) {
+    if (auto r = require_login_session(session, "creating an API token"); !r) return tl::unexpected(r.error());
+    HttpClient client(options);
+    const std::string body = json::serialize(json::object{{"name", name}});
+    auto res = send_json(client, session.server, http::verb::post, "/api/v1/account/tokens", body, session.token);
+    if (!res) return tl::unexpected(res.error());
+    if (!res->ok()) return tl::unexpected(request_error("token creation", *res));
+    auto o = parse_object(*res, "the token creation");
+    wipe(res->body);
+    if (!o) return tl::unexpected(o.error());
+    const json::value* id = o->if_contains("id");
+    const auto got_name = string_of(*o, "name");
+    auto token = string_of(*o, "token");
+    wipe(*o);
+    if (id == nullptr || !id->is_int64() || !got_name || !token) {
+        if (token) wipe(*token);
+        return client_error(ErrorCode::protocol, "the token creation answer is malformed");
+    }
+    return NewApiToken{ApiToken{id->as_int64(), *got_name, 0}, std::move(*token)};
+}
+
+ClientResult<std::vector<ApiToken>> list_api_tokens(const Session& session, const HttpOptions& options) {
+    HttpClient client(options);
+    auto res = send_json(client, session.server, http::verb::get, "/api/v1/account/tokens", "", session.token);
+    if (!res) return tl::unexpected(res.error());
+    if (!res->ok()) return tl::unexpected(request_error("token list", *res));
+    auto o = parse_object(*res, "the token list");
+    if (!o) return tl::unexpected(o.error());
+    const json::value* tokens = o->if_contains("tokens");
+    if (tokens == nullptr || !tokens->is_array()) return client_error(ErrorCode::protocol, "the token list is malformed");
+    std::vector<ApiToken> out;
+    for (const auto& item : tokens->as_array()) {
+        const json::object* t = item.if_object();
+        const json::value* id = t ? t->if_contains("id") : nullptr;
+        const json::value* created = t ? t->if_contains("created") : nullptr;
+        const auto name = t ? string_of(*t, "name") : std::nullopt;
+        if (id == nullptr || !id->is_int64() || created == nullptr || !created->is_int64() || !name) {
+            return client_error(ErrorCode::protocol, "the token list is malformed");
+        }
+        out.push_back(ApiToken{id->as_int64(), *name, created->as_int64()});
+    }
+    return out;
+}
+
+ClientResult<void> revoke_api_token(const Session& session, std::int64_t token_id, const HttpOptions& options) {
+    if (token_id <= 0) return client_error(ErrorCode::bad_argument, "not a token id");
+    HttpClient client(options);
+    auto res = send_json(client, session.server, http::verb::delete_,
+                         "/api/v1/account/tokens/" + std::to_string(token_id), "", session.token);
+    if (!res) return tl::unexpected(res.error());
+    if (!res->ok()) return tl::unexpected(request_error("token revocation", *res));
+    return {};
+}
+
 ClientResult<AccountUsage> account_usage(const Session& session, const HttpOptions& options) {
     HttpClient client(options);
     auto res = send_json(client, session.server, http::verb::get, "/api/v1/account", "", session.token);
@@ -230,7 +439,12 @@ ClientResult<AccountUsage> account_usage(const Session& session, const HttpOptio
     return AccountUsage{*name, *used, *quota};
 }
 
-ClientResult<std::vector<OwnedFile>> list_owned_files(const Session& session, const HttpOptions& options) {
+void stderr_notice(std::string_view line) {
+    std::fprintf(stderr, "satload: %.*s\n", static_cast<int>(line.size()), line.data());
+}
+
+ClientResult<std::vector<OwnedFile>> list_owned_files(const Session& session, const HttpOptions& options,
+                                                      const Notice& notice) {
     HttpClient client(options);
     auto res = send_json(client, session.server, http::verb::get, "/api/v1/files", "", session.token);
     if (!res) return tl::unexpected(res.error());
@@ -240,6 +454,7 @@ ClientResult<std::vector<OwnedFile>> list_owned_files(const Session& session, co
     const json::value* files = o->if_contains("files");
     if (files == nullptr || !files->is_array()) return client_error(ErrorCode::protocol, "the file list is malformed");
     std::vector<OwnedFile> out;
+    std::size_t unreadable = 0;
     for (const auto& item : files->as_array()) {
         if (!item.is_object()) return client_error(ErrorCode::protocol, "the file list is malformed");
         const auto& f = item.as_object();
@@ -258,12 +473,16 @@ ClientResult<std::vector<OwnedFile>> list_owned_files(const Session& session, co
         file.size_bytes = *size;
         file.created_s = created->as_int64();
         file.complete = complete->as_bool();
-        if (file.complete) {
-            auto secret = crypto::unwrap_file_secret(session.master_key, *wrapped);
-            if (!secret) {
-                return client_error(ErrorCode::authentication_failed,
-                                    "the key of file " + file.file_id + " did not decrypt");
-            }
+        // One unreadable key (a file put with SATLOAD_TOKEN, or an altered record) costs that
+        // file its name and link, not the whole listing.
+        std::optional<crypto::FileSecret> secret;
+        if (file.complete && !session.token_only) {
+            auto unwrapped = crypto::unwrap_file_secret(session.master_key, *wrapped);
+            if (unwrapped) secret = *unwrapped; else ++unreadable;
+            if (unwrapped) crypto::secure_wipe(unwrapped->data(), unwrapped->size());
+        }
+        if (secret) {
+            file.readable = true;
             const crypto::FileKeys keys = crypto::derive_file_keys(*secret);
             const auto meta_text = string_of(f, "meta").value_or("");
             auto meta = decrypt_metadata(meta_text, keys.metadata_ikm);
@@ -280,6 +499,15 @@ ClientResult<std::vector<OwnedFile>> list_owned_files(const Session& session, co
             crypto::secure_wipe(secret->data(), secret->size());
         }
         out.push_back(std::move(file));
+    }
+    if (session.token_only && notice) {
+        notice("an API token (SATLOAD_TOKEN) cannot decrypt file names or links: listing ids and "
+               "stored sizes only");
+    }
+    if (unreadable > 0 && notice) {
+        notice(std::to_string(unreadable) +
+               " file(s) have a key this account's master key does not open (uploaded with an API "
+               "token, or altered): listed without name or link");
     }
     return out;
 }

@@ -1,6 +1,7 @@
-// The account API: registration, salt lookup, login and logout, the caller's account and files,
-// and file deletion by its owner. Keys arrive already derived by the client (base64url); the
-// server keeps only hashes and wrapped blobs (accounts::AccountService), never runs Argon2id.
+// The account API: registration, salt lookup, login and logout, password change, recovery, API
+// tokens, the caller's account and files, and file deletion by its owner. Keys arrive already
+// derived by the client (base64url); the server keeps only hashes and wrapped blobs
+// (accounts::AccountService), never runs Argon2id.
 #include <boost/json.hpp>
 
 #include "core/encoding.h"
@@ -35,6 +36,51 @@ std::optional<std::string> string_member(const json::object& o, std::string_view
 
 void wipe(std::optional<Bytes>& b) {
     if (b) crypto::secure_wipe(b->data(), b->size());
+}
+
+// The new password record of a password change or a recovery ("salt", "auth_key",
+// "master_by_password"), or nullopt when a member is absent or not base64url. Sizes other than
+// the salt's are the service's to check (it answers `malformed`).
+std::optional<accounts::NewPassword> new_password_member(const json::object& o) {
+    auto salt = bytes_member(o, "salt");
+    auto auth_key = bytes_member(o, "auth_key");
+    auto master_by_password = bytes_member(o, "master_by_password");
+    if (!salt || salt->size() != crypto::kAccountSaltBytes || !auth_key || !master_by_password) {
+        wipe(auth_key);
+        return std::nullopt;
+    }
+    accounts::NewPassword p;
+    std::copy(salt->begin(), salt->end(), p.salt.begin());
+    p.auth_key = std::move(*auth_key);
+    p.master_by_password = std::move(*master_by_password);
+    return p;
+}
+
+void wipe(accounts::NewPassword& p) { crypto::secure_wipe(p.auth_key.data(), p.auth_key.size()); }
+
+// The answer of a login and of a completed recovery: the new session and the wrapped master key.
+std::string login_answer(accounts::LoginGrant& grant) {
+    json::object body;
+    body["username"] = grant.principal.username;
+    body["token"] = grant.token;
+    body["expires"] = grant.expires_s;
+    body["master_by_password"] = base64url_encode(grant.master_by_password);
+    crypto::secure_wipe(grant.token.data(), grant.token.size());
+    return json::serialize(body);
+}
+
+// An API token id in a path: decimal digits only, no sign, no leading zero, below 2^63.
+std::optional<accounts::TokenId> token_id_segment(std::string_view text) {
+    constexpr std::size_t kMaxDigits = 18;  // 10^18 - 1 < 2^63
+    if (text.empty() || text.size() > kMaxDigits || (text.size() > 1 && text[0] == '0')) {
+        return std::nullopt;
+    }
+    accounts::TokenId id = 0;
+    for (const char c : text) {
+        if (c < '0' || c > '9') return std::nullopt;
+        id = id * 10 + (c - '0');
+    }
+    return id;
 }
 
 // The address the throttle keys on: the connection's peer, or behind a trusted proxy the
@@ -135,10 +181,13 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
     auto not_allowed = [&]() -> awaitable<void> {
         co_await send_problem(ex, Problem::method_not_allowed, "this method is not allowed on this resource");
     };
-    // The JSON object body of a POST, or nullopt after answering the error.
+    // The JSON object body of a POST (at most kAccountBodyBytesMax: 413 above, 400 when it is
+    // not one JSON object), or nullopt after answering the error.
     auto read_object = [&]() -> awaitable<std::optional<json::object>> {
+        const std::string too_large =
+            "the request body is larger than " + std::to_string(kAccountBodyBytesMax) + " bytes";
         if (ex.content_length() && *ex.content_length() > kAccountBodyBytesMax) {
-            co_await send_problem(ex, Problem::payload_too_large, "the request body is too large");
+            co_await send_problem(ex, Problem::payload_too_large, too_large);
             co_return std::nullopt;
         }
         std::string body;
@@ -149,7 +198,8 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
             if (*n == 0) break;
             body.append(reinterpret_cast<const char*>(buffer.data()), *n);
             if (body.size() > kAccountBodyBytesMax) {
-                co_await send_problem(ex, Problem::payload_too_large, "the request body is too large");
+                crypto::secure_wipe(body.data(), body.size());
+                co_await send_problem(ex, Problem::payload_too_large, too_large);
                 co_return std::nullopt;
             }
         }
@@ -162,38 +212,178 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
         }
         co_return std::move(v.as_object());
     };
+    // The caller's principal, or nullopt after answering 401.
+    auto require_caller = [&]() -> awaitable<std::optional<accounts::Principal>> {
+        Caller caller = co_await optional_caller(ex);
+        if (caller.answered) co_return std::nullopt;
+        if (!caller.principal) {
+            co_await send_problem(ex, Problem::unauthorized, "log in first");
+            co_return std::nullopt;
+        }
+        co_return std::move(caller.principal);
+    };
+    // A failure whose bad_credentials names what was wrong in this exchange.
+    auto send_failure = [&](const accounts::AccountFailure& failure,
+                            std::string_view bad_credentials_detail) -> awaitable<void> {
+        if (failure.code == accounts::AccountError::bad_credentials) {
+            co_return co_await send_problem(ex, Problem::unauthorized, bad_credentials_detail);
+        }
+        co_await send_account_failure(ex, failure);
+    };
+    auto no_content = [&]() -> awaitable<void> {
+        StringResponse res{http::status::no_content, ex.request().version()};
+        res.keep_alive(ex.keep_alive());
+        co_await ex.send(std::move(res));
+    };
+    // Named: GCC 12 mishandles some temporaries inside co_await expressions.
+    const accounts::AccountFailure session_only{accounts::AccountError::session_required, 0, {}};
+    const std::string address = throttle_address(ex.request(), m_options.trust_proxy, ex.peer_address());
 
     if (rest.empty()) {
         if (method != http::verb::get) co_return co_await not_allowed();
-        Caller caller = co_await optional_caller(ex);
-        if (caller.answered) co_return;
-        if (!caller.principal) {
-            co_return co_await send_problem(ex, Problem::unauthorized, "log in first");
-        }
-        auto quota = service.quota(*caller.principal);
+        auto principal = co_await require_caller();
+        if (!principal) co_return;
+        auto quota = service.quota(*principal);
         if (!quota) co_return co_await send_account_failure(ex, quota.error());
         json::object body;
-        body["username"] = caller.principal->username;
+        body["username"] = principal->username;
         body["used_bytes"] = quota->used_bytes;
         body["quota_bytes"] = quota->limit_bytes;
         co_return co_await send_text(ex, http::status::ok, json::serialize(body), "application/json");
     }
-    if (rest.size() != 1) co_return co_await send_problem(ex, Problem::not_found, "no such resource");
     const std::string_view action = rest[0];
 
+    // API tokens: POST creates (shown once), GET lists, DELETE tokens/<id> revokes.
+    if (action == "tokens" && rest.size() <= 2) {
+        if (rest.size() == 2) {
+            if (method != http::verb::delete_) co_return co_await not_allowed();
+            auto principal = co_await require_caller();
+            if (!principal) co_return;
+            const auto id = token_id_segment(rest[1]);
+            if (!id) co_return co_await send_problem(ex, Problem::not_found, "no such API token");
+            auto out = service.revoke_api_token(*principal, *id);
+            if (!out && out.error().code == accounts::AccountError::not_found) {
+                co_return co_await send_problem(ex, Problem::not_found, "no such API token");
+            }
+            if (!out) co_return co_await send_account_failure(ex, out.error());
+            co_return co_await no_content();
+        }
+        if (method == http::verb::get) {
+            auto principal = co_await require_caller();
+            if (!principal) co_return;
+            auto tokens = service.list_api_tokens(*principal);
+            if (!tokens) co_return co_await send_account_failure(ex, tokens.error());
+            // Built member by member: GCC 12 miscompiles initializer lists in coroutines.
+            json::array list;
+            for (const auto& t : *tokens) {
+                json::object item;
+                item["id"] = t.token_id;
+                item["name"] = t.name;
+                item["created"] = t.created_s;
+                list.push_back(std::move(item));
+            }
+            json::object body;
+            body["tokens"] = std::move(list);
+            co_return co_await send_text(ex, http::status::ok, json::serialize(body), "application/json");
+        }
+        if (method != http::verb::post) co_return co_await not_allowed();
+        auto principal = co_await require_caller();
+        if (!principal) co_return;
+        if (principal->kind != accounts::TokenKind::session) {
+            co_return co_await send_account_failure(ex, session_only);
+        }
+        auto o = co_await read_object();
+        if (!o) co_return;
+        const auto name = string_member(*o, "name");
+        if (!name) co_return co_await send_problem(ex, Problem::bad_request, "send name");
+        auto grant = service.create_api_token(*principal, *name);
+        if (!grant && grant.error().code == accounts::AccountError::malformed) {
+            co_return co_await send_problem(ex, Problem::bad_request,
+                                            "a token name is 1 to 64 printable ASCII characters");
+        }
+        if (!grant) co_return co_await send_account_failure(ex, grant.error());
+        json::object body;
+        body["id"] = grant->token_id;
+        body["name"] = *name;
+        body["token"] = grant->token;
+        crypto::secure_wipe(grant->token.data(), grant->token.size());
+        std::string text = json::serialize(body);
+        co_return co_await send_text(ex, http::status::created, std::move(text), "application/json");
+    }
+
+    // Recovery: begin proves the recovery auth key and answers the recovery-wrapped master key;
+    // complete proves it again with the new password record, which replaces the old one.
+    if (action == "recover" && rest.size() == 2 && (rest[1] == "begin" || rest[1] == "complete")) {
+        if (method != http::verb::post) co_return co_await not_allowed();
+        constexpr std::string_view kBadRecovery = "wrong username or recovery key";
+        auto o = co_await read_object();
+        if (!o) co_return;
+        const auto username = string_member(*o, "username");
+        auto recovery_auth_key = bytes_member(*o, "recovery_auth_key");
+        if (rest[1] == "begin") {
+            if (!username || !recovery_auth_key) {
+                wipe(recovery_auth_key);
+                co_return co_await send_problem(ex, Problem::bad_request,
+                                                "send username and recovery_auth_key (base64url)");
+            }
+            auto wrapped = service.begin_recovery(*username, *recovery_auth_key, address);
+            wipe(recovery_auth_key);
+            if (!wrapped) co_return co_await send_failure(wrapped.error(), kBadRecovery);
+            json::object body;
+            body["master_by_recovery"] = base64url_encode(*wrapped);
+            co_return co_await send_text(ex, http::status::ok, json::serialize(body), "application/json");
+        }
+        auto password = new_password_member(*o);
+        if (!username || !recovery_auth_key || !password) {
+            wipe(recovery_auth_key);
+            if (password) wipe(*password);
+            co_return co_await send_problem(ex, Problem::bad_request,
+                                            "send username, recovery_auth_key, salt, auth_key and "
+                                            "master_by_password (base64url)");
+        }
+        auto grant = service.complete_recovery(*username, *recovery_auth_key, *password, address);
+        wipe(recovery_auth_key);
+        wipe(*password);
+        if (!grant) co_return co_await send_failure(grant.error(), kBadRecovery);
+        co_return co_await send_text(ex, http::status::ok, login_answer(*grant), "application/json");
+    }
+
+    if (rest.size() != 1) co_return co_await send_problem(ex, Problem::not_found, "no such resource");
+
+    if (action == "password") {
+        if (method != http::verb::post) co_return co_await not_allowed();
+        auto principal = co_await require_caller();
+        if (!principal) co_return;
+        if (principal->kind != accounts::TokenKind::session) {
+            co_return co_await send_account_failure(ex, session_only);
+        }
+        auto o = co_await read_object();
+        if (!o) co_return;
+        auto current = bytes_member(*o, "current_auth_key");
+        auto password = new_password_member(*o);
+        if (!current || !password) {
+            wipe(current);
+            if (password) wipe(*password);
+            co_return co_await send_problem(ex, Problem::bad_request,
+                                            "send current_auth_key, salt, auth_key and "
+                                            "master_by_password (base64url)");
+        }
+        auto out = service.change_password(*principal, *current, *password, address);
+        wipe(current);
+        wipe(*password);
+        if (!out) co_return co_await send_failure(out.error(), "wrong current password");
+        co_return co_await no_content();
+    }
     if (action == "register") {
         if (method != http::verb::post) co_return co_await not_allowed();
         auto o = co_await read_object();
         if (!o) co_return;
         const auto username = string_member(*o, "username");
-        auto salt = bytes_member(*o, "salt");
-        auto auth_key = bytes_member(*o, "auth_key");
-        auto master_by_password = bytes_member(*o, "master_by_password");
+        auto password = new_password_member(*o);
         auto recovery_auth_key = bytes_member(*o, "recovery_auth_key");
         auto master_by_recovery = bytes_member(*o, "master_by_recovery");
-        if (!username || !salt || salt->size() != crypto::kAccountSaltBytes || !auth_key ||
-            !master_by_password || !recovery_auth_key || !master_by_recovery) {
-            wipe(auth_key);
+        if (!username || !password || !recovery_auth_key || !master_by_recovery) {
+            if (password) wipe(*password);
             wipe(recovery_auth_key);
             co_return co_await send_problem(
                 ex, Problem::bad_request,
@@ -202,13 +392,11 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
         }
         accounts::Registration r;
         r.username = *username;
-        std::copy(salt->begin(), salt->end(), r.password.salt.begin());
-        r.password.auth_key = std::move(*auth_key);
-        r.password.master_by_password = std::move(*master_by_password);
+        r.password = std::move(*password);
         r.recovery_auth_key = std::move(*recovery_auth_key);
         r.master_by_recovery = std::move(*master_by_recovery);
         auto id = service.register_account(r);
-        crypto::secure_wipe(r.password.auth_key.data(), r.password.auth_key.size());
+        wipe(r.password);
         crypto::secure_wipe(r.recovery_auth_key.data(), r.recovery_auth_key.size());
         if (!id) co_return co_await send_account_failure(ex, id.error());
         json::object body;
@@ -237,31 +425,18 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
             wipe(auth_key);
             co_return co_await send_problem(ex, Problem::bad_request, "send username and auth_key (base64url)");
         }
-        auto grant = service.login(*username, *auth_key,
-                                   throttle_address(ex.request(), m_options.trust_proxy, ex.peer_address()));
+        auto grant = service.login(*username, *auth_key, address);
         wipe(auth_key);
         if (!grant) co_return co_await send_account_failure(ex, grant.error());
-        json::object body;
-        body["username"] = grant->principal.username;
-        body["token"] = grant->token;
-        body["expires"] = grant->expires_s;
-        body["master_by_password"] = base64url_encode(grant->master_by_password);
-        crypto::secure_wipe(grant->token.data(), grant->token.size());
-        std::string text = json::serialize(body);
-        co_await send_text(ex, http::status::ok, std::move(text), "application/json");
-        co_return;
+        co_return co_await send_text(ex, http::status::ok, login_answer(*grant), "application/json");
     }
     if (action == "logout") {
         if (method != http::verb::post) co_return co_await not_allowed();
-        Caller caller = co_await optional_caller(ex);
-        if (caller.answered) co_return;
-        if (!caller.principal) co_return co_await send_problem(ex, Problem::unauthorized, "log in first");
-        auto out = service.logout(*caller.principal);
+        auto principal = co_await require_caller();
+        if (!principal) co_return;
+        auto out = service.logout(*principal);
         if (!out) co_return co_await send_account_failure(ex, out.error());
-        StringResponse res{http::status::no_content, ex.request().version()};
-        res.keep_alive(ex.keep_alive());
-        co_await ex.send(std::move(res));
-        co_return;
+        co_return co_await no_content();
     }
     co_await send_problem(ex, Problem::not_found, "no such resource");
 }

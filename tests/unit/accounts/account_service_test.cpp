@@ -203,6 +203,9 @@ TEST_F(AccountsTest, ApiTokens) {
     ASSERT_TRUE(who);
     EXPECT_EQ(who->kind, TokenKind::api);
     EXPECT_EQ(who->account_id, a.account_id);
+    // An API token cannot mint another (it would survive its own revocation), but may list.
+    EXPECT_EQ(m_service->create_api_token(*who, "child").error().code,
+              AccountError::session_required);
     auto listed = m_service->list_api_tokens(a);
     ASSERT_EQ(listed->size(), 1u);
     EXPECT_EQ((*listed)[0].name, "backup script");
