@@ -1,20 +1,28 @@
-// `satload admin audit|backup|restore`: through the running server's admin API when one answers
-// at the URL in <data>/admin.json (so the ledger's writer is never bypassed), else on the
+// `satload admin credit|audit|backup|restore`: through the running server's admin API when one
+// answers at the URL in <data>/admin.json (so the ledger's writer is never bypassed), else on the
 // stores directly. Restore is offline only.
 #include <boost/json.hpp>
+#include <array>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "cli/commands.h"
+#include "accounts/account_service.h"
+#include "accounts/sqlite_account_store.h"
 #include "client/http.h"
 #include "client/url.h"
+#include "client/wallet.h"
+#include "core/money.h"
 #include "crypto/primitives.h"
 #include "ledger/audit.h"
 #include "ledger/checkpoint.h"
 #include "ledger/sqlite_ledger_store.h"
+#include "payments/wallet_service.h"
 #include "server/admin.h"
 
 namespace satload::cli {
@@ -30,9 +38,17 @@ constexpr std::chrono::milliseconds kAdminConnectTimeoutMs{2'000};
 // An audit or backup through the API may scan or copy a lot; allow it time.
 constexpr std::chrono::milliseconds kAdminIoTimeoutMs{3'600'000};
 
+// A credit request that got no answer is sent again (with the same id, so it applies once).
+constexpr unsigned kCreditAttempts = 3;
+constexpr std::chrono::milliseconds kCreditRetryDelayMs{500};
+
 struct AdminArgs {
     std::string data_dir = std::string(kDefaultDataDir);
     std::string target;  // backup: the new backup directory; restore: the backup to restore
+    // credit:
+    std::string user;
+    std::string amount;
+    std::string reason;
 };
 
 // The running server's admin API, when admin.json names one that answers.
@@ -56,8 +72,10 @@ public:
     AdminApi(const AdminApi&) = delete;
     AdminApi& operator=(const AdminApi&) = delete;
 
+    // `attempts` > 1 only for idempotent requests: a transport failure (no answer) is retried
+    // on a fresh connection.
     Result<client::HttpResponse, std::string> call(boost::beast::http::verb method, std::string_view path,
-                                                  const std::string& body = {}) {
+                                                  const std::string& body = {}, unsigned attempts = 1) {
         client::HttpRequest req;
         req.method = method;
         req.target = m_url.target(path);
@@ -67,6 +85,11 @@ public:
             req.body = as_bytes(body);
         }
         auto res = m_http.send(m_url.endpoint, req);
+        for (unsigned attempt = 1; !res && attempt < attempts; ++attempt) {
+            m_http.close();
+            std::this_thread::sleep_for(kCreditRetryDelayMs * attempt);
+            res = m_http.send(m_url.endpoint, req);
+        }
         if (!res) return fail("the server at " + m_url.text() + " failed: " + res.error().message);
         if (!res->ok()) return fail("the server refused: " + client::describe_response(*res));
         return std::move(*res);
@@ -253,6 +276,129 @@ int run_restore(const AdminArgs& args) {
     return print_audit(*report, "offline, restored data");
 }
 
+// A new idempotency id for one credit: time-ordered, 80 random bits.
+ledger::Id128 new_credit_id() {
+    std::array<std::uint8_t, 16> random{};
+    crypto::random_bytes(random);
+    std::uint64_t high = 0;
+    std::uint64_t low = 0;
+    for (std::size_t i = 0; i < 8; ++i) {
+        high = (high << 8) | random[i];
+        low = (low << 8) | random[8 + i];
+    }
+    const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    return ledger::time_ordered_id(now_ns, high, low);
+}
+
+void print_credit(std::string_view user, std::int64_t amount_msat, std::int64_t balance_msat, bool applied,
+                  std::string_view transfer_id, std::string_view where) {
+    if (applied) {
+        std::printf("credited %s to %s (%s): balance %s, transfer %s\n", client::amount_text(amount_msat).c_str(),
+                    std::string(user).c_str(), std::string(where).c_str(), client::amount_text(balance_msat).c_str(),
+                    std::string(transfer_id).c_str());
+    } else {
+        std::printf("already credited (transfer %s, applied once) to %s (%s): balance %s\n",
+                    std::string(transfer_id).c_str(), std::string(user).c_str(), std::string(where).c_str(),
+                    client::amount_text(balance_msat).c_str());
+    }
+}
+
+// Offline: the accounts in meta.sqlite name the user, the wallet service books the credit.
+int offline_credit(const AdminArgs& args, Msat amount, ledger::Id128 id) {
+    const fs::path data(args.data_dir);
+    std::error_code ec;
+    if (!fs::is_regular_file(data / server::kLedgerFileName, ec) || !fs::is_regular_file(data / server::kMetaFileName, ec)) {
+        print_error(args.data_dir + " is not a satload data directory (no ledger or metadata database)");
+        return kExitFailure;
+    }
+    const auto username = accounts::normalize_username(args.user);
+    if (!username) {
+        print_error("no such user: " + args.user);
+        return kExitFailure;
+    }
+    auto store = accounts::SqliteAccountStore::open(data / server::kMetaFileName);
+    if (!store) {
+        print_error("cannot open the account database: " + store.error().message);
+        return kExitFailure;
+    }
+    auto account = (*store)->find_account(*username);
+    if (!account) {
+        print_error("cannot read the account database: " + account.error().message);
+        return kExitFailure;
+    }
+    if (!*account) {
+        print_error("no such user: " + args.user);
+        return kExitFailure;
+    }
+    auto ledger = server::open_data_ledger(data);
+    if (!ledger) {
+        print_error(ledger.error());
+        return kExitFailure;
+    }
+    payments::WalletService wallets(**ledger);
+    auto receipt = wallets.credit((*account)->account_id, amount, args.reason, id);
+    if (!receipt) {
+        print_error("the credit failed: " + receipt.error().message);
+        return kExitFailure;
+    }
+    print_credit((*account)->username, amount.value, receipt->balance.balance_msat, receipt->applied_now,
+                 ledger::id_hex(receipt->transfer_id), "offline");
+    return 0;
+}
+
+int run_credit(const AdminArgs& args) {
+    const auto amount = parse_amount(args.amount);
+    if (!amount) {
+        print_error("AMOUNT: " + std::string(money_error_message(amount.error())) +
+                    " (like 1000msat, 2.5sat or 0.001btc)");
+        return kExitUsage;
+    }
+    if (amount->value <= 0) {
+        print_error("AMOUNT: the amount must be above zero");
+        return kExitUsage;
+    }
+    if (args.reason.size() > ledger::kMemoBytesMax) {
+        print_error("--reason is too long (at most " + std::to_string(ledger::kMemoBytesMax) + " bytes)");
+        return kExitUsage;
+    }
+    // Made once, so every retry of this command's request is the same transfer.
+    const ledger::Id128 id = new_credit_id();
+    auto api = AdminApi::find(args.data_dir);
+    if (!api) {
+        print_error(api.error());
+        return kExitFailure;
+    }
+    if (!*api) return offline_credit(args, *amount, id);
+    json::object body;
+    body["user"] = args.user;
+    body["amount_msat"] = amount->value;
+    body["reason"] = args.reason;
+    body["id"] = ledger::id_hex(id);
+    auto res = (*api)->call(boost::beast::http::verb::post, "/api/v1/admin/credit", json::serialize(body),
+                            kCreditAttempts);
+    if (!res) {
+        print_error(res.error());
+        return kExitFailure;
+    }
+    boost::system::error_code ec;
+    const json::value v = json::parse(res->body, ec);
+    const json::object* o = (!ec && v.is_object()) ? &v.as_object() : nullptr;
+    const json::value* user = o ? o->if_contains("user") : nullptr;
+    const json::value* transfer = o ? o->if_contains("transfer_id") : nullptr;
+    const json::value* applied = o ? o->if_contains("applied") : nullptr;
+    const json::value* balance = o ? o->if_contains("balance_msat") : nullptr;
+    if (!user || !user->is_string() || !transfer || !transfer->is_string() || !applied || !applied->is_bool() ||
+        !balance || !balance->is_int64() || transfer->as_string() != ledger::id_hex(id)) {
+        print_error("the server's credit answer is malformed");
+        return kExitFailure;
+    }
+    print_credit(client::printable(std::string_view(user->as_string()), 64), amount->value, balance->as_int64(),
+                 applied->as_bool(), ledger::id_hex(id), "through the server at " + (*api)->url());
+    return 0;
+}
+
 }  // namespace
 
 void add_admin_command(CLI::App& app, int& exit_code) {
@@ -260,6 +406,16 @@ void add_admin_command(CLI::App& app, int& exit_code) {
         "admin", "Operator commands on a server's data directory (through the running server's "
                  "admin API when it runs, else directly)");
     admin->require_subcommand(1);
+
+    auto credit_args = std::make_shared<AdminArgs>();
+    CLI::App* credit = admin->add_subcommand(
+        "credit", "Credit AMOUNT to USER's wallet: an operator adjustment in the ledger (applied once, "
+                  "also when retried)");
+    credit->add_option("USER", credit_args->user, "The username")->required();
+    credit->add_option("AMOUNT", credit_args->amount, "The amount: 1000msat, 2.5sat or 0.001btc")->required();
+    credit->add_option("--reason", credit_args->reason, "Why (kept in the ledger; shown in the user's history)");
+    credit->add_option("--data", credit_args->data_dir, "The server's data directory")->capture_default_str();
+    credit->callback([credit_args, &exit_code] { exit_code = run_credit(*credit_args); });
 
     auto audit_args = std::make_shared<AdminArgs>();
     CLI::App* audit = admin->add_subcommand(

@@ -1,7 +1,9 @@
 // The downloader. Workers take segments (whole records) from a shared list, fetch each with a
 // ranged GET guarded by If-Range, decrypt record by record straight from the socket buffer and
 // pwrite the plaintext at its offset. A cut transfer continues from the last whole record; a
-// record that does not authenticate ends everything and removes the temporary file.
+// record that does not authenticate ends everything and removes the temporary file. Every
+// request of the ciphertext carries the caller's credential; a 402 or 401 before the transfer
+// goes to the caller's on_refused (which may pay) and the request is repeated.
 #include "client/download.h"
 
 #include <boost/json.hpp>
@@ -25,6 +27,7 @@
 #include "client/tus.h"
 #include "core/check.h"
 #include "crypto/keys.h"
+#include "crypto/primitives.h"
 
 namespace satload::client {
 
@@ -79,6 +82,40 @@ bool content_range_is(std::string_view value, std::uint64_t first, std::uint64_t
                         std::to_string(total);
 }
 
+// The ciphertext's request target; the link's referral code rides along so that a payment
+// challenge credits the referrer.
+std::string blob_target(const Link& link) {
+    std::string target = link.server.target("/d/" + link.file_id);
+    if (!link.referrer.empty()) target += "?r=" + link.referrer;
+    return target;
+}
+
+void add_authorization(HttpRequest& request, const std::string& authorization) {
+    if (!authorization.empty()) request.headers.emplace_back("Authorization", authorization);
+}
+
+// Wipes the credential copies a request carried once it was sent.
+void wipe_authorization(HttpRequest& request) {
+    for (auto& [name, value] : request.headers) {
+        if (name == "Authorization") crypto::secure_wipe(value.data(), value.size());
+    }
+}
+
+// The error for a refused ciphertext request; a 402 here means the grant ran out meanwhile.
+Error download_status_error(const HttpResponse& response) {
+    if (response.status == 402) {
+        return Error{ErrorCode::payment_required,
+                     "the server asks for payment again (the paid grant ran out during the download)"};
+    }
+    return status_error("downloading", response);
+}
+
+// Wipes a credential string when the download ends, however it ends.
+struct WipeOnExit {
+    std::string& text;
+    ~WipeOnExit() { crypto::secure_wipe(text.data(), text.size()); }
+};
+
 // Failures after which the temporary file is worthless: the bytes are wrong or gone.
 bool is_fatal(ErrorCode code) {
     return code == ErrorCode::authentication_failed || code == ErrorCode::truncated ||
@@ -97,6 +134,8 @@ struct Job {
     std::uint64_t body_bytes = 0;
     std::uint64_t records = 0;
     std::string etag;
+    std::string target;         // the ciphertext's request target
+    std::string authorization;  // secret; "" for none
     int fd = -1;
     fs::path state_path;
     Progress* progress = nullptr;
@@ -112,6 +151,9 @@ struct Job {
 
     Job(const DownloadOptions& o, const Link& l, const ece::Key& k, const ece::Header& h)
         : options(o), link(l), content_ikm(k), header(h) {}
+    ~Job() { crypto::secure_wipe(authorization.data(), authorization.size()); }
+    Job(const Job&) = delete;
+    Job& operator=(const Job&) = delete;
 
     void fail(Error e) {
         std::lock_guard lock(mutex);
@@ -204,7 +246,8 @@ ClientResult<void> fetch_segment(Job& job, HttpClient& client, ece::Decoder& dec
         const BodyRange range = record_range(job.layout, job.plaintext_bytes, next, segment.end_record);
         HttpRequest request;
         request.method = http::verb::get;
-        request.target = job.link.server.target("/d/" + job.link.file_id);
+        request.target = job.target;
+        add_authorization(request, job.authorization);
         request.headers.emplace_back("Range", "bytes=" + std::to_string(range.begin_bytes) + "-" +
                                                   std::to_string(range.end_bytes - 1));
         if (!job.etag.empty()) request.headers.emplace_back("If-Range", job.etag);
@@ -246,12 +289,13 @@ ClientResult<void> fetch_segment(Job& job, HttpClient& client, ece::Decoder& dec
             return {};
         };
         auto response = client.send_streaming(job.link.server.endpoint, request, check, sink);
+        wipe_authorization(request);
         Error error{ErrorCode::network, ""};
         if (response && response->ok()) {
             if (next == segment.end_record) return {};
             error = Error{ErrorCode::network, "the server closed a range early"};
         } else if (response) {
-            error = status_error("downloading", *response);
+            error = download_status_error(*response);
             const unsigned s = response->status;
             const bool transient = s == 408 || s == 429 || s >= 500;
             if (!transient) {
@@ -369,12 +413,37 @@ ClientResult<DownloadResult> download_file(const Link& link, const DownloadOptio
     auto target = choose_target(options, *meta, link.file_id);
     if (!target) return tl::unexpected(target.error());
 
-    // Size and version of the blob.
-    request = HttpRequest{};
-    request.method = http::verb::head;
-    request.target = link.server.target("/d/" + link.file_id);
-    response = client.send(link.server.endpoint, request);
-    if (!response) return tl::unexpected(response.error());
+    // Size and version of the blob, after any payment it needs.
+    const std::string target_path = blob_target(link);
+    std::string authorization = options.authorization;
+    const WipeOnExit wipe_authorization_on_exit{authorization};
+    for (unsigned round = 0;; ++round) {
+        request = HttpRequest{};
+        request.method = http::verb::head;
+        request.target = target_path;
+        add_authorization(request, authorization);
+        response = client.send(link.server.endpoint, request);
+        wipe_authorization(request);
+        if (!response) return tl::unexpected(response.error());
+        const bool refused = response->status == 401 || response->status == 402;
+        if (!refused || !options.on_refused || round == kMaxAuthorizationRounds) break;
+        // A HEAD answer has no body: a one-byte GET fetches the problem document (the price).
+        request.method = http::verb::get;
+        add_authorization(request, authorization);
+        request.headers.emplace_back("Range", "bytes=0-0");
+        auto challenge = client.send(link.server.endpoint, request);
+        wipe_authorization(request);
+        if (!challenge) return tl::unexpected(challenge.error());
+        if (challenge->status != 401 && challenge->status != 402) continue;  // changed meanwhile
+        auto next = options.on_refused(*challenge, authorization);
+        if (!next) return tl::unexpected(next.error());
+        crypto::secure_wipe(authorization.data(), authorization.size());
+        authorization = std::move(*next);
+        crypto::secure_wipe(next->data(), next->size());
+    }
+    if (response->status == 402) {
+        return client_error(ErrorCode::payment_required, "downloading failed: " + describe_response(*response));
+    }
     if (response->status != 200) return tl::unexpected(status_error("downloading", *response));
     const auto length = tus::parse_decimal(response->header("Content-Length"));
     if (!length || *length != info->body_bytes) {
@@ -389,11 +458,18 @@ ClientResult<DownloadResult> download_file(const Link& link, const DownloadOptio
     if (header_want < ece::kHeaderBaseBytes) {
         return client_error(ErrorCode::truncated, "the stored file is too short to be encrypted");
     }
+    request = HttpRequest{};
     request.method = http::verb::get;
+    request.target = target_path;
+    add_authorization(request, authorization);
     request.headers.emplace_back("Range", "bytes=0-" + std::to_string(header_want - 1));
     if (!etag.empty()) request.headers.emplace_back("If-Range", etag);
     response = client.send(link.server.endpoint, request);
+    wipe_authorization(request);
     if (!response) return tl::unexpected(response.error());
+    if (response->status == 401 || response->status == 402) {
+        return tl::unexpected(download_status_error(*response));
+    }
     if (response->status != 206 ||
         !content_range_is(response->header("Content-Range"), 0, header_want - 1, info->body_bytes) ||
         response->body.size() != header_want) {
@@ -424,6 +500,8 @@ ClientResult<DownloadResult> download_file(const Link& link, const DownloadOptio
     job.body_bytes = info->body_bytes;
     job.records = layout.record_count(*plaintext);
     job.etag = etag;
+    job.target = target_path;
+    job.authorization = authorization;
     job.fd = fd.get();
     job.state_path = state_path_for(*target);
     const std::uint64_t segment_records =

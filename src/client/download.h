@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "client/error.h"
@@ -20,6 +21,9 @@ namespace satload::client {
 inline constexpr unsigned kDefaultParallelRanges = 4;
 inline constexpr unsigned kMaxParallelRanges = 16;
 inline constexpr std::uint64_t kDefaultSegmentBytes = 8ull << 20;
+// Times one download may ask `on_refused` for another credential (a refused stored grant, then
+// the session, then a payment, with one to spare).
+inline constexpr unsigned kMaxAuthorizationRounds = 4;
 // The download state is saved (after an fdatasync of the data) at most this often.
 inline constexpr std::chrono::milliseconds kDownloadStateSaveIntervalMs{250};
 inline constexpr std::string_view kPartSuffix = ".satload-part";
@@ -36,6 +40,14 @@ struct DownloadOptions {
     HttpOptions http;
     bool show_progress = false;
     std::function<void(std::string_view)> notice;
+    // Sent as `Authorization` on every request of the ciphertext (/d/<id>): a session or a paid
+    // grant ("Bearer …", "L402 …"), or "" for none. Secret.
+    std::string authorization;
+    // Called when the ciphertext is refused with 402 (a price) or 401 (a refused credential)
+    // before the transfer starts, with the answer (a GET's, so it has the problem body) and the
+    // Authorization that was sent: returns the Authorization to try next, or an error that ends
+    // the download. Without it such an answer ends the download.
+    std::function<ClientResult<std::string>(const HttpResponse&, std::string_view sent)> on_refused;
 };
 
 struct DownloadResult {
