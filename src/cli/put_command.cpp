@@ -6,10 +6,12 @@
 #include "cli/commands.h"
 #include "client/account.h"
 #include "client/files.h"
+#include "client/link_controls.h"
 #include "client/progress.h"
 #include "client/units.h"
 #include "client/upload.h"
 #include "crypto/account_keys.h"
+#include "core/money.h"
 #include "crypto/primitives.h"
 
 namespace satload::cli {
@@ -25,14 +27,41 @@ struct PutArgs {
     std::string max_downloads;
 };
 
-int run_put(const PutArgs& args) {
-    for (const auto& [flag, value] : {std::pair{"--price", &args.price}, {"--expire", &args.expire},
-                                      {"--max-downloads", &args.max_downloads}}) {
-        if (!value->empty()) {
-            print_error(std::string(flag) + " is not supported yet");
-            return kExitUsage;
+// --expire, --max-downloads and --price as the upload asks for them; nullopt after printing
+// what is wrong.
+std::optional<client::UploadControls> parse_controls(const PutArgs& args) {
+    client::UploadControls controls;
+    if (!args.expire.empty()) {
+        const auto lifetime = client::parse_duration(args.expire);
+        if (!lifetime || lifetime->count() < 1) {
+            print_error("--expire must be a duration like 30m, 12h or 7d");
+            return std::nullopt;
         }
+        controls.expires_in_s = lifetime->count();
     }
+    if (!args.max_downloads.empty()) {
+        const auto limit = client::parse_download_limit(args.max_downloads);
+        if (!limit) {
+            print_error("--max-downloads must be a whole number of at least 1");
+            return std::nullopt;
+        }
+        controls.max_downloads = *limit;
+    }
+    if (!args.price.empty()) {
+        const auto price = parse_amount(args.price);
+        if (!price) {
+            print_error("--price: " + std::string(money_error_message(price.error())) +
+                        " (like 250sat, 1500msat or 0.0001btc)");
+            return std::nullopt;
+        }
+        controls.price_msat = price->value;
+    }
+    return controls;
+}
+
+int run_put(const PutArgs& args) {
+    const auto controls = parse_controls(args);
+    if (!controls) return kExitUsage;
     const auto chunk = client::parse_size_bytes(args.chunk_size);
     if (!chunk || *chunk < client::kMinChunkBytes || *chunk > client::kMaxChunkBytes) {
         print_error("--chunk-size must be a size from 1KiB to 256MiB, like 8MiB");
@@ -54,6 +83,10 @@ int run_put(const PutArgs& args) {
         return kExitUsage;
     }
     const bool owned = session && session->server.text() == server->text();
+    if (controls->price_msat > 0 && !owned) {
+        print_error("--price needs an account: log in to " + server->text() + " first (satload account login)");
+        return kExitFailure;
+    }
     client::UploadOptions options;
     options.server = std::move(*server);
     options.state_dir = std::move(*home);
@@ -61,6 +94,7 @@ int run_put(const PutArgs& args) {
     options.chunk_bytes = *chunk;
     options.show_progress = client::stderr_is_terminal();
     options.notice = print_notice;
+    options.controls = *controls;
     const crypto::RandomSource random = crypto::system_random();  // outlives the upload
     if (owned) {
         options.session_token = session->token;
@@ -99,9 +133,10 @@ void add_put_command(CLI::App& app, int& exit_code) {
         ->capture_default_str();
     cmd->add_option("--chunk-size", args->chunk_size, "Bytes per request, e.g. 8MiB")
         ->capture_default_str();
-    cmd->add_option("--price", args->price, "Price per download (not supported yet)");
-    cmd->add_option("--expire", args->expire, "Lifetime, e.g. 7d (not supported yet)");
-    cmd->add_option("--max-downloads", args->max_downloads, "Download limit (not supported yet)");
+    cmd->add_option("--price", args->price,
+                    "Price per download, e.g. 250sat, 1500msat, 0.0001btc (needs a logged-in account)");
+    cmd->add_option("--expire", args->expire, "The link stops working this long after the upload, e.g. 7d, 12h");
+    cmd->add_option("--max-downloads", args->max_downloads, "The link stops working after N downloads");
     cmd->callback([args, &exit_code] { exit_code = run_put(*args); });
 }
 

@@ -17,6 +17,7 @@
 #include "client/tus.h"
 #include "client/upload_state.h"
 #include "core/check.h"
+#include "core/ids.h"
 #include "crypto/primitives.h"
 
 namespace satload::client {
@@ -172,6 +173,51 @@ ClientResult<std::string> send_part(Shared& shared, const RequestUrl& url, const
     return file_id;
 }
 
+// tus::create for the creation that makes the file: the same request with the link-control
+// keys added to Upload-Metadata (tus::Creation knows only `meta` and `owner_secret`).
+ClientResult<tus::Created> create_file_upload(HttpClient& http, const ServerUrl& server,
+                                              const tus::Creation& c, const UploadControls& controls) {
+    if (controls.empty()) return tus::create(http, server, c);
+    HttpRequest request;
+    request.method = boost::beast::http::verb::post;
+    request.target = server.target("/files");
+    request.headers.emplace_back("Tus-Resumable", tus::kVersion);
+    if (c.length_bytes) request.headers.emplace_back("Upload-Length", std::to_string(*c.length_bytes));
+    if (!c.final_of.empty()) {
+        std::string value = "final;";
+        for (std::size_t i = 0; i < c.final_of.size(); ++i) {
+            if (i > 0) value += ' ';
+            value += c.final_of[i];
+        }
+        request.headers.emplace_back("Upload-Concat", std::move(value));
+    }
+    std::string metadata;
+    if (!c.meta_text.empty()) metadata = tus::metadata_header(c.meta_text);
+    if (!c.owner_secret_text.empty()) {
+        if (!metadata.empty()) metadata += ',';
+        metadata += "owner_secret " + base64_encode(as_bytes(c.owner_secret_text));
+    }
+    const std::string pairs = controls_metadata(controls);
+    if (!metadata.empty()) metadata += ',';
+    metadata += pairs;
+    request.headers.emplace_back("Upload-Metadata", std::move(metadata));
+    if (!c.bearer_token.empty()) request.headers.emplace_back("Authorization", "Bearer " + c.bearer_token);
+    auto response = http.send(server.endpoint, request);
+    if (!c.bearer_token.empty()) {
+        auto& token = request.headers.back().second;
+        crypto::secure_wipe(token.data(), token.size());
+    }
+    if (!response) return tl::unexpected(response.error());
+    if (response->status != 201) return tl::unexpected(status_error("creating the upload", *response));
+    auto url = resolve_location(server, response->header("Location"));
+    if (!url) return tl::unexpected(url.error());
+    std::string file_id = response->header(tus::kFileIdHeader);
+    if (!file_id.empty() && !is_file_id(file_id)) {
+        return client_error(ErrorCode::protocol, "the server sent a malformed Satload-File-Id");
+    }
+    return tus::Created{std::move(*url), std::move(file_id)};
+}
+
 // Signals that the state refers to uploads the server no longer has.
 constexpr std::string_view kStaleMessage = "the earlier partial upload is gone from the server";
 
@@ -209,7 +255,8 @@ ClientResult<UploadResult> run_upload(UploadState& state, bool resumed, const So
                 creation.meta_text = meta_text;
                 if (options.wrap_owner_secret) creation.owner_secret_text = options.wrap_owner_secret(state.secret);
             }
-            auto created = tus::create(http, options.server, creation);
+            auto created = state.concatenated ? tus::create(http, options.server, creation)
+                                              : create_file_upload(http, options.server, creation, options.controls);
             if (!created) return tl::unexpected(created.error());
             part.url = created->url.text();
             if (auto r = save_upload_state(state_path, state); !r) return tl::unexpected(r.error());
@@ -288,7 +335,7 @@ ClientResult<UploadResult> run_upload(UploadState& state, bool resumed, const So
         final_upload.meta_text = meta_text;
         final_upload.bearer_token = options.session_token;
         if (options.wrap_owner_secret) final_upload.owner_secret_text = options.wrap_owner_secret(state.secret);
-        auto created = tus::create(http, options.server, final_upload);
+        auto created = create_file_upload(http, options.server, final_upload, options.controls);
         if (!created) return tl::unexpected(created.error());
         file_id = created->file_id;
         if (file_id.empty()) {

@@ -11,6 +11,7 @@
 #include "client/error.h"
 #include "client/http.h"
 #include "client/link.h"
+#include "client/link_controls.h"
 #include "client/plan.h"
 #include "client/url.h"
 #include "crypto/keys.h"
@@ -40,6 +41,10 @@ struct UploadOptions {
     // secret wrapped by the master key (base64url, from this function) on the file's creation.
     std::string session_token;
     std::function<std::string(const crypto::FileSecret&)> wrap_owner_secret;
+    // Link controls, sent on the creation that makes the file (a part has none). A price needs
+    // session_token; the server refuses it otherwise. A resumed upload keeps what its first run
+    // sent when its file's creation was already made then.
+    UploadControls controls;
 };
 
 struct UploadResult {

@@ -1,4 +1,4 @@
-// File lookup, download opening and scrubbing.
+// File lookup, download opening, link controls, expiry of anonymous files and scrubbing.
 #include "files/file_service.h"
 
 #include "core/ids.h"
@@ -6,7 +6,10 @@
 namespace satload::files {
 
 FileService::FileService(store::BlobStore& blobs, store::MetaStore& meta)
-    : m_blobs(blobs), m_meta(meta) {}
+    : m_blobs(blobs), m_meta(meta), m_clock(m_system_clock) {}
+
+FileService::FileService(store::BlobStore& blobs, store::MetaStore& meta, const Clock& clock)
+    : m_blobs(blobs), m_meta(meta), m_clock(clock) {}
 
 Result<store::FileRecord, FileFailure> FileService::info(const std::string& file_id) {
     if (!is_file_id(file_id)) return fail(FileFailure{FileError::not_found, "no such file"});
@@ -27,6 +30,78 @@ Result<OpenedFile, FileFailure> FileService::open(const std::string& file_id) {
         return fail(FileFailure{FileError::storage, reader.error().message});
     }
     return OpenedFile{std::move(*record), std::move(*reader)};
+}
+
+std::optional<LinkRefusal> FileService::link_refusal(const store::FileRecord& file) const {
+    return files::link_refusal(file, m_clock.now_s());
+}
+
+Result<std::uint64_t, FileFailure> FileService::count_download(const std::string& file_id) {
+    auto count = m_meta.count_download(file_id);
+    if (!count) {
+        // The file was deleted while its last byte was on the way: nothing left to count.
+        const FileError code =
+            count.error().code == store::StoreError::not_found ? FileError::not_found : FileError::storage;
+        return fail(FileFailure{code, count.error().message});
+    }
+    return *count;
+}
+
+void FileService::uncount_download(const std::string& file_id) {
+    // Best effort: a file deleted meanwhile has no count left to correct.
+    (void)m_meta.uncount_download(file_id);
+}
+
+Result<store::FileRecord, FileFailure> FileService::update_controls(const std::string& file_id,
+                                                                    const ControlsChange& change) {
+    if (!is_file_id(file_id)) return fail(FileFailure{FileError::not_found, "no such file"});
+    store::FileControlsUpdate update;
+    if (change.price_msat) {
+        if (auto problem = check_price(*change.price_msat)) return fail(FileFailure{FileError::invalid, *problem});
+        update.price_msat = *change.price_msat;
+    }
+    if (change.expires_in_s) {
+        update.expires_s.emplace();
+        if (*change.expires_in_s) {
+            if (auto problem = check_lifetime(**change.expires_in_s)) {
+                return fail(FileFailure{FileError::invalid, *problem});
+            }
+            *update.expires_s = m_clock.now_s() + **change.expires_in_s;
+        }
+    }
+    if (change.max_downloads) {
+        if (*change.max_downloads) {
+            if (auto problem = check_download_limit(**change.max_downloads)) {
+                return fail(FileFailure{FileError::invalid, *problem});
+            }
+        }
+        update.max_downloads = *change.max_downloads;
+    }
+    update.revoked = change.revoked;
+    auto updated = m_meta.update_file_controls(file_id, update);
+    if (!updated) {
+        if (updated.error().code == store::StoreError::not_found) {
+            return fail(FileFailure{FileError::not_found, "no such file"});
+        }
+        return fail(FileFailure{FileError::storage, updated.error().message});
+    }
+    return std::move(*updated);
+}
+
+std::size_t FileService::remove_expired(std::size_t limit) {
+    auto expired = m_meta.expired_anonymous_files(m_clock.now_s(), limit);
+    if (!expired) return 0;
+    std::size_t removed = 0;
+    for (const auto& file : *expired) {
+        if (auto r = m_meta.delete_file(file.file_id); !r && r.error().code != store::StoreError::not_found) {
+            continue;  // the next round tries again
+        }
+        // A blob already gone (or failing to go) leaves at worst an orphan for an operator;
+        // the link is dead either way since the record is.
+        (void)m_blobs.remove_blob(file.file_id);
+        ++removed;
+    }
+    return removed;
 }
 
 ScrubReport FileService::scrub(const std::string& after_id, std::size_t limit) {

@@ -9,6 +9,7 @@
 #include "core/http_headers.h"
 #include "core/ids.h"
 #include "crypto/primitives.h"
+#include "files/link_controls.h"
 
 namespace satload::files {
 namespace {
@@ -52,6 +53,9 @@ std::string_view to_string(UploadError e) {
         case UploadError::partial_is_final: return "partial_is_final";
         case UploadError::already_complete: return "already_complete";
         case UploadError::metadata_too_large: return "metadata_too_large";
+        case UploadError::invalid_link_controls: return "invalid_link_controls";
+        case UploadError::account_required: return "account_required";
+        case UploadError::rate_limited: return "rate_limited";
         case UploadError::no_space: return "no_space";
         case UploadError::storage: return "storage";
     }
@@ -92,6 +96,13 @@ UploadResult<void> UploadWriter::write(ByteSpan data) {
         release();
         return fail(UploadFailure{UploadError::exceeds_length,
                                   "the data would pass the upload's declared length"});
+    }
+    // A deferred length has no bound of its own yet: the upload's maximum is the bound.
+    if (const std::uint64_t max = m_service.max_length_bytes(m_record.anonymous);
+        !m_record.length_bytes && (offset > max || data.size() > max - offset)) {
+        release();
+        return fail(UploadFailure{UploadError::too_large,
+                                  fmt::format("an upload may be at most {} bytes", max)});
     }
     if (auto ok = m_appender->write(data); !ok) {
         const UploadFailure failure = from_store(ok.error());
@@ -154,7 +165,12 @@ void UploadWriter::cut() {
 
 UploadService::UploadService(store::BlobStore& blobs, store::MetaStore& meta, const Clock& clock,
                              RandomFn random, UploadLimits limits)
-    : m_blobs(blobs), m_meta(meta), m_clock(clock), m_random(std::move(random)), m_limits(limits) {}
+    : m_blobs(blobs),
+      m_meta(meta),
+      m_clock(clock),
+      m_random(std::move(random)),
+      m_limits(limits),
+      m_anonymous_rate(clock, limits.anonymous_rate) {}
 
 bool UploadService::try_lock(const std::string& upload_id) {
     std::lock_guard guard(m_locks_mutex);
@@ -171,17 +187,52 @@ std::size_t UploadService::writes_in_progress() const {
     return m_locked.size();
 }
 
+std::uint64_t UploadService::max_length_bytes(bool anonymous) const {
+    return anonymous ? std::min(m_limits.max_upload_bytes, m_limits.anonymous_max_upload_bytes)
+                     : m_limits.max_upload_bytes;
+}
+
+namespace {
+
+std::string too_large_message(std::uint64_t length_bytes, std::uint64_t max_bytes, bool anonymous) {
+    if (anonymous) {
+        return fmt::format("an upload without an account may be at most {} bytes (this one has {}); "
+                           "log in to upload more",
+                           max_bytes, length_bytes);
+    }
+    return fmt::format("Upload-Length {} exceeds the maximum of {} bytes", length_bytes, max_bytes);
+}
+
+}  // namespace
+
 UploadResult<store::UploadRecord> UploadService::create(const CreateUpload& request) {
     if (request.metadata.size() > m_limits.max_metadata_bytes) {
         return fail(UploadFailure{UploadError::metadata_too_large, "Upload-Metadata is too large"});
     }
-    if (!request.part_upload_ids.empty()) return concatenate(request);
-    if (request.length_bytes && *request.length_bytes > m_limits.max_upload_bytes) {
-        return fail(UploadFailure{
-            UploadError::too_large,
-            fmt::format("Upload-Length {} exceeds the maximum of {} bytes", *request.length_bytes,
-                        m_limits.max_upload_bytes)});
+    // Link controls are checked now, so a bad value is refused before anything is stored;
+    // they take effect when the upload completes (complete() reads them again).
+    auto controls = parse_link_metadata(request.metadata);
+    if (!controls) return fail(UploadFailure{UploadError::invalid_link_controls, controls.error()});
+    if (request.anonymous && controls->price_msat > 0) {
+        return fail(UploadFailure{UploadError::account_required,
+                                  "a file with a price needs an account: log in to set one"});
     }
+    const std::uint64_t max_bytes = max_length_bytes(request.anonymous);
+    if (request.length_bytes && *request.length_bytes > max_bytes) {
+        return fail(UploadFailure{UploadError::too_large,
+                                  too_large_message(*request.length_bytes, max_bytes, request.anonymous)});
+    }
+    if (request.anonymous) {
+        if (const std::int64_t wait_s = m_anonymous_rate.acquire(request.client_address); wait_s > 0) {
+            return fail(UploadFailure{
+                UploadError::rate_limited,
+                fmt::format("too many uploads without an account from this address: try again in {} s "
+                            "or log in",
+                            wait_s),
+                wait_s});
+        }
+    }
+    if (!request.part_upload_ids.empty()) return concatenate(request);
     UploadIdBytes upload_bytes{};
     FileIdBytes file_bytes{};
     m_random(upload_bytes);
@@ -194,6 +245,7 @@ UploadResult<store::UploadRecord> UploadService::create(const CreateUpload& requ
     record.created_s = m_clock.now_s();
     record.expires_s = record.created_s + m_limits.upload_expiry_s;
     record.is_partial = request.partial;
+    record.anonymous = request.anonymous;
     if (auto ok = m_blobs.create_partial(record.upload_id); !ok) return fail(from_store(ok.error()));
     if (auto ok = m_meta.create_upload(record); !ok) {
         (void)m_blobs.remove_partial(record.upload_id);
@@ -267,8 +319,9 @@ UploadResult<std::unique_ptr<UploadWriter>> UploadService::begin_write(
             return unlock_and_fail({UploadError::length_conflict,
                                     "Upload-Length differs from the upload's length"});
         }
-        if (*length_bytes > m_limits.max_upload_bytes) {
-            return unlock_and_fail({UploadError::too_large, "Upload-Length exceeds the maximum"});
+        if (*length_bytes > max_length_bytes(record.anonymous)) {
+            return unlock_and_fail({UploadError::too_large,
+                                    too_large_message(*length_bytes, max_length_bytes(record.anonymous), record.anonymous)});
         }
         if (*length_bytes < record.offset_bytes) {
             return unlock_and_fail({UploadError::length_conflict,
@@ -281,7 +334,7 @@ UploadResult<std::unique_ptr<UploadWriter>> UploadService::begin_write(
             record.length_bytes = length_bytes;
         }
     }
-    const std::uint64_t limit = record.length_bytes.value_or(m_limits.max_upload_bytes);
+    const std::uint64_t limit = record.length_bytes.value_or(max_length_bytes(record.anonymous));
     if (content_length && *content_length > limit - record.offset_bytes) {
         return unlock_and_fail({UploadError::exceeds_length,
                                 "the body would pass the upload's declared length"});
@@ -306,6 +359,17 @@ UploadResult<store::UploadRecord> UploadService::complete(store::UploadRecord re
     file.xxh3_hex = digest->xxh3_hex;
     file.meta = meta_of(record.metadata);
     file.created_s = m_clock.now_s();
+    file.anonymous = record.anonymous;
+    // Validated at creation; a record from before link controls simply has none.
+    if (const auto controls = parse_link_metadata(record.metadata)) {
+        file.price_msat = controls->price_msat;
+        file.max_downloads = controls->max_downloads;
+        if (controls->expires_in_s) file.expires_s = file.created_s + *controls->expires_in_s;
+    }
+    if (record.anonymous && m_limits.anonymous_file_lifetime_s > 0) {
+        const std::int64_t end_s = file.created_s + m_limits.anonymous_file_lifetime_s;
+        file.expires_s = std::min(file.expires_s.value_or(end_s), end_s);
+    }
     if (auto ok = m_meta.complete_upload(record.upload_id, file); !ok) {
         return fail(from_store(ok.error()));
     }
@@ -342,10 +406,12 @@ UploadResult<store::UploadRecord> UploadService::concatenate(const CreateUpload&
             return fail(UploadFailure{UploadError::concat_incomplete, "a part is not complete"});
         }
         total += *(*found)->length_bytes;
-        if (total > m_limits.max_upload_bytes) {
+        if (total > max_length_bytes(request.anonymous)) {
             unlock_all();
             return fail(UploadFailure{UploadError::too_large,
-                                      "the concatenation exceeds the maximum upload size"});
+                                      request.anonymous
+                                          ? too_large_message(total, max_length_bytes(true), true)
+                                          : std::string("the concatenation exceeds the maximum upload size")});
         }
         parts.push_back(std::move(**found));
     }
@@ -362,6 +428,7 @@ UploadResult<store::UploadRecord> UploadService::concatenate(const CreateUpload&
     record.created_s = m_clock.now_s();
     record.expires_s = record.created_s + m_limits.upload_expiry_s;
     record.parts = request.part_upload_ids;
+    record.anonymous = request.anonymous;
 
     auto fail_with = [&](UploadFailure f) -> UploadResult<store::UploadRecord> {
         (void)m_blobs.remove_partial(record.upload_id);

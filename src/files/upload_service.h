@@ -16,6 +16,7 @@
 #include "core/encoding.h"
 #include "core/result.h"
 #include "files/clock.h"
+#include "files/rate_limiter.h"
 #include "store/blob_store.h"
 #include "store/meta_store.h"
 
@@ -37,6 +38,9 @@ enum class UploadError {
     partial_is_final,       // writing to a final concatenation (never allowed)
     already_complete,       // writing to a complete upload
     metadata_too_large,
+    invalid_link_controls,  // an expiry, download limit or price in Upload-Metadata is malformed
+    account_required,       // a price without an account
+    rate_limited,           // too many anonymous creations from one address; see retry_after_s
     no_space,               // the blob store is out of space
     storage,                // another storage failure (logged)
 };
@@ -44,6 +48,7 @@ enum class UploadError {
 struct UploadFailure {
     UploadError code;
     std::string message;
+    std::int64_t retry_after_s = 0;  // for rate_limited
 };
 
 template <class T>
@@ -56,6 +61,11 @@ struct UploadLimits {
     std::int64_t upload_expiry_s = 24 * 3600;
     std::size_t max_metadata_bytes = 16 * 1024;
     std::size_t copy_buffer_bytes = 1 << 20;  // for concatenation
+    // Uploads without an account (CreateUpload::anonymous). The defaults add nothing to the
+    // general limits but the rate limit; the server sets them from its options.
+    std::uint64_t anonymous_max_upload_bytes = UINT64_MAX;  // a file, a part and a length
+    std::int64_t anonymous_file_lifetime_s = 0;             // 0: anonymous files do not expire
+    RatePolicy anonymous_rate{};                            // creations per client address
 };
 
 struct CreateUpload {
@@ -63,6 +73,10 @@ struct CreateUpload {
     std::string metadata;  // raw Upload-Metadata header value; key "meta" is the file's metadata
     bool partial = false;
     std::vector<std::string> part_upload_ids;   // non-empty: a final concatenation
+    // Without an account: the anonymous size limit, lifetime and rate limit apply, and a price
+    // is refused. `client_address` is what the rate limit counts by.
+    bool anonymous = false;
+    std::string client_address;
 };
 
 class UploadService;
@@ -129,6 +143,8 @@ public:
     std::size_t expire(std::size_t limit = 1000);
     // Uploads currently being written to.
     [[nodiscard]] std::size_t writes_in_progress() const;
+    // The largest length an upload may reach (smaller for anonymous uploads).
+    [[nodiscard]] std::uint64_t max_length_bytes(bool anonymous) const;
 
     static constexpr std::string_view kSupportedChecksums = "sha256";
 
@@ -147,6 +163,7 @@ private:
     UploadLimits m_limits;
     mutable std::mutex m_locks_mutex;
     std::set<std::string> m_locked;
+    RateLimiter m_anonymous_rate;
 };
 
 [[nodiscard]] std::string_view to_string(UploadError e);

@@ -204,12 +204,18 @@ awaitable<void> App::api_file(Exchange& ex, const std::string& file_id) {
             ex, info.error().code == files::FileError::not_found ? Problem::not_found : Problem::internal,
             info.error().code == files::FileError::not_found ? "no such file" : "storage failure");
     }
-    boost::json::object body;
-    body["id"] = info->file_id;
-    body["size_bytes"] = info->size_bytes;
-    body["meta"] = info->meta;
-    body["created"] = info->created_s;
-    co_await send_text(ex, http::status::ok, boost::json::serialize(body), "application/json");
+    // A closed link (revoked, expired, used up) is closed here too, so its encrypted name goes
+    // nowhere either; its owner still sees the file's state.
+    if (const auto refusal = m_files.link_refusal(*info)) {
+        bool owner = false;
+        if (m_accounts != nullptr) {
+            Caller caller = co_await optional_caller(ex);
+            if (caller.answered) co_return;
+            owner = caller.principal && m_accounts->accounts.get_file(*caller.principal, file_id).has_value();
+        }
+        if (!owner) co_return co_await send_link_refusal(ex, *refusal, *info);
+    }
+    co_await send_text(ex, http::status::ok, file_state_json(*info), "application/json");
 }
 
 awaitable<void> App::link_page(Exchange& ex, const std::string& file_id) {

@@ -83,6 +83,13 @@ private:
     // Link controls (link_controls.cpp): PATCH /api/v1/files/<id> by the file's owner (price,
     // expiry, download limit, revocation).
     awaitable<void> owned_file_update(Exchange& ex, const std::string& file_id);
+    // The 410 problem of a link that no longer serves its file (revoked, expired, download
+    // limit reached), with a detail that says which and when.
+    awaitable<void> send_link_refusal(Exchange& ex, files::LinkRefusal refusal,
+                                      const store::FileRecord& file);
+    // The JSON object of GET /api/v1/files/<id> (and of the PATCH answer): the file and its
+    // link controls.
+    static std::string file_state_json(const store::FileRecord& file);
 
     // Wallets (wallet_api.cpp): everything under /api/v1/wallet/.
     awaitable<void> wallet_route(Exchange& ex, std::span<const std::string_view> rest);

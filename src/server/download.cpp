@@ -12,6 +12,21 @@ namespace {
 
 // Large pieces keep syscalls per byte low; one piece per download in flight bounds memory.
 constexpr std::size_t kDownloadBufferBytes = 512 * 1024;
+// The bytes of an id never change, so a file whose link cannot close is cached for a year by
+// anyone; a file whose link can close (expiry, limit, price, an owner who can revoke) only by
+// the client, which asks again every time.
+constexpr std::string_view kCacheForever = "public, max-age=31536000, immutable";
+constexpr std::string_view kCacheRevalidate = "private, no-cache";
+
+// Counts one download of the file; false when nothing was counted (the file is gone, or the
+// store failed, which is logged).
+bool record_download(files::FileService& files, const std::string& file_id) {
+    auto counted = files.count_download(file_id);
+    if (!counted && counted.error().code == files::FileError::storage) {
+        fmt::print(stderr, "download of {}: cannot count it: {}\n", file_id, counted.error().message);
+    }
+    return counted.has_value();
+}
 
 std::string etag_of(const store::FileRecord& file) {
     return "\"" + file.sha256_hex.substr(0, 32) + "\"";
@@ -27,6 +42,12 @@ awaitable<void> App::download(Exchange& ex, const std::string& file_id) {
         co_return co_await send_problem(ex, missing ? Problem::not_found : Problem::internal,
                                         missing ? "no such file" : "storage failure");
     }
+    // Link controls: a closed link serves nothing, HEAD included.
+    if (const auto refusal = m_files.link_refusal(opened->record)) {
+        co_return co_await send_link_refusal(ex, *refusal, opened->record);
+    }
+    // paywall: checked here (before any byte is sent; opened->record is the file's FileRecord,
+    // with its price_msat).
     const std::uint64_t size = opened->reader->size();
     const std::string etag = etag_of(opened->record);
 
@@ -59,7 +80,8 @@ awaitable<void> App::download(Exchange& ex, const std::string& file_id) {
     head.set(http::field::content_type, "application/octet-stream");
     head.set(http::field::accept_ranges, "bytes");
     head.set(http::field::etag, etag);
-    head.set(http::field::cache_control, "public, max-age=31536000, immutable");
+    head.set(http::field::cache_control,
+             files::has_link_controls(opened->record) ? kCacheRevalidate : kCacheForever);
     head.set(http::field::last_modified, http_date(opened->record.created_s));
     head.set("X-Content-Type-Options", "nosniff");
     if (partial) {
@@ -88,6 +110,16 @@ awaitable<void> App::download(Exchange& ex, const std::string& file_id) {
     const std::span<std::uint8_t> buffer(storage.get(), buffer_bytes);
     std::uint64_t at = first;
     const std::uint64_t end = first + length;
+    // A download counts once, with the response that carries the file's last byte, however
+    // many ranged requests it took. The count is taken as that last piece goes to the
+    // connection, so a request made after the client received it already sees the count, and
+    // it is taken back if the piece cannot be sent. A download that was under way when the
+    // limit was reached still ends normally: only later requests are refused.
+    const bool carries_last_byte = end == size;
+    if (carries_last_byte && length == 0) {
+        ++m_metrics.downloads_completed;
+        (void)record_download(m_files, file_id);
+    }
     while (at < end) {
         const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), end - at));
         auto n = opened->reader->read_at(at, std::span<std::uint8_t>(buffer.data(), want));
@@ -109,10 +141,14 @@ awaitable<void> App::download(Exchange& ex, const std::string& file_id) {
                 }
             }
         }
-        if (!co_await ex.send_body(piece)) co_return;
+        const bool counted = carries_last_byte && at + *n == end && record_download(m_files, file_id);
+        if (!co_await ex.send_body(piece)) {
+            if (counted) m_files.uncount_download(file_id);
+            co_return;
+        }
         at += *n;
     }
-    if (end == size) ++m_metrics.downloads_completed;
+    if (carries_last_byte && length > 0) ++m_metrics.downloads_completed;
 }
 
 }  // namespace satload::server

@@ -77,8 +77,10 @@ int run_server(const ServerOptions& options) {
     files::UploadLimits limits;
     limits.max_upload_bytes = options.max_upload_bytes;
     limits.upload_expiry_s = options.upload_expiry.count();
+    limits.anonymous_max_upload_bytes = options.anonymous_max_upload_bytes;
+    limits.anonymous_file_lifetime_s = options.anonymous_file_lifetime.count();
     files::UploadService uploads(**blobs, **meta, clock, crypto::random_bytes, limits);
-    files::FileService files(**blobs, **meta);
+    files::FileService files(**blobs, **meta, clock);
     if (const std::size_t recovered = uploads.recover(); recovered > 0) {
         fmt::print(stderr, "completed {} upload(s) interrupted by a crash\n", recovered);
     }

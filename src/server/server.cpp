@@ -426,6 +426,10 @@ void Server::maintenance_loop() {
         const auto now = std::chrono::steady_clock::now();
         if (now - last_expire >= kExpireInterval) {
             m_uploads.expire(kExpireBatch);
+            // Anonymous files past their lifetime (or their own expiry): record, then blob.
+            if (const std::size_t removed = m_files.remove_expired(kExpireBatch); removed > 0) {
+                fmt::print(stderr, "removed {} expired anonymous file(s)\n", removed);
+            }
             last_expire = now;
         }
         if (!scrubbing && now - last_scrub >= m_options.scrub_interval) scrubbing = true;

@@ -3,6 +3,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include "core/http_headers.h"
@@ -24,6 +25,10 @@ constexpr std::size_t kBodyBufferBytes = 256 * 1024;
 // looks again, before answering 423.
 constexpr auto kLockWait = std::chrono::seconds(2);
 constexpr auto kLockRetry = std::chrono::milliseconds(20);
+// The address an anonymous creation is counted by is cut to this length.
+constexpr std::size_t kClientAddressBytesMax = 64;
+// 429 is not in the problem catalogue (core/problem.h); the login throttle renders it alike.
+constexpr std::string_view kTooManyRequestsSlug = "too-many-requests";
 
 Problem problem_of(files::UploadError e) {
     using files::UploadError;
@@ -43,6 +48,9 @@ Problem problem_of(files::UploadError e) {
         case UploadError::partial_is_final: return Problem::forbidden;
         case UploadError::already_complete: return Problem::upload_exceeds_length;
         case UploadError::metadata_too_large: return Problem::headers_too_large;
+        case UploadError::invalid_link_controls: return Problem::bad_request;
+        case UploadError::account_required: return Problem::account_required;
+        case UploadError::rate_limited: return Problem::bad_request;  // answered as 429 instead
         case UploadError::no_space: return Problem::storage_full;
         case UploadError::storage: return Problem::internal;
     }
@@ -64,9 +72,45 @@ std::optional<std::string> upload_id_of_url(std::string_view url) {
     return id;
 }
 
+// The client an anonymous creation is counted for: the connection's peer, or behind a trusted
+// proxy the first X-Forwarded-For entry (the client as the proxy saw it).
+std::string client_address(const Request& req, bool trust_proxy, const std::string& peer) {
+    if (trust_proxy) {
+        if (const auto forwarded = header(req, "X-Forwarded-For")) {
+            std::string_view v = forwarded->substr(0, forwarded->find(','));
+            while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+            while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+            if (!v.empty()) return std::string(v.substr(0, kClientAddressBytesMax));
+        }
+    }
+    return peer.substr(0, kClientAddressBytesMax);
+}
+
+awaitable<void> send_too_many_requests(Exchange& ex, std::int64_t retry_after_s, std::string_view detail) {
+    const Request& req = ex.request();
+    if (!ex.body_done()) ex.close_after_response();
+    StringResponse res{http::status::too_many_requests, req.version()};
+    res.set(http::field::content_type, "application/problem+json");
+    res.set(http::field::cache_control, "no-store");
+    res.set(http::field::retry_after, std::to_string(std::max<std::int64_t>(1, retry_after_s)));
+    res.set("Tus-Resumable", kTusVersion);
+    res.keep_alive(ex.keep_alive());
+    boost::json::object body;
+    body["type"] = "https://satload.dev/problems/" + std::string(kTooManyRequestsSlug);
+    body["title"] = "Too many requests";
+    body["status"] = 429;
+    body["detail"] = detail;
+    res.body() = boost::json::serialize(body);
+    res.prepare_payload();
+    co_await ex.send(std::move(res));
+}
+
 }  // namespace
 
 awaitable<void> App::send_upload_failure(Exchange& ex, const files::UploadFailure& failure) {
+    if (failure.code == files::UploadError::rate_limited) {
+        co_return co_await send_too_many_requests(ex, failure.retry_after_s, failure.message);
+    }
     // Storage failures are logged in full but only summarised to the client.
     const bool internal = failure.code == files::UploadError::storage;
     co_await send_problem(ex, problem_of(failure.code),
@@ -143,6 +187,16 @@ awaitable<void> App::tus_create(Exchange& ex) {
     // a file upload records its owner with the wrapped file secret from `owner_secret`.
     Caller caller = co_await optional_caller(ex);
     if (caller.answered) co_return;
+    if (!caller.principal) {
+        // Without an account: the operator may refuse it; else the anonymous size limit,
+        // lifetime and rate limit apply (in UploadService), counted by client address.
+        if (!m_options.anonymous_uploads) {
+            co_return co_await send_problem(ex, Problem::account_required,
+                                            "this server accepts uploads from accounts only: log in first");
+        }
+        create.anonymous = true;
+        create.client_address = client_address(req, m_options.trust_proxy, ex.peer_address());
+    }
     std::optional<Bytes> owner_secret;
     std::uint64_t owned_length_bytes = 0;
     if (caller.principal) {

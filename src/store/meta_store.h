@@ -23,6 +23,8 @@ struct UploadRecord {
     bool is_partial = false;        // tus concatenation: a part, never a file by itself
     std::vector<std::string> parts; // for a final concatenation: upload ids of the parts
     bool complete = false;
+    bool anonymous = false;         // created without an account: its file gets the
+                                    // anonymous lifetime and is removed when it expires
 };
 
 struct FileRecord {
@@ -33,6 +35,22 @@ struct FileRecord {
                                     // empty for files recorded before it existed
     std::string meta;               // encrypted metadata, base64url, opaque to the server
     std::int64_t created_s = 0;
+    // Link controls (schema v3). A file recorded before them has none of them set.
+    std::int64_t price_msat = 0;               // per download; 0 is free
+    std::optional<std::int64_t> expires_s;     // the link answers 410 from this time on
+    std::optional<std::uint64_t> max_downloads;  // the link answers 410 once downloads reach it
+    std::uint64_t downloads = 0;               // completed downloads (see count_download)
+    bool revoked = false;                      // the owner switched the link off
+    bool anonymous = false;                    // uploaded without an account
+};
+
+// A change of a file's link controls: an absent member stays as it is; for the two optional
+// limits, an inner nullopt removes the limit.
+struct FileControlsUpdate {
+    std::optional<std::int64_t> price_msat;
+    std::optional<std::optional<std::int64_t>> expires_s;
+    std::optional<std::optional<std::uint64_t>> max_downloads;
+    std::optional<bool> revoked;
 };
 
 class MetaStore {
@@ -59,6 +77,21 @@ public:
     // Files in id order after `after_id` (exclusive), at most `limit`: for the scrub.
     virtual StoreResult<std::vector<FileRecord>> list_files(const std::string& after_id,
                                                             std::size_t limit) = 0;
+
+    // Adds one completed download and returns the new count, atomically (concurrent calls
+    // never lose an increment). StoreError::not_found for an unknown file.
+    virtual StoreResult<std::uint64_t> count_download(const std::string& file_id) = 0;
+    // Takes back one count_download (a download whose last byte could not be sent after all);
+    // never below zero. StoreError::not_found for an unknown file.
+    virtual StoreResult<void> uncount_download(const std::string& file_id) = 0;
+    // Applies `update` and returns the file as it is afterwards, in one statement.
+    // StoreError::not_found for an unknown file.
+    virtual StoreResult<FileRecord> update_file_controls(const std::string& file_id,
+                                                         const FileControlsUpdate& update) = 0;
+    // Anonymous files whose expiry is at or before now_s, soonest first, at most `limit`:
+    // for housekeeping, which removes them.
+    virtual StoreResult<std::vector<FileRecord>> expired_anonymous_files(std::int64_t now_s,
+                                                                         std::size_t limit) = 0;
 };
 
 }  // namespace satload::store

@@ -54,14 +54,30 @@ CREATE TABLE files (
 ALTER TABLE files ADD COLUMN xxh3_hex TEXT NOT NULL DEFAULT ''
     CHECK (xxh3_hex = '' OR length(xxh3_hex) = 32);
 )sql",
+    // 3: link controls (price, expiry, download limit and count, revocation) and anonymous
+    // uploads, whose files expire and are removed by housekeeping.
+    R"sql(
+ALTER TABLE uploads ADD COLUMN anonymous INTEGER NOT NULL DEFAULT 0 CHECK (anonymous IN (0, 1));
+ALTER TABLE files ADD COLUMN price_msat INTEGER NOT NULL DEFAULT 0 CHECK (price_msat >= 0);
+ALTER TABLE files ADD COLUMN expires_s INTEGER;
+ALTER TABLE files ADD COLUMN max_downloads INTEGER
+    CHECK (max_downloads IS NULL OR max_downloads >= 0);
+ALTER TABLE files ADD COLUMN downloads INTEGER NOT NULL DEFAULT 0 CHECK (downloads >= 0);
+ALTER TABLE files ADD COLUMN revoked INTEGER NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1));
+ALTER TABLE files ADD COLUMN anonymous INTEGER NOT NULL DEFAULT 0 CHECK (anonymous IN (0, 1));
+CREATE INDEX files_anonymous_by_expiry ON files (expires_s)
+    WHERE anonymous = 1 AND expires_s IS NOT NULL;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSqliteMetaSchemaVersion,
               "kSqliteMetaSchemaVersion must equal the number of migrations");
 
 constexpr const char* kUploadColumns =
     "upload_id, file_id, length_bytes, offset_bytes, metadata, created_s, expires_s, "
-    "is_partial, complete";
-constexpr const char* kFileColumns = "file_id, size_bytes, sha256_hex, meta, created_s, xxh3_hex";
+    "is_partial, complete, anonymous";
+constexpr const char* kFileColumns =
+    "file_id, size_bytes, sha256_hex, meta, created_s, xxh3_hex, price_msat, expires_s, "
+    "max_downloads, downloads, revoked, anonymous";
 
 StoreFailure sqlite_failure(sqlite3* db, std::string_view what) {
     const int code = sqlite3_extended_errcode(db);
@@ -150,6 +166,7 @@ UploadRecord read_upload_row(sqlite3_stmt* s) {
     u.expires_s = sqlite3_column_int64(s, 6);
     u.is_partial = sqlite3_column_int64(s, 7) != 0;
     u.complete = sqlite3_column_int64(s, 8) != 0;
+    u.anonymous = sqlite3_column_int64(s, 9) != 0;
     return u;
 }
 
@@ -161,6 +178,12 @@ FileRecord read_file_row(sqlite3_stmt* s) {
     f.meta = column_text(s, 3);
     f.created_s = sqlite3_column_int64(s, 4);
     f.xxh3_hex = column_text(s, 5);
+    f.price_msat = sqlite3_column_int64(s, 6);
+    if (sqlite3_column_type(s, 7) != SQLITE_NULL) f.expires_s = sqlite3_column_int64(s, 7);
+    if (sqlite3_column_type(s, 8) != SQLITE_NULL) f.max_downloads = column_u64(s, 8);
+    f.downloads = column_u64(s, 9);
+    f.revoked = sqlite3_column_int64(s, 10) != 0;
+    f.anonymous = sqlite3_column_int64(s, 11) != 0;
     return f;
 }
 
@@ -225,6 +248,7 @@ struct SqliteMetaStore::Statements {
     Stmt update_offset, update_length, select_upload_state, mark_complete, delete_upload;
     Stmt select_expired, select_incomplete;
     Stmt insert_file, select_file, delete_file, list_files;
+    Stmt count_download, uncount_download, update_controls, select_expired_files;
     Stmt select_schema_version;
 };
 
@@ -374,7 +398,7 @@ StoreResult<std::unique_ptr<SqliteMetaStore>> SqliteMetaStore::open(
         {&st->commit, "COMMIT"},
         {&st->rollback, "ROLLBACK"},
         {&st->insert_upload, "INSERT INTO uploads (" + upload_cols +
-                                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
+                                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
         {&st->insert_part,
          "INSERT INTO upload_parts (upload_id, position, part_upload_id) VALUES (?1, ?2, ?3)"},
         {&st->select_upload, "SELECT " + upload_cols + " FROM uploads WHERE upload_id = ?1"},
@@ -397,11 +421,30 @@ StoreResult<std::unique_ptr<SqliteMetaStore>> SqliteMetaStore::open(
                                      " FROM uploads WHERE complete = 0"
                                      " ORDER BY created_s, upload_id LIMIT ?1"},
         {&st->insert_file,
-         "INSERT INTO files (" + file_cols + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+         "INSERT INTO files (" + file_cols +
+             ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"},
         {&st->select_file, "SELECT " + file_cols + " FROM files WHERE file_id = ?1"},
         {&st->delete_file, "DELETE FROM files WHERE file_id = ?1"},
         {&st->list_files,
          "SELECT " + file_cols + " FROM files WHERE file_id > ?1 ORDER BY file_id LIMIT ?2"},
+        // One statement: concurrent downloads finishing at once each add exactly one.
+        {&st->count_download,
+         "UPDATE files SET downloads = downloads + 1 WHERE file_id = ?1 RETURNING downloads"},
+        {&st->uncount_download,
+         "UPDATE files SET downloads = max(downloads - 1, 0) WHERE file_id = ?1"},
+        // Each member is (?even: whether to change it, ?odd: the new value), so one prepared
+        // statement serves every combination of changes and returns the row as it ends up.
+        {&st->update_controls,
+         "UPDATE files SET"
+         " price_msat = CASE WHEN ?2 THEN ?3 ELSE price_msat END,"
+         " expires_s = CASE WHEN ?4 THEN ?5 ELSE expires_s END,"
+         " max_downloads = CASE WHEN ?6 THEN ?7 ELSE max_downloads END,"
+         " revoked = CASE WHEN ?8 THEN ?9 ELSE revoked END"
+         " WHERE file_id = ?1 RETURNING " + file_cols},
+        {&st->select_expired_files,
+         "SELECT " + file_cols +
+             " FROM files WHERE anonymous = 1 AND expires_s IS NOT NULL AND expires_s <= ?1"
+             " ORDER BY expires_s, file_id LIMIT ?2"},
         {&st->select_schema_version, "SELECT coalesce(max(version), 0) FROM schema_version"},
     };
     for (const auto& [stmt, sql] : sources) {
@@ -437,6 +480,7 @@ StoreResult<void> SqliteMetaStore::create_upload(const UploadRecord& upload) {
         bind_int(s, 7, upload.expires_s);
         bind_int(s, 8, upload.is_partial ? 1 : 0);
         bind_int(s, 9, upload.complete ? 1 : 0);
+        bind_int(s, 10, upload.anonymous ? 1 : 0);
         if (auto r = run(m_db, s, "insert upload"); !r) return r;
     }
     for (std::size_t i = 0; i < upload.parts.size(); ++i) {
@@ -502,6 +546,14 @@ StoreResult<void> SqliteMetaStore::complete_upload(const std::string& upload_id,
                                                    const FileRecord& file) {
     auto size = to_db(file.size_bytes);
     if (!size) return fail(size.error());
+    auto downloads = to_db(file.downloads);
+    if (!downloads) return fail(downloads.error());
+    std::optional<sqlite3_int64> max_downloads;
+    if (file.max_downloads) {
+        auto m = to_db(*file.max_downloads);
+        if (!m) return fail(m.error());
+        max_downloads = *m;
+    }
     const std::lock_guard lock(m_mutex);
     Transaction tx(m_db, *m_stmts);
     if (auto r = tx.begin(true); !r) return r;
@@ -533,6 +585,12 @@ StoreResult<void> SqliteMetaStore::complete_upload(const std::string& upload_id,
         bind_text(s, 4, file.meta);
         bind_int(s, 5, file.created_s);
         bind_text(s, 6, file.xxh3_hex);
+        bind_int(s, 7, file.price_msat);
+        if (file.expires_s) bind_int(s, 8, *file.expires_s); else bind_null(s, 8);
+        if (max_downloads) bind_int(s, 9, *max_downloads); else bind_null(s, 9);
+        bind_int(s, 10, *downloads);
+        bind_int(s, 11, file.revoked ? 1 : 0);
+        bind_int(s, 12, file.anonymous ? 1 : 0);
         if (auto r = run(m_db, s, "insert file"); !r) return r;
     }
     return tx.commit();
@@ -619,6 +677,76 @@ StoreResult<std::vector<FileRecord>> SqliteMetaStore::list_files(const std::stri
         const int rc = sqlite3_step(use.get());
         if (rc == SQLITE_DONE) return out;
         if (rc != SQLITE_ROW) return fail(sqlite_failure(m_db, "list files"));
+        out.push_back(read_file_row(use.get()));
+    }
+}
+
+StoreResult<std::uint64_t> SqliteMetaStore::count_download(const std::string& file_id) {
+    const std::lock_guard lock(m_mutex);
+    Use use(m_stmts->count_download);
+    bind_text(use.get(), 1, file_id);
+    const int rc = sqlite3_step(use.get());
+    if (rc == SQLITE_DONE) return fail(not_found("no such file"));
+    if (rc != SQLITE_ROW) return fail(sqlite_failure(m_db, "count download"));
+    const std::uint64_t count = column_u64(use.get(), 0);
+    // RETURNING hands out the row before the statement finishes: step to the end so the
+    // autocommit transaction commits (durably) before we answer.
+    if (sqlite3_step(use.get()) != SQLITE_DONE) return fail(sqlite_failure(m_db, "count download"));
+    return count;
+}
+
+StoreResult<void> SqliteMetaStore::uncount_download(const std::string& file_id) {
+    const std::lock_guard lock(m_mutex);
+    Use use(m_stmts->uncount_download);
+    bind_text(use.get(), 1, file_id);
+    int changes = 0;
+    if (auto r = run(m_db, use.get(), "uncount download", &changes); !r) return r;
+    if (changes == 0) return fail(not_found("no such file"));
+    return {};
+}
+
+StoreResult<FileRecord> SqliteMetaStore::update_file_controls(const std::string& file_id,
+                                                              const FileControlsUpdate& update) {
+    std::optional<sqlite3_int64> max_downloads;
+    if (update.max_downloads && *update.max_downloads) {
+        auto m = to_db(**update.max_downloads);
+        if (!m) return fail(m.error());
+        max_downloads = *m;
+    }
+    if (update.price_msat && *update.price_msat < 0) {
+        return fail(StoreFailure{StoreError::io, "a price cannot be negative"});
+    }
+    const std::lock_guard lock(m_mutex);
+    Use use(m_stmts->update_controls);
+    sqlite3_stmt* s = use.get();
+    bind_text(s, 1, file_id);
+    bind_int(s, 2, update.price_msat ? 1 : 0);
+    bind_int(s, 3, update.price_msat.value_or(0));
+    bind_int(s, 4, update.expires_s ? 1 : 0);
+    if (update.expires_s && *update.expires_s) bind_int(s, 5, **update.expires_s); else bind_null(s, 5);
+    bind_int(s, 6, update.max_downloads ? 1 : 0);
+    if (max_downloads) bind_int(s, 7, *max_downloads); else bind_null(s, 7);
+    bind_int(s, 8, update.revoked ? 1 : 0);
+    bind_int(s, 9, update.revoked.value_or(false) ? 1 : 0);
+    const int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) return fail(not_found("no such file"));
+    if (rc != SQLITE_ROW) return fail(sqlite_failure(m_db, "update file controls"));
+    FileRecord file = read_file_row(s);
+    if (sqlite3_step(s) != SQLITE_DONE) return fail(sqlite_failure(m_db, "update file controls"));
+    return file;
+}
+
+StoreResult<std::vector<FileRecord>> SqliteMetaStore::expired_anonymous_files(std::int64_t now_s,
+                                                                              std::size_t limit) {
+    const std::lock_guard lock(m_mutex);
+    Use use(m_stmts->select_expired_files);
+    bind_int(use.get(), 1, now_s);
+    bind_int(use.get(), 2, limit_to_db(limit));
+    std::vector<FileRecord> out;
+    for (;;) {
+        const int rc = sqlite3_step(use.get());
+        if (rc == SQLITE_DONE) return out;
+        if (rc != SQLITE_ROW) return fail(sqlite_failure(m_db, "list expired files"));
         out.push_back(read_file_row(use.get()));
     }
 }

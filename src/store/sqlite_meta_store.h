@@ -15,7 +15,7 @@ namespace satload::store {
 // How long a connection waits for another process's lock before failing (busy_timeout).
 inline constexpr int kSqliteBusyTimeoutMs = 5000;
 // The schema this program writes; a database with a newer version is refused on open.
-inline constexpr int kSqliteMetaSchemaVersion = 2;
+inline constexpr int kSqliteMetaSchemaVersion = 3;
 
 class SqliteMetaStore final : public MetaStore {
 public:
@@ -42,6 +42,12 @@ public:
     StoreResult<void> delete_file(const std::string& file_id) override;
     StoreResult<std::vector<FileRecord>> list_files(const std::string& after_id,
                                                     std::size_t limit) override;
+    StoreResult<std::uint64_t> count_download(const std::string& file_id) override;
+    StoreResult<void> uncount_download(const std::string& file_id) override;
+    StoreResult<FileRecord> update_file_controls(const std::string& file_id,
+                                                 const FileControlsUpdate& update) override;
+    StoreResult<std::vector<FileRecord>> expired_anonymous_files(std::int64_t now_s,
+                                                                 std::size_t limit) override;
 
     // The schema version recorded in the database (for tests and `admin migrate`).
     StoreResult<int> schema_version();
