@@ -58,9 +58,27 @@ std::optional<accounts::NewPassword> new_password_member(const json::object& o) 
 
 void wipe(accounts::NewPassword& p) { crypto::secure_wipe(p.auth_key.data(), p.auth_key.size()); }
 
+// Wipes the string members of a parsed body or a built answer when it goes out of scope: they
+// hold keys (base64url) or a token.
+struct WipeStrings {
+    json::object& object;
+    explicit WipeStrings(json::object& o) : object(o) {}
+    WipeStrings(const WipeStrings&) = delete;
+    WipeStrings& operator=(const WipeStrings&) = delete;
+    ~WipeStrings() {
+        for (auto& member : object) {
+            if (member.value().is_string()) {
+                json::string& s = member.value().as_string();
+                crypto::secure_wipe(s.data(), s.size());
+            }
+        }
+    }
+};
+
 // The answer of a login and of a completed recovery: the new session and the wrapped master key.
 std::string login_answer(accounts::LoginGrant& grant) {
     json::object body;
+    const WipeStrings wipe_body{body};
     body["username"] = grant.principal.username;
     body["token"] = grant.token;
     body["expires"] = grant.expires_s;
@@ -303,6 +321,7 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
         }
         if (!grant) co_return co_await send_account_failure(ex, grant.error());
         json::object body;
+        const WipeStrings wipe_body{body};
         body["id"] = grant->token_id;
         body["name"] = *name;
         body["token"] = grant->token;
@@ -318,6 +337,7 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
         constexpr std::string_view kBadRecovery = "wrong username or recovery key";
         auto o = co_await read_object();
         if (!o) co_return;
+        const WipeStrings wipe_body{*o};
         const auto username = string_member(*o, "username");
         auto recovery_auth_key = bytes_member(*o, "recovery_auth_key");
         if (rest[1] == "begin") {
@@ -359,6 +379,7 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
         }
         auto o = co_await read_object();
         if (!o) co_return;
+        const WipeStrings wipe_body{*o};
         auto current = bytes_member(*o, "current_auth_key");
         auto password = new_password_member(*o);
         if (!current || !password) {
@@ -378,6 +399,7 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
         if (method != http::verb::post) co_return co_await not_allowed();
         auto o = co_await read_object();
         if (!o) co_return;
+        const WipeStrings wipe_body{*o};
         const auto username = string_member(*o, "username");
         auto password = new_password_member(*o);
         auto recovery_auth_key = bytes_member(*o, "recovery_auth_key");
@@ -419,6 +441,7 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
         if (method != http::verb::post) co_return co_await not_allowed();
         auto o = co_await read_object();
         if (!o) co_return;
+        const WipeStrings wipe_body{*o};
         const auto username = string_member(*o, "username");
         auto auth_key = bytes_member(*o, "auth_key");
         if (!username || !auth_key) {

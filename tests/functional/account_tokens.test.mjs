@@ -112,9 +112,24 @@ test('API tokens: create, list, revoke; SATLOAD_TOKEN works for ls and rm', asyn
     const rm = await runCli(['rm', extra.id], { env: script });
     assert.equal(rm.code, 0, rm.stderr);
     assert.equal(await status(server.url, `/d/${extra.id}`), 404);
-    // The script still sees the owner's names-and-links listing only through a login.
-    const ownerLs = JSON.parse((await runCli(['ls', '--json'], { env: { SATLOAD_HOME: home } })).stdout);
-    assert.deepEqual(ownerLs.map((f) => f.name).sort(), ['one.txt', 'two.bin']);
+    // A script's put is the account's file (listed, deletable), but with no master key its secret
+    // is wrapped for nobody: a login lists it by id without name or link (saying so on stderr),
+    // and lists the other files as before; the link put printed still works.
+    const scripted = path.join(tempDir('satload-src-'), 'from script.txt');
+    writeFileSync(scripted, 'uploaded by a script');
+    const scriptPut = await runCli(['put', scripted], { env: script });
+    assert.equal(scriptPut.code, 0, scriptPut.stderr);
+    const scriptId = new URL(lastLine(scriptPut.stdout)).pathname.split('/').pop();
+    const ownerRun = await runCli(['ls', '--json'], { env: { SATLOAD_HOME: home } });
+    assert.equal(ownerRun.code, 0, ownerRun.stderr);
+    const ownerLs = JSON.parse(ownerRun.stdout);
+    assert.deepEqual(ownerLs.filter((f) => f.id !== scriptId).map((f) => f.name).sort(), ['one.txt', 'two.bin']);
+    assert.deepEqual(ownerLs.filter((f) => f.id === scriptId).map((f) => [f.name, f.link]), [['', '']]);
+    assert.match(ownerRun.stderr, /1 file\(s\) have a key this account's master key does not open/);
+    const fetched = path.join(tempDir('satload-get-'), 'out');
+    assert.equal((await runCli(['get', lastLine(scriptPut.stdout), '-o', fetched], { env: script })).code, 0);
+    assert.equal(readFileSync(fetched, 'utf8'), 'uploaded by a script');
+    assert.equal((await runCli(['rm', scriptId], { env: script })).code, 0);
 
     // Without a server to talk to, a token alone is refused with a clear line.
     const nowhere = await runCli(['ls'], { env: { SATLOAD_HOME: tempDir('satload-home-'), SATLOAD_TOKEN: created[0].token, SATLOAD_SERVER: '' } });
