@@ -105,6 +105,8 @@ public:
                                                                  std::size_t limit) = 0;
     virtual StoreResult<void> delete_file(AccountId account_id, const std::string& file_id) = 0;
     virtual StoreResult<std::uint64_t> used_bytes(AccountId account_id) = 0;
+    // The account that owns a file, for the paywall (who is paid, who downloads free).
+    virtual StoreResult<std::optional<AccountId>> file_owner(const std::string& file_id) = 0;
 };
 
 }  // namespace satload::accounts

@@ -354,4 +354,12 @@ StoreResult<std::uint64_t> SqliteAccountStore::used_bytes(AccountId account_id) 
     return column_u64(q.get(), 0);
 }
 
+StoreResult<std::optional<AccountId>> SqliteAccountStore::file_owner(const std::string& file_id) {
+    const std::lock_guard lock(m_mutex);
+    Query q(m_db, "SELECT account_id FROM account_files WHERE file_id = ?1");
+    if (!q.prepared()) return fail(failure(m_db, "prepare file owner"));
+    q.text(1, file_id);
+    return first<AccountId>(m_db, q, [](sqlite3_stmt* s) { return sqlite3_column_int64(s, 0); }, "file owner");
+}
+
 }  // namespace satload::accounts

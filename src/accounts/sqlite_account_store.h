@@ -51,6 +51,7 @@ public:
                                                          std::size_t limit) override;
     StoreResult<void> delete_file(AccountId account_id, const std::string& file_id) override;
     StoreResult<std::uint64_t> used_bytes(AccountId account_id) override;
+    StoreResult<std::optional<AccountId>> file_owner(const std::string& file_id) override;
 
     // The account schema version recorded in the database.
     StoreResult<int> schema_version();

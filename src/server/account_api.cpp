@@ -123,19 +123,21 @@ awaitable<void> App::send_account_failure(Exchange& ex, const accounts::AccountF
     using accounts::AccountError;
     switch (failure.code) {
         case AccountError::invalid_username:
-            co_return co_await send_problem(ex, Problem::bad_request,
-                                            "a username is 3 to 32 characters of a-z, 0-9, _ and -");
+            co_return co_await send_problem(
+                ex, Problem::bad_request, "a username is 3 to 32 characters of a-z, 0-9, _ and -");
         case AccountError::username_taken:
             co_return co_await send_problem(ex, Problem::conflict, "this username is taken");
         case AccountError::malformed:
-            co_return co_await send_problem(ex, Problem::bad_request, "a key, salt or id is malformed");
+            co_return co_await send_problem(ex, Problem::bad_request,
+                                            "a key, salt or id is malformed");
         case AccountError::bad_credentials:
             co_return co_await send_problem(ex, Problem::unauthorized, kBadCredentialsDetail);
         case AccountError::unauthenticated:
             co_return co_await send_problem(ex, Problem::unauthorized,
                                             "the session is missing, expired or revoked: log in");
         case AccountError::session_required:
-            co_return co_await send_problem(ex, Problem::forbidden, "this needs an interactive session");
+            co_return co_await send_problem(ex, Problem::forbidden,
+                                            "this needs an interactive session");
         case AccountError::not_found:
             co_return co_await send_problem(ex, Problem::not_found, "no such file");
         case AccountError::file_exists:
@@ -152,7 +154,8 @@ awaitable<void> App::send_account_failure(Exchange& ex, const accounts::AccountF
             StringResponse res{http::status::too_many_requests, req.version()};
             res.set(http::field::content_type, "application/problem+json");
             res.set(http::field::cache_control, "no-store");
-            res.set(http::field::retry_after, std::to_string(std::max<std::int64_t>(1, failure.retry_after_s)));
+            res.set(http::field::retry_after,
+                    std::to_string(std::max<std::int64_t>(1, failure.retry_after_s)));
             res.keep_alive(ex.keep_alive());
             json::object body;
             body["type"] = "https://satload.dev/problems/" + std::string(kTooManyRequestsSlug);
@@ -176,9 +179,11 @@ awaitable<App::Caller> App::optional_caller(Exchange& ex) {
     const auto it = req.find(http::field::authorization);
     if (it == req.end() || m_accounts == nullptr) co_return caller;
     const std::string_view value = it->value();
-    if (value.size() <= kBearerPrefix.size() || value.substr(0, kBearerPrefix.size()) != kBearerPrefix) {
+    if (value.size() <= kBearerPrefix.size() ||
+        value.substr(0, kBearerPrefix.size()) != kBearerPrefix) {
         caller.answered = true;
-        co_await send_problem(ex, Problem::unauthorized, "send Authorization: Bearer <session token>");
+        co_await send_problem(ex, Problem::unauthorized,
+                              "send Authorization: Bearer <session token>");
         co_return caller;
     }
     auto principal = m_accounts->accounts.authenticate(value.substr(kBearerPrefix.size()));
@@ -197,7 +202,8 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
     auto& service = ctx->accounts;
     const http::verb method = ex.request().method();
     auto not_allowed = [&]() -> awaitable<void> {
-        co_await send_problem(ex, Problem::method_not_allowed, "this method is not allowed on this resource");
+        co_await send_problem(ex, Problem::method_not_allowed,
+                              "this method is not allowed on this resource");
     };
     // The JSON object body of a POST (at most kAccountBodyBytesMax: 413 above, 400 when it is
     // not one JSON object), or nullopt after answering the error.
@@ -255,7 +261,8 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
     };
     // Named: GCC 12 mishandles some temporaries inside co_await expressions.
     const accounts::AccountFailure session_only{accounts::AccountError::session_required, 0, {}};
-    const std::string address = throttle_address(ex.request(), m_options.trust_proxy, ex.peer_address());
+    const std::string address =
+        throttle_address(ex.request(), m_options.trust_proxy, ex.peer_address());
 
     if (rest.empty()) {
         if (method != http::verb::get) co_return co_await not_allowed();
@@ -267,7 +274,8 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
         body["username"] = principal->username;
         body["used_bytes"] = quota->used_bytes;
         body["quota_bytes"] = quota->limit_bytes;
-        co_return co_await send_text(ex, http::status::ok, json::serialize(body), "application/json");
+        co_return co_await send_text(ex, http::status::ok, json::serialize(body),
+                                     "application/json");
     }
     const std::string_view action = rest[0];
 
@@ -302,7 +310,8 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
             }
             json::object body;
             body["tokens"] = std::move(list);
-            co_return co_await send_text(ex, http::status::ok, json::serialize(body), "application/json");
+            co_return co_await send_text(ex, http::status::ok, json::serialize(body),
+                                         "application/json");
         }
         if (method != http::verb::post) co_return co_await not_allowed();
         auto principal = co_await require_caller();
@@ -327,7 +336,8 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
         body["token"] = grant->token;
         crypto::secure_wipe(grant->token.data(), grant->token.size());
         std::string text = json::serialize(body);
-        co_return co_await send_text(ex, http::status::created, std::move(text), "application/json");
+        co_return co_await send_text(ex, http::status::created, std::move(text),
+                                     "application/json");
     }
 
     // Recovery: begin proves the recovery auth key and answers the recovery-wrapped master key;
@@ -351,7 +361,8 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
             if (!wrapped) co_return co_await send_failure(wrapped.error(), kBadRecovery);
             json::object body;
             body["master_by_recovery"] = base64url_encode(*wrapped);
-            co_return co_await send_text(ex, http::status::ok, json::serialize(body), "application/json");
+            co_return co_await send_text(ex, http::status::ok, json::serialize(body),
+                                         "application/json");
         }
         auto password = new_password_member(*o);
         if (!username || !recovery_auth_key || !password) {
@@ -365,10 +376,12 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
         wipe(recovery_auth_key);
         wipe(*password);
         if (!grant) co_return co_await send_failure(grant.error(), kBadRecovery);
-        co_return co_await send_text(ex, http::status::ok, login_answer(*grant), "application/json");
+        co_return co_await send_text(ex, http::status::ok, login_answer(*grant),
+                                     "application/json");
     }
 
-    if (rest.size() != 1) co_return co_await send_problem(ex, Problem::not_found, "no such resource");
+    if (rest.size() != 1)
+        co_return co_await send_problem(ex, Problem::not_found, "no such resource");
 
     if (action == "password") {
         if (method != http::verb::post) co_return co_await not_allowed();
@@ -423,7 +436,8 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
         if (!id) co_return co_await send_account_failure(ex, id.error());
         json::object body;
         body["username"] = *accounts::normalize_username(*username);
-        co_return co_await send_text(ex, http::status::created, json::serialize(body), "application/json");
+        co_return co_await send_text(ex, http::status::created, json::serialize(body),
+                                     "application/json");
     }
     if (action == "salt") {
         if (method != http::verb::post) co_return co_await not_allowed();
@@ -435,7 +449,8 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
         if (!salt) co_return co_await send_account_failure(ex, salt.error());
         json::object body;
         body["salt"] = base64url_encode(*salt);
-        co_return co_await send_text(ex, http::status::ok, json::serialize(body), "application/json");
+        co_return co_await send_text(ex, http::status::ok, json::serialize(body),
+                                     "application/json");
     }
     if (action == "login") {
         if (method != http::verb::post) co_return co_await not_allowed();
@@ -446,12 +461,14 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
         auto auth_key = bytes_member(*o, "auth_key");
         if (!username || !auth_key) {
             wipe(auth_key);
-            co_return co_await send_problem(ex, Problem::bad_request, "send username and auth_key (base64url)");
+            co_return co_await send_problem(ex, Problem::bad_request,
+                                            "send username and auth_key (base64url)");
         }
         auto grant = service.login(*username, *auth_key, address);
         wipe(auth_key);
         if (!grant) co_return co_await send_account_failure(ex, grant.error());
-        co_return co_await send_text(ex, http::status::ok, login_answer(*grant), "application/json");
+        co_return co_await send_text(ex, http::status::ok, login_answer(*grant),
+                                     "application/json");
     }
     if (action == "logout") {
         if (method != http::verb::post) co_return co_await not_allowed();
@@ -465,15 +482,18 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
 }
 
 awaitable<void> App::owned_files_list(Exchange& ex) {
-    if (m_accounts == nullptr) co_return co_await send_problem(ex, Problem::not_found, "no such resource");
+    if (m_accounts == nullptr)
+        co_return co_await send_problem(ex, Problem::not_found, "no such resource");
     Caller caller = co_await optional_caller(ex);
     if (caller.answered) co_return;
-    if (!caller.principal) co_return co_await send_problem(ex, Problem::unauthorized, "log in first");
+    if (!caller.principal)
+        co_return co_await send_problem(ex, Problem::unauthorized, "log in first");
     json::array files;
     std::string after;
     // Every page: an account's listing is bounded by its quota, and this is one JSON answer.
     for (;;) {
-        auto page = m_accounts->accounts.list_files(*caller.principal, after, accounts::kMaxFilesPerPage);
+        auto page =
+            m_accounts->accounts.list_files(*caller.principal, after, accounts::kMaxFilesPerPage);
         if (!page) co_return co_await send_account_failure(ex, page.error());
         for (const auto& owned : *page) {
             json::object f;
@@ -496,19 +516,24 @@ awaitable<void> App::owned_files_list(Exchange& ex) {
 }
 
 awaitable<void> App::owned_file_delete(Exchange& ex, const std::string& file_id) {
-    if (m_accounts == nullptr) co_return co_await send_problem(ex, Problem::method_not_allowed, "this method is not allowed on this resource");
+    if (m_accounts == nullptr)
+        co_return co_await send_problem(ex, Problem::method_not_allowed,
+                                        "this method is not allowed on this resource");
     Caller caller = co_await optional_caller(ex);
     if (caller.answered) co_return;
-    if (!caller.principal) co_return co_await send_problem(ex, Problem::unauthorized, "log in first");
+    if (!caller.principal)
+        co_return co_await send_problem(ex, Problem::unauthorized, "log in first");
     // Ownership first: another account's file and an absent one get the same 404.
     auto owned = m_accounts->accounts.get_file(*caller.principal, file_id);
     if (!owned) co_return co_await send_account_failure(ex, owned.error());
     // The file record goes first, so the link answers 404 at once; then the blob; then the
     // ownership, which frees the quota. A crash in between leaves at worst an orphan blob.
-    if (auto r = m_accounts->meta.delete_file(file_id); !r && r.error().code != store::StoreError::not_found) {
+    if (auto r = m_accounts->meta.delete_file(file_id);
+        !r && r.error().code != store::StoreError::not_found) {
         co_return co_await send_problem(ex, Problem::internal, "storage failure");
     }
-    if (auto r = m_accounts->blobs.remove_blob(file_id); !r && r.error().code != store::StoreError::not_found) {
+    if (auto r = m_accounts->blobs.remove_blob(file_id);
+        !r && r.error().code != store::StoreError::not_found) {
         co_return co_await send_problem(ex, Problem::internal, "storage failure");
     }
     auto removed = m_accounts->accounts.delete_file(*caller.principal, file_id);

@@ -4,8 +4,10 @@
 #include <map>
 #include <mutex>
 
+#include "ledger/accounts.h"
 #include "server/admin.h"
 #include "server/app.h"
+#include "server/json_body.h"
 
 namespace satload::server {
 namespace {
@@ -68,6 +70,24 @@ awaitable<void> App::admin_route(Exchange& ex, std::span<const std::string_view>
         }
         co_return co_await admin_audit(ex, *admin);
     }
+    if (rest.size() == 1 && rest[0] == "balances") {
+        if (method != http::verb::get) {
+            co_return co_await send_problem(ex, Problem::method_not_allowed, "this method is not allowed on this resource");
+        }
+        // The system accounts' committed balances (credit side), for operators and tests.
+        json::object body;
+        for (const auto& system : ledger::system_accounts()) {
+            const auto a = admin->ledger.lookup_account(system.id);
+            body[std::string(ledger::account_kind_name(system.kind)) + "_msat"] = a ? a->balance_msat() : 0;
+        }
+        co_return co_await send_text(ex, http::status::ok, json::serialize(body), "application/json");
+    }
+    if (rest.size() == 1 && rest[0] == "credit") {
+        if (method != http::verb::post) {
+            co_return co_await send_problem(ex, Problem::method_not_allowed, "this method is not allowed on this resource");
+        }
+        co_return co_await admin_credit(ex, *admin);
+    }
     if (rest.size() == 1 && rest[0] == "backup") {
         if (method != http::verb::post) {
             co_return co_await send_problem(ex, Problem::method_not_allowed, "this method is not allowed on this resource");
@@ -75,6 +95,53 @@ awaitable<void> App::admin_route(Exchange& ex, std::span<const std::string_view>
         co_return co_await admin_backup(ex, *admin);
     }
     co_await send_problem(ex, Problem::not_found, "no such resource");
+}
+
+// POST /api/v1/admin/credit {"user", "amount_msat", "reason", "id"}: the operator's adjustment
+// into a user's wallet. `id` (32 hex digits) is the idempotency id the CLI keeps for retries.
+// Blocks this Asio thread for one durable ledger commit.
+awaitable<void> App::admin_credit(Exchange& ex, AdminContext& admin) {
+    JsonBody body = co_await read_json_object(ex, kAdminBodyBytesMax);
+    if (body.connection_failed) co_return;
+    if (!body.object) co_return co_await send_problem(ex, body.problem, body.detail);
+    if (admin.wallets == nullptr || admin.accounts == nullptr) {
+        co_return co_await send_problem(ex, Problem::not_found, "wallets are not enabled on this server");
+    }
+    const auto user = json_string(*body.object, "user");
+    const auto amount = json_int64(*body.object, "amount_msat");
+    const auto reason = json_string(*body.object, "reason").value_or("");
+    const auto id_text = json_string(*body.object, "id");
+    const auto id = id_text ? ledger::parse_id_hex(*id_text) : std::nullopt;
+    if (!user || !amount || !id || id->is_zero()) {
+        co_return co_await send_problem(
+            ex, Problem::bad_request,
+            "the body must be {\"user\", \"amount_msat\": integer, \"reason\", \"id\": 32 hex digits}");
+    }
+    const auto normalized = accounts::normalize_username(*user);
+    auto account = normalized ? admin.accounts->find_account(*normalized)
+                              : accounts::StoreResult<std::optional<accounts::AccountRecord>>(std::nullopt);
+    if (!account) co_return co_await send_problem(ex, Problem::internal, "storage failure");
+    if (!*account) co_return co_await send_problem(ex, Problem::not_found, "no such user: " + *user);
+    const std::optional<Msat> money = Msat{*amount};
+    if (money->value <= 0 || !within_supply(*money)) {
+        co_return co_await send_problem(ex, Problem::bad_request,
+                                        "amount_msat must be above zero and at most the bitcoin supply");
+    }
+    auto receipt = admin.wallets->credit((*account)->account_id, *money, reason, *id);
+    if (!receipt) {
+        const auto& f = receipt.error();
+        const Problem p = f.code == payments::WalletError::ledger_unavailable ? Problem::unavailable
+                          : f.code == payments::WalletError::refused          ? Problem::conflict
+                                                                              : Problem::bad_request;
+        co_return co_await send_problem(ex, p, f.message);
+    }
+    json::object out;
+    out["user"] = (*account)->username;
+    out["transfer_id"] = ledger::id_hex(receipt->transfer_id);
+    out["applied"] = receipt->applied_now;
+    out["amount_msat"] = money->value;
+    out["balance_msat"] = receipt->balance.balance_msat;
+    co_await send_text(ex, http::status::ok, json::serialize(out), "application/json");
 }
 
 // Blocks this Asio thread for the audit's full journal scan. Acceptable for an operator
@@ -87,23 +154,10 @@ awaitable<void> App::admin_audit(Exchange& ex, AdminContext& admin) {
 // Blocks this Asio thread while the backup copies the databases and links the blobs (see
 // admin_audit). The ledger part runs in the ledger's writer between batches.
 awaitable<void> App::admin_backup(Exchange& ex, AdminContext& admin) {
-    if (ex.content_length() && *ex.content_length() > kAdminBodyBytesMax) {
-        co_return co_await send_problem(ex, Problem::payload_too_large, "the request body is too large");
-    }
-    std::string body;
-    std::array<std::uint8_t, 1024> buffer{};
-    for (;;) {
-        const auto n = co_await ex.read_body(buffer);
-        if (!n) co_return;  // the connection failed; nothing to answer
-        if (*n == 0) break;
-        body.append(reinterpret_cast<const char*>(buffer.data()), *n);
-        if (body.size() > kAdminBodyBytesMax) {
-            co_return co_await send_problem(ex, Problem::payload_too_large, "the request body is too large");
-        }
-    }
-    boost::system::error_code ec;
-    const json::value v = json::parse(body, ec);
-    const json::value* dir = (!ec && v.is_object()) ? v.as_object().if_contains("dir") : nullptr;
+    JsonBody body = co_await read_json_object(ex, kAdminBodyBytesMax);
+    if (body.connection_failed) co_return;
+    if (!body.object) co_return co_await send_problem(ex, body.problem, body.detail);
+    const json::value* dir = body.object->if_contains("dir");
     if (dir == nullptr || !dir->is_string() || dir->as_string().empty()) {
         co_return co_await send_problem(ex, Problem::bad_request, "the body must be {\"dir\": \"/absolute/path\"}");
     }

@@ -12,7 +12,9 @@
 #include "core/result.h"
 #include "crypto/primitives.h"
 #include "ledger/audit.h"
+#include "accounts/account_store.h"
 #include "ledger/ledger.h"
+#include "payments/wallet_service.h"
 #include "server/options.h"
 #include "store/sqlite_meta_store.h"
 
@@ -60,6 +62,9 @@ struct AdminContext {
     store::SqliteMetaStore& meta;
     std::filesystem::path blobs_root;
     crypto::Sha256Digest token_sha256;
+    // For `admin credit`: set once accounts and wallets are open.
+    accounts::AccountStore* accounts = nullptr;
+    payments::WalletService* wallets = nullptr;
 };
 
 

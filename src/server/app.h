@@ -66,6 +66,7 @@ private:
     awaitable<void> admin_route(Exchange& ex, std::span<const std::string_view> rest);
     awaitable<void> admin_audit(Exchange& ex, AdminContext& admin);
     awaitable<void> admin_backup(Exchange& ex, AdminContext& admin);
+    awaitable<void> admin_credit(Exchange& ex, AdminContext& admin);
 
     // The account API (account_api.cpp): /api/v1/account/..., GET /api/v1/files, DELETE
     // /api/v1/files/<id>.
@@ -96,6 +97,10 @@ private:
     // Paid downloads (paywall.cpp): POST /api/v1/pay and GET /api/v1/earnings.
     awaitable<void> pay(Exchange& ex);
     awaitable<void> earnings(Exchange& ex);
+    // The paywall in front of GET/HEAD /d/<id> of a priced file: true when the request may
+    // have the bytes (a valid L402 credential, the owner's session, or the session of a payer
+    // with a live grant); otherwise it has answered 402 (with a fresh challenge) or 401.
+    awaitable<bool> paywall_gate(Exchange& ex, const store::FileRecord& file);
     awaitable<void> send_account_failure(Exchange& ex, const accounts::AccountFailure& failure);
 
     awaitable<void> send_problem(Exchange& ex, Problem problem, std::string_view detail);

@@ -46,8 +46,8 @@ awaitable<void> App::download(Exchange& ex, const std::string& file_id) {
     if (const auto refusal = m_files.link_refusal(opened->record)) {
         co_return co_await send_link_refusal(ex, *refusal, opened->record);
     }
-    // paywall: checked here (before any byte is sent; opened->record is the file's FileRecord,
-    // with its price_msat).
+    // The paywall: a priced file needs a grant (or its owner's session) before any byte.
+    if (!co_await paywall_gate(ex, opened->record)) co_return;
     const std::uint64_t size = opened->reader->size();
     const std::string etag = etag_of(opened->record);
 

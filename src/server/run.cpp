@@ -10,22 +10,27 @@
 #include "core/encoding.h"
 #include "crypto/primitives.h"
 #include "files/clock.h"
+#include "files/link_controls.h"
 #include "server/admin.h"
 #include "server/server.h"
 #include "server/wallet_context.h"
+#include "payments/sqlite_payment_store.h"
 #include "store/local_blob_store.h"
 #include "store/sqlite_meta_store.h"
 
 namespace satload::server {
 namespace {
 
-// The server secret behind fake salts: 32 random bytes, created once (0600) in the data
-// directory and read on every start.
+// Server secrets, each created once (0600) in the data directory and read on every start: the
+// one behind fake salts (which must not change, or a salt lookup would reveal who exists) and
+// the paywall's (invoices, preimages and macaroons; a new one voids every grant).
 constexpr std::string_view kSaltSecretFileName = "account_salt.key";
+constexpr std::string_view kPaywallSecretFileName = "paywall.key";
 
-Result<Bytes, std::string> read_or_create_salt_secret(const std::filesystem::path& data_dir) {
-    const std::string path = (data_dir / kSaltSecretFileName).string();
-    Bytes secret(accounts::kFakeSaltSecretBytes);
+Result<Bytes, std::string> read_or_create_secret(const std::filesystem::path& data_dir, std::string_view name,
+                                                 std::size_t size) {
+    const std::string path = (data_dir / name).string();
+    Bytes secret(size);
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
         const ssize_t n = ::read(fd, secret.data(), secret.size());
@@ -121,7 +126,7 @@ int run_server(const ServerOptions& options) {
         fmt::print(stderr, "error: cannot open the account store: {}\n", account_store.error().message);
         return 1;
     }
-    auto salt_secret = read_or_create_salt_secret(options.data_dir);
+    auto salt_secret = read_or_create_secret(options.data_dir, kSaltSecretFileName, accounts::kFakeSaltSecretBytes);
     if (!salt_secret) {
         fmt::print(stderr, "error: {}\n", salt_secret.error());
         return 1;
@@ -132,7 +137,39 @@ int run_server(const ServerOptions& options) {
     accounts::AccountService account_service(**account_store, clock, std::move(account_options));
     AccountContext account_context{account_service, **meta, **blobs};
     server.set_accounts(&account_context);
-    WalletContext wallet_context{**ledger, options.split, options.grant_lifetime};
+    admin.accounts = account_store->get();
+
+    // Wallets and paid downloads: the payment tables share meta.sqlite too.
+    auto payment_store = payments::SqlitePaymentStore::open(fs::path(options.data_dir) / kMetaFileName);
+    if (!payment_store) {
+        fmt::print(stderr, "error: cannot open the payment store: {}\n", payment_store.error().message);
+        return 1;
+    }
+    auto paywall_secret = read_or_create_secret(options.data_dir, kPaywallSecretFileName, payments::kPaywallSecretBytes);
+    if (!paywall_secret) {
+        fmt::print(stderr, "error: {}\n", paywall_secret.error());
+        return 1;
+    }
+    payments::WalletService wallets(**ledger);
+    admin.wallets = &wallets;
+    payments::PaywallOptions paywall_options;
+    paywall_options.split = options.split;
+    paywall_options.grant_lifetime_s = options.grant_lifetime.count();
+    paywall_options.location = options.public_url.empty() ? url : options.public_url;
+    paywall_options.clock_s = [&clock] { return clock.now_s(); };
+    accounts::AccountStore& owners = **account_store;
+    payments::Paywall paywall(
+        wallets, **payment_store,
+        [&files, &owners, &clock](const std::string& file_id) -> std::optional<payments::FileFacts> {
+            auto info = files.info(file_id);
+            if (!info || files::link_refusal(*info, clock.now_s())) return std::nullopt;
+            auto owner = owners.file_owner(file_id);
+            if (!owner) return std::nullopt;
+            return payments::FileFacts{info->price_msat, owner->value_or(0)};
+        },
+        std::move(paywall_options), *paywall_secret);
+    crypto::secure_wipe(paywall_secret->data(), paywall_secret->size());
+    WalletContext wallet_context{wallets, paywall};
     server.set_wallet(&wallet_context);
 
     fmt::print(stderr, "listening on {}\n", url);

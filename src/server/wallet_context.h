@@ -1,19 +1,15 @@
-// What the wallet API and the paywall reach: the ledger, beside the account service that names
-// the payer, and the payment split and grant lifetime the operator chose.
+// What the wallet API and the paywall reach: wallets over the ledger and the paywall (both in
+// payments/), beside the account service that names the caller.
 #pragma once
 
-#include <chrono>
-
-#include "accounts/account_service.h"
-#include "ledger/ledger.h"
-#include "ledger/split.h"
+#include "payments/paywall.h"
+#include "payments/wallet_service.h"
 
 namespace satload::server {
 
 struct WalletContext {
-    ledger::Ledger& ledger;
-    ledger::SplitShares split;
-    std::chrono::seconds grant_lifetime{24 * 3600};
+    payments::WalletService& wallets;
+    payments::Paywall& paywall;
 };
 
 }  // namespace satload::server

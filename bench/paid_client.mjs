@@ -1,0 +1,94 @@
+// The client side of bench/paid.sh: against a running satload (URL, data directory), sets up
+// one uploader, PAYERS funded payers, FILES priced 1 KiB files and one free 1 KiB file, then
+// alternates timed runs of two flows with CONCURRENCY workers:
+//   free: GET /d/<free id> (the whole flow of a free download)
+//   paid: GET /d/<id> (402) + POST /api/v1/pay (a durable ledger payment) + GET /d/<id> with
+//         the L402 credential; every paid flow uses a (payer, file) pair not used before, so
+//         each one really pays.
+// Prints one JSON object: flows per second of each run.
+import { randomBytes } from 'node:crypto';
+import { apiUser, ownedUpload, adminApi } from '../tests/lib/owned.mjs';
+
+const [url, dataDir] = process.argv.slice(2);
+const env = (k, d) => Number(process.env[k] ?? d);
+const PAYERS = env('BENCH_PAID_PAYERS', 200);
+const FILES = env('BENCH_PAID_FILES', 100);
+const CONCURRENCY = env('BENCH_PAID_CONCURRENCY', 32);
+const RUN_S = env('BENCH_PAID_DURATION_S', 5);
+const RUNS = env('BENCH_PAID_RUNS', 3);
+const PRICE = 1_000;
+
+function die(message) {
+  console.error(`paid_client: ${message}`);
+  process.exit(1);
+}
+
+const admin = adminApi(dataDir);
+const uploader = await apiUser(url, 'bench-uploader');
+const payers = [];
+for (let i = 0; i < PAYERS; i++) {
+  const u = await apiUser(url, `bench-payer-${i}`);
+  const c = await admin.credit(u.username, 1_000_000_000);
+  if (c.status !== 200) die(`credit: ${JSON.stringify(c.body)}`);
+  payers.push(u);
+}
+const files = [];
+for (let i = 0; i < FILES; i++) {
+  const f = await ownedUpload(url, uploader, `p${i}`, randomBytes(1024 - 38), { meta: { price_msat: PRICE } });
+  if (f.res.status !== 201) die(`upload: ${f.res.status} ${f.text}`);
+  files.push(f.id);
+}
+const free = await ownedUpload(url, uploader, 'free', randomBytes(1024 - 38));
+if (free.res.status !== 201) die(`upload: ${free.text}`);
+
+let nextPair = 0;
+function pair() {
+  const n = nextPair++;
+  if (n >= PAYERS * FILES) die('ran out of fresh (payer, file) pairs: raise BENCH_PAID_PAYERS/FILES');
+  return [payers[n % PAYERS], files[Math.floor(n / PAYERS)]];
+}
+
+async function freeFlow() {
+  const res = await fetch(`${url}/d/${free.id}`);
+  await res.arrayBuffer();
+  if (res.status !== 200) die(`free download: ${res.status}`);
+}
+
+async function paidFlow() {
+  const [payer, id] = pair();
+  const c = await fetch(`${url}/d/${id}`);
+  const challenge = await c.json();
+  if (c.status !== 402) die(`challenge: ${c.status}`);
+  const p = await fetch(`${url}/api/v1/pay`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${payer.token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ invoice: challenge.invoice, max_msat: PRICE }),
+  });
+  const paid = await p.json();
+  if (p.status !== 200 || !paid.receipt.charged) die(`pay: ${p.status} ${JSON.stringify(paid)}`);
+  const d = await fetch(`${url}/d/${id}`, { headers: { Authorization: `L402 ${paid.macaroon}:${paid.preimage}` } });
+  await d.arrayBuffer();
+  if (d.status !== 200) die(`paid download: ${d.status}`);
+}
+
+async function timed(flow, seconds) {
+  const end = performance.now() + seconds * 1000;
+  let done = 0;
+  const worker = async () => {
+    while (performance.now() < end) {
+      await flow();
+      done++;
+    }
+  };
+  const start = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return done / ((performance.now() - start) / 1000);
+}
+
+await timed(freeFlow, 1);  // warm-up
+const runs = { free: [], paid: [] };
+for (let r = 0; r < RUNS; r++) {
+  runs.free.push(await timed(freeFlow, RUN_S));
+  runs.paid.push(await timed(paidFlow, RUN_S));
+}
+console.log(JSON.stringify({ concurrency: CONCURRENCY, run_seconds: RUN_S, price_msat: PRICE, paid_flows: nextPair, runs }));

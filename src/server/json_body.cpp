@@ -1,0 +1,62 @@
+// Small JSON request bodies (see json_body.h).
+#include "server/json_body.h"
+
+#include <array>
+
+#include "crypto/primitives.h"
+
+namespace satload::server {
+
+awaitable<JsonBody> read_json_object(Exchange& ex, std::size_t max_bytes) {
+    JsonBody out;
+    if (ex.content_length() && *ex.content_length() > max_bytes) {
+        out.problem = Problem::payload_too_large;
+        out.detail = "the request body is larger than " + std::to_string(max_bytes) + " bytes";
+        co_return out;
+    }
+    std::string body;
+    std::array<std::uint8_t, 1024> buffer{};
+    for (;;) {
+        const auto n = co_await ex.read_body(buffer);
+        if (!n) {
+            out.connection_failed = true;
+            co_return out;
+        }
+        if (*n == 0) break;
+        body.append(reinterpret_cast<const char*>(buffer.data()), *n);
+        if (body.size() > max_bytes) {
+            crypto::secure_wipe(body.data(), body.size());
+            out.problem = Problem::payload_too_large;
+            out.detail = "the request body is larger than " + std::to_string(max_bytes) + " bytes";
+            co_return out;
+        }
+    }
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(body, ec);
+    crypto::secure_wipe(body.data(), body.size());
+    if (ec || !v.is_object()) {
+        out.problem = Problem::bad_request;
+        out.detail = "the body must be a JSON object";
+        co_return out;
+    }
+    out.object = std::move(v.as_object());
+    co_return out;
+}
+
+std::optional<std::string> json_string(const boost::json::object& o, std::string_view name) {
+    const boost::json::value* v = o.if_contains(name);
+    if (v == nullptr || !v->is_string()) return std::nullopt;
+    return std::string(v->as_string());
+}
+
+std::optional<std::int64_t> json_int64(const boost::json::object& o, std::string_view name) {
+    const boost::json::value* v = o.if_contains(name);
+    if (v == nullptr) return std::nullopt;
+    if (v->is_int64()) return v->as_int64();
+    if (v->is_uint64() && v->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
+        return static_cast<std::int64_t>(v->as_uint64());
+    }
+    return std::nullopt;
+}
+
+}  // namespace satload::server
