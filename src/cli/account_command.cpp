@@ -1,14 +1,14 @@
 // `satload account [register|login|logout|passwd|recover|token] ...`: zero-knowledge
 // registration, login, password change and recovery (keys derived here), the session kept in
 // SATLOAD_HOME/session.json, API tokens, and the account's usage.
+#include <fcntl.h>
+#include <termios.h>
+#include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <fcntl.h>
 #include <memory>
 #include <string>
-#include <termios.h>
-#include <unistd.h>
 
 #include <boost/json.hpp>
 
@@ -60,9 +60,15 @@ std::optional<std::string> ask_line(int fd, std::string_view prompt) {
     bool ok = true;
     while (true) {
         const ssize_t n = ::read(fd, &c, 1);
-        if (n != 1) { ok = !line.empty(); break; }
+        if (n != 1) {
+            ok = !line.empty();
+            break;
+        }
         if (c == '\n' || c == '\r') break;
-        if (line.size() >= kMaxPasswordLineBytes) { ok = false; break; }
+        if (line.size() >= kMaxPasswordLineBytes) {
+            ok = false;
+            break;
+        }
         line.push_back(c);
     }
     if (is_tty) ::tcsetattr(fd, TCSAFLUSH, &old);
@@ -82,12 +88,14 @@ std::optional<std::string> read_secret(const SecretPrompt& p) {
     }
     const int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
     if (fd < 0) {
-        print_error("no terminal to ask for the " + std::string(p.what) + ": set " + std::string(p.env));
+        print_error("no terminal to ask for the " + std::string(p.what) + ": set " +
+                    std::string(p.env));
         return std::nullopt;
     }
     auto secret = ask_line(fd, p.prompt);
     if (secret && p.confirm) {
-        auto again = ask_line(fd, std::string(p.prompt.substr(0, p.prompt.find(':'))) + " (again): ");
+        auto again =
+            ask_line(fd, std::string(p.prompt.substr(0, p.prompt.find(':'))) + " (again): ");
         if (!again || *again != *secret) {
             if (again) crypto::secure_wipe(again->data(), again->size());
             crypto::secure_wipe(secret->data(), secret->size());
@@ -146,7 +154,8 @@ std::string iso_time(std::int64_t unix_s) {
 }
 
 int run_register_or_login(const AccountArgs& args, bool registering) {
-    auto server = client::parse_server_url(args.server.empty() ? default_server_url() : args.server);
+    auto server =
+        client::parse_server_url(args.server.empty() ? default_server_url() : args.server);
     if (!server) {
         print_error(server.error().message);
         return kExitUsage;
@@ -184,11 +193,14 @@ int run_register_or_login(const AccountArgs& args, bool registering) {
     }
     if (registering) {
         // The one result the user must keep: it is shown once and never stored.
-        std::printf("recovery key (shown once; keep it safe, it restores the account if the password is lost):\n%s\n",
-                    recovery.c_str());
+        std::printf(
+            "recovery key (shown once; keep it safe, it restores the account if the password is "
+            "lost):\n%s\n",
+            recovery.c_str());
         crypto::secure_wipe(recovery.data(), recovery.size());
     }
-    std::printf("logged in as %s at %s\n", session->username.c_str(), session->server.text().c_str());
+    std::printf("logged in as %s at %s\n", session->username.c_str(),
+                session->server.text().c_str());
     return 0;
 }
 
@@ -207,8 +219,9 @@ int run_usage(const AccountArgs& args) {
                               {"quota_bytes", usage->quota_bytes}};
         std::printf("%s\n", boost::json::serialize(o).c_str());
     } else {
-        std::printf("account: %s at %s\nused: %s of %s (%llu of %llu bytes)\n", usage->username.c_str(),
-                    session->server.text().c_str(), client::format_bytes(usage->used_bytes).c_str(),
+        std::printf("account: %s at %s\nused: %s of %s (%llu of %llu bytes)\n",
+                    usage->username.c_str(), session->server.text().c_str(),
+                    client::format_bytes(usage->used_bytes).c_str(),
                     client::format_bytes(usage->quota_bytes).c_str(),
                     static_cast<unsigned long long>(usage->used_bytes),
                     static_cast<unsigned long long>(usage->quota_bytes));
@@ -226,8 +239,9 @@ int run_logout() {
     if (!session) return kExitFailure;
     if (session->token_only) {
         // Logging out would revoke the script's token and delete an unrelated session file.
-        print_error("SATLOAD_TOKEN is set: logout ends login sessions; revoke API tokens with "
-                    "satload account token rm ID");
+        print_error(
+            "SATLOAD_TOKEN is set: logout ends login sessions; revoke API tokens with "
+            "satload account token rm ID");
         return kExitUsage;
     }
     if (auto r = client::logout(*home, *session, {}); !r) {
@@ -255,12 +269,14 @@ int run_passwd() {
         print_error(r.error().message);
         return kExitFailure;
     }
-    std::printf("password changed for %s; your other sessions were logged out\n", session->username.c_str());
+    std::printf("password changed for %s; your other sessions were logged out\n",
+                session->username.c_str());
     return 0;
 }
 
 int run_recover(const AccountArgs& args) {
-    auto server = client::parse_server_url(args.server.empty() ? default_server_url() : args.server);
+    auto server =
+        client::parse_server_url(args.server.empty() ? default_server_url() : args.server);
     if (!server) {
         print_error(server.error().message);
         return kExitUsage;
@@ -270,7 +286,8 @@ int run_recover(const AccountArgs& args) {
         print_error(home.error().message);
         return kExitFailure;
     }
-    auto recovery = read_secret(SecretPrompt{kRecoveryKeyEnv, "Recovery key: ", false, "recovery key"});
+    auto recovery =
+        read_secret(SecretPrompt{kRecoveryKeyEnv, "Recovery key: ", false, "recovery key"});
     WipeOnExit wipe_recovery{recovery};
     if (!recovery) return kExitFailure;
     // A typo is caught by the key's checksum before the new password is asked for.
@@ -306,7 +323,8 @@ int run_token_create(const AccountArgs& args) {
     }
     print_notice("the token is shown once; scripts use it as SATLOAD_TOKEN (with SATLOAD_SERVER)");
     std::printf("API token %lld (%s):\n%s\n", static_cast<long long>(created->info.token_id),
-                client::printable(created->info.name, client::kMaxTokenChars).c_str(), created->token.c_str());
+                client::printable(created->info.name, client::kMaxTokenChars).c_str(),
+                created->token.c_str());
     const bool flushed = std::fflush(stdout) == 0;
     crypto::secure_wipe(created->token.data(), created->token.size());
     return flushed ? 0 : kExitFailure;
@@ -323,14 +341,16 @@ int run_token_ls(const AccountArgs& args) {
     if (args.json) {
         boost::json::array out;
         for (const auto& t : *tokens) {
-            out.push_back(boost::json::object{{"id", t.token_id}, {"name", t.name}, {"created", iso_time(t.created_s)}});
+            out.push_back(boost::json::object{
+                {"id", t.token_id}, {"name", t.name}, {"created", iso_time(t.created_s)}});
         }
         std::printf("%s\n", boost::json::serialize(out).c_str());
         return 0;
     }
     // id, creation date, name: tab-separated so names with spaces stay one field.
     for (const auto& t : *tokens) {
-        std::printf("%lld\t%s\t%s\n", static_cast<long long>(t.token_id), iso_time(t.created_s).c_str(),
+        std::printf("%lld\t%s\t%s\n", static_cast<long long>(t.token_id),
+                    iso_time(t.created_s).c_str(),
                     client::printable(t.name, client::kMaxTokenChars).c_str());
     }
     return 0;
@@ -352,40 +372,51 @@ int run_token_rm(const AccountArgs& args) {
 void add_account_command(CLI::App& app, int& exit_code) {
     auto args = std::make_shared<AccountArgs>();
     CLI::App* cmd = app.add_subcommand(
-        "account", "Your account: register, log in, password, recovery, API tokens, and (with no "
-                   "subcommand) usage and quota.");
+        "account",
+        "Your account: register, log in, password, recovery, API tokens, and (with no "
+        "subcommand) usage and quota.");
     cmd->add_flag("--json", args->json, "Print usage as JSON");
     cmd->require_subcommand(0, 1);
     for (const bool registering : {true, false}) {
         CLI::App* sub = cmd->add_subcommand(
             registering ? "register" : "login",
-            registering ? "Create an account and log in (shows the recovery key once). The password "
-                          "comes from a terminal prompt or SATLOAD_PASSWORD."
-                        : "Log in; later commands use this server. The password comes from a "
-                          "terminal prompt or SATLOAD_PASSWORD.");
+            registering
+                ? "Create an account and log in (shows the recovery key once). The password "
+                  "comes from a terminal prompt or SATLOAD_PASSWORD."
+                : "Log in; later commands use this server. The password comes from a "
+                  "terminal prompt or SATLOAD_PASSWORD.");
         sub->add_option("USER", args->username, "Username (3-32 of a-z 0-9 _ -)")->required();
-        sub->add_option("--server", args->server, "Server URL (default SATLOAD_SERVER or http://127.0.0.1:8080)");
-        sub->callback([args, registering, &exit_code] { exit_code = run_register_or_login(*args, registering); });
+        sub->add_option("--server", args->server,
+                        "Server URL (default SATLOAD_SERVER or http://127.0.0.1:8080)");
+        sub->callback([args, registering, &exit_code] {
+            exit_code = run_register_or_login(*args, registering);
+        });
     }
     cmd->add_subcommand("logout", "Revoke this session and forget it locally")
         ->callback([&exit_code] { exit_code = run_logout(); });
-    cmd->add_subcommand("passwd",
-                        "Change the password (files stay as they are; other sessions are logged out). "
-                        "Passwords come from terminal prompts or SATLOAD_PASSWORD and SATLOAD_NEW_PASSWORD.")
+    cmd->add_subcommand(
+           "passwd",
+           "Change the password (files stay as they are; other sessions are logged out). "
+           "Passwords come from terminal prompts or SATLOAD_PASSWORD and SATLOAD_NEW_PASSWORD.")
         ->callback([&exit_code] { exit_code = run_passwd(); });
     CLI::App* recover = cmd->add_subcommand(
-        "recover", "Set a new password with the recovery key shown at registration, and log in; every "
-                   "session and API token is revoked. The key comes from a prompt or SATLOAD_RECOVERY_KEY, "
-                   "the new password from a prompt or SATLOAD_NEW_PASSWORD.");
+        "recover",
+        "Set a new password with the recovery key shown at registration, and log in; every "
+        "session and API token is revoked. The key comes from a prompt or SATLOAD_RECOVERY_KEY, "
+        "the new password from a prompt or SATLOAD_NEW_PASSWORD.");
     recover->add_option("USER", args->username, "Username")->required();
-    recover->add_option("--server", args->server, "Server URL (default SATLOAD_SERVER or http://127.0.0.1:8080)");
+    recover->add_option("--server", args->server,
+                        "Server URL (default SATLOAD_SERVER or http://127.0.0.1:8080)");
     recover->callback([args, &exit_code] { exit_code = run_recover(*args); });
 
-    CLI::App* token = cmd->add_subcommand(
-        "token", "API tokens for scripts (SATLOAD_TOKEN): they authenticate but cannot decrypt names or links");
+    CLI::App* token = cmd->add_subcommand("token",
+                                          "API tokens for scripts (SATLOAD_TOKEN): they "
+                                          "authenticate but cannot decrypt names or links");
     token->require_subcommand(1);
-    CLI::App* create = token->add_subcommand("create", "Create an API token; prints it last (shown once)");
-    create->add_option("NAME", args->token_name, "A label (1-64 printable ASCII characters)")->required();
+    CLI::App* create =
+        token->add_subcommand("create", "Create an API token; prints it last (shown once)");
+    create->add_option("NAME", args->token_name, "A label (1-64 printable ASCII characters)")
+        ->required();
     create->callback([args, &exit_code] { exit_code = run_token_create(*args); });
     CLI::App* list = token->add_subcommand("ls", "List your API tokens (id, created, name)");
     list->add_flag("--json", args->json, "Print a JSON array");

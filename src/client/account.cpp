@@ -26,7 +26,8 @@ void wipe(std::string& s) { crypto::secure_wipe(s.data(), s.size()); }
 // Wipes the string members of a JSON object that carried keys.
 void wipe(json::object& o) {
     for (auto& [key, value] : o) {
-        if (value.is_string()) crypto::secure_wipe(value.as_string().data(), value.as_string().size());
+        if (value.is_string())
+            crypto::secure_wipe(value.as_string().data(), value.as_string().size());
     }
 }
 
@@ -50,7 +51,8 @@ ClientResult<json::object> parse_object(const HttpResponse& res, std::string_vie
     boost::system::error_code ec;
     json::value v = json::parse(res.body, ec);
     if (ec || !v.is_object()) {
-        return client_error(ErrorCode::protocol, "the server's answer to " + std::string(what) + " is not JSON");
+        return client_error(ErrorCode::protocol,
+                            "the server's answer to " + std::string(what) + " is not JSON");
     }
     return std::move(v.as_object());
 }
@@ -70,16 +72,19 @@ std::optional<std::uint64_t> uint_of(const json::object& o, std::string_view key
 }
 
 Error request_error(std::string_view what, const HttpResponse& res) {
-    if (res.status == 401) return Error{ErrorCode::http_status, std::string(what) + ": " + describe_response(res)};
+    if (res.status == 401)
+        return Error{ErrorCode::http_status, std::string(what) + ": " + describe_response(res)};
     return status_error(what, res);
 }
 
-ClientResult<crypto::PasswordKeys> derive(std::string_view password, const crypto::AccountSalt& salt) {
+ClientResult<crypto::PasswordKeys> derive(std::string_view password,
+                                          const crypto::AccountSalt& salt) {
     auto keys = crypto::derive_password_keys(password, salt);
     if (!keys) {
-        return client_error(ErrorCode::bad_argument, keys.error() == crypto::KdfError::password_too_long
-                                                         ? "the password is too long"
-                                                         : "not enough memory to derive the keys");
+        return client_error(ErrorCode::bad_argument,
+                            keys.error() == crypto::KdfError::password_too_long
+                                ? "the password is too long"
+                                : "not enough memory to derive the keys");
     }
     return std::move(*keys);
 }
@@ -104,8 +109,8 @@ ClientResult<crypto::AccountSalt> fetch_salt(HttpClient& client, const ServerUrl
 
 // The session in a login answer ({"username", "token", "master_by_password"}), whose master key
 // must open with `keys` (login and completed recovery answer alike).
-ClientResult<Session> session_from(HttpResponse& res, const ServerUrl& server, std::string_view what,
-                                   const crypto::PasswordKeys& keys) {
+ClientResult<Session> session_from(HttpResponse& res, const ServerUrl& server,
+                                   std::string_view what, const crypto::PasswordKeys& keys) {
     auto o = parse_object(res, what);
     wipe(res.body);
     if (!o) return tl::unexpected(o.error());
@@ -113,7 +118,8 @@ ClientResult<Session> session_from(HttpResponse& res, const ServerUrl& server, s
     const auto name = string_of(*o, "username");
     const auto wrapped_text = string_of(*o, "master_by_password");
     const auto wrapped = wrapped_text ? base64url_decode(*wrapped_text) : std::nullopt;
-    if (!token || !name || !wrapped) return client_error(ErrorCode::protocol, "the login answer is malformed");
+    if (!token || !name || !wrapped)
+        return client_error(ErrorCode::protocol, "the login answer is malformed");
     auto master = crypto::unwrap_master_key(keys.password_key, *wrapped);
     wipe(*o);
     if (!master) {
@@ -125,10 +131,10 @@ ClientResult<Session> session_from(HttpResponse& res, const ServerUrl& server, s
     return session;
 }
 
-ClientResult<Session> login_with(HttpClient& client, const ServerUrl& server, std::string_view username,
-                                 const crypto::PasswordKeys& keys) {
-    std::string body = json::serialize(
-        json::object{{"username", username}, {"auth_key", base64url_encode(keys.auth_key.bytes())}});
+ClientResult<Session> login_with(HttpClient& client, const ServerUrl& server,
+                                 std::string_view username, const crypto::PasswordKeys& keys) {
+    std::string body = json::serialize(json::object{
+        {"username", username}, {"auth_key", base64url_encode(keys.auth_key.bytes())}});
     auto res = send_json(client, server, http::verb::post, "/api/v1/account/login", body, "");
     wipe(body);
     if (!res) return tl::unexpected(res.error());
@@ -138,7 +144,8 @@ ClientResult<Session> login_with(HttpClient& client, const ServerUrl& server, st
 
 // The members of a new password record: a fresh salt, its auth key, and `master` wrapped by its
 // password key. Argon2id runs here.
-ClientResult<json::object> new_password_members(std::string_view password, const crypto::MasterKey& master,
+ClientResult<json::object> new_password_members(std::string_view password,
+                                                const crypto::MasterKey& master,
                                                 const crypto::RandomSource& random,
                                                 std::optional<crypto::PasswordKeys>& keys_out) {
     const crypto::AccountSalt salt = crypto::random_account_salt(random);
@@ -147,7 +154,8 @@ ClientResult<json::object> new_password_members(std::string_view password, const
     json::object o;
     o["salt"] = base64url_encode(salt);
     o["auth_key"] = base64url_encode(keys->auth_key.bytes());
-    o["master_by_password"] = base64url_encode(crypto::wrap_master_key(keys->password_key, master, random));
+    o["master_by_password"] =
+        base64url_encode(crypto::wrap_master_key(keys->password_key, master, random));
     keys_out = std::move(*keys);
     return o;
 }
@@ -160,7 +168,8 @@ std::optional<ClientResult<Session>> token_session(const std::filesystem::path& 
     if (env == nullptr || *env == '\0') return std::nullopt;
     const std::string_view token(env);
     // It goes into an Authorization header: printable ASCII without spaces, bounded.
-    const bool printable = std::all_of(token.begin(), token.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+    const bool printable =
+        std::all_of(token.begin(), token.end(), [](char c) { return c > 0x20 && c < 0x7f; });
     if (token.size() > kMaxTokenChars || !printable) {
         return client_error(ErrorCode::bad_argument, "SATLOAD_TOKEN is not a token");
     }
@@ -170,7 +179,8 @@ std::optional<ClientResult<Session>> token_session(const std::filesystem::path& 
     } else if (auto stored = load_stored_session(home)) {
         server_text = stored->server.text();
     } else {
-        return client_error(ErrorCode::bad_argument, "SATLOAD_TOKEN needs SATLOAD_SERVER (no logged-in server)");
+        return client_error(ErrorCode::bad_argument,
+                            "SATLOAD_TOKEN needs SATLOAD_SERVER (no logged-in server)");
     }
     auto server = parse_server_url(server_text);
     if (!server) return tl::unexpected(server.error());
@@ -185,8 +195,9 @@ std::optional<ClientResult<Session>> token_session(const std::filesystem::path& 
 
 ClientResult<void> require_login_session(const Session& session, std::string_view what) {
     if (!session.token_only) return {};
-    return client_error(ErrorCode::bad_argument,
-                        std::string(what) + " needs a login session, not SATLOAD_TOKEN: unset it and log in");
+    return client_error(
+        ErrorCode::bad_argument,
+        std::string(what) + " needs a login session, not SATLOAD_TOKEN: unset it and log in");
 }
 
 }  // namespace
@@ -205,9 +216,11 @@ ClientResult<Registered> register_account(const ServerUrl& server, std::string_v
         {"username", username},
         {"salt", base64url_encode(salt)},
         {"auth_key", base64url_encode(keys->auth_key.bytes())},
-        {"master_by_password", base64url_encode(crypto::wrap_master_key(keys->password_key, master, random))},
+        {"master_by_password",
+         base64url_encode(crypto::wrap_master_key(keys->password_key, master, random))},
         {"recovery_auth_key", base64url_encode(recovery_auth.bytes())},
-        {"master_by_recovery", base64url_encode(crypto::wrap_master_key(recovery_wrap, master, random))},
+        {"master_by_recovery",
+         base64url_encode(crypto::wrap_master_key(recovery_wrap, master, random))},
     });
     HttpClient client(options);
     auto res = send_json(client, server, http::verb::post, "/api/v1/account/register", body, "");
@@ -219,8 +232,8 @@ ClientResult<Registered> register_account(const ServerUrl& server, std::string_v
     return Registered{std::move(*session), crypto::recovery_key_to_text(recovery)};
 }
 
-ClientResult<Session> login(const ServerUrl& server, std::string_view username, std::string_view password,
-                            const HttpOptions& options) {
+ClientResult<Session> login(const ServerUrl& server, std::string_view username,
+                            std::string_view password, const HttpOptions& options) {
     HttpClient client(options);
     auto salt = fetch_salt(client, server, username);
     if (!salt) return tl::unexpected(salt.error());
@@ -232,13 +245,15 @@ ClientResult<Session> login(const ServerUrl& server, std::string_view username, 
 ClientResult<void> logout(const std::filesystem::path& home, const Session& session,
                           const HttpOptions& options) {
     HttpClient client(options);
-    auto res = send_json(client, session.server, http::verb::post, "/api/v1/account/logout", "", session.token);
+    auto res = send_json(client, session.server, http::verb::post, "/api/v1/account/logout", "",
+                         session.token);
     if (!res) return tl::unexpected(res.error());
     // 401: the token was already expired or revoked; the local session goes all the same.
     if (!res->ok() && res->status != 401) return tl::unexpected(request_error("logout", *res));
     std::error_code ec;
     std::filesystem::remove(home / kSessionFileName, ec);
-    if (ec) return client_error(ErrorCode::file_io, "cannot remove the session file: " + ec.message());
+    if (ec)
+        return client_error(ErrorCode::file_io, "cannot remove the session file: " + ec.message());
     return {};
 }
 
@@ -266,7 +281,8 @@ ClientResult<Session> load_stored_session(const std::filesystem::path& home) {
     auto text = read_small_file(home / kSessionFileName, kMaxStateFileBytes);
     if (!text) {
         if (text.error().code == ErrorCode::not_found) {
-            return client_error(ErrorCode::not_found, "not logged in: run satload account login USER");
+            return client_error(ErrorCode::not_found,
+                                "not logged in: run satload account login USER");
         }
         return tl::unexpected(text.error());
     }
@@ -285,7 +301,8 @@ ClientResult<Session> load_stored_session(const std::filesystem::path& home) {
     if (master_bytes) crypto::secure_wipe(master_bytes->data(), master_bytes->size());
     if (o) {
         for (auto& [key, value] : v.as_object()) {
-            if (value.is_string()) crypto::secure_wipe(value.as_string().data(), value.as_string().size());
+            if (value.is_string())
+                crypto::secure_wipe(value.as_string().data(), value.as_string().size());
         }
     }
     if (!server || !username || !token || !master) {
@@ -312,7 +329,8 @@ ClientResult<void> change_password(const Session& session, std::string_view curr
     (*body)["current_auth_key"] = base64url_encode(current->auth_key.bytes());
     std::string text = json::serialize(*body);
     wipe(*body);
-    auto res = send_json(client, session.server, http::verb::post, "/api/v1/account/password", text, session.token);
+    auto res = send_json(client, session.server, http::verb::post, "/api/v1/account/password", text,
+                         session.token);
     wipe(text);
     if (!res) return tl::unexpected(res.error());
     if (!res->ok()) return tl::unexpected(request_error("password change", *res));
@@ -324,8 +342,9 @@ ClientResult<Session> recover_account(const ServerUrl& server, std::string_view 
                                       const HttpOptions& options) {
     const auto recovery = crypto::recovery_key_from_text(recovery_text);
     if (!recovery) {
-        return client_error(ErrorCode::bad_argument,
-                            "that is not a recovery key (56 characters in groups of 8; check for typos)");
+        return client_error(
+            ErrorCode::bad_argument,
+            "that is not a recovery key (56 characters in groups of 8; check for typos)");
     }
     const crypto::RecoveryWrapKey wrap_key = crypto::derive_recovery_wrap_key(*recovery);
     const crypto::RecoveryAuthKey auth_key = crypto::derive_recovery_auth_key(*recovery);
@@ -335,7 +354,8 @@ ClientResult<Session> recover_account(const ServerUrl& server, std::string_view 
     begin["recovery_auth_key"] = base64url_encode(auth_key.bytes());
     std::string text = json::serialize(begin);
     wipe(begin);
-    auto res = send_json(client, server, http::verb::post, "/api/v1/account/recover/begin", text, "");
+    auto res =
+        send_json(client, server, http::verb::post, "/api/v1/account/recover/begin", text, "");
     wipe(text);
     if (!res) return tl::unexpected(res.error());
     if (!res->ok()) return tl::unexpected(request_error("recovery", *res));
@@ -372,10 +392,12 @@ ClientResult<Session> recover_account(const ServerUrl& server, std::string_view 
 
 ClientResult<NewApiToken> create_api_token(const Session& session, std::string_view name,
                                            const HttpOptions& options) {
-    if (auto r = require_login_session(session, "creating an API token"); !r) return tl::unexpected(r.error());
+    if (auto r = require_login_session(session, "creating an API token"); !r)
+        return tl::unexpected(r.error());
     HttpClient client(options);
     const std::string body = json::serialize(json::object{{"name", name}});
-    auto res = send_json(client, session.server, http::verb::post, "/api/v1/account/tokens", body, session.token);
+    auto res = send_json(client, session.server, http::verb::post, "/api/v1/account/tokens", body,
+                         session.token);
     if (!res) return tl::unexpected(res.error());
     if (!res->ok()) return tl::unexpected(request_error("token creation", *res));
     auto o = parse_object(*res, "the token creation");
@@ -392,22 +414,26 @@ ClientResult<NewApiToken> create_api_token(const Session& session, std::string_v
     return NewApiToken{ApiToken{id->as_int64(), *got_name, 0}, std::move(*token)};
 }
 
-ClientResult<std::vector<ApiToken>> list_api_tokens(const Session& session, const HttpOptions& options) {
+ClientResult<std::vector<ApiToken>> list_api_tokens(const Session& session,
+                                                    const HttpOptions& options) {
     HttpClient client(options);
-    auto res = send_json(client, session.server, http::verb::get, "/api/v1/account/tokens", "", session.token);
+    auto res = send_json(client, session.server, http::verb::get, "/api/v1/account/tokens", "",
+                         session.token);
     if (!res) return tl::unexpected(res.error());
     if (!res->ok()) return tl::unexpected(request_error("token list", *res));
     auto o = parse_object(*res, "the token list");
     if (!o) return tl::unexpected(o.error());
     const json::value* tokens = o->if_contains("tokens");
-    if (tokens == nullptr || !tokens->is_array()) return client_error(ErrorCode::protocol, "the token list is malformed");
+    if (tokens == nullptr || !tokens->is_array())
+        return client_error(ErrorCode::protocol, "the token list is malformed");
     std::vector<ApiToken> out;
     for (const auto& item : tokens->as_array()) {
         const json::object* t = item.if_object();
         const json::value* id = t ? t->if_contains("id") : nullptr;
         const json::value* created = t ? t->if_contains("created") : nullptr;
         const auto name = t ? string_of(*t, "name") : std::nullopt;
-        if (id == nullptr || !id->is_int64() || created == nullptr || !created->is_int64() || !name) {
+        if (id == nullptr || !id->is_int64() || created == nullptr || !created->is_int64() ||
+            !name) {
             return client_error(ErrorCode::protocol, "the token list is malformed");
         }
         out.push_back(ApiToken{id->as_int64(), *name, created->as_int64()});
@@ -415,7 +441,8 @@ ClientResult<std::vector<ApiToken>> list_api_tokens(const Session& session, cons
     return out;
 }
 
-ClientResult<void> revoke_api_token(const Session& session, std::int64_t token_id, const HttpOptions& options) {
+ClientResult<void> revoke_api_token(const Session& session, std::int64_t token_id,
+                                    const HttpOptions& options) {
     if (token_id <= 0) return client_error(ErrorCode::bad_argument, "not a token id");
     HttpClient client(options);
     auto res = send_json(client, session.server, http::verb::delete_,
@@ -427,7 +454,8 @@ ClientResult<void> revoke_api_token(const Session& session, std::int64_t token_i
 
 ClientResult<AccountUsage> account_usage(const Session& session, const HttpOptions& options) {
     HttpClient client(options);
-    auto res = send_json(client, session.server, http::verb::get, "/api/v1/account", "", session.token);
+    auto res =
+        send_json(client, session.server, http::verb::get, "/api/v1/account", "", session.token);
     if (!res) return tl::unexpected(res.error());
     if (!res->ok()) return tl::unexpected(request_error("account", *res));
     auto o = parse_object(*res, "account");
@@ -435,7 +463,8 @@ ClientResult<AccountUsage> account_usage(const Session& session, const HttpOptio
     const auto name = string_of(*o, "username");
     const auto used = uint_of(*o, "used_bytes");
     const auto quota = uint_of(*o, "quota_bytes");
-    if (!name || !used || !quota) return client_error(ErrorCode::protocol, "the account answer is malformed");
+    if (!name || !used || !quota)
+        return client_error(ErrorCode::protocol, "the account answer is malformed");
     return AccountUsage{*name, *used, *quota};
 }
 
@@ -443,20 +472,24 @@ void stderr_notice(std::string_view line) {
     std::fprintf(stderr, "satload: %.*s\n", static_cast<int>(line.size()), line.data());
 }
 
-ClientResult<std::vector<OwnedFile>> list_owned_files(const Session& session, const HttpOptions& options,
+ClientResult<std::vector<OwnedFile>> list_owned_files(const Session& session,
+                                                      const HttpOptions& options,
                                                       const Notice& notice) {
     HttpClient client(options);
-    auto res = send_json(client, session.server, http::verb::get, "/api/v1/files", "", session.token);
+    auto res =
+        send_json(client, session.server, http::verb::get, "/api/v1/files", "", session.token);
     if (!res) return tl::unexpected(res.error());
     if (!res->ok()) return tl::unexpected(request_error("file list", *res));
     auto o = parse_object(*res, "the file list");
     if (!o) return tl::unexpected(o.error());
     const json::value* files = o->if_contains("files");
-    if (files == nullptr || !files->is_array()) return client_error(ErrorCode::protocol, "the file list is malformed");
+    if (files == nullptr || !files->is_array())
+        return client_error(ErrorCode::protocol, "the file list is malformed");
     std::vector<OwnedFile> out;
     std::size_t unreadable = 0;
     for (const auto& item : files->as_array()) {
-        if (!item.is_object()) return client_error(ErrorCode::protocol, "the file list is malformed");
+        if (!item.is_object())
+            return client_error(ErrorCode::protocol, "the file list is malformed");
         const auto& f = item.as_object();
         OwnedFile file;
         const auto id = string_of(f, "id");
@@ -465,8 +498,8 @@ ClientResult<std::vector<OwnedFile>> list_owned_files(const Session& session, co
         const auto wrapped = wrapped_text ? base64url_decode(*wrapped_text) : std::nullopt;
         const json::value* created = f.if_contains("created");
         const json::value* complete = f.if_contains("complete");
-        if (!id || !size || !wrapped || created == nullptr || !created->is_int64() || complete == nullptr ||
-            !complete->is_bool()) {
+        if (!id || !size || !wrapped || created == nullptr || !created->is_int64() ||
+            complete == nullptr || !complete->is_bool()) {
             return client_error(ErrorCode::protocol, "the file list is malformed");
         }
         file.file_id = *id;
@@ -478,7 +511,10 @@ ClientResult<std::vector<OwnedFile>> list_owned_files(const Session& session, co
         std::optional<crypto::FileSecret> secret;
         if (file.complete && !session.token_only) {
             auto unwrapped = crypto::unwrap_file_secret(session.master_key, *wrapped);
-            if (unwrapped) secret = *unwrapped; else ++unreadable;
+            if (unwrapped)
+                secret = *unwrapped;
+            else
+                ++unreadable;
             if (unwrapped) crypto::secure_wipe(unwrapped->data(), unwrapped->size());
         }
         if (secret) {
@@ -501,8 +537,9 @@ ClientResult<std::vector<OwnedFile>> list_owned_files(const Session& session, co
         out.push_back(std::move(file));
     }
     if (session.token_only && notice) {
-        notice("an API token (SATLOAD_TOKEN) cannot decrypt file names or links: listing ids and "
-               "stored sizes only");
+        notice(
+            "an API token (SATLOAD_TOKEN) cannot decrypt file names or links: listing ids and "
+            "stored sizes only");
     }
     if (unreadable > 0 && notice) {
         notice(std::to_string(unreadable) +
@@ -512,16 +549,18 @@ ClientResult<std::vector<OwnedFile>> list_owned_files(const Session& session, co
     return out;
 }
 
-ClientResult<void> delete_owned_file(const Session& session, std::string_view file_id, const HttpOptions& options) {
+ClientResult<void> delete_owned_file(const Session& session, std::string_view file_id,
+                                     const HttpOptions& options) {
     // File ids are base64url: anything else would not be a plain path segment.
     if (file_id.empty() || file_id.size() > 64 ||
-        file_id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
+        file_id.find_first_not_of(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
             std::string_view::npos) {
         return client_error(ErrorCode::bad_argument, "not a file id");
     }
     HttpClient client(options);
-    auto res = send_json(client, session.server, http::verb::delete_, "/api/v1/files/" + std::string(file_id), "",
-                         session.token);
+    auto res = send_json(client, session.server, http::verb::delete_,
+                         "/api/v1/files/" + std::string(file_id), "", session.token);
     if (!res) return tl::unexpected(res.error());
     if (!res->ok()) return tl::unexpected(request_error("delete", *res));
     return {};

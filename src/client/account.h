@@ -38,12 +38,14 @@ struct Session {
 };
 
 struct Registered {
-    Session session;             // registering also logs in
-    std::string recovery_text;   // shown once to the user; never stored by satload
+    Session session;            // registering also logs in
+    std::string recovery_text;  // shown once to the user; never stored by satload
 };
 
-[[nodiscard]] ClientResult<Registered> register_account(const ServerUrl& server, std::string_view username,
-                                                        std::string_view password, const HttpOptions& http);
+[[nodiscard]] ClientResult<Registered> register_account(const ServerUrl& server,
+                                                        std::string_view username,
+                                                        std::string_view password,
+                                                        const HttpOptions& http);
 [[nodiscard]] ClientResult<Session> login(const ServerUrl& server, std::string_view username,
                                           std::string_view password, const HttpOptions& http);
 
@@ -52,7 +54,8 @@ struct Registered {
 [[nodiscard]] ClientResult<void> logout(const std::filesystem::path& home, const Session& session,
                                         const HttpOptions& http);
 
-[[nodiscard]] ClientResult<void> save_session(const std::filesystem::path& home, const Session& session);
+[[nodiscard]] ClientResult<void> save_session(const std::filesystem::path& home,
+                                              const Session& session);
 // The credential commands run with: SATLOAD_TOKEN when set (token_only), else the session file.
 // not_found when nobody is logged in.
 [[nodiscard]] ClientResult<Session> load_session(const std::filesystem::path& home);
@@ -61,15 +64,19 @@ struct Registered {
 // the session's master key wrapped by the new password key. Files are untouched (their secrets
 // are wrapped by the master key, which does not change); the server revokes every other
 // session. Needs a login session (bad_argument when token_only).
-[[nodiscard]] ClientResult<void> change_password(const Session& session, std::string_view current_password,
-                                                 std::string_view new_password, const HttpOptions& http);
+[[nodiscard]] ClientResult<void> change_password(const Session& session,
+                                                 std::string_view current_password,
+                                                 std::string_view new_password,
+                                                 const HttpOptions& http);
 
 // A forgotten password: the recovery key (its text form, as shown at registration) proves the
 // account and unwraps the master key locally; the new password then replaces the old one, every
 // session and API token is revoked, and the returned session is logged in.
-[[nodiscard]] ClientResult<Session> recover_account(const ServerUrl& server, std::string_view username,
+[[nodiscard]] ClientResult<Session> recover_account(const ServerUrl& server,
+                                                    std::string_view username,
                                                     std::string_view recovery_text,
-                                                    std::string_view new_password, const HttpOptions& http);
+                                                    std::string_view new_password,
+                                                    const HttpOptions& http);
 
 // API tokens, for scripts: they authenticate like a session but hold no key.
 struct ApiToken {
@@ -82,7 +89,8 @@ struct NewApiToken {
     std::string token;  // secret; shown once
 };
 // Needs a login session: an API token cannot create another.
-[[nodiscard]] ClientResult<NewApiToken> create_api_token(const Session& session, std::string_view name,
+[[nodiscard]] ClientResult<NewApiToken> create_api_token(const Session& session,
+                                                         std::string_view name,
                                                          const HttpOptions& http);
 [[nodiscard]] ClientResult<std::vector<ApiToken>> list_api_tokens(const Session& session,
                                                                   const HttpOptions& http);
@@ -95,18 +103,19 @@ struct AccountUsage {
     std::uint64_t used_bytes = 0;
     std::uint64_t quota_bytes = 0;
 };
-[[nodiscard]] ClientResult<AccountUsage> account_usage(const Session& session, const HttpOptions& http);
+[[nodiscard]] ClientResult<AccountUsage> account_usage(const Session& session,
+                                                       const HttpOptions& http);
 
 struct OwnedFile {
     std::string file_id;
-    std::string name;            // decrypted; "" when the upload is not complete or not readable
+    std::string name;              // decrypted; "" when the upload is not complete or not readable
     std::uint64_t size_bytes = 0;  // the plaintext size from the metadata, else the ciphertext's
     std::int64_t created_s = 0;
     bool complete = false;
     // Whether the file secret was unwrapped: false with a token_only credential, and for a file
     // whose secret the master key does not open (uploaded with SATLOAD_TOKEN, or tampered).
     bool readable = false;
-    std::string link;            // with the file secret in the fragment; "" unless readable
+    std::string link;  // with the file secret in the fragment; "" unless readable
 };
 // One line for the user (stderr), never a secret.
 using Notice = std::function<void(std::string_view)>;
@@ -114,9 +123,8 @@ using Notice = std::function<void(std::string_view)>;
 void stderr_notice(std::string_view line);
 // Files that cannot be read (token_only, or keys that do not open) are listed by id and size,
 // and `notice` says so once.
-[[nodiscard]] ClientResult<std::vector<OwnedFile>> list_owned_files(const Session& session,
-                                                                    const HttpOptions& http,
-                                                                    const Notice& notice = stderr_notice);
+[[nodiscard]] ClientResult<std::vector<OwnedFile>> list_owned_files(
+    const Session& session, const HttpOptions& http, const Notice& notice = stderr_notice);
 [[nodiscard]] ClientResult<void> delete_owned_file(const Session& session, std::string_view file_id,
                                                    const HttpOptions& http);
 

@@ -20,10 +20,16 @@ class ScopedEnv {
 public:
     ScopedEnv(const char* name, const char* value) : m_name(name) {
         if (const char* old = std::getenv(name)) m_old = old;
-        if (value != nullptr) ::setenv(name, value, 1); else ::unsetenv(name);
+        if (value != nullptr)
+            ::setenv(name, value, 1);
+        else
+            ::unsetenv(name);
     }
     ~ScopedEnv() {
-        if (m_old) ::setenv(m_name.c_str(), m_old->c_str(), 1); else ::unsetenv(m_name.c_str());
+        if (m_old)
+            ::setenv(m_name.c_str(), m_old->c_str(), 1);
+        else
+            ::unsetenv(m_name.c_str());
     }
     ScopedEnv(const ScopedEnv&) = delete;
     ScopedEnv& operator=(const ScopedEnv&) = delete;
@@ -53,7 +59,7 @@ TEST(Session, StoredSessionRoundTrips) {
     testing::TempDir home;
     const Session saved = stored_session("http://127.0.0.1:9000");
     ASSERT_TRUE(save_session(home.path(), saved));
-    struct stat st{};
+    struct stat st {};
     ASSERT_EQ(::stat((home.path() / kSessionFileName).c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u);
     auto loaded = load_session(home.path());
@@ -103,7 +109,8 @@ TEST(Session, UnusableTokensAreRefused) {
     ScopedEnv named(std::string(kServerEnv).c_str(), "http://127.0.0.1:9100");
     const std::string too_long(kMaxTokenChars + 1, 'a');
     const std::string at_limit(kMaxTokenChars, 'a');
-    for (const std::string& bad : {std::string("sla_abc\r\nX-Evil: 1"), std::string("sla abc"), too_long}) {
+    for (const std::string& bad :
+         {std::string("sla_abc\r\nX-Evil: 1"), std::string("sla abc"), too_long}) {
         ScopedEnv token(std::string(kTokenEnv).c_str(), bad.c_str());
         auto loaded = load_session(empty_home.path());
         ASSERT_FALSE(loaded) << bad;
@@ -137,7 +144,8 @@ TEST(Session, PasswordChangeAndTokenCreationNeedALoginSession) {
 TEST(Session, RecoveryRefusesAMistypedKey) {
     const ServerUrl server = *parse_server_url("http://127.0.0.1:1");
     crypto::RecoveryKey key;
-    for (std::size_t i = 0; i < crypto::kAccountKeyBytes; ++i) key.mutable_bytes()[i] = static_cast<std::uint8_t>(7 * i);
+    for (std::size_t i = 0; i < crypto::kAccountKeyBytes; ++i)
+        key.mutable_bytes()[i] = static_cast<std::uint8_t>(7 * i);
     std::string text = crypto::recovery_key_to_text(key);
     text[3] = text[3] == '0' ? '1' : '0';
     auto r = recover_account(server, "alice", text, "new password", {});
