@@ -63,9 +63,9 @@ client::ClientResult<std::int64_t> consent(const client::PaymentChallenge& c,
         return client::client_error(client::ErrorCode::payment_required, "not paid: you declined");
     }
     return client::client_error(client::ErrorCode::payment_required,
-                                "not paid: this file costs " + price +
-                                    "; to pay it, pass --max-price " +
-                                    format_sat(Msat{c.price_msat}) + " (or more)");
+                                "not paid: to pay it, pass --max-price " +
+                                    format_sat(Msat{c.price_msat}) +
+                                    " (or more), or run this on a terminal to be asked");
 }
 
 int run_get(GetArgs& args) {

@@ -169,7 +169,7 @@ void add_wallet_command(CLI::App& app, int& exit_code) {
         wallet->add_subcommand("withdraw", "Send AMOUNT to an on-chain ADDRESS (not built yet)");
     withdraw->add_option("ADDRESS", withdraw_args->address, "Bitcoin address");
     withdraw->add_option("AMOUNT", withdraw_args->amount, "Amount, e.g. 50000sat");
-    withdraw->callback([&exit_code] { exit_code = run_not_built(); });
+    withdraw->callback([withdraw_args, &exit_code] { exit_code = run_not_built(); });
 }
 
 }  // namespace satload::cli

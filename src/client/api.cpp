@@ -46,10 +46,11 @@ ClientResult<json::object> session_get_object(const Session& session, std::strin
     auto res = session_request(client, session, http::verb::get, path, {});
     if (!res) return tl::unexpected(res.error());
     if (res->status == 401) {
-        return client_error(ErrorCode::http_status,
-                            std::string(what) + " failed: the session was refused (" +
-                                problem_detail(*res) +
-                                "): log in again with satload account login " + session.username);
+        return client_error(
+            ErrorCode::http_status,
+            std::string(what) + " failed: the session was refused (" + problem_detail(*res) +
+                "): log in again with satload account login " +
+                (session.username.empty() ? std::string("USER") : session.username));
     }
     if (!res->ok()) return tl::unexpected(status_error(what, *res));
     return parse_json_object(res->body, what);

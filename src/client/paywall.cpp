@@ -127,6 +127,11 @@ std::string problem_type_slug(const HttpResponse& response) {
     return std::string(text.substr(kProblemTypePrefix.size()));
 }
 
+// The name to put in "satload account login NAME" (a SATLOAD_TOKEN credential has none).
+std::string login_name(const Session& session) {
+    return session.username.empty() ? std::string("USER") : session.username;
+}
+
 std::int64_t system_clock_s() {
     return std::chrono::duration_cast<std::chrono::seconds>(
                std::chrono::system_clock::now().time_since_epoch())
@@ -286,7 +291,7 @@ Result<Payment, PayError> pay_invoice(const Session& session, std::string_view i
                 PayRefusal::unauthorized,
                 Error{ErrorCode::http_status, "the session was refused (" + detail +
                                                   "): log in to pay: satload account login " +
-                                                  session.username});
+                                                  login_name(session)});
         default:
             return failure(PayRefusal::other, status_error("the payment", *res));
     }
@@ -363,7 +368,7 @@ ClientResult<std::string> DownloadAuthorizer::pay_for(const HttpResponse& respon
         return client_error(
             ErrorCode::payment_required,
             "not paid: the session was refused; log in to pay: satload account login " +
-                m_access.session->username);
+                login_name(*m_access.session));
     }
     if (!m_access.consent) {
         return client_error(ErrorCode::payment_required,
