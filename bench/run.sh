@@ -3,7 +3,7 @@
 # build-bench, runs bench/serve.sh (hosting: download, upload, memory against nginx),
 # bench/small.sh (1 KiB request rate with wrk against nginx), bench/idle.sh (memory per idle
 # keep-alive connection against nginx), bench/crypto.sh (RFC 8188 records against openssl
-# speed) and bench/ledger.sh when present,
+# speed), bench/paid.sh (the paid-download flow against the free one) and bench/ledger.sh,
 # prints every table and writes all figures to bench/results/<UTC timestamp>.json.
 #
 # Usage: bench/run.sh [--smoke]
@@ -75,6 +75,7 @@ run_bench serve bash bench/serve.sh
 run_bench small bash bench/small.sh
 run_bench idle bash bench/idle.sh
 run_bench crypto bash bench/crypto.sh
+run_bench paid bash bench/paid.sh
 ledger_present=0
 if [[ -f bench/ledger.sh ]]; then
   ledger_present=1
@@ -106,7 +107,8 @@ benches=$(jq -n \
   --argjson small "$(bench_json small "$status_small")" \
   --argjson idle "$(bench_json idle "$status_idle")" \
   --argjson crypto "$(bench_json crypto "$status_crypto" "$crypto_json")" \
-  '{serve: $serve, small: $small, idle: $idle, crypto: $crypto}')
+  --argjson paid "$(bench_json paid "$status_paid")" \
+  '{serve: $serve, small: $small, idle: $idle, crypto: $crypto, paid: $paid}')
 if ((ledger_present)); then
   benches=$(jq --argjson ledger "$(bench_json ledger "$status_ledger")" '. + {ledger: $ledger}' <<<"$benches")
 fi
@@ -133,7 +135,7 @@ jq -r '
   .benchmarks as $b |
   ($b.serve.figures.download.ratio) as $d | ($b.serve.figures.upload.ratio) as $u |
   ($b.crypto.figures.encrypt_record.ratio) as $e | ($b.crypto.figures.decrypt_record.ratio) as $x |
-  ($b.small.figures.ratio) as $sm | ($b.idle.figures.ratio) as $id |
+  ($b.small.figures.ratio) as $sm | ($b.idle.figures.ratio) as $id | ($b.paid.figures.ratio) as $pd |
   ($b.serve.figures.memory.peak_growth_download_kib) as $gd |
   ($b.serve.figures.memory.peak_growth_upload_kib) as $gu |
   "  download satload/nginx     \($d | r)   target >= 0.8   \($d | v(0.8))",
@@ -142,11 +144,12 @@ jq -r '
   "  idle memory satload/nginx  \($id | r)   target <= 2     \(if $id == null then "n/a" elif $id <= 2 then "meets" else "MISSES" end)",
   "  encrypt satload/openssl    \($e | r)   target >= 0.7   \($e | v(0.7))",
   "  decrypt satload/openssl    \($x | r)   target >= 0.7   \($x | v(0.7))",
+  "  paid/free download flows   \($pd | r)   target >= 0.25  \($pd | v(0.25))",
   "  memory peak growth, small to large file: upload \(($gu // 0) / 1024 | floor) MiB, download \(($gd // 0) / 1024 | floor) MiB",
   ($b | to_entries[] | select(.value.status != "ok") | "  \(.key): \(.value.status)")
 ' "$out_json"
 echo "figures written to ${out_json#"$BENCH_ROOT"/}"
 
 failed=0
-for s in "$status_serve" "$status_small" "$status_idle" "$status_crypto" "${status_ledger:-ok}"; do [[ $s == ok ]] || failed=1; done
+for s in "$status_serve" "$status_small" "$status_idle" "$status_crypto" "$status_paid" "${status_ledger:-ok}"; do [[ $s == ok ]] || failed=1; done
 exit "$failed"
