@@ -126,7 +126,7 @@ test('register, login elsewhere, ls shows names and working links, rm kills the 
     assert.equal(usage.username, 'alice');
     assert.ok(usage.used_bytes > 3000, JSON.stringify(usage));
 
-    const rm = await runCli(['rm', uploads[0].id], { env: { SATLOAD_HOME: home2 } });
+    const rm = await runCli(['rm', '--', uploads[0].id], { env: { SATLOAD_HOME: home2 } });
     assert.equal(rm.code, 0, rm.stderr);
     assert.equal((await fetch(`${server.url}/d/${uploads[0].id}`)).status, 404);
     assert.equal((await fetch(`${server.url}/api/v1/files/${uploads[0].id}`)).status, 404);
@@ -253,7 +253,7 @@ test('authorization: B cannot list or delete A’s files; bad and logged-out tok
     const lsB = await runCli(['ls', '--json'], { env: { SATLOAD_HOME: homeB } });
     assert.equal(lsB.code, 0, lsB.stderr);
     assert.deepEqual(JSON.parse(lsB.stdout), []);
-    const rmB = await runCli(['rm', u.id], { env: { SATLOAD_HOME: homeB } });
+    const rmB = await runCli(['rm', '--', u.id], { env: { SATLOAD_HOME: homeB } });
     assert.equal(rmB.code, 1);
     const tokenB = session(homeB).token;
     const del = await fetch(`${server.url}/api/v1/files/${u.id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${tokenB}` } });
