@@ -296,6 +296,30 @@ test('deposit and withdraw say they are not built; bad credit amounts are refuse
   assert.equal(await balance('payer'), start);
 });
 
+// History pages by receipts: --limit 1 shows the newest receipt whole (all its legs; with no
+// referrer the referrer's share went to the uploader) and names
+// the --before that continues; following it lists the older receipts, and nothing twice.
+test('wallet history pages by whole receipts', async () => {
+  const all = JSON.parse((await cli('payer', ['wallet', 'history', '--json'])).stdout);
+  assert.ok(all.length >= 3, JSON.stringify(all));
+  const first = await cli('payer', ['wallet', 'history', '--json', '--limit', '1']);
+  assert.equal(first.code, 0, first.stderr);
+  const page1 = JSON.parse(first.stdout);
+  assert.deepEqual(page1, all.slice(0, 1));
+  // The newest is the download paid on the terminal, without a referrer: two legs, one receipt.
+  assert.equal(page1[0].kind, 'download_payment');
+  assert.deepEqual(page1[0].split, { uploader_msat: 1800, referrer_msat: 0, platform_msat: 200 });
+  assert.equal(page1[0].legs.length, 2);
+  const m = first.stderr.match(/older receipts: satload wallet history --before (\d+)/);
+  assert.ok(m, first.stderr);
+  const rest = await cli('payer', ['wallet', 'history', '--json', '--before', m[1], '--limit', '100']);
+  assert.equal(rest.code, 0, rest.stderr);
+  assert.deepEqual(JSON.parse(rest.stdout), all.slice(1));
+  assert.doesNotMatch(rest.stderr, /older receipts/);
+  const bad = await cli('payer', ['wallet', 'history', '--limit', '0']);
+  assert.equal(bad.code, 2);
+});
+
 // A grant lasts --grant-lifetime: within it a second get pays nothing; after it the stored grant
 // is dropped and the file costs money again, which needs consent again (no --max-price: refused,
 // nothing moves; with it: paid once more).
