@@ -236,7 +236,8 @@ UploadResult<store::UploadRecord> UploadService::create(const CreateUpload& requ
     UploadIdBytes upload_bytes{};
     FileIdBytes file_bytes{};
     m_random(upload_bytes);
-    m_random(file_bytes);
+    do m_random(file_bytes);
+    while (file_id_text_starts_with_dash(file_bytes));
     store::UploadRecord record;
     record.upload_id = upload_id_text(upload_bytes);
     record.file_id = file_id_text(file_bytes);
@@ -419,7 +420,8 @@ UploadResult<store::UploadRecord> UploadService::concatenate(const CreateUpload&
     UploadIdBytes upload_bytes{};
     FileIdBytes file_bytes{};
     m_random(upload_bytes);
-    m_random(file_bytes);
+    do m_random(file_bytes);
+    while (file_id_text_starts_with_dash(file_bytes));
     store::UploadRecord record;
     record.upload_id = upload_id_text(upload_bytes);
     record.file_id = file_id_text(file_bytes);

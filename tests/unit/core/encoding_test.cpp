@@ -93,3 +93,18 @@ TEST(Checksum, Xxh3KnownValuesAndStreaming) {
 
 }  // namespace
 }  // namespace satload
+
+namespace satload {
+namespace {
+
+// The dash test matches the text: exactly the ids whose first base64url digit is '-'.
+TEST(FileIds, DashTestMatchesTheText) {
+    for (int first = 0; first < 256; ++first) {
+        FileIdBytes b{};
+        b[0] = static_cast<std::uint8_t>(first);
+        EXPECT_EQ(file_id_text_starts_with_dash(b), file_id_text(b).front() == '-') << first;
+    }
+}
+
+}  // namespace
+}  // namespace satload
