@@ -8,10 +8,20 @@ import path from 'node:path';
 export const BIN = process.env.SATLOAD_BIN;
 if (!BIN) throw new Error('SATLOAD_BIN must name the satload binary (make test sets it)');
 
+// Every temporary directory of a test file is removed when its process exits (tests write
+// files of a GiB and more); SATLOAD_KEEP_TMP=1 keeps them for a post-mortem.
+const made = [];
+process.on('exit', () => {
+  if (process.env.SATLOAD_KEEP_TMP === '1') return;
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 export function tempDir(prefix = 'satload-') {
   const base = process.env.SATLOAD_TEST_TMP || tmpdir();
   mkdirSync(base, { recursive: true });
-  return mkdtempSync(path.join(base, prefix));
+  const dir = mkdtempSync(path.join(base, prefix));
+  made.push(dir);
+  return dir;
 }
 
 // A running server. `log` accumulates everything it printed.
