@@ -452,9 +452,11 @@ ClientResult<DownloadResult> download_file(const Link& link, const DownloadOptio
     std::string etag = response->header("ETag");
     if (etag.rfind("W/", 0) == 0) etag.clear();  // a weak ETag cannot guard byte ranges
 
-    // The RFC 8188 header: salt and record size.
+    // The RFC 8188 header: salt and record size. The range stops short of the last byte, since
+    // a response carrying the last byte counts as a download (link limits, earnings).
+    if (info->body_bytes < 2) return client_error(ErrorCode::truncated, "the stored file is too short to be encrypted");
     const std::uint64_t header_want =
-        std::min<std::uint64_t>(info->body_bytes, ece::kHeaderBaseBytes + ece::kMaxKeyIdBytes);
+        std::min<std::uint64_t>(info->body_bytes - 1, ece::kHeaderBaseBytes + ece::kMaxKeyIdBytes);
     if (header_want < ece::kHeaderBaseBytes) {
         return client_error(ErrorCode::truncated, "the stored file is too short to be encrypted");
     }

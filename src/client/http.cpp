@@ -317,9 +317,6 @@ Error status_error(std::string_view what, const HttpResponse& response) {
     if (response.status == 404 || response.status == 410) code = ErrorCode::not_found;
     if (response.status == 402) code = ErrorCode::payment_required;
     std::string message = std::string(what) + " failed: " + describe_response(response);
-    if (code == ErrorCode::payment_required) {
-        message += " (paid downloads are not supported by this version yet)";
-    }
     return Error{code, std::move(message)};
 }
 

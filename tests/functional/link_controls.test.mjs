@@ -239,3 +239,19 @@ test('PATCH /api/v1/files/<id>: only the owner; bad bodies are 400/413 problem+j
   assert.equal(state.price_msat, 42);
   assert.equal(state.downloads, 1);
 });
+
+// A file so small that the client's first range request (the RFC 8188 header) would reach its
+// last byte: `satload get` still counts once, so a one-download link works once.
+test('satload get of a tiny file counts once', async () => {
+  const home = await register('tiny');
+  const content = Buffer.from('tiny\n');
+  const f = await put(home, content, ['--max-downloads', '1']);
+  const out = path.join(tempDir('satload-get-'), 'tiny');
+  const got = await runCli(['get', f.link, '-o', out], { env: { SATLOAD_HOME: tempDir('satload-home-') } });
+  assert.equal(got.code, 0, got.stderr);
+  assert.ok(readFileSync(out).equals(content));
+  assert.equal((await setState(home, f.id)).downloads, 1);
+  const again = await runCli(['get', f.link, '-o', `${out}.2`], { env: { SATLOAD_HOME: tempDir('satload-home-') } });
+  assert.notEqual(again.code, 0);
+  assert.match(again.stderr, /limit|410|gone/i);
+});
