@@ -15,6 +15,8 @@
 #include "accounts/account_service.h"
 #include "accounts/sqlite_account_store.h"
 #include "client/http.h"
+#include "client/progress.h"
+#include "client/units.h"
 #include "client/url.h"
 #include "client/wallet.h"
 #include "core/money.h"
@@ -49,6 +51,8 @@ struct AdminArgs {
     std::string user;
     std::string amount;
     std::string reason;
+    // quota:
+    std::string quota;  // a size, or "default"
 };
 
 // The running server's admin API, when admin.json names one that answers.
@@ -399,6 +403,80 @@ int run_credit(const AdminArgs& args) {
     return 0;
 }
 
+void print_quota(std::string_view user, std::optional<std::uint64_t> bytes, std::string_view where) {
+    if (bytes) {
+        std::printf("quota of %s: %s (%llu bytes) (%s)\n", std::string(user).c_str(),
+                    client::format_bytes(*bytes).c_str(), static_cast<unsigned long long>(*bytes),
+                    std::string(where).c_str());
+    } else {
+        std::printf("quota of %s: the server's default (%s)\n", std::string(user).c_str(), std::string(where).c_str());
+    }
+}
+
+int run_quota(const AdminArgs& args) {
+    std::optional<std::uint64_t> bytes;
+    if (args.quota != "default") {
+        bytes = client::parse_size_bytes(args.quota);
+        if (!bytes || *bytes > static_cast<std::uint64_t>(INT64_MAX)) {
+            print_error("SIZE must be a size like 500GiB or 10MiB, or \"default\"");
+            return kExitUsage;
+        }
+    }
+    auto api = AdminApi::find(args.data_dir);
+    if (!api) {
+        print_error(api.error());
+        return kExitFailure;
+    }
+    if (*api) {
+        json::object body;
+        body["user"] = args.user;
+        if (bytes) {
+            body["quota_bytes"] = *bytes;
+        } else {
+            body["quota_bytes"] = nullptr;
+        }
+        auto res = (*api)->call(boost::beast::http::verb::post, "/api/v1/admin/quota", json::serialize(body));
+        if (!res) {
+            print_error(res.error());
+            return kExitFailure;
+        }
+        boost::system::error_code ec;
+        const json::value v = json::parse(res->body, ec);
+        const json::value* user = (!ec && v.is_object()) ? v.as_object().if_contains("user") : nullptr;
+        if (!user || !user->is_string()) {
+            print_error("the server's quota answer is malformed");
+            return kExitFailure;
+        }
+        print_quota(client::printable(std::string_view(user->as_string()), 64), bytes,
+                    "through the server at " + (*api)->url());
+        return 0;
+    }
+    const fs::path data(args.data_dir);
+    std::error_code ec;
+    if (!fs::is_regular_file(data / server::kMetaFileName, ec)) {
+        print_error(args.data_dir + " is not a satload data directory (no metadata database)");
+        return kExitFailure;
+    }
+    auto store = accounts::SqliteAccountStore::open(data / server::kMetaFileName);
+    if (!store) {
+        print_error("cannot open the account database: " + store.error().message);
+        return kExitFailure;
+    }
+    const auto username = accounts::normalize_username(args.user);
+    auto account = username ? (*store)->find_account(*username)
+                            : accounts::StoreResult<std::optional<accounts::AccountRecord>>(std::nullopt);
+    if (!account || !*account) {
+        print_error(account ? "no such user: " + args.user : "cannot read the account database: " + account.error().message);
+        return kExitFailure;
+    }
+    if (auto r = (*store)->set_quota_override((*account)->account_id, bytes); !r) {
+        print_error("cannot set the quota: " + r.error().message);
+        return kExitFailure;
+    }
+    print_quota((*account)->username, bytes, "offline");
+    return 0;
+}
+
 }  // namespace
 
 void add_admin_command(CLI::App& app, int& exit_code) {
@@ -416,6 +494,14 @@ void add_admin_command(CLI::App& app, int& exit_code) {
     credit->add_option("--reason", credit_args->reason, "Why (kept in the ledger; shown in the user's history)");
     credit->add_option("--data", credit_args->data_dir, "The server's data directory")->capture_default_str();
     credit->callback([credit_args, &exit_code] { exit_code = run_credit(*credit_args); });
+
+    auto quota_args = std::make_shared<AdminArgs>();
+    CLI::App* quota = admin->add_subcommand(
+        "quota", "Set USER's storage quota to SIZE (like 500GiB), or back to the server's default with \"default\"");
+    quota->add_option("USER", quota_args->user, "The username")->required();
+    quota->add_option("SIZE", quota_args->quota, "A size like 500GiB, or default")->required();
+    quota->add_option("--data", quota_args->data_dir, "The server's data directory")->capture_default_str();
+    quota->callback([quota_args, &exit_code] { exit_code = run_quota(*quota_args); });
 
     auto audit_args = std::make_shared<AdminArgs>();
     CLI::App* audit = admin->add_subcommand(

@@ -82,6 +82,12 @@ awaitable<void> App::admin_route(Exchange& ex, std::span<const std::string_view>
         }
         co_return co_await send_text(ex, http::status::ok, json::serialize(body), "application/json");
     }
+    if (rest.size() == 1 && rest[0] == "quota") {
+        if (method != http::verb::post) {
+            co_return co_await send_problem(ex, Problem::method_not_allowed, "this method is not allowed on this resource");
+        }
+        co_return co_await admin_quota(ex, *admin);
+    }
     if (rest.size() == 1 && rest[0] == "credit") {
         if (method != http::verb::post) {
             co_return co_await send_problem(ex, Problem::method_not_allowed, "this method is not allowed on this resource");
@@ -141,6 +147,40 @@ awaitable<void> App::admin_credit(Exchange& ex, AdminContext& admin) {
     out["applied"] = receipt->applied_now;
     out["amount_msat"] = money->value;
     out["balance_msat"] = receipt->balance.balance_msat;
+    co_await send_text(ex, http::status::ok, json::serialize(out), "application/json");
+}
+
+// POST /api/v1/admin/quota {"user", "quota_bytes": integer | null}: one account's storage quota
+// (null: the server's default again). Answers {"user", "quota_bytes" (null: default)}.
+awaitable<void> App::admin_quota(Exchange& ex, AdminContext& admin) {
+    JsonBody body = co_await read_json_object(ex, kAdminBodyBytesMax);
+    if (body.connection_failed) co_return;
+    if (!body.object) co_return co_await send_problem(ex, body.problem, body.detail);
+    if (admin.accounts == nullptr) co_return co_await send_problem(ex, Problem::not_found, "accounts are not enabled");
+    const auto user = json_string(*body.object, "user");
+    const json::value* q = body.object->if_contains("quota_bytes");
+    const auto bytes = json_int64(*body.object, "quota_bytes");
+    if (!user || q == nullptr || (!q->is_null() && (!bytes || *bytes < 0))) {
+        co_return co_await send_problem(ex, Problem::bad_request,
+                                        "the body must be {\"user\", \"quota_bytes\": integer >= 0 or null}");
+    }
+    const auto normalized = accounts::normalize_username(*user);
+    auto account = normalized ? admin.accounts->find_account(*normalized)
+                              : accounts::StoreResult<std::optional<accounts::AccountRecord>>(std::nullopt);
+    if (!account) co_return co_await send_problem(ex, Problem::internal, "storage failure");
+    if (!*account) co_return co_await send_problem(ex, Problem::not_found, "no such user: " + *user);
+    std::optional<std::uint64_t> quota;
+    if (bytes) quota = static_cast<std::uint64_t>(*bytes);
+    if (!admin.accounts->set_quota_override((*account)->account_id, quota)) {
+        co_return co_await send_problem(ex, Problem::internal, "storage failure");
+    }
+    json::object out;
+    out["user"] = (*account)->username;
+    if (quota) {
+        out["quota_bytes"] = *quota;
+    } else {
+        out["quota_bytes"] = nullptr;
+    }
     co_await send_text(ex, http::status::ok, json::serialize(out), "application/json");
 }
 

@@ -67,6 +67,7 @@ private:
     awaitable<void> admin_audit(Exchange& ex, AdminContext& admin);
     awaitable<void> admin_backup(Exchange& ex, AdminContext& admin);
     awaitable<void> admin_credit(Exchange& ex, AdminContext& admin);
+    awaitable<void> admin_quota(Exchange& ex, AdminContext& admin);
 
     // The account API (account_api.cpp): /api/v1/account/..., GET /api/v1/files, DELETE
     // /api/v1/files/<id>.

@@ -190,3 +190,39 @@ test('admin commands have --help', async () => {
     assert.match(r.stdout, /--data/);
   }
 });
+
+// `admin quota USER SIZE|default` through the running server and offline: the account's quota
+// changes at once (an upload past it is refused with 413 and nothing kept), and "default" gives
+// the server's default back; an unknown user and a bad size are clear errors.
+test('admin quota sets one account quota, online and offline', async () => {
+  const { apiUser, ownedUpload } = await import('../lib/owned.mjs');
+  const server = await new Server().start();
+  try {
+    const alice = await apiUser(server.url, 'alice');
+    const set = await runCli(['admin', 'quota', 'alice', '1KiB', '--data', server.dataDir]);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /quota of alice: .*1024 bytes.*through the server/);
+    const account = async () => (await (await fetch(`${server.url}/api/v1/account`, { headers: { Authorization: `Bearer ${alice.token}` } })).json());
+    assert.equal((await account()).quota_bytes, 1024);
+    const big = await ownedUpload(server.url, alice, 'big.bin', randomBytes(2000));
+    assert.equal(big.res.status, 413, big.text);
+    assert.equal((await account()).used_bytes, 0);
+    const back = await runCli(['admin', 'quota', 'alice', 'default', '--data', server.dataDir]);
+    assert.equal(back.code, 0, back.stderr);
+    assert.equal((await account()).quota_bytes, 100 * 1024 ** 3);
+    assert.equal((await ownedUpload(server.url, alice, 'big.bin', randomBytes(2000))).res.status, 201);
+    const unknown = await runCli(['admin', 'quota', 'nobody', '1GiB', '--data', server.dataDir]);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no such user/);
+    const bad = await runCli(['admin', 'quota', 'alice', 'lots', '--data', server.dataDir]);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr.trim().split('\n').length, 1);
+  } finally {
+    await server.stop();
+  }
+  const offline = await runCli(['admin', 'quota', 'alice', '2MiB', '--data', server.dataDir]);
+  assert.equal(offline.code, 0, offline.stderr);
+  assert.match(offline.stdout, /offline/);
+  assert.equal(sqlite(path.join(server.dataDir, 'meta.sqlite'), "SELECT quota_override_bytes FROM account_users WHERE username = 'alice'"),
+    String(2 * 1024 * 1024));
+});
