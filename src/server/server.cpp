@@ -2,6 +2,8 @@
 // wait has a deadline (header, idle, body stall); shutdown drains before it cuts.
 #include "server/server.h"
 
+#include <cstring>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -200,37 +202,14 @@ private:
             auto [ec] = co_await m_stream.async_handshake(ssl::stream_base::server, kAwait);
             if (ec) co_return;
         }
+        // The loop's own frame stays small: what a request needs lives in serve_request's
+        // frame, which exists only while a request is read and answered, so an idle
+        // keep-alive connection holds just this frame, wait_for_request's and its socket.
         bool first = true;
         while (!m_close) {
-            m_parser.emplace();
-            m_body_failed = false;
-            m_parser->header_limit(m_options.max_header_bytes);
-            m_parser->body_limit(boost::none);  // handlers enforce their own body limits
-            m_idle = true;
-            lowest().expires_after(first ? m_options.header_timeout : m_options.idle_timeout);
+            if (m_buffer.size() == 0 && !co_await wait_for_request(first)) break;
             first = false;
-            auto [ec, n] = co_await http::async_read_header(m_stream, m_buffer, *m_parser, kAwait);
-            m_idle = false;
-            if (ec) {
-                if (ec == beast::error::timeout) {
-                    ++m_server.metrics().timeouts_total;
-                } else if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
-                    co_await answer_and_close(Problem::headers_too_large,
-                                              "the request's header fields are too large");
-                } else if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
-                           ec != http::error::end_of_stream && ec != http::error::partial_message) {
-                    co_await answer_and_close(Problem::bad_request,
-                                              fmt::format("malformed request: {}", ec.message()));
-                }
-                break;
-            }
-            m_status = 0;
-            co_await m_app.handle(*this);
-            // An idle connection keeps no buffer at all: it costs memory only while it talks.
-            if (m_buffer.size() == 0) m_buffer.shrink_to_fit();
-            // A body the handler did not read would be parsed as the next request: close.
-            if (!m_parser->is_done()) m_close = true;
-            if (m_server.draining()) m_close = true;
+            if (!co_await serve_request()) break;
         }
         if constexpr (kTls) {
             lowest().expires_after(std::chrono::seconds(2));
@@ -239,9 +218,62 @@ private:
         close_socket();
     }
 
+    // Idle between requests: waits for the next request's first byte holding no parser and no
+    // read buffer (a 1-byte read into the connection itself). False when the peer left, the
+    // wait timed out, or the server is draining.
+    awaitable<bool> wait_for_request(bool first) {
+        m_idle = true;
+        m_parser.reset();
+        m_buffer.shrink_to_fit();
+        lowest().expires_after(first ? m_options.header_timeout : m_options.idle_timeout);
+        auto [ec, n] = co_await m_stream.async_read_some(asio::buffer(m_first_byte), kAwait);
+        if (ec || n == 0) {
+            if (ec == beast::error::timeout) ++m_server.metrics().timeouts_total;
+            co_return false;
+        }
+        const auto room = m_buffer.prepare(1);
+        std::memcpy(room.data(), m_first_byte.data(), 1);
+        m_buffer.commit(1);
+        co_return true;
+    }
+
+    // Reads one request's header and has the app answer it. False when the connection must
+    // close now (a read error, after answering what can be answered).
+    awaitable<bool> serve_request() {
+        m_idle = true;  // until the header is in, a drain may close the connection
+        // A request has begun (or bytes of it are buffered): its header has the header timeout.
+        lowest().expires_after(m_options.header_timeout);
+        m_parser = std::make_unique<http::request_parser<http::buffer_body>>();
+        m_body_failed = false;
+        m_parser->header_limit(m_options.max_header_bytes);
+        m_parser->body_limit(boost::none);  // handlers enforce their own body limits
+        auto [ec, n] = co_await http::async_read_header(m_stream, m_buffer, *m_parser, kAwait);
+        m_idle = false;
+        if (ec) {
+            if (ec == beast::error::timeout) {
+                ++m_server.metrics().timeouts_total;
+            } else if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+                co_await answer_and_close(Problem::headers_too_large, "the request's header fields are too large");
+            } else if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
+                       ec != http::error::end_of_stream && ec != http::error::partial_message) {
+                co_await answer_and_close(Problem::bad_request, fmt::format("malformed request: {}", ec.message()));
+            }
+            co_return false;
+        }
+        m_status = 0;
+        co_await m_app.handle(*this);
+        // An idle connection keeps no buffer at all: it costs memory only while it talks.
+        if (m_buffer.size() == 0) m_buffer.shrink_to_fit();
+        // A body the handler did not read would be parsed as the next request: close.
+        if (!m_parser->is_done()) m_close = true;
+        if (m_server.draining()) m_close = true;
+        co_return true;
+    }
+
     Stream m_stream;
     beast::flat_buffer m_buffer;
-    std::optional<http::request_parser<http::buffer_body>> m_parser;
+    // On the heap, and only while a request is read or answered: an idle connection holds none.
+    std::unique_ptr<http::request_parser<http::buffer_body>> m_parser;
     Server& m_server;
     App& m_app;
     const ServerOptions& m_options;
@@ -250,6 +282,7 @@ private:
     bool m_body_failed = false;
     unsigned m_status = 0;
     std::string m_peer_address;
+    std::array<char, 1> m_first_byte{};
 };
 
 // One worker per CPU this process may run on (more only adds thread switches), but at least
