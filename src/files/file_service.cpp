@@ -16,7 +16,14 @@ Result<store::FileRecord, FileFailure> FileService::info(const std::string& file
     auto found = m_meta.get_file(file_id);
     if (!found) return fail(FileFailure{FileError::storage, found.error().message});
     if (!*found) return fail(FileFailure{FileError::not_found, "no such file"});
-    return std::move(**found);
+    store::FileRecord record = std::move(**found);
+    {
+        const std::lock_guard lock(m_pending_mutex);
+        if (const auto it = m_pending_downloads.find(file_id); it != m_pending_downloads.end()) {
+            record.downloads += it->second;
+        }
+    }
+    return record;
 }
 
 Result<OpenedFile, FileFailure> FileService::open(const std::string& file_id) {
@@ -47,6 +54,35 @@ Result<std::uint64_t, FileFailure> FileService::count_download(const std::string
     return *count;
 }
 
+void FileService::count_download_later(const std::string& file_id) {
+    const std::lock_guard lock(m_pending_mutex);
+    ++m_pending_downloads[file_id];
+}
+
+void FileService::uncount_download_later(const std::string& file_id) {
+    const std::lock_guard lock(m_pending_mutex);
+    const auto it = m_pending_downloads.find(file_id);
+    if (it == m_pending_downloads.end()) return;  // already written: a rare, harmless overcount
+    if (--it->second == 0) m_pending_downloads.erase(it);
+}
+
+std::size_t FileService::flush_download_counts() {
+    std::vector<std::pair<std::string, std::uint64_t>> counts;
+    {
+        const std::lock_guard lock(m_pending_mutex);
+        counts.assign(m_pending_downloads.begin(), m_pending_downloads.end());
+        m_pending_downloads.clear();
+    }
+    if (counts.empty()) return 0;
+    if (!m_meta.add_downloads(counts)) {
+        // Kept for the next flush, added to whatever was counted meanwhile.
+        const std::lock_guard lock(m_pending_mutex);
+        for (const auto& [id, n] : counts) m_pending_downloads[id] += n;
+        return 0;
+    }
+    return counts.size();
+}
+
 void FileService::uncount_download(const std::string& file_id) {
     // Best effort: a file deleted meanwhile has no count left to correct.
     (void)m_meta.uncount_download(file_id);
@@ -54,6 +90,8 @@ void FileService::uncount_download(const std::string& file_id) {
 
 Result<store::FileRecord, FileFailure> FileService::update_controls(const std::string& file_id,
                                                                     const ControlsChange& change) {
+    // A new download limit must see every download so far.
+    (void)flush_download_counts();
     if (!is_file_id(file_id)) return fail(FileFailure{FileError::not_found, "no such file"});
     store::FileControlsUpdate update;
     if (change.price_msat) {

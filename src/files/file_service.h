@@ -5,7 +5,9 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -64,6 +66,16 @@ public:
     // count, and takes it back with uncount_download if that piece could not be sent.
     [[nodiscard]] Result<std::uint64_t, FileFailure> count_download(const std::string& file_id);
     void uncount_download(const std::string& file_id);
+    // The same for a file without a download limit, where the count is only shown (to its
+    // owner) and nothing depends on it being durable at once: counted in memory and written
+    // by flush_download_counts (the server's maintenance loop, every second, and at stop), so
+    // serving a small file costs no disk sync. A crash loses at most the last second's counts
+    // of such files. info() includes the counts not written yet.
+    void count_download_later(const std::string& file_id);
+    void uncount_download_later(const std::string& file_id);
+    // Writes the counts kept in memory in one transaction; returns how many files it updated
+    // (on a store failure they are kept for the next call).
+    std::size_t flush_download_counts();
     // Applies an owner's change (the caller checked ownership) and returns the file after it.
     [[nodiscard]] Result<store::FileRecord, FileFailure> update_controls(const std::string& file_id,
                                                                          const ControlsChange& change);
@@ -83,6 +95,8 @@ private:
     SystemClock m_system_clock;
     const Clock& m_clock;
     std::atomic<std::uint64_t> m_corrupt_seen{0};
+    std::mutex m_pending_mutex;
+    std::unordered_map<std::string, std::uint64_t> m_pending_downloads;  // not written yet
 };
 
 }  // namespace satload::files

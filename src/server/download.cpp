@@ -19,8 +19,14 @@ constexpr std::string_view kCacheForever = "public, max-age=31536000, immutable"
 constexpr std::string_view kCacheRevalidate = "private, no-cache";
 
 // Counts one download of the file; false when nothing was counted (the file is gone, or the
-// store failed, which is logged).
-bool record_download(files::FileService& files, const std::string& file_id) {
+// store failed, which is logged). Only a file with a download limit needs its count durable
+// before the next request is judged; the others are counted in memory and written in batches.
+bool record_download(files::FileService& files, const store::FileRecord& file) {
+    const std::string& file_id = file.file_id;
+    if (!file.max_downloads) {
+        files.count_download_later(file_id);
+        return true;
+    }
     auto counted = files.count_download(file_id);
     if (!counted && counted.error().code == files::FileError::storage) {
         fmt::print(stderr, "download of {}: cannot count it: {}\n", file_id, counted.error().message);
@@ -118,7 +124,7 @@ awaitable<void> App::download(Exchange& ex, const std::string& file_id) {
     const bool carries_last_byte = end == size;
     if (carries_last_byte && length == 0) {
         ++m_metrics.downloads_completed;
-        (void)record_download(m_files, file_id);
+        (void)record_download(m_files, opened->record);
     }
     while (at < end) {
         const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), end - at));
@@ -141,9 +147,10 @@ awaitable<void> App::download(Exchange& ex, const std::string& file_id) {
                 }
             }
         }
-        const bool counted = carries_last_byte && at + *n == end && record_download(m_files, file_id);
+        const bool counted = carries_last_byte && at + *n == end && record_download(m_files, opened->record);
         if (!co_await ex.send_body(piece)) {
-            if (counted) m_files.uncount_download(file_id);
+            if (counted && opened->record.max_downloads) m_files.uncount_download(file_id);
+            if (counted && !opened->record.max_downloads) m_files.uncount_download_later(file_id);
             co_return;
         }
         at += *n;

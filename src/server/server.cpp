@@ -457,6 +457,8 @@ void Server::maintenance_loop() {
     while (!m_maint_stop) {
         lock.unlock();
         const auto now = std::chrono::steady_clock::now();
+        // Download counts of files without a limit, batched (see FileService).
+        (void)m_files.flush_download_counts();
         if (now - last_expire >= kExpireInterval) {
             m_uploads.expire(kExpireBatch);
             // Anonymous files past their lifetime (or their own expiry): record, then blob.
@@ -522,6 +524,8 @@ void Server::run() {
     }
     m_maint_cv.notify_all();
     if (m_maintenance.joinable()) m_maintenance.join();
+    // Every connection is closed: the last batched download counts go to the store.
+    (void)m_files.flush_download_counts();
 }
 
 }  // namespace satload::server

@@ -81,6 +81,10 @@ public:
     // Adds one completed download and returns the new count, atomically (concurrent calls
     // never lose an increment). StoreError::not_found for an unknown file.
     virtual StoreResult<std::uint64_t> count_download(const std::string& file_id) = 0;
+    // Adds many counted downloads in one transaction (files deleted meanwhile are skipped):
+    // the batched counting of files without a download limit.
+    virtual StoreResult<void> add_downloads(
+        const std::vector<std::pair<std::string, std::uint64_t>>& counts) = 0;
     // Takes back one count_download (a download whose last byte could not be sent after all);
     // never below zero. StoreError::not_found for an unknown file.
     virtual StoreResult<void> uncount_download(const std::string& file_id) = 0;

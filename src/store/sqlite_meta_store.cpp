@@ -248,7 +248,7 @@ struct SqliteMetaStore::Statements {
     Stmt update_offset, update_length, select_upload_state, mark_complete, delete_upload;
     Stmt select_expired, select_incomplete;
     Stmt insert_file, select_file, delete_file, list_files;
-    Stmt count_download, uncount_download, update_controls, select_expired_files;
+    Stmt count_download, uncount_download, add_downloads, update_controls, select_expired_files;
     Stmt select_schema_version;
 };
 
@@ -430,6 +430,7 @@ StoreResult<std::unique_ptr<SqliteMetaStore>> SqliteMetaStore::open(
         // One statement: concurrent downloads finishing at once each add exactly one.
         {&st->count_download,
          "UPDATE files SET downloads = downloads + 1 WHERE file_id = ?1 RETURNING downloads"},
+        {&st->add_downloads, "UPDATE files SET downloads = downloads + ?2 WHERE file_id = ?1"},
         {&st->uncount_download,
          "UPDATE files SET downloads = max(downloads - 1, 0) WHERE file_id = ?1"},
         // Each member is (?even: whether to change it, ?odd: the new value), so one prepared
@@ -693,6 +694,22 @@ StoreResult<std::uint64_t> SqliteMetaStore::count_download(const std::string& fi
     // autocommit transaction commits (durably) before we answer.
     if (sqlite3_step(use.get()) != SQLITE_DONE) return fail(sqlite_failure(m_db, "count download"));
     return count;
+}
+
+StoreResult<void> SqliteMetaStore::add_downloads(const std::vector<std::pair<std::string, std::uint64_t>>& counts) {
+    if (counts.empty()) return {};
+    const std::lock_guard lock(m_mutex);
+    Transaction tx(m_db, *m_stmts);
+    if (auto r = tx.begin(true); !r) return r;
+    for (const auto& [file_id, n] : counts) {
+        auto v = to_db(n);
+        if (!v) return fail(v.error());
+        Use use(m_stmts->add_downloads);
+        bind_text(use.get(), 1, file_id);
+        sqlite3_bind_int64(use.get(), 2, *v);
+        if (auto r = run(m_db, use.get(), "add downloads", nullptr); !r) return r;
+    }
+    return tx.commit();
 }
 
 StoreResult<void> SqliteMetaStore::uncount_download(const std::string& file_id) {

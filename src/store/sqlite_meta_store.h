@@ -43,6 +43,8 @@ public:
     StoreResult<std::vector<FileRecord>> list_files(const std::string& after_id,
                                                     std::size_t limit) override;
     StoreResult<std::uint64_t> count_download(const std::string& file_id) override;
+    StoreResult<void> add_downloads(
+        const std::vector<std::pair<std::string, std::uint64_t>>& counts) override;
     StoreResult<void> uncount_download(const std::string& file_id) override;
     StoreResult<FileRecord> update_file_controls(const std::string& file_id,
                                                  const FileControlsUpdate& update) override;

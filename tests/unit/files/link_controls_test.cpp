@@ -255,6 +255,29 @@ TEST_F(FileServiceTest, CountingClosesTheLinkAtTheLimit) {
     EXPECT_EQ(m_files->count_download(id).error().code, FileError::not_found);
 }
 
+// Files without a limit are counted in memory: info() shows the count at once, the store gets
+// it at the flush, a count taken back before the flush is gone, and a new limit sees them all.
+TEST_F(FileServiceTest, BatchedCountsReachTheStoreAtTheFlush) {
+    const std::string id = add_file(2, true, std::nullopt);
+    m_files->count_download_later(id);
+    m_files->count_download_later(id);
+    m_files->count_download_later(id);
+    m_files->uncount_download_later(id);
+    EXPECT_EQ(m_files->info(id)->downloads, 2u);
+    EXPECT_EQ((*m_meta->get_file(id))->downloads, 0u);
+    EXPECT_EQ(m_files->flush_download_counts(), 1u);
+    EXPECT_EQ((*m_meta->get_file(id))->downloads, 2u);
+    EXPECT_EQ(m_files->info(id)->downloads, 2u);
+    EXPECT_EQ(m_files->flush_download_counts(), 0u);
+    m_files->count_download_later(id);
+    ControlsChange limit;
+    limit.max_downloads = std::optional<std::uint64_t>(3);
+    auto after = m_files->update_controls(id, limit);
+    ASSERT_TRUE(after);
+    EXPECT_EQ(after->downloads, 3u);
+    EXPECT_EQ(m_files->link_refusal(*after), LinkRefusal::download_limit_reached);
+}
+
 // Housekeeping removes expired anonymous files, record and blob, and leaves alone anonymous
 // files not expired yet and owned files past their expiry (their owner may extend it).
 TEST_F(FileServiceTest, RemovesExpiredAnonymousFilesOnly) {
