@@ -194,7 +194,13 @@ std::optional<WitnessProgram> witness_program_of(ByteSpan script) {
 }
 
 Bytes p2wpkh_script_code(const Hash160& key_hash) {
-    Bytes out{kOpDup, kOpHash160, static_cast<std::uint8_t>(key_hash.size())};
+    // Built by appending into reserved room: GCC 12's -Warray-bounds misreads an
+    // initializer-list construction followed by insert at -O3.
+    Bytes out;
+    out.reserve(3 + key_hash.size() + 2);
+    out.push_back(kOpDup);
+    out.push_back(kOpHash160);
+    out.push_back(static_cast<std::uint8_t>(key_hash.size()));
     out.insert(out.end(), key_hash.begin(), key_hash.end());
     out.push_back(kOpEqualVerify);
     out.push_back(kOpCheckSig);
