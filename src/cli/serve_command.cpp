@@ -1,5 +1,6 @@
 // `satload serve`: parses every ServerOptions field from flags (or a config file) and runs the
 // server. DESIGN.md's flags for parts not built yet are accepted and refused clearly.
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -80,6 +81,12 @@ int run_serve(ServeArgs& args) {
         !duration(args.scrub_interval, "--scrub-interval", o.scrub_interval)) {
         return kExitUsage;
     }
+    // A web root named on purpose must exist; the default one may be missing (a server built
+    // without the web app still serves the API and a notice page).
+    if (!o.web_root.empty() && !std::filesystem::is_directory(o.web_root)) {
+        print_error("--web-root " + o.web_root + " is not a directory");
+        return kExitUsage;
+    }
     if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
         print_error("--tls-cert and --tls-key go together");
         return kExitUsage;
@@ -107,6 +114,8 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--tls-cert", o.tls_cert_file, "PEM certificate chain: serve HTTPS");
     cmd->add_option("--tls-key", o.tls_key_file, "PEM private key for --tls-cert");
     cmd->add_flag("--trust-proxy", o.trust_proxy, "Honour X-Forwarded-For from the peer");
+    cmd->add_option("--web-root", o.web_root,
+                    "Directory of the built web app (default: web/ beside the satload binary)");
     cmd->add_option("--max-upload", args->max_upload, "Largest upload accepted (default 64GiB)");
     cmd->add_option("--quota", args->quota, "Storage quota of each account (default 100GiB)");
     cmd->add_option("--max-chunk", args->max_chunk, "Largest single request body (default 256MiB)");

@@ -1,4 +1,4 @@
-// Routing and the small handlers (health, metrics, API, the link page).
+// Routing and the small handlers (health, metrics, API); the web app's pages are in web.cpp.
 #include "server/app.h"
 
 #include <boost/json.hpp>
@@ -29,16 +29,6 @@ std::optional<std::vector<std::string_view>> plain_segments(std::string_view pat
     }
     return segments;
 }
-
-constexpr std::string_view kLinkPage = R"(<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>satload</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><main><h1>satload</h1>
-<p>This is an end-to-end encrypted file. Its key is in this link's fragment, which your
-browser never sends to the server.</p>
-<p>Download and decrypt it with <code>satload get '&lt;this link&gt;'</code>.</p>
-</main></body></html>
-)";
 
 }  // namespace
 
@@ -129,6 +119,12 @@ awaitable<void> App::handle(Exchange& ex) {
                               "this method is not allowed on this resource");
     };
 
+    if (seg.empty()) {
+        if (method == http::verb::get || method == http::verb::head) {
+            co_return co_await web_page(ex, "index.html");
+        }
+        co_return co_await method_not_allowed();
+    }
     if (is({"files"})) {
         if (method == http::verb::options) co_return co_await tus_options(ex);
         if (method == http::verb::post) co_return co_await tus_create(ex);
@@ -194,6 +190,12 @@ awaitable<void> App::handle(Exchange& ex) {
             m_metrics.render(m_uploads.writes_in_progress(), m_files.corrupt_seen()),
             "text/plain; version=0.0.4; charset=utf-8");
     }
+    if (is_web_file(url->encoded_path())) {
+        if (method == http::verb::get || method == http::verb::head) {
+            co_return co_await web_file(ex, url->encoded_path());
+        }
+        co_return co_await method_not_allowed();
+    }
     co_await send_problem(ex, Problem::not_found, "no such resource");
 }
 
@@ -216,21 +218,6 @@ awaitable<void> App::api_file(Exchange& ex, const std::string& file_id) {
         if (!owner) co_return co_await send_link_refusal(ex, *refusal, *info);
     }
     co_await send_text(ex, http::status::ok, file_state_json(*info), "application/json");
-}
-
-awaitable<void> App::link_page(Exchange& ex, const std::string& file_id) {
-    if (!is_file_id(file_id)) co_return co_await send_problem(ex, Problem::not_found, "no such file");
-    const Request& req = ex.request();
-    StringResponse res{http::status::ok, req.version()};
-    res.set(http::field::content_type, "text/html; charset=utf-8");
-    res.set("Content-Security-Policy", "default-src 'none'; style-src 'self'");
-    res.set("Referrer-Policy", "no-referrer");
-    res.set("X-Content-Type-Options", "nosniff");
-    res.keep_alive(ex.keep_alive());
-    res.body() = std::string(kLinkPage);
-    res.prepare_payload();
-    if (req.method() == http::verb::head) res.body().clear();
-    co_await ex.send(std::move(res));
 }
 
 }  // namespace satload::server

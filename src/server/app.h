@@ -2,6 +2,7 @@
 // here beyond one request; uploads and files live in the services.
 #pragma once
 
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -18,6 +19,11 @@ namespace satload::server {
 
 struct AdminContext;
 struct WalletContext;  // wallet_context.h: the ledger side of accounts (wallets, payments)
+struct WebAssets;      // web.cpp: the built web app, held in memory
+
+// Loads the web app (web.cpp) from options.web_root, or from "web" beside the executable when
+// that is empty. Never fails: without the files, / and /f/<id> serve a notice page.
+[[nodiscard]] std::shared_ptr<const WebAssets> load_web_assets(const ServerOptions& options);
 
 // What the account API (account_api.cpp) reaches: the service, and the stores a file deletion
 // removes the file's record and blob from.
@@ -61,7 +67,12 @@ private:
         std::optional<std::uint64_t> length_bytes);
     awaitable<void> download(Exchange& ex, const std::string& file_id);
     awaitable<void> api_file(Exchange& ex, const std::string& file_id);
+    // The web app (web.cpp): the upload page at /, the link page at /f/<id>, and the app's
+    // other files (hashed assets, the service worker, the icon) at their paths.
     awaitable<void> link_page(Exchange& ex, const std::string& file_id);
+    awaitable<void> web_page(Exchange& ex, std::string_view file_name);
+    [[nodiscard]] bool is_web_file(std::string_view path) const;
+    awaitable<void> web_file(Exchange& ex, std::string_view path);
     // The admin API (admin.cpp): everything under /api/v1/admin/, behind the admin token.
     awaitable<void> admin_route(Exchange& ex, std::span<const std::string_view> rest);
     awaitable<void> admin_audit(Exchange& ex, AdminContext& admin);
@@ -117,6 +128,8 @@ private:
     AdminContext* m_admin = nullptr;
     AccountContext* m_accounts = nullptr;
     WalletContext* m_wallet = nullptr;
+    // Initialized here rather than in the constructor: m_options is declared (so set) first.
+    std::shared_ptr<const WebAssets> m_web = load_web_assets(m_options);
 };
 
 // RFC 9110 IMF-fixdate of a Unix time, for Upload-Expires and Last-Modified.

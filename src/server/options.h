@@ -16,6 +16,7 @@ struct ServerOptions {
     std::string tls_cert_file;               // PEM; with tls_key_file enables HTTPS
     std::string tls_key_file;
     bool trust_proxy = false;                // honour X-Forwarded-For from the peer
+    std::string web_root;                    // the built web app; empty: "web" beside the binary
 
     std::uint64_t max_upload_bytes = 64ull << 30;   // largest Upload-Length accepted (413 above)
     std::uint64_t default_quota_bytes = 100ull << 30;  // storage quota of each account
