@@ -13,6 +13,7 @@
 #include <boost/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/logged_in.h"
 #include "client/account.h"
 #include "client/files.h"
 #include "client/progress.h"
@@ -129,30 +130,6 @@ struct WipeOnExit {
     }
 };
 
-// The credential of this command (SATLOAD_TOKEN or the session file); nullopt after a message.
-std::optional<client::Session> current_session() {
-    auto home = client::satload_home();
-    if (!home) {
-        print_error(home.error().message);
-        return std::nullopt;
-    }
-    auto session = client::load_session(*home);
-    if (!session) {
-        print_error(session.error().message);
-        return std::nullopt;
-    }
-    return std::move(*session);
-}
-
-std::string iso_time(std::int64_t unix_s) {
-    const std::time_t t = static_cast<std::time_t>(unix_s);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return std::string(buf, n);
-}
-
 int run_register_or_login(const AccountArgs& args, bool registering) {
     auto server =
         client::parse_server_url(args.server.empty() ? default_server_url() : args.server);
@@ -205,7 +182,7 @@ int run_register_or_login(const AccountArgs& args, bool registering) {
 }
 
 int run_usage(const AccountArgs& args) {
-    auto session = current_session();
+    auto session = logged_in_session();
     if (!session) return kExitFailure;
     auto usage = client::account_usage(*session, {});
     if (!usage) {
@@ -235,7 +212,7 @@ int run_logout() {
         print_error(home.error().message);
         return kExitFailure;
     }
-    auto session = current_session();
+    auto session = logged_in_session();
     if (!session) return kExitFailure;
     if (session->token_only) {
         // Logging out would revoke the script's token and delete an unrelated session file.
@@ -253,7 +230,7 @@ int run_logout() {
 }
 
 int run_passwd() {
-    auto session = current_session();
+    auto session = logged_in_session();
     if (!session) return kExitFailure;
     if (session->token_only) {
         print_error("changing the password needs a login session, not SATLOAD_TOKEN: unset it");
@@ -314,7 +291,7 @@ int run_recover(const AccountArgs& args) {
 }
 
 int run_token_create(const AccountArgs& args) {
-    auto session = current_session();
+    auto session = logged_in_session();
     if (!session) return kExitFailure;
     auto created = client::create_api_token(*session, args.token_name, {});
     if (!created) {
@@ -331,7 +308,7 @@ int run_token_create(const AccountArgs& args) {
 }
 
 int run_token_ls(const AccountArgs& args) {
-    auto session = current_session();
+    auto session = logged_in_session();
     if (!session) return kExitFailure;
     auto tokens = client::list_api_tokens(*session, {});
     if (!tokens) {
@@ -357,7 +334,7 @@ int run_token_ls(const AccountArgs& args) {
 }
 
 int run_token_rm(const AccountArgs& args) {
-    auto session = current_session();
+    auto session = logged_in_session();
     if (!session) return kExitFailure;
     if (auto r = client::revoke_api_token(*session, args.token_id, {}); !r) {
         print_error(r.error().message);

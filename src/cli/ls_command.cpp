@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/logged_in.h"
 #include "client/account.h"
 #include "client/files.h"
 #include "client/progress.h"
@@ -14,31 +15,8 @@
 namespace satload::cli {
 namespace {
 
-std::optional<client::Session> current_session() {
-    auto home = client::satload_home();
-    if (!home) {
-        print_error(home.error().message);
-        return std::nullopt;
-    }
-    auto session = client::load_session(*home);
-    if (!session) {
-        print_error(session.error().message);
-        return std::nullopt;
-    }
-    return std::move(*session);
-}
-
-std::string iso_time(std::int64_t unix_s) {
-    const std::time_t t = static_cast<std::time_t>(unix_s);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return std::string(buf, n);
-}
-
 int run_ls(bool json) {
-    auto session = current_session();
+    auto session = logged_in_session();
     if (!session) return kExitFailure;
     auto files = client::list_owned_files(*session, {});
     if (!files) {
@@ -69,7 +47,7 @@ int run_ls(bool json) {
 }
 
 int run_rm(const std::string& id) {
-    auto session = current_session();
+    auto session = logged_in_session();
     if (!session) return kExitFailure;
     if (auto r = client::delete_owned_file(*session, id, {}); !r) {
         print_error(r.error().message);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/logged_in.h"
 #include "client/account.h"
 #include "client/files.h"
 #include "client/link.h"
@@ -30,15 +31,6 @@ struct SetArgs {
 
 constexpr std::string_view kNever = "never";
 constexpr std::string_view kNone = "none";
-
-std::string iso_time(std::int64_t unix_s) {
-    const std::time_t t = static_cast<std::time_t>(unix_s);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return std::string(buf, n);
-}
 
 // The change the options ask for; nullopt after printing what is wrong.
 std::optional<client::FileChange> parse_change(const SetArgs& args) {
@@ -109,16 +101,8 @@ void print_state(const client::FileState& s, bool json) {
 int run_set(const SetArgs& args) {
     const auto change = parse_change(args);
     if (!change) return kExitUsage;
-    auto home = client::satload_home();
-    if (!home) {
-        print_error(home.error().message);
-        return kExitFailure;
-    }
-    auto session = client::load_session(*home);
-    if (!session) {
-        print_error(session.error().message);
-        return kExitFailure;
-    }
+    auto session = logged_in_session();
+    if (!session) return kExitFailure;
     // A link names its file (and cannot start with '-', which an id may: `set -- ID` then).
     std::string id = args.id;
     if (id.rfind("http://", 0) == 0 || id.rfind("https://", 0) == 0) {

@@ -6,35 +6,15 @@
 // browser-repeatable formats agree.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes, createCipheriv, createHash } from 'node:crypto';
+import { randomBytes, createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Server, runCli, tempDir, lastLine } from '../lib/server.mjs';
-import { deriveKeys, recordKeys, forms, scanForNeedles, b64urlDecode } from '../lib/secrets.mjs';
+import { deriveKeys, forms, scanForNeedles, b64urlDecode } from '../lib/secrets.mjs';
+import { ece, wrap } from '../lib/owned.mjs';
 
 const b64url = (buf) => Buffer.from(buf).toString('base64url');
 const PASSWORD = 'correct horse battery staple 4';
-
-// One RFC 8188 aes128gcm body with a single (last) record.
-function ece(ikm, plaintext, rs) {
-  const header = Buffer.alloc(21);
-  randomBytes(16).copy(header, 0);
-  header.writeUInt32BE(rs, 16);
-  header[20] = 0;
-  assert.ok(plaintext.length + 17 <= rs, 'one record only');
-  const { cek, nonce } = recordKeys(ikm, header);
-  const c = createCipheriv('aes-128-gcm', cek, nonce);
-  const ct = Buffer.concat([c.update(Buffer.concat([plaintext, Buffer.from([2])])), c.final()]);
-  return Buffer.concat([header, ct, c.getAuthTag()]);
-}
-
-// AES-256-GCM wrap as DESIGN.md "login" describes: nonce || ciphertext || tag, AD the purpose.
-function wrap(key, ad, plaintext) {
-  const nonce = randomBytes(12);
-  const c = createCipheriv('aes-256-gcm', key, nonce);
-  c.setAAD(Buffer.from(ad));
-  return Buffer.concat([nonce, c.update(plaintext), c.final(), c.getAuthTag()]);
-}
 
 function session(home) {
   return JSON.parse(readFileSync(path.join(home, 'session.json'), 'utf8'));
