@@ -46,7 +46,7 @@ run_asan() {
   start_pg
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSATLOAD_WERROR=ON \
     -DSATLOAD_SANITIZE=ON -DSATLOAD_BENCH=OFF >/dev/null
-  cmake --build build-asan -j "$jobs" --target unit_tests satload ece_tool macaroon_tool
+  cmake --build build-asan -j "$jobs" --target unit_tests satload ece_tool macaroon_tool chain_tool
   (cd build-asan && SATLOAD_SMALL_TESTS=1 ctest --output-on-failure -j "$jobs" -L unit)
   # The functional and interop suites again, against the sanitized binary with small sizes:
   # memory errors in request handling show up here (the server's log carries ASan's report).
