@@ -3,7 +3,8 @@
 # build-bench, runs bench/serve.sh (hosting: download, upload, memory against nginx),
 # bench/small.sh (1 KiB request rate with wrk against nginx), bench/idle.sh (memory per idle
 # keep-alive connection against nginx), bench/crypto.sh (RFC 8188 records against openssl
-# speed), bench/paid.sh (the paid-download flow against the free one) and bench/ledger.sh,
+# speed), bench/paid.sh (the paid-download flow against the free one), bench/concurrency.sh
+# (download throughput against 1-256 connections, with its gnuplot chart) and bench/ledger.sh,
 # prints every table and writes all figures to bench/results/<UTC timestamp>.json.
 #
 # Usage: bench/run.sh [--smoke]
@@ -76,6 +77,7 @@ run_bench small bash bench/small.sh
 run_bench idle bash bench/idle.sh
 run_bench crypto bash bench/crypto.sh
 run_bench paid bash bench/paid.sh
+run_bench concurrency bash bench/concurrency.sh
 ledger_present=0
 if [[ -f bench/ledger.sh ]]; then
   ledger_present=1
@@ -108,7 +110,8 @@ benches=$(jq -n \
   --argjson idle "$(bench_json idle "$status_idle")" \
   --argjson crypto "$(bench_json crypto "$status_crypto" "$crypto_json")" \
   --argjson paid "$(bench_json paid "$status_paid")" \
-  '{serve: $serve, small: $small, idle: $idle, crypto: $crypto, paid: $paid}')
+  --argjson concurrency "$(bench_json concurrency "$status_concurrency")" \
+  '{serve: $serve, small: $small, idle: $idle, crypto: $crypto, paid: $paid, concurrency: $concurrency}')
 if ((ledger_present)); then
   benches=$(jq --argjson ledger "$(bench_json ledger "$status_ledger")" '. + {ledger: $ledger}' <<<"$benches")
 fi
@@ -151,5 +154,5 @@ jq -r '
 echo "figures written to ${out_json#"$BENCH_ROOT"/}"
 
 failed=0
-for s in "$status_serve" "$status_small" "$status_idle" "$status_crypto" "$status_paid" "${status_ledger:-ok}"; do [[ $s == ok ]] || failed=1; done
+for s in "$status_serve" "$status_small" "$status_idle" "$status_crypto" "$status_paid" "$status_concurrency" "${status_ledger:-ok}"; do [[ $s == ok ]] || failed=1; done
 exit "$failed"
