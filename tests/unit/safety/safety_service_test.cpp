@@ -1,0 +1,351 @@
+// SafetyService over a real SQLite file: reports (fragment never stored, limits, rate limit),
+// takedown/dismiss/restore with notices, strikes and suspension, freezes, the blocklist and the
+// append-only admin log, and that all of it survives a reopen.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <array>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <random>
+
+#include "core/encoding.h"
+#include "safety/report_text.h"
+#include "safety/safety_service.h"
+#include "safety/sqlite_safety_store.h"
+
+namespace satload::safety {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string file_id(std::uint8_t n) {
+    std::array<std::uint8_t, 16> b{};
+    b.fill(n);
+    return base64url_encode(b);
+}
+
+std::string digest(char c) { return std::string(64, c); }
+
+// A made-up key, long and distinctive enough to find in the database bytes.
+const std::string kSecret = "Zq9XkLmN3pR7sT1vW5yA2b";
+
+class SafetyTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        const char* base = std::getenv("SATLOAD_TEST_TMP");
+        m_dir = fs::path(base ? base : "/tmp") /
+                ("safety_" + std::to_string(::getpid()) + "_" + std::to_string(std::random_device{}()));
+        fs::create_directories(m_dir);
+        // Files 1..9 exist; 1-4 belong to account 7 ("alice"), 5 to account 8, 6 is anonymous.
+        for (std::uint8_t n = 1; n <= 9; ++n) {
+            FileFacts f;
+            f.sha256_hex = digest(static_cast<char>('a' + n));
+            if (n <= 4) {
+                f.owner = 7;
+                f.owner_name = "alice";
+            } else if (n == 5) {
+                f.owner = 8;
+                f.owner_name = "bob";
+            }
+            f.downloads = n;
+            f.earnings_msat = 1000 * n;
+            m_facts[file_id(n)] = f;
+        }
+        open();
+    }
+    void TearDown() override {
+        m_service.reset();
+        m_store.reset();
+        std::error_code ec;
+        fs::remove_all(m_dir, ec);
+    }
+    void open(SafetyOptions options = {}) {
+        m_service.reset();
+        m_store.reset();
+        auto store = SqliteSafetyStore::open(m_dir / "meta.sqlite");
+        ASSERT_TRUE(store) << store.error().message;
+        m_store = std::move(*store);
+        auto service = SafetyService::open(
+            *m_store, m_clock, [this](std::span<std::uint8_t> out) { for (auto& b : out) b = ++m_random; },
+            [this](const std::string& id) -> std::optional<FileFacts> {
+                const auto it = m_facts.find(id);
+                if (it == m_facts.end()) return std::nullopt;
+                return it->second;
+            },
+            [this](const std::string& id) -> std::optional<AccountId> {
+                const auto it = m_facts.find(id);
+                if (it == m_facts.end()) return std::nullopt;
+                return it->second.owner;
+            },
+            options);
+        ASSERT_TRUE(service) << service.error().message;
+        m_service = std::move(*service);
+    }
+    std::int64_t report(std::uint8_t n, std::string category = "copyright", std::string address = "10.0.0.1") {
+        ReportInput in;
+        in.link = "https://example.test/f/" + file_id(n) + "#" + kSecret;
+        in.category = std::move(category);
+        in.reason = "infringes my work";
+        auto r = m_service->report(in, address);
+        EXPECT_TRUE(r) << r.error().message;
+        return r ? r->report_id : 0;
+    }
+
+    fs::path m_dir;
+    ManualClock m_clock{1'700'000'000};
+    std::uint8_t m_random = 0;
+    std::map<std::string, FileFacts> m_facts;
+    std::unique_ptr<SqliteSafetyStore> m_store;
+    std::unique_ptr<SafetyService> m_service;
+};
+
+// A link's fragment is the file key: the report keeps the link without it, the id is parsed
+// from the path, and a key pasted into the reason is cut too; the database file holds no key.
+TEST_F(SafetyTest, ReportStoresNoKey) {
+    ReportInput in;
+    in.link = "https://example.test/f/" + file_id(1) + "?r=abc#" + kSecret;
+    in.category = "malware";
+    in.reason = "see https://example.test/f/" + file_id(1) + "#" + kSecret + " it is a trojan";
+    in.contact = "me@example.test";
+    auto r = m_service->report(in, "10.0.0.1");
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->file_id, file_id(1));
+    EXPECT_EQ(r->link, "https://example.test/f/" + file_id(1) + "?r=abc");
+    EXPECT_EQ(r->reason, "see https://example.test/f/" + file_id(1) + "# it is a trojan");
+    EXPECT_EQ(r->reference.size(), 16u);
+    m_service.reset();
+    m_store.reset();  // closes the WAL into the main file
+    std::string bytes;
+    for (const auto& e : fs::directory_iterator(m_dir)) {
+        std::ifstream f(e.path(), std::ios::binary);
+        bytes.append(std::istreambuf_iterator<char>(f), {});
+    }
+    EXPECT_NE(bytes.find(file_id(1)), std::string::npos);  // the search works
+    EXPECT_EQ(bytes.find(kSecret), std::string::npos);
+}
+
+// Each malformed report gets a clear refusal naming the problem; none is stored.
+TEST_F(SafetyTest, ReportValidation) {
+    auto refuse = [&](ReportInput in, std::string_view words) {
+        auto r = m_service->report(in, "10.0.0.2");
+        ASSERT_FALSE(r);
+        EXPECT_EQ(r.error().code, SafetyError::invalid);
+        EXPECT_NE(r.error().message.find(words), std::string::npos) << r.error().message;
+    };
+    ReportInput ok{"", file_id(1), "abuse", "spam", "", ""};
+    ReportInput x = ok;
+    x.file_id.clear();
+    refuse(x, "link");
+    x = ok;
+    x.category = "illegal";
+    refuse(x, "category");
+    x = ok;
+    x.reason.clear();
+    refuse(x, "reason is required");
+    x = ok;
+    x.reason = std::string(kReportReasonCharsMax + 1, 'r');
+    refuse(x, "reason is longer");
+    x = ok;
+    x.reason = std::string(kReportReasonCharsMax, 'r');
+    EXPECT_TRUE(m_service->report(x, "10.0.0.2"));  // at the limit
+    x = ok;
+    x.link = "https://example.test/x/" + file_id(1);
+    refuse(x, "link is not");
+    x = ok;
+    x.link = "https://example.test/f/" + file_id(2);
+    refuse(x, "different files");
+    auto missing = m_service->report(ReportInput{"", file_id(42), "abuse", "spam", "", ""}, "10.0.0.2");
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().code, SafetyError::not_found);
+    auto open = m_service->open_reports(100);
+    ASSERT_TRUE(open);
+    EXPECT_EQ(open->size(), 1u);
+}
+
+// Per address: the window's reports pass, the next is refused with a wait, others still pass,
+// and the window's end lets the address report again.
+TEST_F(SafetyTest, ReportRateLimit) {
+    SafetyOptions options;
+    options.report_rate.events_per_window = 3;
+    options.report_rate.window_s = 60;
+    open(options);
+    for (int i = 0; i < 3; ++i) report(1, "abuse", "10.0.0.3");
+    ReportInput in{"", file_id(1), "abuse", "spam", "", ""};
+    auto refused = m_service->report(in, "10.0.0.3");
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, SafetyError::rate_limited);
+    EXPECT_GT(refused.error().retry_after_s, 0);
+    EXPECT_LE(refused.error().retry_after_s, 60);
+    EXPECT_TRUE(m_service->report(in, "10.0.0.4"));
+    m_clock.advance(61);
+    EXPECT_TRUE(m_service->report(in, "10.0.0.3"));
+}
+
+// Takedown → owner notice → counter-notice → restore, with the queue, the blocklist and the
+// log at each step; a second takedown of the same report is refused.
+TEST_F(SafetyTest, TakedownCounterRestore) {
+    const auto id = report(1);
+    const auto other = report(1, "abuse", "10.0.0.9");
+    auto queue = m_service->open_reports(100);
+    ASSERT_TRUE(queue);
+    ASSERT_EQ(queue->size(), 2u);
+    ASSERT_TRUE((*queue)[0].file);
+    EXPECT_EQ((*queue)[0].file->owner_name, "alice");
+    EXPECT_EQ((*queue)[0].file->earnings_msat, 1000);
+
+    EXPECT_FALSE(m_service->takedown_of(file_id(1)));
+    auto out = m_service->takedown(id, "DMCA notice 12", "operator");
+    ASSERT_TRUE(out) << out.error().message;
+    EXPECT_EQ(out->strikes, 1u);
+    EXPECT_FALSE(out->suspended_now);
+    const auto t = m_service->takedown_of(file_id(1));
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->kind, BlockKind::taken_down);
+    EXPECT_EQ(t->category, Category::copyright);
+    EXPECT_EQ(t->reason, "DMCA notice 12");
+    EXPECT_TRUE(m_service->is_blocked(digest('b')));
+    EXPECT_FALSE(m_service->is_blocked(digest('c')));
+    // Both reports of the file are answered by the takedown.
+    EXPECT_TRUE(m_service->open_reports(100)->empty());
+    auto again = m_service->takedown(other, "again", "operator");
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().code, SafetyError::conflict);
+
+    auto notices = m_service->notices(7);
+    ASSERT_TRUE(notices);
+    ASSERT_EQ(notices->size(), 1u);
+    EXPECT_EQ((*notices)[0].file_id, file_id(1));
+    EXPECT_NE((*notices)[0].text.find("DMCA notice 12"), std::string::npos);
+    EXPECT_TRUE(m_service->notices(8)->empty());
+    // Only the owner can answer, and only once.
+    auto foreign = m_service->counter_notice(8, (*notices)[0].notice_id, "mine");
+    ASSERT_FALSE(foreign);
+    EXPECT_EQ(foreign.error().code, SafetyError::not_found);
+    auto counter = m_service->counter_notice(7, (*notices)[0].notice_id, "I own the rights");
+    ASSERT_TRUE(counter) << counter.error().message;
+    EXPECT_EQ(counter->counter_text, "I own the rights");
+    EXPECT_EQ(m_service->counter_notice(7, (*notices)[0].notice_id, "again").error().code, SafetyError::conflict);
+    EXPECT_EQ(m_service->notices(7)->front().counter_text, "I own the rights");
+
+    auto restored = m_service->restore(file_id(1), "counter-notice accepted", "operator");
+    ASSERT_TRUE(restored) << restored.error().message;
+    EXPECT_FALSE(m_service->takedown_of(file_id(1)));
+    EXPECT_FALSE(m_service->is_blocked(digest('b')));
+    EXPECT_EQ(m_service->strikes(7), 0u);
+    EXPECT_EQ(m_service->restore(file_id(1), "", "operator").error().code, SafetyError::not_found);
+
+    auto log = m_service->log(0, 100);
+    ASSERT_TRUE(log);
+    ASSERT_EQ(log->size(), 2u);
+    EXPECT_EQ((*log)[0].action, "takedown");
+    EXPECT_EQ((*log)[0].why, "DMCA notice 12");
+    EXPECT_EQ((*log)[0].who, "operator");
+    EXPECT_EQ((*log)[1].action, "restore");
+    EXPECT_LT((*log)[0].seq, (*log)[1].seq);
+}
+
+// Dismissal closes a report without touching the file, and is logged; a closed report can be
+// neither dismissed nor taken down again.
+TEST_F(SafetyTest, Dismiss) {
+    const auto id = report(5, "abuse");
+    auto d = m_service->dismiss(id, "not abusive", "ops-bot");
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->state, ReportState::dismissed);
+    EXPECT_FALSE(m_service->takedown_of(file_id(5)));
+    EXPECT_EQ(m_service->dismiss(id, "", "ops-bot").error().code, SafetyError::conflict);
+    EXPECT_EQ(m_service->takedown(id, "x", "ops-bot").error().code, SafetyError::conflict);
+    EXPECT_EQ(m_service->dismiss(999, "", "ops-bot").error().code, SafetyError::not_found);
+    auto log = m_service->log(0, 10);
+    ASSERT_EQ(log->size(), 1u);
+    EXPECT_EQ((*log)[0].action, "dismiss");
+    EXPECT_EQ((*log)[0].who, "ops-bot");
+}
+
+// The configured number of upheld takedowns suspends the owner: every file of theirs answers
+// as suspended (others' files do not); a restore below the limit lifts it.
+TEST_F(SafetyTest, StrikesSuspend) {
+    SafetyOptions options;
+    options.strikes_to_suspend = 2;
+    open(options);
+    ASSERT_TRUE(m_service->takedown(report(1), "one", "operator"));
+    EXPECT_FALSE(m_service->is_suspended(7));
+    EXPECT_FALSE(m_service->takedown_of(file_id(3)));
+    auto second = m_service->takedown(report(2), "two", "operator");
+    ASSERT_TRUE(second);
+    EXPECT_TRUE(second->suspended_now);
+    EXPECT_TRUE(m_service->is_suspended(7));
+    const auto t = m_service->takedown_of(file_id(3));
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->kind, BlockKind::account_suspended);
+    EXPECT_FALSE(m_service->takedown_of(file_id(5)));  // bob's
+    EXPECT_FALSE(m_service->takedown_of(file_id(6)));  // anonymous
+    // Survives a restart.
+    open(options);
+    EXPECT_TRUE(m_service->is_suspended(7));
+    EXPECT_EQ(m_service->strikes(7), 2u);
+    EXPECT_TRUE(m_service->is_blocked(digest('c')));
+    ASSERT_TRUE(m_service->restore(file_id(2), "mistake", "operator"));
+    EXPECT_FALSE(m_service->is_suspended(7));
+    EXPECT_FALSE(m_service->takedown_of(file_id(3)));
+    auto log = m_service->log(0, 100);
+    std::vector<std::string> actions;
+    for (const auto& e : *log) actions.push_back(e.action);
+    EXPECT_EQ(actions, (std::vector<std::string>{"takedown", "takedown", "suspend", "restore", "unsuspend"}));
+}
+
+// A freeze is a flag with a log line; freezing twice or unfreezing a free wallet is refused.
+TEST_F(SafetyTest, FreezeUnfreeze) {
+    EXPECT_FALSE(m_service->is_frozen(8));
+    ASSERT_TRUE(m_service->freeze(8, "bob", "chargeback", "operator"));
+    EXPECT_TRUE(m_service->is_frozen(8));
+    EXPECT_FALSE(m_service->is_frozen(7));
+    EXPECT_EQ(m_service->freeze(8, "bob", "", "operator").error().code, SafetyError::conflict);
+    open();
+    EXPECT_TRUE(m_service->is_frozen(8));
+    ASSERT_TRUE(m_service->unfreeze(8, "bob", "cleared", "operator"));
+    EXPECT_FALSE(m_service->is_frozen(8));
+    EXPECT_EQ(m_service->unfreeze(8, "bob", "", "operator").error().code, SafetyError::conflict);
+    auto log = m_service->log(0, 10);
+    ASSERT_EQ(log->size(), 2u);
+    EXPECT_EQ((*log)[0].action, "freeze");
+    EXPECT_EQ((*log)[1].action, "unfreeze");
+    EXPECT_EQ((*log)[1].why, "cleared");
+}
+
+// The admin log is append-only in the database itself: UPDATE and DELETE are refused.
+TEST_F(SafetyTest, AdminLogAppendOnly) {
+    ASSERT_TRUE(m_service->freeze(8, "bob", "x", "operator"));
+    m_service.reset();
+    m_store.reset();
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((m_dir / "meta.sqlite").c_str(), &db), SQLITE_OK);
+    EXPECT_NE(sqlite3_exec(db, "UPDATE safety_admin_log SET why = 'y'", nullptr, nullptr, nullptr), SQLITE_OK);
+    EXPECT_NE(sqlite3_exec(db, "DELETE FROM safety_admin_log", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+    open();
+    auto log = m_service->log(0, 10);
+    ASSERT_EQ(log->size(), 1u);
+    EXPECT_EQ((*log)[0].why, "x");
+}
+
+// Link parsing and key scrubbing, at their edges.
+TEST(ReportText, Links) {
+    const std::string id = file_id(3);
+    EXPECT_EQ(file_id_of_link("https://h/f/" + id + "#k"), id);
+    EXPECT_EQ(file_id_of_link("https://h/base/f/" + id + "?r=x#k"), id);
+    EXPECT_EQ(file_id_of_link("http://h/d/" + id), id);
+    EXPECT_FALSE(file_id_of_link("https://h/f/" + id.substr(1)));
+    EXPECT_FALSE(file_id_of_link("https://h/g/" + id));
+    EXPECT_FALSE(file_id_of_link(id));
+    EXPECT_EQ(strip_fragment("a/f/b#c#d"), "a/f/b");
+    EXPECT_EQ(without_link_secrets("x /f/" + id + "#" + kSecret + "\n/f/" + id + "?r=1#" + kSecret + " y"),
+              "x /f/" + id + "#\n/f/" + id + "?r=1# y");
+    EXPECT_EQ(without_link_secrets("no links # here"), "no links # here");
+}
+
+}  // namespace
+}  // namespace satload::safety
