@@ -100,7 +100,8 @@ std::optional<PrivateKey> PrivateKey::tweak_add(const std::array<std::uint8_t, 3
 
 Bytes PrivateKey::sign_der(const Hash256& digest) const {
     secp256k1_ecdsa_signature sig;
-    // Default nonce function (RFC 6979) and no extra data: deterministic, no low-R grinding.
+    // RFC 6979 (libsecp256k1's default, named so that a change of default cannot change our
+    // signatures) and no extra data: deterministic, and no grinding for a low R.
     SATLOAD_ASSERT(secp256k1_ecdsa_sign(context(), &sig, digest.data(), m_bytes.data(),
                                         secp256k1_nonce_function_rfc6979, nullptr) == 1);
     std::array<std::uint8_t, kMaxDerSignatureBytes> der{};
