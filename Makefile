@@ -13,7 +13,8 @@ deps:
 build: deps
 	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DSATLOAD_WERROR=ON $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD)
-	@echo "built $(BUILD)/satload"
+	@web/build.sh $(BUILD)/web
+	@echo "built $(BUILD)/satload (web app in $(BUILD)/web)"
 
 run: build
 	@mkdir -p var

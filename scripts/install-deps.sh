@@ -9,10 +9,12 @@ build_pkgs=(
   libssl-dev libsodium-dev libsecp256k1-dev libsqlite3-dev libpq-dev libpqxx-dev
   libcli11-dev libfmt-dev libspdlog-dev libqrencode-dev libexpected-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  nodejs npm
 )
 test_pkgs=(
   clang libclang-rt-14-dev nodejs npm curl strace postgresql nginx-light procps jq
   sqlite3 openssl python3 bsdutils wrk
+  chromium
 )
 
 want=("${build_pkgs[@]}")
@@ -26,7 +28,8 @@ for p in "${want[@]}"; do
     missing+=("$p")
   fi
 done
-# node and npm may come from outside Debian's packages on this machine; accept them as found.
+# node and npm (the web app's build: Vite needs node >= 20.19) may come from outside Debian's
+# packages on this machine; accept them as found.
 if command -v node >/dev/null && command -v npm >/dev/null; then
   missing=("${missing[@]/nodejs}")
   missing=("${missing[@]/npm}")

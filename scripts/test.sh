@@ -33,6 +33,7 @@ build_release() {
   log "release build (warnings are errors)"
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DSATLOAD_WERROR=ON >/dev/null
   cmake --build build -j "$jobs"
+  web/build.sh build/web
 }
 
 run_unit() {
@@ -84,11 +85,29 @@ run_functional() {
     tests/functional/ tests/interop/
 }
 
+# The web app: its node unit tests (RFC 8188 and keys on WebCrypto, against the RFC's vectors
+# and http_ece), then the browser tests in Debian's headless Chromium against the release
+# binary. A browser that cannot start fails them; a run that passes no test is a failure too.
+run_web() {
+  log "web app: unit tests (node) and browser tests (headless Chromium, real server)"
+  (cd web && npm test)
+  (cd tests/browser && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+  local tap=$root/build/browser-tests.tap
+  SATLOAD_BIN=$root/build/satload SATLOAD_BUILD_DIR=$root/build node --test --test-concurrency=1 \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$tap" tests/browser/
+  local passed
+  passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap")
+  echo "browser tests: ${passed:-0} passed; screenshots in build/screenshots" >&2
+  ((${passed:-0} > 0))
+}
+
 case $what in
   all)
     build_release
     run_unit
     run_functional
+    run_web
     run_asan
     run_fuzz
     ;;
@@ -96,6 +115,7 @@ case $what in
   asan) run_asan ;;
   fuzz) run_fuzz ;;
   functional) build_release; run_functional ;;
-  *) echo "usage: scripts/test.sh [all|unit|asan|fuzz|functional]" >&2; exit 2 ;;
+  web) build_release; run_web ;;
+  *) echo "usage: scripts/test.sh [all|unit|asan|fuzz|functional|web]" >&2; exit 2 ;;
 esac
 log "all requested suites passed"

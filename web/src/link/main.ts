@@ -70,7 +70,8 @@ function sentence(text: string): string {
 }
 
 function priceMessage(msat: number): string {
-  return `This file costs ${formatSat(msat)}. Log in to pay: paying in the browser is coming soon; until then use satload get with --max-price.`;
+  // Paying in the page comes with logging in (issue 8); the CLI pays already.
+  return `This file costs ${formatSat(msat)} — log in to pay. Paying in the browser is coming; until then, satload get '<this link>' --max-price ${formatSat(msat).replace(' ', '')} pays and downloads it.`;
 }
 
 function refusalMessage(p: Problem): string {
@@ -143,6 +144,7 @@ async function main(): Promise<void> {
     priceEl.textContent = priceMessage(state.price_msat);
     priceEl.hidden = false;
     button.disabled = true;
+    button.hidden = true;
     return;
   }
 

@@ -41,7 +41,12 @@ export function prepareWorker(): Promise<ServiceWorker | null> {
   workerPromise = (async () => {
     if (!('serviceWorker' in navigator) || !window.isSecureContext) return null;
     try {
-      await navigator.serviceWorker.register('/sw.js', { scope: '/' });
+      const registered = (await navigator.serviceWorker.register('/sw.js', { scope: '/' })) as
+        | ServiceWorkerRegistration
+        | undefined;
+      // Some environments (a blocked worker) answer without a registration: no worker then.
+      if (!registered) return null;
+      if (registered.active) return registered.active;
       const reg = await Promise.race([navigator.serviceWorker.ready, timeout(WORKER_READY_TIMEOUT_MS, null)]);
       return reg?.active ?? null;
     } catch {

@@ -1,0 +1,133 @@
+// Shared parts of the browser tests: a real server with the built web app, a recording proxy
+// that every browser request goes through (so the tests see exactly what the browser sends,
+// to any host), and Debian's Chromium driven by playwright-core.
+import http from 'node:http';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { BIN, Server } from '../lib/server.mjs';
+
+export const CHROMIUM = process.env.SATLOAD_CHROMIUM || '/usr/bin/chromium';
+// The web app `make build` puts beside the binary (web/build.sh OUT), unless named.
+export const WEB_ROOT = process.env.SATLOAD_WEB_ROOT || path.join(path.dirname(BIN), 'web');
+// Screenshots of each page go here (under the build directory).
+export const SCREENSHOT_DIR = path.join(process.env.SATLOAD_BUILD_DIR || path.dirname(BIN), 'screenshots');
+
+// The flags that work on these machines (.library machine notes): without the
+// background-networking ones Chromium floods the closed network with refused connections.
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export function sha256(bytes) {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+// A server serving the built web app. A missing app is a failure, never a skip.
+export async function startServer(args = []) {
+  if (!existsSync(path.join(WEB_ROOT, 'index.html'))) {
+    throw new Error(`the web app is not built in ${WEB_ROOT} (web/build.sh ${WEB_ROOT})`);
+  }
+  const server = new Server({ args: ['--web-root', WEB_ROOT, ...args] });
+  await server.start();
+  return server;
+}
+
+// An HTTP forward proxy that records every request the browser makes (method, absolute URL,
+// headers, body) and forwards only those for `origin`; anything else is answered 502 and
+// stays in the record, so a test can prove no other host was contacted.
+export async function recordingProxy(origin) {
+  const target = new URL(origin);
+  const seen = [];
+  const proxy = http.createServer((req, res) => {
+    const entry = { method: req.method, url: req.url, headers: { ...req.headers }, body: [] };
+    seen.push(entry);
+    let url;
+    try {
+      url = new URL(req.url);
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    if (url.host !== target.host || url.protocol !== 'http:') {
+      req.resume();
+      res.writeHead(502).end();
+      return;
+    }
+    const headers = { ...req.headers };
+    delete headers['proxy-connection'];
+    const upstream = http.request(
+      { host: target.hostname, port: target.port, method: req.method, path: url.pathname + url.search, headers },
+      (up) => {
+        res.writeHead(up.statusCode, up.headers);
+        up.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    req.on('data', (d) => entry.body.push(d));
+    // A request the browser gives up on (a paused upload) is cut upstream too, as it would
+    // be without a proxy.
+    req.on('close', () => {
+      if (!req.complete) upstream.destroy();
+    });
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
+    req.pipe(upstream);
+  });
+  // HTTPS through the proxy: recorded and refused.
+  proxy.on('connect', (req, socket) => {
+    seen.push({ method: 'CONNECT', url: req.url, headers: { ...req.headers }, body: [] });
+    socket.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
+  });
+  await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${proxy.address().port}`,
+    seen,
+    close: () =>
+      new Promise((resolve) => {
+        proxy.closeAllConnections();
+        proxy.close(resolve);
+      }),
+  };
+}
+
+// Chromium through `proxy` (loopback included: Chromium bypasses proxies for loopback unless
+// told not to). A browser that cannot start throws: the test fails, never skips.
+export async function launchBrowser(proxy = null) {
+  const proxyArgs = proxy ? [`--proxy-server=${proxy.url}`, '--proxy-bypass-list=<-loopback>'] : [];
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...proxyArgs] });
+}
+
+// A fresh context (its own profile state) recording every request Playwright sees from the
+// page and its service worker, and every Content-Security-Policy violation and page error.
+export async function newContext(browser, options = {}) {
+  const context = await browser.newContext({ acceptDownloads: true, ...options });
+  const requests = [];
+  const problems = [];
+  context.on('request', (r) => requests.push({ url: r.url(), headers: r.headers(), fromWorker: Boolean(r.serviceWorker()) }));
+  context.on('page', (page) => watchPage(page, problems));
+  context.on('weberror', (e) => problems.push(`page error: ${e.error().message}`));
+  return { context, requests, problems };
+}
+
+function watchPage(page, problems) {
+  page.on('console', (m) => {
+    const text = m.text();
+    if (/Content Security Policy|Refused to/i.test(text)) problems.push(`CSP: ${text}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+}
+
+export async function screenshot(page, name) {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
