@@ -15,6 +15,9 @@
 //       {"txid","wtxid","vsize","hex"}   (TXID in display order, PATH like m/84'/1'/0'/0/3)
 //   chain_tool parse-tx --hex HEX                {"txid","wtxid","vsize","hex"} (re-encoded)
 //   chain_tool parse-block --hex HEX             {"hash","merkle_ok","txids":[...],"hex"}
+//   chain_tool block-outputs --hex HEX           {"hash","outputs":[{"txid","vout","value_sat",
+//                                                 "script_pubkey"}...]}  (every tx's outputs,
+//                                                 so a test can find a coinbase to spend)
 //   chain_tool address --network N --address A   {"version","program","script_pubkey"}
 // A refusal prints the error's name on stderr and exits 1; a usage error exits 2.
 #include <algorithm>
@@ -267,6 +270,27 @@ int cmd_parse_block(const Args& a) {
     return 0;
 }
 
+int cmd_block_outputs(const Args& a) {
+    const auto block = parse_block(hex_arg(a, "--hex"));
+    if (!block) refuse(parse_error_name(block.error()));
+    std::string out = "{\"hash\":" + json_string(hash_to_display_hex(block_hash(block->header))) +
+                      ",\"outputs\":[";
+    bool first = true;
+    for (const Transaction& tx : block->transactions) {
+        const std::string id = json_string(hash_to_display_hex(txid(tx)));
+        for (std::size_t i = 0; i < tx.outputs.size(); ++i) {
+            if (!first) out += ',';
+            first = false;
+            out += "{\"txid\":" + id + ",\"vout\":" + std::to_string(i) +
+                   ",\"value_sat\":" + std::to_string(tx.outputs[i].value_sat) +
+                   ",\"script_pubkey\":" + json_string(hex_encode(tx.outputs[i].script_pubkey)) +
+                   "}";
+        }
+    }
+    std::printf("%s]}\n", out.c_str());
+    return 0;
+}
+
 int cmd_address(const Args& a) {
     const NetworkParams& net = network_arg(a);
     const auto program = decode_segwit_address(net, a.get("--address"));
@@ -291,6 +315,7 @@ int main(int argc, char** argv) {
     if (command == "spend") return cmd_spend(a);
     if (command == "parse-tx") return cmd_parse_tx(a);
     if (command == "parse-block") return cmd_parse_block(a);
+    if (command == "block-outputs") return cmd_block_outputs(a);
     if (command == "address") return cmd_address(a);
     usage("unknown command " + std::string(command));
 }
