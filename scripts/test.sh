@@ -11,10 +11,15 @@ log() { printf '\n=== %s\n' "$*" >&2; }
 
 # A throwaway PostgreSQL cluster for the suites that run against PostgreSQL; stopped on exit.
 pg_dir=""
+bcoin_dir=""
 cleanup() {
   if [[ -n $pg_dir ]]; then
     scripts/pg.sh stop "$pg_dir" >/dev/null 2>&1 || true
     rm -rf "$pg_dir"
+  fi
+  if [[ -n $bcoin_dir ]]; then
+    scripts/bcoin.sh stop "$bcoin_dir" >/dev/null 2>&1 || true
+    rm -rf "$bcoin_dir"
   fi
 }
 trap cleanup EXIT
@@ -25,6 +30,14 @@ start_pg() {
   SATLOAD_TEST_PG_URL=$(scripts/pg.sh start "$pg_dir")
   export SATLOAD_TEST_PG_URL
   echo "PostgreSQL for tests: $SATLOAD_TEST_PG_URL" >&2
+}
+# A throwaway bcoin regtest node for the interop suite's real-node tests; stopped on exit.
+start_bcoin() {
+  [[ -n $bcoin_dir ]] && return 0
+  bcoin_dir=$(mktemp -d /tmp/satload-bcoin.XXXXXX)
+  SATLOAD_TEST_BCOIN_URL=$(scripts/bcoin.sh start "$bcoin_dir")
+  export SATLOAD_TEST_BCOIN_URL
+  echo "bcoin regtest node for tests: ${SATLOAD_TEST_BCOIN_URL#*@}" >&2
 }
 
 scripts/install-deps.sh test
@@ -52,6 +65,7 @@ run_asan() {
   # The functional and interop suites again, against the sanitized binary with small sizes:
   # memory errors in request handling show up here (the server's log carries ASan's report).
   log "functional and interop tests against the ASan+UBSan binary (small sizes)"
+  start_bcoin
   SATLOAD_SMALL_TESTS=1 SATLOAD_BIN=$root/build-asan/satload SATLOAD_BUILD_DIR=$root/build-asan \
     node --test --test-concurrency=1 tests/functional/ tests/interop/
 }
@@ -81,6 +95,7 @@ run_fuzz() {
 run_functional() {
   log "functional and interop tests (node test runner, real binaries, real clients)"
   (cd tests && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+  start_bcoin
   SATLOAD_BIN=$root/build/satload SATLOAD_BUILD_DIR=$root/build node --test --test-concurrency=1 \
     tests/functional/ tests/interop/
 }
