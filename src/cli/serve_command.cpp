@@ -121,6 +121,10 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--max-chunk", args->max_chunk, "Largest single request body (default 256MiB)");
     cmd->add_option("--max-header-bytes", args->max_header,
                     "Largest request header block (default 16KiB)");
+    cmd->add_option("--strikes", o.strikes_to_suspend,
+                    "Upheld takedowns (in force) at which an account is suspended")
+        ->check(CLI::Range(1u, 1'000'000u))
+        ->capture_default_str();
     cmd->add_option("--max-connections", o.max_connections, "Connections served at once")
         ->check(CLI::Range(1u, 1'000'000u))
         ->capture_default_str();

@@ -40,7 +40,9 @@ Result<OpenedFile, FileFailure> FileService::open(const std::string& file_id) {
 }
 
 std::optional<LinkRefusal> FileService::link_refusal(const store::FileRecord& file) const {
-    return files::link_refusal(file, m_clock.now_s());
+    if (auto own = files::link_refusal(file, m_clock.now_s())) return own;
+    if (m_link_block && m_link_block(file.file_id)) return LinkRefusal::revoked;
+    return std::nullopt;
 }
 
 Result<std::uint64_t, FileFailure> FileService::count_download(const std::string& file_id) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -61,6 +62,12 @@ public:
     [[nodiscard]] Result<OpenedFile, FileFailure> open(const std::string& file_id);
     // Why the file's link no longer serves it (revoked, expired, download limit), if it does not.
     [[nodiscard]] std::optional<LinkRefusal> link_refusal(const store::FileRecord& file) const;
+    // A policy outside the file's own controls that closes its link (a takedown, a suspended
+    // owner): link_refusal() answers `revoked` for such a file, so every path that serves or
+    // sells a file refuses it even where the caller does not ask the policy itself. Set once,
+    // before serving.
+    using LinkBlock = std::function<bool(const std::string& file_id)>;
+    void set_link_block(LinkBlock block) { m_link_block = std::move(block); }
     // Records a download as its last byte is sent; returns the new count. The server counts
     // as it hands the last piece to the connection, so the next request already sees the
     // count, and takes it back with uncount_download if that piece could not be sent.
@@ -94,6 +101,7 @@ private:
     store::MetaStore& m_meta;
     SystemClock m_system_clock;
     const Clock& m_clock;
+    LinkBlock m_link_block;
     std::atomic<std::uint64_t> m_corrupt_seen{0};
     std::mutex m_pending_mutex;
     std::unordered_map<std::string, std::uint64_t> m_pending_downloads;  // not written yet

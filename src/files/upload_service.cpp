@@ -371,6 +371,14 @@ UploadResult<store::UploadRecord> UploadService::complete(store::UploadRecord re
         const std::int64_t end_s = file.created_s + m_limits.anonymous_file_lifetime_s;
         file.expires_s = std::min(file.expires_s.value_or(end_s), end_s);
     }
+    if (m_completion_guard) {
+        if (auto refused = m_completion_guard(record, file)) {
+            // Nothing of a refused upload stays: neither the blob nor its records.
+            (void)m_blobs.remove_blob(record.file_id);
+            (void)m_meta.delete_upload(record.upload_id);
+            return fail(std::move(*refused));
+        }
+    }
     if (auto ok = m_meta.complete_upload(record.upload_id, file); !ok) {
         return fail(from_store(ok.error()));
     }

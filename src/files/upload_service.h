@@ -145,6 +145,12 @@ public:
     [[nodiscard]] std::size_t writes_in_progress() const;
     // The largest length an upload may reach (smaller for anonymous uploads).
     [[nodiscard]] std::uint64_t max_length_bytes(bool anonymous) const;
+    // A policy consulted when an upload completes, once its ciphertext digest is known (the
+    // blocklist of taken-down files): a failure it returns is the upload's answer, and nothing
+    // of the upload is kept (blob and records removed). Set once, before serving.
+    using CompletionGuard =
+        std::function<std::optional<UploadFailure>(const store::UploadRecord& upload, const store::FileRecord& file)>;
+    void set_completion_guard(CompletionGuard guard) { m_completion_guard = std::move(guard); }
 
     static constexpr std::string_view kSupportedChecksums = "sha256";
 
@@ -164,6 +170,7 @@ private:
     mutable std::mutex m_locks_mutex;
     std::set<std::string> m_locked;
     RateLimiter m_anonymous_rate;
+    CompletionGuard m_completion_guard;
 };
 
 [[nodiscard]] std::string_view to_string(UploadError e);

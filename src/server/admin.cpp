@@ -100,6 +100,8 @@ awaitable<void> App::admin_route(Exchange& ex, std::span<const std::string_view>
         }
         co_return co_await admin_backup(ex, *admin);
     }
+    // Trust and safety (safety_admin.cpp): reports, takedown, dismiss, restore, freeze, log.
+    if (co_await safety_admin_route(ex, *admin, rest)) co_return;
     co_await send_problem(ex, Problem::not_found, "no such resource");
 }
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,9 @@
 #include "accounts/account_store.h"
 #include "ledger/ledger.h"
 #include "payments/wallet_service.h"
+#include "safety/safety_service.h"
+#include "core/problem.h"
+#include "server/exchange.h"
 #include "server/options.h"
 #include "store/sqlite_meta_store.h"
 
@@ -65,7 +69,33 @@ struct AdminContext {
     // For `admin credit`: set once accounts and wallets are open.
     accounts::AccountStore* accounts = nullptr;
     payments::WalletService* wallets = nullptr;
+    // Trust and safety (reports, takedowns, freezes, the admin log): set once it is open.
+    safety::SafetyService* safety = nullptr;
 };
+
+// The name the admin log records for actions taken with the admin token.
+inline constexpr std::string_view kAdminActor = "operator";
+
+// Trust and safety over HTTP (safety_admin.cpp, reports.cpp). Each answers the request fully.
+// The admin API's safety resources under /api/v1/admin/ (reports, takedown, dismiss, restore,
+// freeze, unfreeze, log); false, with nothing sent, when `rest` names none of them.
+awaitable<bool> safety_admin_route(Exchange& ex, AdminContext& admin, std::span<const std::string_view> rest);
+// Answers shared by the safety handlers (reports.cpp).
+awaitable<void> send_safety_problem(Exchange& ex, Problem problem, std::string_view detail);
+awaitable<void> send_safety_json(Exchange& ex, http::status status, std::string body);
+awaitable<void> send_safety_failure(Exchange& ex, const safety::SafetyFailure& failure);
+// POST /api/v1/reports: anyone's report of a link; `client_address` is what is rate-limited.
+awaitable<void> post_report(Exchange& ex, safety::SafetyService& safety, const std::string& client_address);
+// GET /api/v1/account/notices and POST /api/v1/account/notices/<id>/counter for `account`.
+awaitable<void> account_notices(Exchange& ex, safety::SafetyService& safety, safety::AccountId account,
+                                std::span<const std::string_view> rest);
+// The 410 of a taken-down file or a suspended owner's file: true when it answered (the caller
+// stops), false when the file is not blocked.
+awaitable<bool> send_safety_refusal(Exchange& ex, const safety::SafetyService& safety, const std::string& file_id);
+// The 403 of a frozen payer or a suspended uploader: true when it answered.
+awaitable<bool> send_frozen_refusal(Exchange& ex, const safety::SafetyService& safety, safety::AccountId payer);
+awaitable<bool> send_suspended_refusal(Exchange& ex, const safety::SafetyService& safety,
+                                       safety::AccountId uploader);
 
 
 // {"passed": bool, "checks": [{"name", "passed", "detail"}...], "entries", "accounts"}.

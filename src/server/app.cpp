@@ -127,7 +127,10 @@ awaitable<void> App::handle(Exchange& ex) {
     }
     if (is({"files"})) {
         if (method == http::verb::options) co_return co_await tus_options(ex);
-        if (method == http::verb::post) co_return co_await tus_create(ex);
+        if (method == http::verb::post) {
+            if (co_await safety_upload_gate(ex)) co_return;
+            co_return co_await tus_create(ex);
+        }
         co_return co_await method_not_allowed();
     }
     if (is({"files", ""})) {
@@ -156,6 +159,13 @@ awaitable<void> App::handle(Exchange& ex) {
         if (method == http::verb::patch) co_return co_await owned_file_update(ex, std::string(seg[3]));
         co_return co_await method_not_allowed();
     }
+    if (seg.size() >= 4 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "account" && seg[3] == "notices") {
+        co_return co_await notices_route(ex, std::span(seg).subspan(4));
+    }
+    if (is({"api", "v1", "reports"})) {
+        if (method == http::verb::post) co_return co_await report(ex);
+        co_return co_await method_not_allowed();
+    }
     if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "account") {
         co_return co_await account_route(ex, std::span(seg).subspan(3));
     }
@@ -163,7 +173,10 @@ awaitable<void> App::handle(Exchange& ex) {
         co_return co_await wallet_route(ex, std::span(seg).subspan(3));
     }
     if (is({"api", "v1", "pay"})) {
-        if (method == http::verb::post) co_return co_await pay(ex);
+        if (method == http::verb::post) {
+            if (co_await safety_pay_gate(ex)) co_return;
+            co_return co_await pay(ex);
+        }
         co_return co_await method_not_allowed();
     }
     if (is({"api", "v1", "earnings"})) {
@@ -206,6 +219,7 @@ awaitable<void> App::api_file(Exchange& ex, const std::string& file_id) {
             ex, info.error().code == files::FileError::not_found ? Problem::not_found : Problem::internal,
             info.error().code == files::FileError::not_found ? "no such file" : "storage failure");
     }
+    if (co_await safety_file_gate(ex, file_id)) co_return;
     // A closed link (revoked, expired, used up) is closed here too, so its encrypted name goes
     // nowhere either; its owner still sees the file's state.
     if (const auto refusal = m_files.link_refusal(*info)) {

@@ -115,6 +115,16 @@ private:
     awaitable<bool> paywall_gate(Exchange& ex, const store::FileRecord& file);
     awaitable<void> send_account_failure(Exchange& ex, const accounts::AccountFailure& failure);
 
+    // Trust and safety (reports.cpp): POST /api/v1/reports, the owner's notices under
+    // /api/v1/account/notices, and the gates in front of downloads, uploads and payments that
+    // answer 410 (taken down, owner suspended) or 403 (suspended uploader, frozen payer); a gate
+    // returns true when it has answered.
+    awaitable<void> report(Exchange& ex);
+    awaitable<void> notices_route(Exchange& ex, std::span<const std::string_view> rest);
+    awaitable<bool> safety_file_gate(Exchange& ex, const std::string& file_id);
+    awaitable<bool> safety_upload_gate(Exchange& ex);
+    awaitable<bool> safety_pay_gate(Exchange& ex);
+
     awaitable<void> send_problem(Exchange& ex, Problem problem, std::string_view detail);
     awaitable<void> send_upload_failure(Exchange& ex, const files::UploadFailure& failure);
     awaitable<void> send_text(Exchange& ex, http::status status, std::string body,

@@ -48,6 +48,8 @@ awaitable<void> App::download(Exchange& ex, const std::string& file_id) {
         co_return co_await send_problem(ex, missing ? Problem::not_found : Problem::internal,
                                         missing ? "no such file" : "storage failure");
     }
+    // Trust and safety: a taken-down file (or a suspended owner's) answers 410 with its reason.
+    if (co_await safety_file_gate(ex, file_id)) co_return;
     // Link controls: a closed link serves nothing, HEAD included.
     if (const auto refusal = m_files.link_refusal(opened->record)) {
         co_return co_await send_link_refusal(ex, *refusal, opened->record);

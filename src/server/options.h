@@ -25,6 +25,7 @@ struct ServerOptions {
     std::chrono::seconds anonymous_file_lifetime{30 * 24 * 3600};  // anonymous files expire
     ledger::SplitShares split;                      // download payment: uploader/referrer/platform
     std::chrono::seconds grant_lifetime{24 * 3600}; // a paid download's grant lasts this long
+    std::uint32_t strikes_to_suspend = 3;           // upheld takedowns that suspend an account
     std::uint64_t max_chunk_bytes = 256ull << 20;   // largest single PATCH/POST body
     std::uint32_t max_header_bytes = 16 * 1024;     // all request headers together (431 above)
     std::uint32_t max_connections = 20000;

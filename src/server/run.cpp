@@ -15,6 +15,8 @@
 #include "server/server.h"
 #include "server/wallet_context.h"
 #include "payments/sqlite_payment_store.h"
+#include "safety/safety_service.h"
+#include "safety/sqlite_safety_store.h"
 #include "store/local_blob_store.h"
 #include "store/sqlite_meta_store.h"
 
@@ -171,6 +173,68 @@ int run_server(const ServerOptions& options) {
     crypto::secure_wipe(paywall_secret->data(), paywall_secret->size());
     WalletContext wallet_context{wallets, paywall};
     server.set_wallet(&wallet_context);
+
+    // Trust and safety: its safety_* tables share meta.sqlite too. The file service closes the
+    // links it blocks (takedowns, suspended owners) and uploads of a blocked digest are refused.
+    auto safety_store = safety::SqliteSafetyStore::open(fs::path(options.data_dir) / kMetaFileName);
+    if (!safety_store) {
+        fmt::print(stderr, "error: cannot open the safety store: {}\n", safety_store.error().message);
+        return 1;
+    }
+    payments::PaymentStore& payment_records = **payment_store;
+    safety::SafetyOptions safety_options;
+    safety_options.strikes_to_suspend = options.strikes_to_suspend;
+    auto safety_service = safety::SafetyService::open(
+        **safety_store, clock, crypto::random_bytes,
+        [&files, &owners, &payment_records](const std::string& file_id) -> std::optional<safety::FileFacts> {
+            auto info = files.info(file_id);
+            if (!info) return std::nullopt;
+            safety::FileFacts facts;
+            facts.sha256_hex = info->sha256_hex;
+            facts.downloads = info->downloads;
+            auto owner = owners.file_owner(file_id);
+            if (owner && *owner) {
+                facts.owner = **owner;
+                if (auto account = owners.get_account(**owner); account && *account) {
+                    facts.owner_name = (*account)->username;
+                }
+                if (auto earned = payment_records.earnings(**owner)) {
+                    for (const auto& e : *earned) {
+                        if (e.file_id == file_id) facts.earnings_msat = e.net_msat;
+                    }
+                }
+            }
+            return facts;
+        },
+        [&owners](const std::string& file_id) -> std::optional<safety::AccountId> {
+            auto owner = owners.file_owner(file_id);
+            if (!owner || !*owner) return std::nullopt;
+            return **owner;
+        },
+        safety_options);
+    if (!safety_service) {
+        fmt::print(stderr, "error: cannot open trust and safety: {}\n", safety_service.error().message);
+        return 1;
+    }
+    safety::SafetyService& safety = **safety_service;
+    files.set_link_block([&safety](const std::string& file_id) { return safety.takedown_of(file_id).has_value(); });
+    uploads.set_completion_guard(
+        [&safety, &owners](const store::UploadRecord& upload,
+                           const store::FileRecord& file) -> std::optional<files::UploadFailure> {
+            auto owner = owners.file_owner(upload.file_id);
+            const std::optional<accounts::AccountId> uploader = owner && *owner ? std::optional(**owner) : std::nullopt;
+            const bool blocked = safety.is_blocked(file.sha256_hex);
+            const bool suspended = uploader && safety.is_suspended(*uploader);
+            if (!blocked && !suspended) return std::nullopt;
+            // Nothing of a refused upload stays: the account's record of it goes too.
+            if (uploader) (void)owners.delete_file(*uploader, upload.file_id);
+            // UploadError has no code of its own for a policy refusal yet; partial_is_final is
+            // the one tus.cpp answers 403 Forbidden, and the message says what happened.
+            return files::UploadFailure{files::UploadError::partial_is_final,
+                                        blocked ? "this ciphertext was taken down and may not be uploaded again"
+                                                : "this account is suspended: it cannot upload"};
+        });
+    admin.safety = &safety;
 
     fmt::print(stderr, "listening on {}\n", url);
     std::fflush(stderr);
