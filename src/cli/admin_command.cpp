@@ -1,4 +1,5 @@
-// `satload admin credit|audit|backup|restore`: through the running server's admin API when one
+// `satload admin credit|audit|backup|restore|quota` and the trust-and-safety commands
+// (reports, takedown, dismiss, reinstate, freeze, unfreeze, log): through the running server's admin API when one
 // answers at the URL in <data>/admin.json (so the ledger's writer is never bypassed), else on the
 // stores directly. Restore is offline only.
 #include <boost/json.hpp>
@@ -19,6 +20,7 @@
 #include "client/units.h"
 #include "client/url.h"
 #include "client/wallet.h"
+#include "core/ids.h"
 #include "core/money.h"
 #include "crypto/primitives.h"
 #include "ledger/audit.h"
@@ -477,6 +479,134 @@ int run_quota(const AdminArgs& args) {
     return 0;
 }
 
+
+// Trust and safety: through the running server only (the service keeps its state in memory
+// and must see every action). The answer's JSON, or an error line already printed.
+std::optional<json::value> safety_call(const std::string& data_dir, boost::beast::http::verb method,
+                                       const std::string& path, const std::string& body = {}) {
+    auto api = AdminApi::find(data_dir);
+    if (!api) {
+        print_error(api.error());
+        return std::nullopt;
+    }
+    if (!*api) {
+        print_error("trust and safety commands need the running server (no server answers for " + data_dir + ")");
+        return std::nullopt;
+    }
+    auto res = (*api)->call(method, path, body);
+    if (!res) {
+        print_error(res.error());
+        return std::nullopt;
+    }
+    boost::system::error_code ec;
+    json::value v = json::parse(res->body, ec);
+    if (ec || !v.is_object()) {
+        print_error("the server's answer is malformed");
+        return std::nullopt;
+    }
+    return v;
+}
+
+std::string text_of(const json::object& o, std::string_view key) {
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr) return "-";
+    if (v->is_string()) return client::printable(std::string_view(v->as_string()), 200);
+    if (v->is_null()) return "-";
+    return json::serialize(*v);
+}
+
+struct SafetyArgs {
+    std::string data_dir = std::string(kDefaultDataDir);
+    std::string target;  // a report id, a file id or a username
+    std::string reason;
+    bool json_output = false;
+};
+
+int run_reports(const SafetyArgs& args) {
+    auto v = safety_call(args.data_dir, boost::beast::http::verb::get, "/api/v1/admin/reports");
+    if (!v) return kExitFailure;
+    const json::value* list = v->as_object().if_contains("reports");
+    if (list == nullptr || !list->is_array()) {
+        print_error("the server's answer is malformed");
+        return kExitFailure;
+    }
+    if (args.json_output) {
+        std::printf("%s\n", json::serialize(*list).c_str());
+        return 0;
+    }
+    for (const auto& item : list->as_array()) {
+        if (!item.is_object()) continue;
+        const auto& o = item.as_object();
+        std::printf("%s  %s  file %s  owner %s  downloads %s  earnings %smsat  %s\n", text_of(o, "id").c_str(),
+                    text_of(o, "category").c_str(), text_of(o, "file_id").c_str(), text_of(o, "owner").c_str(),
+                    text_of(o, "downloads").c_str(), text_of(o, "earnings_msat").c_str(),
+                    text_of(o, "reason").c_str());
+    }
+    return 0;
+}
+
+int run_log(const SafetyArgs& args) {
+    auto v = safety_call(args.data_dir, boost::beast::http::verb::get, "/api/v1/admin/log");
+    if (!v) return kExitFailure;
+    const json::value* list = v->as_object().if_contains("entries");
+    if (list == nullptr || !list->is_array()) {
+        print_error("the server's answer is malformed");
+        return kExitFailure;
+    }
+    if (args.json_output) {
+        std::printf("%s\n", json::serialize(*list).c_str());
+        return 0;
+    }
+    for (const auto& item : list->as_array()) {
+        if (!item.is_object()) continue;
+        const auto& o = item.as_object();
+        std::printf("%s  %s  %s  %s  %s  %s\n", text_of(o, "seq").c_str(), text_of(o, "at").c_str(),
+                    text_of(o, "who").c_str(), text_of(o, "action").c_str(), text_of(o, "target").c_str(),
+                    text_of(o, "why").c_str());
+    }
+    return 0;
+}
+
+// takedown, dismiss, reinstate, freeze, unfreeze: one POST each; prints the answer's summary.
+int run_safety_action(const SafetyArgs& args, std::string_view action) {
+    json::object body;
+    body["reason"] = args.reason;
+    std::string path;
+    const bool by_report = action == "takedown" || action == "dismiss";
+    if (by_report) {
+        if (args.target.empty() || args.target.find_first_not_of("0123456789") != std::string::npos) {
+            print_error("REPORT_ID must be a report number (see `satload admin reports`)");
+            return kExitUsage;
+        }
+        path = "/api/v1/admin/reports/" + args.target + "/" + std::string(action);
+    } else if (action == "reinstate") {
+        if (!is_file_id(args.target)) {
+            print_error("FILE_ID is not a file id");
+            return kExitUsage;
+        }
+        path = "/api/v1/admin/files/" + args.target + "/restore";
+    } else {
+        body["user"] = args.target;
+        path = "/api/v1/admin/" + std::string(action);
+    }
+    auto v = safety_call(args.data_dir, boost::beast::http::verb::post, path, json::serialize(body));
+    if (!v) return kExitFailure;
+    const auto& o = v->as_object();
+    if (action == "takedown") {
+        std::printf("report %s: file %s taken down (sha256 %s blocked); owner strikes %s%s\n", args.target.c_str(),
+                    text_of(o, "file_id").c_str(), text_of(o, "sha256").c_str(), text_of(o, "strikes").c_str(),
+                    o.if_contains("suspended") && o.at("suspended").is_bool() && o.at("suspended").as_bool()
+                        ? ", account suspended"
+                        : "");
+    } else if (action == "dismiss") {
+        std::printf("report %s dismissed\n", args.target.c_str());
+    } else if (action == "reinstate") {
+        std::printf("file %s reinstated\n", args.target.c_str());
+    } else {
+        std::printf("wallet of %s %s\n", text_of(o, "user").c_str(), action == "freeze" ? "frozen" : "unfrozen");
+    }
+    return 0;
+}
 }  // namespace
 
 void add_admin_command(CLI::App& app, int& exit_code) {
@@ -526,6 +656,41 @@ void add_admin_command(CLI::App& app, int& exit_code) {
         ->required();
     restore->add_option("--data", restore_args->data_dir, "The data directory to restore into")->required();
     restore->callback([restore_args, &exit_code] { exit_code = run_restore(*restore_args); });
+
+    // Trust and safety (through the running server).
+    auto add_safety = [&](const char* name, const char* help, const char* target_name, const char* target_help,
+                          bool with_reason, bool with_json) {
+        auto args = std::make_shared<SafetyArgs>();
+        CLI::App* cmd = admin->add_subcommand(name, help);
+        if (target_name != nullptr) cmd->add_option(target_name, args->target, target_help)->required();
+        if (with_reason) cmd->add_option("--reason", args->reason, "Why (written to the admin log)");
+        if (with_json) cmd->add_flag("--json", args->json_output, "Print JSON");
+        cmd->add_option("--data", args->data_dir, "The server's data directory")->capture_default_str();
+        const std::string action = name;
+        cmd->callback([args, action, &exit_code] {
+            if (action == "reports") {
+                exit_code = run_reports(*args);
+            } else if (action == "log") {
+                exit_code = run_log(*args);
+            } else {
+                exit_code = run_safety_action(*args, action);
+            }
+        });
+        return cmd;
+    };
+    add_safety("reports", "List open abuse reports with file, owner, downloads and earnings", nullptr, nullptr,
+               false, true);
+    add_safety("takedown", "Uphold a report: disable its file at once (410), block its ciphertext, notify "
+               "the owner, count a strike", "REPORT_ID", "The report's number", true, false)
+        ->get_option("--reason")
+        ->required();
+    add_safety("dismiss", "Close a report without action", "REPORT_ID", "The report's number", true, false);
+    add_safety("reinstate", "Lift the takedown of a file (e.g. after a counter-notice)", "FILE_ID",
+               "The file id", true, false);
+    add_safety("freeze", "Block payments and withdrawals out of USER's wallet (the balance stays)", "USER",
+               "The username", true, false);
+    add_safety("unfreeze", "Lift a freeze", "USER", "The username", true, false);
+    add_safety("log", "The append-only admin log: who, what, when, why", nullptr, nullptr, false, true);
 }
 
 }  // namespace satload::cli

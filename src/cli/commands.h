@@ -27,6 +27,8 @@ void add_wallet_command(CLI::App& app, int& exit_code);
 void add_earnings_subcommand(CLI::App& account, int& exit_code);
 // `share LINK`: the link with the caller's referral code.
 void add_share_command(CLI::App& app, int& exit_code);
+// `report LINK`: an abuse report to the link's server (the key is not sent).
+void add_report_command(CLI::App& app, int& exit_code);
 
 // One line on stderr: "satload: <message>".
 void print_error(std::string_view message);

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
     satload::cli::add_set_command(app, exit_code);
     satload::cli::add_wallet_command(app, exit_code);
     satload::cli::add_share_command(app, exit_code);
+    satload::cli::add_report_command(app, exit_code);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -208,3 +208,48 @@ test('reports are rate-limited per address: 429 with Retry-After', async () => {
     await server.stop();
   }
 });
+
+test('the CLI: report, admin reports, takedown, reinstate, dismiss, freeze, log', async () => {
+  const { runCli, lastLine } = await import('../lib/server.mjs');
+  const server = await new Server().start();
+  try {
+    const data = ['--data', server.dataDir];
+    const carol = await apiUser(server.url, 'carol');
+    const up = await ownedUpload(server.url, carol, 'a', randomBytes(200));
+    const secret = up.link.split('#')[1];
+    const rep = (await runCli(['report', up.link, '--category', 'malware', '--reason', 'trojan', '--contact', 'x@example.test']));
+    assert.equal(rep.code, 0, rep.stderr);
+    assert.match(lastLine(rep.stdout), /^[A-Za-z0-9_-]{16}$/);
+    assert.equal((await runCli(['report', up.link, '--category', 'bogus', '--reason', 'x'])).code, 2);
+    const list = (await runCli(['admin', 'reports', '--json', ...data]));
+    assert.equal(list.code, 0, list.stderr);
+    const reports = JSON.parse(list.stdout);
+    assert.equal(reports.length, 1);
+    assert.equal(reports[0].owner, 'carol');
+    assert.ok(!JSON.stringify(reports).includes(secret));
+    const text = (await runCli(['admin', 'reports', ...data]));
+    assert.match(text.stdout, new RegExp(`^${reports[0].id}  malware  file ${up.id}  owner carol`));
+    assert.equal((await runCli(['admin', 'takedown', String(reports[0].id), ...data])).code, 2);  // --reason required
+    const down = await runCli(['admin', 'takedown', String(reports[0].id), '--reason', 'confirmed', ...data]);
+    assert.equal(down.code, 0, down.stderr);
+    assert.equal((await status(server.url, up.id)).status, 410);
+    assert.equal((await runCli(['admin', 'takedown', String(reports[0].id), '--reason', 'again', ...data])).code, 1);
+    const back = (await runCli(['admin', 'reinstate', up.id, '--reason', 'false positive', ...data]));
+    assert.equal(back.code, 0, back.stderr);
+    assert.equal((await status(server.url, up.id)).status, 200);
+    assert.equal((await runCli(['report', up.link, '--category', 'other', '--reason', 'meh'])).code, 0);
+    const id2 = JSON.parse((await runCli(['admin', 'reports', '--json', ...data])).stdout)[0].id;
+    assert.equal((await runCli(['admin', 'dismiss', String(id2), ...data])).code, 0);
+    assert.equal((await runCli(['admin', 'freeze', 'carol', '--reason', 'fraud', ...data])).code, 0);
+    assert.equal((await runCli(['admin', 'unfreeze', 'carol', ...data])).code, 0);
+    const log = JSON.parse((await runCli(['admin', 'log', '--json', ...data])).stdout);
+    assert.deepEqual(log.map((e) => e.action), ['takedown', 'restore', 'dismiss', 'freeze', 'unfreeze']);
+    assert.equal(log[0].why, 'confirmed');
+    await server.stop();
+    const offline = (await runCli(['admin', 'reports', ...data]));
+    assert.equal(offline.code, 1);
+    assert.match(offline.stderr, /need the running server/);
+  } finally {
+    await server.stop();
+  }
+});
