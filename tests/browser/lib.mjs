@@ -3,7 +3,7 @@
 // to any host), and Debian's Chromium driven by playwright-core.
 import http from 'node:http';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { BIN, Server } from '../lib/server.mjs';
@@ -102,9 +102,65 @@ export async function recordingProxy(origin) {
 
 // Chromium through `proxy` (loopback included: Chromium bypasses proxies for loopback unless
 // told not to). A browser that cannot start throws: the test fails, never skips.
-export async function launchBrowser(proxy = null) {
+// `marker`: an extra (ignored) flag naming this browser's process, for processMemory().
+export async function launchBrowser(proxy = null, { marker } = {}) {
   const proxyArgs = proxy ? [`--proxy-server=${proxy.url}`, '--proxy-bypass-list=<-loopback>'] : [];
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...proxyArgs] });
+  const markerArgs = marker ? [`--satload-test-marker=${marker}`] : [];
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...proxyArgs, ...markerArgs] });
+}
+
+// Resident memory (bytes) of the browser launched with `marker` and of every process under it
+// (renderers, GPU, network service...), read from /proc: what the machine really spends, which
+// a Blob or a JavaScript heap figure could hide.
+export function processMemory(marker) {
+  const procs = new Map();
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+      // Chromium rewrites its children's titles, so arguments may be joined by spaces.
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      procs.set(Number(pid), { ppid, rss, cmdline });
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const root = [...procs.entries()].find(([, p]) => p.cmdline.includes(`--satload-test-marker=${marker} `));
+  if (!root) throw new Error(`no browser process with marker ${marker}`);
+  const mine = new Set([root[0]]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, p] of procs) {
+      if (!mine.has(pid) && mine.has(p.ppid)) {
+        mine.add(pid);
+        grew = true;
+      }
+    }
+  }
+  const byType = {};
+  let total = 0;
+  for (const pid of mine) {
+    const p = procs.get(pid);
+    const type = /--type=([a-z-]+)/.exec(p.cmdline)?.[1] ?? 'browser';
+    byType[type] = Math.max(byType[type] ?? 0, p.rss);
+    total += p.rss;
+  }
+  return { total, browser: procs.get(root[0]).rss, byType };
+}
+
+// Samples processMemory every 100 ms until stopped; returns the peaks.
+export function memoryPeaks(marker) {
+  const peak = { total: 0, browser: 0, renderer: 0 };
+  const timer = setInterval(() => {
+    const m = processMemory(marker);
+    peak.total = Math.max(peak.total, m.total);
+    peak.browser = Math.max(peak.browser, m.browser);
+    peak.renderer = Math.max(peak.renderer, m.byType.renderer ?? 0);
+  }, 100);
+  return { stop: () => (clearInterval(timer), peak) };
 }
 
 // A fresh context (its own profile state) recording every request Playwright sees from the
