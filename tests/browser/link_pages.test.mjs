@@ -163,6 +163,30 @@ test('keyboard and screen-reader use', async () => {
   await up.context().close();
 });
 
+// Files dropped on the page upload like picked ones; Copy puts the exact link on the
+// clipboard, and the link opens the dropped file.
+test('drop a file, copy its link, open it', async () => {
+  const page = await open(`${server.url}/`);
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+  const data = await page.evaluateHandle(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(['dropped bytes\n'], 'dropped.txt', { type: 'text/plain' }));
+    return dt;
+  });
+  await page.dispatchEvent('#drop', 'dragover', { dataTransfer: data });
+  assert.ok(await page.$eval('#drop', (d) => d.classList.contains('dragging')));
+  await page.dispatchEvent('#drop', 'drop', { dataTransfer: data });
+  const link = await (await page.waitForSelector('[data-testid=link]')).inputValue();
+  await page.getByRole('button', { name: 'Copy the link to dropped.txt' }).click();
+  await page.waitForFunction(() => document.querySelector('#status').textContent === 'Link copied.');
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), link);
+  await page.context().close();
+  const out = path.join(dir, 'dropped');
+  const r = await runCli(['get', link, '-o', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(readFileSync(out, 'utf8'), 'dropped bytes\n');
+});
+
 // A phone-sized screen: nothing wider than the screen, with a long name and a link shown.
 test('both pages fit a phone-sized screen', async () => {
   const options = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
