@@ -187,6 +187,27 @@ test('drop a file, copy its link, open it', async () => {
   assert.equal(readFileSync(out, 'utf8'), 'dropped bytes\n');
 });
 
+// The server's refusals of an anonymous upload reach the page as sentences: uploads need an
+// account (401), the file is over the anonymous limit (413, with the limit).
+test('refused uploads are explained', async () => {
+  for (const [args, expect] of [
+    [['--no-anonymous'], /only accepts uploads from accounts/],
+    [['--anonymous-max-upload', '64KiB'], /too large for this server: .*65536/],
+  ]) {
+    const strict = await startServer(args);
+    try {
+      const page = await open(`${strict.url}/`);
+      await page.setInputFiles('#file-input', { name: 'big.bin', mimeType: 'application/octet-stream', buffer: randomBytes(100000) });
+      await page.waitForSelector('.upload.failed', { timeout: 20000 });
+      assert.match(await page.textContent('.upload-status'), expect, args.join(' '));
+      assert.equal(await page.locator('[data-testid=link]').count(), 0);
+      await page.context().close();
+    } finally {
+      await strict.stop();
+    }
+  }
+});
+
 // A phone-sized screen: nothing wider than the screen, with a long name and a link shown.
 test('both pages fit a phone-sized screen', async () => {
   const options = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };

@@ -174,7 +174,7 @@ test('an upload pauses and resumes where it stopped', async () => {
   assert.equal(await page.textContent('.upload-controls button'), 'Resume');
   await screenshot(page, 'upload-paused');
   const pausedAt = await page.$eval('.upload progress', (b) => b.value);
-  await new Promise((r) => setTimeout(r, 300)); // bytes already in flight land
+  await new Promise((r) => setTimeout(r, 500)); // bytes already in flight land
   const received = await server.metric('satload_upload_bytes_received_total');
   await new Promise((r) => setTimeout(r, 1500));
   assert.equal(await server.metric('satload_upload_bytes_received_total'), received, 'nothing is sent while paused');
