@@ -10,6 +10,7 @@ export const source = await import(new URL('crypto/source.js', built));
 export const resumable = await import(new URL('lib/resumable.js', built));
 export const filename = await import(new URL('lib/filename.js', built));
 export const format = await import(new URL('lib/format.js', built));
+export const problem = await import(new URL('lib/problem.js', built));
 
 export const httpEce = createRequire(import.meta.url)('http_ece');
 

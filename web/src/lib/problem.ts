@@ -7,6 +7,8 @@ export interface Problem {
   title: string;
   detail: string;
   priceMsat?: number;
+  reason?: string; // a 410's "reason" (taken-down, account-suspended)
+  category?: string; // a take-down's report category
 }
 
 // Reads a problem from a response (any status); tolerates bodies that are not JSON.
@@ -31,6 +33,8 @@ export function problemFromBody(status: number, body: Record<string, unknown>): 
     detail: typeof body.detail === 'string' ? body.detail : '',
   };
   if (typeof body.price_msat === 'number') problem.priceMsat = body.price_msat;
+  if (typeof body.reason === 'string') problem.reason = body.reason;
+  if (typeof body.category === 'string') problem.category = body.category;
   return problem;
 }
 
@@ -41,6 +45,10 @@ export function linkProblemMessage(p: Problem): string {
     case 404:
       return 'There is no file at this link: it was deleted, or the link is mistyped.';
     case 410:
+      if (p.reason === 'taken-down') {
+        return `This file was taken down after a report${p.category ? ` (${p.category})` : ''}.`;
+      }
+      if (p.reason === 'account-suspended') return 'This file is unavailable: the account that shared it is suspended.';
       if (p.slug === 'link-revoked') return 'This link was revoked by the person who shared it.';
       if (p.slug === 'link-expired') return `This link has expired${detail}.`;
       if (p.slug === 'download-limit-reached') return `This link has reached its download limit${detail}.`;
