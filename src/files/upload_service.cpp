@@ -51,6 +51,7 @@ std::string_view to_string(UploadError e) {
         case UploadError::concat_invalid: return "concat_invalid";
         case UploadError::concat_incomplete: return "concat_incomplete";
         case UploadError::partial_is_final: return "partial_is_final";
+        case UploadError::refused_by_policy: return "refused_by_policy";
         case UploadError::already_complete: return "already_complete";
         case UploadError::metadata_too_large: return "metadata_too_large";
         case UploadError::invalid_link_controls: return "invalid_link_controls";

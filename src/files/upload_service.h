@@ -41,6 +41,7 @@ enum class UploadError {
     invalid_link_controls,  // an expiry, download limit or price in Upload-Metadata is malformed
     account_required,       // a price without an account
     rate_limited,           // too many anonymous creations from one address; see retry_after_s
+    refused_by_policy,      // the operator's rules refuse it (a blocked ciphertext, a suspended account)
     no_space,               // the blob store is out of space
     storage,                // another storage failure (logged)
 };

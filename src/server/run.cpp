@@ -228,9 +228,7 @@ int run_server(const ServerOptions& options) {
             if (!blocked && !suspended) return std::nullopt;
             // Nothing of a refused upload stays: the account's record of it goes too.
             if (uploader) (void)owners.delete_file(*uploader, upload.file_id);
-            // UploadError has no code of its own for a policy refusal yet; partial_is_final is
-            // the one tus.cpp answers 403 Forbidden, and the message says what happened.
-            return files::UploadFailure{files::UploadError::partial_is_final,
+            return files::UploadFailure{files::UploadError::refused_by_policy,
                                         blocked ? "this ciphertext was taken down and may not be uploaded again"
                                                 : "this account is suspended: it cannot upload"};
         });

@@ -46,6 +46,7 @@ Problem problem_of(files::UploadError e) {
         case UploadError::concat_invalid: return Problem::bad_request;
         case UploadError::concat_incomplete: return Problem::upload_incomplete;
         case UploadError::partial_is_final: return Problem::forbidden;
+        case UploadError::refused_by_policy: return Problem::forbidden;
         case UploadError::already_complete: return Problem::upload_exceeds_length;
         case UploadError::metadata_too_large: return Problem::headers_too_large;
         case UploadError::invalid_link_controls: return Problem::bad_request;
