@@ -38,6 +38,7 @@ functional:
 	@scripts/test.sh functional
 
 bench:
+	@scripts/install-deps.sh bench
 	@bench/run.sh
 
 clean:

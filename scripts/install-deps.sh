@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages satload builds and tests with. Idempotent and quiet when
-# everything is already present. Usage: scripts/install-deps.sh [build|test]
+# everything is already present. Usage: scripts/install-deps.sh [build|test|bench]
 set -euo pipefail
 
 build_pkgs=(
@@ -16,10 +16,17 @@ test_pkgs=(
   sqlite3 openssl python3 bsdutils wrk
   chromium
 )
+# `make bench`: the peers and tools of bench/ beside the test packages.
+bench_pkgs=(
+  gnuplot-nox iproute2 util-linux coreutils
+)
 
 want=("${build_pkgs[@]}")
-if [[ "${1:-build}" == test ]]; then
+if [[ "${1:-build}" == test || "${1:-build}" == bench ]]; then
   want+=("${test_pkgs[@]}")
+fi
+if [[ "${1:-build}" == bench ]]; then
+  want+=("${bench_pkgs[@]}")
 fi
 
 missing=()
