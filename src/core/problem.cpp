@@ -68,6 +68,7 @@ const ProblemInfo& problem_info(Problem p) {
         {"insufficient-funds", 402, "Insufficient funds"},
         {"price-above-maximum", 409, "The price is above the maximum you allowed"},
         {"wallet-frozen", 403, "The wallet is frozen"},
+        {"too-many-requests", 429, "Too many requests"},
     };
     static_assert(sizeof(table) / sizeof(table[0]) == static_cast<std::size_t>(Problem::kCount));
     return table[static_cast<std::size_t>(p)];

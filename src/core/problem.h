@@ -47,6 +47,7 @@ enum class Problem {
     insufficient_funds,        // 402: the payer's wallet cannot cover the price
     price_above_maximum,       // 409: the price is above the payer's max_msat
     wallet_frozen,             // 403: the wallet may not pay or withdraw
+    too_many_requests,         // 429: a rate limit or throttle; answered with Retry-After
     kCount                     // not a problem: the size of the catalogue
 };
 

@@ -7,6 +7,7 @@
 #include "core/encoding.h"
 #include "crypto/primitives.h"
 #include "server/app.h"
+#include "server/client_limits.h"
 
 namespace satload::server {
 namespace {
@@ -18,7 +19,6 @@ constexpr std::size_t kAccountBodyBytesMax = 16 * 1024;
 constexpr std::string_view kBearerPrefix = "Bearer ";
 // One answer for an unknown user and a wrong password: same status, same body.
 constexpr std::string_view kBadCredentialsDetail = "wrong username or password";
-constexpr std::string_view kTooManyRequestsSlug = "too-many-requests";
 
 // A base64url member decoded, or nullopt when absent or not base64url.
 std::optional<Bytes> bytes_member(const json::object& o, std::string_view name) {
@@ -101,21 +101,6 @@ std::optional<accounts::TokenId> token_id_segment(std::string_view text) {
     return id;
 }
 
-// The address the throttle keys on: the connection's peer, or behind a trusted proxy the
-// first X-Forwarded-For entry (the client as the proxy saw it).
-std::string throttle_address(const Request& req, bool trust_proxy, const std::string& peer) {
-    if (trust_proxy) {
-        const auto it = req.find("X-Forwarded-For");
-        if (it != req.end()) {
-            std::string_view v = it->value();
-            v = v.substr(0, v.find(','));
-            while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-            while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
-            if (!v.empty()) return std::string(v.substr(0, accounts::kMaxAddressBytes));
-        }
-    }
-    return peer.substr(0, accounts::kMaxAddressBytes);
-}
 
 }  // namespace
 
@@ -147,26 +132,9 @@ awaitable<void> App::send_account_failure(Exchange& ex, const accounts::AccountF
                                             "this upload would exceed the account's storage quota");
         case AccountError::too_many_tokens:
             co_return co_await send_problem(ex, Problem::conflict, "too many API tokens");
-        case AccountError::throttled: {
-            // 429 is not in the problem catalogue (core/problem.h); rendered here alike.
-            const Request& req = ex.request();
-            if (!ex.body_done()) ex.close_after_response();
-            StringResponse res{http::status::too_many_requests, req.version()};
-            res.set(http::field::content_type, "application/problem+json");
-            res.set(http::field::cache_control, "no-store");
-            res.set(http::field::retry_after,
-                    std::to_string(std::max<std::int64_t>(1, failure.retry_after_s)));
-            res.keep_alive(ex.keep_alive());
-            json::object body;
-            body["type"] = "https://satload.dev/problems/" + std::string(kTooManyRequestsSlug);
-            body["title"] = "Too many requests";
-            body["status"] = 429;
-            body["detail"] = "too many failed attempts: try again later";
-            res.body() = json::serialize(body);
-            res.prepare_payload();
-            co_await ex.send(std::move(res));
-            co_return;
-        }
+        case AccountError::throttled:
+            co_return co_await send_too_many_requests(ex, failure.retry_after_s,
+                                                      "too many failed attempts: try again later");
         case AccountError::store_failed:
             break;
     }
@@ -262,7 +230,7 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
     // Named: GCC 12 mishandles some temporaries inside co_await expressions.
     const accounts::AccountFailure session_only{accounts::AccountError::session_required, 0, {}};
     const std::string address =
-        throttle_address(ex.request(), m_options.trust_proxy, ex.peer_address());
+        client_address(ex.request(), m_options.trust_proxy, ex.peer_address());
 
     if (rest.empty()) {
         if (method != http::verb::get) co_return co_await not_allowed();

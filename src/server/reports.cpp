@@ -5,6 +5,7 @@
 
 #include "server/admin.h"
 #include "server/app.h"
+#include "server/client_limits.h"
 #include "server/json_body.h"
 
 namespace satload::server {
@@ -46,19 +47,7 @@ awaitable<void> send_safety_json(Exchange& ex, http::status status, std::string 
 awaitable<void> send_safety_failure(Exchange& ex, const safety::SafetyFailure& failure) {
     using safety::SafetyError;
     if (failure.code == SafetyError::rate_limited) {
-        StringResponse res{http::status::too_many_requests, ex.request().version()};
-        res.set(http::field::content_type, "application/problem+json");
-        res.set(http::field::cache_control, "no-store");
-        res.set(http::field::retry_after, std::to_string(std::max<std::int64_t>(1, failure.retry_after_s)));
-        res.keep_alive(ex.keep_alive());
-        json::object body;
-        body["type"] = std::string(kProblemBase) + "too-many-requests";
-        body["title"] = "Too many requests";
-        body["status"] = 429;
-        body["detail"] = failure.message;
-        res.body() = json::serialize(body);
-        res.prepare_payload();
-        co_return co_await send_response(ex, std::move(res));
+        co_return co_await send_too_many_requests(ex, failure.retry_after_s, failure.message);
     }
     Problem problem = Problem::internal;
     switch (failure.code) {
@@ -203,21 +192,6 @@ awaitable<bool> send_suspended_refusal(Exchange& ex, const safety::SafetyService
 namespace satload::server {
 namespace {
 
-// Address bound as in tus.cpp's rate limit of anonymous creations.
-constexpr std::size_t kReportClientAddressBytesMax = 64;
-
-std::string report_client_address(const Request& req, bool trust_proxy, const std::string& peer) {
-    if (trust_proxy) {
-        if (const auto it = req.find("X-Forwarded-For"); it != req.end()) {
-            std::string_view v = it->value();
-            v = v.substr(0, v.find(','));
-            while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-            while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
-            if (!v.empty()) return std::string(v.substr(0, kReportClientAddressBytesMax));
-        }
-    }
-    return peer.substr(0, kReportClientAddressBytesMax);
-}
 
 }  // namespace
 
@@ -225,7 +199,7 @@ awaitable<void> App::report(Exchange& ex) {
     if (m_admin == nullptr || m_admin->safety == nullptr) {
         co_return co_await send_problem(ex, Problem::not_found, "no such resource");
     }
-    const std::string address = report_client_address(ex.request(), m_options.trust_proxy, ex.peer_address());
+    const std::string address = client_address(ex.request(), m_options.trust_proxy, ex.peer_address());
     co_await post_report(ex, *m_admin->safety, address);
 }
 

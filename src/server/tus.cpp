@@ -9,6 +9,7 @@
 #include "core/http_headers.h"
 #include "core/ids.h"
 #include "server/app.h"
+#include "server/client_limits.h"
 
 namespace satload::server {
 namespace {
@@ -26,9 +27,7 @@ constexpr std::size_t kBodyBufferBytes = 256 * 1024;
 constexpr auto kLockWait = std::chrono::seconds(2);
 constexpr auto kLockRetry = std::chrono::milliseconds(20);
 // The address an anonymous creation is counted by is cut to this length.
-constexpr std::size_t kClientAddressBytesMax = 64;
 // 429 is not in the problem catalogue (core/problem.h); the login throttle renders it alike.
-constexpr std::string_view kTooManyRequestsSlug = "too-many-requests";
 
 Problem problem_of(files::UploadError e) {
     using files::UploadError;
@@ -73,38 +72,6 @@ std::optional<std::string> upload_id_of_url(std::string_view url) {
     return id;
 }
 
-// The client an anonymous creation is counted for: the connection's peer, or behind a trusted
-// proxy the first X-Forwarded-For entry (the client as the proxy saw it).
-std::string client_address(const Request& req, bool trust_proxy, const std::string& peer) {
-    if (trust_proxy) {
-        if (const auto forwarded = header(req, "X-Forwarded-For")) {
-            std::string_view v = forwarded->substr(0, forwarded->find(','));
-            while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-            while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
-            if (!v.empty()) return std::string(v.substr(0, kClientAddressBytesMax));
-        }
-    }
-    return peer.substr(0, kClientAddressBytesMax);
-}
-
-awaitable<void> send_too_many_requests(Exchange& ex, std::int64_t retry_after_s, std::string_view detail) {
-    const Request& req = ex.request();
-    if (!ex.body_done()) ex.close_after_response();
-    StringResponse res{http::status::too_many_requests, req.version()};
-    res.set(http::field::content_type, "application/problem+json");
-    res.set(http::field::cache_control, "no-store");
-    res.set(http::field::retry_after, std::to_string(std::max<std::int64_t>(1, retry_after_s)));
-    res.set("Tus-Resumable", kTusVersion);
-    res.keep_alive(ex.keep_alive());
-    boost::json::object body;
-    body["type"] = "https://satload.dev/problems/" + std::string(kTooManyRequestsSlug);
-    body["title"] = "Too many requests";
-    body["status"] = 429;
-    body["detail"] = detail;
-    res.body() = boost::json::serialize(body);
-    res.prepare_payload();
-    co_await ex.send(std::move(res));
-}
 
 }  // namespace
 

@@ -1,0 +1,32 @@
+// Client addresses and 429 answers (see client_limits.h).
+#include "server/client_limits.h"
+
+#include <algorithm>
+
+#include "server/app.h"
+
+namespace satload::server {
+
+std::string client_address(const Request& req, bool trust_proxy, std::string_view peer) {
+    if (trust_proxy) {
+        if (const auto it = req.find("X-Forwarded-For"); it != req.end()) {
+            std::string_view v = it->value();
+            v = v.substr(0, v.find(','));
+            while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+            while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+            if (!v.empty()) return std::string(v.substr(0, kClientAddressBytesMax));
+        }
+    }
+    return std::string(peer.substr(0, kClientAddressBytesMax));
+}
+
+awaitable<void> send_too_many_requests(Exchange& ex, std::int64_t retry_after_s, std::string_view detail) {
+    // A request whose body we did not read cannot be followed on this connection.
+    if (!ex.body_done()) ex.close_after_response();
+    StringResponse res =
+        App::problem_response(ex.request().version(), ex.keep_alive(), Problem::too_many_requests, detail);
+    res.set(http::field::retry_after, std::to_string(std::max<std::int64_t>(1, retry_after_s)));
+    co_await ex.send(std::move(res));
+}
+
+}  // namespace satload::server

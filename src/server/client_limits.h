@@ -1,0 +1,23 @@
+// What the rate limits and throttles of the server share: the client address they key on, and
+// the 429 answer with Retry-After.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "server/exchange.h"
+
+namespace satload::server {
+
+// Longest client address kept (an IPv6 address with a zone fits).
+inline constexpr std::size_t kClientAddressBytesMax = 64;
+
+// The connection's peer, or behind a trusted proxy (`--trust-proxy`) the first
+// X-Forwarded-For entry: the client as the proxy saw it.
+[[nodiscard]] std::string client_address(const Request& req, bool trust_proxy, std::string_view peer);
+
+// 429 problem+json (`too-many-requests`) with Retry-After (at least 1 s).
+awaitable<void> send_too_many_requests(Exchange& ex, std::int64_t retry_after_s, std::string_view detail);
+
+}  // namespace satload::server
