@@ -37,24 +37,7 @@ chmod 755 "$tmp" "$tmp/www"
 head -c $((file_mib << 20)) /dev/urandom >"$tmp/www/file.bin"
 
 port=$(bench_free_port)
-user_line=
-[[ $(id -u) -eq 0 ]] && user_line="user $(id -un) $(id -gn);"
-cat >"$tmp/nginx.conf" <<CONF
-# satload concurrency bench: loopback only, no logs, one worker on the server core.
-$user_line
-worker_processes 1;
-daemon off;
-master_process on;
-pid $tmp/nginx.pid;
-error_log $tmp/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  default_type application/octet-stream;
-  keepalive_requests 1000000;
-  server { listen 127.0.0.1:$port; root $tmp/www; sendfile on; tcp_nopush on; }
-}
-CONF
+bench_nginx_conf "$tmp" "server { listen 127.0.0.1:$port; root $tmp/www; sendfile on; tcp_nopush on; }"
 bench_start_nginx "$tmp/nginx.conf" "$server_core" "$port"
 bench_start_satload "$satload" "$tmp/satload-data" "$tmp/satload.log" "$server_core"
 # The file goes in with tus (one POST, then PATCHes of 8 MiB).

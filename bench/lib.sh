@@ -160,6 +160,32 @@ bench_tus_put_small() {
   echo "$id"
 }
 
+# Writes DIR/nginx.conf for a loopback peer: one worker, no access log, keep-alive without a
+# request limit, pid and error log in DIR (run as the invoking user when root), with the
+# `server { ... }` blocks given as the remaining arguments inside `http`.
+bench_nginx_conf() {
+  local dir=$1 user_line= block
+  shift
+  [[ $(id -u) -eq 0 ]] && user_line="user $(id -un) $(id -gn);"
+  {
+    echo "# satload bench peer: loopback only, no logs, one worker on the server core."
+    echo "$user_line"
+    echo "worker_processes 1;"
+    echo "daemon off;"
+    echo "master_process on;"
+    echo "pid $dir/nginx.pid;"
+    echo "error_log $dir/nginx-error.log warn;"
+    echo "events { worker_connections 4096; }"
+    echo "http {"
+    echo "  access_log off;"
+    echo "  default_type application/octet-stream;"
+    echo "  keepalive_timeout 65;"
+    echo "  keepalive_requests 1000000;"
+    for block in "$@"; do echo "  $block"; done
+    echo "}"
+  } >"$dir/nginx.conf"
+}
+
 # Starts nginx from CONF (which must say `daemon off; pid ...;`) pinned to CORE, stopped on
 # exit, and waits for each PORT; sets BENCH_NGINX_PID (the master).
 bench_start_nginx() {

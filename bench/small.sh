@@ -43,26 +43,9 @@ head -c "$object_bytes" /dev/urandom >"$tmp/www/small.bin"
 port_on=$(bench_free_port)
 port_off=$(bench_free_port)
 while [[ $port_off == "$port_on" ]]; do port_off=$(bench_free_port); done
-user_line=
-[[ $(id -u) -eq 0 ]] && user_line="user $(id -un) $(id -gn);"
-cat >"$tmp/nginx.conf" <<CONF
-# satload small-object bench: loopback only, no logs, one worker on the server core.
-$user_line
-worker_processes 1;
-daemon off;
-master_process on;
-pid $tmp/nginx.pid;
-error_log $tmp/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  default_type application/octet-stream;
-  keepalive_timeout 65;
-  keepalive_requests 1000000;
-  server { listen 127.0.0.1:$port_on; root $tmp/www; sendfile on; tcp_nopush on; }
-  server { listen 127.0.0.1:$port_off; root $tmp/www; sendfile off; }
-}
-CONF
+bench_nginx_conf "$tmp" \
+  "server { listen 127.0.0.1:$port_on; root $tmp/www; sendfile on; tcp_nopush on; }" \
+  "server { listen 127.0.0.1:$port_off; root $tmp/www; sendfile off; }"
 bench_start_nginx "$tmp/nginx.conf" "$server_core" "$port_on" "$port_off"
 bench_start_satload "$satload" "$tmp/satload-data" "$tmp/satload.log" "$server_core"
 file_id=$(bench_tus_put_small "$BENCH_SATLOAD_URL" "$tmp/www/small.bin")
