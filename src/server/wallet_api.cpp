@@ -17,12 +17,14 @@ namespace json = boost::json;
 // Entries of one history page by default (the service caps it at kHistoryPageMax).
 constexpr std::size_t kHistoryPageDefault = 50;
 
-std::optional<std::int64_t> query_int(const Request& req, std::string_view name) {
+// A non-negative integer query parameter: `fallback` when absent, nullopt when malformed.
+std::optional<std::int64_t> query_int(const Request& req, std::string_view name, std::int64_t fallback) {
     auto url = boost::urls::parse_origin_form(req.target());
     if (!url) return std::nullopt;
     const auto params = url->params();
     const auto it = params.find(name);
-    if (it == params.end() || !(*it).has_value) return std::nullopt;
+    if (it == params.end()) return fallback;
+    if (!(*it).has_value) return std::nullopt;
     const std::string value = (*it).value;
     std::int64_t v = 0;
     const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
@@ -76,11 +78,15 @@ awaitable<void> App::wallet_route(Exchange& ex, std::span<const std::string_view
         body["pending_out_msat"] = b.pending_out_msat;
     } else if (rest[0] == "history") {
         const Request& req = ex.request();
-        const auto before = query_int(req, "before").value_or(0);
+        const auto before = query_int(req, "before", 0);
+        const auto wanted = query_int(req, "limit", kHistoryPageDefault);
+        if (!before || !wanted) {
+            co_return co_await send_problem(ex, Problem::bad_request,
+                                            "before and limit must be non-negative integers");
+        }
         const auto limit = static_cast<std::size_t>(
-            std::clamp<std::int64_t>(query_int(req, "limit").value_or(kHistoryPageDefault), 1,
-                                     static_cast<std::int64_t>(payments::kHistoryPageMax)));
-        auto entries = wallet->wallets.history(me, before, limit);
+            std::clamp<std::int64_t>(*wanted, 1, static_cast<std::int64_t>(payments::kHistoryPageMax)));
+        auto entries = wallet->wallets.history(me, *before, limit);
         if (!entries) co_return co_await send_problem(ex, Problem::unavailable, "the ledger is unavailable");
         json::array list;
         for (const auto& e : *entries) list.push_back(wallet_entry_json(e));

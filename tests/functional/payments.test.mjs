@@ -227,6 +227,15 @@ test('bad credentials, short funds and bad payment requests move nothing', async
     const malformed = await fetch(`${server.url}/api/v1/pay`, { method: 'POST', headers: { Authorization: `Bearer ${payer.token}`, 'Content-Type': 'application/json' }, body: '{"invoice": ' });
     assert.equal(malformed.status, 400);
     assert.equal(malformed.headers.get('content-type'), 'application/problem+json');
+    const huge = await fetch(`${server.url}/api/v1/pay`, { method: 'POST', headers: { Authorization: `Bearer ${payer.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ invoice: 'x'.repeat(4096), max_msat: 1 }) });
+    assert.equal(huge.status, 413);
+    const notNumber = await fetch(`${server.url}/api/v1/pay`, { method: 'POST', headers: { Authorization: `Bearer ${payer.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ invoice: cb.body.invoice, max_msat: '5000' }) });
+    assert.equal(notNumber.status, 400);
+    for (const q of ['limit=abc', 'before=-1', 'limit=1e3', 'before']) {
+      const h = await fetch(`${server.url}/api/v1/wallet/history?${q}`, { headers: { Authorization: `Bearer ${payer.token}` } });
+      assert.equal(h.status, 400, q);
+      assert.equal(h.headers.get('content-type'), 'application/problem+json');
+    }
     const own = await pay(server.url, uploader, cb.body.invoice, 5_000);
     assert.equal(own.status, 409);
 
