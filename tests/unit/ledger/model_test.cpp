@@ -122,9 +122,9 @@ public:
             t.push_back(p);
         } else if (pick < 62) {  // post or void a reservation
             t.push_back(resolution());
-        } else if (pick < 72) {  // retry a past submission exactly
+        } else if (pick < 68) {  // retry a past submission exactly
             if (auto past = past_submission()) t = *past;
-        } else if (pick < 80) {  // retry one past transfer with one field changed
+        } else if (pick < 76) {  // retry one past transfer with one field changed
             if (auto past = chance(30) ? past_resolution() : past_submission()) {
                 Transfer x = (*past)[below(past->size())];
                 x.flags &= static_cast<std::uint16_t>(~tf::linked);
@@ -294,7 +294,9 @@ private:
             case 3: a.flags = account_flags::all; break;
             case 4: a.owner.assign(kOwnerBytesMax + 1, 'o'); break;
             case 5: a.kind = a.kind == AccountKind::receivable ? AccountKind::user_wallet : AccountKind::receivable; break;
-            case 6: a.flags ^= account_flags::credits_must_not_exceed_debits; break;
+            case 6:  // a valid flag set that differs from the one this id is created with
+                a.flags = a.kind == AccountKind::user_wallet ? 0 : account_flags::credits_must_not_exceed_debits;
+                break;
             case 7: a.owner += "x"; break;
             default: break;
         }
@@ -372,6 +374,34 @@ TEST_P(ModelTest, RandomWorkloadAgreesWithReferenceModel) {
             s.timestamps.push_back(o.timestamp_ns);
         }
         all.push_back(std::move(s));
+    }
+
+    // Every account outcome once, in order, before the random workload: the random mix creates
+    // few accounts, and a coverage check left to chance is a flaky test.
+    {
+        Account base;
+        base.id = Id128{0x3000, 1};
+        base.kind = AccountKind::receivable;
+        base.owner = "coverage";
+        std::vector<Account> cases(10, base);
+        cases[1].id = Id128{};
+        cases[2].kind = static_cast<AccountKind>(0);
+        cases[3].flags = 4;
+        cases[4].flags = account_flags::all;
+        cases[5].owner.assign(kOwnerBytesMax + 1, 'o');
+        cases[6].kind = AccountKind::user_wallet;
+        cases[7].flags = account_flags::credits_must_not_exceed_debits;
+        cases[8].owner = "someone else";
+        for (Account& a : cases) {
+            Submission s;
+            s.is_accounts = true;
+            s.accounts = {a};
+            const auto out = ledger->create_accounts(s.accounts);
+            ASSERT_TRUE(out);
+            s.account_results.push_back(out->at(0).result);
+            s.timestamps.push_back(out->at(0).timestamp_ns);
+            all.push_back(std::move(s));
+        }
     }
 
     std::vector<std::vector<Submission>> per(threads);
