@@ -1,22 +1,27 @@
 #!/usr/bin/env bash
 # Crypto throughput: satload's RFC 8188 64 KiB records against `openssl speed` AES-128-GCM on
 # the same core, in the same run. Builds release into build-bench (its own directory).
-# Usage: bench/crypto.sh   (env: SATLOAD_BENCH_CORE, default 0; SATLOAD_BENCH_JOBS, default 2)
+# Usage: bench/crypto.sh   (env: SATLOAD_BENCH_CORE, default 0; SATLOAD_BENCH_JOBS, default 2;
+#        BENCH_BUILD, BENCH_NO_BUILD=1 as in lib.sh; BENCH_SMOKE=1: a fraction of a second each)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+cd "$BENCH_ROOT"
 
-build=build-bench
+build=$BENCH_BUILD
 core=${SATLOAD_BENCH_CORE:-0}
-jobs=${SATLOAD_BENCH_JOBS:-2}
+min_time_s=2
+openssl_s=3
+if [[ ${BENCH_SMOKE:-0} == 1 ]]; then
+  min_time_s=0.05
+  openssl_s=1
+fi
 
-echo "building release into $build ..." >&2
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSATLOAD_TESTS=OFF \
-  -DSATLOAD_BENCH=ON >/dev/null
-cmake --build "$build" -j "$jobs" --target crypto_bench >/dev/null
+bench_build_satload crypto_bench
 
 echo "running crypto_bench on core $core ..." >&2
 bench_csv=$(taskset -c "$core" "$build/bench/crypto_bench" --benchmark_format=csv \
-  --benchmark_min_time=2 2>/dev/null)
+  --benchmark_min_time="$min_time_s" 2>/dev/null)
 
 # bytes/s of one benchmark, by its name, from Google Benchmark's CSV.
 bench_rate() {
@@ -28,7 +33,7 @@ bench_rate() {
 
 # bytes/s of `openssl speed` at 65536-byte blocks (it prints 1000s of bytes per second).
 openssl_rate() {
-  taskset -c "$core" openssl speed "$@" -evp aes-128-gcm -bytes 65536 -seconds 3 2>/dev/null |
+  taskset -c "$core" openssl speed "$@" -evp aes-128-gcm -bytes 65536 -seconds "$openssl_s" 2>/dev/null |
     awk '/^AES-128-GCM/ { v = $NF; sub(/k$/, "", v); printf "%.0f\n", v * 1000 }'
 }
 

@@ -4,20 +4,23 @@
 #               the same row shape in batches of 1,000 (target: ledger >= 100,000/s)
 #   PostgreSQL: transfers/s through the ledger API with 64 submitters, and
 #               `pgbench -c 8 -j 2` (TPC-B-like) on the same throwaway server (target: >= 10x)
-# Usage: bench/ledger.sh [SECONDS]    (BUILD=dir picks the build directory, default build)
+# Usage: bench/ledger.sh [SECONDS]    (default 10, 1 with BENCH_SMOKE=1; BENCH_BUILD and
+#        BENCH_NO_BUILD=1 as in lib.sh)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-seconds=${1:-10}
-build=${BUILD:-build}
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+cd "$BENCH_ROOT"
+seconds=${1:-$([[ ${BENCH_SMOKE:-0} == 1 ]] && echo 1 || echo 10)}
+build=$BENCH_BUILD
 
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSATLOAD_WERROR=ON >/dev/null
-cmake --build "$build" --target ledger_bench >/dev/null
+bench_build_satload ledger_bench
 bench=$build/bench/ledger_bench
 
 work=$(mktemp -d)
 chmod 755 "$work"
 pgdir=$work/pg
-trap 'scripts/pg.sh stop "$pgdir" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+bench_on_exit "rm -rf '$work'"
+bench_on_exit "scripts/pg.sh stop '$pgdir'"
 
 # Each submitter keeps 32 single-transfer submissions in flight; ids are time-ordered, as
 # satload's own callers make them. One run with random ids shows what they cost.
@@ -35,7 +38,7 @@ sqlite=$(rate <<<"$sqlite_line")
 
 echo "== PostgreSQL"
 url=$(scripts/pg.sh start "$pgdir")
-pgbench -i -q -s 8 "$url" >/dev/null 2>&1
+pgbench -i -q -s "$([[ ${BENCH_SMOKE:-0} == 1 ]] && echo 1 || echo 8)" "$url" >/dev/null 2>&1
 pgbench_out=$(pgbench -c 8 -j 2 -T "$seconds" "$url" 2>/dev/null)
 tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$pgbench_out" | head -1)
 echo "pgbench -c 8 -j 2 (TPC-B-like): $tps tps"

@@ -72,14 +72,19 @@ bench_wait_port() {
   return 1
 }
 
-# Builds the release `satload` binary (and nothing else) into build-bench. The same configure
-# flags as bench/crypto.sh, so the two scripts never reconfigure each other's build.
+# Builds release targets (default: the `satload` binary) into build-bench, every script with
+# the same configure flags, so they never reconfigure each other's build. With
+# BENCH_NO_BUILD=1 nothing is built: the binaries must already be in $BENCH_BUILD (as when
+# `make test` runs the smoke benchmarks against its own release build).
 bench_build_satload() {
-  bench_log "building release satload into $BENCH_BUILD ..."
+  [[ ${BENCH_NO_BUILD:-0} == 1 ]] && return 0
+  local targets=("$@")
+  ((${#targets[@]})) || targets=(satload)
+  bench_log "building release ${targets[*]} into $BENCH_BUILD ..."
   cmake -S "$BENCH_ROOT" -B "$BENCH_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DSATLOAD_TESTS=OFF -DSATLOAD_BENCH=ON >/dev/null || bench_die "cmake configure failed"
-  cmake --build "$BENCH_BUILD" -j "$BENCH_JOBS" --target satload >"$BENCH_BUILD/bench-build.log" 2>&1 ||
-    { tail -30 "$BENCH_BUILD/bench-build.log" >&2; bench_die "build of satload failed"; }
+  cmake --build "$BENCH_BUILD" -j "$BENCH_JOBS" --target "${targets[@]}" >"$BENCH_BUILD/bench-build.log" 2>&1 ||
+    { tail -30 "$BENCH_BUILD/bench-build.log" >&2; bench_die "build of ${targets[*]} failed"; }
 }
 
 # Statistics of one number per line: prints "median min max spread n", spread being

@@ -41,10 +41,16 @@ for (let i = 0; i < FILES; i++) {
 const free = await ownedUpload(url, uploader, 'free', randomBytes(1024 - 38));
 if (free.res.status !== 201) die(`upload: ${free.text}`);
 
+// Every paid flow needs a (payer, file) pair that has not paid yet. When they run out, the run
+// ends early (its rate is still flows over the time taken) and the output says so.
 let nextPair = 0;
+let exhausted = false;
 function pair() {
   const n = nextPair++;
-  if (n >= PAYERS * FILES) die('ran out of fresh (payer, file) pairs: raise BENCH_PAID_PAYERS/FILES');
+  if (n >= PAYERS * FILES) {
+    exhausted = true;
+    return null;
+  }
   return [payers[n % PAYERS], files[Math.floor(n / PAYERS)]];
 }
 
@@ -55,7 +61,9 @@ async function freeFlow() {
 }
 
 async function paidFlow() {
-  const [payer, id] = pair();
+  const next = pair();
+  if (!next) return false;
+  const [payer, id] = next;
   const c = await fetch(`${url}/d/${id}`);
   const challenge = await c.json();
   if (c.status !== 402) die(`challenge: ${c.status}`);
@@ -69,6 +77,7 @@ async function paidFlow() {
   const d = await fetch(`${url}/d/${id}`, { headers: { Authorization: `L402 ${paid.macaroon}:${paid.preimage}` } });
   await d.arrayBuffer();
   if (d.status !== 200) die(`paid download: ${d.status}`);
+  return true;
 }
 
 async function timed(flow, seconds) {
@@ -76,7 +85,7 @@ async function timed(flow, seconds) {
   let done = 0;
   const worker = async () => {
     while (performance.now() < end) {
-      await flow();
+      if ((await flow()) === false) break;
       done++;
     }
   };
@@ -91,4 +100,5 @@ for (let r = 0; r < RUNS; r++) {
   runs.free.push(await timed(freeFlow, RUN_S));
   runs.paid.push(await timed(paidFlow, RUN_S));
 }
-console.log(JSON.stringify({ concurrency: CONCURRENCY, run_seconds: RUN_S, price_msat: PRICE, paid_flows: nextPair, runs }));
+console.log(JSON.stringify({ concurrency: CONCURRENCY, run_seconds: RUN_S, price_msat: PRICE,
+  paid_flows: Math.min(nextPair, PAYERS * FILES), pairs_exhausted: exhausted, runs }));

@@ -69,7 +69,7 @@ run_bench() {
   ((status == 0)) || bench_log "== $name ended with status $status"
 }
 
-bench_build_satload
+bench_build_satload satload crypto_bench ledger_bench
 export BENCH_NO_BUILD=1
 
 run_bench serve bash bench/serve.sh

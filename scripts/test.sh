@@ -117,12 +117,22 @@ run_web() {
   ((${passed:-0} > 0))
 }
 
+# Every benchmark of `make bench` once with tiny sizes against the release build, so the
+# harness cannot rot; its figures mean nothing and no timing is asserted. A benchmark that
+# fails or times out fails the run.
+run_bench_smoke() {
+  log "benchmark smoke run (tiny sizes; figures meaningless)"
+  scripts/install-deps.sh bench
+  BENCH_BUILD=$root/build BENCH_NO_BUILD=1 bench/run.sh --smoke
+}
+
 case $what in
   all)
     build_release
     run_unit
     run_functional
     run_web
+    run_bench_smoke
     run_asan
     run_fuzz
     ;;
@@ -131,6 +141,7 @@ case $what in
   fuzz) run_fuzz ;;
   functional) build_release; run_functional ;;
   web) build_release; run_web ;;
-  *) echo "usage: scripts/test.sh [all|unit|asan|fuzz|functional|web]" >&2; exit 2 ;;
+  bench) build_release; run_bench_smoke ;;
+  *) echo "usage: scripts/test.sh [all|unit|asan|fuzz|functional|web|bench]" >&2; exit 2 ;;
 esac
 log "all requested suites passed"
