@@ -1,0 +1,148 @@
+// The on-chain wallet's records in SQLite (tables chain_*, own version table, in meta.sqlite):
+// the blocks the watcher followed (hash and parent by height), the wallet's addresses, the
+// deposits seen and what became of them, the wallet's coins and their spends, and withdrawals.
+// Every block is connected or disconnected in one transaction, so a crash leaves either all
+// of a block's effects or none.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chain/hashes.h"
+#include "chain/transaction.h"
+#include "core/encoding.h"
+#include "store/blob_store.h"
+
+struct sqlite3;
+
+namespace satload::onchain {
+
+using store::StoreResult;
+using AccountId = std::int64_t;
+
+inline constexpr int kChainStoreBusyTimeoutMs = 5000;
+
+// BIP84's two branches: receive (deposit) addresses and internal (change) ones.
+enum class Branch : std::uint32_t { receive = 0, change = 1 };
+
+struct AddressRecord {
+    Branch branch = Branch::receive;
+    std::uint32_t index = 0;
+    std::optional<AccountId> account;  // the user a deposit address belongs to
+    Bytes script;
+    bool used = false;  // an output paying it was seen in a block
+};
+
+struct BlockRecord {
+    std::int64_t height = 0;
+    chain::Hash256 hash{};
+    chain::Hash256 parent{};
+};
+
+// pending: in a block, fewer than N confirmations; credited: in the user's wallet;
+// orphaned: a reorg took its block before it was credited (not in the chain now);
+// reversing: a reorg took back a credited deposit and the reversal is being booked;
+// reversed: the reversal is booked (the wallet and the receivable say how).
+enum class DepositStatus { pending, credited, orphaned, reversing, reversed };
+[[nodiscard]] std::string_view deposit_status_name(DepositStatus s);
+
+// How a reversal splits the deposit: from the wallet, and (what it could not cover) owed.
+struct ReversalPlan {
+    std::int64_t wallet_msat = 0;
+    std::int64_t receivable_msat = 0;
+};
+
+struct DepositRecord {
+    chain::OutPoint outpoint;
+    AccountId account = 0;
+    std::int64_t amount_sat = 0;
+    std::optional<std::int64_t> height;  // the block it is in now
+    DepositStatus status = DepositStatus::pending;
+    std::int64_t credits = 0;          // times credited (a reorged deposit mined again is credited again)
+    std::int64_t reversed_msat = 0;    // taken back from the wallet by reversals
+    std::int64_t receivable_msat = 0;  // what the wallet could not cover, owed
+    // A reversal being booked: its split is fixed before the ledger sees it, so a retry after a
+    // crash submits the same transfers; `plan_attempt` moves on when the ledger refused one.
+    std::int64_t plan_attempt = 0;
+    std::optional<ReversalPlan> plan;
+};
+
+struct CoinRecord {
+    chain::OutPoint outpoint;
+    std::int64_t value_sat = 0;
+    Branch branch = Branch::receive;
+    std::uint32_t index = 0;
+    std::int64_t height = 0;
+    std::optional<chain::Hash256> spent_by;  // a confirmed spend
+};
+
+// What one block does to the wallet, found by the watcher.
+struct BlockEffects {
+    BlockRecord block;
+    struct Output {
+        chain::OutPoint outpoint;
+        std::int64_t value_sat = 0;
+        AddressRecord address;
+        bool deposit = false;  // a receive address's output at or above the dust threshold
+    };
+    std::vector<Output> outputs;
+    struct Spend {
+        chain::OutPoint coin;
+        chain::Hash256 txid{};
+    };
+    std::vector<Spend> spends;
+};
+
+// What disconnecting a block did to deposits (the caller books reversals).
+struct DisconnectEffects {
+    std::vector<DepositRecord> orphaned;  // were pending
+    std::vector<DepositRecord> reversing; // were credited
+};
+
+class ChainStore {
+public:
+    static StoreResult<std::unique_ptr<ChainStore>> open(const std::filesystem::path& db_file);
+    ~ChainStore();
+    ChainStore(const ChainStore&) = delete;
+    ChainStore& operator=(const ChainStore&) = delete;
+
+    // Blocks.
+    StoreResult<std::optional<BlockRecord>> tip();
+    StoreResult<std::optional<BlockRecord>> block_at(std::int64_t height);
+    StoreResult<void> connect_block(const BlockEffects& effects);
+    // Disconnects the tip block (which must be at `height`).
+    StoreResult<DisconnectEffects> disconnect_block(std::int64_t height);
+
+    // Addresses.
+    StoreResult<std::optional<AddressRecord>> address_by_script(ByteSpan script);
+    // The user's newest receive address that has not been paid, if any.
+    StoreResult<std::optional<AddressRecord>> unused_address(AccountId account);
+    StoreResult<std::uint32_t> next_index(Branch branch);
+    // Inserts the address at its index; `exists` if the index or script is taken.
+    StoreResult<void> insert_address(const AddressRecord& address);
+
+    // Deposits.
+    StoreResult<std::vector<DepositRecord>> deposits_of(AccountId account);
+    StoreResult<std::vector<DepositRecord>> deposits_with_status(DepositStatus status);
+    StoreResult<void> mark_credited(const chain::OutPoint& outpoint);
+    StoreResult<void> set_reversal_plan(const chain::OutPoint& outpoint, std::optional<ReversalPlan> plan,
+                                        std::int64_t attempt);
+    // Books the reversal's sums and clears the plan: reversed (or pending when mined again).
+    StoreResult<void> mark_reversed(const chain::OutPoint& outpoint, std::int64_t reversed_msat,
+                                    std::int64_t receivable_msat);
+
+    // Coins.
+    StoreResult<std::vector<CoinRecord>> unspent_coins();
+
+private:
+    explicit ChainStore(sqlite3* db);
+    std::mutex m_mutex;
+    sqlite3* m_db;
+};
+
+}  // namespace satload::onchain

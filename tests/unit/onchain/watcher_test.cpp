@@ -1,0 +1,426 @@
+// The chain watcher against an in-process fake node (blocks built with src/chain), a real
+// SQLite chain store and a real SQLite ledger: deposit addresses reused until paid, deposits
+// pending below N confirmations and credited at N exactly once (also across a restart and a
+// re-scan), dust ignored, reorgs that orphan an uncredited deposit or reverse a credited one
+// (into the receivable with a freeze when the wallet was spent), a reorg deeper than the
+// window halting the watcher, and a node outage caught up without loss or duplication.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <random>
+
+#include "chain/address.h"
+#include "chain/block.h"
+#include "ledger/accounts.h"
+#include "ledger/checkpoint.h"
+#include "ledger/sqlite_ledger_store.h"
+#include "onchain/wallet.h"
+#include "payments/wallet_service.h"
+
+namespace satload::onchain {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A node that serves a chain of blocks built here; `away` makes every call fail like a
+// dead connection.
+class FakeNode final : public NodeRpc {
+public:
+    FakeNode() { mine({}); }  // genesis
+
+    RpcResult<std::int64_t> block_count() override {
+        if (away) return down();
+        return static_cast<std::int64_t>(m_chain.size()) - 1;
+    }
+    RpcResult<chain::Hash256> block_hash(std::int64_t height) override {
+        if (away) return down();
+        if (height < 0 || height >= static_cast<std::int64_t>(m_chain.size())) {
+            return fail(RpcFailure{RpcError::node_error, "Block height out of range", -8});
+        }
+        return chain::block_hash(m_chain[static_cast<std::size_t>(height)].header);
+    }
+    RpcResult<Bytes> raw_block(const chain::Hash256& hash) override {
+        if (away) return down();
+        for (const auto& b : m_chain) {
+            if (chain::block_hash(b.header) == hash) return chain::serialize_block(b);
+        }
+        for (const auto& b : m_stale) {
+            if (chain::block_hash(b.header) == hash) return chain::serialize_block(b);
+        }
+        return fail(RpcFailure{RpcError::node_error, "Block not found", -5});
+    }
+    RpcResult<std::string> send_raw_transaction(ByteSpan tx) override {
+        auto parsed = chain::parse_transaction(tx);
+        return chain::hash_to_display_hex(chain::txid(*parsed));
+    }
+    RpcResult<bool> in_mempool(const chain::Hash256&) override { return false; }
+    RpcResult<std::optional<double>> estimate_fee_sat_per_vb(int) override { return std::optional<double>(); }
+
+    // Appends a block holding `txs` after a coinbase unique to its height and branch.
+    chain::Hash256 mine(std::vector<chain::Transaction> txs) {
+        chain::Block b;
+        b.header.version = 4;
+        if (!m_chain.empty()) b.header.previous_block = chain::block_hash(m_chain.back().header);
+        b.header.time = static_cast<std::uint32_t>(1'700'000'000 + m_chain.size() * 600 + m_salt);
+        chain::Transaction coinbase;
+        chain::TxIn in;
+        in.prevout.vout = 0xffffffff;
+        in.script_sig = {static_cast<std::uint8_t>(m_chain.size()), static_cast<std::uint8_t>(m_chain.size() >> 8),
+                         static_cast<std::uint8_t>(m_salt)};
+        coinbase.inputs.push_back(in);
+        coinbase.outputs.push_back(chain::TxOut{50'0000'0000, {0x51}});
+        b.transactions.push_back(coinbase);
+        for (auto& t : txs) b.transactions.push_back(std::move(t));
+        b.header.merkle_root = chain::merkle_root(b.transactions);
+        m_chain.push_back(b);
+        return chain::block_hash(b.header);
+    }
+    void mine_empty(int n) {
+        for (int i = 0; i < n; ++i) mine({});
+    }
+    // Drops the blocks above `height` (like invalidateblock); later blocks form a new branch.
+    void rewind_to(std::int64_t height) {
+        while (static_cast<std::int64_t>(m_chain.size()) - 1 > height) {
+            m_stale.push_back(m_chain.back());
+            m_chain.pop_back();
+        }
+        ++m_salt;
+    }
+    [[nodiscard]] std::int64_t height() const { return static_cast<std::int64_t>(m_chain.size()) - 1; }
+
+    bool away = false;
+
+private:
+    static tl::unexpected<RpcFailure> down() { return fail(RpcFailure{RpcError::unreachable, "connection refused", 0}); }
+    std::vector<chain::Block> m_chain;
+    std::vector<chain::Block> m_stale;
+    int m_salt = 0;
+};
+
+// A transaction paying `value_sat` to `address` (regtest), spending an outpoint nobody has.
+chain::Transaction pay(const std::string& address, std::int64_t value_sat, std::uint8_t tag = 1) {
+    auto program = chain::decode_segwit_address(chain::network_params(chain::Network::regtest), address);
+    EXPECT_TRUE(program);
+    chain::Transaction tx;
+    chain::TxIn in;
+    in.prevout.txid.fill(tag);
+    in.prevout.vout = tag;
+    tx.inputs.push_back(in);
+    tx.outputs.push_back(chain::TxOut{value_sat, chain::witness_script_pubkey(*program)});
+    return tx;
+}
+
+class WatcherTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        const char* base = std::getenv("SATLOAD_TEST_TMP");
+        m_dir = fs::path(base ? base : "/tmp") /
+                ("watcher_" + std::to_string(::getpid()) + "_" + std::to_string(std::random_device{}()));
+        fs::create_directories(m_dir);
+        auto store = ledger::SqliteLedgerStore::open(m_dir / "ledger.sqlite");
+        ASSERT_TRUE(store) << store.error().message;
+        ledger::LedgerOptions options;
+        options.checkpoint_file = ledger::checkpoint_path_for(m_dir / "ledger.sqlite");
+        auto opened = ledger::Ledger::open(std::move(*store), options);
+        ASSERT_TRUE(opened) << opened.error().message;
+        m_ledger = std::move(*opened);
+        ASSERT_TRUE(m_ledger->create_accounts(ledger::system_accounts()));
+        m_wallets = std::make_unique<payments::WalletService>(*m_ledger);
+        m_entropy.bytes.fill(0x5a);
+        m_node.mine_empty(5);
+        open_wallet();
+    }
+    void TearDown() override {
+        m_wallet.reset();
+        m_store.reset();
+        m_wallets.reset();
+        m_ledger.reset();
+        std::error_code ec;
+        fs::remove_all(m_dir, ec);
+    }
+    // (Re)opens the chain store and the wallet over the same files: a restart.
+    void open_wallet(OnchainOptions options = {}) {
+        m_wallet.reset();
+        m_store.reset();
+        auto s = ChainStore::open(m_dir / "meta.sqlite");
+        ASSERT_TRUE(s) << s.error().message;
+        m_store = std::move(*s);
+        options.network = chain::Network::regtest;
+        m_wallet = std::make_unique<OnchainWallet>(
+            *m_store, m_node, *m_ledger, account_key(m_entropy, chain::network_params(chain::Network::regtest)),
+            options);
+        m_wallet->set_freeze_hook([this](AccountId a, const std::string& why) { m_frozen[a] = why; });
+        m_wallet->set_alert_hook([this](const std::string& line) { m_alerts.push_back(line); });
+    }
+    SyncReport sync() {
+        auto r = m_wallet->sync_once();
+        EXPECT_TRUE(r) << (r ? "" : r.error().message);
+        return r ? *r : SyncReport{};
+    }
+    std::vector<DepositView> deposits(AccountId a) {
+        auto r = m_wallet->deposits(a);
+        EXPECT_TRUE(r);
+        return r ? *r : std::vector<DepositView>{};
+    }
+    std::int64_t balance(AccountId a) { return m_wallets->balance(a).balance_msat; }
+
+    fs::path m_dir;
+    FakeNode m_node;
+    SeedEntropy m_entropy;
+    std::unique_ptr<ledger::Ledger> m_ledger;
+    std::unique_ptr<payments::WalletService> m_wallets;
+    std::unique_ptr<ChainStore> m_store;
+    std::unique_ptr<OnchainWallet> m_wallet;
+    std::map<AccountId, std::string> m_frozen;
+    std::vector<std::string> m_alerts;
+};
+
+// A user's address stays the same until an output paying it is mined; then the next index is
+// handed out. Users get different addresses, each the BIP84 receive address of its index.
+TEST_F(WatcherTest, AddressReusedUntilPaid) {
+    sync();
+    auto a1 = m_wallet->deposit_address(1);
+    auto a1_again = m_wallet->deposit_address(1);
+    auto b1 = m_wallet->deposit_address(2);
+    ASSERT_TRUE(a1 && a1_again && b1);
+    EXPECT_EQ(*a1, *a1_again);
+    EXPECT_NE(*a1, *b1);
+    EXPECT_EQ(*a1, m_wallet->address_at(Branch::receive, 0));
+    EXPECT_EQ(*b1, m_wallet->address_at(Branch::receive, 1));
+    EXPECT_EQ(a1->rfind("bcrt1q", 0), 0u);
+    // Asking many times issues nothing new: the gap stays bounded.
+    for (int i = 0; i < 50; ++i) ASSERT_EQ(*m_wallet->deposit_address(1), *a1);
+    m_node.mine({pay(*a1, 10'000)});
+    sync();
+    auto a2 = m_wallet->deposit_address(1);
+    ASSERT_TRUE(a2);
+    EXPECT_NE(*a2, *a1);
+    EXPECT_EQ(*a2, m_wallet->address_at(Branch::receive, 2));
+    EXPECT_EQ(*m_wallet->deposit_address(2), *b1);  // the other user's is still unpaid
+}
+
+// Pending at 1 and 2 confirmations, credited at 3 exactly once; later rounds, a restart over
+// the same files and a re-scan from scratch credit nothing again.
+TEST_F(WatcherTest, CreditedAtConfirmationsExactlyOnce) {
+    sync();
+    const std::string addr = *m_wallet->deposit_address(7);
+    m_node.mine({pay(addr, 25'000)});
+    sync();
+    auto d = deposits(7);
+    ASSERT_EQ(d.size(), 1u);
+    EXPECT_EQ(d[0].status, "pending");
+    EXPECT_EQ(d[0].confirmations, 1);
+    EXPECT_EQ(d[0].amount_msat, 25'000'000);
+    EXPECT_EQ(balance(7), 0);
+    m_node.mine({});
+    sync();
+    EXPECT_EQ(deposits(7)[0].confirmations, 2);
+    EXPECT_EQ(deposits(7)[0].status, "pending");
+    EXPECT_EQ(balance(7), 0);
+    m_node.mine({});
+    EXPECT_EQ(sync().credited, 1);
+    EXPECT_EQ(deposits(7)[0].status, "credited");
+    EXPECT_EQ(balance(7), 25'000'000);
+    m_node.mine_empty(3);
+    EXPECT_EQ(sync().credited, 0);
+    open_wallet();  // restart
+    EXPECT_EQ(sync().credited, 0);
+    EXPECT_EQ(balance(7), 25'000'000);
+    EXPECT_EQ(m_ledger->audit().passed(), true);
+}
+
+// A crash after the ledger credited but before the store recorded it: the next round submits
+// the same transfer id, which the ledger answers `exists`, so the wallet is credited once.
+TEST_F(WatcherTest, CreditRetriedAfterCrashAppliesOnce) {
+    sync();
+    const std::string addr = *m_wallet->deposit_address(3);
+    m_node.mine({pay(addr, 9'000)});
+    m_node.mine_empty(2);
+    sync();
+    ASSERT_EQ(balance(3), 9'000'000);
+    auto rows = m_store->deposits_of(3);
+    ASSERT_TRUE(rows && rows->size() == 1);
+    // Simulate the lost store update: back to pending with the credit count it had.
+    auto& d = rows->front();
+    ledger::Transfer again;
+    again.id = deposit_transfer_id("deposit", d.outpoint, 0);
+    again.debit_account_id = ledger::kOnchainAssetsId;
+    again.credit_account_id = payments::wallet_id(3);
+    again.amount_msat = 9'000'000;
+    again.code = ledger::transfer_code::deposit;
+    again.user_data = ledger::id_from_bytes(ByteSpan(d.outpoint.txid.data(), 16));
+    again.memo = "deposit " + chain::hash_to_display_hex(d.outpoint.txid) + ":0";
+    auto r = m_ledger->create_transfers({again});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->at(0).result, ledger::TransferResult::exists);
+    EXPECT_EQ(balance(3), 9'000'000);
+}
+
+// Outputs below the dust threshold are neither deposits nor coins; a deposit of exactly the
+// threshold counts.
+TEST_F(WatcherTest, DustIgnored) {
+    sync();
+    const std::string addr = *m_wallet->deposit_address(4);
+    m_node.mine({pay(addr, kMinDepositSat - 1, 1), pay(addr, kMinDepositSat, 2)});
+    m_node.mine_empty(2);
+    sync();
+    auto d = deposits(4);
+    ASSERT_EQ(d.size(), 1u);
+    EXPECT_EQ(d[0].amount_msat, kMinDepositSat * 1000);
+    EXPECT_EQ(balance(4), kMinDepositSat * 1000);
+    auto coins = m_store->unspent_coins();
+    ASSERT_TRUE(coins);
+    EXPECT_EQ(coins->size(), 1u);
+}
+
+// A reorg that removes the block of an uncredited deposit un-pends it (orphaned, 0
+// confirmations); when the deposit is mined again on the new branch it is pending again and
+// credited at N confirmations, once.
+TEST_F(WatcherTest, ReorgOrphansUncreditedDeposit) {
+    sync();
+    const std::string addr = *m_wallet->deposit_address(5);
+    const auto tx = pay(addr, 30'000);
+    const std::int64_t before = m_node.height();
+    m_node.mine({tx});
+    m_node.mine({});
+    sync();
+    ASSERT_EQ(deposits(5)[0].status, "pending");
+    m_node.rewind_to(before);
+    m_node.mine_empty(3);  // a longer branch without the deposit
+    const auto r = sync();
+    EXPECT_EQ(r.disconnected, 2);
+    auto d = deposits(5);
+    ASSERT_EQ(d.size(), 1u);
+    EXPECT_EQ(d[0].status, "orphaned");
+    EXPECT_EQ(d[0].confirmations, 0);
+    EXPECT_EQ(balance(5), 0);
+    m_node.mine({tx});
+    sync();
+    EXPECT_EQ(deposits(5)[0].status, "pending");
+    m_node.mine_empty(2);
+    EXPECT_EQ(sync().credited, 1);
+    EXPECT_EQ(balance(5), 30'000'000);
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
+// A reorg that takes back a credited deposit the wallet still holds: the reversal takes it
+// from the wallet, nothing is owed, nobody is frozen, and the record says reversed.
+TEST_F(WatcherTest, ReorgReversesCreditedDeposit) {
+    sync();
+    const std::string addr = *m_wallet->deposit_address(6);
+    const std::int64_t before = m_node.height();
+    m_node.mine({pay(addr, 40'000)});
+    m_node.mine_empty(3);
+    sync();
+    ASSERT_EQ(balance(6), 40'000'000);
+    m_node.rewind_to(before);
+    m_node.mine_empty(5);
+    sync();
+    auto d = deposits(6);
+    ASSERT_EQ(d.size(), 1u);
+    EXPECT_EQ(d[0].status, "reversed");
+    EXPECT_EQ(balance(6), 0);
+    EXPECT_TRUE(m_frozen.empty());
+    const auto receivable = m_ledger->lookup_account(ledger::user_receivable_id(payments::wallet_user_id(6)));
+    EXPECT_FALSE(receivable.has_value() && receivable->debits_posted_msat > 0);
+    bool alerted = false;
+    for (const auto& line : m_alerts) alerted = alerted || line.find("ALERT") != std::string::npos;
+    EXPECT_TRUE(alerted);
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
+// The wallet spent part of a deposit a reorg takes back: the wallet goes to zero (never
+// below), the rest is owed in the receivable account, the freeze hook is called, and a second
+// round books nothing twice.
+TEST_F(WatcherTest, ReorgShortfallGoesToReceivableAndFreezes) {
+    sync();
+    const std::string addr = *m_wallet->deposit_address(8);
+    const std::int64_t before = m_node.height();
+    m_node.mine({pay(addr, 50'000)});
+    m_node.mine_empty(2);
+    sync();
+    ASSERT_EQ(balance(8), 50'000'000);
+    // The user pays 30,000 sat away.
+    ledger::Transfer spend;
+    spend.id = ledger::Id128{99, 1};
+    spend.debit_account_id = payments::wallet_id(8);
+    spend.credit_account_id = ledger::kPlatformRevenueId;
+    spend.amount_msat = 30'000'000;
+    spend.code = ledger::transfer_code::download_payment;
+    ASSERT_EQ(m_ledger->create_transfers({spend})->at(0).result, ledger::TransferResult::ok);
+    m_node.rewind_to(before);
+    m_node.mine_empty(4);
+    sync();
+    EXPECT_EQ(balance(8), 0);
+    const auto receivable = m_ledger->lookup_account(ledger::user_receivable_id(payments::wallet_user_id(8)));
+    ASSERT_TRUE(receivable);
+    EXPECT_EQ(receivable->debits_posted_msat - receivable->credits_posted_msat, 30'000'000);
+    ASSERT_EQ(m_frozen.count(8), 1u);
+    EXPECT_NE(m_frozen[8].find("receivable"), std::string::npos);
+    m_node.mine_empty(1);
+    sync();
+    EXPECT_EQ(m_ledger->lookup_account(ledger::user_receivable_id(payments::wallet_user_id(8)))->debits_posted_msat,
+              30'000'000);
+    auto rows = m_store->deposits_of(8);
+    ASSERT_TRUE(rows);
+    EXPECT_EQ(rows->at(0).reversed_msat, 20'000'000);
+    EXPECT_EQ(rows->at(0).receivable_msat, 30'000'000);
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
+// A reorg deeper than the safety window halts the watcher loudly: nothing is disconnected or
+// reversed, and every later round refuses until an operator acts.
+TEST_F(WatcherTest, DeepReorgHalts) {
+    OnchainOptions o;
+    o.safety_window_blocks = 3;
+    open_wallet(o);
+    sync();
+    const std::string addr = *m_wallet->deposit_address(9);
+    const std::int64_t before = m_node.height();
+    m_node.mine({pay(addr, 20'000)});
+    m_node.mine_empty(5);
+    sync();
+    ASSERT_EQ(balance(9), 20'000'000);
+    m_node.rewind_to(before);
+    m_node.mine_empty(8);
+    auto r = m_wallet->sync_once();
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, OnchainError::halted);
+    EXPECT_TRUE(m_wallet->halted());
+    EXPECT_EQ(balance(9), 20'000'000);
+    EXPECT_EQ(deposits(9)[0].status, "credited");
+    bool loud = false;
+    for (const auto& line : m_alerts) loud = loud || line.find("HALTED") != std::string::npos;
+    EXPECT_TRUE(loud);
+    EXPECT_EQ(m_wallet->sync_once().error().code, OnchainError::halted);
+}
+
+// The node goes away for a while (every call fails): rounds fail with `node`, nothing is
+// lost; when it is back, the watcher catches up over everything mined meanwhile and credits
+// each deposit once.
+TEST_F(WatcherTest, NodeOutageCaughtUp) {
+    sync();
+    const std::string a = *m_wallet->deposit_address(10);
+    m_node.mine({pay(a, 11'000)});
+    sync();
+    m_node.away = true;
+    m_node.mine_empty(2);
+    const std::string b_addr = *m_wallet->deposit_address(11);
+    m_node.mine({pay(b_addr, 12'000)});
+    m_node.mine_empty(4);
+    for (int i = 0; i < 3; ++i) {
+        auto r = m_wallet->sync_once();
+        ASSERT_FALSE(r);
+        EXPECT_EQ(r.error().code, OnchainError::node);
+    }
+    m_node.away = false;
+    const auto r = sync();
+    EXPECT_EQ(r.credited, 2);
+    EXPECT_EQ(balance(10), 11'000'000);
+    EXPECT_EQ(balance(11), 12'000'000);
+    EXPECT_EQ(sync().credited, 0);
+}
+
+}  // namespace
+}  // namespace satload::onchain
