@@ -64,7 +64,58 @@ CREATE TABLE chain_coins (
 CREATE INDEX chain_coins_by_height ON chain_coins (height);
 CREATE INDEX chain_coins_by_spent_height ON chain_coins (spent_height) WHERE spent_height IS NOT NULL;
 )sql",
+    // 2: withdrawals, and coins held for one.
+    R"sql(
+ALTER TABLE chain_coins ADD COLUMN reserved_by TEXT;
+CREATE INDEX chain_coins_by_reservation ON chain_coins (reserved_by) WHERE reserved_by IS NOT NULL;
+CREATE TABLE chain_withdrawals (
+    id         TEXT PRIMARY KEY NOT NULL,
+    account_id INTEGER NOT NULL,
+    address    TEXT NOT NULL,
+    amount_sat INTEGER NOT NULL CHECK (amount_sat > 0),
+    fee_sat    INTEGER NOT NULL CHECK (fee_sat > 0),
+    status     TEXT NOT NULL CHECK (status IN ('reserving', 'awaiting_approval', 'broadcast', 'confirmed', 'voided')),
+    txid       BLOB NOT NULL CHECK (length(txid) = 32),
+    raw_tx     BLOB NOT NULL,
+    created_s  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX chain_withdrawals_by_account ON chain_withdrawals (account_id, created_s);
+CREATE INDEX chain_withdrawals_by_status ON chain_withdrawals (status);
+)sql",
 };
+
+constexpr const char* kWithdrawalColumns =
+    "id, account_id, address, amount_sat, fee_sat, status, txid, raw_tx, created_s";
+
+WithdrawalRecord read_withdrawal(sqlite3_stmt* s) {
+    WithdrawalRecord w;
+    w.id = column_text(s, 0);
+    w.account = sqlite3_column_int64(s, 1);
+    w.address = column_text(s, 2);
+    w.amount_sat = sqlite3_column_int64(s, 3);
+    w.fee_sat = sqlite3_column_int64(s, 4);
+    w.status = column_text(s, 5);
+    w.txid = column_array<32>(s, 6);
+    w.raw_tx = column_blob(s, 7);
+    w.created_s = sqlite3_column_int64(s, 8);
+    return w;
+}
+
+CoinRecord read_coin(sqlite3_stmt* s) {
+    CoinRecord c;
+    c.outpoint.txid = column_array<32>(s, 0);
+    c.outpoint.vout = static_cast<std::uint32_t>(sqlite3_column_int64(s, 1));
+    c.value_sat = sqlite3_column_int64(s, 2);
+    c.branch = sqlite3_column_int64(s, 3) == 0 ? Branch::receive : Branch::change;
+    c.index = static_cast<std::uint32_t>(sqlite3_column_int64(s, 4));
+    c.height = sqlite3_column_int64(s, 5);
+    if (sqlite3_column_type(s, 6) != SQLITE_NULL) c.spent_by = column_array<32>(s, 6);
+    if (sqlite3_column_type(s, 7) != SQLITE_NULL) c.spent_height = sqlite3_column_int64(s, 7);
+    if (sqlite3_column_type(s, 8) != SQLITE_NULL) c.reserved_by = column_text(s, 8);
+    return c;
+}
+
+constexpr const char* kCoinColumns = "txid, vout, value_sat, branch, idx, height, spent_txid, spent_height, reserved_by";
 
 constexpr const char* kDepositColumns =
     "txid, vout, account_id, amount_sat, height, status, credits, reversed_msat, receivable_msat, "
@@ -339,22 +390,101 @@ StoreResult<void> ChainStore::set_reversal_plan(const chain::OutPoint& o, std::o
 
 StoreResult<std::vector<CoinRecord>> ChainStore::unspent_coins() {
     const std::lock_guard lock(m_mutex);
+    Query q(m_db, std::string("SELECT ") + kCoinColumns +
+                      " FROM chain_coins WHERE spent_txid IS NULL ORDER BY height, txid, vout");
+    return collect<CoinRecord>(m_db, q, read_coin, "unspent coins");
+}
+
+StoreResult<std::vector<CoinRecord>> ChainStore::coins_of_withdrawal(const std::string& id) {
+    const std::lock_guard lock(m_mutex);
+    Query q(m_db, std::string("SELECT ") + kCoinColumns + " FROM chain_coins WHERE reserved_by = ?1");
+    if (!q.prepared()) return fail(failure(m_db, "prepare withdrawal coins"));
+    q.text(1, id);
+    return collect<CoinRecord>(m_db, q, read_coin, "withdrawal coins");
+}
+
+StoreResult<void> ChainStore::insert_withdrawal(const WithdrawalRecord& w, const std::vector<chain::OutPoint>& coins) {
+    const std::lock_guard lock(m_mutex);
+    Transaction tx(m_db);
+    if (auto r = tx.begin(true); !r) return r;
+    Query q(m_db, std::string("INSERT INTO chain_withdrawals (") + kWithdrawalColumns +
+                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    if (!q.prepared()) return fail(failure(m_db, "prepare insert withdrawal"));
+    q.text(1, w.id).i64(2, w.account).text(3, w.address).i64(4, w.amount_sat).i64(5, w.fee_sat).text(6, w.status);
+    q.blob(7, w.txid).blob(8, w.raw_tx).i64(9, w.created_s);
+    if (auto r = run(m_db, q, "insert withdrawal"); !r) return fail(r.error());
+    for (const auto& c : coins) {
+        Query hold(m_db,
+                   "UPDATE chain_coins SET reserved_by = ?3 WHERE txid = ?1 AND vout = ?2 AND reserved_by IS NULL "
+                   "AND spent_txid IS NULL");
+        if (!hold.prepared()) return fail(failure(m_db, "prepare hold coin"));
+        hold.blob(1, c.txid).i64(2, c.vout).text(3, w.id);
+        auto n = run(m_db, hold, "hold coin");
+        if (!n) return fail(n.error());
+        if (*n != 1) return fail(StoreFailure{StoreError::exists, "a coin is held by another withdrawal or spent"});
+    }
+    return tx.commit();
+}
+
+StoreResult<void> ChainStore::delete_withdrawal(const std::string& id) {
+    const std::lock_guard lock(m_mutex);
+    Transaction tx(m_db);
+    if (auto r = tx.begin(true); !r) return r;
+    for (const char* sql : {"UPDATE chain_coins SET reserved_by = NULL WHERE reserved_by = ?1",
+                            "DELETE FROM chain_withdrawals WHERE id = ?1"}) {
+        Query q(m_db, sql);
+        if (!q.prepared()) return fail(failure(m_db, "prepare delete withdrawal"));
+        q.text(1, id);
+        if (auto r = run(m_db, q, "delete withdrawal"); !r) return fail(r.error());
+    }
+    return tx.commit();
+}
+
+StoreResult<void> ChainStore::set_withdrawal_status(const std::string& id, std::string_view status) {
+    const std::lock_guard lock(m_mutex);
+    Query q(m_db, "UPDATE chain_withdrawals SET status = ?2 WHERE id = ?1");
+    if (!q.prepared()) return fail(failure(m_db, "prepare withdrawal status"));
+    q.text(1, id).text(2, status);
+    if (auto r = run(m_db, q, "withdrawal status"); !r) return fail(r.error());
+    return {};
+}
+
+StoreResult<std::optional<WithdrawalRecord>> ChainStore::withdrawal(const std::string& id) {
+    const std::lock_guard lock(m_mutex);
+    Query q(m_db, std::string("SELECT ") + kWithdrawalColumns + " FROM chain_withdrawals WHERE id = ?1");
+    if (!q.prepared()) return fail(failure(m_db, "prepare withdrawal"));
+    q.text(1, id);
+    return first<WithdrawalRecord>(m_db, q, read_withdrawal, "withdrawal");
+}
+
+StoreResult<std::vector<WithdrawalRecord>> ChainStore::withdrawals_of(AccountId account) {
+    const std::lock_guard lock(m_mutex);
+    Query q(m_db, std::string("SELECT ") + kWithdrawalColumns +
+                      " FROM chain_withdrawals WHERE account_id = ?1 ORDER BY created_s DESC, id DESC");
+    if (!q.prepared()) return fail(failure(m_db, "prepare withdrawals of"));
+    q.i64(1, account);
+    return collect<WithdrawalRecord>(m_db, q, read_withdrawal, "withdrawals of");
+}
+
+StoreResult<std::vector<WithdrawalRecord>> ChainStore::withdrawals_with_status(std::string_view status) {
+    const std::lock_guard lock(m_mutex);
+    Query q(m_db, std::string("SELECT ") + kWithdrawalColumns + " FROM chain_withdrawals WHERE status = ?1 ORDER BY id");
+    if (!q.prepared()) return fail(failure(m_db, "prepare withdrawals with status"));
+    q.text(1, status);
+    return collect<WithdrawalRecord>(m_db, q, read_withdrawal, "withdrawals with status");
+}
+
+StoreResult<std::int64_t> ChainStore::withdrawn_since(std::int64_t since_s) {
+    const std::lock_guard lock(m_mutex);
     Query q(m_db,
-            "SELECT txid, vout, value_sat, branch, idx, height FROM chain_coins WHERE spent_txid IS NULL "
-            "ORDER BY height, txid, vout");
-    return collect<CoinRecord>(
-        m_db, q,
-        [](sqlite3_stmt* s) {
-            CoinRecord c;
-            c.outpoint.txid = column_array<32>(s, 0);
-            c.outpoint.vout = static_cast<std::uint32_t>(sqlite3_column_int64(s, 1));
-            c.value_sat = sqlite3_column_int64(s, 2);
-            c.branch = sqlite3_column_int64(s, 3) == 0 ? Branch::receive : Branch::change;
-            c.index = static_cast<std::uint32_t>(sqlite3_column_int64(s, 4));
-            c.height = sqlite3_column_int64(s, 5);
-            return c;
-        },
-        "unspent coins");
+            "SELECT coalesce(sum(amount_sat), 0) FROM chain_withdrawals WHERE created_s >= ?1 AND status <> 'voided' "
+            "AND status <> 'awaiting_approval'");
+    if (!q.prepared()) return fail(failure(m_db, "prepare withdrawn since"));
+    q.i64(1, since_s);
+    auto row = first<std::int64_t>(m_db, q, [](sqlite3_stmt* st) { return sqlite3_column_int64(st, 0); },
+                                   "withdrawn since");
+    if (!row) return fail(row.error());
+    return row->value_or(0);
 }
 
 }  // namespace satload::onchain

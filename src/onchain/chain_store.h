@@ -79,6 +79,24 @@ struct CoinRecord {
     std::uint32_t index = 0;
     std::int64_t height = 0;
     std::optional<chain::Hash256> spent_by;  // a confirmed spend
+    std::optional<std::int64_t> spent_height;
+    std::optional<std::string> reserved_by;  // the withdrawal that spends it
+};
+
+// reserving: written, its ledger reservation not yet confirmed; awaiting_approval: above a
+// hot-wallet limit, signed and held until `satload admin approve`; broadcast: sent to the
+// node (rebroadcast while unconfirmed); confirmed: N confirmations, posted with its fee;
+// voided: a conflicting spend of its coins confirmed, the reservation released.
+struct WithdrawalRecord {
+    std::string id;  // the ledger reservation's id, 32 hex digits
+    AccountId account = 0;
+    std::string address;
+    std::int64_t amount_sat = 0;
+    std::int64_t fee_sat = 0;
+    std::string status;
+    chain::Hash256 txid{};
+    Bytes raw_tx;
+    std::int64_t created_s = 0;
 };
 
 // What one block does to the wallet, found by the watcher.
@@ -138,6 +156,18 @@ public:
 
     // Coins.
     StoreResult<std::vector<CoinRecord>> unspent_coins();
+    StoreResult<std::vector<CoinRecord>> coins_of_withdrawal(const std::string& id);
+
+    // Withdrawals. Inserting holds its coins (all or nothing: `exists` if one is taken).
+    StoreResult<void> insert_withdrawal(const WithdrawalRecord& withdrawal, const std::vector<chain::OutPoint>& coins);
+    // Drops a withdrawal whose reservation the ledger refused, releasing its coins.
+    StoreResult<void> delete_withdrawal(const std::string& id);
+    StoreResult<void> set_withdrawal_status(const std::string& id, std::string_view status);
+    StoreResult<std::optional<WithdrawalRecord>> withdrawal(const std::string& id);
+    StoreResult<std::vector<WithdrawalRecord>> withdrawals_of(AccountId account);
+    StoreResult<std::vector<WithdrawalRecord>> withdrawals_with_status(std::string_view status);
+    // Sats sent (or being sent) by withdrawals created since then: the daily limit's sum.
+    StoreResult<std::int64_t> withdrawn_since(std::int64_t since_s);
 
 private:
     explicit ChainStore(sqlite3* db);

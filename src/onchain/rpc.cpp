@@ -9,6 +9,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
+#include <atomic>
 #include <cmath>
 
 #include "crypto/primitives.h"
@@ -188,7 +189,7 @@ private:
     std::string m_target;
     std::string m_authorization;  // secret: "Basic base64(user:password)"
     std::chrono::milliseconds m_timeout;
-    std::int64_t m_id = 0;
+    std::atomic<std::int64_t> m_id{0};
 };
 
 }  // namespace

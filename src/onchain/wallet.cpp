@@ -75,6 +75,25 @@ std::string OnchainWallet::address_at(Branch branch, std::uint32_t index) const 
     return chain::p2wpkh_address(m_network, key->public_key);
 }
 
+chain::PrivateKey OnchainWallet::private_key_at(Branch branch, std::uint32_t index) const {
+    auto key = chain::derive_path(m_account_key, {static_cast<std::uint32_t>(branch), index});
+    SATLOAD_ASSERT(key.has_value() && key->private_key.has_value());
+    return *key->private_key;
+}
+
+OnchainResult<AddressRecord> OnchainWallet::new_change_address() {
+    const std::lock_guard lock(m_alloc_mutex);
+    auto next = m_store.next_index(Branch::change);
+    if (!next) return fail(OnchainFailure{OnchainError::store, next.error().message});
+    if (*next >= chain::kHardenedBit) return fail(OnchainFailure{OnchainError::store, "change addresses exhausted"});
+    AddressRecord a;
+    a.branch = Branch::change;
+    a.index = *next;
+    a.script = script_at(Branch::change, *next);
+    if (auto r = m_store.insert_address(a); !r) return fail(OnchainFailure{OnchainError::store, r.error().message});
+    return a;
+}
+
 OnchainResult<std::string> OnchainWallet::deposit_address(AccountId account) {
     const std::lock_guard lock(m_alloc_mutex);
     auto current = m_store.unused_address(account);

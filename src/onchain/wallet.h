@@ -115,6 +115,15 @@ public:
     [[nodiscard]] OnchainResult<std::vector<DepositView>> deposits(AccountId account);
     // The address of a branch and index (for tests and the withdrawal engine).
     [[nodiscard]] std::string address_at(Branch branch, std::uint32_t index) const;
+    [[nodiscard]] Bytes script_at(Branch branch, std::uint32_t index) const;
+    // The signing key of one of our coins (secret: it wipes itself).
+    [[nodiscard]] chain::PrivateKey private_key_at(Branch branch, std::uint32_t index) const;
+    // A fresh internal (change) address, recorded so the watcher knows its outputs.
+    [[nodiscard]] OnchainResult<AddressRecord> new_change_address();
+    // The height the watcher has followed to (-1 before its first round).
+    [[nodiscard]] std::int64_t tip_height() const { return m_tip_height.load(); }
+    // Runs after every successful round with the followed height (the withdrawal engine).
+    void set_after_sync(std::function<void(std::int64_t tip_height)> hook) { m_after_sync = std::move(hook); }
 
     // One round of following the node: reorg check, connect new blocks, credit, reverse.
     [[nodiscard]] OnchainResult<SyncReport> sync_once();
@@ -132,9 +141,12 @@ private:
     OnchainResult<std::int64_t> book_reversals();
     OnchainResult<void> reverse_one(const DepositRecord& deposit);
     OnchainResult<void> ensure_account(const ledger::Account& account);
-    [[nodiscard]] Bytes script_at(Branch branch, std::uint32_t index) const;
-    void alert(const std::string& line);
     void run_loop();
+
+public:
+    void alert(const std::string& line);
+
+private:
 
     ChainStore& m_store;
     NodeRpc& m_node;
@@ -146,6 +158,7 @@ private:
     chain::ExtendedKey m_change_key;   // public: m/84'/coin'/0'/1
     FreezeHook m_freeze;
     AlertHook m_alert;
+    std::function<void(std::int64_t)> m_after_sync;
 
     std::mutex m_alloc_mutex;  // one address allocation at a time
     std::mutex m_sync_mutex;   // one sync round at a time

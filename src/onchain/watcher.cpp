@@ -92,6 +92,7 @@ OnchainResult<SyncReport> OnchainWallet::sync_once() {
     auto credited = credit_confirmed(m_tip_height.load());
     if (!credited) return fail(credited.error());
     report.credited = *credited;
+    if (m_after_sync) m_after_sync(m_tip_height.load());
     return report;
 }
 

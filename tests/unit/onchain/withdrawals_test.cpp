@@ -1,0 +1,266 @@
+// Withdrawals: the fee and coin-selection arithmetic (vsize estimate, dust change folded into
+// the fee, nothing when the coins fall short), refusals that reserve nothing, and the whole
+// path against the fake node: reserved, signed, broadcast, confirmed in the mempool, posted
+// with its fee after N confirmations (the wallet charged amount + fee, the audit passing),
+// rebroadcast when dropped, held above the limits until approved, and voided only when a
+// conflicting spend of its coins confirms.
+#include <gtest/gtest.h>
+
+#include "chain/address.h"
+#include "chain/sighash.h"
+#include "onchain/wallet_fixture.h"
+#include "onchain/withdrawals.h"
+
+namespace satload::onchain {
+namespace {
+
+CoinRecord coin(std::int64_t value, std::uint8_t tag) {
+    CoinRecord c;
+    c.outpoint.txid.fill(tag);
+    c.value_sat = value;
+    return c;
+}
+
+// A P2WPKH spend of one coin to two P2WPKH outputs is at most 141 vB (11 overhead, 68 per
+// input, 31 per output, rounded up): the estimate is the known figure, and signing such a
+// transaction never exceeds it.
+TEST(CoinSelection, VsizeEstimateMatchesSignedTransactions) {
+    EXPECT_EQ(estimate_vsize(1, {22, 22}), 141u);
+    EXPECT_EQ(estimate_vsize(2, {22}), 178u);
+    const auto key = *chain::PrivateKey::from_bytes(Bytes(32, 0x11));
+    for (std::size_t inputs = 1; inputs <= 4; ++inputs) {
+        std::vector<chain::P2wpkhCoin> coins;
+        for (std::size_t i = 0; i < inputs; ++i) {
+            chain::OutPoint o;
+            o.txid.fill(static_cast<std::uint8_t>(i + 1));
+            coins.push_back(chain::P2wpkhCoin{o, 100'000, key, chain::kSequenceRbf});
+        }
+        const std::vector<chain::TxOut> outs{{50'000, Bytes(22, 0)}, {40'000, Bytes(22, 1)}};
+        auto tx = chain::sign_p2wpkh_spend(coins, outs, 2, 0);
+        ASSERT_TRUE(tx);
+        EXPECT_LE(chain::transaction_vsize(*tx), estimate_vsize(inputs, {22, 22}));
+        EXPECT_GE(chain::transaction_vsize(*tx) + inputs, estimate_vsize(inputs, {22, 22}));
+    }
+}
+
+// Largest coins first; the fee is the rate times the estimated size (rounded up); change at or
+// above dust is returned, change below dust goes to the fee; short coins select nothing.
+TEST(CoinSelection, FeeChangeAndDust) {
+    auto c = select_coins({coin(5'000, 1), coin(100'000, 2), coin(20'000, 3)}, 60'000, 22, 2.0);
+    ASSERT_TRUE(c);
+    ASSERT_EQ(c->coins.size(), 1u);
+    EXPECT_EQ(c->coins[0].value_sat, 100'000);
+    EXPECT_EQ(c->fee_sat, 282);  // 141 vB * 2
+    EXPECT_EQ(c->change_sat, 100'000 - 60'000 - 282);
+    // Two coins needed.
+    c = select_coins({coin(50'000, 1), coin(30'000, 2)}, 70'000, 22, 1.5);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->coins.size(), 2u);
+    EXPECT_EQ(c->fee_sat, fee_for(estimate_vsize(2, {22, 22}), 1.5));
+    EXPECT_EQ(c->change_sat, 80'000 - 70'000 - c->fee_sat);
+    // Change would be 300 sat (below dust): no change output, the fee takes it.
+    const std::int64_t fee2 = fee_for(estimate_vsize(1, {22, 22}), 1.0);
+    c = select_coins({coin(10'000, 1)}, 10'000 - fee2 - 300, 22, 1.0);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->change_sat, 0);
+    EXPECT_EQ(c->fee_sat, fee2 + 300);
+    // Not enough for amount + fee.
+    EXPECT_FALSE(select_coins({coin(10'000, 1)}, 9'950, 22, 1.0));
+    EXPECT_FALSE(select_coins({}, 1'000, 22, 1.0));
+}
+
+// Node estimates are clamped: never below 1 sat/vB, never above the cap, NaN is the minimum.
+TEST(CoinSelection, FeeRateClamped) {
+    EXPECT_EQ(clamp_fee_rate(0.2), kMinFeeRateSatPerVb);
+    EXPECT_EQ(clamp_fee_rate(12.5), 12.5);
+    EXPECT_EQ(clamp_fee_rate(1e9), kMaxFeeRateSatPerVb);
+    EXPECT_EQ(clamp_fee_rate(std::nan("")), kMinFeeRateSatPerVb);
+}
+
+class WithdrawalTest : public WatcherTest {
+protected:
+    void SetUp() override {
+        WatcherTest::SetUp();
+        m_engine = std::make_unique<WithdrawalEngine>(*m_wallet, *m_store, m_node, *m_ledger, options());
+        m_engine->set_frozen_check([this](AccountId a) { return m_frozen.count(a) > 0; });
+        m_wallet->set_after_sync([this](std::int64_t tip) { m_engine->check(tip); });
+        sync();
+    }
+    void TearDown() override {
+        m_engine.reset();
+        WatcherTest::TearDown();
+    }
+    static WithdrawalOptions options() {
+        WithdrawalOptions o;
+        o.fallback_fee_rate_sat_per_vb = 2.0;
+        o.max_withdrawal_sat = 200'000;
+        o.daily_withdrawal_sat = 300'000;
+        o.mempool_wait = std::chrono::milliseconds(50);
+        return o;
+    }
+    // Credits `sat` to the account through a confirmed deposit.
+    void fund(AccountId a, std::int64_t sat) {
+        const std::string addr = *m_wallet->deposit_address(a);
+        m_node.mine({pay(addr, sat, static_cast<std::uint8_t>(a + 100))});
+        m_node.mine_empty(2);
+        sync();
+        ASSERT_GE(balance(a), sat * 1000);
+    }
+    std::int64_t pending_withdrawals() {
+        return m_ledger->lookup_account(ledger::kPendingWithdrawalsId)->credits_pending_msat;
+    }
+    std::string payee() { return m_wallet->address_at(Branch::receive, 999); }
+    std::unique_ptr<WithdrawalEngine> m_engine;
+};
+
+// Refusals: malformed, a mainnet address on regtest, below dust, not whole sats, above the
+// balance, a frozen wallet. Each names its reason and reserves nothing, holds no coin and
+// broadcasts nothing.
+TEST_F(WithdrawalTest, RefusalsReserveNothing) {
+    fund(1, 100'000);
+    const auto before = m_wallets->balance(1);
+    const std::string mainnet = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4";
+    struct Case {
+        std::string address;
+        std::int64_t msat;
+        WithdrawalError want;
+    };
+    const Case cases[] = {
+        {"bcrt1qnotanaddress", 10'000'000, WithdrawalError::bad_address},
+        {mainnet, 10'000'000, WithdrawalError::wrong_network},
+        {payee(), 545'000, WithdrawalError::below_dust},
+        {payee(), 10'000'500, WithdrawalError::bad_amount},
+        {payee(), 0, WithdrawalError::bad_amount},
+        {payee(), 100'000'000, WithdrawalError::insufficient_funds},
+    };
+    for (const auto& c : cases) {
+        auto r = m_engine->request(1, c.address, c.msat);
+        ASSERT_FALSE(r) << c.address;
+        EXPECT_EQ(r.error().code, c.want) << r.error().message;
+    }
+    m_frozen[1] = "test";
+    auto frozen = m_engine->request(1, payee(), 10'000'000);
+    ASSERT_FALSE(frozen);
+    EXPECT_EQ(frozen.error().code, WithdrawalError::frozen);
+    const auto after = m_wallets->balance(1);
+    EXPECT_EQ(after.available_msat, before.available_msat);
+    EXPECT_EQ(after.pending_out_msat, 0);
+    EXPECT_EQ(pending_withdrawals(), 0);
+    EXPECT_EQ(m_node.broadcasts, 0);
+    for (const auto& c : *m_store->unspent_coins()) EXPECT_FALSE(c.reserved_by.has_value());
+    EXPECT_TRUE(m_engine->list(1)->empty());
+}
+
+// The whole path: the reservation holds amount + fee at once, the signed transaction reaches
+// the mempool paying the payee's script exactly, and after N confirmations the wallet is
+// charged amount + fee (posted), the reservation is gone and the audit passes. The change
+// comes back as our coin.
+TEST_F(WithdrawalTest, BroadcastConfirmedAndPosted) {
+    fund(2, 100'000);
+    auto r = m_engine->request(2, payee(), 30'000'000);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->status, "broadcast");
+    ASSERT_EQ(m_node.mempool.size(), 1u);
+    const auto& tx = m_node.mempool[0];
+    EXPECT_EQ(chain::hash_to_display_hex(chain::txid(tx)), r->txid);
+    EXPECT_EQ(tx.outputs[0].value_sat, 30'000);
+    EXPECT_EQ(tx.outputs[0].script_pubkey, m_wallet->script_at(Branch::receive, 999));
+    for (const auto& in : tx.inputs) EXPECT_EQ(in.sequence, chain::kSequenceRbf);
+    const std::int64_t fee_sat = r->fee_msat / 1000;
+    std::int64_t out_sum = 0;
+    for (const auto& o : tx.outputs) out_sum += o.value_sat;
+    EXPECT_EQ(100'000 - out_sum, fee_sat);  // the fee is what the coins hold beyond the outputs
+    EXPECT_EQ(fee_sat, fee_for(estimate_vsize(1, {22, 22}), 2.0));
+    auto b = m_wallets->balance(2);
+    EXPECT_EQ(b.available_msat, 100'000'000 - 30'000'000 - fee_sat * 1000);
+    EXPECT_EQ(b.balance_msat, 100'000'000);
+    m_node.mine_mempool();
+    sync();
+    EXPECT_EQ(m_engine->list(2)->at(0).confirmations, 1);
+    EXPECT_EQ(m_engine->list(2)->at(0).status, "broadcast");
+    m_node.mine_empty(2);
+    sync();
+    EXPECT_EQ(m_engine->list(2)->at(0).status, "confirmed");
+    b = m_wallets->balance(2);
+    EXPECT_EQ(b.balance_msat, 100'000'000 - 30'000'000 - fee_sat * 1000);
+    EXPECT_EQ(b.pending_out_msat, 0);
+    EXPECT_EQ(pending_withdrawals(), 0);
+    sync();  // posting again changes nothing
+    EXPECT_EQ(m_wallets->balance(2).balance_msat, b.balance_msat);
+    auto coins = m_store->unspent_coins();
+    ASSERT_EQ(coins->size(), 1u);
+    EXPECT_EQ(coins->at(0).branch, Branch::change);
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
+// A node that drops (or never took) the transaction: the watcher rebroadcasts it each round,
+// and the reservation is never voided for it.
+TEST_F(WithdrawalTest, DroppedTransactionRebroadcastNotVoided) {
+    fund(3, 100'000);
+    m_node.reject = true;
+    auto r = m_engine->request(3, payee(), 20'000'000);
+    ASSERT_TRUE(r);
+    EXPECT_TRUE(m_node.mempool.empty());
+    const int sent = m_node.broadcasts;
+    sync();
+    sync();
+    EXPECT_GE(m_node.broadcasts, sent + 2);
+    EXPECT_EQ(m_engine->list(3)->at(0).status, "broadcast");
+    EXPECT_GT(m_wallets->balance(3).pending_out_msat, 0);
+    m_node.reject = false;
+    sync();
+    ASSERT_EQ(m_node.mempool.size(), 1u);
+    m_node.mine_mempool();
+    m_node.mine_empty(2);
+    sync();
+    EXPECT_EQ(m_engine->list(3)->at(0).status, "confirmed");
+}
+
+// Above the per-withdrawal limit: reserved and signed but not broadcast until approved; a
+// second approval is refused.
+TEST_F(WithdrawalTest, AboveLimitWaitsForApproval) {
+    fund(4, 400'000);
+    auto r = m_engine->request(4, payee(), 250'000'000);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->status, "awaiting_approval");
+    EXPECT_TRUE(r->txid.empty());
+    EXPECT_EQ(m_node.broadcasts, 0);
+    EXPECT_GT(m_wallets->balance(4).pending_out_msat, 250'000'000);
+    sync();
+    EXPECT_EQ(m_node.broadcasts, 0);
+    auto approved = m_engine->approve(r->id);
+    ASSERT_TRUE(approved) << approved.error().message;
+    EXPECT_EQ(approved->status, "broadcast");
+    EXPECT_EQ(m_node.mempool.size(), 1u);
+    EXPECT_EQ(m_engine->approve(r->id).error().code, WithdrawalError::not_awaiting);
+    EXPECT_EQ(m_engine->approve("00000000000000000000000000000001").error().code, WithdrawalError::not_found);
+}
+
+// A conflicting spend of the withdrawal's coin confirms (as if the operator double-spent it
+// elsewhere): after N confirmations the reservation is voided and the wallet has it back.
+TEST_F(WithdrawalTest, VoidedOnlyWhenConflictConfirms) {
+    fund(5, 100'000);
+    m_node.reject = true;  // ours never reaches a block
+    auto r = m_engine->request(5, payee(), 20'000'000);
+    ASSERT_TRUE(r);
+    const auto held = m_store->coins_of_withdrawal(r->id);
+    ASSERT_EQ(held->size(), 1u);
+    chain::Transaction conflict;
+    chain::TxIn in;
+    in.prevout = held->at(0).outpoint;
+    conflict.inputs.push_back(in);
+    conflict.outputs.push_back(chain::TxOut{90'000, Bytes{0x51}});
+    m_node.mine({conflict});
+    sync();
+    EXPECT_EQ(m_engine->list(5)->at(0).status, "broadcast");  // 1 confirmation: not yet
+    m_node.mine_empty(2);
+    sync();
+    EXPECT_EQ(m_engine->list(5)->at(0).status, "voided");
+    const auto b = m_wallets->balance(5);
+    EXPECT_EQ(b.available_msat, 100'000'000);
+    EXPECT_EQ(b.pending_out_msat, 0);
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
+}  // namespace
+}  // namespace satload::onchain
