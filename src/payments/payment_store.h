@@ -1,6 +1,7 @@
 // PaymentStore: what paid downloads remember beside the ledger — each payment attempt of a
 // payer for a file (its number, state and split, and for a granted one its expiry) and each
-// account's referral code. The ledger holds the money; this holds which grant it bought.
+// account's referral code, and the holds and redirects of a file's earnings (trust and safety:
+// see "held earnings" in DESIGN.md). The ledger holds the money; this holds which grant it bought.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +25,9 @@ using store::StoreResult;
 // wallet could not cover it: the next attempt gets a new number and a new payment id).
 enum class AttemptState { pending, granted, failed };
 
+// Where a held uploader leg went (a pending ledger transfer until it is settled).
+enum class HoldOutcome { none, released, redirected };
+
 struct PaymentAttempt {
     AccountId payer = 0;
     std::string file_id;
@@ -37,6 +41,24 @@ struct PaymentAttempt {
     std::int64_t platform_msat = 0;
     std::int64_t created_s = 0;
     std::int64_t expires_s = 0;  // granted: the grant's end
+    // Trust and safety. `payee`: who the uploader leg credits (nullopt: the uploader; set when
+    // a redirect was in force at payment time). `held`: the uploader leg was a pending ledger
+    // transfer, settled later (`hold_outcome`, `settled_to` the account finally credited).
+    std::optional<AccountId> payee;
+    bool held = false;
+    HoldOutcome hold_outcome = HoldOutcome::none;
+    std::optional<AccountId> settled_to;
+
+    [[nodiscard]] AccountId uploader_leg_account() const { return payee.value_or(uploader); }
+};
+
+// An upheld rights-holder claim: the file's uploader legs credit the claimant from now on, and
+// with `include_held` the legs held when it was recorded too.
+struct EarningsRedirect {
+    std::string file_id;
+    AccountId claimant = 0;
+    bool include_held = false;
+    std::int64_t created_s = 0;
 };
 
 struct FileEarnings {
@@ -44,6 +66,7 @@ struct FileEarnings {
     std::uint64_t downloads = 0;  // paid grants
     std::int64_t gross_msat = 0;  // what payers paid
     std::int64_t net_msat = 0;    // what reached the uploader
+    std::int64_t held_msat = 0;   // uploader legs held (pending) under an open copyright report
 };
 
 struct ReferralEarnings {
@@ -73,6 +96,19 @@ public:
     virtual StoreResult<std::optional<std::string>> referral_code(AccountId account) = 0;
     virtual StoreResult<void> set_referral_code(AccountId account, const std::string& code) = 0;
     virtual StoreResult<std::optional<AccountId>> referral_owner(const std::string& code) = 0;
+
+    // Held earnings: granted attempts of the file whose uploader leg is still pending (at most
+    // `limit`, oldest first), every file that has such attempts, and the settlement of one
+    // (not_found unless it is held and unsettled).
+    virtual StoreResult<std::vector<PaymentAttempt>> unsettled_holds(const std::string& file_id,
+                                                                     std::size_t limit) = 0;
+    virtual StoreResult<std::vector<std::string>> files_with_unsettled_holds(std::size_t limit) = 0;
+    virtual StoreResult<void> settle_hold(AccountId payer, const std::string& file_id,
+                                          std::int64_t attempt_no, HoldOutcome outcome,
+                                          AccountId settled_to) = 0;
+    // The file's redirect (set again: replaced).
+    virtual StoreResult<std::optional<EarningsRedirect>> redirect_of(const std::string& file_id) = 0;
+    virtual StoreResult<void> set_redirect(const EarningsRedirect& redirect) = 0;
 };
 
 }  // namespace satload::payments

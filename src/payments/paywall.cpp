@@ -192,6 +192,8 @@ PayResult<PaidGrant> Paywall::pay(AccountId payer, std::string_view invoice_text
     }
     const auto unavailable = [](std::string message) { return PayFailure{PayError::unavailable, std::move(message)}; };
 
+    // Shared until the attempt is recorded: settle_holds waits for a payment the policy held.
+    const std::shared_lock hold_lock(m_hold_mutex);
     const std::lock_guard lock(lock_for(payer, inv->file_id));
     const std::int64_t now = m_options.clock_s();
     auto latest = m_store.latest_attempt(payer, inv->file_id);
@@ -209,7 +211,14 @@ PayResult<PaidGrant> Paywall::pay(AccountId payer, std::string_view invoice_text
         attempt.file_id = inv->file_id;
         attempt.attempt_no = *latest ? (*latest)->attempt_no + 1 : 1;
         attempt.uploader = facts->owner;
-        const bool has_referrer = referrer && *referrer != payer && *referrer != facts->owner;
+        auto redirect = m_store.redirect_of(inv->file_id);
+        if (!redirect) return fail(unavailable(redirect.error().message));
+        if (*redirect && (*redirect)->claimant != facts->owner) attempt.payee = (*redirect)->claimant;
+        if (attempt.payee == payer) {
+            return fail(PayFailure{PayError::own_file, "this file's earnings go to you: it downloads free"});
+        }
+        const AccountId leg_account = attempt.uploader_leg_account();
+        const bool has_referrer = referrer && *referrer != payer && *referrer != facts->owner && *referrer != leg_account;
         auto split = ledger::split_price(facts->price_msat, m_options.split, has_referrer);
         if (!split) return fail(unavailable("the price cannot be split"));
         if (has_referrer && split->referrer_msat > 0) attempt.referrer = referrer;
@@ -217,6 +226,7 @@ PayResult<PaidGrant> Paywall::pay(AccountId payer, std::string_view invoice_text
         attempt.uploader_msat = split->uploader_msat;
         attempt.referrer_msat = attempt.referrer ? split->referrer_msat : 0;
         attempt.platform_msat = split->platform_msat;
+        attempt.held = attempt.uploader_msat > 0 && m_hold_policy && m_hold_policy(inv->file_id);
         attempt.created_s = now;
         attempt.expires_s = 0;
         if (auto r = m_store.insert_attempt(attempt); !r) {
@@ -226,24 +236,14 @@ PayResult<PaidGrant> Paywall::pay(AccountId payer, std::string_view invoice_text
         }
     }
 
-    for (const AccountId a : {attempt.payer, attempt.uploader}) {
+    for (const AccountId a : {attempt.payer, attempt.uploader_leg_account()}) {
         if (auto r = m_wallets.ensure_wallet(a); !r) return fail(unavailable(r.error().message));
     }
     if (attempt.referrer) {
         if (auto r = m_wallets.ensure_wallet(*attempt.referrer); !r) return fail(unavailable(r.error().message));
     }
-    ledger::DownloadPayment p;
-    p.payment_id = payment_id(attempt.payer, attempt.file_id, attempt.attempt_no);
-    p.payer_account_id = wallet_id(attempt.payer);
-    p.uploader_account_id = wallet_id(attempt.uploader);
-    p.platform_account_id = ledger::kPlatformRevenueId;
-    if (attempt.referrer) p.referrer_account_id = wallet_id(*attempt.referrer);
-    p.price_msat = attempt.price_msat;
-    if (const auto fid = base64url_decode(attempt.file_id); fid && fid->size() == ledger::kIdBytes) {
-        p.user_data = ledger::id_from_bytes(*fid);
-    }
-    auto legs = ledger::download_payment_transfers(p, m_options.split);
-    if (!legs || legs->empty()) return fail(unavailable("the payment cannot be built"));
+    auto legs = legs_of(attempt);
+    if (!legs) return fail(legs.error());
     auto outcome = m_wallets.ledger().create_transfers(std::move(*legs));
     if (!outcome) return fail(unavailable(outcome.error().message));  // stays pending: retried
     ledger::TransferResult refused = ledger::TransferResult::ok;
@@ -282,6 +282,158 @@ PayResult<PaidGrant> Paywall::pay(AccountId payer, std::string_view invoice_text
         return fail(unavailable(r.error().message));
     }
     return grant_of(attempt, true);
+}
+
+PayResult<std::vector<ledger::Transfer>> Paywall::legs_of(const PaymentAttempt& attempt) const {
+    ledger::DownloadPayment p;
+    p.payment_id = payment_id(attempt.payer, attempt.file_id, attempt.attempt_no);
+    p.payer_account_id = wallet_id(attempt.payer);
+    p.uploader_account_id = wallet_id(attempt.uploader_leg_account());
+    p.platform_account_id = ledger::kPlatformRevenueId;
+    if (attempt.referrer) p.referrer_account_id = wallet_id(*attempt.referrer);
+    p.price_msat = attempt.price_msat;
+    if (const auto fid = base64url_decode(attempt.file_id); fid && fid->size() == ledger::kIdBytes) {
+        p.user_data = ledger::id_from_bytes(*fid);
+    }
+    auto legs = ledger::download_payment_transfers(p, m_options.split);
+    if (!legs || legs->empty()) return fail(PayFailure{PayError::unavailable, "the payment cannot be built"});
+    // The recorded split is what the group must move (the shares may have changed since).
+    for (auto& t : *legs) {
+        if (t.code == ledger::transfer_code::download_payment) {
+            t.amount_msat = attempt.uploader_msat;
+            // Held: reserved from the payer and shown to the payee as pending, posted or
+            // voided when the report is resolved. No timeout: only a decision settles it.
+            if (attempt.held) t.flags |= ledger::transfer_flags::pending;
+        } else if (t.code == ledger::transfer_code::referral_reward) {
+            t.amount_msat = attempt.referrer_msat;
+        } else if (t.code == ledger::transfer_code::platform_fee) {
+            t.amount_msat = attempt.platform_msat;
+        }
+    }
+    return std::move(*legs);
+}
+
+ledger::Id128 Paywall::settlement_id(ledger::Id128 payment_id, std::string_view step) {
+    std::string text("satload/v1 hold settlement");
+    text += '\0';
+    text += ledger::id_hex(payment_id);
+    text += '\0';
+    text += step;
+    const auto digest = crypto::sha256(as_bytes(text));
+    return ledger::id_from_bytes(ByteSpan(digest.data(), ledger::kIdBytes));
+}
+
+StoreResult<void> Paywall::redirect_earnings(const std::string& file_id, AccountId claimant, bool include_held) {
+    return m_store.set_redirect(EarningsRedirect{file_id, claimant, include_held, m_options.clock_s()});
+}
+
+PayResult<void> Paywall::settle_one(const PaymentAttempt& a, const std::optional<EarningsRedirect>& redirect,
+                                    HoldSettlement& out) {
+    const auto unavailable = [](std::string message) { return PayFailure{PayError::unavailable, std::move(message)}; };
+    auto legs = legs_of(a);
+    if (!legs) return fail(legs.error());
+    const ledger::Transfer* held = nullptr;
+    for (const auto& t : *legs) {
+        if ((t.flags & ledger::transfer_flags::pending) != 0) held = &t;
+    }
+    SATLOAD_ASSERT(held != nullptr);
+    const ledger::Id128 pid = payment_id(a.payer, a.file_id, a.attempt_no);
+    const bool redirect_now = redirect && redirect->include_held && redirect->claimant != a.uploader_leg_account();
+    std::vector<ledger::Transfer> group;
+    ledger::Transfer close;
+    close.debit_account_id = held->debit_account_id;
+    close.credit_account_id = held->credit_account_id;
+    close.pending_id = held->id;
+    close.user_data = held->user_data;
+    close.code = ledger::transfer_code::download_payment;
+    AccountId settled_to = a.uploader_leg_account();
+    if (!redirect_now) {
+        close.id = settlement_id(pid, "release");
+        close.flags = ledger::transfer_flags::post_pending;
+        close.amount_msat = held->amount_msat;
+        close.memo = "held earnings released";
+        group.push_back(close);
+    } else {
+        settled_to = redirect->claimant;
+        if (auto r = m_wallets.ensure_wallet(settled_to); !r) return fail(unavailable(r.error().message));
+        close.id = settlement_id(pid, "void");
+        close.flags = ledger::transfer_flags::void_pending;
+        close.amount_msat = 0;
+        close.memo = "held earnings redirected to a rights holder";
+        group.push_back(close);
+        // A claimant who is the payer gets the reservation back by the void alone.
+        if (settled_to != a.payer) {
+            group.back().flags |= ledger::transfer_flags::linked;
+            ledger::Transfer pay;
+            pay.id = settlement_id(pid, "redirect");
+            pay.debit_account_id = held->debit_account_id;
+            pay.credit_account_id = wallet_id(settled_to);
+            pay.amount_msat = held->amount_msat;
+            pay.user_data = held->user_data;
+            pay.code = ledger::transfer_code::download_payment;
+            pay.memo = "held earnings redirected to a rights holder";
+            group.push_back(pay);
+        }
+    }
+    auto outcome = m_wallets.ledger().create_transfers(std::move(group));
+    if (!outcome) return fail(unavailable(outcome.error().message));
+    for (const auto& o : *outcome) {
+        // `exists`: settled before (a repeat after a crash); the record below catches up.
+        if (o.result != ledger::TransferResult::ok && o.result != ledger::TransferResult::exists) {
+            return fail(unavailable("the ledger refused to settle a held payment: " +
+                                    std::string(ledger::result_name(o.result))));
+        }
+    }
+    const HoldOutcome how = redirect_now ? HoldOutcome::redirected : HoldOutcome::released;
+    if (auto r = m_store.settle_hold(a.payer, a.file_id, a.attempt_no, how, settled_to);
+        !r && r.error().code != StoreError::not_found) {
+        return fail(unavailable(r.error().message));
+    }
+    if (redirect_now) {
+        ++out.redirected;
+        out.redirected_msat += held->amount_msat;
+    } else {
+        ++out.released;
+        out.released_msat += held->amount_msat;
+    }
+    return {};
+}
+
+PayResult<HoldSettlement> Paywall::settle_holds(const std::string& file_id) {
+    const auto unavailable = [](std::string message) { return PayFailure{PayError::unavailable, std::move(message)}; };
+    const std::unique_lock hold_lock(m_hold_mutex);
+    HoldSettlement out;
+    if (m_hold_policy && m_hold_policy(file_id)) {
+        out.still_held = true;
+        return out;
+    }
+    auto redirect = m_store.redirect_of(file_id);
+    if (!redirect) return fail(unavailable(redirect.error().message));
+    for (;;) {
+        auto batch = m_store.unsettled_holds(file_id, kSettleBatchMax);
+        if (!batch) return fail(unavailable(batch.error().message));
+        if (batch->empty()) break;
+        for (const auto& a : *batch) {
+            if (auto r = settle_one(a, *redirect, out); !r) return fail(r.error());
+        }
+    }
+    return out;
+}
+
+PayResult<HoldSettlement> Paywall::settle_stale_holds() {
+    auto files = m_store.files_with_unsettled_holds(kStaleHoldFilesMax);
+    if (!files) return fail(PayFailure{PayError::unavailable, files.error().message});
+    HoldSettlement total;
+    for (const auto& f : *files) {
+        auto one = settle_holds(f);
+        if (!one) return fail(one.error());
+        total.released += one->released;
+        total.redirected += one->redirected;
+        total.released_msat += one->released_msat;
+        total.redirected_msat += one->redirected_msat;
+        total.still_held = total.still_held || one->still_held;
+    }
+    return total;
 }
 
 Result<crypto::L402Grant, crypto::MacaroonError> Paywall::check_credential(std::string_view authorization,

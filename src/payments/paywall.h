@@ -2,7 +2,9 @@
 // payment (one atomic ledger group per grant, exactly once per payer and file while a grant
 // lives), the L402 credential that proves it (a V2 macaroon with file, payer and expiry
 // caveats, and the preimage whose SHA-256 is the payment hash inside it), referral codes and
-// earnings. See "paywall" in DESIGN.md.
+// earnings, and held earnings: while the hold policy says so (an open copyright report) the
+// uploader's leg is a pending ledger transfer, later released or redirected to a rights holder.
+// See "paywall" and "held earnings" in DESIGN.md.
 #pragma once
 
 #include <array>
@@ -10,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <shared_mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +34,10 @@ inline constexpr std::size_t kReferralCodeBytes = 9;
 inline constexpr std::size_t kReferralCodeChars = 12;
 // Requests for one (payer, file) are serialized through one of these locks.
 inline constexpr std::size_t kPayLockStripes = 64;
+// Held payments settled per store read (a file with more is settled in several rounds).
+inline constexpr std::size_t kSettleBatchMax = 500;
+// Files swept per settle_stale_holds call.
+inline constexpr std::size_t kStaleHoldFilesMax = 1000;
 
 // What the paywall needs to know of a file right now.
 struct FileFacts {
@@ -39,6 +46,9 @@ struct FileFacts {
 };
 // nullopt: no such file, or it cannot be downloaded (expired, revoked, ...).
 using FileLookup = std::function<std::optional<FileFacts>(const std::string& file_id)>;
+// Whether a file's earnings are held right now (the server wires it to trust and safety: an
+// open copyright report). Called under the paywall's hold lock; must be cheap and not block.
+using HoldPolicy = std::function<bool(const std::string& file_id)>;
 
 struct PaywallOptions {
     ledger::SplitShares split;
@@ -72,6 +82,17 @@ struct Challenge {
     std::int64_t price_msat = 0;
     std::string invoice;           // opaque to clients
     std::string www_authenticate;  // `L402 macaroon="...", invoice="..."`
+};
+
+// What settle_holds did: held uploader legs posted to their payee, or voided and paid to the
+// claimant of a redirect with include_held. `still_held`: the policy still holds the file, so
+// nothing was settled.
+struct HoldSettlement {
+    std::size_t released = 0;
+    std::size_t redirected = 0;
+    std::int64_t released_msat = 0;
+    std::int64_t redirected_msat = 0;
+    bool still_held = false;
 };
 
 struct PaidGrant {
@@ -111,6 +132,25 @@ public:
         return m_store.referral_earnings(referrer);
     }
 
+    // Set before the paywall serves payments (not synchronized with pay()).
+    void set_hold_policy(HoldPolicy policy) { m_hold_policy = std::move(policy); }
+    // An upheld rights-holder claim: the file's uploader legs credit `claimant` from now on;
+    // with include_held, settling the legs held so far pays them to the claimant as well.
+    StoreResult<void> redirect_earnings(const std::string& file_id, AccountId claimant, bool include_held);
+    StoreResult<std::optional<EarningsRedirect>> redirect_of(const std::string& file_id) {
+        return m_store.redirect_of(file_id);
+    }
+    // Settles the file's held legs once the policy no longer holds it: each is posted to its
+    // payee (released) or, under a redirect with include_held, voided and paid to the claimant
+    // in one linked group. Idempotent (derived transfer ids): safe to repeat after a crash.
+    // Waits for payments in flight, so none that the policy held before can be missed.
+    PayResult<HoldSettlement> settle_holds(const std::string& file_id);
+    // settle_holds for every file with unsettled holds (after a restart: a report resolved
+    // just before a crash leaves its file's holds unsettled).
+    PayResult<HoldSettlement> settle_stale_holds();
+    // The id of one settlement step ("release", "void", "redirect") of a held payment.
+    [[nodiscard]] static ledger::Id128 settlement_id(ledger::Id128 payment_id, std::string_view step);
+
     // The payment id of a payer's attempt for a file (exposed for tests and the audit trail).
     [[nodiscard]] static ledger::Id128 payment_id(AccountId payer, const std::string& file_id,
                                                   std::int64_t attempt_no);
@@ -127,6 +167,10 @@ private:
     [[nodiscard]] crypto::Preimage preimage_of(ledger::Id128 payment_id) const;
     [[nodiscard]] PaidGrant grant_of(const PaymentAttempt& attempt, bool charged_now) const;
     std::mutex& lock_for(AccountId payer, const std::string& file_id);
+    // The attempt's ledger group, the uploader leg pending when the attempt is held.
+    [[nodiscard]] PayResult<std::vector<ledger::Transfer>> legs_of(const PaymentAttempt& attempt) const;
+    PayResult<void> settle_one(const PaymentAttempt& attempt, const std::optional<EarningsRedirect>& redirect,
+                               HoldSettlement& out);
 
     WalletService& m_wallets;
     PaymentStore& m_store;
@@ -136,6 +180,10 @@ private:
     std::array<std::uint8_t, 32> m_invoice_key{};
     std::array<std::uint8_t, 32> m_preimage_key{};
     std::array<std::mutex, kPayLockStripes> m_locks;
+    HoldPolicy m_hold_policy;
+    // Payments hold it shared from the policy's answer until their attempt is recorded;
+    // settle_holds exclusively, so it sees every payment the policy held.
+    std::shared_mutex m_hold_mutex;
 };
 
 }  // namespace satload::payments

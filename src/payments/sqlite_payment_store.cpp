@@ -37,11 +37,29 @@ CREATE TABLE payment_referral_codes (
     account_id INTEGER NOT NULL UNIQUE
 ) STRICT;
 )sql",
+    // 2: held earnings (the uploader leg a pending ledger transfer until settled) and the
+    // redirects of upheld rights-holder claims.
+    R"sql(
+ALTER TABLE payment_attempts ADD COLUMN payee_account_id INTEGER;
+ALTER TABLE payment_attempts ADD COLUMN held INTEGER NOT NULL DEFAULT 0 CHECK (held IN (0, 1));
+ALTER TABLE payment_attempts ADD COLUMN hold_outcome TEXT NOT NULL DEFAULT ''
+    CHECK (hold_outcome IN ('', 'released', 'redirected'));
+ALTER TABLE payment_attempts ADD COLUMN settled_account_id INTEGER;
+CREATE INDEX payment_attempts_unsettled ON payment_attempts (file_id, created_s)
+    WHERE held = 1 AND hold_outcome = '';
+CREATE TABLE payment_redirects (
+    file_id              TEXT PRIMARY KEY NOT NULL,
+    claimant_account_id  INTEGER NOT NULL,
+    include_held         INTEGER NOT NULL CHECK (include_held IN (0, 1)),
+    created_s            INTEGER NOT NULL
+) STRICT;
+)sql",
 };
 
 constexpr const char* kAttemptColumns =
     "payer_account_id, file_id, attempt_no, state, uploader_account_id, referrer_account_id, "
-    "price_msat, uploader_msat, referrer_msat, platform_msat, created_s, expires_s";
+    "price_msat, uploader_msat, referrer_msat, platform_msat, created_s, expires_s, "
+    "payee_account_id, held, hold_outcome, settled_account_id";
 
 const char* state_text(AttemptState s) {
     switch (s) {
@@ -50,6 +68,26 @@ const char* state_text(AttemptState s) {
         case AttemptState::failed: return "failed";
     }
     return "failed";
+}
+
+const char* outcome_text(HoldOutcome o) {
+    switch (o) {
+        case HoldOutcome::none: return "";
+        case HoldOutcome::released: return "released";
+        case HoldOutcome::redirected: return "redirected";
+    }
+    return "";
+}
+
+HoldOutcome parse_outcome(const std::string& s) {
+    if (s == "released") return HoldOutcome::released;
+    if (s == "redirected") return HoldOutcome::redirected;
+    return HoldOutcome::none;
+}
+
+std::optional<std::int64_t> optional_i64(sqlite3_stmt* s, int i) {
+    if (sqlite3_column_type(s, i) == SQLITE_NULL) return std::nullopt;
+    return sqlite3_column_int64(s, i);
 }
 
 AttemptState parse_state(const std::string& s) {
@@ -65,13 +103,17 @@ PaymentAttempt read_attempt(sqlite3_stmt* s) {
     a.attempt_no = sqlite3_column_int64(s, 2);
     a.state = parse_state(column_text(s, 3));
     a.uploader = sqlite3_column_int64(s, 4);
-    if (sqlite3_column_type(s, 5) != SQLITE_NULL) a.referrer = sqlite3_column_int64(s, 5);
+    a.referrer = optional_i64(s, 5);
     a.price_msat = sqlite3_column_int64(s, 6);
     a.uploader_msat = sqlite3_column_int64(s, 7);
     a.referrer_msat = sqlite3_column_int64(s, 8);
     a.platform_msat = sqlite3_column_int64(s, 9);
     a.created_s = sqlite3_column_int64(s, 10);
     a.expires_s = sqlite3_column_int64(s, 11);
+    a.payee = optional_i64(s, 12);
+    a.held = sqlite3_column_int64(s, 13) != 0;
+    a.hold_outcome = parse_outcome(column_text(s, 14));
+    a.settled_to = optional_i64(s, 15);
     return a;
 }
 
@@ -101,7 +143,7 @@ StoreResult<std::optional<PaymentAttempt>> SqlitePaymentStore::latest_attempt(Ac
 StoreResult<void> SqlitePaymentStore::insert_attempt(const PaymentAttempt& a) {
     const std::lock_guard lock(m_mutex);
     Query q(m_db, std::string("INSERT INTO payment_attempts (") + kAttemptColumns +
-                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
     if (!q.prepared()) return fail(failure(m_db, "prepare insert attempt"));
     q.i64(1, a.payer).text(2, a.file_id).i64(3, a.attempt_no).text(4, state_text(a.state)).i64(5, a.uploader);
     if (a.referrer) {
@@ -111,6 +153,16 @@ StoreResult<void> SqlitePaymentStore::insert_attempt(const PaymentAttempt& a) {
     }
     q.i64(7, a.price_msat).i64(8, a.uploader_msat).i64(9, a.referrer_msat).i64(10, a.platform_msat);
     q.i64(11, a.created_s).i64(12, a.expires_s);
+    const auto bind_optional = [&q](int i, const std::optional<AccountId>& v) {
+        if (v) {
+            q.i64(i, *v);
+        } else {
+            q.null(i);
+        }
+    };
+    bind_optional(13, a.payee);
+    q.i64(14, a.held ? 1 : 0).text(15, outcome_text(a.hold_outcome));
+    bind_optional(16, a.settled_to);
     if (auto r = run(m_db, q, "insert attempt"); !r) return fail(r.error());
     return {};
 }
@@ -133,7 +185,12 @@ StoreResult<void> SqlitePaymentStore::finish_attempt(AccountId payer, const std:
 StoreResult<std::vector<FileEarnings>> SqlitePaymentStore::earnings(AccountId uploader) {
     const std::lock_guard lock(m_mutex);
     Query q(m_db,
-            "SELECT file_id, count(*), sum(price_msat), sum(uploader_msat) FROM payment_attempts "
+            "SELECT file_id, count(*), sum(price_msat), "
+            // What reached the uploader: legs not redirected, and held legs only once released.
+            "sum(CASE WHEN payee_account_id IS NULL AND (held = 0 OR hold_outcome = 'released') "
+            "THEN uploader_msat ELSE 0 END), "
+            "sum(CASE WHEN held = 1 AND hold_outcome = '' THEN uploader_msat ELSE 0 END) "
+            "FROM payment_attempts "
             "WHERE uploader_account_id = ?1 AND state = 'granted' GROUP BY file_id ORDER BY file_id");
     if (!q.prepared()) return fail(failure(m_db, "prepare earnings"));
     q.i64(1, uploader);
@@ -141,7 +198,7 @@ StoreResult<std::vector<FileEarnings>> SqlitePaymentStore::earnings(AccountId up
         m_db, q,
         [](sqlite3_stmt* s) {
             return FileEarnings{column_text(s, 0), column_u64(s, 1), sqlite3_column_int64(s, 2),
-                                sqlite3_column_int64(s, 3)};
+                                sqlite3_column_int64(s, 3), sqlite3_column_int64(s, 4)};
         },
         "earnings");
 }
@@ -184,6 +241,68 @@ StoreResult<std::optional<AccountId>> SqlitePaymentStore::referral_owner(const s
     q.text(1, code);
     return first<AccountId>(m_db, q, [](sqlite3_stmt* s) { return sqlite3_column_int64(s, 0); },
                             "referral owner");
+}
+
+StoreResult<std::vector<PaymentAttempt>> SqlitePaymentStore::unsettled_holds(const std::string& file_id,
+                                                                           std::size_t limit) {
+    const std::lock_guard lock(m_mutex);
+    Query q(m_db, std::string("SELECT ") + kAttemptColumns +
+                      " FROM payment_attempts WHERE file_id = ?1 AND held = 1 AND hold_outcome = '' AND "
+                      "state = 'granted' ORDER BY created_s, payer_account_id, attempt_no LIMIT ?2");
+    if (!q.prepared()) return fail(failure(m_db, "prepare unsettled holds"));
+    q.text(1, file_id).i64(2, static_cast<std::int64_t>(limit));
+    return collect<PaymentAttempt>(m_db, q, read_attempt, "unsettled holds");
+}
+
+StoreResult<std::vector<std::string>> SqlitePaymentStore::files_with_unsettled_holds(std::size_t limit) {
+    const std::lock_guard lock(m_mutex);
+    Query q(m_db,
+            "SELECT DISTINCT file_id FROM payment_attempts WHERE held = 1 AND hold_outcome = '' AND "
+            "state = 'granted' ORDER BY file_id LIMIT ?1");
+    if (!q.prepared()) return fail(failure(m_db, "prepare files with holds"));
+    q.i64(1, static_cast<std::int64_t>(limit));
+    return collect<std::string>(m_db, q, [](sqlite3_stmt* s) { return column_text(s, 0); }, "files with holds");
+}
+
+StoreResult<void> SqlitePaymentStore::settle_hold(AccountId payer, const std::string& file_id,
+                                                  std::int64_t attempt_no, HoldOutcome outcome,
+                                                  AccountId settled_to) {
+    const std::lock_guard lock(m_mutex);
+    Query q(m_db,
+            "UPDATE payment_attempts SET hold_outcome = ?4, settled_account_id = ?5 WHERE payer_account_id = ?1 "
+            "AND file_id = ?2 AND attempt_no = ?3 AND held = 1 AND hold_outcome = ''");
+    if (!q.prepared()) return fail(failure(m_db, "prepare settle hold"));
+    q.i64(1, payer).text(2, file_id).i64(3, attempt_no).text(4, outcome_text(outcome)).i64(5, settled_to);
+    auto changed = run(m_db, q, "settle hold");
+    if (!changed) return fail(changed.error());
+    if (*changed == 0) return fail(StoreFailure{StoreError::not_found, "the attempt is not held"});
+    return {};
+}
+
+StoreResult<std::optional<EarningsRedirect>> SqlitePaymentStore::redirect_of(const std::string& file_id) {
+    const std::lock_guard lock(m_mutex);
+    Query q(m_db,
+            "SELECT file_id, claimant_account_id, include_held, created_s FROM payment_redirects WHERE file_id = ?1");
+    if (!q.prepared()) return fail(failure(m_db, "prepare redirect"));
+    q.text(1, file_id);
+    return first<EarningsRedirect>(
+        m_db, q,
+        [](sqlite3_stmt* s) {
+            return EarningsRedirect{column_text(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2) != 0,
+                                    sqlite3_column_int64(s, 3)};
+        },
+        "redirect");
+}
+
+StoreResult<void> SqlitePaymentStore::set_redirect(const EarningsRedirect& r) {
+    const std::lock_guard lock(m_mutex);
+    Query q(m_db,
+            "INSERT OR REPLACE INTO payment_redirects (file_id, claimant_account_id, include_held, created_s) "
+            "VALUES (?1, ?2, ?3, ?4)");
+    if (!q.prepared()) return fail(failure(m_db, "prepare set redirect"));
+    q.text(1, r.file_id).i64(2, r.claimant).i64(3, r.include_held ? 1 : 0).i64(4, r.created_s);
+    if (auto res = run(m_db, q, "set redirect"); !res) return fail(res.error());
+    return {};
 }
 
 }  // namespace satload::payments

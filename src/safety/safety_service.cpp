@@ -2,6 +2,8 @@
 // safety_service.h). The store is the record; memory holds what every request consults.
 #include "safety/safety_service.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "core/check.h"
@@ -24,6 +26,16 @@ std::optional<SafetyFailure> check_text(std::string_view name, const std::string
     return std::nullopt;
 }
 
+// Adds `key` to `set` or takes it out.
+template <class Set, class Key>
+void set_member(Set& set, const Key& key, bool member) {
+    if (member) {
+        set.insert(key);
+    } else {
+        set.erase(key);
+    }
+}
+
 }  // namespace
 
 std::string_view block_kind_code(BlockKind k) {
@@ -32,6 +44,16 @@ std::string_view block_kind_code(BlockKind k) {
         case BlockKind::account_suspended: return "account-suspended";
     }
     return "taken-down";
+}
+
+bool is_admin_actor_name(std::string_view name) {
+    if (name.empty() || name.size() > kAdminNameCharsMax || name[0] == '-' || name[0] == '.') return false;
+    for (const char c : name) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                        c == '_' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
 }
 
 SafetyService::SafetyService(SafetyStore& store, const Clock& clock, RandomFn random, FileLookup files,
@@ -62,6 +84,9 @@ SafetyResult<std::unique_ptr<SafetyService>> SafetyService::open(SafetyStore& st
     auto frozen = store.frozen_accounts();
     if (!frozen) return fail(storage_failure(frozen.error()));
     for (const auto& f : *frozen) service->m_frozen.insert(f.account);
+    auto held = store.files_with_open_reports(Category::copyright);
+    if (!held) return fail(storage_failure(held.error()));
+    service->m_open_copyright.insert(held->begin(), held->end());
     return service;
 }
 
@@ -106,6 +131,11 @@ SafetyResult<ReportRecord> SafetyService::report(const ReportInput& input, std::
     r.created_s = m_clock.now_s();
     auto stored = m_store.insert_report(r);
     if (!stored) return fail(storage_failure(stored.error()));
+    if (stored->category == Category::copyright) {
+        // From now on the file's earnings are held (the paywall asks holds_earnings).
+        const std::lock_guard lock(m_mutex);
+        m_open_copyright.insert(stored->file_id);
+    }
     return std::move(*stored);
 }
 
@@ -128,14 +158,9 @@ SafetyResult<TakedownOutcome> SafetyService::takedown(std::int64_t report_id, co
                                                       const std::string& who) {
     if (auto e = check_text("reason", reason, kAdminReasonCharsMax, true)) return fail(*e);
     const std::lock_guard admin(m_admin_mutex);
-    auto report = m_store.get_report(report_id);
-    if (!report) return fail(storage_failure(report.error()));
-    if (!*report) return fail(SafetyFailure{SafetyError::not_found, fmt::format("no report {}", report_id)});
-    const ReportRecord& r = **report;
-    if (r.state != ReportState::open) {
-        return fail(SafetyFailure{SafetyError::conflict,
-                                  fmt::format("report {} is already {}", report_id, report_state_name(r.state))});
-    }
+    auto report = open_report(report_id);
+    if (!report) return fail(report.error());
+    const ReportRecord& r = *report;
     {
         const std::lock_guard lock(m_mutex);
         if (m_taken_down.contains(r.file_id)) {
@@ -179,6 +204,7 @@ SafetyResult<TakedownOutcome> SafetyService::takedown(std::int64_t report_id, co
     out.takedown = *stored;
     {
         const std::lock_guard lock(m_mutex);
+        m_open_copyright.erase(t.file_id);  // every open report of the file was resolved
         m_taken_down[t.file_id] = *stored;
         m_blocked.insert(stored->sha256_hex);
         if (t.owner) {
@@ -199,6 +225,33 @@ SafetyResult<ReportRecord> SafetyService::dismiss(std::int64_t report_id, const 
                                                   const std::string& who) {
     if (auto e = check_text("reason", why, kAdminReasonCharsMax, false)) return fail(*e);
     const std::lock_guard admin(m_admin_mutex);
+    auto report = open_report(report_id);
+    if (!report) return fail(report.error());
+    const std::int64_t now_s = m_clock.now_s();
+    auto changed = m_store.resolve_report(report_id, ReportState::dismissed, now_s);
+    if (!changed) return fail(storage_failure(changed.error()));
+    const LogEntry line{0, now_s, who, "dismiss", fmt::format("report {} file {}", report_id, report->file_id),
+                        why};
+    if (auto logged = m_store.append_log(line); !logged) return fail(storage_failure(logged.error()));
+    if (report->category == Category::copyright) {
+        if (auto r = recount_copyright(report->file_id); !r) return fail(r.error());
+    }
+    ReportRecord out = std::move(*report);
+    out.state = ReportState::dismissed;
+    out.resolved_s = now_s;
+    return out;
+}
+
+SafetyResult<void> SafetyService::recount_copyright(const std::string& file_id) {
+    auto files = m_store.files_with_open_reports(Category::copyright);
+    if (!files) return fail(storage_failure(files.error()));
+    const bool still_open = std::find(files->begin(), files->end(), file_id) != files->end();
+    const std::lock_guard lock(m_mutex);
+    set_member(m_open_copyright, file_id, still_open);
+    return {};
+}
+
+SafetyResult<ReportRecord> SafetyService::open_report(std::int64_t report_id) {
     auto report = m_store.get_report(report_id);
     if (!report) return fail(storage_failure(report.error()));
     if (!*report) return fail(SafetyFailure{SafetyError::not_found, fmt::format("no report {}", report_id)});
@@ -206,16 +259,59 @@ SafetyResult<ReportRecord> SafetyService::dismiss(std::int64_t report_id, const 
         return fail(SafetyFailure{SafetyError::conflict, fmt::format("report {} is already {}", report_id,
                                                                      report_state_name((*report)->state))});
     }
+    return std::move(**report);
+}
+
+SafetyResult<ReportRecord> SafetyService::check_claim(std::int64_t report_id) {
+    auto report = open_report(report_id);
+    if (!report) return fail(report.error());
+    if (report->category != Category::copyright) {
+        return fail(SafetyFailure{SafetyError::conflict,
+                                  fmt::format("report {} is a {} report: only a copyright report names a rights holder",
+                                              report_id, category_name(report->category))});
+    }
+    return report;
+}
+
+SafetyResult<ReportRecord> SafetyService::claim(std::int64_t report_id, const std::string& claimant,
+                                                bool include_held, const std::string& reason,
+                                                const std::string& who) {
+    if (auto e = check_text("reason", reason, kAdminReasonCharsMax, true)) return fail(*e);
+    const std::lock_guard admin(m_admin_mutex);
+    auto report = check_claim(report_id);
+    if (!report) return fail(report.error());
     const std::int64_t now_s = m_clock.now_s();
-    auto changed = m_store.resolve_report(report_id, ReportState::dismissed, now_s);
-    if (!changed) return fail(storage_failure(changed.error()));
-    const LogEntry line{0, now_s, who, "dismiss", fmt::format("report {} file {}", report_id, (*report)->file_id),
-                        why};
+    auto resolved = m_store.resolve_reports(report->file_id, ReportState::upheld, now_s);
+    if (!resolved) return fail(storage_failure(resolved.error()));
+    {
+        const std::lock_guard lock(m_mutex);
+        m_open_copyright.erase(report->file_id);
+    }
+    const LogEntry line{0, now_s, who, "claim",
+                        fmt::format("report {} file {} earnings to {}{}", report_id, report->file_id, claimant,
+                                    include_held ? " (held earnings included)" : ""),
+                        reason};
     if (auto logged = m_store.append_log(line); !logged) return fail(storage_failure(logged.error()));
-    ReportRecord out = std::move(**report);
-    out.state = ReportState::dismissed;
-    out.resolved_s = now_s;
-    return out;
+    report->state = ReportState::upheld;
+    report->resolved_s = now_s;
+    return std::move(*report);
+}
+
+SafetyResult<void> SafetyService::note_redirect(std::int64_t report_id, const std::string& file_id,
+                                                const std::string& claimant, bool include_held,
+                                                const std::string& who) {
+    const LogEntry line{0, m_clock.now_s(), who, "redirect",
+                        fmt::format("report {} file {} earnings to {}{}", report_id, file_id, claimant,
+                                    include_held ? " (held earnings included)" : ""),
+                        "rights-holder claim upheld with the takedown"};
+    if (auto logged = m_store.append_log(line); !logged) return fail(storage_failure(logged.error()));
+    return {};
+}
+
+SafetyResult<TransparencyCounts> SafetyService::transparency(std::int64_t since_s) {
+    auto counts = m_store.transparency(since_s);
+    if (!counts) return fail(storage_failure(counts.error()));
+    return std::move(*counts);
 }
 
 SafetyResult<TakedownRecord> SafetyService::restore(const std::string& file_id, const std::string& why,
@@ -270,11 +366,7 @@ SafetyResult<void> SafetyService::set_frozen(AccountId account, const std::strin
         return fail(storage_failure(r.error()));
     }
     const std::lock_guard lock(m_mutex);
-    if (frozen) {
-        m_frozen.insert(account);
-    } else {
-        m_frozen.erase(account);
-    }
+    set_member(m_frozen, account, frozen);
     return {};
 }
 
@@ -340,6 +432,11 @@ std::optional<Takedown> SafetyService::takedown_of(const std::string& file_id) c
 bool SafetyService::is_blocked(const std::string& sha256_hex) const {
     const std::lock_guard lock(m_mutex);
     return m_blocked.contains(sha256_hex);
+}
+
+bool SafetyService::holds_earnings(const std::string& file_id) const {
+    const std::lock_guard lock(m_mutex);
+    return m_open_copyright.contains(file_id);
 }
 
 bool SafetyService::is_frozen(AccountId account) const {

@@ -100,6 +100,10 @@ struct Takedown {
     std::int64_t since_s = 0;
 };
 
+// Whether `name` may be recorded as the admin log's "who": 1 to kAdminNameCharsMax characters
+// of [A-Za-z0-9._-], not starting with '-' or '.' (a login name, never free text).
+[[nodiscard]] bool is_admin_actor_name(std::string_view name);
+
 struct TakedownOutcome {
     TakedownRecord takedown;
     std::uint64_t strikes = 0;
@@ -132,6 +136,21 @@ public:
                                               const std::string& who);
     [[nodiscard]] SafetyResult<std::vector<LogEntry>> log(std::int64_t after_seq, std::size_t limit);
 
+    // Rights-holder claims. check_claim: the report exists, is open and is a copyright report
+    // (the server checks before it records the redirect). claim: upholds it without a takedown
+    // (the file stays online, its earnings go to `claimant`): every open report of the file
+    // is resolved upheld, no strike is counted, and the log says who gets the earnings.
+    [[nodiscard]] SafetyResult<ReportRecord> check_claim(std::int64_t report_id);
+    [[nodiscard]] SafetyResult<ReportRecord> claim(std::int64_t report_id, const std::string& claimant,
+                                                   bool include_held, const std::string& reason,
+                                                   const std::string& who);
+    // The log line of a takedown that also redirects the file's earnings.
+    [[nodiscard]] SafetyResult<void> note_redirect(std::int64_t report_id, const std::string& file_id,
+                                                   const std::string& claimant, bool include_held,
+                                                   const std::string& who);
+    // Counts of reports, takedowns, reinstatements, dismissals, claims, suspensions and freezes.
+    [[nodiscard]] SafetyResult<TransparencyCounts> transparency(std::int64_t since_s);
+
     // Owners.
     [[nodiscard]] SafetyResult<std::vector<NoticeRecord>> notices(AccountId account);
     [[nodiscard]] SafetyResult<NoticeRecord> counter_notice(AccountId account, std::int64_t notice_id,
@@ -141,6 +160,9 @@ public:
     [[nodiscard]] std::optional<Takedown> takedown_of(const std::string& file_id) const;
     [[nodiscard]] bool is_blocked(const std::string& sha256_hex) const;
     [[nodiscard]] bool is_frozen(AccountId account) const;
+    // Whether the file's earnings are held: it has an open copyright report (the paywall's
+    // hold policy).
+    [[nodiscard]] bool holds_earnings(const std::string& file_id) const;
     [[nodiscard]] bool is_suspended(AccountId account) const;
     [[nodiscard]] std::uint64_t strikes(AccountId account) const;
     [[nodiscard]] std::uint64_t strikes_to_suspend() const { return m_options.strikes_to_suspend; }
@@ -148,6 +170,10 @@ public:
 private:
     SafetyService(SafetyStore& store, const Clock& clock, RandomFn random, FileLookup files, OwnerLookup owners,
                   SafetyOptions options);
+    // The report, if it exists and is open (not_found, conflict otherwise).
+    SafetyResult<ReportRecord> open_report(std::int64_t report_id);
+    // Re-reads whether the file still has an open copyright report (after a dismissal).
+    SafetyResult<void> recount_copyright(const std::string& file_id);
     SafetyResult<void> set_frozen(AccountId account, const std::string& user, bool frozen, const std::string& why,
                                   const std::string& who);
 
@@ -165,6 +191,7 @@ private:
     std::multiset<std::string> m_blocked;               // digests (one per takedown in force)
     std::map<AccountId, std::uint64_t> m_strikes;        // takedowns in force per owner
     std::set<AccountId> m_frozen;
+    std::set<std::string> m_open_copyright;  // files with an open copyright report
 };
 
 }  // namespace satload::safety

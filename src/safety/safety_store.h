@@ -3,6 +3,7 @@
 // part of a record: reports keep a link without its #fragment.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -72,6 +73,24 @@ struct LogEntry {
     std::string why;
 };
 
+// Counts per category, indexed by static_cast<size_t>(Category).
+inline constexpr std::size_t kCategoryCount = 4;
+using CategoryCounts = std::array<std::uint64_t, kCategoryCount>;
+
+// What the transparency report counts: actions whose time is at or after since_s.
+struct TransparencyCounts {
+    std::int64_t since_s = 0;
+    CategoryCounts reports{};         // received
+    CategoryCounts takedowns{};       // files disabled
+    CategoryCounts reinstatements{};  // takedowns lifted (by the takedown's category)
+    CategoryCounts dismissals{};      // reports closed without action
+    CategoryCounts claims{};          // rights-holder claims upheld (earnings redirected)
+    std::uint64_t suspensions = 0;
+    std::uint64_t unsuspensions = 0;
+    std::uint64_t freezes = 0;
+    std::uint64_t unfreezes = 0;
+};
+
 struct AccountFlags {
     AccountId account = 0;
     std::int64_t frozen_s = 0;  // 0: not frozen
@@ -89,6 +108,8 @@ public:
                                              std::int64_t at_s) = 0;
     virtual StoreResult<int> resolve_report(std::int64_t report_id, ReportState state,
                                             std::int64_t at_s) = 0;
+    // The files with at least one open report of `category` (each once).
+    virtual StoreResult<std::vector<std::string>> files_with_open_reports(Category category) = 0;
 
     // A takedown, its notice to the owner (when there is one), the blocked digest and the log
     // line, in one transaction: all or nothing.
@@ -116,6 +137,8 @@ public:
     virtual StoreResult<LogEntry> append_log(const LogEntry& entry) = 0;
     // Entries with seq > after_seq, oldest first.
     virtual StoreResult<std::vector<LogEntry>> log(std::int64_t after_seq, std::size_t limit) = 0;
+
+    virtual StoreResult<TransparencyCounts> transparency(std::int64_t since_s) = 0;
 };
 
 }  // namespace satload::safety

@@ -401,4 +401,65 @@ StoreResult<std::vector<LogEntry>> SqliteSafetyStore::log(std::int64_t after_seq
     return collect<LogEntry>(m_db, q, read_log, "log");
 }
 
+StoreResult<std::vector<std::string>> SqliteSafetyStore::files_with_open_reports(Category category) {
+    const std::lock_guard lock(m_mutex);
+    Query q(m_db, "SELECT DISTINCT file_id FROM safety_reports WHERE state = 'open' AND category = ?1");
+    if (!q.prepared()) return fail(failure(m_db, "prepare files with open reports"));
+    q.text(1, category_name(category));
+    return collect<std::string>(m_db, q, [](sqlite3_stmt* s) { return column_text(s, 0); },
+                                "files with open reports");
+}
+
+StoreResult<TransparencyCounts> SqliteSafetyStore::transparency(std::int64_t since_s) {
+    const std::lock_guard lock(m_mutex);
+    // One read transaction: the counts are of one moment.
+    Transaction tx(m_db);
+    if (auto r = tx.begin(false); !r) return fail(r.error());
+    TransparencyCounts out;
+    out.since_s = since_s;
+    struct Grouped {
+        const char* sql;
+        CategoryCounts* into;
+    };
+    const Grouped grouped[] = {
+        {"SELECT category, count(*) FROM safety_reports WHERE created_s >= ?1 GROUP BY category", &out.reports},
+        {"SELECT category, count(*) FROM safety_takedowns WHERE created_s >= ?1 GROUP BY category", &out.takedowns},
+        {"SELECT category, count(*) FROM safety_takedowns WHERE restored_s > 0 AND restored_s >= ?1 "
+         "GROUP BY category",
+         &out.reinstatements},
+        {"SELECT category, count(*) FROM safety_reports WHERE state = 'dismissed' AND resolved_s >= ?1 "
+         "GROUP BY category",
+         &out.dismissals},
+    };
+    using Row = std::pair<std::string, std::uint64_t>;
+    const auto read_row = [](sqlite3_stmt* s) { return Row{column_text(s, 0), column_u64(s, 1)}; };
+    for (const auto& g : grouped) {
+        Query q(m_db, g.sql);
+        if (!q.prepared()) return fail(failure(m_db, "prepare transparency"));
+        q.i64(1, since_s);
+        auto rows = collect<Row>(m_db, q, read_row, "transparency");
+        if (!rows) return fail(rows.error());
+        for (const auto& [name, count] : *rows) {
+            if (const auto c = parse_category(name)) (*g.into)[static_cast<std::size_t>(*c)] += count;
+        }
+    }
+    // Suspensions, freezes and claims are recorded only in the admin log.
+    Query q(m_db,
+            "SELECT action, count(*) FROM safety_admin_log WHERE at_s >= ?1 AND action IN "
+            "('suspend', 'unsuspend', 'freeze', 'unfreeze', 'claim') GROUP BY action");
+    if (!q.prepared()) return fail(failure(m_db, "prepare transparency log"));
+    q.i64(1, since_s);
+    auto rows = collect<Row>(m_db, q, read_row, "transparency log");
+    if (!rows) return fail(rows.error());
+    for (const auto& [action, count] : *rows) {
+        if (action == "suspend") out.suspensions = count;
+        if (action == "unsuspend") out.unsuspensions = count;
+        if (action == "freeze") out.freezes = count;
+        if (action == "unfreeze") out.unfreezes = count;
+        // A claim is only ever upheld on a copyright report.
+        if (action == "claim") out.claims[static_cast<std::size_t>(Category::copyright)] = count;
+    }
+    return out;
+}
+
 }  // namespace satload::safety

@@ -27,6 +27,7 @@ public:
     StoreResult<std::vector<ReportRecord>> open_reports(std::size_t limit) override;
     StoreResult<int> resolve_reports(const std::string& file_id, ReportState state, std::int64_t at_s) override;
     StoreResult<int> resolve_report(std::int64_t report_id, ReportState state, std::int64_t at_s) override;
+    StoreResult<std::vector<std::string>> files_with_open_reports(Category category) override;
     StoreResult<TakedownRecord> insert_takedown(const TakedownRecord& takedown,
                                                 const std::optional<NoticeRecord>& notice,
                                                 const LogEntry& log) override;
@@ -42,6 +43,7 @@ public:
     StoreResult<void> set_frozen(AccountId account, std::int64_t frozen_s, const LogEntry& log) override;
     StoreResult<LogEntry> append_log(const LogEntry& entry) override;
     StoreResult<std::vector<LogEntry>> log(std::int64_t after_seq, std::size_t limit) override;
+    StoreResult<TransparencyCounts> transparency(std::int64_t since_s) override;
 
 private:
     explicit SqliteSafetyStore(sqlite3* db);

@@ -15,6 +15,7 @@
 #include "ledger/audit.h"
 #include "accounts/account_store.h"
 #include "ledger/ledger.h"
+#include "payments/paywall.h"
 #include "payments/wallet_service.h"
 #include "safety/safety_service.h"
 #include "core/problem.h"
@@ -71,14 +72,19 @@ struct AdminContext {
     payments::WalletService* wallets = nullptr;
     // Trust and safety (reports, takedowns, freezes, the admin log): set once it is open.
     safety::SafetyService* safety = nullptr;
+    // Held earnings and rights-holder redirects (settled when a report is resolved).
+    payments::Paywall* paywall = nullptr;
 };
 
 // The name the admin log records for actions taken with the admin token.
 inline constexpr std::string_view kAdminActor = "operator";
+// The header naming the operator behind an admin request (the CLI sends the local login name).
+// Asserted by whoever holds the admin token, not authenticated separately: a label for the log.
+inline constexpr std::string_view kAdminActorHeader = "Satload-Admin-Actor";
 
 // Trust and safety over HTTP (safety_admin.cpp, reports.cpp). Each answers the request fully.
-// The admin API's safety resources under /api/v1/admin/ (reports, takedown, dismiss, restore,
-// freeze, unfreeze, log); false, with nothing sent, when `rest` names none of them.
+// The admin API's safety resources under /api/v1/admin/ (reports, takedown, dismiss, claim,
+// restore, freeze, unfreeze, log, transparency); false, with nothing sent, when `rest` names none of them.
 awaitable<bool> safety_admin_route(Exchange& ex, AdminContext& admin, std::span<const std::string_view> rest);
 // Answers shared by the safety handlers (reports.cpp).
 awaitable<void> send_safety_problem(Exchange& ex, Problem problem, std::string_view detail);

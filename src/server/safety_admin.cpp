@@ -1,8 +1,13 @@
 // Trust and safety, the operator's side of the admin API: the review queue, takedown, dismiss,
-// restore, freeze, unfreeze and the admin log. Every action is logged as kAdminActor.
+// claim, restore, freeze, unfreeze, the admin log and the transparency report. Every action is
+// logged with the actor the Satload-Admin-Actor header names (asserted by the holder of the
+// admin token, not authenticated separately), else kAdminActor. Resolving a copyright report
+// settles the file's held earnings through the paywall (released, or redirected to a claimant).
 #include <boost/json.hpp>
+#include <boost/url/parse.hpp>
 
 #include "accounts/account_service.h"
+#include "safety/transparency.h"
 #include "server/admin.h"
 #include "server/json_body.h"
 
@@ -50,11 +55,83 @@ json::object report_json(const safety::ReportView& v) {
 }
 
 // The reason text of an action's body ({"reason"}); an absent body member is an empty reason.
+// "user" names the account of a freeze; "claimant" the rights holder of a claim (or of a
+// takedown that redirects earnings), "include_held" whether held earnings go to them too.
 struct ActionBody {
     bool answered = false;
     std::string reason;
     std::optional<std::string> user;
+    std::optional<std::string> claimant;
+    bool include_held = false;
 };
+
+// The admin log's "who": the header's login name, kAdminActor without one, nullopt when the
+// header is malformed.
+std::optional<std::string> actor_of(const Request& req) {
+    const auto it = req.find(kAdminActorHeader);
+    if (it == req.end()) return std::string(kAdminActor);
+    const std::string_view name = it->value();
+    if (!safety::is_admin_actor_name(name)) return std::nullopt;
+    return std::string(name);
+}
+
+json::object category_counts(const safety::CategoryCounts& counts) {
+    json::object o;
+    std::uint64_t total = 0;
+    for (std::size_t i = 0; i < safety::kCategoryCount; ++i) {
+        o[std::string(safety::category_name(static_cast<safety::Category>(i)))] = counts[i];
+        total += counts[i];
+    }
+    o["total"] = total;
+    return o;
+}
+
+json::object transparency_json(const safety::TransparencyCounts& c, std::int64_t until_s) {
+    json::object o;
+    o["since"] = c.since_s;
+    o["until"] = until_s;
+    o["reports"] = category_counts(c.reports);
+    o["takedowns"] = category_counts(c.takedowns);
+    o["reinstatements"] = category_counts(c.reinstatements);
+    o["dismissals"] = category_counts(c.dismissals);
+    o["claims"] = category_counts(c.claims);
+    o["suspensions"] = c.suspensions;
+    o["unsuspensions"] = c.unsuspensions;
+    o["freezes"] = c.freezes;
+    o["unfreezes"] = c.unfreezes;
+    return o;
+}
+
+json::object settlement_json(const payments::HoldSettlement& h) {
+    json::object o;
+    o["released"] = h.released;
+    o["released_msat"] = h.released_msat;
+    o["redirected"] = h.redirected;
+    o["redirected_msat"] = h.redirected_msat;
+    o["still_held"] = h.still_held;
+    return o;
+}
+
+// The account named `name`; answers (and returns nullopt) when there is none.
+awaitable<std::optional<accounts::AccountRecord>> find_user(Exchange& ex, AdminContext& admin,
+                                                            const std::string& name) {
+    if (admin.accounts == nullptr) {
+        co_await send_safety_problem(ex, Problem::not_found, "accounts are not enabled on this server");
+        co_return std::nullopt;
+    }
+    const auto normalized = accounts::normalize_username(name);
+    auto account = normalized ? admin.accounts->find_account(*normalized)
+                              : accounts::StoreResult<std::optional<accounts::AccountRecord>>(std::nullopt);
+    if (!account) {
+        co_await send_safety_problem(ex, Problem::internal, "storage failure");
+        co_return std::nullopt;
+    }
+    if (!*account) {
+        co_await send_safety_problem(ex, Problem::not_found, "no such user: " + name);
+        co_return std::nullopt;
+    }
+    co_return std::move(**account);
+}
 
 awaitable<ActionBody> read_action(Exchange& ex) {
     ActionBody out;
@@ -70,15 +147,63 @@ awaitable<ActionBody> read_action(Exchange& ex) {
     }
     out.reason = json_string(*body.object, "reason").value_or("");
     out.user = json_string(*body.object, "user");
+    out.claimant = json_string(*body.object, "claimant");
+    if (const auto* held = body.object->if_contains("include_held")) {
+        if (!held->is_bool()) {
+            out.answered = true;
+            co_await send_safety_problem(ex, Problem::bad_request, "include_held must be true or false");
+            co_return out;
+        }
+        out.include_held = held->as_bool();
+    }
     co_return out;
+}
+
+// Settles the file's held earnings after its report was resolved (a no-op without a paywall).
+// A failure leaves them held: the next action on the file, or the next start, settles them.
+payments::HoldSettlement settle_file(AdminContext& admin, const std::string& file_id) {
+    if (admin.paywall == nullptr) return {};
+    auto settled = admin.paywall->settle_holds(file_id);
+    if (!settled) {
+        payments::HoldSettlement left;
+        left.still_held = true;
+        return left;
+    }
+    return *settled;
+}
+
+awaitable<void> send_transparency(Exchange& ex, safety::SafetyService& safety) {
+    auto url = boost::urls::parse_origin_form(ex.request().target());
+    std::optional<std::int64_t> since;
+    if (url) {
+        const auto params = url->params();
+        if (const auto it = params.find("since"); it != params.end() && (*it).has_value) {
+            since = safety::parse_since(std::string((*it).value));
+        }
+    }
+    if (!since) {
+        co_await send_safety_problem(ex, Problem::bad_request,
+                                     "since must be a date: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)");
+        co_return;
+    }
+    auto counts = safety.transparency(*since);
+    if (!counts) {
+        co_await send_safety_failure(ex, counts.error());
+        co_return;
+    }
+    const std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+    co_await send_safety_json(ex, http::status::ok, json::serialize(transparency_json(*counts, now_s)));
 }
 
 }  // namespace
 
 awaitable<bool> safety_admin_route(Exchange& ex, AdminContext& admin, std::span<const std::string_view> rest) {
-    const bool ours = (rest.size() == 1 && (rest[0] == "reports" || rest[0] == "log" || rest[0] == "freeze" ||
-                                            rest[0] == "unfreeze")) ||
-                      (rest.size() == 3 && rest[0] == "reports" && (rest[2] == "takedown" || rest[2] == "dismiss")) ||
+    const bool listing = rest.size() == 1 && (rest[0] == "reports" || rest[0] == "log" || rest[0] == "transparency");
+    const bool ours = listing || (rest.size() == 1 && (rest[0] == "freeze" || rest[0] == "unfreeze")) ||
+                      (rest.size() == 3 && rest[0] == "reports" &&
+                       (rest[2] == "takedown" || rest[2] == "dismiss" || rest[2] == "claim")) ||
                       (rest.size() == 3 && rest[0] == "files" && rest[2] == "restore");
     if (!ours) co_return false;
     if (admin.safety == nullptr) {
@@ -86,11 +211,21 @@ awaitable<bool> safety_admin_route(Exchange& ex, AdminContext& admin, std::span<
         co_return true;
     }
     safety::SafetyService& safety = *admin.safety;
-    const std::string who(kAdminActor);
     const http::verb method = ex.request().method();
-    const bool want_get = rest.size() == 1 && (rest[0] == "reports" || rest[0] == "log");
-    if (method != (want_get ? http::verb::get : http::verb::post)) {
+    if (method != (listing ? http::verb::get : http::verb::post)) {
         co_await send_safety_problem(ex, Problem::method_not_allowed, "this method is not allowed on this resource");
+        co_return true;
+    }
+    const auto actor = actor_of(ex.request());
+    if (!actor) {
+        co_await send_safety_problem(ex, Problem::bad_request,
+                                     std::string(kAdminActorHeader) + " must be a login name: 1 to " +
+                                         std::to_string(safety::kAdminNameCharsMax) + " of A-Z a-z 0-9 . _ -");
+        co_return true;
+    }
+    const std::string& who = *actor;
+    if (rest.size() == 1 && rest[0] == "transparency") {
+        co_await send_transparency(ex, safety);
         co_return true;
     }
     if (rest.size() == 1 && rest[0] == "reports") {
@@ -131,30 +266,21 @@ awaitable<bool> safety_admin_route(Exchange& ex, AdminContext& admin, std::span<
     ActionBody body = co_await read_action(ex);
     if (body.answered) co_return true;
     if (rest[0] == "freeze" || rest[0] == "unfreeze") {
-        if (!body.user || admin.accounts == nullptr) {
+        if (!body.user) {
             co_await send_safety_problem(ex, Problem::bad_request, "the body must be {\"user\", \"reason\"}");
             co_return true;
         }
-        const auto normalized = accounts::normalize_username(*body.user);
-        auto account = normalized ? admin.accounts->find_account(*normalized)
-                                  : accounts::StoreResult<std::optional<accounts::AccountRecord>>(std::nullopt);
-        if (!account) {
-            co_await send_safety_problem(ex, Problem::internal, "storage failure");
-            co_return true;
-        }
-        if (!*account) {
-            co_await send_safety_problem(ex, Problem::not_found, "no such user: " + *body.user);
-            co_return true;
-        }
+        auto account = co_await find_user(ex, admin, *body.user);
+        if (!account) co_return true;
         const bool freeze = rest[0] == "freeze";
-        auto done = freeze ? safety.freeze((*account)->account_id, (*account)->username, body.reason, who)
-                           : safety.unfreeze((*account)->account_id, (*account)->username, body.reason, who);
+        auto done = freeze ? safety.freeze(account->account_id, account->username, body.reason, who)
+                           : safety.unfreeze(account->account_id, account->username, body.reason, who);
         if (!done) {
             co_await send_safety_failure(ex, done.error());
             co_return true;
         }
         json::object out;
-        out["user"] = (*account)->username;
+        out["user"] = account->username;
         out["frozen"] = freeze;
         co_await send_safety_json(ex, http::status::ok, json::serialize(out));
         co_return true;
@@ -176,11 +302,45 @@ awaitable<bool> safety_admin_route(Exchange& ex, AdminContext& admin, std::span<
         co_await send_safety_problem(ex, Problem::not_found, "no such report");
         co_return true;
     }
+    // A claim (or a takedown naming a claimant) records the redirect before the report is
+    // resolved: a payment in between is still held, and its settlement follows the redirect.
+    std::optional<accounts::AccountRecord> claimant;
+    if (rest[2] == "claim" || (rest[2] == "takedown" && body.claimant)) {
+        if (!body.claimant) {
+            co_await send_safety_problem(ex, Problem::bad_request,
+                                         "the body must be {\"claimant\", \"reason\", \"include_held\"}");
+            co_return true;
+        }
+        if (admin.paywall == nullptr) {
+            co_await send_safety_problem(ex, Problem::not_found, "paid downloads are not enabled on this server");
+            co_return true;
+        }
+        auto checked = safety.check_claim(*report_id);
+        if (!checked) {
+            co_await send_safety_failure(ex, checked.error());
+            co_return true;
+        }
+        claimant = co_await find_user(ex, admin, *body.claimant);
+        if (!claimant) co_return true;
+        if (auto r = admin.paywall->redirect_earnings(checked->file_id, claimant->account_id, body.include_held);
+            !r) {
+            co_await send_safety_problem(ex, Problem::internal, "storage failure");
+            co_return true;
+        }
+    }
     if (rest[2] == "takedown") {
         auto done = safety.takedown(*report_id, body.reason, who);
         if (!done) {
             co_await send_safety_failure(ex, done.error());
             co_return true;
+        }
+        if (claimant) {
+            if (auto noted = safety.note_redirect(*report_id, done->takedown.file_id, claimant->username,
+                                                  body.include_held, who);
+                !noted) {
+                co_await send_safety_failure(ex, noted.error());
+                co_return true;
+            }
         }
         json::object out;
         out["report"] = *report_id;
@@ -188,6 +348,24 @@ awaitable<bool> safety_admin_route(Exchange& ex, AdminContext& admin, std::span<
         out["sha256"] = done->takedown.sha256_hex;
         out["strikes"] = done->strikes;
         out["suspended"] = done->takedown.owner ? safety.is_suspended(*done->takedown.owner) : false;
+        if (claimant) out["claimant"] = claimant->username;
+        out["held"] = settlement_json(settle_file(admin, done->takedown.file_id));
+        co_await send_safety_json(ex, http::status::ok, json::serialize(out));
+        co_return true;
+    }
+    if (rest[2] == "claim") {
+        auto done = safety.claim(*report_id, claimant->username, body.include_held, body.reason, who);
+        if (!done) {
+            co_await send_safety_failure(ex, done.error());
+            co_return true;
+        }
+        json::object out;
+        out["report"] = *report_id;
+        out["file_id"] = done->file_id;
+        out["state"] = "upheld";
+        out["claimant"] = claimant->username;
+        out["include_held"] = body.include_held;
+        out["held"] = settlement_json(settle_file(admin, done->file_id));
         co_await send_safety_json(ex, http::status::ok, json::serialize(out));
         co_return true;
     }
@@ -199,6 +377,7 @@ awaitable<bool> safety_admin_route(Exchange& ex, AdminContext& admin, std::span<
     json::object out;
     out["report"] = *report_id;
     out["state"] = "dismissed";
+    out["held"] = settlement_json(settle_file(admin, dismissed->file_id));
     co_await send_safety_json(ex, http::status::ok, json::serialize(out));
     co_return true;
 }

@@ -9,40 +9,15 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Server } from '../lib/server.mjs';
 import { apiUser, ownedUpload, adminApi } from '../lib/owned.mjs';
-
-function admin(dataDir) {
-  const file = JSON.parse(readFileSync(path.join(dataDir, 'admin.json'), 'utf8'));
-  return async (method, route, body) => {
-    const res = await fetch(`${file.url}/api/v1/admin/${route}`, {
-      method,
-      headers: { Authorization: `Bearer ${file.token}`, 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  };
-}
-
-async function post(url, route, body, token) {
-  const headers = { 'Content-Type': 'application/json' };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const res = await fetch(`${url}${route}`, { method: 'POST', headers, body: JSON.stringify(body) });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
-}
-
-async function status(url, id) {
-  const res = await fetch(`${url}/d/${id}`);
-  const text = await res.text();
-  return { status: res.status, body: res.status === 200 ? null : JSON.parse(text) };
-}
+import { admin, post, status } from './safety_lib.mjs';
 
 test('report, takedown, notice, counter-notice, restore; the log; no key stored; blocklist', async () => {
   const server = await new Server().start();
   try {
     const call = admin(server.dataDir);
     const alice = await apiUser(server.url, 'alice');
-    const up = await ownedUpload(server.url, alice, 'song.mp3', randomBytes(5000));
+    const plaintext = randomBytes(5000);
+    const up = await ownedUpload(server.url, alice, 'song.mp3', plaintext);
     assert.equal(up.res.status, 201, up.text);
     const secret = up.link.split('#')[1];
     assert.equal((await status(server.url, up.id)).status, 200);
@@ -89,8 +64,10 @@ test('report, takedown, notice, counter-notice, restore; the log; no key stored;
     assert.equal(counter.status, 200, JSON.stringify(counter.body));
 
     // The same ciphertext is refused while the takedown stands; nothing of it is kept.
-    const again = await ownedUpload(server.url, alice, 'copy.mp3', Buffer.alloc(0));
-    assert.equal(again.res.status, 201);  // a different ciphertext is fine
+    // The same plaintext under a new key is a new ciphertext: the blocklist cannot know it.
+    const again = await ownedUpload(server.url, alice, 'copy.mp3', plaintext);
+    assert.equal(again.res.status, 201, again.text);
+    assert.ok(!again.ciphertext.equals(up.ciphertext));
     const refused = await fetch(`${server.url}/files`, {
       method: 'POST',
       headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': String(up.ciphertext.length), 'Content-Type': 'application/offset+octet-stream' },
@@ -136,28 +113,29 @@ test('report, takedown, notice, counter-notice, restore; the log; no key stored;
   }
 });
 
-test('strikes suspend an account: no uploads, every link 410', async () => {
-  const server = await new Server({ args: ['--strikes', '2'] }).start();
+test('the third upheld strike (the default) suspends an account: no uploads, every link 410', async () => {
+  const server = await new Server().start();
   try {
     const call = admin(server.dataDir);
     const bob = await apiUser(server.url, 'bob');
     const files = [];
-    for (let i = 0; i < 3; i++) files.push(await ownedUpload(server.url, bob, `f${i}`, randomBytes(100 + i)));
-    for (const [i, f] of files.slice(0, 2).entries()) {
+    for (let i = 0; i < 4; i++) files.push(await ownedUpload(server.url, bob, `f${i}`, randomBytes(100 + i)));
+    for (const [i, f] of files.slice(0, 3).entries()) {
       assert.equal((await post(server.url, '/api/v1/reports', { file_id: f.id, category: 'malware', reason: `bad ${i}` })).status, 201);
       const id = (await call('GET', 'reports')).body.reports[0].id;
       const down = await call('POST', `reports/${id}/takedown`, { reason: `malware ${i}` });
-      assert.equal(down.body.suspended, i === 1);
-      if (i === 0) assert.equal((await status(server.url, files[2].id)).status, 200);
+      assert.equal(down.body.strikes, i + 1);
+      assert.equal(down.body.suspended, i === 2);
+      if (i < 2) assert.equal((await status(server.url, files[3].id)).status, 200);
     }
-    const third = await status(server.url, files[2].id);
+    const third = await status(server.url, files[3].id);
     assert.equal(third.status, 410);
     assert.equal(third.body.reason, 'account-suspended');
     const upload = await ownedUpload(server.url, bob, 'new', randomBytes(10));
     assert.equal(upload.res.status, 403, upload.text);
     assert.match(upload.text, /suspended/);
     const actions = (await call('GET', 'log')).body.entries.map((e) => e.action);
-    assert.deepEqual(actions, ['takedown', 'takedown', 'suspend']);
+    assert.deepEqual(actions, ['takedown', 'takedown', 'takedown', 'suspend']);
   } finally {
     await server.stop();
   }
