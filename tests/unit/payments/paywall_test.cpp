@@ -1,12 +1,14 @@
 // Paid downloads over a real SQLite ledger and a real SQLite payment store: exact splits,
 // grants that charge once, insufficient funds that move nothing, crash recovery of a pending
-// attempt, credentials bound to file, payer and expiry, and concurrency.
+// attempt, credentials bound to file, payer and expiry, and concurrency; held earnings
+// (pending uploader legs) released or redirected exactly, idempotently and without races.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <filesystem>
 #include <map>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "core/encoding.h"
@@ -75,7 +77,20 @@ protected:
                 return it->second;
             },
             o, secret);
+        m_paywall->set_hold_policy([this](const std::string& id) {
+            const std::lock_guard lock(m_files_mutex);
+            return m_held.contains(id);
+        });
     }
+    void hold(const std::string& id, bool held) {
+        const std::lock_guard lock(m_files_mutex);
+        if (held) {
+            m_held.insert(id);
+        } else {
+            m_held.erase(id);
+        }
+    }
+    WalletBalance wallet(AccountId a) { return m_wallets->balance(a); }
     void fund(AccountId a, std::int64_t msat) {
         static std::atomic<std::uint64_t> n{1};
         auto r = m_wallets->credit(a, Msat{msat}, "test funds", ledger::Id128{0xabc, n++});
@@ -104,6 +119,7 @@ protected:
     std::atomic<std::int64_t> m_now{1'800'000'000};
     std::mutex m_files_mutex;
     std::map<std::string, FileFacts> m_files;
+    std::set<std::string> m_held;  // the hold policy: files with an open copyright report
 };
 
 // The three-way split with a referral: every balance exact to the msat, totals balanced.
@@ -377,6 +393,216 @@ TEST_F(PaywallTest, CreditAndHistory) {
     ASSERT_EQ(up->size(), 1u);
     EXPECT_EQ((*up)[0].amount_msat, 900);
     EXPECT_TRUE(m_wallets->history(99, 0, 10)->empty());  // no wallet yet: empty, not an error
+}
+
+}  // namespace
+}  // namespace satload::payments
+
+namespace satload::payments {
+namespace {
+
+// A payment while the file is held: the uploader leg is pending (reserved from the payer,
+// pending in for the uploader), referrer and platform are paid at once; a release posts it
+// exactly, and a second settle finds nothing more to do.
+TEST_F(PaywallTest, HeldUploaderLegIsReleasedExactly) {
+    const AccountId payer = 1, uploader = 2, referrer = 3;
+    fund(payer, 10'000);
+    put_file(file_id(1), 1'001, uploader);
+    hold(file_id(1), true);
+    auto code = m_paywall->referral_code(referrer);
+    ASSERT_TRUE(code);
+    auto g = m_paywall->pay(payer, invoice(file_id(1), *code), 1'001);
+    ASSERT_TRUE(g) << g.error().message;
+    EXPECT_TRUE(g->attempt.held);
+    EXPECT_EQ(g->attempt.uploader_msat, 801);
+    EXPECT_EQ(wallet(payer).balance_msat, 10'000 - 200);
+    EXPECT_EQ(wallet(payer).available_msat, 10'000 - 1'001);
+    EXPECT_EQ(wallet(uploader).balance_msat, 0);
+    EXPECT_EQ(wallet(uploader).pending_in_msat, 801);
+    EXPECT_EQ(balance(referrer), 100);
+    EXPECT_EQ(platform(), 100);
+    auto earned = m_paywall->earnings(uploader);
+    ASSERT_TRUE(earned);
+    ASSERT_EQ(earned->size(), 1U);
+    EXPECT_EQ((*earned)[0].net_msat, 0);
+    EXPECT_EQ((*earned)[0].held_msat, 801);
+
+    // While the policy holds the file, settling moves nothing.
+    auto early = m_paywall->settle_holds(file_id(1));
+    ASSERT_TRUE(early);
+    EXPECT_TRUE(early->still_held);
+    EXPECT_EQ(wallet(uploader).pending_in_msat, 801);
+
+    hold(file_id(1), false);
+    auto settled = m_paywall->settle_holds(file_id(1));
+    ASSERT_TRUE(settled) << settled.error().message;
+    EXPECT_EQ(settled->released, 1U);
+    EXPECT_EQ(settled->released_msat, 801);
+    EXPECT_EQ(settled->redirected, 0U);
+    EXPECT_EQ(wallet(payer).balance_msat, 10'000 - 1'001);
+    EXPECT_EQ(wallet(payer).pending_out_msat, 0);
+    EXPECT_EQ(wallet(uploader).balance_msat, 801);
+    EXPECT_EQ(wallet(uploader).pending_in_msat, 0);
+    earned = m_paywall->earnings(uploader);
+    ASSERT_TRUE(earned);
+    EXPECT_EQ((*earned)[0].net_msat, 801);
+    EXPECT_EQ((*earned)[0].held_msat, 0);
+    auto again = m_paywall->settle_holds(file_id(1));
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->released + again->redirected, 0U);
+    EXPECT_EQ(wallet(uploader).balance_msat, 801);
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
+// A redirect with include_held: each held leg is voided and paid to the claimant in one linked
+// group; a redirect without it releases held legs to the uploader; payments after the redirect
+// credit the claimant directly (not held once the policy lets go), the referrer keeps its leg.
+TEST_F(PaywallTest, RedirectMovesHeldAndFutureEarningsToTheClaimant) {
+    const AccountId payer = 1, uploader = 2, claimant = 4, payer2 = 5;
+    fund(payer, 10'000);
+    fund(payer2, 10'000);
+    put_file(file_id(1), 1'000, uploader);
+    put_file(file_id(2), 1'000, uploader);
+    hold(file_id(1), true);
+    hold(file_id(2), true);
+    for (const std::uint8_t f : {std::uint8_t{1}, std::uint8_t{2}}) ASSERT_TRUE(m_paywall->pay(payer, invoice(file_id(f)), 1'000));
+    ASSERT_TRUE(m_paywall->redirect_earnings(file_id(1), claimant, true));
+    ASSERT_TRUE(m_paywall->redirect_earnings(file_id(2), claimant, false));
+    hold(file_id(1), false);
+    hold(file_id(2), false);
+    auto one = m_paywall->settle_holds(file_id(1));
+    ASSERT_TRUE(one) << one.error().message;
+    EXPECT_EQ(one->redirected, 1U);
+    EXPECT_EQ(one->redirected_msat, 900);
+    auto two = m_paywall->settle_holds(file_id(2));
+    ASSERT_TRUE(two) << two.error().message;
+    EXPECT_EQ(two->released_msat, 900);
+    EXPECT_EQ(wallet(claimant).balance_msat, 900);
+    EXPECT_EQ(wallet(uploader).balance_msat, 900);
+    EXPECT_EQ(wallet(payer).balance_msat, 8'000);
+    EXPECT_EQ(wallet(payer).pending_out_msat, 0);
+    EXPECT_EQ(platform(), 200);
+
+    // Later payments of both files: the uploader leg goes to the claimant at once.
+    for (const std::uint8_t f : {std::uint8_t{1}, std::uint8_t{2}}) {
+        auto g = m_paywall->pay(payer2, invoice(file_id(f)), 1'000);
+        ASSERT_TRUE(g) << g.error().message;
+        EXPECT_FALSE(g->attempt.held);
+        EXPECT_EQ(g->attempt.payee, claimant);
+    }
+    EXPECT_EQ(wallet(claimant).balance_msat, 900 + 2 * 900);
+    EXPECT_EQ(wallet(uploader).balance_msat, 900);
+    auto earned = m_paywall->earnings(uploader);
+    ASSERT_TRUE(earned);
+    for (const auto& e : *earned) {
+        EXPECT_EQ(e.downloads, 2U);
+        EXPECT_EQ(e.net_msat, e.file_id == file_id(2) ? 900 : 0) << e.file_id;
+    }
+    // The claimant cannot buy a file whose earnings go to them.
+    fund(claimant, 1'000);
+    auto own = m_paywall->pay(claimant, invoice(file_id(1)), 1'000);
+    ASSERT_FALSE(own);
+    EXPECT_EQ(own.error().code, PayError::own_file);
+    EXPECT_EQ(wallet(claimant).balance_msat, 900 + 2 * 900 + 1'000);
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
+// A claimant who paid for the file while it was held gets the reservation back by the void
+// alone (no transfer to themselves).
+TEST_F(PaywallTest, RedirectToThePayerVoidsTheReservation) {
+    const AccountId payer = 1, uploader = 2;
+    fund(payer, 10'000);
+    put_file(file_id(1), 1'000, uploader);
+    hold(file_id(1), true);
+    ASSERT_TRUE(m_paywall->pay(payer, invoice(file_id(1)), 1'000));
+    ASSERT_TRUE(m_paywall->redirect_earnings(file_id(1), payer, true));
+    hold(file_id(1), false);
+    auto settled = m_paywall->settle_holds(file_id(1));
+    ASSERT_TRUE(settled) << settled.error().message;
+    EXPECT_EQ(settled->redirected_msat, 900);
+    EXPECT_EQ(wallet(payer).balance_msat, 10'000 - 100);
+    EXPECT_EQ(wallet(payer).pending_out_msat, 0);
+    EXPECT_EQ(wallet(uploader).balance_msat, 0);
+    EXPECT_EQ(wallet(uploader).pending_in_msat, 0);
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
+// A crash after the ledger applied a settlement but before the store recorded it: settling
+// again finds the same derived transfer ids (`exists`), records the outcome and moves nothing
+// twice. And holds left when the policy let go without a settle are swept by settle_stale_holds.
+TEST_F(PaywallTest, SettlementIsIdempotentAndStaleHoldsAreSwept) {
+    const AccountId payer = 1, uploader = 2;
+    fund(payer, 10'000);
+    put_file(file_id(1), 1'000, uploader);
+    put_file(file_id(2), 1'000, uploader);
+    hold(file_id(1), true);
+    hold(file_id(2), true);
+    ASSERT_TRUE(m_paywall->pay(payer, invoice(file_id(1)), 1'000));
+    ASSERT_TRUE(m_paywall->pay(payer, invoice(file_id(2)), 1'000));
+    // The release of file 1 applied by hand, as settle_holds would have before a crash.
+    const ledger::Id128 pid = Paywall::payment_id(payer, file_id(1), 1);
+    ledger::Transfer release;
+    release.id = Paywall::settlement_id(pid, "release");
+    release.debit_account_id = wallet_id(payer);
+    release.credit_account_id = wallet_id(uploader);
+    release.pending_id = ledger::payment_leg_id(pid, 0);
+    release.amount_msat = 900;
+    release.user_data = ledger::id_from_bytes(*base64url_decode(file_id(1)));
+    release.code = ledger::transfer_code::download_payment;
+    release.flags = ledger::transfer_flags::post_pending;
+    release.memo = "held earnings released";
+    auto applied = m_ledger->create_transfers({release});
+    ASSERT_TRUE(applied);
+    ASSERT_EQ((*applied)[0].result, ledger::TransferResult::ok);
+    EXPECT_EQ(wallet(uploader).balance_msat, 900);
+
+    hold(file_id(1), false);
+    hold(file_id(2), false);
+    auto swept = m_paywall->settle_stale_holds();
+    ASSERT_TRUE(swept) << swept.error().message;
+    EXPECT_EQ(swept->released, 2U);
+    EXPECT_EQ(wallet(uploader).balance_msat, 1'800);  // file 1 once, file 2 once
+    EXPECT_EQ(wallet(payer).balance_msat, 8'000);
+    EXPECT_EQ(wallet(payer).pending_out_msat, 0);
+    auto files = m_store->files_with_unsettled_holds(10);
+    ASSERT_TRUE(files);
+    EXPECT_TRUE(files->empty());
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
+// Payments racing the decision: whatever the policy held before settle_holds ran is settled by
+// it (it waits for payments in flight), and nothing paid after it is held; every msat lands.
+TEST_F(PaywallTest, SettlementWaitsForHeldPaymentsInFlight) {
+    constexpr AccountId kPayers = 40;
+    const AccountId uploader = 100;
+    for (AccountId p = 1; p <= kPayers; ++p) fund(p, 10'000);
+    put_file(file_id(1), 1'000, uploader);
+    hold(file_id(1), true);
+    const std::string inv = invoice(file_id(1));
+    std::atomic<int> failures{0};
+    std::atomic<AccountId> next{1};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&] {
+            for (AccountId p = next++; p <= kPayers; p = next++) {
+                if (!m_paywall->pay(p, inv, 1'000)) ++failures;
+            }
+        });
+    }
+    while (next.load() <= kPayers / 2) std::this_thread::yield();
+    hold(file_id(1), false);
+    auto settled = m_paywall->settle_holds(file_id(1));
+    ASSERT_TRUE(settled) << settled.error().message;
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_GT(settled->released, 0U);
+    auto files = m_store->files_with_unsettled_holds(10);
+    ASSERT_TRUE(files);
+    EXPECT_TRUE(files->empty());
+    EXPECT_EQ(wallet(uploader).balance_msat, kPayers * 900);
+    EXPECT_EQ(wallet(uploader).pending_in_msat, 0);
+    for (AccountId p = 1; p <= kPayers; ++p) EXPECT_EQ(wallet(p).available_msat, 9'000) << "payer " << p;
+    EXPECT_TRUE(m_ledger->audit().passed());
 }
 
 }  // namespace

@@ -1,10 +1,12 @@
 // SafetyService over a real SQLite file: reports (fragment never stored, limits, rate limit),
 // takedown/dismiss/restore with notices, strikes and suspension, freezes, the blocklist and the
-// append-only admin log, and that all of it survives a reopen.
+// append-only admin log, and that all of it survives a reopen; which files' earnings are held,
+// rights-holder claims, the transparency counts, `since` dates and admin actor names.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +18,7 @@
 #include "safety/report_text.h"
 #include "safety/safety_service.h"
 #include "safety/sqlite_safety_store.h"
+#include "safety/transparency.h"
 
 namespace satload::safety {
 namespace {
@@ -345,6 +348,147 @@ TEST(ReportText, Links) {
     EXPECT_EQ(without_link_secrets("x /f/" + id + "#" + kSecret + "\n/f/" + id + "?r=1#" + kSecret + " y"),
               "x /f/" + id + "#\n/f/" + id + "?r=1# y");
     EXPECT_EQ(without_link_secrets("no links # here"), "no links # here");
+}
+
+// Earnings are held exactly while a file has an open copyright report: not for other
+// categories, still after one of two is dismissed, not after the last is dismissed or a
+// takedown resolves them, and again after a reopen of the service (from the store).
+TEST_F(SafetyTest, HoldsEarningsWhileACopyrightReportIsOpen) {
+    EXPECT_FALSE(m_service->holds_earnings(file_id(1)));
+    const auto abuse = report(1, "abuse");
+    EXPECT_FALSE(m_service->holds_earnings(file_id(1)));
+    const auto first = report(1);
+    const auto second = report(1);
+    EXPECT_TRUE(m_service->holds_earnings(file_id(1)));
+    EXPECT_FALSE(m_service->holds_earnings(file_id(2)));
+    ASSERT_TRUE(m_service->dismiss(abuse, "", "op"));
+    ASSERT_TRUE(m_service->dismiss(first, "licensed", "op"));
+    EXPECT_TRUE(m_service->holds_earnings(file_id(1)));
+    open();
+    EXPECT_TRUE(m_service->holds_earnings(file_id(1)));
+    ASSERT_TRUE(m_service->dismiss(second, "licensed", "op"));
+    EXPECT_FALSE(m_service->holds_earnings(file_id(1)));
+
+    report(2);
+    report(2, "malware");
+    EXPECT_TRUE(m_service->holds_earnings(file_id(2)));
+    const auto malware = m_service->open_reports(10);
+    ASSERT_TRUE(malware);
+    const auto it = std::find_if(malware->begin(), malware->end(),
+                                 [](const ReportView& v) { return v.report.category == Category::malware; });
+    ASSERT_NE(it, malware->end());
+    ASSERT_TRUE(m_service->takedown(it->report.report_id, "trojan", "op"));
+    EXPECT_FALSE(m_service->holds_earnings(file_id(2)));
+    open();
+    EXPECT_FALSE(m_service->holds_earnings(file_id(1)));
+    EXPECT_FALSE(m_service->holds_earnings(file_id(2)));
+}
+
+// A claim: only an open copyright report; it resolves every open report of the file upheld,
+// stops the hold, counts no strike, keeps the file online and logs who gets the earnings.
+TEST_F(SafetyTest, ClaimUpholdsWithoutTakedown) {
+    const auto abuse = report(1, "abuse");
+    const auto copyright = report(1);
+    auto refused = m_service->claim(abuse, "label", true, "x", "op");
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, SafetyError::conflict);
+    EXPECT_EQ(m_service->check_claim(999).error().code, SafetyError::not_found);
+    EXPECT_EQ(m_service->claim(copyright, "label", true, "", "op").error().code, SafetyError::invalid);
+    auto upheld = m_service->claim(copyright, "label", true, "registered work", "jane");
+    ASSERT_TRUE(upheld) << upheld.error().message;
+    EXPECT_EQ(upheld->state, ReportState::upheld);
+    EXPECT_FALSE(m_service->holds_earnings(file_id(1)));
+    EXPECT_FALSE(m_service->takedown_of(file_id(1)));
+    EXPECT_EQ(m_service->strikes(7), 0U);
+    auto open_left = m_service->open_reports(10);
+    ASSERT_TRUE(open_left);
+    EXPECT_TRUE(open_left->empty());
+    EXPECT_EQ(m_service->claim(copyright, "label", true, "again", "op").error().code, SafetyError::conflict);
+    auto log = m_service->log(0, 10);
+    ASSERT_TRUE(log);
+    ASSERT_EQ(log->size(), 1U);
+    EXPECT_EQ((*log)[0].action, "claim");
+    EXPECT_EQ((*log)[0].who, "jane");
+    EXPECT_EQ((*log)[0].target, "report " + std::to_string(copyright) + " file " + file_id(1) +
+                                    " earnings to label (held earnings included)");
+}
+
+// The transparency counts by category and since a time: an action exactly at `since` counts,
+// one a second before does not.
+TEST_F(SafetyTest, TransparencyCountsSince) {
+    const auto r1 = report(1);
+    ASSERT_TRUE(m_service->takedown(r1, "upheld", "op"));
+    const auto r2 = report(5, "abuse");
+    ASSERT_TRUE(m_service->dismiss(r2, "", "op"));
+    ASSERT_TRUE(m_service->freeze(8, "bob", "", "op"));
+    m_clock.advance(10);
+    const std::int64_t cut_s = m_clock.now_s();
+    ASSERT_TRUE(m_service->restore(file_id(1), "counter-notice", "op"));
+    ASSERT_TRUE(m_service->unfreeze(8, "bob", "", "op"));
+    const auto r3 = report(2, "malware");
+    report(3, "other");
+    ASSERT_TRUE(m_service->takedown(r3, "trojan", "op"));
+    const auto r4 = report(4);
+    ASSERT_TRUE(m_service->claim(r4, "label", false, "mine", "op"));
+
+    const auto idx = [](Category c) { return static_cast<std::size_t>(c); };
+    auto all = m_service->transparency(0);
+    ASSERT_TRUE(all);
+    EXPECT_EQ(all->reports, (CategoryCounts{2, 1, 1, 1}));
+    EXPECT_EQ(all->takedowns, (CategoryCounts{1, 1, 0, 0}));
+    EXPECT_EQ(all->reinstatements, (CategoryCounts{1, 0, 0, 0}));
+    EXPECT_EQ(all->dismissals, (CategoryCounts{0, 0, 1, 0}));
+    EXPECT_EQ(all->claims[idx(Category::copyright)], 1U);
+    EXPECT_EQ(all->freezes, 1U);
+    EXPECT_EQ(all->unfreezes, 1U);
+
+    auto later = m_service->transparency(cut_s);
+    ASSERT_TRUE(later);
+    EXPECT_EQ(later->since_s, cut_s);
+    EXPECT_EQ(later->reports, (CategoryCounts{1, 1, 0, 1}));
+    EXPECT_EQ(later->takedowns, (CategoryCounts{0, 1, 0, 0}));
+    EXPECT_EQ(later->reinstatements, (CategoryCounts{1, 0, 0, 0}));  // the restore is after the cut
+    EXPECT_EQ(later->dismissals, (CategoryCounts{}));
+    EXPECT_EQ(later->freezes, 0U);
+    EXPECT_EQ(later->unfreezes, 1U);
+    auto none = m_service->transparency(cut_s + 1);
+    ASSERT_TRUE(none);
+    EXPECT_EQ(none->reports, (CategoryCounts{}));
+    EXPECT_EQ(none->claims, (CategoryCounts{}));
+}
+
+// Suspensions counted by the transparency report come from the log line a third strike writes.
+TEST_F(SafetyTest, TransparencyCountsSuspensions) {
+    for (std::uint8_t n = 1; n <= 3; ++n) ASSERT_TRUE(m_service->takedown(report(n, "malware"), "x", "op"));
+    auto counts = m_service->transparency(0);
+    ASSERT_TRUE(counts);
+    EXPECT_EQ(counts->suspensions, 1U);
+    EXPECT_EQ(counts->takedowns[static_cast<std::size_t>(Category::malware)], 3U);
+}
+
+// `since`: a date (midnight UTC) or a UTC date-time; impossible dates and other forms refused.
+TEST(Transparency, ParseSince) {
+    EXPECT_EQ(parse_since("1970-01-01"), 0);
+    EXPECT_EQ(parse_since("2026-11-28"), 1'795'824'000);
+    EXPECT_EQ(parse_since("2026-11-28T17:39:07Z"), 1'795'824'000 + 17 * 3600 + 39 * 60 + 7);
+    EXPECT_EQ(parse_since("2024-02-29"), 1'709'164'800);
+    EXPECT_EQ(parse_since("2000-03-01"), 951'868'800);
+    for (const char* bad : {"", "2026-1-28", "2026-11-28 ", "2026/11/28", "2026-13-01", "2026-00-10", "2026-02-29",
+                            "2025-04-31", "1969-12-31", "2026-11-28T24:00:00Z", "2026-11-28T12:60:00Z",
+                            "2026-11-28T12:00:00", "2026-11-28t12:00:00Z", "20261-11-28", "yesterday",
+                            "2026-11-2a"}) {
+        EXPECT_FALSE(parse_since(bad)) << bad;
+    }
+}
+
+// The admin log's actor: a login name of 1 to 64 characters of [A-Za-z0-9._-], nothing else.
+TEST(AdminActor, Names) {
+    for (const char* ok : {"root", "jane.doe", "ops_1", "a", "x-y"}) EXPECT_TRUE(is_admin_actor_name(ok)) << ok;
+    EXPECT_TRUE(is_admin_actor_name(std::string(kAdminNameCharsMax, 'a')));
+    EXPECT_FALSE(is_admin_actor_name(std::string(kAdminNameCharsMax + 1, 'a')));
+    for (const char* bad : {"", "jane doe", "-rf", ".hidden", "a;b", "é", "a\nb", "operator\r\nX: y"}) {
+        EXPECT_FALSE(is_admin_actor_name(bad)) << bad;
+    }
 }
 
 }  // namespace
