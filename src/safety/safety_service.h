@@ -63,6 +63,7 @@ struct FileFacts {
     std::string owner_name;
     std::uint64_t downloads = 0;
     std::int64_t earnings_msat = 0;  // the owner's share earned by this file
+    std::int64_t held_msat = 0;      // the owner's share held under an open copyright report
 };
 using FileLookup = std::function<std::optional<FileFacts>(const std::string& file_id)>;
 // The owner of a file, cheaply (consulted on downloads while any account is suspended).

@@ -49,6 +49,7 @@ json::object report_json(const safety::ReportView& v) {
         }
         o["downloads"] = v.file->downloads;
         o["earnings_msat"] = v.file->earnings_msat;
+        o["held_msat"] = v.file->held_msat;
         o["sha256"] = v.file->sha256_hex;
     }
     return o;
