@@ -168,6 +168,17 @@ PaidGrant Paywall::grant_of(const PaymentAttempt& attempt, bool charged_now) con
 }
 
 PayResult<PaidGrant> Paywall::pay(AccountId payer, std::string_view invoice_text, std::int64_t max_msat) {
+    auto grant = pay_locked(payer, invoice_text, max_msat);
+    // A held attempt completed after its file stopped being held (a retry of an attempt a crash
+    // left pending across the decision): settle it now rather than at the next start.
+    if (grant && grant->charged_now && grant->attempt.held && m_hold_policy &&
+        !m_hold_policy(grant->attempt.file_id)) {
+        (void)settle_holds(grant->attempt.file_id);  // on failure the start-up sweep retries
+    }
+    return grant;
+}
+
+PayResult<PaidGrant> Paywall::pay_locked(AccountId payer, std::string_view invoice_text, std::int64_t max_msat) {
     auto inv = decode_invoice(invoice_text);
     if (!inv) return fail(inv.error());
     const auto facts = m_lookup(inv->file_id);

@@ -167,6 +167,8 @@ private:
     [[nodiscard]] crypto::Preimage preimage_of(ledger::Id128 payment_id) const;
     [[nodiscard]] PaidGrant grant_of(const PaymentAttempt& attempt, bool charged_now) const;
     std::mutex& lock_for(AccountId payer, const std::string& file_id);
+    // pay() under the hold lock and the payer's stripe lock.
+    PayResult<PaidGrant> pay_locked(AccountId payer, std::string_view invoice, std::int64_t max_msat);
     // The attempt's ledger group, the uploader leg pending when the attempt is held.
     [[nodiscard]] PayResult<std::vector<ledger::Transfer>> legs_of(const PaymentAttempt& attempt) const;
     PayResult<void> settle_one(const PaymentAttempt& attempt, const std::optional<EarningsRedirect>& redirect,

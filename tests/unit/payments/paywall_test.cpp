@@ -605,5 +605,36 @@ TEST_F(PaywallTest, SettlementWaitsForHeldPaymentsInFlight) {
     EXPECT_TRUE(m_ledger->audit().passed());
 }
 
+// An attempt recorded held before a crash and retried after the decision: the retry applies
+// the same group (uploader leg pending, as recorded) and settles it at once.
+TEST_F(PaywallTest, HeldAttemptRetriedAfterTheDecisionIsSettled) {
+    const AccountId payer = 1, uploader = 2;
+    fund(payer, 10'000);
+    ASSERT_TRUE(m_wallets->ensure_wallet(uploader));
+    put_file(file_id(1), 1'000, uploader);
+    PaymentAttempt a;
+    a.payer = payer;
+    a.file_id = file_id(1);
+    a.attempt_no = 1;
+    a.uploader = uploader;
+    a.price_msat = 1'000;
+    a.uploader_msat = 900;
+    a.platform_msat = 100;
+    a.held = true;
+    a.created_s = m_now;
+    ASSERT_TRUE(m_store->insert_attempt(a));
+    auto g = m_paywall->pay(payer, invoice(file_id(1)), 1'000);  // the file is not held now
+    ASSERT_TRUE(g) << g.error().message;
+    EXPECT_TRUE(g->attempt.held);
+    EXPECT_EQ(wallet(uploader).balance_msat, 900);
+    EXPECT_EQ(wallet(uploader).pending_in_msat, 0);
+    EXPECT_EQ(wallet(payer).balance_msat, 9'000);
+    EXPECT_EQ(wallet(payer).pending_out_msat, 0);
+    auto files = m_store->files_with_unsettled_holds(10);
+    ASSERT_TRUE(files);
+    EXPECT_TRUE(files->empty());
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
 }  // namespace
 }  // namespace satload::payments
