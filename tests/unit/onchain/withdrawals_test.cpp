@@ -147,7 +147,9 @@ TEST_F(WithdrawalTest, RefusalsReserveNothing) {
     EXPECT_EQ(after.pending_out_msat, 0);
     EXPECT_EQ(pending_withdrawals(), 0);
     EXPECT_EQ(m_node.broadcasts, 0);
-    for (const auto& c : *m_store->unspent_coins()) EXPECT_FALSE(c.reserved_by.has_value());
+    const auto coins = m_store->unspent_coins();  // named: a range-for over *temporary dangles
+    ASSERT_TRUE(coins);
+    for (const auto& c : *coins) EXPECT_FALSE(c.reserved_by.has_value());
     EXPECT_TRUE(m_engine->list(1)->empty());
 }
 
