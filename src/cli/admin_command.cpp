@@ -607,6 +607,31 @@ int run_safety_action(const SafetyArgs& args, std::string_view action) {
     }
     return 0;
 }
+// `satload admin approve ID`: sends a bitcoin withdrawal held above the hot-wallet limits
+// (through the running server only: it holds the keys). Prints the txid last.
+int run_approve(const AdminArgs& args) {
+    auto api = AdminApi::find(args.data_dir);
+    if (!api) {
+        print_error(api.error());
+        return kExitFailure;
+    }
+    if (!*api) {
+        print_error("no server is running on " + args.data_dir + ": approving a withdrawal needs it");
+        return kExitFailure;
+    }
+    auto res = (*api)->call(boost::beast::http::verb::post, "/api/v1/admin/withdrawals/" + args.target + "/approve");
+    if (!res) {
+        print_error(res.error());
+        return kExitFailure;
+    }
+    auto w = client::parse_withdrawal(res->body);
+    if (!w) {
+        print_error(w.error().message);
+        return kExitFailure;
+    }
+    std::printf("withdrawal %s %s\n%s\n", w->id.c_str(), w->status.c_str(), w->txid.c_str());
+    return 0;
+}
 }  // namespace
 
 void add_admin_command(CLI::App& app, int& exit_code) {
@@ -691,6 +716,13 @@ void add_admin_command(CLI::App& app, int& exit_code) {
                "The username", true, false);
     add_safety("unfreeze", "Lift a freeze", "USER", "The username", true, false);
     add_safety("log", "The append-only admin log: who, what, when, why", nullptr, nullptr, false, true);
+
+    auto approve_args = std::make_shared<AdminArgs>();
+    CLI::App* approve = admin->add_subcommand(
+        "approve", "Send a bitcoin withdrawal that waits above the hot-wallet limits (prints its txid last)");
+    approve->add_option("ID", approve_args->target, "The withdrawal's id")->required();
+    approve->add_option("--data", approve_args->data_dir, "The server's data directory")->capture_default_str();
+    approve->callback([approve_args, &exit_code] { exit_code = run_approve(*approve_args); });
 }
 
 }  // namespace satload::cli

@@ -147,11 +147,6 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     const char* const unsupported[][2] = {
         {"--db", "Metadata database URL"},
         {"--blobs", "Blob store URL"},
-        {"--node", "Bitcoin node RPC URL"},
-        {"--network", "main, test or regtest"},
-        {"--confirmations", "Confirmations before a deposit counts"},
-        {"--seed-passphrase-file", "File holding the wallet seed passphrase"},
-        {"--fallback-feerate", "Fee rate when the node has no estimate (sat/vB)"},
     };
     args->unsupported.reserve(std::size(unsupported));
     for (const auto& [flag, help] : unsupported) {
@@ -159,6 +154,27 @@ void add_serve_command(CLI::App& app, int& exit_code) {
         cmd->add_option(flag, args->unsupported.back().second,
                         std::string(help) + " (not supported yet)");
     }
+    // Bitcoin deposits and withdrawals (off without --node).
+    cmd->add_option("--node", o.node_url, "Bitcoin node JSON-RPC URL, http://user:password@host:port/");
+    cmd->add_option("--network", o.network, "Bitcoin network: main, test or regtest")
+        ->check(CLI::IsMember({"main", "test", "regtest"}))
+        ->capture_default_str();
+    cmd->add_option("--confirmations", o.confirmations, "Confirmations at which a deposit is credited")
+        ->check(CLI::Range(1u, 1000u))
+        ->capture_default_str();
+    cmd->add_option("--seed-passphrase-file", o.seed_passphrase_file,
+                    "File holding the wallet seed passphrase (else env SATLOAD_SEED_PASSPHRASE; required on main)");
+    cmd->add_option("--fallback-feerate", o.fallback_feerate_sat_per_vb,
+                    "Fee rate in sat/vB when the node has no estimate (default: none, refuse)")
+        ->check(CLI::Range(1.0, 500.0));
+    cmd->add_option("--max-withdrawal", o.max_withdrawal_sat,
+                    "Largest withdrawal in sat sent without `satload admin approve`")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{2'100'000'000'000'000}))
+        ->capture_default_str();
+    cmd->add_option("--daily-withdrawal-limit", o.daily_withdrawal_sat,
+                    "Sats all withdrawals may send per 24 h without `satload admin approve`")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{2'100'000'000'000'000}))
+        ->capture_default_str();
     cmd->add_flag("--no-anonymous", args->no_anonymous, "Refuse uploads without an account");
     cmd->add_option("--anonymous-max-upload", args->anonymous_max_upload,
                     "Largest upload without an account (default 2GiB)");

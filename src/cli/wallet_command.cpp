@@ -1,7 +1,10 @@
 // `satload wallet balance|history|deposit|withdraw`: the logged-in user's wallet. History shows
 // receipts: the legs of one payment as one line with its split (uploader, referrer, platform).
-// Deposits and withdrawals (on-chain) are registered but not built yet.
+// Deposits print a BIP21 URI and the address (last), with a QR code on a terminal; withdrawals
+// print the txid last (or the id of a withdrawal waiting for the operator's approval).
 #include <boost/json.hpp>
+#include <qrencode.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <ctime>
@@ -11,14 +14,15 @@
 #include "cli/commands.h"
 #include "cli/logged_in.h"
 #include "client/wallet.h"
+#include "core/money.h"
 
 namespace satload::cli {
 namespace {
 
 namespace json = boost::json;
 
-constexpr std::string_view kNotBuilt =
-    "not available yet: on-chain deposits and withdrawals are not built";
+// White space around a QR code, in modules (the standard asks for 4; 2 is enough on screen).
+constexpr int kQrQuietModules = 2;
 
 struct WalletArgs {
     bool json = false;
@@ -128,9 +132,67 @@ int run_history(const WalletArgs& args) {
     return flush_stdout();
 }
 
-int run_not_built() {
-    print_error(kNotBuilt);
-    return kExitUsage;
+// The QR code of `text` in half-block characters (two module rows per line), light modules
+// drawn, as `qrencode -t UTF8` does for dark terminals. Empty when it cannot be encoded.
+std::string qr_text(const std::string& text) {
+    QRcode* code = QRcode_encodeString(text.c_str(), 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+    if (code == nullptr) return {};
+    const int width = code->width;
+    const int size = width + 2 * kQrQuietModules;
+    auto light = [&](int x, int y) {
+        x -= kQrQuietModules;
+        y -= kQrQuietModules;
+        if (x < 0 || y < 0 || x >= width || y >= width) return true;
+        return (code->data[y * width + x] & 1) == 0;
+    };
+    std::string out;
+    for (int y = 0; y < size; y += 2) {
+        for (int x = 0; x < size; ++x) {
+            const bool top = light(x, y);
+            const bool bottom = y + 1 < size ? light(x, y + 1) : false;
+            out += top && bottom ? "\u2588" : top ? "\u2580" : bottom ? "\u2584" : " ";
+        }
+        out += '\n';
+    }
+    QRcode_free(code);
+    return out;
+}
+
+int run_deposit() {
+    auto session = logged_in_session();
+    if (!session) return kExitFailure;
+    auto d = client::deposit_address(*session, {});
+    if (!d) {
+        print_error(d.error().message);
+        return kExitFailure;
+    }
+    if (::isatty(STDOUT_FILENO) == 1) std::fputs(qr_text(d->uri).c_str(), stdout);
+    std::printf("%s\n%s\n", d->uri.c_str(), d->address.c_str());
+    return flush_stdout();
+}
+
+int run_withdraw(const WalletArgs& args) {
+    const auto amount = parse_amount(args.amount);
+    if (!amount || amount->value <= 0 || amount->value % kMsatPerSat != 0) {
+        print_error("AMOUNT must be a positive whole number of sats, like 50000sat or 0.001btc");
+        return kExitUsage;
+    }
+    auto session = logged_in_session();
+    if (!session) return kExitFailure;
+    auto w = client::withdraw(*session, args.address, amount->value, {});
+    if (!w) {
+        print_error(w.error().message);
+        return kExitFailure;
+    }
+    if (w->status == "awaiting_approval") {
+        print_notice("above the hot-wallet limits: waits for the operator (satload admin approve " + w->id + ")");
+        std::printf("%s\n", w->id.c_str());
+        return flush_stdout();
+    }
+    std::printf("sent:    %s\nfee:     %s\n", client::amount_text(w->amount_msat).c_str(),
+                client::amount_text(w->fee_msat).c_str());
+    std::printf("%s\n", w->txid.c_str());
+    return flush_stdout();
 }
 
 }  // namespace
@@ -161,15 +223,17 @@ void add_wallet_command(CLI::App& app, int& exit_code) {
     history->callback([history_args, &exit_code] { exit_code = run_history(*history_args); });
 
     CLI::App* deposit = wallet->add_subcommand(
-        "deposit", "Show an on-chain address to fund the wallet (not built yet)");
-    deposit->callback([&exit_code] { exit_code = run_not_built(); });
+        "deposit", "Show the bitcoin address that funds the wallet (a BIP21 URI, then the address; a QR "
+                   "code on a terminal). The same address until it receives funds");
+    deposit->callback([&exit_code] { exit_code = run_deposit(); });
 
     auto withdraw_args = std::make_shared<WalletArgs>();
-    CLI::App* withdraw =
-        wallet->add_subcommand("withdraw", "Send AMOUNT to an on-chain ADDRESS (not built yet)");
-    withdraw->add_option("ADDRESS", withdraw_args->address, "Bitcoin address");
-    withdraw->add_option("AMOUNT", withdraw_args->amount, "Amount, e.g. 50000sat");
-    withdraw->callback([withdraw_args, &exit_code] { exit_code = run_not_built(); });
+    CLI::App* withdraw = wallet->add_subcommand(
+        "withdraw", "Send AMOUNT (whole sats) to a bitcoin ADDRESS; the network fee is charged on top. "
+                    "Prints the txid last (or the id of a withdrawal waiting for approval)");
+    withdraw->add_option("ADDRESS", withdraw_args->address, "Bitcoin address")->required();
+    withdraw->add_option("AMOUNT", withdraw_args->amount, "Amount, e.g. 50000sat or 0.001btc")->required();
+    withdraw->callback([withdraw_args, &exit_code] { exit_code = run_withdraw(*withdraw_args); });
 }
 
 }  // namespace satload::cli

@@ -254,4 +254,53 @@ ClientResult<Earnings> account_earnings(const Session& session, const HttpOption
     return parse_earnings(json::serialize(*o));
 }
 
+ClientResult<DepositAddress> parse_deposit_address(std::string_view text) {
+    auto o = parse_json_object(text, "the deposit address request");
+    if (!o) return tl::unexpected(o.error());
+    auto address = json_text(*o, "address");
+    auto uri = json_text(*o, "uri");
+    // An address is at most 90 characters (BIP173); anything else is not printed as one.
+    if (!address || !uri || address->empty() || address->size() > 90 || printable(*address, 90) != *address ||
+        *uri != "bitcoin:" + *address) {
+        return client_error(ErrorCode::protocol, "the server's deposit address answer is malformed");
+    }
+    return DepositAddress{std::move(*address), std::move(*uri)};
+}
+
+ClientResult<DepositAddress> deposit_address(const Session& session, const HttpOptions& options) {
+    HttpClient client(options);
+    auto res = session_request(client, session, boost::beast::http::verb::post, "/api/v1/wallet/deposit-address", {});
+    if (!res) return tl::unexpected(res.error());
+    if (!res->ok()) return client_error(ErrorCode::http_status, "no deposit address: " + problem_detail(*res));
+    return parse_deposit_address(res->body);
+}
+
+ClientResult<WithdrawalAnswer> parse_withdrawal(std::string_view text) {
+    auto o = parse_json_object(text, "the withdrawal request");
+    if (!o) return tl::unexpected(o.error());
+    auto id = json_text(*o, "id");
+    auto status = json_text(*o, "status");
+    if (!id || !status) return client_error(ErrorCode::protocol, "the server's withdrawal answer is malformed");
+    WithdrawalAnswer w;
+    w.id = printable(*id, 64);
+    w.status = printable(*status, 32);
+    if (auto txid = json_text(*o, "txid")) w.txid = printable(*txid, 64);
+    w.amount_msat = json_int(*o, "amount_msat").value_or(0);
+    w.fee_msat = json_int(*o, "fee_msat").value_or(0);
+    return w;
+}
+
+ClientResult<WithdrawalAnswer> withdraw(const Session& session, std::string_view address, std::int64_t amount_msat,
+                                        const HttpOptions& options) {
+    HttpClient client(options);
+    const std::string body = json::serialize(json::object{{"address", address}, {"amount_msat", amount_msat}});
+    auto res = session_request(client, session, boost::beast::http::verb::post, "/api/v1/wallet/withdrawals", body);
+    if (!res) return tl::unexpected(res.error());
+    if (!res->ok()) {
+        return client_error(res->status == 402 ? ErrorCode::payment_required : ErrorCode::http_status,
+                            "withdrawal refused, nothing was reserved: " + problem_detail(*res));
+    }
+    return parse_withdrawal(res->body);
+}
+
 }  // namespace satload::client

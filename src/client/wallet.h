@@ -111,4 +111,26 @@ struct Earnings {
                                                       const HttpOptions& http);
 [[nodiscard]] ClientResult<Earnings> parse_earnings(std::string_view json_text);
 
+// On-chain deposits and withdrawals (the server needs --node).
+struct DepositAddress {
+    std::string address;
+    std::string uri;  // BIP21: bitcoin:ADDRESS
+};
+// POST /api/v1/wallet/deposit-address: the same address until it receives funds.
+[[nodiscard]] ClientResult<DepositAddress> deposit_address(const Session& session, const HttpOptions& http);
+[[nodiscard]] ClientResult<DepositAddress> parse_deposit_address(std::string_view json_text);
+
+struct WithdrawalAnswer {
+    std::string id;
+    std::string status;  // broadcast, awaiting_approval, ...
+    std::string txid;    // empty until broadcast
+    std::int64_t amount_msat = 0;
+    std::int64_t fee_msat = 0;
+};
+// POST /api/v1/wallet/withdrawals {"address", "amount_msat"}; a refusal is an error with the
+// server's reason (nothing was reserved).
+[[nodiscard]] ClientResult<WithdrawalAnswer> withdraw(const Session& session, std::string_view address,
+                                                      std::int64_t amount_msat, const HttpOptions& http);
+[[nodiscard]] ClientResult<WithdrawalAnswer> parse_withdrawal(std::string_view json_text);
+
 }  // namespace satload::client

@@ -69,6 +69,9 @@ const ProblemInfo& problem_info(Problem p) {
         {"price-above-maximum", 409, "The price is above the maximum you allowed"},
         {"wallet-frozen", 403, "The wallet is frozen"},
         {"too-many-requests", 429, "Too many requests"},
+        {"onchain-unavailable", 503, "On-chain deposits and withdrawals are unavailable"},
+        {"invalid-address", 400, "Not a bitcoin address of this network"},
+        {"amount-below-dust", 400, "The amount is below the dust limit"},
     };
     static_assert(sizeof(table) / sizeof(table[0]) == static_cast<std::size_t>(Problem::kCount));
     return table[static_cast<std::size_t>(p)];

@@ -48,6 +48,9 @@ enum class Problem {
     price_above_maximum,       // 409: the price is above the payer's max_msat
     wallet_frozen,             // 403: the wallet may not pay or withdraw
     too_many_requests,         // 429: a rate limit or throttle; answered with Retry-After
+    onchain_unavailable,       // 503: no bitcoin node configured (serve without --node), or it is away
+    invalid_address,           // 400: not a bitcoin address of the server's network
+    amount_below_dust,         // 400: an on-chain amount below the dust limit
     kCount                     // not a problem: the size of the catalogue
 };
 

@@ -81,17 +81,22 @@ chain::PrivateKey OnchainWallet::private_key_at(Branch branch, std::uint32_t ind
     return *key->private_key;
 }
 
-OnchainResult<AddressRecord> OnchainWallet::new_change_address() {
-    const std::lock_guard lock(m_alloc_mutex);
-    auto next = m_store.next_index(Branch::change);
+OnchainResult<AddressRecord> OnchainWallet::allocate(Branch branch, std::optional<AccountId> account) {
+    auto next = m_store.next_index(branch);
     if (!next) return fail(OnchainFailure{OnchainError::store, next.error().message});
-    if (*next >= chain::kHardenedBit) return fail(OnchainFailure{OnchainError::store, "change addresses exhausted"});
+    if (*next >= chain::kHardenedBit) return fail(OnchainFailure{OnchainError::store, "addresses exhausted"});
     AddressRecord a;
-    a.branch = Branch::change;
+    a.branch = branch;
     a.index = *next;
-    a.script = script_at(Branch::change, *next);
+    a.account = account;
+    a.script = script_at(branch, *next);
     if (auto r = m_store.insert_address(a); !r) return fail(OnchainFailure{OnchainError::store, r.error().message});
     return a;
+}
+
+OnchainResult<AddressRecord> OnchainWallet::new_change_address() {
+    const std::lock_guard lock(m_alloc_mutex);
+    return allocate(Branch::change, std::nullopt);
 }
 
 OnchainResult<std::string> OnchainWallet::deposit_address(AccountId account) {
@@ -99,16 +104,9 @@ OnchainResult<std::string> OnchainWallet::deposit_address(AccountId account) {
     auto current = m_store.unused_address(account);
     if (!current) return fail(OnchainFailure{OnchainError::store, current.error().message});
     if (*current) return address_at(Branch::receive, (*current)->index);
-    auto next = m_store.next_index(Branch::receive);
-    if (!next) return fail(OnchainFailure{OnchainError::store, next.error().message});
-    if (*next >= chain::kHardenedBit) return fail(OnchainFailure{OnchainError::store, "receive addresses exhausted"});
-    AddressRecord a;
-    a.branch = Branch::receive;
-    a.index = *next;
-    a.account = account;
-    a.script = script_at(Branch::receive, *next);
-    if (auto r = m_store.insert_address(a); !r) return fail(OnchainFailure{OnchainError::store, r.error().message});
-    return address_at(Branch::receive, *next);
+    auto fresh = allocate(Branch::receive, account);
+    if (!fresh) return fail(fresh.error());
+    return address_at(Branch::receive, fresh->index);
 }
 
 OnchainResult<std::vector<DepositView>> OnchainWallet::deposits(AccountId account) {

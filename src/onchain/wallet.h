@@ -135,6 +135,8 @@ public:
     void stop();
 
 private:
+    // Records the next index of the branch (the caller holds m_alloc_mutex).
+    OnchainResult<AddressRecord> allocate(Branch branch, std::optional<AccountId> account);
     OnchainResult<void> disconnect_to(std::int64_t fork_height, std::int64_t tip_height, SyncReport& report);
     OnchainResult<bool> connect_height(std::int64_t height, const std::optional<BlockRecord>& parent);
     OnchainResult<std::int64_t> credit_confirmed(std::int64_t tip_height);

@@ -46,6 +46,20 @@ constexpr std::size_t kInputWeight = 4 * (32 + 4 + 1 + 4) + (1 + 1 + chain::kMax
                                                                chain::kCompressedPublicKeyBytes);
 constexpr std::size_t kP2wpkhScriptBytes = 22;
 
+// The pending transfer that reserves a withdrawal's amount + fee in the user's wallet; its id
+// is the withdrawal's.
+ledger::Transfer reservation(ledger::Id128 id, const WithdrawalRecord& w) {
+    ledger::Transfer t;
+    t.id = id;
+    t.debit_account_id = ledger::user_wallet_id(payments::wallet_user_id(w.account));
+    t.credit_account_id = ledger::kPendingWithdrawalsId;
+    t.amount_msat = (w.amount_sat + w.fee_sat) * kMsatPerSat;
+    t.code = ledger::transfer_code::withdrawal;
+    t.flags = ledger::transfer_flags::pending;
+    t.memo = "withdrawal to " + w.address;
+    return t;
+}
+
 }  // namespace
 
 std::string_view withdrawal_error_name(WithdrawalError e) {
@@ -223,15 +237,7 @@ WithdrawalResult<WithdrawalView> WithdrawalEngine::request(AccountId account, co
     if (auto s = m_store.insert_withdrawal(w, held); !s) {
         return fail(wfail(WithdrawalError::store, s.error().message));
     }
-    ledger::Transfer reserve;
-    reserve.id = id;
-    reserve.debit_account_id = ledger::user_wallet_id(user);
-    reserve.credit_account_id = ledger::kPendingWithdrawalsId;
-    reserve.amount_msat = total_msat;
-    reserve.code = ledger::transfer_code::withdrawal;
-    reserve.flags = ledger::transfer_flags::pending;
-    reserve.memo = "withdrawal to " + address;
-    auto outcome = m_ledger.create_transfers({reserve});
+    auto outcome = m_ledger.create_transfers({reservation(id, w)});
     if (!outcome || !accepted(outcome->at(0).result)) {
         (void)m_store.delete_withdrawal(w.id);
         if (!outcome) return fail(wfail(WithdrawalError::ledger, outcome.error().message));
@@ -334,15 +340,7 @@ void WithdrawalEngine::check(std::int64_t tip_height) {
         for (const auto& w : *reserving) {
             auto id = ledger::parse_id_hex(w.id);
             if (!id) continue;
-            ledger::Transfer reserve;
-            reserve.id = *id;
-            reserve.debit_account_id = ledger::user_wallet_id(payments::wallet_user_id(w.account));
-            reserve.credit_account_id = ledger::kPendingWithdrawalsId;
-            reserve.amount_msat = (w.amount_sat + w.fee_sat) * kMsatPerSat;
-            reserve.code = ledger::transfer_code::withdrawal;
-            reserve.flags = ledger::transfer_flags::pending;
-            reserve.memo = "withdrawal to " + w.address;
-            auto outcome = m_ledger.create_transfers({reserve});
+            auto outcome = m_ledger.create_transfers({reservation(*id, w)});
             if (!outcome) continue;
             if (accepted(outcome->at(0).result)) {
                 (void)m_store.set_withdrawal_status(w.id, "awaiting_approval");

@@ -102,6 +102,8 @@ awaitable<void> App::admin_route(Exchange& ex, std::span<const std::string_view>
     }
     // Trust and safety (safety_admin.cpp): reports, takedown, dismiss, restore, freeze, log.
     if (co_await safety_admin_route(ex, *admin, rest)) co_return;
+    // Bitcoin withdrawals held above the hot-wallet limits (onchain_api.cpp).
+    if (co_await onchain_admin_route(ex, rest)) co_return;
     co_await send_problem(ex, Problem::not_found, "no such resource");
 }
 

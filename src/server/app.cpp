@@ -169,6 +169,10 @@ awaitable<void> App::handle(Exchange& ex) {
     if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "account") {
         co_return co_await account_route(ex, std::span(seg).subspan(3));
     }
+    if (seg.size() >= 4 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "wallet" &&
+        (seg[3] == "deposit-address" || seg[3] == "deposits" || seg[3] == "withdrawals")) {
+        co_return co_await onchain_route(ex, std::span(seg).subspan(3));
+    }
     if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "wallet") {
         co_return co_await wallet_route(ex, std::span(seg).subspan(3));
     }

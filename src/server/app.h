@@ -19,6 +19,7 @@ namespace satload::server {
 
 struct AdminContext;
 struct WalletContext;  // wallet_context.h: the ledger side of accounts (wallets, payments)
+struct OnchainContext;  // onchain_api.h: bitcoin deposits and withdrawals
 struct WebAssets;      // web.cpp: the built web app, held in memory
 
 // Loads the web app (web.cpp) from options.web_root, or from "web" beside the executable when
@@ -50,6 +51,9 @@ public:
     // Enables wallets and paid downloads (wallet_api.cpp, paywall.cpp); needs accounts. Without
     // it, the wallet API is not found and every file downloads free.
     void set_wallet(WalletContext* wallet) { m_wallet = wallet; }
+    // Enables bitcoin deposits and withdrawals (onchain_api.cpp); without it (no --node) their
+    // routes answer 503 onchain-unavailable.
+    void set_onchain(OnchainContext* onchain) { m_onchain = onchain; }
 
     // Answers a problem for a request that could not even be routed (bad framing).
     static StringResponse problem_response(unsigned version, bool keep_alive, Problem problem,
@@ -106,6 +110,10 @@ private:
 
     // Wallets (wallet_api.cpp): everything under /api/v1/wallet/.
     awaitable<void> wallet_route(Exchange& ex, std::span<const std::string_view> rest);
+    // Bitcoin (onchain_api.cpp): /api/v1/wallet/deposit-address, deposits, withdrawals; and
+    // the admin's POST /api/v1/admin/withdrawals/<id>/approve (true when it answered).
+    awaitable<void> onchain_route(Exchange& ex, std::span<const std::string_view> rest);
+    awaitable<bool> onchain_admin_route(Exchange& ex, std::span<const std::string_view> rest);
     // Paid downloads (paywall.cpp): POST /api/v1/pay and GET /api/v1/earnings.
     awaitable<void> pay(Exchange& ex);
     awaitable<void> earnings(Exchange& ex);
@@ -138,6 +146,7 @@ private:
     AdminContext* m_admin = nullptr;
     AccountContext* m_accounts = nullptr;
     WalletContext* m_wallet = nullptr;
+    OnchainContext* m_onchain = nullptr;
     // Initialized here rather than in the constructor: m_options is declared (so set) first.
     std::shared_ptr<const WebAssets> m_web = load_web_assets(m_options);
 };

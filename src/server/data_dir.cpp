@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "onchain/seed.h"
 #include "ledger/accounts.h"
 #include "ledger/checkpoint.h"
 #include "ledger/sqlite_ledger_store.h"
@@ -272,6 +273,14 @@ Result<std::string, BackupFailure> write_backup(const fs::path& dir, ledger::Led
     if (auto r = ledger.backup(dir); !r) {
         return fail(BackupFailure{BackupError::ledger, "ledger backup failed: " + r.error().message});
     }
+    // The encrypted wallet seed (present with --node): the keys of every chain_* address.
+    const fs::path seed_file = blobs_root.parent_path() / onchain::kSeedFileName;
+    const bool with_seed = fs::is_regular_file(seed_file, ec);
+    if (with_seed) {
+        fs::copy_file(seed_file, dir / onchain::kSeedFileName, fs::copy_options::none, ec);
+        if (ec) return io(fmt::format("cannot copy {}: {}", seed_file.string(), ec.message()));
+        if (auto r = sync_path(dir / onchain::kSeedFileName, false); !r) return io(r.error());
+    }
     const ledger::JournalHead head = ledger.head();
 
     json::object manifest;
@@ -283,6 +292,7 @@ Result<std::string, BackupFailure> write_backup(const fs::path& dir, ledger::Led
     ledger_part["entries_at_least"] = head.count;  // the head when the backup finished
     manifest["ledger"] = std::move(ledger_part);
     manifest["meta"] = kMetaFileName;
+    if (with_seed) manifest["wallet_seed"] = onchain::kSeedFileName;
     json::object blob_part;
     blob_part["count"] = blobs.files;
     blob_part["bytes"] = blobs.bytes;
@@ -358,6 +368,13 @@ Result<void, std::string> restore_backup(const fs::path& backup_dir, const fs::p
     for (const auto& [from, to] : copies) {
         fs::copy_file(from, to, fs::copy_options::none, ec);
         if (ec) return fail(fmt::format("cannot copy {}: {}", from.string(), ec.message()));
+        if (auto r = sync_path(to, false); !r) return r;
+    }
+    if (fs::is_regular_file(backup_dir / onchain::kSeedFileName, ec)) {
+        const fs::path to = data_dir / onchain::kSeedFileName;
+        fs::copy_file(backup_dir / onchain::kSeedFileName, to, fs::copy_options::none, ec);
+        if (ec) return fail(fmt::format("cannot copy the wallet seed: {}", ec.message()));
+        fs::permissions(to, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace, ec);
         if (auto r = sync_path(to, false); !r) return r;
     }
     // Copies, not links: the restored data directory must not share inodes with the backup.

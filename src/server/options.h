@@ -36,6 +36,14 @@ struct ServerOptions {
     std::chrono::seconds shutdown_grace{10};        // SIGTERM: finish transfers this long
     std::chrono::seconds scrub_interval{6 * 3600};  // background digest check of blobs
     unsigned threads = 0;                           // 0: hardware concurrency
+    // On-chain deposits and withdrawals (onchain_api.cpp); off without a node URL.
+    std::string node_url;                           // http://user:password@host:port/
+    std::string network = "main";                   // main | test | regtest
+    std::uint32_t confirmations = 3;                // a deposit is credited at this many
+    std::string seed_passphrase_file;               // else env SATLOAD_SEED_PASSPHRASE
+    double fallback_feerate_sat_per_vb = 0;         // when the node has no estimate; 0: refuse
+    std::int64_t max_withdrawal_sat = 10'000'000;   // above: waits for `satload admin approve`
+    std::int64_t daily_withdrawal_sat = 50'000'000; // hot-wallet total per 24 h, same rule
 };
 
 // Runs the server until SIGINT/SIGTERM; returns the process exit code. Prints

@@ -12,6 +12,7 @@
 #include "files/clock.h"
 #include "files/link_controls.h"
 #include "server/admin.h"
+#include "server/onchain_api.h"
 #include "server/server.h"
 #include "server/wallet_context.h"
 #include "payments/sqlite_payment_store.h"
@@ -234,6 +235,30 @@ int run_server(const ServerOptions& options) {
         });
     admin.safety = &safety;
 
+    // Bitcoin deposits and withdrawals (--node): the seed, the chain_* tables in meta.sqlite and
+    // the watcher thread. Frozen wallets cannot withdraw; a reorg shortfall freezes the wallet.
+    std::unique_ptr<OnchainRuntime> onchain;
+    OnchainContext no_onchain;
+    if (!options.node_url.empty()) {
+        auto opened = OnchainRuntime::open(options, **ledger);
+        if (!opened) {
+            fmt::print(stderr, "error: {}\n", opened.error());
+            return 1;
+        }
+        onchain = std::move(*opened);
+        onchain->set_safety_hooks(
+            [&safety](onchain::AccountId a) { return safety.is_frozen(a); },
+            [&safety, &owners](onchain::AccountId a, const std::string& why) {
+                std::string user = std::to_string(a);
+                if (auto account = owners.get_account(a); account && *account) user = (*account)->username;
+                if (auto r = safety.freeze(a, user, why, "chain-watcher"); !r) {
+                    fmt::print(stderr, "ALERT: could not freeze account {}: {}\n", a, r.error().message);
+                }
+            });
+        onchain->start();
+    }
+    server.set_onchain(onchain ? &onchain->context() : &no_onchain);
+
     fmt::print(stderr, "listening on {}\n", url);
     std::fflush(stderr);
     server.run();
@@ -241,6 +266,7 @@ int run_server(const ServerOptions& options) {
     // finds nobody answering at its URL and works offline.
     const fs::path admin_path = fs::path(options.data_dir) / kAdminFileName;
     ::unlink(admin_path.c_str());
+    onchain.reset();  // stops the watcher before the ledger it books into
     ledger->reset();  // answers everything queued, stops the writer and the checkpointer
     fmt::print(stderr, "stopped\n");
     return 0;

@@ -40,6 +40,7 @@ public:
     // Enables accounts and owned uploads; call before run().
     void set_accounts(AccountContext* accounts) { m_app.set_accounts(accounts); }
     void set_wallet(WalletContext* wallet) { m_app.set_wallet(wallet); }
+    void set_onchain(OnchainContext* onchain) { m_app.set_onchain(onchain); }
 
     // Connection registry, for graceful shutdown.
     void add(ConnectionBase* c);

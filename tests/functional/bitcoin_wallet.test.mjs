@@ -1,0 +1,420 @@
+// Bitcoin deposits and withdrawals against a real full node we did not write: our OWN throwaway
+// bcoin regtest node (scripts/bcoin.sh, so invalidateblock here never touches the chains of
+// other suites), reached by `satload serve --node` through a tiny TCP proxy this test can cut.
+// Shown: a deposit is pending at 1 and 2 confirmations and credited at 3, exactly once, also
+// across a restart; `wallet deposit` prints the BIP21 URI and the address last, the same address
+// until paid; a withdrawal is accepted into a block paying the right script the right amount,
+// charges amount + fee and the audit passes; refusals (above the balance, malformed, mainnet
+// address, below dust) reserve nothing; the RPC cut mid-run loses and duplicates nothing;
+// invalidateblock un-pends an uncredited deposit and reverses a credited one with a clear
+// record, a freeze and the shortfall in the receivable.
+// Run: SATLOAD_BIN=<build>/satload SATLOAD_BUILD_DIR=<build> node --test tests/functional/bitcoin_wallet.test.mjs
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as bitcoin from 'bitcoinjs-lib';
+import { Server, runCli, tempDir, lastLine } from '../lib/server.mjs';
+import { apiUser, adminApi } from '../lib/owned.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const buildDir = process.env.SATLOAD_BUILD_DIR;
+const tool = buildDir ? path.join(buildDir, 'tests', 'interop', 'chain_tool') : '';
+// The suite needs a bcoin install (make test provides one); "skip" opts out as the interop
+// suite does.
+const skip = process.env.SATLOAD_TEST_BCOIN_URL === 'skip' ? 'SATLOAD_TEST_BCOIN_URL=skip' : false;
+
+const MNEMONIC =
+  'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about';
+const FUNDING_PATH = "m/84'/1'/0'/0/0";
+const SEGWIT_ACTIVE_HEIGHT = 432;
+const COINBASE_MATURITY = 100;
+const CONFIRMATIONS = 3;
+const FEE_SAT = 2_000; // what our funding transactions pay
+const PASSWORD = 'correct horse battery staple 7';
+const WAIT_MS = 40_000; // the watcher polls every second and backs off to 8 s
+
+let nodeDir;
+let rpc;
+let proxy;
+let server;
+let funding;
+let payee;
+const coins = []; // mature coinbase outputs paying the funding key
+const homes = {};
+
+function runTool(args) {
+  assert.ok(existsSync(tool), `chain_tool not found at ${tool}`);
+  const r = spawnSync(tool, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  assert.equal(r.status, 0, `chain_tool ${args[0]}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+function rpcClient(url) {
+  const u = new URL(url);
+  const auth = 'Basic ' + Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
+  u.username = '';
+  u.password = '';
+  let id = 0;
+  return async (method, ...params) => {
+    const res = await fetch(u, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: auth },
+      body: JSON.stringify({ jsonrpc: '1.0', id: ++id, method, params }),
+    });
+    const body = await res.json();
+    if (body.error) throw new Error(`${method}: ${body.error.message}`);
+    return body.result;
+  };
+}
+
+// A TCP proxy in front of the node's RPC port; cut() refuses connections until restore().
+function startProxy(target) {
+  const sockets = new Set();
+  let srv;
+  let port = 0;
+  const listen = () => new Promise((resolve) => {
+    srv = net.createServer((client) => {
+      const upstream = net.connect(target.port, target.host);
+      sockets.add(client);
+      sockets.add(upstream);
+      client.pipe(upstream).pipe(client);
+      const done = () => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream); };
+      client.on('error', done);
+      upstream.on('error', done);
+      client.on('close', done);
+      upstream.on('close', done);
+    });
+    srv.listen(port, '127.0.0.1', () => { port = srv.address().port; resolve(); });
+  });
+  return {
+    listen,
+    get port() { return port; },
+    cut: () => new Promise((resolve) => {
+      for (const s of sockets) s.destroy();
+      srv.close(() => resolve());
+    }),
+    restore: listen,
+  };
+}
+
+function deriveKey(index) {
+  const out = runTool(['derive', '--mnemonic', MNEMONIC, '--network', 'regtest', '--account', '0',
+    '--change', '0', '--from', String(index), '--count', '1']);
+  const key = out.keys[0];
+  return { address: key.address, script: scriptOf(key.address), bcoinAddress: toBcoin(key.address) };
+}
+
+// bcoin's regtest prefix is "rb"; satload's (Bitcoin Core's) is "bcrt": same witness program.
+function toBcoin(address) {
+  const { version, data } = bitcoin.address.fromBech32(address);
+  return bitcoin.address.toBech32(data, version, 'rb');
+}
+function scriptOf(address) {
+  return runTool(['address', '--network', 'regtest', '--address', address]).script_pubkey;
+}
+
+async function mine(n) {
+  return rpc('generatetoaddress', n, funding.bcoinAddress);
+}
+
+async function waitFor(what, predicate, timeoutMs = WAIT_MS) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await predicate();
+    if (v) return v;
+    assert.ok(Date.now() < deadline, `timed out waiting for ${what}\n--- server log ---\n${server?.log.slice(-3000)}`);
+    await sleep(100);
+  }
+}
+
+// Pays `sat` to `address` from a fresh coinbase coin (change back to the funding key) and
+// waits until the node's mempool holds it. Returns the txid.
+async function pay(address, sat) {
+  const coin = coins.shift();
+  assert.ok(coin, 'out of funding coins');
+  const change = coin.value_sat - sat - FEE_SAT;
+  const tx = runTool(['spend', '--mnemonic', MNEMONIC, '--network', 'regtest',
+    '--input', `${coin.txid}:${coin.vout}:${coin.value_sat}:${FUNDING_PATH}`,
+    '--output', `${address}:${sat}`, '--output', `${funding.address}:${change}`]);
+  await rpc('sendrawtransaction', tx.hex);
+  await waitFor('the payment in the mempool', async () => (await rpc('getrawmempool')).includes(tx.txid), 10_000);
+  return tx.txid;
+}
+
+const serveArgs = () => ['--node', `http://satload:${new URL(nodeUrl()).password}@127.0.0.1:${proxy.port}/`,
+  '--network', 'regtest', '--confirmations', String(CONFIRMATIONS), '--fallback-feerate', '2',
+  '--max-withdrawal', '1000000'];
+let nodeUrlText;
+const nodeUrl = () => nodeUrlText;
+
+async function startServer(dataDir) {
+  server = new Server({ dataDir, args: serveArgs(), env: { SATLOAD_SEED_PASSPHRASE: 'test seed passphrase' } });
+  await server.start(60_000);
+}
+
+function cli(user, args) {
+  return runCli(args, { env: { SATLOAD_HOME: homes[user] } });
+}
+
+async function registerCli(user) {
+  homes[user] = tempDir(`satload-home-${user}-`);
+  const r = await runCli(['account', 'register', user, '--server', server.url], {
+    env: { SATLOAD_HOME: homes[user], SATLOAD_PASSWORD: PASSWORD },
+  });
+  assert.equal(r.code, 0, r.stderr);
+}
+
+async function api(method, route, token, body) {
+  const res = await fetch(`${server.url}${route}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+async function cliToken(user) {
+  const session = JSON.parse(readFileSync(path.join(homes[user], 'session.json'), 'utf8'));
+  return session.token;
+}
+
+async function depositsOf(token) {
+  const r = await api('GET', '/api/v1/wallet/deposits', token);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return r.body.deposits;
+}
+async function walletOf(token) {
+  const r = await api('GET', '/api/v1/wallet', token);
+  assert.equal(r.status, 200);
+  return r.body;
+}
+
+before(async () => {
+  if (skip) return;
+  nodeDir = tempDir('satload-bcoin-');
+  const started = spawnSync(path.join(root, 'scripts', 'bcoin.sh'), ['start', nodeDir], { encoding: 'utf8' });
+  assert.equal(started.status, 0, started.stderr);
+  nodeUrlText = started.stdout.trim();
+  rpc = rpcClient(nodeUrlText);
+  const u = new URL(nodeUrlText);
+  proxy = startProxy({ host: u.hostname, port: Number(u.port) });
+  await proxy.listen();
+  funding = deriveKey(0);
+  payee = deriveKey(1);
+  // Segwit active and 30 mature coinbases paying the funding key.
+  const hashes = await mine(SEGWIT_ACTIVE_HEIGHT + 30 + COINBASE_MATURITY);
+  for (const hash of hashes.slice(0, 30)) {
+    const hex = await rpc('getblock', hash, false);
+    const outs = runTool(['block-outputs', '--hex', hex]).outputs;
+    const mine0 = outs.find((o) => o.script_pubkey === funding.script);
+    coins.push(mine0);
+  }
+  await startServer(tempDir('satload-data-'));
+});
+
+after(async () => {
+  if (server) await server.stop();
+  if (proxy) await proxy.cut().catch(() => {});
+  if (nodeDir) spawnSync(path.join(root, 'scripts', 'bcoin.sh'), ['stop', nodeDir]);
+});
+
+test('deposit: BIP21 URI then the address, pending at 1 and 2 confirmations, credited at 3 exactly once, also after a restart',
+  { skip, timeout: 240_000 }, async () => {
+    await registerCli('alice');
+    const first = await cli('alice', ['wallet', 'deposit']);
+    assert.equal(first.code, 0, first.stderr);
+    const lines = first.stdout.trim().split('\n');
+    assert.equal(lines.length, 2, 'no QR code when stdout is not a terminal');
+    const address = lastLine(first.stdout);
+    assert.match(address, /^bcrt1q[02-9ac-hj-np-z]{38}$/);
+    assert.equal(lines[0], `bitcoin:${address}`);
+    const again = await cli('alice', ['wallet', 'deposit']);
+    assert.equal(lastLine(again.stdout), address, 'the same address until it is paid');
+
+    const token = await cliToken('alice');
+    const txid = await pay(address, 100_000);
+    assert.deepEqual(await depositsOf(token), [], 'nothing before a block');
+    await mine(1);
+    let d = await waitFor('1 confirmation', async () => {
+      const list = await depositsOf(token);
+      return list.length === 1 && list[0].confirmations === 1 ? list : null;
+    });
+    assert.deepEqual(d[0], { txid, vout: 0, amount_msat: 100_000_000, confirmations: 1, status: 'pending' });
+    assert.equal((await walletOf(token)).balance_msat, 0);
+    await mine(1);
+    d = await waitFor('2 confirmations', async () => {
+      const list = await depositsOf(token);
+      return list[0].confirmations === 2 ? list : null;
+    });
+    assert.equal(d[0].status, 'pending');
+    assert.equal((await walletOf(token)).balance_msat, 0, 'not credited at 2');
+    await mine(1);
+    await waitFor('credited at 3', async () => (await depositsOf(token))[0].status === 'credited');
+    assert.equal((await walletOf(token)).balance_msat, 100_000_000);
+    const paid = await cli('alice', ['wallet', 'deposit']);
+    assert.notEqual(lastLine(paid.stdout), address, 'a paid address is not handed out again');
+
+    // A restart (same data directory, same seed) re-reads everything and credits nothing again.
+    const dataDir = server.dataDir;
+    await server.stop();
+    await startServer(dataDir);
+    // The restarted server listens on another port: log the CLI in there.
+    const login = await runCli(['account', 'login', 'alice', '--server', server.url], {
+      env: { SATLOAD_HOME: homes.alice, SATLOAD_PASSWORD: PASSWORD },
+    });
+    assert.equal(login.code, 0, login.stderr);
+    await mine(2);
+    await waitFor('the restarted watcher following', async () => (await depositsOf(token))[0].confirmations === 5);
+    assert.equal((await walletOf(token)).balance_msat, 100_000_000);
+    const history = await api('GET', '/api/v1/wallet/history', token);
+    assert.equal(history.body.entries.filter((e) => e.kind === 'deposit').length, 1);
+    assert.match(readFileSync(path.join(dataDir, 'wallet.seed')).subarray(0, 7).toString(), /^SLSEED1$/);
+  });
+
+test('withdrawal: refusals reserve nothing; a withdrawal is mined paying the right script the right amount, charged amount + fee, and the audit passes',
+  { skip, timeout: 240_000 }, async () => {
+    const token = await cliToken('alice');
+    const before = await walletOf(token);
+    assert.equal(before.balance_msat, 100_000_000);
+    assert.equal(before.available_msat, 100_000_000);
+    const refusals = [
+      [[payee.address, '200000sat'], /insufficient|holds/i],
+      [['bcrt1qnotanaddress', '1000sat'], /address/i],
+      [['bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4', '1000sat'], /another network/i],
+      [[payee.address, '500sat'], /dust/i],
+    ];
+    for (const [args, message] of refusals) {
+      const r = await cli('alice', ['wallet', 'withdraw', ...args]);
+      assert.notEqual(r.code, 0, `${args} was accepted`);
+      assert.match(r.stderr, message);
+    }
+    const apiRefusal = await api('POST', '/api/v1/wallet/withdrawals', token, { address: payee.address, amount_msat: 400_000 });
+    assert.equal(apiRefusal.status, 400);
+    assert.equal(apiRefusal.body.type, 'https://satload.dev/problems/amount-below-dust');
+    const afterRefusals = await walletOf(token);
+    assert.deepEqual(afterRefusals, before, 'refusals reserved nothing');
+    assert.deepEqual((await api('GET', '/api/v1/wallet/withdrawals', token)).body.withdrawals, []);
+
+    const r = await cli('alice', ['wallet', 'withdraw', payee.address, '30000sat']);
+    assert.equal(r.code, 0, r.stderr);
+    const txid = lastLine(r.stdout);
+    assert.match(txid, /^[0-9a-f]{64}$/);
+    assert.ok((await rpc('getrawmempool')).includes(txid), 'bcoin took it into its mempool');
+    const [w] = (await api('GET', '/api/v1/wallet/withdrawals', token)).body.withdrawals;
+    assert.equal(w.txid, txid);
+    assert.equal(w.amount_msat, 30_000_000);
+    assert.ok(w.fee_msat > 0 && w.fee_msat % 1000 === 0);
+    const reserved = await walletOf(token);
+    assert.equal(reserved.available_msat, 100_000_000 - 30_000_000 - w.fee_msat);
+    assert.equal(reserved.balance_msat, 100_000_000);
+
+    const [hash] = await mine(1);
+    const block = runTool(['block-outputs', '--hex', await rpc('getblock', hash, false)]).outputs;
+    const outs = block.filter((o) => o.txid === txid);
+    const toPayee = outs.filter((o) => o.script_pubkey === payee.script);
+    assert.deepEqual(toPayee.map((o) => o.value_sat), [30_000]);
+    assert.ok(outs.length <= 2, 'the payee and at most one change output');
+    await mine(CONFIRMATIONS - 1);
+    await waitFor('the withdrawal posted', async () =>
+      (await api('GET', '/api/v1/wallet/withdrawals', token)).body.withdrawals[0].status === 'confirmed');
+    const after = await walletOf(token);
+    assert.equal(after.balance_msat, 100_000_000 - 30_000_000 - w.fee_msat);
+    assert.equal(after.pending_out_msat, 0);
+    const audit = await runCli(['admin', 'audit', '--data', server.dataDir]);
+    assert.equal(audit.code, 0, audit.stdout + audit.stderr);
+  });
+
+test('the node unreachable mid-run: the watcher retries and catches up without losing or duplicating a credit',
+  { skip, timeout: 240_000 }, async () => {
+    const bob = await apiUser(server.url, 'bob');
+    const { body } = await api('POST', '/api/v1/wallet/deposit-address', bob.token);
+    assert.equal(body.uri, `bitcoin:${body.address}`);
+    await proxy.cut();
+    const txid = await pay(body.address, 70_000);
+    await mine(CONFIRMATIONS + 1);
+    await waitFor('the watcher noticing', async () => /retrying with back-off/.test(server.log));
+    assert.deepEqual(await depositsOf(bob.token), [], 'nothing seen while the node is away');
+    await proxy.restore();
+    await waitFor('caught up and credited', async () => {
+      const d = await depositsOf(bob.token);
+      return d.length === 1 && d[0].status === 'credited';
+    });
+    assert.equal((await depositsOf(bob.token))[0].txid, txid);
+    await mine(1);
+    await waitFor('one more round', async () => (await depositsOf(bob.token))[0].confirmations === CONFIRMATIONS + 2);
+    assert.equal((await walletOf(bob.token)).balance_msat, 70_000_000, 'credited exactly once');
+  });
+
+test('invalidateblock: an uncredited deposit is un-pended; a credited one is reversed with a record, the shortfall owed and the wallet frozen',
+  { skip, timeout: 240_000 }, async () => {
+    // Uncredited: one confirmation, then its block is invalidated.
+    const carol = await apiUser(server.url, 'carol');
+    const a = (await api('POST', '/api/v1/wallet/deposit-address', carol.token)).body.address;
+    await pay(a, 20_000);
+    const [pendingBlock] = await mine(1);
+    await waitFor('pending', async () => (await depositsOf(carol.token))[0]?.status === 'pending');
+    await rpc('invalidateblock', pendingBlock);
+    const orphaned = await waitFor('un-pended', async () => {
+      const d = await depositsOf(carol.token);
+      return d[0].status === 'orphaned' ? d : null;
+    });
+    assert.equal(orphaned[0].confirmations, 0);
+    assert.equal((await walletOf(carol.token)).balance_msat, 0);
+
+    // Credited, then partly reserved by a withdrawal, then taken back by a reorg.
+    const dave = await apiUser(server.url, 'dave');
+    const b = (await api('POST', '/api/v1/wallet/deposit-address', dave.token)).body.address;
+    const depositTxid = await pay(b, 50_000);
+    const [depositBlock] = await mine(CONFIRMATIONS);
+    await waitFor('credited', async () => (await depositsOf(dave.token))[0]?.status === 'credited');
+    const w = await api('POST', '/api/v1/wallet/withdrawals', dave.token, { address: payee.address, amount_msat: 30_000_000 });
+    assert.equal(w.status, 201, JSON.stringify(w.body));
+    const available = (await walletOf(dave.token)).available_msat;
+    assert.equal(available, 20_000_000 - w.body.fee_msat);
+    await rpc('invalidateblock', depositBlock);
+    const reversed = await waitFor('reversed', async () => {
+      const d = await depositsOf(dave.token);
+      return d.find((x) => x.txid === depositTxid && x.status === 'reversed') ? d : null;
+    });
+    assert.ok(reversed);
+    const wallet = await walletOf(dave.token);
+    assert.equal(wallet.available_msat, 0, 'the wallet gave what it had, and never went below zero');
+    assert.ok(wallet.balance_msat >= 0);
+    assert.match(server.log, /ALERT chain watcher: CREDITED deposit/);
+    assert.match(server.log, new RegExp(`reversed deposit ${depositTxid}:0 .* ${available} msat from the wallet, ${50_000_000 - available} msat to the receivable and the wallet is FROZEN`));
+    const history = await api('GET', '/api/v1/wallet/history', dave.token);
+    assert.ok(history.body.entries.some((e) => e.kind === 'deposit_reversal' && e.amount_msat === -available));
+    const refused = await api('POST', '/api/v1/wallet/withdrawals', dave.token, { address: payee.address, amount_msat: 1_000_000 });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.type, 'https://satload.dev/problems/wallet-frozen');
+    const audit = await adminApi(server.dataDir).audit();
+    assert.equal(audit.body.passed, true, JSON.stringify(audit.body));
+  });
+
+test('without --node the bitcoin routes answer 503 onchain-unavailable', { timeout: 60_000 }, async () => {
+  const plain = await new Server().start();
+  try {
+    const user = await apiUser(plain.url, 'erin');
+    for (const [method, route] of [['POST', '/api/v1/wallet/deposit-address'], ['GET', '/api/v1/wallet/deposits'],
+      ['GET', '/api/v1/wallet/withdrawals'], ['POST', '/api/v1/wallet/withdrawals']]) {
+      const res = await fetch(`${plain.url}${route}`, { method, headers: { Authorization: `Bearer ${user.token}` } });
+      assert.equal(res.status, 503, route);
+      assert.equal((await res.json()).type, 'https://satload.dev/problems/onchain-unavailable');
+    }
+  } finally {
+    await plain.stop();
+  }
+});
+
+test('serve refuses --network main without a seed passphrase', { timeout: 60_000 }, async () => {
+  const r = await runCli(['serve', '--listen', '127.0.0.1:0', '--data', tempDir('satload-data-'),
+    '--node', 'http://satload:x@127.0.0.1:9/', '--network', 'main'], { env: { SATLOAD_SEED_PASSPHRASE: '' }, timeoutMs: 30_000 });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /refusing to start on main without a seed passphrase/);
+});
