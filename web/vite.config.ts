@@ -21,6 +21,9 @@ export default defineConfig({
       input: {
         index: resolve(root, 'index.html'),
         link: resolve(root, 'link.html'),
+        login: resolve(root, 'login.html'),
+        files: resolve(root, 'files.html'),
+        wallet: resolve(root, 'wallet.html'),
       },
     },
   },

@@ -8,6 +8,7 @@
 #include "crypto/primitives.h"
 #include "server/app.h"
 #include "server/client_limits.h"
+#include "server/session_cookie.h"
 
 namespace satload::server {
 namespace {
@@ -75,15 +76,44 @@ struct WipeStrings {
     }
 };
 
+// Whether a login, registration or recovery asks for the session as a cookie (the web app:
+// `"session": "cookie"`) instead of a token in the answer (the CLI).
+bool wants_cookie(const json::object& o) {
+    const json::value* v = o.if_contains("session");
+    return v != nullptr && v->is_string() && v->as_string() == "cookie";
+}
+
+// Cookies carry Secure when the browser reaches us over TLS: our own, or a proxy's (an https
+// public URL). Over plain http on localhost a Secure cookie would not come back.
+bool secure_cookies(const ServerOptions& options) {
+    return !options.tls_cert_file.empty() || options.public_url.starts_with("https://");
+}
+
+// A JSON answer that also sets (or clears) the session cookie; never cached.
+awaitable<void> send_json_with_cookie(Exchange& ex, http::status status, std::string body,
+                                      std::string set_cookie) {
+    StringResponse res{status, ex.request().version()};
+    res.set(http::field::content_type, "application/json");
+    res.set(http::field::cache_control, "no-store");
+    res.set(http::field::set_cookie, set_cookie);
+    crypto::secure_wipe(set_cookie.data(), set_cookie.size());
+    res.keep_alive(ex.keep_alive());
+    res.body() = std::move(body);
+    res.prepare_payload();
+    co_await ex.send(std::move(res));
+}
+
 // The answer of a login and of a completed recovery: the new session and the wrapped master key.
-std::string login_answer(accounts::LoginGrant& grant) {
+// With `cookie` the token goes into the session cookie only, never into the body, so page
+// scripts never hold it.
+std::string login_answer(accounts::LoginGrant& grant, bool cookie = false) {
     json::object body;
     const WipeStrings wipe_body{body};
     body["username"] = grant.principal.username;
-    body["token"] = grant.token;
+    if (!cookie) body["token"] = grant.token;
     body["expires"] = grant.expires_s;
     body["master_by_password"] = base64url_encode(grant.master_by_password);
-    crypto::secure_wipe(grant.token.data(), grant.token.size());
+    if (!cookie) crypto::secure_wipe(grant.token.data(), grant.token.size());
     return json::serialize(body);
 }
 
@@ -144,19 +174,48 @@ awaitable<void> App::send_account_failure(Exchange& ex, const accounts::AccountF
 awaitable<App::Caller> App::optional_caller(Exchange& ex) {
     Caller caller;
     const Request& req = ex.request();
+    if (m_accounts == nullptr) co_return caller;
+    // Authorization wins (the CLI, scripts); the session cookie is the web app's.
     const auto it = req.find(http::field::authorization);
-    if (it == req.end() || m_accounts == nullptr) co_return caller;
-    const std::string_view value = it->value();
-    if (value.size() <= kBearerPrefix.size() ||
-        value.substr(0, kBearerPrefix.size()) != kBearerPrefix) {
-        caller.answered = true;
-        co_await send_problem(ex, Problem::unauthorized,
-                              "send Authorization: Bearer <session token>");
-        co_return caller;
+    std::string_view token;
+    const bool from_cookie = it == req.end();
+    if (!from_cookie) {
+        const std::string_view value = it->value();
+        if (value.size() <= kBearerPrefix.size() ||
+            value.substr(0, kBearerPrefix.size()) != kBearerPrefix) {
+            caller.answered = true;
+            co_await send_problem(ex, Problem::unauthorized,
+                                  "send Authorization: Bearer <session token>");
+            co_return caller;
+        }
+        token = value.substr(kBearerPrefix.size());
+    } else {
+        const auto cookie = session_cookie(req);
+        if (!cookie) co_return caller;
+        if (!passes_csrf_rule(req)) {
+            caller.answered = true;
+            co_await send_problem(ex, Problem::forbidden,
+                                  "a request authenticated by the session cookie that changes "
+                                  "something must carry the X-Satload-Csrf header");
+            co_return caller;
+        }
+        token = *cookie;
     }
-    auto principal = m_accounts->accounts.authenticate(value.substr(kBearerPrefix.size()));
+    auto principal = m_accounts->accounts.authenticate(token);
     if (!principal) {
         caller.answered = true;
+        if (from_cookie && principal.error().code == accounts::AccountError::unauthenticated) {
+            // The browser forgets a cookie the server no longer knows (expired, logged out
+            // elsewhere, a password change), so the page sees it is logged out.
+            if (!ex.body_done()) ex.close_after_response();
+            StringResponse res = problem_response(req.version(), ex.keep_alive(),
+                                                  Problem::unauthorized,
+                                                  "the session has expired or was revoked: log in");
+            res.set(http::field::set_cookie, clearing_cookie_header(secure_cookies(m_options)));
+            if (req.method() == http::verb::head) res.body().clear();
+            co_await ex.send(std::move(res));
+            co_return caller;
+        }
         co_await send_account_failure(ex, principal.error());
         co_return caller;
     }
@@ -226,6 +285,17 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
         StringResponse res{http::status::no_content, ex.request().version()};
         res.keep_alive(ex.keep_alive());
         co_await ex.send(std::move(res));
+    };
+    const bool secure = secure_cookies(m_options);
+    // The answer of a new session: the token in the body (the CLI), or only in the session
+    // cookie when the client asked for one (the web app).
+    auto send_login = [&](accounts::LoginGrant& grant, bool cookie,
+                          http::status status) -> awaitable<void> {
+        std::string body = login_answer(grant, cookie);
+        if (!cookie) co_return co_await send_text(ex, status, std::move(body), "application/json");
+        std::string set_cookie = session_cookie_header(grant.token, grant.expires_s, secure);
+        crypto::secure_wipe(grant.token.data(), grant.token.size());
+        co_await send_json_with_cookie(ex, status, std::move(body), std::move(set_cookie));
     };
     // Named: GCC 12 mishandles some temporaries inside co_await expressions.
     const accounts::AccountFailure session_only{accounts::AccountError::session_required, 0, {}};
@@ -344,8 +414,7 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
         wipe(recovery_auth_key);
         wipe(*password);
         if (!grant) co_return co_await send_failure(grant.error(), kBadRecovery);
-        co_return co_await send_text(ex, http::status::ok, login_answer(*grant),
-                                     "application/json");
+        co_return co_await send_login(*grant, wants_cookie(*o), http::status::ok);
     }
 
     if (rest.size() != 1)
@@ -393,6 +462,9 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
                 "send username, salt, auth_key, master_by_password, recovery_auth_key and "
                 "master_by_recovery (base64url)");
         }
+        // The web app registers and logs in with one request: the session arrives as a cookie.
+        const bool cookie = wants_cookie(*o);
+        Bytes login_key = cookie ? password->auth_key : Bytes{};
         accounts::Registration r;
         r.username = *username;
         r.password = std::move(*password);
@@ -401,7 +473,16 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
         auto id = service.register_account(r);
         wipe(r.password);
         crypto::secure_wipe(r.recovery_auth_key.data(), r.recovery_auth_key.size());
-        if (!id) co_return co_await send_account_failure(ex, id.error());
+        if (!id) {
+            crypto::secure_wipe(login_key.data(), login_key.size());
+            co_return co_await send_account_failure(ex, id.error());
+        }
+        if (cookie) {
+            auto grant = service.login(*username, login_key, address);
+            crypto::secure_wipe(login_key.data(), login_key.size());
+            if (!grant) co_return co_await send_account_failure(ex, grant.error());
+            co_return co_await send_login(*grant, true, http::status::created);
+        }
         json::object body;
         body["username"] = *accounts::normalize_username(*username);
         co_return co_await send_text(ex, http::status::created, json::serialize(body),
@@ -435,8 +516,7 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
         auto grant = service.login(*username, *auth_key, address);
         wipe(auth_key);
         if (!grant) co_return co_await send_account_failure(ex, grant.error());
-        co_return co_await send_text(ex, http::status::ok, login_answer(*grant),
-                                     "application/json");
+        co_return co_await send_login(*grant, wants_cookie(*o), http::status::ok);
     }
     if (action == "logout") {
         if (method != http::verb::post) co_return co_await not_allowed();
@@ -444,6 +524,14 @@ awaitable<void> App::account_route(Exchange& ex, std::span<const std::string_vie
         if (!principal) co_return;
         auto out = service.logout(*principal);
         if (!out) co_return co_await send_account_failure(ex, out.error());
+        if (session_cookie(ex.request())) {
+            // The web app's logout also makes the browser forget the cookie.
+            StringResponse res{http::status::no_content, ex.request().version()};
+            res.set(http::field::set_cookie, clearing_cookie_header(secure));
+            res.keep_alive(ex.keep_alive());
+            co_await ex.send(std::move(res));
+            co_return;
+        }
         co_return co_await no_content();
     }
     co_await send_problem(ex, Problem::not_found, "no such resource");

@@ -8,6 +8,7 @@
 #include "core/money.h"
 #include "server/app.h"
 #include "server/json_body.h"
+#include "server/session_cookie.h"
 #include "server/wallet_context.h"
 
 namespace satload::server {
@@ -121,8 +122,10 @@ awaitable<bool> App::paywall_gate(Exchange& ex, const store::FileRecord& file) {
     if (file.price_msat <= 0 || wallet == nullptr || m_accounts == nullptr) co_return true;
     const Request& req = ex.request();
     const auto auth = req.find(http::field::authorization);
-    if (auth != req.end()) {
-        const std::string_view value = auth->value();
+    // The web app's session cookie counts like a Bearer session (session_cookie.h).
+    if (auth != req.end() || session_cookie(req)) {
+        const std::string_view value =
+            auth != req.end() ? std::string_view(auth->value()) : std::string_view{};
         const auto scheme = value.substr(0, value.find(' '));
         if (boost::beast::iequals(scheme, "L402") || boost::beast::iequals(scheme, "LSAT")) {
             auto grant = wallet->paywall.check_credential(value, file.file_id);

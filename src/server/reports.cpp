@@ -7,6 +7,7 @@
 #include "server/app.h"
 #include "server/client_limits.h"
 #include "server/json_body.h"
+#include "server/session_cookie.h"
 
 namespace satload::server {
 namespace {
@@ -220,7 +221,7 @@ awaitable<bool> App::safety_file_gate(Exchange& ex, const std::string& file_id) 
 
 awaitable<bool> App::safety_upload_gate(Exchange& ex) {
     if (m_admin == nullptr || m_admin->safety == nullptr || m_accounts == nullptr) co_return false;
-    if (ex.request().find(http::field::authorization) == ex.request().end()) co_return false;
+    if (!has_session_credential(ex.request())) co_return false;
     Caller caller = co_await optional_caller(ex);
     if (caller.answered) co_return true;
     if (!caller.principal) co_return false;

@@ -1,6 +1,7 @@
 // Serving the web app (web/, built by Vite into the web root): every file is read into memory
 // once at start-up and answered from there, with caching and security headers; the upload page
-// at /, the link page at /f/<id>, every other file at its own path.
+// at /, the link page at /f/<id>, the account pages at /login, /my-files and /wallet, every
+// other file at its own path.
 #include <fmt/format.h>
 
 #include <array>
@@ -10,6 +11,7 @@
 #include <map>
 #include <string>
 #include <system_error>
+#include <utility>
 
 #include "core/checksum.h"
 #include "core/ids.h"
@@ -45,6 +47,19 @@ namespace {
 
 constexpr std::string_view kUploadPage = "index.html";
 constexpr std::string_view kLinkPage = "link.html";
+// The account pages, each at one path without ".html".
+constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kAccountPages = {{
+    {"/login", "login.html"},
+    {"/my-files", "files.html"},
+    {"/wallet", "wallet.html"},
+}};
+
+std::string_view account_page_of(std::string_view path) {
+    for (const auto& [route, file] : kAccountPages) {
+        if (path == route) return file;
+    }
+    return {};
+}
 // Vite names everything under assets/ by a hash of its content, so such a URL's bytes never
 // change; everything else (pages, the service worker, the icon) is revalidated every time.
 constexpr std::string_view kImmutablePrefix = "/assets/";
@@ -53,8 +68,10 @@ constexpr std::string_view kRevalidateCache = "no-cache";
 
 // Only our own files, no inline script or style, no plugins, no framing, no <base> tricks.
 // The service worker and the download frame are same-origin (worker-src, frame-src).
+// 'wasm-unsafe-eval' lets our own scripts compile WebAssembly (Argon2id for the login); it
+// allows no JavaScript eval.
 constexpr std::string_view kContentSecurityPolicy =
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self'; "
     "font-src 'self'; connect-src 'self'; worker-src 'self'; frame-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
@@ -190,11 +207,15 @@ std::shared_ptr<const WebAssets> load_web_assets(const ServerOptions& options) {
 }
 
 bool App::is_web_file(std::string_view path) const {
-    // Pages have their own routes (/ and /f/<id>), so each has one URL.
+    if (!account_page_of(path).empty()) return true;
+    // Pages have their own routes (/, /f/<id>, the account pages), so each has one URL.
     return m_web && !path.ends_with(".html") && m_web->find(path) != nullptr;
 }
 
 awaitable<void> App::web_file(Exchange& ex, std::string_view path) {
+    if (const std::string_view page = account_page_of(path); !page.empty()) {
+        co_return co_await web_page(ex, page);
+    }
     const Request& req = ex.request();
     const WebAsset* asset = m_web ? m_web->find(path) : nullptr;
     if (asset == nullptr)

@@ -94,8 +94,10 @@ test('a priced file says what it costs and to log in to pay', async () => {
   const page = await open(priced.link);
   const o = await outcome(page);
   assert.equal(o.error, null);
-  assert.match(o.price, /This file costs 1\.5 sat — log in to pay/);
+  assert.match(o.price, /This file costs 1\.5 sat\./);
   assert.equal(o.canDownload, false);
+  assert.equal(await page.isHidden('#download'), true);
+  assert.equal(await page.textContent('#login-to-pay'), 'Log in to pay');
   assert.match(await page.textContent('#file-name'), /^file-\d+\.bin$/);
   await screenshot(page, 'link-priced');
   await page.context().close();
@@ -151,9 +153,16 @@ test('keyboard and screen-reader use', async () => {
   await page.context().close();
 
   const up = await open(`${server.url}/`);
-  await up.keyboard.press('Tab'); // the site link
-  await up.keyboard.press('Tab');
-  assert.equal(await up.evaluate(() => document.activeElement?.id), 'file-input');
+  // Tab goes through the site link, the navigation, the link options, then the file input.
+  await up.waitForSelector('#nav a');
+  const order = [];
+  for (let i = 0; i < 8 && order.at(-1) !== 'file-input'; i++) {
+    await up.keyboard.press('Tab');
+    order.push(await up.evaluate(() => document.activeElement?.id || document.activeElement?.textContent));
+  }
+  assert.deepEqual(order, ['satload', 'Upload', 'Log in or register', 'opt-expiry', 'opt-max-downloads', 'file-input']);
+  assert.equal(await up.getByLabel('Link expires').getAttribute('id'), 'opt-expiry');
+  assert.equal(await up.getByLabel('Download limit').getAttribute('id'), 'opt-max-downloads');
   assert.equal(await up.getByLabel(/Choose files/).getAttribute('id'), 'file-input');
   await up.setInputFiles('#file-input', { name: 'a.txt', mimeType: 'text/plain', buffer: Buffer.from('a') });
   await up.waitForSelector('[data-testid=link]');

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 const built = new URL('../node_modules/.test-build/', import.meta.url);
 export const ece = await import(new URL('crypto/ece.js', built));
 export const keys = await import(new URL('crypto/keys.js', built));
+export const account = await import(new URL('crypto/account.js', built));
 export const metadata = await import(new URL('crypto/metadata.js', built));
 export const source = await import(new URL('crypto/source.js', built));
 export const resumable = await import(new URL('lib/resumable.js', built));

@@ -72,3 +72,12 @@ export class RateMeter {
     return parts.join(' · ');
   }
 }
+
+// "12", "0.5", "1.234" sat as msat; null for anything else (a sign, an exponent, more than
+// three decimals, or a price past 2.1·10^18 msat, the server's bound).
+export function parseSatToMsat(text: string): number | null {
+  const m = /^(\d{1,16})(?:\.(\d{1,3}))?$/.exec(text.trim());
+  if (!m) return null;
+  const msat = Number(m[1]) * 1000 + Number((m[2] ?? '').padEnd(3, '0'));
+  return Number.isSafeInteger(msat) ? msat : null;
+}

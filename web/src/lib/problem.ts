@@ -66,7 +66,9 @@ export function uploadProblemMessage(p: Problem): string {
   const detail = p.detail ? `: ${p.detail}` : '';
   switch (p.status) {
     case 401:
-      return 'This server only accepts uploads from accounts (log-in is coming to the web app; use the satload command for now).';
+      return p.slug === 'account-required' && p.detail.includes('price')
+        ? 'A price needs an account: log in first.'
+        : 'This server only accepts uploads from accounts: log in first (Log in or register, above).';
     case 413:
       return `The file is too large for this server${detail}.`;
     case 429:

@@ -6,16 +6,14 @@ import { deriveFileKeys, secretFromText, type FileKeys } from '../crypto/keys.js
 import { MetadataError, decryptMetadata, type FileMetadata } from '../crypto/metadata.js';
 import { safeFileName } from '../lib/filename.js';
 import { RateMeter, formatBytes, formatDate, formatSat } from '../lib/format.js';
+import { ApiError, api, apiJson, apiMessage } from '../lib/api.js';
+import { el } from '../lib/dom.js';
+import { rememberReturn, setupNav } from '../lib/nav.js';
 import { linkProblemMessage, readProblem, type Problem } from '../lib/problem.js';
+import type { Session } from '../lib/session.js';
 import { prepareWorker, saveViaBlob, saveViaWorker, type SaveOutcome } from './save.js';
 
 const FILE_ID = /^[A-Za-z0-9_-]{22}$/;
-
-function el<T extends HTMLElement>(id: string): T {
-  const e = document.getElementById(id);
-  if (!e) throw new Error(`missing #${id}`);
-  return e as T;
-}
 
 const statusEl = el<HTMLParagraphElement>('status');
 const errorEl = el<HTMLParagraphElement>('error');
@@ -29,6 +27,10 @@ const button = el<HTMLButtonElement>('download');
 const progressBox = el<HTMLElement>('progress');
 const bar = el<HTMLProgressElement>('progress-bar');
 const progressText = el<HTMLParagraphElement>('progress-text');
+const balanceEl = el<HTMLParagraphElement>('balance');
+const loginToPay = el<HTMLAnchorElement>('login-to-pay');
+const shareBox = el<HTMLElement>('share');
+const sessionReady: Promise<Session | null> = setupNav();
 
 function showStatus(text: string): void {
   statusEl.textContent = text;
@@ -70,20 +72,115 @@ function sentence(text: string): string {
 }
 
 function priceMessage(msat: number): string {
-  // Paying in the page comes with logging in (issue 8); the CLI pays already.
-  return `This file costs ${formatSat(msat)} — log in to pay. Paying in the browser is coming; until then, satload get '<this link>' --max-price ${formatSat(msat).replace(' ', '')} pays and downloads it.`;
+  return `This file costs ${formatSat(msat)}. Paying moves it from your satload wallet to the person who shared it.`;
 }
 
 function refusalMessage(p: Problem): string {
-  if (p.status === 402) return priceMessage(p.priceMsat ?? 0);
+  if (p.status === 402) return `${priceMessage(p.priceMsat ?? 0)} Pay first (log in, then press Pay and download).`;
   return linkProblemMessage(p);
+}
+
+// What the page says when a payment is refused (docs/HTTP.md, POST /api/v1/pay).
+function payMessage(p: Problem): string {
+  const detail = p.detail ? ` (${p.detail})` : '';
+  if (p.slug === 'insufficient-funds') return `Your balance is too low to pay for this file${detail}. Add funds on your Wallet page, then try again.`;
+  if (p.slug === 'price-above-maximum') return `The price changed while you were paying${detail}; reload to see the new price.`;
+  if (p.slug === 'wallet-frozen') return 'Your wallet is frozen by the operator: you cannot pay for now.';
+  if (p.status === 401) return 'Your session has expired: log in again to pay.';
+  if (p.status === 409) return `The payment could not be made${detail}; reload the page and try again.`;
+  if (p.status === 410) return linkProblemMessage(p);
+  if (p.status === 503) return 'The wallet is unavailable for a moment; try again (you will not be charged twice).';
+  return `The payment failed (HTTP ${p.status}${p.detail ? `: ${p.detail}` : ''}).`;
+}
+
+// The invoice of a 402's `WWW-Authenticate: L402 macaroon="…", invoice="…"`.
+export function invoiceOf(header: string | null): string | null {
+  return header ? (/invoice="([^"]+)"/.exec(header)?.[1] ?? null) : null;
+}
+
+// The 402 flow: ask for the file; a payer with a live grant or the owner gets it at once;
+// otherwise pay the invoice of the challenge with the session, after which the session alone
+// unlocks the download. Returns null when the download may start, or the message to show.
+async function payIfNeeded(fileId: string, priceMsat: number): Promise<string | null> {
+  let head: Response;
+  try {
+    head = await fetch(`/d/${fileId}`, { method: 'HEAD', cache: 'no-store', credentials: 'same-origin', referrerPolicy: 'no-referrer' });
+  } catch {
+    return 'The server cannot be reached; check your connection and try again.';
+  }
+  if (head.ok) return null;
+  if (head.status !== 402) return refusalMessage({ status: head.status, slug: '', title: '', detail: '' });
+  const invoice = invoiceOf(head.headers.get('WWW-Authenticate'));
+  if (!invoice) return 'The server asked for a payment without an invoice; try again later.';
+  showStatus(`Paying ${formatSat(priceMsat)}…`);
+  try {
+    await apiJson('/api/v1/pay', { method: 'POST', json: { invoice, max_msat: priceMsat } });
+  } catch (e) {
+    return e instanceof ApiError ? payMessage(e.problem) : apiMessage(e);
+  }
+  return null;
+}
+
+async function showBalance(): Promise<void> {
+  try {
+    const w = await apiJson<{ available_msat: number }>('/api/v1/wallet');
+    balanceEl.textContent = `Your balance: ${formatSat(w.available_msat)} available.`;
+    balanceEl.hidden = false;
+  } catch {
+    // the balance is a convenience; paying says what is wrong
+  }
+}
+
+async function setupShare(fileId: string, fragment: string): Promise<void> {
+  shareBox.hidden = false;
+  el<HTMLButtonElement>('copy-referral').addEventListener('click', () => {
+    void (async () => {
+      try {
+        const { code } = await apiJson<{ code: string }>('/api/v1/wallet/referral');
+        const link = `${location.origin}/f/${fileId}?r=${encodeURIComponent(code)}#${fragment}`;
+        await navigator.clipboard.writeText(link);
+        showStatus('Link with your referral code copied.');
+      } catch (e) {
+        showError(e instanceof ApiError ? apiMessage(e) : 'Copying is not allowed here.');
+      }
+    })();
+  });
+}
+
+function setupReport(fileId: string): void {
+  const form = el<HTMLFormElement>('report-form');
+  const status = el<HTMLParagraphElement>('report-status');
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const body: Record<string, string> = {
+      file_id: fileId, // never the link: its fragment is the key
+      category: el<HTMLSelectElement>('report-category').value,
+      reason: el<HTMLTextAreaElement>('report-reason').value,
+    };
+    const contact = el<HTMLInputElement>('report-contact').value.trim();
+    if (contact) body.contact = contact;
+    el<HTMLButtonElement>('report-submit').disabled = true;
+    void apiJson<{ reference: string }>('/api/v1/reports', { method: 'POST', json: body }).then(
+      (r) => {
+        status.textContent = `Thank you: the report is filed (reference ${r.reference}).`;
+      },
+      (err: unknown) => {
+        el<HTMLButtonElement>('report-submit').disabled = false;
+        status.textContent = err instanceof ApiError && err.problem.status === 429
+          ? 'Too many reports from your address; try again later.'
+          : `The report was not filed: ${apiMessage(err)}`;
+      },
+    );
+  });
 }
 
 async function main(): Promise<void> {
   const m = /^\/f\/([^/]+)$/.exec(location.pathname);
   const fileId = m?.[1] ?? '';
   if (!FILE_ID.test(fileId)) return showError('This is not a satload link: the file id in its address is malformed.');
-  const secret = secretFromText(location.hash.slice(1));
+  setupReport(fileId);
+  const fragment = location.hash.slice(1);
+  const secret = secretFromText(fragment);
   if (!secret) {
     return showError(
       'This link is incomplete: the key after the # is missing or damaged. Ask for the whole link (it ends with #…).',
@@ -101,7 +198,7 @@ async function main(): Promise<void> {
   showStatus('Looking up the file…');
   let res: Response;
   try {
-    res = await fetch(`/api/v1/files/${fileId}`, { cache: 'no-store', referrerPolicy: 'no-referrer' });
+    res = await api(`/api/v1/files/${fileId}`);
   } catch {
     return showError('The server cannot be reached; check your connection and reload.');
   }
@@ -140,15 +237,38 @@ async function main(): Promise<void> {
   fileEl.hidden = false;
   showStatus('');
 
+  const session = await sessionReady;
+  if (session) void setupShare(fileId, fragment);
   if (state.price_msat > 0) {
     priceEl.textContent = priceMessage(state.price_msat);
     priceEl.hidden = false;
-    button.disabled = true;
-    button.hidden = true;
-    return;
+    if (!session) {
+      button.hidden = true;
+      loginToPay.hidden = false;
+      // Back here after logging in; the key stays in this tab (never in a URL).
+      loginToPay.addEventListener('click', () => rememberReturn());
+      return;
+    }
+    void showBalance();
+    button.textContent = `Pay ${formatSat(state.price_msat)} and download`;
   }
 
-  button.addEventListener('click', () => void download(fileId, keys, meta, name));
+  button.addEventListener('click', () => {
+    void (async () => {
+      if (state.price_msat > 0) {
+        button.disabled = true;
+        errorEl.hidden = true;
+        const refused = await payIfNeeded(fileId, state.price_msat);
+        if (refused) {
+          button.disabled = false;
+          void showBalance();
+          return showError(refused);
+        }
+        void showBalance();
+      }
+      await download(fileId, keys, meta, name);
+    })();
+  });
   button.disabled = false;
   button.focus();
 }

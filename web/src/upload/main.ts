@@ -6,24 +6,58 @@ import { buf, newHeader } from '../crypto/ece.js';
 import { deriveFileKeys, newFileSecret, secretToText } from '../crypto/keys.js';
 import { encryptMetadata } from '../crypto/metadata.js';
 import { EncryptedSource } from '../crypto/source.js';
-import { RateMeter, formatBytes } from '../lib/format.js';
+import { b64urlEncode } from '../crypto/base64url.js';
+import { FILE_SECRET_AD, wrapBytes } from '../crypto/account.js';
+import { csrfHeaders } from '../lib/api.js';
+import { RateMeter, formatBytes, formatSat, parseSatToMsat } from '../lib/format.js';
+import { el } from '../lib/dom.js';
+import { setupNav } from '../lib/nav.js';
 import { problemFromBody, uploadProblemMessage } from '../lib/problem.js';
+import { qrSvg } from '../lib/qr.js';
+import type { Session } from '../lib/session.js';
 
 // Ciphertext per PATCH: large enough for few round trips, small enough that a resume after a
 // cut re-sends little and the page holds little.
 const CHUNK_BYTES = 8 * 1024 * 1024;
 const RETRY_DELAYS_MS = [0, 1000, 3000, 5000, 10000];
 
-function el<T extends HTMLElement>(id: string): T {
-  const e = document.getElementById(id);
-  if (!e) throw new Error(`missing #${id}`);
-  return e as T;
-}
-
 const input = el<HTMLInputElement>('file-input');
 const drop = el<HTMLElement>('drop');
 const list = el<HTMLOListElement>('uploads');
 const announcer = el<HTMLParagraphElement>('status');
+const expiryInput = el<HTMLSelectElement>('opt-expiry');
+const limitInput = el<HTMLInputElement>('opt-max-downloads');
+const priceInput = el<HTMLInputElement>('opt-price');
+
+// Logged in, uploads are the account's: their secrets are wrapped by the master key (so "My
+// files" can list them) and a price may be set. Known before any file is accepted.
+const sessionReady: Promise<Session | null> = setupNav().then((session) => {
+  if (session) {
+    priceInput.disabled = false;
+    el<HTMLElement>('opt-price-hint').textContent = '(paid to your wallet, minus the server\'s share)';
+    el<HTMLElement>('account-note').textContent = `Uploads are kept in ${session.username}'s files.`;
+  }
+  return session;
+});
+
+// The link options as tus metadata (docs/HTTP.md "Link controls at upload"), read when a file
+// is added; a message instead when one is not valid.
+function linkOptions(): Record<string, string> | string {
+  const out: Record<string, string> = {};
+  if (expiryInput.value) out.expires_in = expiryInput.value;
+  const limit = limitInput.value.trim();
+  if (limit) {
+    if (!/^[1-9]\d{0,11}$/.test(limit)) return 'The download limit must be a whole number of at least 1.';
+    out.max_downloads = limit;
+  }
+  const price = priceInput.value.trim();
+  if (price && !priceInput.disabled) {
+    const msat = parseSatToMsat(price);
+    if (msat === null) return 'The price must be a number of sat with at most 3 decimals (1 sat = 1000 msat).';
+    if (msat > 0) out.price_msat = String(msat);
+  }
+  return out;
+}
 
 type State = 'waiting' | 'preparing' | 'uploading' | 'paused' | 'failed' | 'done';
 
@@ -57,7 +91,10 @@ class Item {
   private finished!: () => void;
   readonly settled = new Promise<void>((r) => (this.finished = r));
 
-  constructor(private readonly file: File) {
+  constructor(
+    private readonly file: File,
+    private readonly options: Record<string, string>,
+  ) {
     this.li.className = 'upload';
     const title = document.createElement('p');
     title.className = 'upload-name';
@@ -91,12 +128,18 @@ class Item {
       this.source = await EncryptedSource.open(this.file, keys.content, newHeader());
       const type = this.file.type || 'application/octet-stream';
       const meta = await encryptMetadata({ name: this.file.name, size: this.file.size, type }, keys.metadata);
+      const metadata: Record<string, string> = { meta, ...this.options };
+      const session = await sessionReady;
+      // The session cookie goes with the creation; the server then requires the secret wrapped
+      // by the master key (owner_secret), and the CSRF header.
+      if (session) metadata.owner_secret = b64urlEncode(await wrapBytes(session.master, FILE_SECRET_AD, secret));
       this.upload = new Upload(this.source as unknown as File, {
         endpoint: new URL('/files', location.origin).href,
         chunkSize: CHUNK_BYTES,
         uploadSize: this.source.size,
         retryDelays: RETRY_DELAYS_MS,
-        metadata: { meta },
+        metadata,
+        headers: csrfHeaders(),
         // The upload URL is a capability and the secret lives only in this page: nothing is
         // stored for resuming after a reload.
         storeFingerprintForResuming: false,
@@ -159,7 +202,8 @@ class Item {
     this.pauseButton.hidden = true;
     const link = `${location.origin}/f/${fileId}#${this.secretText}`;
     this.secretText = '';
-    this.statusText.textContent = 'Uploaded. Anyone with this link can download and decrypt the file:';
+    const price = this.options.price_msat ? ` after paying ${formatSat(Number(this.options.price_msat))}` : '';
+    this.statusText.textContent = `Uploaded. Anyone with this link can download and decrypt the file${price}:`;
     this.showLink(link);
     announcer.textContent = `${this.file.name} is uploaded; its link is ready to copy.`;
     this.finished();
@@ -225,7 +269,11 @@ class Item {
         },
       );
     });
-    this.linkBox.append(label, field, copy);
+    const qr = document.createElement('details');
+    const summary = document.createElement('summary');
+    summary.textContent = 'QR code';
+    qr.append(summary, qrSvg(link, `QR code of the link to ${this.file.name}`));
+    this.linkBox.append(label, field, copy, qr);
     this.linkBox.hidden = false;
   }
 }
@@ -248,7 +296,15 @@ async function runQueue(): Promise<void> {
 function addFiles(files: FileList | File[]): void {
   const added = Array.from(files);
   if (added.length === 0) return;
-  for (const f of added) queue.push(new Item(f));
+  const options = linkOptions();
+  if (typeof options === 'string') {
+    announcer.textContent = options;
+    el<HTMLParagraphElement>('options-error').textContent = options;
+    el<HTMLParagraphElement>('options-error').hidden = false;
+    return;
+  }
+  el<HTMLParagraphElement>('options-error').hidden = true;
+  for (const f of added) queue.push(new Item(f, options));
   announcer.textContent = `${added.length} file${added.length === 1 ? '' : 's'} added; uploading.`;
   void runQueue();
 }
