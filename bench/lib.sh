@@ -49,12 +49,18 @@ bench_stop_pid() {
   wait "$pid" 2>/dev/null || true
 }
 
-# A loopback TCP port nobody listens on (a random pick, checked by trying to connect).
+# A loopback TCP port nobody uses: a random pick below the kernel's ephemeral range (a port in
+# it can be the local end of any outgoing connection, and nginx then fails to bind it), with
+# no socket of any state on it.
 bench_free_port() {
-  local port i
+  local port i low span
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+  ((low > 11024)) || low=32768
+  span=$((low - 10000))
   for ((i = 0; i < 200; i++)); do
-    port=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    port=$((10000 + (RANDOM * 32768 + RANDOM) % span))
+    if [[ -z $(ss -Htan "( sport = :$port )" 2>/dev/null) ]] &&
+      ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return 0
     fi
