@@ -36,7 +36,8 @@ const COINBASE_MATURITY = 100;
 const CONFIRMATIONS = 3;
 const FEE_SAT = 2_000; // what our funding transactions pay
 const PASSWORD = 'correct horse battery staple 7';
-const WAIT_MS = 40_000; // the watcher polls every second and backs off to 8 s
+const WAIT_MS = 40_000;
+const MAX_WITHDRAWAL_SAT = 50_000; // above it a withdrawal waits for `satload admin approve` // the watcher polls every second and backs off to 8 s
 
 let nodeDir;
 let rpc;
@@ -148,7 +149,7 @@ async function pay(address, sat) {
 
 const serveArgs = () => ['--node', `http://satload:${new URL(nodeUrl()).password}@127.0.0.1:${proxy.port}/`,
   '--network', 'regtest', '--confirmations', String(CONFIRMATIONS), '--fallback-feerate', '2',
-  '--max-withdrawal', '1000000'];
+  '--max-withdrawal', String(MAX_WITHDRAWAL_SAT)];
 let nodeUrlText;
 const nodeUrl = () => nodeUrlText;
 
@@ -349,6 +350,35 @@ test('the node unreachable mid-run: the watcher retries and catches up without l
     await mine(1);
     await waitFor('one more round', async () => (await depositsOf(bob.token))[0].confirmations === CONFIRMATIONS + 2);
     assert.equal((await walletOf(bob.token)).balance_msat, 70_000_000, 'credited exactly once');
+  });
+
+test('a withdrawal above --max-withdrawal is reserved but waits for satload admin approve, which broadcasts it',
+  { skip, timeout: 240_000 }, async () => {
+    const bob = await apiUser(server.url, 'bob2');
+    const { body } = await api('POST', '/api/v1/wallet/deposit-address', bob.token);
+    await pay(body.address, 90_000);
+    await mine(CONFIRMATIONS);
+    await waitFor('credited', async () => (await depositsOf(bob.token))[0]?.status === 'credited');
+    const w = await api('POST', '/api/v1/wallet/withdrawals', bob.token, { address: payee.address, amount_msat: 60_000_000 });
+    assert.equal(w.status, 201, JSON.stringify(w.body));
+    assert.equal(w.body.status, 'awaiting_approval');
+    assert.equal(w.body.txid, undefined);
+    assert.equal((await walletOf(bob.token)).available_msat, 90_000_000 - 60_000_000 - w.body.fee_msat, 'reserved');
+    const mempoolBefore = await rpc('getrawmempool');
+    await mine(1);
+    assert.equal((await api('GET', '/api/v1/wallet/withdrawals', bob.token)).body.withdrawals[0].status, 'awaiting_approval');
+    const approved = await runCli(['admin', 'approve', w.body.id, '--data', server.dataDir]);
+    assert.equal(approved.code, 0, approved.stderr);
+    const txid = lastLine(approved.stdout);
+    assert.match(txid, /^[0-9a-f]{64}$/);
+    assert.ok(!mempoolBefore.includes(txid));
+    assert.ok((await rpc('getrawmempool')).includes(txid), 'broadcast on approval');
+    const again = await runCli(['admin', 'approve', w.body.id, '--data', server.dataDir]);
+    assert.notEqual(again.code, 0, 'a second approval is refused');
+    await mine(CONFIRMATIONS);
+    await waitFor('posted', async () =>
+      (await api('GET', '/api/v1/wallet/withdrawals', bob.token)).body.withdrawals[0].status === 'confirmed');
+    assert.equal((await walletOf(bob.token)).balance_msat, 90_000_000 - 60_000_000 - w.body.fee_msat);
   });
 
 test('invalidateblock: an uncredited deposit is un-pended; a credited one is reversed with a record, the shortfall owed and the wallet frozen',
