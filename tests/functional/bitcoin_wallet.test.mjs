@@ -329,6 +329,12 @@ test('withdrawal: refusals reserve nothing; a withdrawal is mined paying the rig
     assert.equal(after.pending_out_msat, 0);
     const audit = await runCli(['admin', 'audit', '--data', server.dataDir]);
     assert.equal(audit.code, 0, audit.stdout + audit.stderr);
+    // The encrypted seed is part of a backup (without it the wallet's coins are lost).
+    const backupDir = path.join(tempDir('satload-backup-'), 'b');
+    const backup = await runCli(['admin', 'backup', backupDir, '--data', server.dataDir]);
+    assert.equal(backup.code, 0, backup.stderr);
+    assert.deepEqual(readFileSync(path.join(backupDir, 'wallet.seed')), readFileSync(path.join(server.dataDir, 'wallet.seed')));
+    assert.equal(JSON.parse(readFileSync(path.join(backupDir, 'manifest.json'), 'utf8')).wallet_seed, 'wallet.seed');
   });
 
 test('the node unreachable mid-run: the watcher retries and catches up without losing or duplicating a credit',

@@ -238,6 +238,20 @@ TEST_F(WithdrawalTest, AboveLimitWaitsForApproval) {
     EXPECT_EQ(m_engine->approve("00000000000000000000000000000001").error().code, WithdrawalError::not_found);
 }
 
+// The daily limit counts what was sent in the last 24 h: two withdrawals each below the
+// per-withdrawal limit, together above the daily one, and the second waits for approval.
+TEST_F(WithdrawalTest, DailyLimitHoldsTheOneThatCrossesIt) {
+    fund(6, 200'000);  // two coins, so the second withdrawal has one of its own
+    fund(6, 200'000);
+    auto first = m_engine->request(6, payee(), 150'000'000);
+    ASSERT_TRUE(first) << first.error().message;
+    EXPECT_EQ(first->status, "broadcast");
+    auto second = m_engine->request(6, payee(), 160'000'000);
+    ASSERT_TRUE(second) << second.error().message;
+    EXPECT_EQ(second->status, "awaiting_approval");  // 150k + 160k > 300k a day
+    EXPECT_EQ(m_node.mempool.size(), 1u);
+}
+
 // A conflicting spend of the withdrawal's coin confirms (as if the operator double-spent it
 // elsewhere): after N confirmations the reservation is voided and the wallet has it back.
 TEST_F(WithdrawalTest, VoidedOnlyWhenConflictConfirms) {
