@@ -213,9 +213,10 @@ StoreResult<void> ChainStore::connect_block(const BlockEffects& e) {
         if (auto r = run(m_db, q, "insert block"); !r) return fail(r.error());
     }
     for (const auto& o : e.outputs) {
+        // A coin mined again after a reorg keeps the withdrawal holding it.
         Query coin(m_db,
-                   "INSERT OR REPLACE INTO chain_coins (txid, vout, value_sat, branch, idx, height) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+                   "INSERT INTO chain_coins (txid, vout, value_sat, branch, idx, height) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                   "ON CONFLICT (txid, vout) DO UPDATE SET height = excluded.height");
         if (!coin.prepared()) return fail(failure(m_db, "prepare insert coin"));
         coin.blob(1, o.outpoint.txid).i64(2, o.outpoint.vout).i64(3, o.value_sat);
         coin.i64(4, static_cast<sqlite3_int64>(o.address.branch)).i64(5, o.address.index).i64(6, e.block.height);
@@ -270,7 +271,10 @@ StoreResult<DisconnectEffects> ChainStore::disconnect_block(std::int64_t height)
     const char* const statements[] = {
         "UPDATE chain_deposits SET height = NULL, status = CASE WHEN status IN ('credited', 'reversing') "
         "THEN 'reversing' ELSE 'orphaned' END WHERE height = ?1",
-        "DELETE FROM chain_coins WHERE height = ?1",
+        // A coin a withdrawal holds stays (out of the chain, height -1) so the withdrawal still
+        // knows its inputs when the coin is mined again; the others go.
+        "DELETE FROM chain_coins WHERE height = ?1 AND reserved_by IS NULL",
+        "UPDATE chain_coins SET height = -1 WHERE height = ?1",
         "UPDATE chain_coins SET spent_txid = NULL, spent_height = NULL WHERE spent_height = ?1",
         "DELETE FROM chain_blocks WHERE height = ?1",
     };

@@ -77,7 +77,7 @@ struct CoinRecord {
     std::int64_t value_sat = 0;
     Branch branch = Branch::receive;
     std::uint32_t index = 0;
-    std::int64_t height = 0;
+    std::int64_t height = 0;  // -1: a held coin whose block a reorg took (out of the chain)
     std::optional<chain::Hash256> spent_by;  // a confirmed spend
     std::optional<std::int64_t> spent_height;
     std::optional<std::string> reserved_by;  // the withdrawal that spends it

@@ -42,7 +42,9 @@ OnchainResult<SyncReport> OnchainWallet::sync_once() {
 
     auto tip = m_store.tip();
     if (!tip) return fail(store_failure(tip.error()));
-    std::int64_t next = *count;  // a new wallet follows the chain from the node's tip
+    // A new wallet starts a safety window below the node's tip, so a deposit to an address
+    // issued while the node was away (and mined before this first round) is still found.
+    std::int64_t next = std::max<std::int64_t>(0, *count - m_options.safety_window_blocks);
     if (*tip) {
         // The highest height where our record and the node agree.
         std::int64_t h = std::min((*tip)->height, *count);

@@ -173,7 +173,7 @@ WithdrawalResult<WithdrawalView> WithdrawalEngine::request(AccountId account, co
     const std::int64_t tip = m_wallet.tip_height();
     std::vector<CoinRecord> eligible;
     for (const auto& c : *coins) {
-        if (c.reserved_by) continue;
+        if (c.reserved_by || c.height < 0) continue;
         const std::int64_t confirmations = tip - c.height + 1;
         const std::int64_t needed =
             c.branch == Branch::change ? 1 : static_cast<std::int64_t>(m_wallet.options().confirmations);

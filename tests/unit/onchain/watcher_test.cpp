@@ -47,6 +47,20 @@ TEST_F(WatcherTest, AddressReusedUntilPaid) {
     EXPECT_EQ(*m_wallet->deposit_address(2), *b1);  // the other user's is still unpaid
 }
 
+// An address issued before the watcher's first round (the node away at start) and paid in a
+// block below the node's tip by then: the first round starts a safety window back and finds it.
+TEST_F(WatcherTest, DepositBeforeFirstRoundFound) {
+    const std::string addr = *m_wallet->deposit_address(12);
+    m_node.mine({pay(addr, 15'000)});
+    m_node.mine_empty(4);
+    sync();
+    auto d = deposits(12);
+    ASSERT_EQ(d.size(), 1u);
+    EXPECT_EQ(d[0].status, "credited");
+    EXPECT_EQ(d[0].confirmations, 5);
+    EXPECT_EQ(balance(12), 15'000'000);
+}
+
 // Pending at 1 and 2 confirmations, credited at 3 exactly once; later rounds, a restart over
 // the same files and a re-scan from scratch credit nothing again.
 TEST_F(WatcherTest, CreditedAtConfirmationsExactlyOnce) {

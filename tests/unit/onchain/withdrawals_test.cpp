@@ -238,6 +238,41 @@ TEST_F(WithdrawalTest, AboveLimitWaitsForApproval) {
     EXPECT_EQ(m_engine->approve("00000000000000000000000000000001").error().code, WithdrawalError::not_found);
 }
 
+// A reorg takes the block that created the withdrawal's coin (and the withdrawal's own block);
+// both transactions are mined again: the withdrawal still knows its coin and is posted once,
+// and the deposit's reversal and second credit leave the user's net position exact.
+TEST_F(WithdrawalTest, CoinReorgedAndMinedAgain) {
+    const std::string addr = *m_wallet->deposit_address(7);
+    const std::int64_t before = m_node.height();
+    const auto deposit_tx = pay(addr, 100'000, 77);
+    m_node.mine({deposit_tx});
+    m_node.mine_empty(2);
+    sync();
+    ASSERT_EQ(balance(7), 100'000'000);
+    auto r = m_engine->request(7, payee(), 20'000'000);
+    ASSERT_TRUE(r) << r.error().message;
+    const auto withdrawal_tx = m_node.mempool.at(0);
+    m_node.mine_mempool();
+    sync();
+    m_node.rewind_to(before);
+    m_node.mine({deposit_tx, withdrawal_tx});
+    m_node.mine_empty(3);
+    sync();
+    sync();
+    EXPECT_EQ(m_engine->list(7)->at(0).status, "confirmed");
+    // The deposit was reversed while the withdrawal held part of it (that part is owed, and the
+    // wallet frozen), then credited again when mined again: what the user has net of what it
+    // owes is the deposit minus the withdrawal and its fee.
+    const auto receivable = m_ledger->lookup_account(ledger::user_receivable_id(payments::wallet_user_id(7)));
+    ASSERT_TRUE(receivable);
+    const std::int64_t owed = receivable->debits_posted_msat - receivable->credits_posted_msat;
+    EXPECT_EQ(owed, 20'000'000 + r->fee_msat);
+    EXPECT_EQ(balance(7) - owed, 100'000'000 - 20'000'000 - r->fee_msat);
+    EXPECT_EQ(m_frozen.count(7), 1u);
+    EXPECT_EQ(m_wallets->balance(7).pending_out_msat, 0);
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
 // The daily limit counts what was sent in the last 24 h: two withdrawals each below the
 // per-withdrawal limit, together above the daily one, and the second waits for approval.
 TEST_F(WithdrawalTest, DailyLimitHoldsTheOneThatCrossesIt) {
