@@ -98,8 +98,14 @@ awaitable<void> App::download(Exchange& ex, const std::string& file_id) {
     }
     head.content_length(length);
     head.keep_alive(ex.keep_alive());
-    if (!co_await ex.send_header(std::move(head))) co_return;
-    if (req.method() == http::verb::head) co_return;
+    if (req.method() == http::verb::head || length == 0) {
+        if (!co_await ex.send_header(std::move(head))) co_return;
+        if (req.method() == http::verb::head) co_return;
+    }
+    // Otherwise the header leaves with the first piece of the body, in one write: a small
+    // file is then one system call, not two. A failure before that still sends the header
+    // and cuts the response, as a failure after it does.
+    bool header_sent = length == 0;
 
     // A full read is checked against the recorded checksum: the last piece is only sent when
     // the whole blob matched, so a client never receives a complete body that is corrupt.
@@ -132,8 +138,10 @@ awaitable<void> App::download(Exchange& ex, const std::string& file_id) {
         const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), end - at));
         auto n = opened->reader->read_at(at, std::span<std::uint8_t>(buffer.data(), want));
         if (!n || *n == 0) {
+            // The blob is shorter than recorded: cut the response.
             ex.close_after_response();
-            co_return;  // the blob is shorter than recorded: cut the response
+            if (!header_sent) (void)co_await ex.send_header(std::move(head));
+            co_return;
         }
         const std::span<const std::uint8_t> piece(buffer.data(), *n);
         if (verify) {
@@ -145,12 +153,20 @@ awaitable<void> App::download(Exchange& ex, const std::string& file_id) {
                 if (!intact) {
                     m_files.report_corrupt(file_id);
                     ex.close_after_response();
+                    if (!header_sent) (void)co_await ex.send_header(std::move(head));
                     co_return;
                 }
             }
         }
         const bool counted = carries_last_byte && at + *n == end && record_download(m_files, opened->record);
-        if (!co_await ex.send_body(piece)) {
+        bool sent = false;
+        if (header_sent) {
+            sent = co_await ex.send_body(piece);
+        } else {
+            header_sent = true;
+            sent = co_await ex.send_header_with_body(std::move(head), piece);
+        }
+        if (!sent) {
             if (counted && opened->record.max_downloads) m_files.uncount_download(file_id);
             if (counted && !opened->record.max_downloads) m_files.uncount_download_later(file_id);
             co_return;

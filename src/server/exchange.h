@@ -35,6 +35,14 @@ public:
     // pieces. false if the connection failed.
     virtual awaitable<bool> send_header(http::response<http::empty_body> header) = 0;
     virtual awaitable<bool> send_body(std::span<const std::uint8_t> data) = 0;
+    // The header and the first (often only) body piece in one gather write: one system call
+    // where two would halve the rate of small responses. More pieces may follow with
+    // send_body. The default sends them one after the other.
+    virtual awaitable<bool> send_header_with_body(http::response<http::empty_body> header,
+                                                  std::span<const std::uint8_t> data) {
+        if (!co_await send_header(std::move(header))) co_return false;
+        co_return co_await send_body(data);
+    }
     // The address of the connection's peer (the proxy's, behind one), e.g. "127.0.0.1".
     [[nodiscard]] virtual std::string peer_address() const = 0;
     // The scheme and host this request reached us at, for absolute URLs.

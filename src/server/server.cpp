@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -14,8 +15,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 #include <fmt/format.h>
+#include <algorithm>
+#include <list>
 #include <map>
 #include <sched.h>
+#include <sys/socket.h>
 
 namespace satload::server {
 
@@ -32,7 +36,140 @@ public:
     virtual void force_close() = 0;  // cut now
 };
 
+// Allocates exactly what is asked, from the heap. Asio otherwise takes a handler's memory from
+// its per-thread recycling cache, whose blocks keep the size of whatever first used them (a
+// write's state, several times a readiness wait's): parked waits then held ~600 bytes each.
+template <class T>
+struct ExactAllocator {
+    using value_type = T;
+    ExactAllocator() noexcept = default;
+    template <class U>
+    ExactAllocator(const ExactAllocator<U>&) noexcept {}
+    T* allocate(std::size_t n) { return std::allocator<T>().allocate(n); }
+    void deallocate(T* p, std::size_t n) noexcept { std::allocator<T>().deallocate(p, n); }
+    friend bool operator==(const ExactAllocator&, const ExactAllocator&) noexcept { return true; }
+};
+
+// Idle keep-alive connections between requests, held as bare sockets: no coroutine, no
+// parser, no buffer and no timer each (a few hundred bytes where a waiting coroutine with its
+// stream took several KiB), one readiness wait apiece and one sweeper for the whole lot.
+// A socket that becomes readable goes back to the server to be served by a new connection;
+// one idle past its deadline, or still here when the server drains, is closed. Everything
+// that touches the parked sockets runs on the lot's strand.
+class ParkingLot {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    ParkingLot(asio::io_context& io, Server& server, std::chrono::milliseconds sweep_interval)
+        : m_strand(asio::make_strand(io)), m_timer(m_strand), m_server(server), m_sweep_interval(sweep_interval) {}
+
+    // Takes an idle connection's socket; callable from any thread. Counted at once, so a
+    // connection is never in neither the server's registry nor the lot.
+    void park(tcp::socket socket, std::string peer_address, Clock::time_point deadline) {
+        ++m_count;
+        ++m_server.metrics().connections_open;
+        asio::post(m_strand, [this, s = std::move(socket), peer = std::move(peer_address), deadline]() mutable {
+            if (m_closing) {
+                beast::error_code ignored;
+                s.close(ignored);
+                forget();
+                return;
+            }
+            // Deadlines grow with the time of parking, so the list stays (nearly) in deadline
+            // order and the sweeper looks only at its front.
+            m_slots.push_back(Slot{std::move(s), std::move(peer), deadline});
+            const auto it = std::prev(m_slots.end());
+            it->socket.async_wait(
+                tcp::socket::wait_read,
+                asio::bind_executor(m_strand, asio::bind_allocator(ExactAllocator<void>(),
+                                                                   [this, it](const beast::error_code& ec) {
+                                                                       on_ready(it, ec);
+                                                                   })));
+            arm_sweeper();
+        });
+    }
+
+    // Closes every parked socket, now and as they arrive (the server is draining).
+    void close_all() {
+        asio::post(m_strand, [this] {
+            m_closing = true;
+            for (Slot& slot : m_slots) {
+                beast::error_code ignored;
+                slot.socket.close(ignored);
+            }
+            m_timer.cancel();
+        });
+    }
+
+    [[nodiscard]] std::size_t size() const { return m_count.load(); }
+
+private:
+    struct Slot {
+        tcp::socket socket;
+        std::string peer_address;
+        Clock::time_point deadline;
+    };
+
+    // Its wait ended: the next request began (or the peer left), or the socket was closed by
+    // the sweeper or a drain. The slot goes either way.
+    void on_ready(std::list<Slot>::iterator it, const beast::error_code& ec) {
+        tcp::socket socket = std::move(it->socket);
+        std::string peer = std::move(it->peer_address);
+        m_slots.erase(it);
+        if (!ec && !m_closing && socket.is_open()) {
+            m_server.resume(std::move(socket), std::move(peer));
+        } else {
+            beast::error_code ignored;
+            socket.close(ignored);
+        }
+        forget();
+    }
+
+    void forget() {
+        --m_server.metrics().connections_open;
+        --m_count;
+    }
+
+    void arm_sweeper() {
+        if (m_sweeping || m_closing) return;
+        m_sweeping = true;
+        m_timer.expires_after(m_sweep_interval);
+        m_timer.async_wait(asio::bind_executor(m_strand, [this](const beast::error_code& ec) {
+            m_sweeping = false;
+            if (ec || m_closing) return;
+            sweep();
+            if (!m_slots.empty()) arm_sweeper();
+        }));
+    }
+
+    // Closes the sockets past their deadline; their waits end and on_ready drops the slots.
+    void sweep() {
+        const auto now = Clock::now();
+        for (Slot& slot : m_slots) {
+            if (slot.deadline > now) break;
+            if (!slot.socket.is_open()) continue;
+            beast::error_code ignored;
+            slot.socket.close(ignored);
+            ++m_server.metrics().timeouts_total;
+        }
+    }
+
+    asio::strand<asio::io_context::executor_type> m_strand;
+    asio::steady_timer m_timer;
+    Server& m_server;
+    const std::chrono::milliseconds m_sweep_interval;
+    std::list<Slot> m_slots;
+    std::atomic<std::size_t> m_count{0};
+    bool m_sweeping = false;
+    bool m_closing = false;
+};
+
 namespace {
+
+// A connection made again from a parked socket: it already counts as accepted.
+struct Resumed {
+    std::string peer_address;
+};
 
 // Scrub pacing: files checked per batch between checks for shutdown.
 constexpr std::size_t kScrubBatchFiles = 64;
@@ -56,6 +193,15 @@ public:
         beast::error_code ec;
         const auto remote = lowest().socket().remote_endpoint(ec);
         if (!ec) m_peer_address = remote.address().to_string();
+    }
+    Connection(Server& server, App& app, const ServerOptions& options, Resumed resumed, tcp::socket socket)
+        : m_stream(std::move(socket)),
+          m_server(server),
+          m_app(app),
+          m_options(options),
+          m_resumed(true),
+          m_peer_address(std::move(resumed.peer_address)) {
+        ++m_server.metrics().connections_open;
     }
     ~Connection() override { --m_server.metrics().connections_open; }
 
@@ -158,6 +304,35 @@ public:
         co_return true;
     }
 
+    awaitable<bool> send_header_with_body(http::response<http::empty_body> header,
+                                          std::span<const std::uint8_t> data) override {
+        finish_response_header(header);
+        http::response_serializer<http::empty_body> serializer{header};
+        // The serializer hands out the header's buffers; they go out with the body's bytes in
+        // one write (its buffers stay valid until the serializer is consumed, after the write).
+        std::optional<std::vector<asio::const_buffer>> head;
+        beast::error_code sec;
+        serializer.split(true);
+        serializer.next(sec, [&](beast::error_code&, const auto& buffers) {
+            head.emplace(asio::buffer_sequence_begin(buffers), asio::buffer_sequence_end(buffers));
+        });
+        if (sec || !head) {
+            m_close = true;
+            co_return false;
+        }
+        std::vector<asio::const_buffer> gather = std::move(*head);
+        gather.emplace_back(data.data(), data.size());
+        lowest().expires_after(m_options.body_stall_timeout);
+        auto [ec, n] = co_await asio::async_write(m_stream, gather, kAwait);
+        if (ec) {
+            if (ec == beast::error::timeout) ++m_server.metrics().timeouts_total;
+            m_close = true;
+            co_return false;
+        }
+        m_server.metrics().bytes_sent += data.size();
+        co_return true;
+    }
+
     std::string base_url() const override {
         const Request& req = request();
         const auto host = req.find(http::field::host);
@@ -205,9 +380,22 @@ private:
         // The loop's own frame stays small: what a request needs lives in serve_request's
         // frame, which exists only while a request is read and answered, so an idle
         // keep-alive connection holds just this frame, wait_for_request's and its socket.
-        bool first = true;
+        bool first = !m_resumed;
         while (!m_close) {
-            if (m_buffer.size() == 0 && !co_await wait_for_request(first)) break;
+            if (m_buffer.size() == 0) {
+                if constexpr (!kTls) {
+                    // Idle: the next request's first byte if it is already here, else the
+                    // socket waits in the parking lot and this connection ends.
+                    const NextByte next = take_next_byte();
+                    if (next == NextByte::gone) break;
+                    if (next == NextByte::none) {
+                        park(first);
+                        co_return;
+                    }
+                } else if (!co_await wait_for_request(first)) {
+                    break;
+                }
+            }
             first = false;
             if (!co_await serve_request()) break;
         }
@@ -216,6 +404,31 @@ private:
             co_await m_stream.async_shutdown(kAwait);
         }
         close_socket();
+    }
+
+    enum class NextByte { taken, none, gone };
+
+    // One non-blocking read of the next request's first byte (what the waiting read would
+    // try first anyway).
+    NextByte take_next_byte() {
+        const ssize_t n = ::recv(lowest().socket().native_handle(), m_first_byte.data(), 1, MSG_DONTWAIT);
+        if (n == 1) {
+            const auto room = m_buffer.prepare(1);
+            std::memcpy(room.data(), m_first_byte.data(), 1);
+            m_buffer.commit(1);
+            return NextByte::taken;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return NextByte::none;
+        return NextByte::gone;  // the peer closed (0) or the socket failed
+    }
+
+    // Hands the idle socket to the server's parking lot, with the header timeout before a
+    // connection's first request and the idle timeout between requests.
+    void park(bool first) {
+        m_parser.reset();
+        const auto timeout = first ? m_options.header_timeout : m_options.idle_timeout;
+        m_server.parking().park(tcp::socket(std::move(lowest().socket())), std::move(m_peer_address),
+                                ParkingLot::Clock::now() + timeout);
     }
 
     // Idle between requests: waits for the next request's first byte holding no parser and no
@@ -278,6 +491,7 @@ private:
     App& m_app;
     const ServerOptions& m_options;
     bool m_close = false;
+    bool m_resumed = false;
     bool m_idle = true;
     bool m_body_failed = false;
     unsigned m_status = 0;
@@ -294,6 +508,15 @@ unsigned worker_threads(const ServerOptions& options) {
     unsigned cpus = std::thread::hardware_concurrency();
     if (::sched_getaffinity(0, sizeof set, &set) == 0) cpus = static_cast<unsigned>(CPU_COUNT(&set));
     return std::max(2u, cpus);
+}
+
+// How often the parking lot closes idle sockets past their deadline: an eighth of the shorter
+// timeout (so a deadline is kept to within 12.5%), between 10 ms and 1 s.
+std::chrono::milliseconds sweep_interval(const ServerOptions& options) {
+    const auto shortest = std::min(std::chrono::duration_cast<std::chrono::milliseconds>(options.header_timeout),
+                                   std::chrono::duration_cast<std::chrono::milliseconds>(options.idle_timeout));
+    return std::clamp<std::chrono::milliseconds>(shortest / 8, std::chrono::milliseconds(10),
+                                                 std::chrono::milliseconds(1000));
 }
 
 std::optional<tcp::endpoint> parse_listen(const std::string& listen, std::string& error) {
@@ -331,7 +554,8 @@ Server::Server(const ServerOptions& options, files::UploadService& uploads, file
       m_files(files),
       m_app(options, uploads, files, m_metrics),
       m_io(static_cast<int>(worker_threads(options))),
-      m_acceptor(m_io) {}
+      m_acceptor(m_io),
+      m_parking(std::make_unique<ParkingLot>(m_io, *this, sweep_interval(options))) {}
 
 Server::~Server() {
     {
@@ -409,6 +633,14 @@ awaitable<void> Server::accept_loop() {
     }
 }
 
+void Server::resume(tcp::socket socket, std::string peer_address) {
+    auto executor = socket.get_executor();
+    auto conn = std::make_shared<Connection<beast::tcp_stream>>(*this, m_app, m_options,
+                                                                Resumed{std::move(peer_address)},
+                                                                std::move(socket));
+    asio::co_spawn(executor, [conn]() { return conn->run(); }, asio::detached);
+}
+
 void Server::begin_drain() {
     if (m_draining.exchange(true)) return;
     beast::error_code ec;
@@ -423,6 +655,7 @@ void Server::begin_drain() {
         std::lock_guard guard(m_conn_mutex);
         for (auto* c : m_connections) c->drain();
     }
+    m_parking->close_all();
     // After the grace period, cut whatever is still transferring; a cut upload keeps its
     // synced bytes and stays resumable.
     asio::co_spawn(
@@ -433,7 +666,7 @@ void Server::begin_drain() {
             while (std::chrono::steady_clock::now() < deadline) {
                 {
                     std::lock_guard guard(m_conn_mutex);
-                    if (m_connections.empty()) co_return;
+                    if (m_connections.empty() && m_parking->size() == 0) co_return;
                 }
                 timer.expires_after(std::chrono::milliseconds(50));
                 co_await timer.async_wait(kAwait);
@@ -508,7 +741,7 @@ void Server::run() {
                 co_await timer.async_wait(kAwait);
                 if (!m_draining) continue;
                 std::lock_guard guard(m_conn_mutex);
-                if (m_connections.empty()) break;
+                if (m_connections.empty() && m_parking->size() == 0) break;
             }
             beast::error_code ec;
             signals.cancel(ec);

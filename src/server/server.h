@@ -21,6 +21,7 @@
 namespace satload::server {
 
 class ConnectionBase;
+class ParkingLot;
 
 class Server {
 public:
@@ -46,6 +47,10 @@ public:
     void add(ConnectionBase* c);
     void remove(ConnectionBase* c);
     [[nodiscard]] bool draining() const { return m_draining.load(); }
+    // Idle keep-alive connections wait in the parking lot as bare sockets; one whose next
+    // request begins comes back here to be served by a fresh connection.
+    ParkingLot& parking() { return *m_parking; }
+    void resume(boost::asio::ip::tcp::socket socket, std::string peer_address);
 
 private:
     boost::asio::awaitable<void> accept_loop();
@@ -59,6 +64,8 @@ private:
     App m_app;
     boost::asio::io_context m_io;
     boost::asio::ip::tcp::acceptor m_acceptor;
+    // After m_io: destroyed before it, with the sockets it still holds.
+    std::unique_ptr<ParkingLot> m_parking;
     std::unique_ptr<boost::asio::ssl::context> m_tls;
     std::uint16_t m_port = 0;
     std::atomic<bool> m_draining{false};
