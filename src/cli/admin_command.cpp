@@ -1,8 +1,11 @@
 // `satload admin credit|audit|backup|restore|quota` and the trust-and-safety commands
-// (reports, takedown, dismiss, reinstate, freeze, unfreeze, log): through the running server's admin API when one
-// answers at the URL in <data>/admin.json (so the ledger's writer is never bypassed), else on the
-// stores directly. Restore is offline only.
+// (reports, takedown, dismiss, claim, reinstate, freeze, unfreeze, log, transparency): through
+// the running server's admin API when one answers at the URL in <data>/admin.json (so the
+// ledger's writer is never bypassed), else on the stores directly. Restore is offline only.
 #include <boost/json.hpp>
+#include <pwd.h>
+#include <unistd.h>
+
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -27,6 +30,8 @@
 #include "ledger/checkpoint.h"
 #include "ledger/sqlite_ledger_store.h"
 #include "payments/wallet_service.h"
+#include "safety/safety_service.h"
+#include "safety/transparency.h"
 #include "server/admin.h"
 
 namespace satload::cli {
@@ -57,6 +62,19 @@ struct AdminArgs {
     std::string quota;  // a size, or "default"
 };
 
+// Who runs this command, for the admin log: the local login name (the password database, else
+// $USER), nullopt when neither is a plain login name (the server then records "operator").
+std::optional<std::string> local_actor() {
+    std::string name;
+    if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr && pw->pw_name != nullptr) name = pw->pw_name;
+    if (!safety::is_admin_actor_name(name)) {
+        const char* user = std::getenv("USER");
+        name = user != nullptr ? user : "";
+    }
+    if (!safety::is_admin_actor_name(name)) return std::nullopt;
+    return name;
+}
+
 // The running server's admin API, when admin.json names one that answers.
 class AdminApi {
 public:
@@ -86,6 +104,7 @@ public:
         req.method = method;
         req.target = m_url.target(path);
         req.headers.emplace_back("Authorization", m_auth);
+        if (const auto actor = local_actor()) req.headers.emplace_back(std::string(server::kAdminActorHeader), *actor);
         if (!body.empty()) {
             req.headers.emplace_back("Content-Type", "application/json");
             req.body = as_bytes(body);
@@ -520,7 +539,54 @@ struct SafetyArgs {
     std::string target;  // a report id, a file id or a username
     std::string reason;
     bool json_output = false;
+    std::string claimant;  // claim --to, takedown --redirect-to
+    bool include_held = false;
+    std::string since;  // transparency
 };
+
+// What the server did with a file's held earnings ("held" of a takedown, dismiss or claim).
+void print_held(const json::object& o) {
+    const json::value* held = o.if_contains("held");
+    if (held == nullptr || !held->is_object()) return;
+    const auto& h = held->as_object();
+    if (text_of(h, "released") != "0") {
+        std::printf("held earnings released: %s payments, %s msat\n", text_of(h, "released").c_str(),
+                    text_of(h, "released_msat").c_str());
+    }
+    if (text_of(h, "redirected") != "0") {
+        std::printf("held earnings redirected: %s payments, %s msat\n", text_of(h, "redirected").c_str(),
+                    text_of(h, "redirected_msat").c_str());
+    }
+    if (text_of(h, "still_held") == "true") std::printf("earnings of the file are still held\n");
+}
+
+// `satload admin transparency --since DATE [--json]`.
+int run_transparency(const SafetyArgs& args) {
+    if (!safety::parse_since(args.since)) {
+        print_error("--since must be a date: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)");
+        return kExitUsage;
+    }
+    auto v = safety_call(args.data_dir, boost::beast::http::verb::get, "/api/v1/admin/transparency?since=" + args.since);
+    if (!v) return kExitFailure;
+    const auto& o = v->as_object();
+    if (args.json_output) {
+        std::printf("%s\n", json::serialize(o).c_str());
+        return 0;
+    }
+    std::printf("since %s (%s)\n", args.since.c_str(), text_of(o, "since").c_str());
+    std::printf("%-15s %9s %9s %9s %9s %9s\n", "", "copyright", "malware", "abuse", "other", "total");
+    for (const char* row : {"reports", "takedowns", "reinstatements", "dismissals", "claims"}) {
+        const json::value* counts = o.if_contains(row);
+        if (counts == nullptr || !counts->is_object()) continue;
+        const auto& c = counts->as_object();
+        std::printf("%-15s %9s %9s %9s %9s %9s\n", row, text_of(c, "copyright").c_str(), text_of(c, "malware").c_str(),
+                    text_of(c, "abuse").c_str(), text_of(c, "other").c_str(), text_of(c, "total").c_str());
+    }
+    for (const char* row : {"suspensions", "unsuspensions", "freezes", "unfreezes"}) {
+        std::printf("%-15s %9s\n", row, text_of(o, row).c_str());
+    }
+    return 0;
+}
 
 int run_reports(const SafetyArgs& args) {
     auto v = safety_call(args.data_dir, boost::beast::http::verb::get, "/api/v1/admin/reports");
@@ -537,10 +603,10 @@ int run_reports(const SafetyArgs& args) {
     for (const auto& item : list->as_array()) {
         if (!item.is_object()) continue;
         const auto& o = item.as_object();
-        std::printf("%s  %s  file %s  owner %s  downloads %s  earnings %smsat  %s\n", text_of(o, "id").c_str(),
-                    text_of(o, "category").c_str(), text_of(o, "file_id").c_str(), text_of(o, "owner").c_str(),
-                    text_of(o, "downloads").c_str(), text_of(o, "earnings_msat").c_str(),
-                    text_of(o, "reason").c_str());
+        std::printf("%s  %s  file %s  owner %s  downloads %s  earnings %smsat  held %smsat  %s\n",
+                    text_of(o, "id").c_str(), text_of(o, "category").c_str(), text_of(o, "file_id").c_str(),
+                    text_of(o, "owner").c_str(), text_of(o, "downloads").c_str(), text_of(o, "earnings_msat").c_str(),
+                    text_of(o, "held_msat").c_str(), text_of(o, "reason").c_str());
     }
     return 0;
 }
@@ -572,7 +638,15 @@ int run_safety_action(const SafetyArgs& args, std::string_view action) {
     json::object body;
     body["reason"] = args.reason;
     std::string path;
-    const bool by_report = action == "takedown" || action == "dismiss";
+    const bool by_report = action == "takedown" || action == "dismiss" || action == "claim";
+    if (!args.claimant.empty()) body["claimant"] = args.claimant;
+    if (args.include_held) {
+        if (args.claimant.empty()) {
+            print_error("--include-held needs the claimant (--to, or --redirect-to with takedown)");
+            return kExitUsage;
+        }
+        body["include_held"] = true;
+    }
     if (by_report) {
         if (args.target.empty() || args.target.find_first_not_of("0123456789") != std::string::npos) {
             print_error("REPORT_ID must be a report number (see `satload admin reports`)");
@@ -598,8 +672,18 @@ int run_safety_action(const SafetyArgs& args, std::string_view action) {
                     o.if_contains("suspended") && o.at("suspended").is_bool() && o.at("suspended").as_bool()
                         ? ", account suspended"
                         : "");
+        if (!args.claimant.empty()) {
+            std::printf("future earnings of file %s go to %s\n", text_of(o, "file_id").c_str(),
+                        text_of(o, "claimant").c_str());
+        }
+        print_held(o);
+    } else if (action == "claim") {
+        std::printf("report %s upheld: earnings of file %s go to %s\n", args.target.c_str(),
+                    text_of(o, "file_id").c_str(), text_of(o, "claimant").c_str());
+        print_held(o);
     } else if (action == "dismiss") {
         std::printf("report %s dismissed\n", args.target.c_str());
+        print_held(o);
     } else if (action == "reinstate") {
         std::printf("file %s reinstated\n", args.target.c_str());
     } else {
@@ -697,17 +781,37 @@ void add_admin_command(CLI::App& app, int& exit_code) {
                 exit_code = run_reports(*args);
             } else if (action == "log") {
                 exit_code = run_log(*args);
+            } else if (action == "transparency") {
+                exit_code = run_transparency(*args);
             } else {
                 exit_code = run_safety_action(*args, action);
             }
         });
-        return cmd;
+        return std::make_pair(cmd, args);
     };
     add_safety("reports", "List open abuse reports with file, owner, downloads and earnings", nullptr, nullptr,
                false, true);
-    add_safety("takedown", "Uphold a report: disable its file at once (410), block its ciphertext, notify "
-               "the owner, count a strike", "REPORT_ID", "The report's number", true, false)
-        ->get_option("--reason")
+    auto [takedown, takedown_args] =
+        add_safety("takedown", "Uphold a report: disable its file at once (410), block its ciphertext, notify "
+                   "the owner, count a strike; held earnings are released unless --include-held",
+                   "REPORT_ID", "The report's number", true, false);
+    takedown->get_option("--reason")->required();
+    takedown->add_option("--redirect-to", takedown_args->claimant,
+                         "Copyright report: the rights holder's username; the file's earnings go to them");
+    takedown->add_flag("--include-held", takedown_args->include_held,
+                       "With --redirect-to: the earnings held while the report was open go to them too");
+    auto [claim, claim_args] =
+        add_safety("claim", "Uphold a copyright report as a rights-holder claim: the file stays online and "
+                   "its earnings go to the claimant from now on (held ones with --include-held)",
+                   "REPORT_ID", "The report's number", true, false);
+    claim->get_option("--reason")->required();
+    claim->add_option("--to", claim_args->claimant, "The rights holder's username")->required();
+    claim->add_flag("--include-held", claim_args->include_held,
+                    "The earnings held while the report was open go to the claimant too");
+    auto [transparency, transparency_args] =
+        add_safety("transparency", "Counts of reports, takedowns, reinstatements, dismissals, claims, "
+                   "suspensions and freezes since DATE, by category", nullptr, nullptr, false, true);
+    transparency->add_option("--since", transparency_args->since, "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)")
         ->required();
     add_safety("dismiss", "Close a report without action", "REPORT_ID", "The report's number", true, false);
     add_safety("reinstate", "Lift the takedown of a file (e.g. after a counter-notice)", "FILE_ID",

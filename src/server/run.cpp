@@ -201,7 +201,9 @@ int run_server(const ServerOptions& options) {
                 }
                 if (auto earned = payment_records.earnings(**owner)) {
                     for (const auto& e : *earned) {
-                        if (e.file_id == file_id) facts.earnings_msat = e.net_msat;
+                        if (e.file_id != file_id) continue;
+                        facts.earnings_msat = e.net_msat;
+                        facts.held_msat = e.held_msat;
                     }
                 }
             }
@@ -234,6 +236,13 @@ int run_server(const ServerOptions& options) {
                                                 : "this account is suspended: it cannot upload"};
         });
     admin.safety = &safety;
+    // Earnings of a file under an open copyright report are held; holds a crash left behind
+    // after their report was resolved are settled now.
+    paywall.set_hold_policy([&safety](const std::string& file_id) { return safety.holds_earnings(file_id); });
+    admin.paywall = &paywall;
+    if (auto settled = paywall.settle_stale_holds(); !settled) {
+        fmt::print(stderr, "warning: held earnings not settled yet: {}\n", settled.error().message);
+    }
 
     // Bitcoin deposits and withdrawals (--node): the seed, the chain_* tables in meta.sqlite and
     // the watcher thread. Frozen wallets cannot withdraw; a reorg shortfall freezes the wallet.
