@@ -251,6 +251,14 @@ test('paying in the page: one click pays a priced CLI upload, the bytes match, b
   await p.waitForFunction(() => document.querySelectorAll('#history tr').length >= 2);
   await p.click('#deposit-get');
   await p.waitForFunction(() => document.querySelector('#deposit-message').textContent !== 'Asking for an address…');
+  // This server runs without a bitcoin node: the page says so in the server's words.
+  assert.match(await p.textContent('#deposit-message'), /^A deposit address is not possible right now: .*node.*\.$/);
+  assert.match(await p.textContent('#deposits-message'), /^Listing deposits is not possible right now: .*node.*\.$/);
+  await p.fill('#withdraw-address', 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080');
+  await p.fill('#withdraw-amount', '1000');
+  await p.click('#withdraw-submit');
+  await p.waitForFunction(() => /^Withdrawing is not possible right now/.test(document.querySelector('#withdraw-message').textContent));
+  assert.equal(await balance('buyer'), FUNDS_MSAT - PRICE_MSAT, 'a refused withdrawal moves nothing');
   await screenshot(p, 'wallet');
   await context.close();
 
@@ -273,6 +281,57 @@ test('paying in the page: one click pays a priced CLI upload, the bytes match, b
   await anon.page.waitForSelector('#login-to-pay:not([hidden])', { timeout: 20000 });
   assert.equal(await anon.page.isHidden('#download'), true);
   await anon.context.close();
+});
+
+// Every control of the account pages has a name a screen reader reads (a label, or an
+// aria-label), and nothing is wider than a phone's screen.
+async function assertLabelledAndFits(p, what) {
+  const unnamed = await p.evaluate(() => {
+    const out = [];
+    for (const e of document.querySelectorAll('input, select, textarea, button, a[href]')) {
+      if (e.closest('[hidden]') || e.type === 'hidden' || e.getClientRects().length === 0) continue;
+      const named = (e.labels && e.labels.length > 0) || e.getAttribute('aria-label') || (e.textContent ?? '').trim();
+      if (!named) out.push(e.outerHTML.slice(0, 80));
+    }
+    return out;
+  });
+  assert.deepEqual(unnamed, [], `${what}: controls without a name`);
+  assert.ok(await p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `${what} scrolls sideways`);
+}
+
+test('the account pages by keyboard alone, labelled, on a phone-sized screen', async () => {
+  await cliOk('kbuser', ['account', 'register', 'kbuser', '--server', server.url]);
+  await cliOk('kbuser', ['put', writeRandom(`${'a-long-name-'.repeat(5)}.txt`, 100), '--server', server.url]);
+  const c = await newContext(browser, { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  allProblems.push(c.problems);
+  allRequests.push(c.requests);
+  const p = await c.context.newPage();
+  await p.goto(`${server.url}/login`);
+  await p.waitForFunction(() => document.activeElement?.id === 'login-username');
+  await assertLabelledAndFits(p, 'login');
+  await screenshot(p, 'phone-login');
+  // Type, Tab, type, Enter: logged in.
+  await p.keyboard.type('kbuser');
+  await p.keyboard.press('Tab');
+  assert.equal(await p.evaluate(() => document.activeElement?.id), 'login-password');
+  await p.keyboard.type(PASSWORD);
+  await p.keyboard.press('Enter');
+  await p.waitForURL(`${server.url}/my-files`, { timeout: LOGIN_TIMEOUT_MS });
+  await p.waitForSelector('.owned');
+  await assertLabelledAndFits(p, 'my files');
+  await screenshot(p, 'phone-my-files');
+  // Tab reaches the file's actions in order.
+  const seen = [];
+  for (let i = 0; i < 12 && !seen.includes('Copy link'); i++) {
+    await p.keyboard.press('Tab');
+    seen.push(await p.evaluate(() => document.activeElement?.textContent?.trim()));
+  }
+  assert.ok(seen.includes('Copy link'), `tab order: ${seen.join(' | ')}`);
+  await p.goto(`${server.url}/wallet`);
+  await p.waitForSelector('#wallet:not([hidden])');
+  await assertLabelledAndFits(p, 'wallet');
+  await screenshot(p, 'phone-wallet');
+  await c.context.close();
 });
 
 test('no page broke its Content-Security-Policy or threw; the password never left the page, nor the token a cookie', () => {

@@ -120,10 +120,15 @@ export function processMemory(marker) {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+      const kib = (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
+      const rss = kib('VmRSS');
+      // RSS = anonymous (heaps: what the page's work costs) + file-backed (Chromium's own code
+      // and data files, shared with its other processes) + shared memory (IPC buffers).
+      const anon = kib('RssAnon');
+      const file = kib('RssFile');
       // Chromium rewrites its children's titles, so arguments may be joined by spaces.
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      procs.set(Number(pid), { ppid, rss, cmdline });
+      procs.set(Number(pid), { ppid, rss, anon, file, cmdline });
     } catch {
       // the process ended while we looked
     }
@@ -141,24 +146,31 @@ export function processMemory(marker) {
     }
   }
   const byType = {};
+  const largest = {}; // per process type, the process with the largest RSS
   let total = 0;
   for (const pid of mine) {
     const p = procs.get(pid);
     const type = /--type=([a-z-]+)/.exec(p.cmdline)?.[1] ?? 'browser';
+    if (p.rss > (byType[type] ?? 0)) largest[type] = p;
     byType[type] = Math.max(byType[type] ?? 0, p.rss);
     total += p.rss;
   }
-  return { total, browser: procs.get(root[0]).rss, byType };
+  return { total, browser: procs.get(root[0]).rss, byType, largest };
 }
 
 // Samples processMemory every 100 ms until stopped; returns the peaks.
 export function memoryPeaks(marker) {
-  const peak = { total: 0, browser: 0, renderer: 0 };
+  const peak = { total: 0, browser: 0, renderer: 0, rendererAnon: 0, rendererFile: 0 };
   const timer = setInterval(() => {
     const m = processMemory(marker);
     peak.total = Math.max(peak.total, m.total);
     peak.browser = Math.max(peak.browser, m.browser);
-    peak.renderer = Math.max(peak.renderer, m.byType.renderer ?? 0);
+    if ((m.byType.renderer ?? 0) > peak.renderer) {
+      peak.renderer = m.byType.renderer;
+      // The split of the renderer's RSS at its peak.
+      peak.rendererAnon = m.largest.renderer.anon;
+      peak.rendererFile = m.largest.renderer.file;
+    }
   }, 100);
   return { stop: () => (clearInterval(timer), peak) };
 }
