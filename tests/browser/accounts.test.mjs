@@ -229,7 +229,7 @@ test('paying in the page: one click pays a priced CLI upload, the bytes match, b
   assert.match(await p.textContent('#price'), /costs 1500 sat/);
   assert.equal(await p.textContent('#download'), 'Pay 1500 sat and download');
   await p.waitForSelector('#balance:not([hidden])');
-  await screenshot(p, 'link-priced');
+  await screenshot(p, 'link-priced-logged-in');
   const [download] = await Promise.all([p.waitForEvent('download', { timeout: 60000 }), p.click('#download')]);
   const saved = path.join(dir, 'paid.out');
   await download.saveAs(saved);
@@ -332,6 +332,30 @@ test('the account pages by keyboard alone, labelled, on a phone-sized screen', a
   await assertLabelledAndFits(p, 'wallet');
   await screenshot(p, 'phone-wallet');
   await c.context.close();
+});
+
+test('the report form on a link page files a report that names the file, never its key', async () => {
+  const file = writeRandom('reported.bin', 1000);
+  const link = lastLine((await cliOk('reporter', ['put', file, '--server', server.url])).stdout);
+  const { id, secret } = parseLink(link);
+  const { page: p, context } = await page();
+  await p.goto(link);
+  await p.waitForSelector('#download:enabled', { timeout: 20000 });
+  await p.click('#report summary');
+  await p.selectOption('#report-category', 'malware');
+  await p.fill('#report-reason', 'this executable is a known trojan');
+  await p.click('#report-submit');
+  await p.waitForFunction(() => document.querySelector('#report-status').textContent.startsWith('Thank you'));
+  const reference = /reference ([^)]+)\)/.exec(await p.textContent('#report-status'))[1];
+  await screenshot(p, 'link-report-filed');
+  await context.close();
+  const r = await runCli(['admin', 'reports', '--json', '--data', server.dataDir]);
+  assert.equal(r.code, 0, r.stderr);
+  const filed = JSON.parse(r.stdout).find((x) => x.reference === reference);
+  assert.ok(filed, r.stdout);
+  assert.equal(filed.file_id, id);
+  assert.equal(filed.category, 'malware');
+  assert.equal(r.stdout.includes(secret), false, 'the key is not in the report');
 });
 
 test('no page broke its Content-Security-Policy or threw; the password never left the page, nor the token a cookie', () => {
