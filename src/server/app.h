@@ -11,6 +11,7 @@
 #include "core/problem.h"
 #include "files/file_service.h"
 #include "files/upload_service.h"
+#include "server/blocking.h"
 #include "server/exchange.h"
 #include "server/metrics.h"
 #include "server/options.h"
@@ -147,6 +148,7 @@ private:
     AccountContext* m_accounts = nullptr;
     WalletContext* m_wallet = nullptr;
     OnchainContext* m_onchain = nullptr;
+    BlockingPool m_blocking;
     // Initialized here rather than in the constructor: m_options is declared (so set) first.
     std::shared_ptr<const WebAssets> m_web = load_web_assets(m_options);
 };

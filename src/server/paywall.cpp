@@ -54,9 +54,12 @@ awaitable<void> App::pay(Exchange& ex) {
         co_return co_await send_problem(ex, Problem::bad_request,
                                         "the body must be {\"invoice\": string, \"max_msat\": integer >= 0}");
     }
-    // Blocks this Asio thread for at most one durable ledger commit (group-committed with
-    // every other payment in flight) and a few SQLite statements.
-    auto grant = wallet->paywall.pay(caller.principal->account_id, *invoice, *max_msat);
+    // On the blocking pool: a durable ledger commit (group-committed with every other payment
+    // in flight) and a few SQLite statements, while this I/O thread serves others.
+    const accounts::AccountId payer = caller.principal->account_id;
+    const std::string invoice_text = *invoice;
+    const std::int64_t max = *max_msat;
+    auto grant = co_await m_blocking.run([&] { return wallet->paywall.pay(payer, invoice_text, max); });
     if (!grant) co_return co_await send_problem(ex, problem_of(grant.error().code), grant.error().message);
     const auto& a = grant->attempt;
     json::object receipt;
