@@ -123,6 +123,8 @@ awaitable<void> App::onchain_route(Exchange& ex, std::span<const std::string_vie
         body = withdrawal_json(*w);
         status = http::status::created;
     }
+    // A body we did not read (deposit-address takes none) cannot be followed on this connection.
+    if (!ex.body_done()) ex.close_after_response();
     co_await send_text(ex, status, json::serialize(body), "application/json");
 }
 
@@ -142,6 +144,7 @@ awaitable<bool> App::onchain_admin_route(Exchange& ex, std::span<const std::stri
         co_await send_problem(ex, problem_of(w.error().code), w.error().message);
         co_return true;
     }
+    if (!ex.body_done()) ex.close_after_response();
     co_await send_text(ex, http::status::ok, json::serialize(withdrawal_json(*w)), "application/json");
     co_return true;
 }
