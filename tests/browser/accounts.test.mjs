@@ -240,8 +240,12 @@ test('paying in the page: one click pays a priced CLI upload, the bytes match, b
   assert.equal(await balance('buyer'), FUNDS_MSAT - PRICE_MSAT);
   assert.equal((await balance('seller')) - sellerBefore, (PRICE_MSAT * 90) / 100);
 
-  // Downloading again with the live grant charges nothing.
-  await p.click('#download');
+  // Downloading again with the live grant charges nothing; the page knows it is paid.
+  await p.reload();
+  await p.waitForSelector('#download:enabled', { timeout: 20000 });
+  assert.equal(await p.textContent('#download'), 'Download and decrypt');
+  assert.match(await p.textContent('#price'), /you have paid for it/);
+  await Promise.all([p.waitForEvent('download', { timeout: 60000 }), p.click('#download')]);
   await p.waitForFunction(() => document.querySelector('#progress-text').textContent.includes('decrypted and verified'), null, { timeout: 60000 });
   assert.equal(await balance('buyer'), FUNDS_MSAT - PRICE_MSAT);
 

@@ -249,8 +249,14 @@ async function main(): Promise<void> {
       loginToPay.addEventListener('click', () => rememberReturn());
       return;
     }
-    void showBalance();
-    button.textContent = `Pay ${formatSat(state.price_msat)} and download`;
+    // The owner, and a payer whose grant is live, download without paying again.
+    const head = await fetch(`/d/${fileId}`, { method: 'HEAD', cache: 'no-store', credentials: 'same-origin', referrerPolicy: 'no-referrer' }).catch(() => null);
+    if (head?.ok) {
+      priceEl.textContent = `${priceMessage(state.price_msat)} It is yours, or you have paid for it: downloading is free for now.`;
+    } else {
+      void showBalance();
+      button.textContent = `Pay ${formatSat(state.price_msat)} and download`;
+    }
   }
 
   button.addEventListener('click', () => {
