@@ -141,45 +141,47 @@ StoreResult<std::optional<PaymentAttempt>> SqlitePaymentStore::latest_attempt(Ac
 }
 
 StoreResult<void> SqlitePaymentStore::insert_attempt(const PaymentAttempt& a) {
-    const std::lock_guard lock(m_mutex);
-    Query q(m_db, std::string("INSERT INTO payment_attempts (") + kAttemptColumns +
-                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
-    if (!q.prepared()) return fail(failure(m_db, "prepare insert attempt"));
-    q.i64(1, a.payer).text(2, a.file_id).i64(3, a.attempt_no).text(4, state_text(a.state)).i64(5, a.uploader);
-    if (a.referrer) {
-        q.i64(6, *a.referrer);
-    } else {
-        q.null(6);
-    }
-    q.i64(7, a.price_msat).i64(8, a.uploader_msat).i64(9, a.referrer_msat).i64(10, a.platform_msat);
-    q.i64(11, a.created_s).i64(12, a.expires_s);
-    const auto bind_optional = [&q](int i, const std::optional<AccountId>& v) {
-        if (v) {
-            q.i64(i, *v);
+    return m_writes.run([&a](sqlite3* db) -> StoreResult<void> {
+        Query q(db, std::string("INSERT INTO payment_attempts (") + kAttemptColumns +
+                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
+        if (!q.prepared()) return fail(failure(db, "prepare insert attempt"));
+        q.i64(1, a.payer).text(2, a.file_id).i64(3, a.attempt_no).text(4, state_text(a.state)).i64(5, a.uploader);
+        if (a.referrer) {
+            q.i64(6, *a.referrer);
         } else {
-            q.null(i);
+            q.null(6);
         }
-    };
-    bind_optional(13, a.payee);
-    q.i64(14, a.held ? 1 : 0).text(15, outcome_text(a.hold_outcome));
-    bind_optional(16, a.settled_to);
-    if (auto r = run(m_db, q, "insert attempt"); !r) return fail(r.error());
-    return {};
+        q.i64(7, a.price_msat).i64(8, a.uploader_msat).i64(9, a.referrer_msat).i64(10, a.platform_msat);
+        q.i64(11, a.created_s).i64(12, a.expires_s);
+        const auto bind_optional = [&q](int i, const std::optional<AccountId>& v) {
+            if (v) {
+                q.i64(i, *v);
+            } else {
+                q.null(i);
+            }
+        };
+        bind_optional(13, a.payee);
+        q.i64(14, a.held ? 1 : 0).text(15, outcome_text(a.hold_outcome));
+        bind_optional(16, a.settled_to);
+        if (auto r = run(db, q, "insert attempt"); !r) return fail(r.error());
+        return {};
+    });
 }
 
 StoreResult<void> SqlitePaymentStore::finish_attempt(AccountId payer, const std::string& file_id,
                                                      std::int64_t attempt_no, AttemptState state,
                                                      std::int64_t expires_s) {
-    const std::lock_guard lock(m_mutex);
-    Query q(m_db,
-            "UPDATE payment_attempts SET state = ?4, expires_s = ?5 WHERE payer_account_id = ?1 AND "
-            "file_id = ?2 AND attempt_no = ?3 AND state = 'pending'");
-    if (!q.prepared()) return fail(failure(m_db, "prepare finish attempt"));
-    q.i64(1, payer).text(2, file_id).i64(3, attempt_no).text(4, state_text(state)).i64(5, expires_s);
-    auto changed = run(m_db, q, "finish attempt");
-    if (!changed) return fail(changed.error());
-    if (*changed == 0) return fail(StoreFailure{StoreError::not_found, "the attempt is not pending"});
-    return {};
+    return m_writes.run([&](sqlite3* db) -> StoreResult<void> {
+        Query q(db,
+                "UPDATE payment_attempts SET state = ?4, expires_s = ?5 WHERE payer_account_id = ?1 AND "
+                "file_id = ?2 AND attempt_no = ?3 AND state = 'pending'");
+        if (!q.prepared()) return fail(failure(db, "prepare finish attempt"));
+        q.i64(1, payer).text(2, file_id).i64(3, attempt_no).text(4, state_text(state)).i64(5, expires_s);
+        auto changed = run(db, q, "finish attempt");
+        if (!changed) return fail(changed.error());
+        if (*changed == 0) return fail(StoreFailure{StoreError::not_found, "the attempt is not pending"});
+        return {};
+    });
 }
 
 StoreResult<std::vector<FileEarnings>> SqlitePaymentStore::earnings(AccountId uploader) {

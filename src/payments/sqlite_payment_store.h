@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "payments/payment_store.h"
+#include "store/sqlite_group_commit.h"
 
 struct sqlite3;
 
@@ -42,6 +43,9 @@ private:
     explicit SqlitePaymentStore(sqlite3* db);
     std::mutex m_mutex;  // one connection, used by one call at a time
     sqlite3* m_db;
+    // The two writes of every payment (its attempt, then its outcome) share durable commits
+    // with the other payments in flight.
+    store::sqlite::GroupCommit m_writes{m_db, m_mutex};
 };
 
 }  // namespace satload::payments
