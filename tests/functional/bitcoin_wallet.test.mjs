@@ -237,6 +237,17 @@ test('deposit: BIP21 URI then the address, pending at 1 and 2 confirmations, cre
     assert.equal(lines[0], `bitcoin:${address}`);
     const again = await cli('alice', ['wallet', 'deposit']);
     assert.equal(lastLine(again.stdout), address, 'the same address until it is paid');
+    // On a terminal (util-linux `script` gives it one) a QR code in half blocks comes first.
+    const tty = spawnSync('script', ['-q', '-e', '-c', `${process.env.SATLOAD_BIN} wallet deposit`, '/dev/null'], {
+      encoding: 'utf8', env: { ...process.env, SATLOAD_HOME: homes.alice },
+    });
+    assert.equal(tty.status, 0, tty.stderr);
+    const ttyLines = tty.stdout.replace(/\r/g, '').trim().split('\n');
+    assert.equal(ttyLines.at(-1), address);
+    assert.equal(ttyLines.at(-2), `bitcoin:${address}`);
+    const qr = ttyLines.slice(0, -2);
+    assert.ok(qr.length >= 12, 'a QR code of a dozen lines or more');
+    assert.ok(qr.every((l) => /^[\u2580\u2584\u2588 ]+$/.test(l) && l.length === qr[0].length), 'half-block rows of one width');
 
     const token = await cliToken('alice');
     const txid = await pay(address, 100_000);
