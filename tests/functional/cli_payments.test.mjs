@@ -272,17 +272,21 @@ test('on a terminal get asks before paying', async () => {
   assert.equal(await balance('payer'), start - 2000);
 });
 
-// wallet deposit and withdraw are listed but not built: one line, exit 2. Bad credit amounts
-// are one line and exit 2 as well, and move nothing.
-test('deposit and withdraw say they are not built; bad credit amounts are refused', async () => {
+// wallet deposit and withdraw against a server started without a bitcoin node: one line that
+// says so, exit 1, nothing reserved. Bad credit amounts are one line and exit 2, and move nothing.
+test('deposit and withdraw without a node say so; bad credit amounts are refused', async () => {
   const help = await cli('payer', ['wallet', '--help']);
   assert.match(help.stdout, /deposit/);
   assert.match(help.stdout, /withdraw/);
+  const before = await balance('payer');
   for (const args of [['wallet', 'deposit'], ['wallet', 'withdraw', 'bcrt1qxyz', '1000sat']]) {
     const r = await cli('payer', args);
-    assert.equal(r.code, 2);
-    assert.equal(r.stderr.trim(), 'satload: error: not available yet: on-chain deposits and withdrawals are not built');
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /^satload: error: .*this server has no bitcoin node/);
+    assert.equal(r.stdout, '');
   }
+  assert.equal(await balance('payer'), before);
   const start = await balance('payer');
   for (const amount of ['1.2.3sat', '-5msat', '1e3sat', '5', '0sat', '1.5msat']) {
     const r = await runCli(['admin', 'credit', 'payer', amount, '--data', server.dataDir]);
