@@ -716,6 +716,44 @@ int run_approve(const AdminArgs& args) {
     std::printf("withdrawal %s %s\n%s\n", w->id.c_str(), w->status.c_str(), w->txid.c_str());
     return 0;
 }
+
+// `satload admin withdraw ADDRESS AMOUNT`: the operator withdraws platform revenue on chain,
+// through the running server (it holds the keys), under the same limits as users. Prints the
+// txid last, or the id of a withdrawal that waits for `admin approve`.
+int run_withdraw(const AdminArgs& args) {
+    const auto amount = parse_amount(args.amount);
+    if (!amount || amount->value <= 0) {
+        print_error("AMOUNT: " +
+                    (amount ? std::string("the amount must be above zero") : std::string(money_error_message(amount.error()))) +
+                    " (like 50000sat or 0.001btc)");
+        return kExitUsage;
+    }
+    auto api = AdminApi::find(args.data_dir);
+    if (!api) {
+        print_error(api.error());
+        return kExitFailure;
+    }
+    if (!*api) {
+        print_error("no server is running on " + args.data_dir + ": a withdrawal needs it");
+        return kExitFailure;
+    }
+    json::object body;
+    body["address"] = args.target;
+    body["amount_msat"] = amount->value;
+    auto res = (*api)->call(boost::beast::http::verb::post, "/api/v1/admin/withdrawals", json::serialize(body));
+    if (!res) {
+        print_error(res.error());
+        return kExitFailure;
+    }
+    auto w = client::parse_withdrawal(res->body);
+    if (!w) {
+        print_error(w.error().message);
+        return kExitFailure;
+    }
+    std::printf("withdrawal %s %s\n%s\n", w->id.c_str(), w->status.c_str(),
+                w->txid.empty() ? w->id.c_str() : w->txid.c_str());
+    return 0;
+}
 }  // namespace
 
 void add_admin_command(CLI::App& app, int& exit_code) {
@@ -827,6 +865,15 @@ void add_admin_command(CLI::App& app, int& exit_code) {
     approve->add_option("ID", approve_args->target, "The withdrawal's id")->required();
     approve->add_option("--data", approve_args->data_dir, "The server's data directory")->capture_default_str();
     approve->callback([approve_args, &exit_code] { exit_code = run_approve(*approve_args); });
+
+    auto withdraw_args = std::make_shared<AdminArgs>();
+    CLI::App* withdraw = admin->add_subcommand(
+        "withdraw", "Withdraw platform revenue to a bitcoin ADDRESS (prints the txid last; above the hot-wallet "
+                    "limits it waits for `admin approve`)");
+    withdraw->add_option("ADDRESS", withdraw_args->target, "Where to send it")->required();
+    withdraw->add_option("AMOUNT", withdraw_args->amount, "How much, in whole sats (like 50000sat)")->required();
+    withdraw->add_option("--data", withdraw_args->data_dir, "The server's data directory")->capture_default_str();
+    withdraw->callback([withdraw_args, &exit_code] { exit_code = run_withdraw(*withdraw_args); });
 }
 
 }  // namespace satload::cli

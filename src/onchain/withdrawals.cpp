@@ -46,12 +46,19 @@ constexpr std::size_t kInputWeight = 4 * (32 + 4 + 1 + 4) + (1 + 1 + chain::kMax
                                                                chain::kCompressedPublicKeyBytes);
 constexpr std::size_t kP2wpkhScriptBytes = 22;
 
-// The pending transfer that reserves a withdrawal's amount + fee in the user's wallet; its id
+// Where a withdrawal's money comes from: the user's wallet, or for the operator the
+// platform's revenue.
+ledger::Id128 source_account(AccountId account) {
+    if (account == kPlatformAccount) return ledger::kPlatformRevenueId;
+    return ledger::user_wallet_id(payments::wallet_user_id(account));
+}
+
+// The pending transfer that reserves a withdrawal's amount + fee in its source account; its id
 // is the withdrawal's.
 ledger::Transfer reservation(ledger::Id128 id, const WithdrawalRecord& w) {
     ledger::Transfer t;
     t.id = id;
-    t.debit_account_id = ledger::user_wallet_id(payments::wallet_user_id(w.account));
+    t.debit_account_id = source_account(w.account);
     t.credit_account_id = ledger::kPendingWithdrawalsId;
     t.amount_msat = (w.amount_sat + w.fee_sat) * kMsatPerSat;
     t.code = ledger::transfer_code::withdrawal;
@@ -182,8 +189,7 @@ WithdrawalResult<WithdrawalView> WithdrawalEngine::request(AccountId account, co
     auto choice = select_coins(std::move(eligible), amount_sat, payee_script.size(), rate);
     const std::int64_t fee_sat = choice ? choice->fee_sat : fee_for(estimate_vsize(1, {payee_script.size()}), rate);
     const std::int64_t total_msat = (amount_sat + fee_sat) * kMsatPerSat;
-    const std::string user = payments::wallet_user_id(account);
-    const auto wallet_account = m_ledger.lookup_account(ledger::user_wallet_id(user));
+    const auto wallet_account = m_ledger.lookup_account(source_account(account));
     const std::int64_t available = wallet_account ? wallet_account->available_msat() : 0;
     if (available < total_msat) {
         return fail(wfail(WithdrawalError::insufficient_funds,
@@ -362,7 +368,7 @@ void WithdrawalEngine::check(std::int64_t tip_height) {
             ledger::Transfer post;
             post.id = derived_id("withdrawal-post", w.id);
             post.pending_id = *pending_id;
-            post.debit_account_id = ledger::user_wallet_id(payments::wallet_user_id(w.account));
+            post.debit_account_id = source_account(w.account);
             post.credit_account_id = ledger::kPendingWithdrawalsId;
             post.amount_msat = total_msat;
             post.code = ledger::transfer_code::withdrawal;
@@ -399,7 +405,7 @@ void WithdrawalEngine::check(std::int64_t tip_height) {
             ledger::Transfer v;
             v.id = derived_id("withdrawal-void", w.id);
             v.pending_id = *pending_id;
-            v.debit_account_id = ledger::user_wallet_id(payments::wallet_user_id(w.account));
+            v.debit_account_id = source_account(w.account);
             v.credit_account_id = ledger::kPendingWithdrawalsId;
             v.code = ledger::transfer_code::withdrawal;
             v.flags = ledger::transfer_flags::void_pending;

@@ -40,6 +40,10 @@ inline constexpr std::chrono::milliseconds kMempoolPoll{100};
 // Coins one withdrawal spends at most (keeps the transaction far below standardness limits).
 inline constexpr std::size_t kMaxWithdrawalInputs = 200;
 
+// The account the operator withdraws platform revenue from (no user account has id 0): the
+// same engine, limits and approvals, with the platform revenue account as the source.
+inline constexpr AccountId kPlatformAccount = 0;
+
 struct WithdrawalOptions {
     double fallback_fee_rate_sat_per_vb = 0;  // 0: none (refuse when the node has no estimate)
     std::int64_t max_withdrawal_sat = kDefaultMaxWithdrawalSat;

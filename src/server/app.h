@@ -115,6 +115,7 @@ private:
     // the admin's POST /api/v1/admin/withdrawals/<id>/approve (true when it answered).
     awaitable<void> onchain_route(Exchange& ex, std::span<const std::string_view> rest);
     awaitable<bool> onchain_admin_route(Exchange& ex, std::span<const std::string_view> rest);
+    awaitable<void> platform_withdrawals(Exchange& ex);
     // Paid downloads (paywall.cpp): POST /api/v1/pay and GET /api/v1/earnings.
     awaitable<void> pay(Exchange& ex);
     awaitable<void> earnings(Exchange& ex);

@@ -129,6 +129,10 @@ awaitable<void> App::onchain_route(Exchange& ex, std::span<const std::string_vie
 }
 
 awaitable<bool> App::onchain_admin_route(Exchange& ex, std::span<const std::string_view> rest) {
+    if (rest.size() == 1 && rest[0] == "withdrawals") {
+        co_await platform_withdrawals(ex);
+        co_return true;
+    }
     if (rest.size() != 3 || rest[0] != "withdrawals" || rest[2] != "approve") co_return false;
     if (ex.request().method() != http::verb::post) {
         co_await send_problem(ex, Problem::method_not_allowed, "this method is not allowed on this resource");
@@ -147,6 +151,40 @@ awaitable<bool> App::onchain_admin_route(Exchange& ex, std::span<const std::stri
     if (!ex.body_done()) ex.close_after_response();
     co_await send_text(ex, http::status::ok, json::serialize(withdrawal_json(*w)), "application/json");
     co_return true;
+}
+
+// The operator's withdrawals of platform revenue: POST /api/v1/admin/withdrawals {"address",
+// "amount_msat"} (the same engine, limits and approvals as a user's), GET lists them.
+awaitable<void> App::platform_withdrawals(Exchange& ex) {
+    const http::verb method = ex.request().method();
+    if (method != http::verb::post && method != http::verb::get) {
+        co_return co_await send_problem(ex, Problem::method_not_allowed, "this method is not allowed on this resource");
+    }
+    OnchainContext* onchain = m_onchain;
+    if (onchain == nullptr || onchain->withdrawals == nullptr) {
+        co_return co_await send_problem(ex, Problem::onchain_unavailable, kNoNode);
+    }
+    if (method == http::verb::get) {
+        auto list = onchain->withdrawals->list(onchain::kPlatformAccount);
+        if (!list) co_return co_await send_problem(ex, Problem::internal, "storage failure");
+        json::array out;
+        for (const auto& w : *list) out.push_back(withdrawal_json(w));
+        json::object body;
+        body["withdrawals"] = std::move(out);
+        co_return co_await send_text(ex, http::status::ok, json::serialize(body), "application/json");
+    }
+    JsonBody request = co_await read_json_object(ex, kWithdrawalBodyBytesMax);
+    if (request.connection_failed) co_return;
+    if (!request.object) co_return co_await send_problem(ex, request.problem, request.detail);
+    const auto address = json_string(*request.object, "address");
+    const auto amount = json_int64(*request.object, "amount_msat");
+    if (!address || !amount) {
+        co_return co_await send_problem(ex, Problem::bad_request,
+                                        "the body must be {\"address\": string, \"amount_msat\": integer}");
+    }
+    auto w = onchain->withdrawals->request(onchain::kPlatformAccount, *address, *amount);
+    if (!w) co_return co_await send_problem(ex, problem_of(w.error().code), w.error().message);
+    co_await send_text(ex, http::status::created, json::serialize(withdrawal_json(*w)), "application/json");
 }
 
 Result<std::unique_ptr<OnchainRuntime>, std::string> OnchainRuntime::open(const ServerOptions& options,

@@ -7,7 +7,8 @@
 // charges amount + fee and the audit passes; refusals (above the balance, malformed, mainnet
 // address, below dust) reserve nothing; the RPC cut mid-run loses and duplicates nothing;
 // invalidateblock un-pends an uncredited deposit and reverses a credited one with a clear
-// record, a freeze and the shortfall in the receivable.
+// record, a freeze and the shortfall in the receivable; the operator withdraws platform revenue
+// (`admin withdraw`) from the same hot wallet, charged to the revenue account.
 // Run: SATLOAD_BIN=<build>/satload SATLOAD_BUILD_DIR=<build> node --test tests/functional/bitcoin_wallet.test.mjs
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as bitcoin from 'bitcoinjs-lib';
 import { Server, runCli, tempDir, lastLine } from '../lib/server.mjs';
-import { apiUser, adminApi } from '../lib/owned.mjs';
+import { apiUser, adminApi, ownedUpload } from '../lib/owned.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const buildDir = process.env.SATLOAD_BUILD_DIR;
@@ -442,6 +443,57 @@ test('invalidateblock: an uncredited deposit is un-pended; a credited one is rev
     assert.equal(refused.body.type, 'https://satload.dev/problems/wallet-frozen');
     const audit = await adminApi(server.dataDir).audit();
     assert.equal(audit.body.passed, true, JSON.stringify(audit.body));
+  });
+
+// The operator withdraws the platform's share of a paid download: the revenue account pays
+// amount + fee, the node mines it to the right script, refusals reserve nothing, and the audit
+// passes.
+test('admin withdraw sends platform revenue on chain, charged to the revenue account',
+  { skip, timeout: 240_000 }, async () => {
+    const admin = adminApi(server.dataDir);
+    const uploader = await apiUser(server.url, 'revenue-uploader');
+    const payer = await apiUser(server.url, 'revenue-payer');
+    assert.equal((await admin.credit(payer.username, 500_000_000)).status, 200);
+    const price = 200_000_000; // 200,000 sat: the platform's 10% is 20,000 sat
+    const f = await ownedUpload(server.url, uploader, 'paid.bin', Buffer.alloc(900, 7), { meta: { price_msat: price } });
+    assert.equal(f.res.status, 201, f.text);
+    const challenge = await (await fetch(`${server.url}/d/${f.id}`)).json();
+    const paid = await api('POST', '/api/v1/pay', payer.token, { invoice: challenge.invoice, max_msat: price });
+    assert.equal(paid.status, 200, JSON.stringify(paid.body));
+    assert.equal(paid.body.receipt.platform_msat, 20_000_000);
+    const revenue = async () => (await admin.balances()).body.platform_revenue_msat;
+    const adminFile = JSON.parse(readFileSync(path.join(server.dataDir, 'admin.json'), 'utf8'));
+    const platformWithdrawals = async () => {
+      const res = await fetch(`${adminFile.url}/api/v1/admin/withdrawals`, { headers: { Authorization: `Bearer ${adminFile.token}` } });
+      assert.equal(res.status, 200);
+      return (await res.json()).withdrawals;
+    };
+    const before = await revenue();
+    assert.ok(before >= 20_000_000, `revenue ${before}`);
+
+    const tooMuch = await runCli(['admin', 'withdraw', payee.address, `${Math.floor(before / 1000) + 1}sat`, '--data', server.dataDir]);
+    assert.notEqual(tooMuch.code, 0, 'more than the revenue is refused');
+    assert.match(tooMuch.stderr, /holds|insufficient/i);
+    const bad = await runCli(['admin', 'withdraw', 'bcrt1qnotanaddress', '1000sat', '--data', server.dataDir]);
+    assert.notEqual(bad.code, 0);
+    assert.equal(await revenue(), before, 'refusals reserved nothing');
+
+    const r = await runCli(['admin', 'withdraw', payee.address, '10000sat', '--data', server.dataDir]);
+    assert.equal(r.code, 0, r.stderr);
+    const txid = lastLine(r.stdout);
+    assert.match(txid, /^[0-9a-f]{64}$/);
+    const listed = await platformWithdrawals();
+    const w = listed.find((x) => x.txid === txid);
+    assert.ok(w, JSON.stringify(listed));
+    const [hash] = await mine(1);
+    const outs = runTool(['block-outputs', '--hex', await rpc('getblock', hash, false)]).outputs.filter((o) => o.txid === txid);
+    assert.deepEqual(outs.filter((o) => o.script_pubkey === payee.script).map((o) => o.value_sat), [10_000]);
+    await mine(CONFIRMATIONS - 1);
+    await waitFor('the withdrawal posted', async () =>
+      (await platformWithdrawals()).find((x) => x.txid === txid).status === 'confirmed');
+    assert.equal(await revenue(), before - 10_000_000 - w.fee_msat);
+    const audit = await runCli(['admin', 'audit', '--data', server.dataDir]);
+    assert.equal(audit.code, 0, audit.stdout + audit.stderr);
   });
 
 test('without --node the bitcoin routes answer 503 onchain-unavailable', { timeout: 60_000 }, async () => {
