@@ -117,8 +117,10 @@ awaitable<void> App::onchain_route(Exchange& ex, std::span<const std::string_vie
             co_return co_await send_problem(ex, Problem::bad_request,
                                             "the body must be {\"address\": string, \"amount_msat\": integer}");
         }
-        // Blocks this Asio thread for the node's answers and up to the mempool wait (5 s).
-        auto w = onchain->withdrawals->request(me, *address, *amount);
+        // On the blocking pool: the node's answers and up to the mempool wait (5 s).
+        const std::string to = *address;
+        const std::int64_t msat = *amount;
+        auto w = co_await m_blocking.run([&] { return onchain->withdrawals->request(me, to, msat); });
         if (!w) co_return co_await send_problem(ex, problem_of(w.error().code), w.error().message);
         body = withdrawal_json(*w);
         status = http::status::created;
@@ -143,7 +145,8 @@ awaitable<bool> App::onchain_admin_route(Exchange& ex, std::span<const std::stri
         co_await send_problem(ex, Problem::onchain_unavailable, kNoNode);
         co_return true;
     }
-    auto w = onchain->withdrawals->approve(std::string(rest[1]));
+    const std::string id(rest[1]);
+    auto w = co_await m_blocking.run([&] { return onchain->withdrawals->approve(id); });
     if (!w) {
         co_await send_problem(ex, problem_of(w.error().code), w.error().message);
         co_return true;
@@ -182,7 +185,9 @@ awaitable<void> App::platform_withdrawals(Exchange& ex) {
         co_return co_await send_problem(ex, Problem::bad_request,
                                         "the body must be {\"address\": string, \"amount_msat\": integer}");
     }
-    auto w = onchain->withdrawals->request(onchain::kPlatformAccount, *address, *amount);
+    const std::string to = *address;
+    const std::int64_t msat = *amount;
+    auto w = co_await m_blocking.run([&] { return onchain->withdrawals->request(onchain::kPlatformAccount, to, msat); });
     if (!w) co_return co_await send_problem(ex, problem_of(w.error().code), w.error().message);
     co_await send_text(ex, http::status::created, json::serialize(withdrawal_json(*w)), "application/json");
 }
