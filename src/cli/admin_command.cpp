@@ -691,56 +691,19 @@ int run_safety_action(const SafetyArgs& args, std::string_view action) {
     }
     return 0;
 }
-// `satload admin approve ID`: sends a bitcoin withdrawal held above the hot-wallet limits
-// (through the running server only: it holds the keys). Prints the txid last.
-int run_approve(const AdminArgs& args) {
+// A withdrawal through the running server's admin API (only it holds the keys): POST `path`
+// with `body`; prints the withdrawal, then its txid last (or its id while it awaits approval).
+int send_withdrawal(const AdminArgs& args, const std::string& path, const std::string& body) {
     auto api = AdminApi::find(args.data_dir);
     if (!api) {
         print_error(api.error());
         return kExitFailure;
     }
     if (!*api) {
-        print_error("no server is running on " + args.data_dir + ": approving a withdrawal needs it");
+        print_error("no server is running on " + args.data_dir + ": bitcoin withdrawals need it");
         return kExitFailure;
     }
-    auto res = (*api)->call(boost::beast::http::verb::post, "/api/v1/admin/withdrawals/" + args.target + "/approve");
-    if (!res) {
-        print_error(res.error());
-        return kExitFailure;
-    }
-    auto w = client::parse_withdrawal(res->body);
-    if (!w) {
-        print_error(w.error().message);
-        return kExitFailure;
-    }
-    std::printf("withdrawal %s %s\n%s\n", w->id.c_str(), w->status.c_str(), w->txid.c_str());
-    return 0;
-}
-
-// `satload admin withdraw ADDRESS AMOUNT`: the operator withdraws platform revenue on chain,
-// through the running server (it holds the keys), under the same limits as users. Prints the
-// txid last, or the id of a withdrawal that waits for `admin approve`.
-int run_withdraw(const AdminArgs& args) {
-    const auto amount = parse_amount(args.amount);
-    if (!amount || amount->value <= 0) {
-        print_error("AMOUNT: " +
-                    (amount ? std::string("the amount must be above zero") : std::string(money_error_message(amount.error()))) +
-                    " (like 50000sat or 0.001btc)");
-        return kExitUsage;
-    }
-    auto api = AdminApi::find(args.data_dir);
-    if (!api) {
-        print_error(api.error());
-        return kExitFailure;
-    }
-    if (!*api) {
-        print_error("no server is running on " + args.data_dir + ": a withdrawal needs it");
-        return kExitFailure;
-    }
-    json::object body;
-    body["address"] = args.target;
-    body["amount_msat"] = amount->value;
-    auto res = (*api)->call(boost::beast::http::verb::post, "/api/v1/admin/withdrawals", json::serialize(body));
+    auto res = (*api)->call(boost::beast::http::verb::post, path, body);
     if (!res) {
         print_error(res.error());
         return kExitFailure;
@@ -753,6 +716,27 @@ int run_withdraw(const AdminArgs& args) {
     std::printf("withdrawal %s %s\n%s\n", w->id.c_str(), w->status.c_str(),
                 w->txid.empty() ? w->id.c_str() : w->txid.c_str());
     return 0;
+}
+
+// `satload admin approve ID`: sends a bitcoin withdrawal held above the hot-wallet limits.
+int run_approve(const AdminArgs& args) {
+    return send_withdrawal(args, "/api/v1/admin/withdrawals/" + args.target + "/approve", "");
+}
+
+// `satload admin withdraw ADDRESS AMOUNT`: the operator withdraws platform revenue on chain,
+// under the same limits as users.
+int run_withdraw(const AdminArgs& args) {
+    const auto amount = parse_amount(args.amount);
+    if (!amount || amount->value <= 0) {
+        print_error("AMOUNT: " +
+                    (amount ? std::string("the amount must be above zero") : std::string(money_error_message(amount.error()))) +
+                    " (like 50000sat or 0.001btc)");
+        return kExitUsage;
+    }
+    json::object body;
+    body["address"] = args.target;
+    body["amount_msat"] = amount->value;
+    return send_withdrawal(args, "/api/v1/admin/withdrawals", json::serialize(body));
 }
 }  // namespace
 

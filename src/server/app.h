@@ -116,6 +116,7 @@ private:
     awaitable<void> onchain_route(Exchange& ex, std::span<const std::string_view> rest);
     awaitable<bool> onchain_admin_route(Exchange& ex, std::span<const std::string_view> rest);
     awaitable<void> platform_withdrawals(Exchange& ex);
+    awaitable<void> withdrawals_of(Exchange& ex, OnchainContext& onchain, accounts::AccountId who);
     // Paid downloads (paywall.cpp): POST /api/v1/pay and GET /api/v1/earnings.
     awaitable<void> pay(Exchange& ex);
     awaitable<void> earnings(Exchange& ex);

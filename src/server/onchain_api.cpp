@@ -101,29 +101,8 @@ awaitable<void> App::onchain_route(Exchange& ex, std::span<const std::string_vie
         }
         body["deposits"] = std::move(list);
         body["confirmations_required"] = onchain->wallet->options().confirmations;
-    } else if (get) {
-        auto list = onchain->withdrawals->list(me);
-        if (!list) co_return co_await send_problem(ex, Problem::internal, "storage failure");
-        json::array out;
-        for (const auto& w : *list) out.push_back(withdrawal_json(w));
-        body["withdrawals"] = std::move(out);
     } else {
-        JsonBody request = co_await read_json_object(ex, kWithdrawalBodyBytesMax);
-        if (request.connection_failed) co_return;
-        if (!request.object) co_return co_await send_problem(ex, request.problem, request.detail);
-        const auto address = json_string(*request.object, "address");
-        const auto amount = json_int64(*request.object, "amount_msat");
-        if (!address || !amount) {
-            co_return co_await send_problem(ex, Problem::bad_request,
-                                            "the body must be {\"address\": string, \"amount_msat\": integer}");
-        }
-        // On the blocking pool: the node's answers and up to the mempool wait (5 s).
-        const std::string to = *address;
-        const std::int64_t msat = *amount;
-        auto w = co_await m_blocking.run([&] { return onchain->withdrawals->request(me, to, msat); });
-        if (!w) co_return co_await send_problem(ex, problem_of(w.error().code), w.error().message);
-        body = withdrawal_json(*w);
-        status = http::status::created;
+        co_return co_await withdrawals_of(ex, *onchain, me);
     }
     // A body we did not read (deposit-address takes none) cannot be followed on this connection.
     if (!ex.body_done()) ex.close_after_response();
@@ -156,19 +135,12 @@ awaitable<bool> App::onchain_admin_route(Exchange& ex, std::span<const std::stri
     co_return true;
 }
 
-// The operator's withdrawals of platform revenue: POST /api/v1/admin/withdrawals {"address",
-// "amount_msat"} (the same engine, limits and approvals as a user's), GET lists them.
-awaitable<void> App::platform_withdrawals(Exchange& ex) {
-    const http::verb method = ex.request().method();
-    if (method != http::verb::post && method != http::verb::get) {
-        co_return co_await send_problem(ex, Problem::method_not_allowed, "this method is not allowed on this resource");
-    }
-    OnchainContext* onchain = m_onchain;
-    if (onchain == nullptr || onchain->withdrawals == nullptr) {
-        co_return co_await send_problem(ex, Problem::onchain_unavailable, kNoNode);
-    }
-    if (method == http::verb::get) {
-        auto list = onchain->withdrawals->list(onchain::kPlatformAccount);
+// GET lists the withdrawals of `who` (a user, or the platform); POST {"address", "amount_msat"}
+// requests one through the engine, with its limits and approvals.
+awaitable<void> App::withdrawals_of(Exchange& ex, OnchainContext& onchain, accounts::AccountId who) {
+    if (ex.request().method() == http::verb::get) {
+        if (!ex.body_done()) ex.close_after_response();
+        auto list = onchain.withdrawals->list(who);
         if (!list) co_return co_await send_problem(ex, Problem::internal, "storage failure");
         json::array out;
         for (const auto& w : *list) out.push_back(withdrawal_json(w));
@@ -185,11 +157,25 @@ awaitable<void> App::platform_withdrawals(Exchange& ex) {
         co_return co_await send_problem(ex, Problem::bad_request,
                                         "the body must be {\"address\": string, \"amount_msat\": integer}");
     }
+    // On the blocking pool: the node's answers and up to the mempool wait (5 s).
     const std::string to = *address;
     const std::int64_t msat = *amount;
-    auto w = co_await m_blocking.run([&] { return onchain->withdrawals->request(onchain::kPlatformAccount, to, msat); });
+    auto w = co_await m_blocking.run([&] { return onchain.withdrawals->request(who, to, msat); });
     if (!w) co_return co_await send_problem(ex, problem_of(w.error().code), w.error().message);
     co_await send_text(ex, http::status::created, json::serialize(withdrawal_json(*w)), "application/json");
+}
+
+// The operator's withdrawals of platform revenue: /api/v1/admin/withdrawals.
+awaitable<void> App::platform_withdrawals(Exchange& ex) {
+    const http::verb method = ex.request().method();
+    if (method != http::verb::post && method != http::verb::get) {
+        co_return co_await send_problem(ex, Problem::method_not_allowed, "this method is not allowed on this resource");
+    }
+    OnchainContext* onchain = m_onchain;
+    if (onchain == nullptr || onchain->withdrawals == nullptr) {
+        co_return co_await send_problem(ex, Problem::onchain_unavailable, kNoNode);
+    }
+    co_await withdrawals_of(ex, *onchain, onchain::kPlatformAccount);
 }
 
 Result<std::unique_ptr<OnchainRuntime>, std::string> OnchainRuntime::open(const ServerOptions& options,
