@@ -107,6 +107,7 @@ awaitable<void> App::earnings(Exchange& ex) {
         o["downloads"] = f.downloads;
         o["gross_msat"] = f.gross_msat;
         o["net_msat"] = f.net_msat;
+        o["held_msat"] = f.held_msat;  // under an open copyright report: not in net_msat yet
         total += f.net_msat;
         list.push_back(std::move(o));
     }

@@ -83,6 +83,9 @@ test('held during an open copyright report, released to the uploader on dismissa
     const item = await openReportId(call, file.id);
     assert.equal(item.earnings_msat, UPLOADER_LEG);
     assert.equal(item.held_msat, UPLOADER_LEG);
+    // So does the uploader's own earnings page: reached and held, apart.
+    const during = (await apiGet(server.url, '/api/v1/earnings', users.seller.token)).body.files[0];
+    assert.deepEqual([during.net_msat, during.held_msat], [UPLOADER_LEG, UPLOADER_LEG]);
     await audited(server.dataDir);
 
     // A second copyright report and one dismissal: still held until the last one is resolved.
@@ -103,6 +106,7 @@ test('held during an open copyright report, released to the uploader on dismissa
     assert.equal((await wallet(server.url, users.rights)).balance_msat, 0);
     const earnings = (await apiGet(server.url, '/api/v1/earnings', users.seller.token)).body.files;
     assert.equal(earnings[0].net_msat, 2 * UPLOADER_LEG);
+    assert.equal(earnings[0].held_msat, 0);
 
     // After the dismissal a payment is not held.
     await buy(server.url, users.buyer3, file.id);
