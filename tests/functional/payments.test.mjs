@@ -96,7 +96,7 @@ test('referral payment splits exactly, charges once, and unlocks the file', asyn
     assert.equal(sys.platform_revenue_msat, 100_000);
     assert.equal(sys.operator_adjustments_msat, -10_000_000);
     const earnings = await apiGet(server.url, '/api/v1/earnings', uploader.token);
-    assert.deepEqual(earnings.body.files, [{ id: file.id, downloads: 1, gross_msat: 1_000_000, net_msat: 800_000 }]);
+    assert.deepEqual(earnings.body.files, [{ id: file.id, downloads: 1, gross_msat: 1_000_000, net_msat: 800_000, held_msat: 0 }]);
     assert.deepEqual((await apiGet(server.url, '/api/v1/earnings', referrer.token)).body.referrals, { payments: 1, earned_msat: 100_000 });
     const history = (await apiGet(server.url, '/api/v1/wallet/history', payer.token)).body.entries;
     const legs = history.filter((e) => e.file_id === file.id);
