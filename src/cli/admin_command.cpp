@@ -588,10 +588,13 @@ int run_transparency(const SafetyArgs& args) {
     return 0;
 }
 
-int run_reports(const SafetyArgs& args) {
-    auto v = safety_call(args.data_dir, boost::beast::http::verb::get, "/api/v1/admin/reports");
+// A listing from the admin API: the array under `key` of GET `path`, printed as JSON with
+// --json, else one line per object by `print_row`. The exit status.
+template <class PrintRow>
+int run_listing(const SafetyArgs& args, const std::string& path, std::string_view key, PrintRow print_row) {
+    auto v = safety_call(args.data_dir, boost::beast::http::verb::get, path);
     if (!v) return kExitFailure;
-    const json::value* list = v->as_object().if_contains("reports");
+    const json::value* list = v->as_object().if_contains(key);
     if (list == nullptr || !list->is_array()) {
         print_error("the server's answer is malformed");
         return kExitFailure;
@@ -601,36 +604,26 @@ int run_reports(const SafetyArgs& args) {
         return 0;
     }
     for (const auto& item : list->as_array()) {
-        if (!item.is_object()) continue;
-        const auto& o = item.as_object();
-        std::printf("%s  %s  file %s  owner %s  downloads %s  earnings %smsat  held %smsat  %s\n",
-                    text_of(o, "id").c_str(), text_of(o, "category").c_str(), text_of(o, "file_id").c_str(),
-                    text_of(o, "owner").c_str(), text_of(o, "downloads").c_str(), text_of(o, "earnings_msat").c_str(),
-                    text_of(o, "held_msat").c_str(), text_of(o, "reason").c_str());
+        if (item.is_object()) print_row(item.as_object());
     }
     return 0;
 }
 
+int run_reports(const SafetyArgs& args) {
+    return run_listing(args, "/api/v1/admin/reports", "reports", [](const json::object& o) {
+        std::printf("%s  %s  file %s  owner %s  downloads %s  earnings %smsat  held %smsat  %s\n",
+                    text_of(o, "id").c_str(), text_of(o, "category").c_str(), text_of(o, "file_id").c_str(),
+                    text_of(o, "owner").c_str(), text_of(o, "downloads").c_str(), text_of(o, "earnings_msat").c_str(),
+                    text_of(o, "held_msat").c_str(), text_of(o, "reason").c_str());
+    });
+}
+
 int run_log(const SafetyArgs& args) {
-    auto v = safety_call(args.data_dir, boost::beast::http::verb::get, "/api/v1/admin/log");
-    if (!v) return kExitFailure;
-    const json::value* list = v->as_object().if_contains("entries");
-    if (list == nullptr || !list->is_array()) {
-        print_error("the server's answer is malformed");
-        return kExitFailure;
-    }
-    if (args.json_output) {
-        std::printf("%s\n", json::serialize(*list).c_str());
-        return 0;
-    }
-    for (const auto& item : list->as_array()) {
-        if (!item.is_object()) continue;
-        const auto& o = item.as_object();
+    return run_listing(args, "/api/v1/admin/log", "entries", [](const json::object& o) {
         std::printf("%s  %s  %s  %s  %s  %s\n", text_of(o, "seq").c_str(), text_of(o, "at").c_str(),
                     text_of(o, "who").c_str(), text_of(o, "action").c_str(), text_of(o, "target").c_str(),
                     text_of(o, "why").c_str());
-    }
-    return 0;
+    });
 }
 
 // takedown, dismiss, reinstate, freeze, unfreeze: one POST each; prints the answer's summary.
