@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { lastLine, parseLink, runCli, tempDir } from '../lib/server.mjs';
-import { launchBrowser, newContext, recordingProxy, screenshot, sha256, startServer } from './lib.mjs';
+import { launchBrowser, newContext, recordingProxy, screenshot, sha256, startServer, waitForShown } from './lib.mjs';
 
 const PASSWORD = 'correct horse battery staple 7';
 const PRICE_MSAT = 1_500_000; // 1500 sat
@@ -75,7 +75,7 @@ async function pageRegister(p, username) {
   await p.fill('#register-password', PASSWORD);
   await p.fill('#register-confirm', PASSWORD);
   await p.click('#register-submit');
-  await p.waitForSelector('#recovery:not([hidden])', { timeout: LOGIN_TIMEOUT_MS });
+  await waitForShown(p, '#recovery:not([hidden])', { timeout: LOGIN_TIMEOUT_MS, proxy, what: `registering ${username} in the page` });
   return p.inputValue('#recovery-key');
 }
 

@@ -59,6 +59,8 @@ export async function recordingProxy(origin) {
     }
     if (url.host !== target.host || url.protocol !== 'http:') {
       req.resume();
+      entry.status = 502;
+      entry.done = true;
       res.writeHead(502).end();
       return;
     }
@@ -67,11 +69,16 @@ export async function recordingProxy(origin) {
     const upstream = http.request(
       { host: target.hostname, port: target.port, method: req.method, path: url.pathname + url.search, headers },
       (up) => {
+        entry.status = up.statusCode;
         res.writeHead(up.statusCode, up.headers);
         up.pipe(res);
       },
     );
-    upstream.on('error', () => res.destroy());
+    upstream.on('error', (e) => {
+      entry.error = e.code ?? e.message;
+      res.destroy();
+    });
+    res.on('finish', () => (entry.done = true));
     req.on('data', (d) => entry.body.push(d));
     // A request the browser gives up on (a paused upload) is cut upstream too, as it would
     // be without a proxy.
@@ -85,7 +92,7 @@ export async function recordingProxy(origin) {
   });
   // HTTPS through the proxy: recorded and refused.
   proxy.on('connect', (req, socket) => {
-    seen.push({ method: 'CONNECT', url: req.url, headers: { ...req.headers }, body: [] });
+    seen.push({ method: 'CONNECT', url: req.url, headers: { ...req.headers }, body: [], status: 502, done: true });
     socket.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
   });
   await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
@@ -98,6 +105,44 @@ export async function recordingProxy(origin) {
         proxy.close(resolve);
       }),
   };
+}
+
+// The last `n` requests the proxy saw, one line each (method, path, status or error, or
+// "no answer yet"): what a failed wait reports, so a failure in CI explains itself.
+export function recentRequests(proxy, n = 12) {
+  return proxy.seen
+    .slice(-n)
+    .map((e) => {
+      let where = e.url;
+      if (e.method !== 'CONNECT') {
+        try {
+          where = new URL(e.url).pathname;
+        } catch {
+          // not an absolute URL: shown as sent
+        }
+      }
+      const outcome = e.error ? `failed (${e.error})` : e.status ? `${e.status}${e.done ? '' : ', body not finished'}` : 'no answer yet';
+      return `  ${e.method} ${where}: ${outcome}`;
+    })
+    .join('\n');
+}
+
+// Waits until `selector` shows, failing early when the page shows its error message instead,
+// and failing on timeout with what the page said (#status, #error) and the proxy's last
+// requests.
+export async function waitForShown(p, selector, { timeout, proxy, what }) {
+  try {
+    await p.waitForSelector(`${selector}, #error:not([hidden])`, { timeout });
+  } catch (e) {
+    const status = await p.textContent('#status').catch(() => null);
+    throw new Error(
+      `${what}: ${selector} did not show within ${timeout} ms (${e.message.split('\n')[0]}); ` +
+        `the page's status: ${JSON.stringify(status)}; the last requests:\n${proxy ? recentRequests(proxy) : '  (no proxy)'}`,
+    );
+  }
+  if (await p.isVisible('#error')) {
+    throw new Error(`${what}: the page showed an error: ${JSON.stringify(await p.textContent('#error'))}; the last requests:\n${proxy ? recentRequests(proxy) : '  (no proxy)'}`);
+  }
 }
 
 // Chromium through `proxy` (loopback included: Chromium bypasses proxies for loopback unless
