@@ -1,0 +1,637 @@
+// S3BlobStore: partial uploads as S3 multipart uploads, made durable at every sync.
+//
+// Durability scheme. A partial upload <id> is, in the bucket:
+//   partials/<id>/data                 an S3 multipart upload; part k (1-based) holds the
+//                                      bytes [(k-1)*P, k*P) for the configured part size P
+//   partials/<id>/tail-<offset>        small objects ("pieces") holding bytes synced before
+//                                      they filled a part: [offset, offset + object size)
+// S3 forbids parts below 5 MiB except the last, and the parts of an unfinished upload cannot
+// be read back, so bytes that do not yet fill a part are made durable as pieces: sync() PUTs
+// the bytes written since the previous sync as one piece (an empty piece when a part upload
+// ended exactly at the synced offset) and only then returns. A piece never straddles a part
+// boundary, the pieces of one part's range form a chain from its start, and the durable
+// offset is the largest piece end (0 when there is none). The appender holds the current
+// part's bytes in one buffer of P bytes (never a second copy); when it fills, the part is
+// uploaded from that buffer and the buffer starts over.
+//   Reopening at an acknowledged offset D reads the pieces of D's part range back into the
+// buffer, and normalizes the bucket to exactly D: pieces of earlier ranges (covered by parts)
+// and pieces past D (written by a sync whose acknowledgment the caller lost) are deleted, a
+// piece across D is rewritten to end at D. Parts past D need no deleting: they are replaced
+// when re-uploaded and never named at completion. While appending, a sync deletes pieces of
+// ranges before the previous acknowledgment's range: the caller can lose at most the latest
+// acknowledgment, so no offset it may reopen at needs them.
+//   Commit uploads the last range's pieces as the final part (the one part S3 lets be short),
+// completes the multipart upload at partials/<id>/data, copies it server-side to
+// blobs/<file_id> (Ceph RGW shares the tail objects instead of copying bytes), hashes the
+// stored blob by streaming ranged GETs, and deletes the partial's objects. A commit that
+// crashed after completing resumes from the completed data object.
+#include "s3/s3_blob_store.h"
+
+#include <boost/url/parse.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <set>
+#include <vector>
+
+#include "core/check.h"
+#include "core/checksum.h"
+#include "core/ids.h"
+#include "crypto/primitives.h"
+
+namespace satload::s3 {
+
+using store::StoreError;
+using store::StoreFailure;
+using store::StoreResult;
+
+namespace {
+
+constexpr std::string_view kPartialsPrefix = "partials/";
+constexpr std::string_view kBlobsPrefix = "blobs/";
+constexpr std::string_view kDataName = "/data";
+constexpr std::string_view kTailName = "/tail-";
+// Piece offsets are zero-padded to this many digits so keys sort like their offsets.
+constexpr int kOffsetDigits = 20;
+// S3 bucket names are 3 to 63 characters.
+constexpr std::size_t kMinBucketChars = 3;
+constexpr std::size_t kMaxBucketChars = 63;
+constexpr std::uint16_t kDefaultHttpPort = 80;
+constexpr std::string_view kDefaultRegion = "us-east-1";
+
+std::string data_key(std::string_view id) {
+    return std::string(kPartialsPrefix) + std::string(id) + std::string(kDataName);
+}
+std::string tail_prefix(std::string_view id) {
+    return std::string(kPartialsPrefix) + std::string(id) + std::string(kTailName);
+}
+std::string tail_key(std::string_view id, std::uint64_t offset) {
+    char digits[kOffsetDigits + 1] = {};
+    std::snprintf(digits, sizeof(digits), "%020llu", static_cast<unsigned long long>(offset));
+    return tail_prefix(id) + digits;
+}
+std::string blob_key(std::string_view file_id) {
+    return std::string(kBlobsPrefix) + std::string(file_id);
+}
+
+// Upload ids are write capabilities: messages never contain one.
+StoreFailure invalid_upload_id() { return StoreFailure{StoreError::not_found, "not a valid upload id"}; }
+StoreFailure invalid_file_id() { return StoreFailure{StoreError::not_found, "not a valid file id"}; }
+StoreFailure no_partial() { return StoreFailure{StoreError::not_found, "no such partial upload"}; }
+
+StoreFailure to_store(const S3Failure& f) {
+    const bool missing = f.code == S3Error::not_found || f.code == S3Error::no_such_upload;
+    return StoreFailure{missing ? StoreError::not_found : StoreError::io, "s3: " + f.message};
+}
+
+template <class T>
+StoreResult<T> lift(S3Result<T> r) {
+    if (!r) return fail(to_store(r.error()));
+    if constexpr (std::is_void_v<T>) {
+        return {};
+    } else {
+        return std::move(*r);
+    }
+}
+
+struct Piece {
+    std::uint64_t offset = 0;
+    std::uint64_t size_bytes = 0;
+    [[nodiscard]] std::uint64_t end() const { return offset + size_bytes; }
+};
+
+StoreResult<std::vector<Piece>> list_pieces(S3Client& client, std::string_view id) {
+    const std::string prefix = tail_prefix(id);
+    auto objects = client.list_objects(prefix);
+    if (!objects) return fail(to_store(objects.error()));
+    std::vector<Piece> pieces;
+    for (const auto& object : *objects) {
+        const std::string_view digits = std::string_view(object.key).substr(prefix.size());
+        if (digits.size() != static_cast<std::size_t>(kOffsetDigits) ||
+            !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+            return fail(StoreFailure{StoreError::corrupt, "s3: unexpected object under a partial upload"});
+        }
+        pieces.push_back(Piece{std::strtoull(std::string(digits).c_str(), nullptr, 10), object.size_bytes});
+    }
+    std::sort(pieces.begin(), pieces.end(), [](const Piece& a, const Piece& b) { return a.offset < b.offset; });
+    return pieces;
+}
+
+std::uint64_t durable_end(const std::vector<Piece>& pieces) {
+    std::uint64_t end = 0;
+    for (const auto& p : pieces) end = std::max(end, p.end());
+    return end;
+}
+
+// The S3 multipart upload id of partial <id>; not_found when there is none.
+StoreResult<std::string> find_upload(S3Client& client, std::string_view id) {
+    const std::string key = data_key(id);
+    auto uploads = client.list_multipart_uploads(key);
+    if (!uploads) return fail(to_store(uploads.error()));
+    std::vector<std::string> ids;
+    for (const auto& u : *uploads) {
+        if (u.key == key) ids.push_back(u.upload_id);
+    }
+    if (ids.empty()) return fail(no_partial());
+    if (ids.size() > 1) {
+        return fail(StoreFailure{StoreError::corrupt, "s3: several multipart uploads for one partial"});
+    }
+    return ids.front();
+}
+
+// Reads the whole object range [offset, offset + out.size()) into out.
+StoreResult<void> read_exact(S3Client& client, const std::string& key, std::uint64_t offset,
+                             std::span<std::uint8_t> out) {
+    std::size_t done = 0;
+    while (done < out.size()) {
+        auto n = client.get_object_range(key, offset + done, out.subspan(done));
+        if (!n) return fail(to_store(n.error()));
+        if (*n == 0) return fail(StoreFailure{StoreError::corrupt, "s3: object shorter than listed"});
+        done += *n;
+    }
+    return {};
+}
+
+// Appends the bytes [from, to) of a part range, held by the chain of pieces, to `out`.
+StoreResult<void> read_pieces(S3Client& client, std::string_view id, const std::vector<Piece>& pieces,
+                              std::uint64_t from, std::uint64_t to, Bytes& out) {
+    std::uint64_t at = from;
+    while (at < to) {
+        auto it = std::find_if(pieces.begin(), pieces.end(),
+                               [at](const Piece& p) { return p.offset == at && p.size_bytes > 0; });
+        if (it == pieces.end()) {
+            return fail(StoreFailure{StoreError::corrupt, "s3: synced bytes of a partial upload are missing"});
+        }
+        const std::uint64_t take = std::min(it->size_bytes, to - at);
+        const std::size_t before = out.size();
+        out.resize(before + static_cast<std::size_t>(take));
+        if (auto r = read_exact(client, tail_key(id, at), 0, std::span(out).subspan(before)); !r) return r;
+        at += take;
+    }
+    return {};
+}
+
+// Parts 1..count, each exactly part_bytes long; corrupt when one is missing or short.
+StoreResult<std::vector<PartInfo>> full_parts(S3Client& client, std::string_view id,
+                                              const std::string& s3_upload_id, std::uint64_t count,
+                                              std::uint64_t part_bytes) {
+    auto listed = client.list_parts(data_key(id), s3_upload_id);
+    if (!listed) return fail(to_store(listed.error()));
+    std::vector<PartInfo> parts;
+    for (std::uint64_t k = 1; k <= count; ++k) {
+        auto it = std::find_if(listed->begin(), listed->end(),
+                               [k](const PartInfo& p) { return static_cast<std::uint64_t>(p.part_number) == k; });
+        if (it == listed->end() || it->size_bytes != part_bytes) {
+            return fail(StoreFailure{StoreError::corrupt, "s3: a part of a partial upload is missing"});
+        }
+        parts.push_back(*it);
+    }
+    return parts;
+}
+
+// SHA-256, XXH3-128 and size of a stored object, read once in ranged GETs.
+StoreResult<store::BlobDigest> digest_object(S3Client& client, const std::string& key) {
+    auto info = client.head_object(key);
+    if (!info) return fail(to_store(info.error()));
+    crypto::Sha256 hasher;
+    Xxh3Checksum checksum;
+    Bytes block(kS3ReadBlockBytes);
+    std::uint64_t offset = 0;
+    while (offset < info->size_bytes) {
+        const std::size_t want = static_cast<std::size_t>(
+            std::min<std::uint64_t>(block.size(), info->size_bytes - offset));
+        auto n = client.get_object_range(key, offset, std::span(block).first(want));
+        if (!n) return fail(to_store(n.error()));
+        if (*n == 0) return fail(StoreFailure{StoreError::corrupt, "s3: blob shorter than its size"});
+        hasher.update(ByteSpan(block.data(), *n));
+        checksum.update(ByteSpan(block.data(), *n));
+        offset += *n;
+    }
+    const crypto::Sha256Digest digest = hasher.finish();
+    return store::BlobDigest{hex_encode(digest), offset, checksum.finish_hex()};
+}
+
+// Deletes every piece and the data object of a partial; the first failure is reported.
+StoreResult<void> delete_partial_objects(S3Client& client, std::string_view id,
+                                         const std::vector<Piece>& pieces) {
+    for (const auto& p : pieces) {
+        if (auto r = client.delete_object(tail_key(id, p.offset)); !r) return fail(to_store(r.error()));
+    }
+    return lift(client.delete_object(data_key(id)));
+}
+
+// "2026-11-28T20:46:57.356Z" -> time point (fractions dropped); nullopt when malformed.
+std::optional<std::chrono::system_clock::time_point> parse_iso8601(const std::string& text) {
+    std::tm tm{};
+    int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+    if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &year, &month, &day, &hour, &minute,
+                    &second) != 6) {
+        return std::nullopt;
+    }
+    tm.tm_year = year - 1900;
+    tm.tm_mon = month - 1;
+    tm.tm_mday = day;
+    tm.tm_hour = hour;
+    tm.tm_min = minute;
+    tm.tm_sec = second;
+    const std::time_t t = ::timegm(&tm);
+    if (t == static_cast<std::time_t>(-1)) return std::nullopt;
+    return std::chrono::system_clock::from_time_t(t);
+}
+
+class S3BlobAppender final : public store::BlobAppender {
+public:
+    S3BlobAppender(std::unique_ptr<S3Client> client, std::string id, std::string s3_upload_id,
+                   std::uint64_t part_bytes, std::uint64_t durable, Bytes slot_bytes,
+                   std::set<std::uint64_t> pieces)
+        : m_client(std::move(client)),
+          m_id(std::move(id)),
+          m_s3_upload_id(std::move(s3_upload_id)),
+          m_part_bytes(part_bytes),
+          m_slot_start(durable / part_bytes * part_bytes),
+          m_durable(durable),
+          m_buffer(std::move(slot_bytes)),
+          m_pieces(std::move(pieces)) {
+        SATLOAD_ASSERT(m_slot_start + m_buffer.size() == durable);
+        m_buffer.reserve(static_cast<std::size_t>(m_part_bytes));
+    }
+
+    StoreResult<void> write(std::span<const std::uint8_t> data) override {
+        if (m_failed) return fail(poisoned());
+        while (!data.empty()) {
+            const std::size_t room = static_cast<std::size_t>(m_part_bytes) - m_buffer.size();
+            const std::size_t take = std::min(room, data.size());
+            m_buffer.insert(m_buffer.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(take));
+            data = data.subspan(take);
+            if (m_buffer.size() == m_part_bytes) {
+                if (auto r = upload_full_part(); !r) return r;
+            }
+        }
+        return {};
+    }
+
+    StoreResult<std::uint64_t> sync() override {
+        if (m_failed) return fail(poisoned());
+        const std::uint64_t end = size();
+        if (end == m_durable) return m_durable;
+        const std::uint64_t piece_start = std::max(m_durable, m_slot_start);
+        const auto from = static_cast<std::size_t>(piece_start - m_slot_start);
+        if (auto r = m_client->put_object(tail_key(m_id, piece_start), ByteSpan(m_buffer).subspan(from)); !r) {
+            m_failed = true;
+            return fail(to_store(r.error()));
+        }
+        m_pieces.insert(piece_start);
+        const std::uint64_t previous = m_durable;
+        m_durable = end;
+        // Pieces of ranges before the previous acknowledgment's range are covered by parts.
+        const std::uint64_t keep_from = previous / m_part_bytes * m_part_bytes;
+        while (!m_pieces.empty() && *m_pieces.begin() < keep_from) {
+            // Best effort: a leftover piece below the durable offset changes nothing.
+            (void)m_client->delete_object(tail_key(m_id, *m_pieces.begin()));
+            m_pieces.erase(m_pieces.begin());
+        }
+        return m_durable;
+    }
+
+    [[nodiscard]] std::uint64_t size() const override { return m_slot_start + m_buffer.size(); }
+
+private:
+    static StoreFailure poisoned() {
+        return StoreFailure{StoreError::io, "s3: partial upload appender unusable after a failure"};
+    }
+
+    StoreResult<void> upload_full_part() {
+        const std::uint64_t part_number = m_slot_start / m_part_bytes + 1;
+        if (part_number > static_cast<std::uint64_t>(kMaxPartNumber)) {
+            m_failed = true;
+            return fail(StoreFailure{StoreError::no_space, "s3: the upload exceeds S3's 10,000 parts"});
+        }
+        auto etag = m_client->upload_part(data_key(m_id), m_s3_upload_id,
+                                          static_cast<int>(part_number), m_buffer);
+        if (!etag) {
+            m_failed = true;
+            return fail(to_store(etag.error()));
+        }
+        m_slot_start += m_part_bytes;
+        m_buffer.clear();
+        return {};
+    }
+
+    std::unique_ptr<S3Client> m_client;
+    std::string m_id;
+    std::string m_s3_upload_id;
+    std::uint64_t m_part_bytes;
+    std::uint64_t m_slot_start;  // offset of m_buffer's first byte: a multiple of the part size
+    std::uint64_t m_durable;     // the offset the last sync (or the open) made durable
+    Bytes m_buffer;              // the current part's bytes, at most one part
+    std::set<std::uint64_t> m_pieces;  // offsets of the pieces known to exist
+    bool m_failed = false;
+};
+
+class S3BlobReader final : public store::BlobReader {
+public:
+    S3BlobReader(std::unique_ptr<S3Client> client, std::string key, std::uint64_t size_bytes)
+        : m_client(std::move(client)), m_key(std::move(key)), m_size_bytes(size_bytes) {}
+
+    [[nodiscard]] std::uint64_t size() const override { return m_size_bytes; }
+
+    StoreResult<std::size_t> read_at(std::uint64_t offset, std::span<std::uint8_t> out) override {
+        if (offset >= m_size_bytes || out.empty()) return std::size_t{0};
+        const std::uint64_t left = m_size_bytes - offset;
+        if (left < out.size()) out = out.first(static_cast<std::size_t>(left));
+        auto n = m_client->get_object_range(m_key, offset, out);
+        if (!n) return fail(to_store(n.error()));
+        if (*n == 0) return fail(StoreFailure{StoreError::corrupt, "s3: blob shorter than its size"});
+        return *n;
+    }
+
+private:
+    std::unique_ptr<S3Client> m_client;
+    std::string m_key;
+    std::uint64_t m_size_bytes;
+};
+
+bool valid_bucket_name(std::string_view name) {
+    if (name.size() < kMinBucketChars || name.size() > kMaxBucketChars) return false;
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+    });
+}
+
+StoreFailure bad_url(std::string_view why) {
+    return StoreFailure{StoreError::io, "blob store URL: " + std::string(why)};
+}
+
+}  // namespace
+
+StoreResult<S3StoreConfig> parse_s3_url(std::string_view url) {
+    auto parsed = boost::urls::parse_uri(url);
+    if (!parsed) return fail(bad_url("not a URL"));
+    if (parsed->scheme() != "s3") return fail(bad_url("the scheme must be s3"));
+    S3StoreConfig config;
+    config.endpoint.bucket = parsed->host();
+    if (!valid_bucket_name(config.endpoint.bucket)) {
+        return fail(bad_url("the bucket name must be 3-63 of a-z 0-9 . -"));
+    }
+    if (!parsed->path().empty() && parsed->path() != "/") return fail(bad_url("no path after the bucket"));
+    config.endpoint.region = std::string(kDefaultRegion);
+    std::string endpoint;
+    for (auto param : parsed->params()) {
+        if (param.key == "endpoint") {
+            endpoint = param.value;
+        } else if (param.key == "region") {
+            if (param.value.empty()) return fail(bad_url("empty region"));
+            config.endpoint.region = param.value;
+        } else {
+            return fail(bad_url("unknown parameter " + std::string(param.key)));
+        }
+    }
+    if (endpoint.empty()) return fail(bad_url("endpoint=http://HOST:PORT is required"));
+    auto ep = boost::urls::parse_uri(endpoint);
+    if (!ep) return fail(bad_url("the endpoint is not a URL"));
+    if (ep->scheme() != "http") return fail(bad_url("only http endpoints are supported"));
+    if (ep->host().empty()) return fail(bad_url("the endpoint has no host"));
+    if (!ep->path().empty() && ep->path() != "/") return fail(bad_url("the endpoint has a path"));
+    config.endpoint.host = ep->host();
+    config.endpoint.port = kDefaultHttpPort;
+    if (ep->has_port()) {
+        if (ep->port_number() == 0) return fail(bad_url("bad endpoint port"));
+        config.endpoint.port = ep->port_number();
+    }
+    return config;
+}
+
+S3BlobStore::S3BlobStore(S3StoreConfig config, Credentials credentials)
+    : m_config(std::move(config)),
+      m_credentials(std::move(credentials)),
+      m_client(new_client()) {}
+
+std::unique_ptr<S3Client> S3BlobStore::new_client() const {
+    return std::make_unique<S3Client>(m_config.endpoint, m_credentials);
+}
+
+StoreResult<std::unique_ptr<S3BlobStore>> S3BlobStore::open_url(std::string_view url) {
+    auto config = parse_s3_url(url);
+    if (!config) return fail(config.error());
+    const char* id = std::getenv("AWS_ACCESS_KEY_ID");
+    const char* secret = std::getenv("AWS_SECRET_ACCESS_KEY");
+    if (id == nullptr || *id == '\0' || secret == nullptr || *secret == '\0') {
+        return fail(StoreFailure{StoreError::io,
+                                 "s3: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"});
+    }
+    return open(std::move(*config), Credentials(id, secret));
+}
+
+StoreResult<std::unique_ptr<S3BlobStore>> S3BlobStore::open(S3StoreConfig config,
+                                                            Credentials credentials) {
+    if (config.part_size_bytes < kMinPartBytes || config.part_size_bytes > kMaxPartBytes) {
+        return fail(StoreFailure{StoreError::io, "s3: the part size must be 5 to 64 MiB"});
+    }
+    std::unique_ptr<S3BlobStore> store(new S3BlobStore(std::move(config), std::move(credentials)));
+    if (auto r = store->m_client->create_bucket(); !r) return fail(to_store(r.error()));
+    return store;
+}
+
+StoreResult<void> S3BlobStore::create_partial(std::string_view upload_id) {
+    if (!is_upload_id(upload_id)) return fail(invalid_upload_id());
+    std::lock_guard lock(m_mutex);
+    auto existing = find_upload(*m_client, upload_id);
+    if (existing) return fail(StoreFailure{StoreError::exists, "partial upload exists"});
+    if (existing.error().code != StoreError::not_found) return fail(existing.error());
+    return lift(m_client->create_multipart_upload(data_key(upload_id)).map([](auto&&) {}));
+}
+
+StoreResult<std::unique_ptr<store::BlobAppender>> S3BlobStore::open_append(
+    std::string_view upload_id, std::uint64_t durable_offset) {
+    if (!is_upload_id(upload_id)) return fail(invalid_upload_id());
+    auto client = new_client();
+    auto s3_id = find_upload(*client, upload_id);
+    if (!s3_id) return fail(s3_id.error());
+    auto pieces = list_pieces(*client, upload_id);
+    if (!pieces) return fail(pieces.error());
+    if (durable_end(*pieces) < durable_offset) {
+        return fail(StoreFailure{StoreError::corrupt, "partial upload shorter than its durable offset"});
+    }
+    const std::uint64_t part = m_config.part_size_bytes;
+    const std::uint64_t slot_start = durable_offset / part * part;
+    if (auto parts = full_parts(*client, upload_id, *s3_id, slot_start / part, part); !parts) {
+        return fail(parts.error());
+    }
+    Bytes slot_bytes;
+    slot_bytes.reserve(static_cast<std::size_t>(part));
+    if (auto r = read_pieces(*client, upload_id, *pieces, slot_start, durable_offset, slot_bytes); !r) {
+        return fail(r.error());
+    }
+    // Normalize the bucket to exactly durable_offset (see the file comment).
+    std::set<std::uint64_t> kept;
+    bool ends_at_durable = durable_offset == 0;
+    for (const auto& p : *pieces) {
+        const std::string key = tail_key(upload_id, p.offset);
+        if (p.offset >= slot_start && p.end() <= durable_offset) {
+            kept.insert(p.offset);
+            ends_at_durable = ends_at_durable || p.end() == durable_offset;
+        } else if (p.offset >= slot_start && p.offset < durable_offset) {
+            const auto from = static_cast<std::size_t>(p.offset - slot_start);
+            if (auto r = client->put_object(key, ByteSpan(slot_bytes).subspan(from)); !r) {
+                return fail(to_store(r.error()));
+            }
+            kept.insert(p.offset);
+            ends_at_durable = true;
+        } else if (auto r = client->delete_object(key); !r) {
+            return fail(to_store(r.error()));
+        }
+    }
+    if (!ends_at_durable) {
+        if (auto r = client->put_object(tail_key(upload_id, durable_offset), {}); !r) {
+            return fail(to_store(r.error()));
+        }
+        kept.insert(durable_offset);
+    }
+    return std::unique_ptr<store::BlobAppender>(std::make_unique<S3BlobAppender>(
+        std::move(client), std::string(upload_id), std::move(*s3_id), part, durable_offset,
+        std::move(slot_bytes), std::move(kept)));
+}
+
+StoreResult<std::unique_ptr<store::BlobReader>> S3BlobStore::open_partial(std::string_view upload_id) {
+    if (!is_upload_id(upload_id)) return fail(invalid_upload_id());
+    return fail(StoreFailure{StoreError::io,
+                             "s3: the parts of an unfinished multipart upload cannot be read"});
+}
+
+StoreResult<void> S3BlobStore::remove_partial(std::string_view upload_id) {
+    if (!is_upload_id(upload_id)) return fail(invalid_upload_id());
+    std::lock_guard lock(m_mutex);
+    const std::string key = data_key(upload_id);
+    auto uploads = m_client->list_multipart_uploads(key);
+    if (!uploads) return fail(to_store(uploads.error()));
+    auto pieces = list_pieces(*m_client, upload_id);
+    if (!pieces) return fail(pieces.error());
+    auto data = m_client->head_object(key);
+    if (!data && data.error().code != S3Error::not_found) return fail(to_store(data.error()));
+    bool found = !pieces->empty() || data.has_value();
+    for (const auto& u : *uploads) {
+        if (u.key != key) continue;
+        found = true;
+        if (auto r = m_client->abort_multipart_upload(key, u.upload_id); !r) {
+            if (r.error().code != S3Error::no_such_upload) return fail(to_store(r.error()));
+        }
+    }
+    if (!found) return fail(no_partial());
+    return delete_partial_objects(*m_client, upload_id, *pieces);
+}
+
+StoreResult<store::BlobDigest> S3BlobStore::commit_partial(std::string_view upload_id,
+                                                           std::string_view file_id) {
+    if (!is_upload_id(upload_id)) return fail(invalid_upload_id());
+    if (!is_file_id(file_id)) return fail(invalid_file_id());
+    std::lock_guard lock(m_mutex);
+    S3Client& client = *m_client;
+    const std::string data = data_key(upload_id);
+    const std::string blob = blob_key(file_id);
+
+    auto existing = client.head_object(blob);
+    if (existing) return fail(StoreFailure{StoreError::exists, "a blob with this file id exists"});
+    if (existing.error().code != S3Error::not_found) return fail(to_store(existing.error()));
+
+    auto pieces = list_pieces(client, upload_id);
+    if (!pieces) return fail(pieces.error());
+    auto s3_id = find_upload(client, upload_id);
+    if (!s3_id && s3_id.error().code != StoreError::not_found) return fail(s3_id.error());
+    if (s3_id) {
+        const std::uint64_t part = m_config.part_size_bytes;
+        const std::uint64_t end = durable_end(*pieces);
+        const std::uint64_t full = end / part;
+        auto parts = full_parts(client, upload_id, *s3_id, full, part);
+        if (!parts) return fail(parts.error());
+        if (end > full * part) {
+            // The last range's pieces become the final part, the one S3 allows to be short.
+            Bytes last;
+            last.reserve(static_cast<std::size_t>(end - full * part));
+            if (auto r = read_pieces(client, upload_id, *pieces, full * part, end, last); !r) {
+                return fail(r.error());
+            }
+            auto etag = client.upload_part(data, *s3_id, static_cast<int>(full + 1), last);
+            if (!etag) return fail(to_store(etag.error()));
+            parts->push_back(PartInfo{static_cast<int>(full + 1), last.size(), *etag});
+        }
+        if (end > kMaxCopyObjectBytes) {
+            return fail(StoreFailure{StoreError::io, "s3: blobs above 5 GiB need a multipart copy (not built yet)"});
+        }
+        if (parts->empty()) {
+            // S3 completes no upload without parts: an empty blob is a plain empty object.
+            if (auto r = client.put_object(data, {}); !r) return fail(to_store(r.error()));
+            if (auto r = client.abort_multipart_upload(data, *s3_id); !r) return fail(to_store(r.error()));
+        } else if (auto r = client.complete_multipart_upload(data, *s3_id, *parts); !r) {
+            return fail(to_store(r.error()));
+        }
+    } else if (auto head = client.head_object(data); !head) {
+        // Neither an upload nor a completed data object (from a commit that crashed after
+        // completing): there is no such partial.
+        if (head.error().code == S3Error::not_found) return fail(no_partial());
+        return fail(to_store(head.error()));
+    }
+    if (auto r = client.copy_object(data, blob); !r) return fail(to_store(r.error()));
+    auto digest = digest_object(client, blob);
+    if (!digest) return fail(digest.error());
+    if (auto r = delete_partial_objects(client, upload_id, *pieces); !r) return fail(r.error());
+    return digest;
+}
+
+StoreResult<std::unique_ptr<store::BlobReader>> S3BlobStore::open_blob(std::string_view file_id) {
+    if (!is_file_id(file_id)) return fail(invalid_file_id());
+    auto client = new_client();
+    const std::string key = blob_key(file_id);
+    auto info = client->head_object(key);
+    if (!info) return fail(to_store(info.error()));
+    return std::unique_ptr<store::BlobReader>(
+        std::make_unique<S3BlobReader>(std::move(client), key, info->size_bytes));
+}
+
+StoreResult<void> S3BlobStore::remove_blob(std::string_view file_id) {
+    if (!is_file_id(file_id)) return fail(invalid_file_id());
+    std::lock_guard lock(m_mutex);
+    const std::string key = blob_key(file_id);
+    // DELETE answers 204 for a missing key too: HEAD first so a missing blob is not_found.
+    if (auto info = m_client->head_object(key); !info) return fail(to_store(info.error()));
+    return lift(m_client->delete_object(key));
+}
+
+StoreResult<store::BlobDigest> S3BlobStore::digest_blob(std::string_view file_id) {
+    if (!is_file_id(file_id)) return fail(invalid_file_id());
+    auto client = new_client();
+    return digest_object(*client, blob_key(file_id));
+}
+
+StoreResult<std::size_t> S3BlobStore::abort_abandoned(std::chrono::system_clock::time_point initiated_before) {
+    std::lock_guard lock(m_mutex);
+    auto uploads = m_client->list_multipart_uploads(kPartialsPrefix);
+    if (!uploads) return fail(to_store(uploads.error()));
+    std::size_t aborted = 0;
+    for (const auto& u : *uploads) {
+        auto initiated = parse_iso8601(u.initiated);
+        if (!initiated) return fail(StoreFailure{StoreError::io, "s3: unreadable Initiated time"});
+        if (*initiated >= initiated_before) continue;
+        if (auto r = m_client->abort_multipart_upload(u.key, u.upload_id); !r) {
+            if (r.error().code != S3Error::no_such_upload) return fail(to_store(r.error()));
+        }
+        ++aborted;
+        // partials/<id>/data: drop the partial's pieces too.
+        const std::string_view key = u.key;
+        if (key.size() > kPartialsPrefix.size() + kDataName.size() &&
+            key.substr(key.size() - kDataName.size()) == kDataName) {
+            const std::string_view id =
+                key.substr(kPartialsPrefix.size(), key.size() - kPartialsPrefix.size() - kDataName.size());
+            auto pieces = list_pieces(*m_client, id);
+            if (!pieces) return fail(pieces.error());
+            for (const auto& p : *pieces) {
+                if (auto r = m_client->delete_object(tail_key(id, p.offset)); !r) return fail(to_store(r.error()));
+            }
+        }
+    }
+    return aborted;
+}
+
+}  // namespace satload::s3

@@ -1,0 +1,76 @@
+// BlobStore over an S3 bucket (Ceph RGW, MinIO, AWS S3). A partial upload is an S3 multipart
+// upload of `partials/<upload_id>/data` plus small "tail" objects that make synced bytes
+// durable before they fill a part; commit completes the upload and copies it to
+// `blobs/<file_id>`. See s3_blob_store.cpp for the durability scheme.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "s3/s3_client.h"
+#include "store/blob_store.h"
+
+namespace satload::s3 {
+
+// Parts are this large unless configured otherwise: above S3's 5 MiB minimum, and 10,000
+// parts of it hold 80 GiB.
+inline constexpr std::uint64_t kDefaultPartBytes = std::uint64_t{8} << 20;
+// A part larger than this is refused at configuration (each appender holds one in memory).
+inline constexpr std::uint64_t kMaxPartBytes = std::uint64_t{64} << 20;
+// Digests and commits read the stored bytes in ranged GETs of this size.
+inline constexpr std::size_t kS3ReadBlockBytes = std::size_t{1} << 20;
+
+struct S3StoreConfig {
+    S3Endpoint endpoint;
+    std::uint64_t part_size_bytes = kDefaultPartBytes;
+};
+
+// Parses `s3://BUCKET?endpoint=http://HOST:PORT&region=REGION` (region defaults to
+// us-east-1; only http endpoints for now). The message says what is wrong.
+[[nodiscard]] store::StoreResult<S3StoreConfig> parse_s3_url(std::string_view url);
+
+class S3BlobStore final : public store::BlobStore {
+public:
+    // Reads the keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+    static store::StoreResult<std::unique_ptr<S3BlobStore>> open_url(std::string_view url);
+    // Creates the bucket when missing (an existing bucket of ours is fine).
+    static store::StoreResult<std::unique_ptr<S3BlobStore>> open(S3StoreConfig config,
+                                                                 Credentials credentials);
+
+    store::StoreResult<void> create_partial(std::string_view upload_id) override;
+    store::StoreResult<std::unique_ptr<store::BlobAppender>> open_append(
+        std::string_view upload_id, std::uint64_t durable_offset) override;
+    // Not supported: the parts of an unfinished S3 multipart upload cannot be read back.
+    store::StoreResult<std::unique_ptr<store::BlobReader>> open_partial(
+        std::string_view upload_id) override;
+    store::StoreResult<void> remove_partial(std::string_view upload_id) override;
+    store::StoreResult<store::BlobDigest> commit_partial(std::string_view upload_id,
+                                                         std::string_view file_id) override;
+
+    store::StoreResult<std::unique_ptr<store::BlobReader>> open_blob(std::string_view file_id) override;
+    store::StoreResult<void> remove_blob(std::string_view file_id) override;
+    store::StoreResult<store::BlobDigest> digest_blob(std::string_view file_id) override;
+
+    // Aborts the multipart uploads under partials/ begun before `initiated_before` and deletes
+    // their tail objects: uploads abandoned by clients or left by a crash between steps.
+    // Returns how many uploads were aborted.
+    store::StoreResult<std::size_t> abort_abandoned(std::chrono::system_clock::time_point initiated_before);
+
+    [[nodiscard]] const S3StoreConfig& config() const { return m_config; }
+
+private:
+    S3BlobStore(S3StoreConfig config, Credentials credentials);
+    // A client with its own connection for one appender or reader.
+    [[nodiscard]] std::unique_ptr<S3Client> new_client() const;
+
+    S3StoreConfig m_config;
+    Credentials m_credentials;
+    std::mutex m_mutex;  // guards m_client: store-level calls may come from many threads
+    std::unique_ptr<S3Client> m_client;
+};
+
+}  // namespace satload::s3

@@ -1,0 +1,608 @@
+// S3Client: Beast's asynchronous operations driven to completion one at a time on a private
+// io_context (only asynchronous operations honour tcp_stream's timeouts), SigV4 on every
+// request, one keep-alive connection reopened when the server closes it.
+#include "s3/s3_client.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <optional>
+
+#include "core/check.h"
+#include "s3/s3_xml.h"
+
+namespace satload::s3 {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+using Pairs = std::vector<std::pair<std::string, std::string>>;
+
+constexpr std::string_view kService = "s3";
+constexpr std::string_view kUserAgent = "satload-s3/0.1";
+constexpr std::uint16_t kDefaultHttpPort = 80;
+// Receive buffer: Beast reads at most the free capacity per system call.
+constexpr std::size_t kReceiveBufferBytes = 128 * 1024;
+// Non-2xx and XML bodies are read in chunks of this size.
+constexpr std::size_t kXmlChunkBytes = 16 * 1024;
+
+S3Failure failure(S3Error code, std::string message) {
+    return S3Failure{code, std::move(message), 0, {}};
+}
+
+std::optional<std::uint64_t> parse_u64(std::string_view text) {
+    std::uint64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+struct Request {
+    http::verb method = http::verb::get;
+    std::string_view operation;  // for messages: "PutObject", ...
+    std::string key;             // empty: the bucket itself
+    Pairs query;
+    Pairs headers;               // besides Host and the x-amz ones; all signed
+    ByteSpan body;
+    bool sign_payload = true;    // hash the body into the signature (small XML bodies)
+    std::span<std::uint8_t> into;  // a 2xx body goes here instead of Response::body
+    bool want_body_into = false;
+};
+
+struct Response {
+    unsigned status = 0;
+    http::fields headers;
+    std::string body;            // XML answers and error documents
+    std::size_t into_bytes = 0;  // bytes stored in Request::into
+};
+
+std::string request_target(const S3Endpoint& ep, const Request& r) {
+    std::string path = "/" + ep.bucket;
+    if (!r.key.empty()) path += "/" + r.key;
+    std::string target = uri_encode(path, true);
+    char sep = '?';
+    for (const auto& [name, value] : r.query) {
+        target.push_back(sep);
+        sep = '&';
+        target += uri_encode(name, false);
+        if (!value.empty()) {
+            target.push_back('=');
+            target += uri_encode(value, false);
+        }
+    }
+    return target;
+}
+
+std::string host_header(const S3Endpoint& ep) {
+    if (ep.port == kDefaultHttpPort) return ep.host;
+    return ep.host + ":" + std::to_string(ep.port);
+}
+
+// The failure for a non-2xx answer, from its error document when it has one.
+S3Failure answer_failure(std::string_view operation, const Response& response) {
+    std::string code;
+    std::string message;
+    if (xml_root_is(response.body, "Error")) {
+        code = xml_text(response.body, "Code").value_or("");
+        message = xml_text(response.body, "Message").value_or("");
+    }
+    S3Failure f;
+    f.code = classify_s3_error(response.status, code);
+    f.http_status = response.status;
+    f.s3_code = code;
+    f.message = std::string(operation) + ": HTTP " + std::to_string(response.status);
+    if (!code.empty()) f.message += " " + code;
+    if (!message.empty()) f.message += " (" + message + ")";
+    return f;
+}
+
+S3Failure protocol_failure(std::string_view operation, std::string_view what) {
+    return failure(S3Error::protocol, std::string(operation) + ": " + std::string(what));
+}
+
+}  // namespace
+
+S3Error classify_s3_error(unsigned http_status, std::string_view s3_code) {
+    if (s3_code == "NoSuchKey") return S3Error::not_found;
+    if (s3_code == "NoSuchUpload") return S3Error::no_such_upload;
+    if (s3_code == "NoSuchBucket") return S3Error::no_such_bucket;
+    if (s3_code == "AccessDenied" || s3_code == "InvalidAccessKeyId" ||
+        s3_code == "SignatureDoesNotMatch" || s3_code == "RequestTimeTooSkewed") {
+        return S3Error::access_denied;
+    }
+    if (s3_code == "InvalidRange" || http_status == 416) return S3Error::invalid_range;
+    if (http_status == 404) return S3Error::not_found;
+    if (http_status == 401 || http_status == 403) return S3Error::access_denied;
+    if (http_status == 409) return S3Error::conflict;
+    if (http_status >= 500) return S3Error::server;
+    if (http_status >= 400) return S3Error::invalid_request;
+    return S3Error::protocol;  // a 1xx or 3xx where S3 answers 2xx or an error
+}
+
+struct S3Client::Impl {
+    S3Endpoint endpoint;
+    Credentials credentials;
+    asio::io_context ioc;
+    std::optional<beast::tcp_stream> stream;
+    beast::flat_buffer buffer;
+    std::uint64_t connections = 0;
+    bool reused = false;  // the current connection has served a request before
+    std::vector<char> chunk = std::vector<char>(kXmlChunkBytes);
+
+    Impl(S3Endpoint ep, Credentials creds) : endpoint(std::move(ep)), credentials(std::move(creds)) {
+        buffer.reserve(kReceiveBufferBytes);
+    }
+
+    template <class Start>
+    boost::system::error_code run(Start&& start) {
+        boost::system::error_code result = asio::error::would_block;
+        start([&result](boost::system::error_code ec, auto&&...) { result = ec; });
+        ioc.restart();
+        ioc.run();
+        return result;
+    }
+
+    void close() {
+        if (stream) {
+            boost::system::error_code ignored;
+            stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+            stream->close();
+        }
+        stream.reset();
+        buffer.clear();
+        reused = false;
+    }
+
+    S3Failure network_failure(std::string_view operation, std::string_view step,
+                              const boost::system::error_code& ec) {
+        const bool timed_out = ec == beast::error::timeout || ec == asio::error::operation_aborted;
+        return failure(timed_out ? S3Error::timeout : S3Error::network,
+                       std::string(operation) + ": cannot " + std::string(step) + " " +
+                           endpoint.host + ":" + std::to_string(endpoint.port) + ": " +
+                           (timed_out ? std::string("timed out") : ec.message()));
+    }
+
+    S3Result<void> connect(std::string_view operation) {
+        if (stream) return {};
+        tcp::resolver resolver(ioc);
+        tcp::resolver::results_type results;
+        asio::steady_timer timer(ioc);
+        timer.expires_after(kConnectTimeoutMs);
+        timer.async_wait([&resolver](boost::system::error_code ec) {
+            if (!ec) resolver.cancel();
+        });
+        auto ec = run([&](auto handler) {
+            resolver.async_resolve(endpoint.host, std::to_string(endpoint.port),
+                                   [&, handler](boost::system::error_code e,
+                                                tcp::resolver::results_type r) mutable {
+                                       timer.cancel();
+                                       results = std::move(r);
+                                       handler(e);
+                                   });
+        });
+        if (ec) {
+            auto f = network_failure(operation, "resolve", ec);
+            f.code = S3Error::connect;
+            return fail(std::move(f));
+        }
+        stream.emplace(ioc);
+        stream->expires_after(kConnectTimeoutMs);
+        ec = run([&](auto handler) { stream->async_connect(results, handler); });
+        if (ec) {
+            close();
+            auto f = network_failure(operation, "connect to", ec);
+            f.code = S3Error::connect;
+            return fail(std::move(f));
+        }
+        stream->socket().set_option(tcp::no_delay(true), ec);
+        ++connections;
+        return {};
+    }
+
+    http::request<http::span_body<const std::uint8_t>> build(const Request& r) {
+        const std::string date = amz_date(std::chrono::system_clock::now());
+        const std::string payload_hash = r.sign_payload
+                                             ? hex_encode(crypto::sha256(r.body))
+                                             : std::string(kUnsignedPayload);
+        SignableRequest signable;
+        signable.method = std::string(http::to_string(r.method));
+        signable.path = "/" + endpoint.bucket + (r.key.empty() ? "" : "/" + r.key);
+        signable.query = r.query;
+        signable.headers = {{"host", host_header(endpoint)},
+                            {"x-amz-content-sha256", payload_hash},
+                            {"x-amz-date", date}};
+        for (const auto& h : r.headers) signable.headers.push_back(h);
+        signable.payload_sha256_hex = payload_hash;
+
+        http::request<http::span_body<const std::uint8_t>> req;
+        req.method(r.method);
+        req.target(request_target(endpoint, r));
+        req.version(11);
+        for (const auto& [name, value] : signable.headers) req.set(name, value);
+        req.set(http::field::user_agent, kUserAgent);
+        req.set(http::field::authorization,
+                authorization(credentials, endpoint.region, kService, date, signable));
+        req.body() = beast::span<const std::uint8_t>(r.body.data(), r.body.size());
+        if (r.method == http::verb::put || r.method == http::verb::post) {
+            req.content_length(r.body.size());
+        }
+        req.keep_alive(true);
+        return req;
+    }
+
+    // One exchange on the current connection. `answered` tells whether any byte of a response
+    // arrived (only then may the request have been carried out).
+    S3Result<Response> exchange(const Request& r, bool& answered) {
+        answered = false;
+        auto req = build(r);
+        stream->expires_after(kIoTimeoutMs);
+        auto ec = run([&](auto handler) { http::async_write(*stream, req, handler); });
+        if (ec) {
+            close();
+            return fail(network_failure(r.operation, "send to", ec));
+        }
+        http::response_parser<http::buffer_body> parser;
+        parser.header_limit(kMaxResponseHeaderBytes);
+        if (r.method == http::verb::head) parser.skip(true);
+        // Beast checks Content-Length against the limit while parsing the header, before the
+        // status is known: allow the larger of the two possible bodies, and bound the error
+        // or XML body below as it arrives.
+        parser.body_limit(r.want_body_into ? std::max<std::uint64_t>(r.into.size(), kMaxXmlBodyBytes)
+                                           : std::uint64_t{kMaxXmlBodyBytes});
+        stream->expires_after(kIoTimeoutMs);
+        ec = run([&](auto handler) { http::async_read_header(*stream, buffer, parser, handler); });
+        answered = parser.got_some();
+        if (ec) {
+            close();
+            if (ec == http::error::header_limit) {
+                return fail(protocol_failure(r.operation, "response headers too large"));
+            }
+            return fail(network_failure(r.operation, "read from", ec));
+        }
+        Response response;
+        response.status = parser.get().result_int();
+        response.headers = parser.get().base();
+        const bool ok = response.status / 100 == 2;
+        const bool into = ok && r.want_body_into;
+        std::size_t into_done = 0;
+        while (!parser.is_done()) {
+            auto& body = parser.get().body();
+            std::size_t offered = 0;
+            if (into) {
+                offered = r.into.size() - into_done;
+                body.data = r.into.data() + into_done;
+            } else {
+                offered = chunk.size();
+                body.data = chunk.data();
+            }
+            body.size = offered;
+            if (offered == 0) {
+                close();
+                return fail(protocol_failure(r.operation, "the answer is longer than asked for"));
+            }
+            stream->expires_after(kIoTimeoutMs);
+            ec = run([&](auto handler) { http::async_read(*stream, buffer, parser, handler); });
+            if (ec == http::error::need_buffer) ec = {};
+            if (ec) {
+                close();
+                if (ec == http::error::body_limit) {
+                    return fail(protocol_failure(r.operation, "the answer is too large"));
+                }
+                return fail(network_failure(r.operation, "read from", ec));
+            }
+            const std::size_t got = offered - parser.get().body().size;
+            if (into) {
+                into_done += got;
+            } else {
+                response.body.append(chunk.data(), got);
+                if (response.body.size() > kMaxXmlBodyBytes) {
+                    close();
+                    return fail(protocol_failure(r.operation, "the answer is too large"));
+                }
+            }
+        }
+        response.into_bytes = into_done;
+        if (!parser.get().keep_alive()) close();
+        return response;
+    }
+
+    // Sends `r`, reconnecting once when a kept-alive connection turns out to have been closed
+    // by the server before it answered (the request was then never carried out).
+    S3Result<Response> perform(const Request& r) {
+        for (int attempt = 0;; ++attempt) {
+            if (auto c = connect(r.operation); !c) return fail(c.error());
+            const bool was_reused = reused;
+            bool answered = false;
+            auto response = exchange(r, answered);
+            if (response) {
+                reused = stream.has_value();
+                return response;
+            }
+            if (!was_reused || answered || attempt > 0 ||
+                response.error().code == S3Error::timeout) {
+                return response;
+            }
+        }
+    }
+
+    // perform() and turn a non-2xx answer into its failure.
+    S3Result<Response> perform_ok(const Request& r) {
+        auto response = perform(r);
+        if (!response) return response;
+        if (response->status / 100 != 2) return fail(answer_failure(r.operation, *response));
+        return response;
+    }
+};
+
+S3Client::S3Client(S3Endpoint endpoint, Credentials credentials)
+    : m_impl(std::make_unique<Impl>(std::move(endpoint), std::move(credentials))) {}
+
+S3Client::~S3Client() {
+    if (m_impl) m_impl->close();
+}
+
+const S3Endpoint& S3Client::endpoint() const { return m_impl->endpoint; }
+std::uint64_t S3Client::connections_opened() const { return m_impl->connections; }
+
+S3Result<void> S3Client::create_bucket() {
+    Request r;
+    r.method = http::verb::put;
+    r.operation = "CreateBucket";
+    auto response = m_impl->perform(r);
+    if (!response) return fail(response.error());
+    if (response->status / 100 == 2) return {};
+    auto f = answer_failure(r.operation, *response);
+    if (f.s3_code == "BucketAlreadyOwnedByYou") return {};
+    return fail(std::move(f));
+}
+
+S3Result<void> S3Client::put_object(std::string_view key, ByteSpan body) {
+    Request r;
+    r.method = http::verb::put;
+    r.operation = "PutObject";
+    r.key = std::string(key);
+    r.body = body;
+    r.sign_payload = false;
+    auto response = m_impl->perform_ok(r);
+    if (!response) return fail(response.error());
+    return {};
+}
+
+S3Result<std::size_t> S3Client::get_object_range(std::string_view key, std::uint64_t offset,
+                                                 std::span<std::uint8_t> out) {
+    SATLOAD_ASSERT(!out.empty());
+    Request r;
+    r.method = http::verb::get;
+    r.operation = "GetObject";
+    r.key = std::string(key);
+    r.headers = {{"range", "bytes=" + std::to_string(offset) + "-" +
+                               std::to_string(offset + out.size() - 1)}};
+    r.into = out;
+    r.want_body_into = true;
+    auto response = m_impl->perform_ok(r);
+    if (!response) return fail(response.error());
+    // A server that ignores Range answers 200 with the whole object: only a 206 whose body
+    // starts at `offset` is what was asked for.
+    if (response->status != 206) {
+        return fail(protocol_failure(r.operation, "the server did not honour the Range header"));
+    }
+    const std::string expected_prefix = "bytes " + std::to_string(offset) + "-";
+    const auto content_range = response->headers[http::field::content_range];
+    if (content_range.substr(0, expected_prefix.size()) != expected_prefix) {
+        return fail(protocol_failure(r.operation, "unexpected Content-Range"));
+    }
+    return response->into_bytes;
+}
+
+S3Result<ObjectInfo> S3Client::head_object(std::string_view key) {
+    Request r;
+    r.method = http::verb::head;
+    r.operation = "HeadObject";
+    r.key = std::string(key);
+    auto response = m_impl->perform_ok(r);
+    if (!response) return fail(response.error());
+    auto size = parse_u64(response->headers[http::field::content_length]);
+    if (!size) return fail(protocol_failure(r.operation, "no Content-Length"));
+    return ObjectInfo{std::string(key), *size, std::string(response->headers[http::field::etag])};
+}
+
+S3Result<void> S3Client::delete_object(std::string_view key) {
+    Request r;
+    r.method = http::verb::delete_;
+    r.operation = "DeleteObject";
+    r.key = std::string(key);
+    auto response = m_impl->perform_ok(r);
+    if (!response) return fail(response.error());
+    return {};
+}
+
+S3Result<void> S3Client::copy_object(std::string_view from_key, std::string_view to_key) {
+    Request r;
+    r.method = http::verb::put;
+    r.operation = "CopyObject";
+    r.key = std::string(to_key);
+    r.headers = {{"x-amz-copy-source",
+                  uri_encode("/" + m_impl->endpoint.bucket + "/" + std::string(from_key), true)}};
+    auto response = m_impl->perform_ok(r);
+    if (!response) return fail(response.error());
+    // A copy can fail after the 200 status line: the body is then an error document.
+    if (!xml_root_is(response->body, "CopyObjectResult")) {
+        if (xml_root_is(response->body, "Error")) return fail(answer_failure(r.operation, *response));
+        return fail(protocol_failure(r.operation, "no CopyObjectResult"));
+    }
+    return {};
+}
+
+S3Result<std::vector<ObjectInfo>> S3Client::list_objects(std::string_view prefix) {
+    std::vector<ObjectInfo> out;
+    std::string token;
+    for (std::size_t page = 0; page < kMaxListPages; ++page) {
+        Request r;
+        r.method = http::verb::get;
+        r.operation = "ListObjectsV2";
+        r.query = {{"list-type", "2"}, {"prefix", std::string(prefix)}};
+        if (!token.empty()) r.query.emplace_back("continuation-token", token);
+        auto response = m_impl->perform_ok(r);
+        if (!response) return fail(response.error());
+        const std::string& doc = response->body;
+        if (!xml_root_is(doc, "ListBucketResult")) {
+            return fail(protocol_failure(r.operation, "no ListBucketResult"));
+        }
+        for (std::string_view item : xml_elements(doc, "Contents")) {
+            auto key = xml_text(item, "Key");
+            auto size_text = xml_text(item, "Size");
+            auto size = size_text ? parse_u64(*size_text) : std::nullopt;
+            if (!key || !size) return fail(protocol_failure(r.operation, "malformed Contents"));
+            out.push_back(ObjectInfo{*key, *size, xml_text(item, "ETag").value_or("")});
+        }
+        if (xml_text(doc, "IsTruncated").value_or("false") != "true") return out;
+        auto next = xml_text(doc, "NextContinuationToken");
+        if (!next || next->empty()) return fail(protocol_failure(r.operation, "truncated without a token"));
+        token = *next;
+    }
+    return fail(protocol_failure("ListObjectsV2", "too many pages"));
+}
+
+S3Result<std::string> S3Client::create_multipart_upload(std::string_view key) {
+    Request r;
+    r.method = http::verb::post;
+    r.operation = "CreateMultipartUpload";
+    r.key = std::string(key);
+    r.query = {{"uploads", ""}};
+    auto response = m_impl->perform_ok(r);
+    if (!response) return fail(response.error());
+    if (!xml_root_is(response->body, "InitiateMultipartUploadResult")) {
+        return fail(protocol_failure(r.operation, "no InitiateMultipartUploadResult"));
+    }
+    auto id = xml_text(response->body, "UploadId");
+    if (!id || id->empty()) return fail(protocol_failure(r.operation, "no UploadId"));
+    return *id;
+}
+
+S3Result<std::string> S3Client::upload_part(std::string_view key, std::string_view upload_id,
+                                            int part_number, ByteSpan body) {
+    SATLOAD_ASSERT(part_number >= 1 && part_number <= kMaxPartNumber);
+    Request r;
+    r.method = http::verb::put;
+    r.operation = "UploadPart";
+    r.key = std::string(key);
+    r.query = {{"partNumber", std::to_string(part_number)}, {"uploadId", std::string(upload_id)}};
+    r.body = body;
+    r.sign_payload = false;
+    auto response = m_impl->perform_ok(r);
+    if (!response) return fail(response.error());
+    std::string etag(response->headers[http::field::etag]);
+    if (etag.empty()) return fail(protocol_failure(r.operation, "no ETag"));
+    return etag;
+}
+
+S3Result<void> S3Client::complete_multipart_upload(std::string_view key, std::string_view upload_id,
+                                                   std::span<const PartInfo> parts) {
+    std::string xml = "<CompleteMultipartUpload>";
+    for (const auto& part : parts) {
+        xml += "<Part><PartNumber>" + std::to_string(part.part_number) + "</PartNumber><ETag>" +
+               xml_escape(part.etag) + "</ETag></Part>";
+    }
+    xml += "</CompleteMultipartUpload>";
+    Request r;
+    r.method = http::verb::post;
+    r.operation = "CompleteMultipartUpload";
+    r.key = std::string(key);
+    r.query = {{"uploadId", std::string(upload_id)}};
+    r.body = as_bytes(xml);
+    auto response = m_impl->perform_ok(r);
+    if (!response) return fail(response.error());
+    // Like a copy, completion may fail after the 200 status line.
+    if (!xml_root_is(response->body, "CompleteMultipartUploadResult")) {
+        if (xml_root_is(response->body, "Error")) return fail(answer_failure(r.operation, *response));
+        return fail(protocol_failure(r.operation, "no CompleteMultipartUploadResult"));
+    }
+    return {};
+}
+
+S3Result<void> S3Client::abort_multipart_upload(std::string_view key, std::string_view upload_id) {
+    Request r;
+    r.method = http::verb::delete_;
+    r.operation = "AbortMultipartUpload";
+    r.key = std::string(key);
+    r.query = {{"uploadId", std::string(upload_id)}};
+    auto response = m_impl->perform_ok(r);
+    if (!response) return fail(response.error());
+    return {};
+}
+
+S3Result<std::vector<MultipartUpload>> S3Client::list_multipart_uploads(std::string_view prefix) {
+    std::vector<MultipartUpload> out;
+    std::string key_marker;
+    std::string upload_marker;
+    for (std::size_t page = 0; page < kMaxListPages; ++page) {
+        Request r;
+        r.method = http::verb::get;
+        r.operation = "ListMultipartUploads";
+        r.query = {{"uploads", ""}, {"prefix", std::string(prefix)}};
+        if (!key_marker.empty()) r.query.emplace_back("key-marker", key_marker);
+        if (!upload_marker.empty()) r.query.emplace_back("upload-id-marker", upload_marker);
+        auto response = m_impl->perform_ok(r);
+        if (!response) return fail(response.error());
+        const std::string& doc = response->body;
+        if (!xml_root_is(doc, "ListMultipartUploadsResult")) {
+            return fail(protocol_failure(r.operation, "no ListMultipartUploadsResult"));
+        }
+        for (std::string_view item : xml_elements(doc, "Upload")) {
+            auto key = xml_text(item, "Key");
+            auto id = xml_text(item, "UploadId");
+            if (!key || !id) return fail(protocol_failure(r.operation, "malformed Upload"));
+            out.push_back(MultipartUpload{*key, *id, xml_text(item, "Initiated").value_or("")});
+        }
+        if (xml_text(doc, "IsTruncated").value_or("false") != "true") return out;
+        key_marker = xml_text(doc, "NextKeyMarker").value_or("");
+        upload_marker = xml_text(doc, "NextUploadIdMarker").value_or("");
+        if (key_marker.empty()) return fail(protocol_failure(r.operation, "truncated without a marker"));
+    }
+    return fail(protocol_failure("ListMultipartUploads", "too many pages"));
+}
+
+S3Result<std::vector<PartInfo>> S3Client::list_parts(std::string_view key, std::string_view upload_id) {
+    std::vector<PartInfo> out;
+    std::string marker;
+    for (std::size_t page = 0; page < kMaxListPages; ++page) {
+        Request r;
+        r.method = http::verb::get;
+        r.operation = "ListParts";
+        r.key = std::string(key);
+        r.query = {{"uploadId", std::string(upload_id)}};
+        if (!marker.empty()) r.query.emplace_back("part-number-marker", marker);
+        auto response = m_impl->perform_ok(r);
+        if (!response) return fail(response.error());
+        const std::string& doc = response->body;
+        if (!xml_root_is(doc, "ListPartsResult")) {
+            return fail(protocol_failure(r.operation, "no ListPartsResult"));
+        }
+        for (std::string_view item : xml_elements(doc, "Part")) {
+            auto number_text = xml_text(item, "PartNumber");
+            auto size_text = xml_text(item, "Size");
+            auto etag = xml_text(item, "ETag");
+            auto number = number_text ? parse_u64(*number_text) : std::nullopt;
+            auto size = size_text ? parse_u64(*size_text) : std::nullopt;
+            if (!number || !size || !etag || *number < 1 ||
+                *number > static_cast<std::uint64_t>(kMaxPartNumber)) {
+                return fail(protocol_failure(r.operation, "malformed Part"));
+            }
+            out.push_back(PartInfo{static_cast<int>(*number), *size, *etag});
+        }
+        if (xml_text(doc, "IsTruncated").value_or("false") != "true") return out;
+        marker = xml_text(doc, "NextPartNumberMarker").value_or("");
+        if (marker.empty()) return fail(protocol_failure(r.operation, "truncated without a marker"));
+    }
+    return fail(protocol_failure("ListParts", "too many pages"));
+}
+
+}  // namespace satload::s3
