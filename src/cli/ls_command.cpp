@@ -1,5 +1,6 @@
-// `satload ls [--json]` and `satload rm ID`: the logged-in account's files, names and links
-// decrypted locally with the master key; deletion by the owner.
+// `satload ls [--json]`, `satload rm ID` and `satload rename ID NEWNAME`: the logged-in
+// account's files, names and links decrypted locally with the master key; deletion and renaming
+// (the name re-encrypted here) by the owner.
 #include <boost/json.hpp>
 #include <cstdio>
 #include <ctime>
@@ -57,6 +58,19 @@ int run_rm(const std::string& id) {
     return 0;
 }
 
+int run_rename(const std::string& id, const std::string& name) {
+    auto session = logged_in_session();
+    if (!session) return kExitFailure;
+    auto renamed = client::rename_owned_file(*session, id, name, {});
+    if (!renamed) {
+        print_error(renamed.error().message);
+        return renamed.error().code == client::ErrorCode::bad_argument ? kExitUsage : kExitFailure;
+    }
+    std::printf("renamed %s to %s\n", id.c_str(),
+                client::printable(renamed->name, client::kMaxNameBytes).c_str());
+    return 0;
+}
+
 }  // namespace
 
 void add_ls_commands(CLI::App& app, int& exit_code) {
@@ -69,6 +83,15 @@ void add_ls_commands(CLI::App& app, int& exit_code) {
     CLI::App* rm = app.add_subcommand("rm", "Delete one of your files and its stored data; its link stops working");
     rm->add_option("ID", *id, "File id (as `satload ls` shows it)")->required();
     rm->callback([id, &exit_code] { exit_code = run_rm(*id); });
+
+    auto rename_id = std::make_shared<std::string>();
+    auto new_name = std::make_shared<std::string>();
+    CLI::App* rename = app.add_subcommand(
+        "rename", "Rename one of your files (encrypted here); its link stays the same");
+    rename->add_option("ID", *rename_id, "File id (as `satload ls` shows it)")->required();
+    rename->add_option("NEWNAME", *new_name, "The new name (UTF-8, at most 255 bytes)")->required();
+    rename->callback(
+        [rename_id, new_name, &exit_code] { exit_code = run_rename(*rename_id, *new_name); });
 }
 
 }  // namespace satload::cli

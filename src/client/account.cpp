@@ -5,13 +5,16 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
 #include "client/files.h"
 #include "client/link.h"
+#include "client/link_controls.h"
 #include "client/metadata.h"
 #include "core/encoding.h"
+#include "core/ids.h"
 #include "crypto/keys.h"
 
 namespace satload::client {
@@ -198,6 +201,49 @@ ClientResult<void> require_login_session(const Session& session, std::string_vie
     return client_error(
         ErrorCode::bad_argument,
         std::string(what) + " needs a login session, not SATLOAD_TOKEN: unset it and log in");
+}
+
+// One entry of GET /api/v1/files as the server sends it: nothing decrypted yet.
+struct ListedFile {
+    std::string file_id;
+    std::uint64_t size_bytes = 0;  // ciphertext
+    std::int64_t created_s = 0;
+    bool complete = false;
+    Bytes wrapped_secret;
+    std::string meta;  // encrypted metadata, base64url; "" while incomplete
+};
+
+ClientResult<std::vector<ListedFile>> fetch_listing(const Session& session,
+                                                    const HttpOptions& options) {
+    HttpClient client(options);
+    auto res =
+        send_json(client, session.server, http::verb::get, "/api/v1/files", "", session.token);
+    if (!res) return tl::unexpected(res.error());
+    if (!res->ok()) return tl::unexpected(request_error("file list", *res));
+    auto o = parse_object(*res, "the file list");
+    if (!o) return tl::unexpected(o.error());
+    const json::value* files = o->if_contains("files");
+    if (files == nullptr || !files->is_array())
+        return client_error(ErrorCode::protocol, "the file list is malformed");
+    std::vector<ListedFile> out;
+    for (const auto& item : files->as_array()) {
+        if (!item.is_object())
+            return client_error(ErrorCode::protocol, "the file list is malformed");
+        const auto& f = item.as_object();
+        const auto id = string_of(f, "id");
+        const auto size = uint_of(f, "size_bytes");
+        const auto wrapped_text = string_of(f, "wrapped_secret");
+        const auto wrapped = wrapped_text ? base64url_decode(*wrapped_text) : std::nullopt;
+        const json::value* created = f.if_contains("created");
+        const json::value* complete = f.if_contains("complete");
+        if (!id || !size || !wrapped || created == nullptr || !created->is_int64() ||
+            complete == nullptr || !complete->is_bool()) {
+            return client_error(ErrorCode::protocol, "the file list is malformed");
+        }
+        out.push_back(ListedFile{*id, *size, created->as_int64(), complete->as_bool(), *wrapped,
+                                 string_of(f, "meta").value_or("")});
+    }
+    return out;
 }
 
 }  // namespace
@@ -475,42 +521,21 @@ void stderr_notice(std::string_view line) {
 ClientResult<std::vector<OwnedFile>> list_owned_files(const Session& session,
                                                       const HttpOptions& options,
                                                       const Notice& notice) {
-    HttpClient client(options);
-    auto res =
-        send_json(client, session.server, http::verb::get, "/api/v1/files", "", session.token);
-    if (!res) return tl::unexpected(res.error());
-    if (!res->ok()) return tl::unexpected(request_error("file list", *res));
-    auto o = parse_object(*res, "the file list");
-    if (!o) return tl::unexpected(o.error());
-    const json::value* files = o->if_contains("files");
-    if (files == nullptr || !files->is_array())
-        return client_error(ErrorCode::protocol, "the file list is malformed");
+    auto listed = fetch_listing(session, options);
+    if (!listed) return tl::unexpected(listed.error());
     std::vector<OwnedFile> out;
     std::size_t unreadable = 0;
-    for (const auto& item : files->as_array()) {
-        if (!item.is_object())
-            return client_error(ErrorCode::protocol, "the file list is malformed");
-        const auto& f = item.as_object();
+    for (const auto& f : *listed) {
         OwnedFile file;
-        const auto id = string_of(f, "id");
-        const auto size = uint_of(f, "size_bytes");
-        const auto wrapped_text = string_of(f, "wrapped_secret");
-        const auto wrapped = wrapped_text ? base64url_decode(*wrapped_text) : std::nullopt;
-        const json::value* created = f.if_contains("created");
-        const json::value* complete = f.if_contains("complete");
-        if (!id || !size || !wrapped || created == nullptr || !created->is_int64() ||
-            complete == nullptr || !complete->is_bool()) {
-            return client_error(ErrorCode::protocol, "the file list is malformed");
-        }
-        file.file_id = *id;
-        file.size_bytes = *size;
-        file.created_s = created->as_int64();
-        file.complete = complete->as_bool();
+        file.file_id = f.file_id;
+        file.size_bytes = f.size_bytes;
+        file.created_s = f.created_s;
+        file.complete = f.complete;
         // One unreadable key (a file put with SATLOAD_TOKEN, or an altered record) costs that
         // file its name and link, not the whole listing.
         std::optional<crypto::FileSecret> secret;
         if (file.complete && !session.token_only) {
-            auto unwrapped = crypto::unwrap_file_secret(session.master_key, *wrapped);
+            auto unwrapped = crypto::unwrap_file_secret(session.master_key, f.wrapped_secret);
             if (unwrapped)
                 secret = *unwrapped;
             else
@@ -520,8 +545,7 @@ ClientResult<std::vector<OwnedFile>> list_owned_files(const Session& session,
         if (secret) {
             file.readable = true;
             const crypto::FileKeys keys = crypto::derive_file_keys(*secret);
-            const auto meta_text = string_of(f, "meta").value_or("");
-            auto meta = decrypt_metadata(meta_text, keys.metadata_ikm);
+            auto meta = decrypt_metadata(f.meta, keys.metadata_ikm);
             if (meta) {
                 file.name = meta->name;
                 file.size_bytes = meta->size_bytes;
@@ -547,6 +571,44 @@ ClientResult<std::vector<OwnedFile>> list_owned_files(const Session& session,
                "token, or altered): listed without name or link");
     }
     return out;
+}
+
+ClientResult<FileMetadata> rename_owned_file(const Session& session, std::string_view file_id,
+                                             std::string_view new_name,
+                                             const HttpOptions& options) {
+    if (auto r = require_login_session(session, "renaming a file"); !r)
+        return tl::unexpected(r.error());
+    if (!is_file_id(file_id)) return client_error(ErrorCode::bad_argument, "not a file id");
+    if (auto problem = new_name_problem(new_name))
+        return client_error(ErrorCode::bad_argument, *problem);
+    auto listed = fetch_listing(session, options);
+    if (!listed) return tl::unexpected(listed.error());
+    const auto found = std::find_if(listed->begin(), listed->end(),
+                                    [&](const ListedFile& f) { return f.file_id == file_id; });
+    if (found == listed->end()) {
+        return client_error(ErrorCode::not_found,
+                            "no file " + std::string(file_id) + " in your files");
+    }
+    if (!found->complete)
+        return client_error(ErrorCode::bad_argument, "the file's upload is not complete yet");
+    auto secret = crypto::unwrap_file_secret(session.master_key, found->wrapped_secret);
+    if (!secret) {
+        return client_error(
+            ErrorCode::authentication_failed,
+            "this account's master key does not open the file's key (uploaded with an API "
+            "token, or altered): it cannot be renamed");
+    }
+    const crypto::FileKeys keys = crypto::derive_file_keys(*secret);
+    crypto::secure_wipe(secret->data(), secret->size());
+    // Only the name changes: the size and type the downloads check stay as they were.
+    auto meta = decrypt_metadata(found->meta, keys.metadata_ikm);
+    if (!meta) return tl::unexpected(meta.error());
+    meta->name = std::string(new_name);
+    FileChange change;
+    change.meta = encrypt_metadata(*meta, keys.metadata_ikm);
+    auto updated = update_file(session, file_id, change, options);
+    if (!updated) return tl::unexpected(updated.error());
+    return std::move(*meta);
 }
 
 ClientResult<void> delete_owned_file(const Session& session, std::string_view file_id,

@@ -12,6 +12,7 @@
 
 #include "client/error.h"
 #include "client/http.h"
+#include "client/metadata.h"
 #include "client/url.h"
 #include "crypto/account_keys.h"
 
@@ -127,5 +128,15 @@ void stderr_notice(std::string_view line);
     const Session& session, const HttpOptions& http, const Notice& notice = stderr_notice);
 [[nodiscard]] ClientResult<void> delete_owned_file(const Session& session, std::string_view file_id,
                                                    const HttpOptions& http);
+// Renames one of the account's files: its encrypted metadata is decrypted with the file secret
+// from the account's listing, given `new_name` (size and type stay), encrypted again under a
+// fresh salt and sent (PATCH /api/v1/files/<id> {"meta"}); the link page and `ls` then show
+// the new name. Returns the new metadata. Needs a login session (bad_argument when
+// token_only); bad_argument for a name new_name_problem refuses; not_found for a file that is
+// not the account's.
+[[nodiscard]] ClientResult<FileMetadata> rename_owned_file(const Session& session,
+                                                           std::string_view file_id,
+                                                           std::string_view new_name,
+                                                           const HttpOptions& http);
 
 }  // namespace satload::client

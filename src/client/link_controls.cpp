@@ -56,6 +56,7 @@ std::string change_json(const FileChange& change) {
         if (*change.max_downloads) body["max_downloads"] = **change.max_downloads; else body["max_downloads"] = nullptr;
     }
     if (change.revoked) body["revoked"] = *change.revoked;
+    if (change.meta) body["meta"] = *change.meta;
     return json::serialize(body);
 }
 

@@ -51,6 +51,8 @@ struct FileChange {
     std::optional<std::optional<std::int64_t>> expires_in_s;
     std::optional<std::optional<std::uint64_t>> max_downloads;
     std::optional<bool> revoked;
+    // New encrypted metadata (base64url), as a rename sends it: see rename_owned_file.
+    std::optional<std::string> meta;
 };
 
 // The JSON body of PATCH /api/v1/files/<id> for `change`.

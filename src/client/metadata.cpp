@@ -116,6 +116,19 @@ std::string to_valid_utf8(std::string_view bytes) {
     return out;
 }
 
+std::optional<std::string> new_name_problem(std::string_view name) {
+    if (name.empty()) return std::string("a file name cannot be empty");
+    if (name.size() > kMaxNameBytes) {
+        return "a file name is at most " + std::to_string(kMaxNameBytes) + " bytes of UTF-8";
+    }
+    if (to_valid_utf8(name) != name) return std::string("a file name must be valid UTF-8");
+    for (const char c : name) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte == 0x7f) return std::string("a file name cannot hold control characters");
+    }
+    return std::nullopt;
+}
+
 std::string metadata_to_json(const FileMetadata& meta) {
     boost::json::object obj;
     const std::string name = to_valid_utf8(meta.name);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,11 @@ struct FileMetadata {
 
 // Replaces every invalid UTF-8 sequence with U+FFFD, so any file name can travel in JSON.
 [[nodiscard]] std::string to_valid_utf8(std::string_view bytes);
+
+// Why `name` cannot be a file's new name (empty, longer than kMaxNameBytes, not UTF-8, or
+// holding a control character), in words, or nullopt when it can. A rename is checked this
+// strictly; a name taken from a local file at upload is repaired instead (to_valid_utf8).
+[[nodiscard]] std::optional<std::string> new_name_problem(std::string_view name);
 
 [[nodiscard]] std::string metadata_to_json(const FileMetadata& meta);
 [[nodiscard]] ClientResult<FileMetadata> metadata_from_json(std::string_view json);

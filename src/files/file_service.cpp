@@ -118,6 +118,7 @@ Result<store::FileRecord, FileFailure> FileService::update_controls(const std::s
         update.max_downloads = *change.max_downloads;
     }
     update.revoked = change.revoked;
+    update.meta = change.meta;
     auto updated = m_meta.update_file_controls(file_id, update);
     if (!updated) {
         if (updated.error().code == store::StoreError::not_found) {

@@ -49,6 +49,8 @@ struct ControlsChange {
     std::optional<std::optional<std::int64_t>> expires_in_s;
     std::optional<std::optional<std::uint64_t>> max_downloads;
     std::optional<bool> revoked;
+    // New encrypted metadata (a rename), already checked with meta_problem (file_meta.h).
+    std::optional<std::string> meta;
 };
 
 class FileService {

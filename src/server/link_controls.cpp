@@ -1,8 +1,10 @@
 // Link controls over HTTP: PATCH /api/v1/files/<id> by the file's owner (price, expiry,
-// download limit, revocation), the state JSON of a file, and the 410 of a closed link.
+// download limit, revocation, and new encrypted metadata: a rename), the state JSON of a file,
+// and the 410 of a closed link.
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "files/file_meta.h"
 #include "server/app.h"
 
 namespace satload::server {
@@ -10,7 +12,8 @@ namespace {
 
 namespace json = boost::json;
 
-// The largest PATCH body: every member at once is under 200 bytes of JSON.
+// The largest PATCH body without "meta": every other member at once is under 200 bytes of
+// JSON. A body may add the largest metadata an upload could carry (UploadLimits).
 constexpr std::size_t kFileUpdateBodyBytesMax = 4 * 1024;
 constexpr std::size_t kFileUpdateReadBytes = 1024;
 
@@ -24,7 +27,9 @@ std::optional<std::int64_t> whole_number(const json::value& v) {
 }
 
 // The change an update body asks for, or the sentence that says what is wrong with it.
-Result<files::ControlsChange, std::string> parse_change(const json::object& body) {
+// `max_metadata_bytes` is the upload's Upload-Metadata limit, which bounds "meta" too.
+Result<files::ControlsChange, std::string> parse_change(const json::object& body,
+                                                        std::size_t max_metadata_bytes) {
     files::ControlsChange change;
     if (body.contains("expires_in_s") && body.contains("expires")) {
         return fail(std::string("send expires_in_s or expires, not both"));
@@ -60,9 +65,17 @@ Result<files::ControlsChange, std::string> parse_change(const json::object& body
         } else if (key == "revoked") {
             if (!v.is_bool()) return fail(std::string("revoked must be true or false"));
             change.revoked = v.as_bool();
+        } else if (key == files::kMetaKey) {
+            if (!v.is_string()) return fail(std::string("meta must be a string (base64url)"));
+            const std::string_view meta = v.as_string();
+            if (auto problem = files::meta_problem(meta, max_metadata_bytes)) {
+                return fail(std::move(*problem));
+            }
+            change.meta = std::string(meta);
         } else {
-            return fail(fmt::format("unknown member '{}' (price_msat, expires_in_s, expires, max_downloads, revoked)",
-                                    key.substr(0, 64)));
+            return fail(fmt::format(
+                "unknown member '{}' (price_msat, expires_in_s, expires, max_downloads, revoked, meta)",
+                key.substr(0, 64)));
         }
     }
     return change;
@@ -110,10 +123,12 @@ awaitable<void> App::owned_file_update(Exchange& ex, const std::string& file_id)
     if (caller.answered) co_return;
     if (!caller.principal) co_return co_await send_problem(ex, Problem::unauthorized, "log in first");
 
-    if (ex.content_length() && *ex.content_length() > kFileUpdateBodyBytesMax) {
+    const std::size_t max_metadata_bytes = m_uploads.limits().max_metadata_bytes;
+    const std::size_t body_bytes_max = kFileUpdateBodyBytesMax + max_metadata_bytes;
+    if (ex.content_length() && *ex.content_length() > body_bytes_max) {
         co_return co_await send_problem(
             ex, Problem::payload_too_large,
-            fmt::format("the request body may be at most {} bytes", kFileUpdateBodyBytesMax));
+            fmt::format("the request body may be at most {} bytes", body_bytes_max));
     }
     std::string text;
     std::array<std::uint8_t, kFileUpdateReadBytes> buffer{};
@@ -122,10 +137,10 @@ awaitable<void> App::owned_file_update(Exchange& ex, const std::string& file_id)
         if (!n) co_return;  // the connection failed: nobody to answer
         if (*n == 0) break;
         text.append(reinterpret_cast<const char*>(buffer.data()), *n);
-        if (text.size() > kFileUpdateBodyBytesMax) {
+        if (text.size() > body_bytes_max) {
             co_return co_await send_problem(
                 ex, Problem::payload_too_large,
-                fmt::format("the request body may be at most {} bytes", kFileUpdateBodyBytesMax));
+                fmt::format("the request body may be at most {} bytes", body_bytes_max));
         }
     }
     boost::system::error_code ec;
@@ -139,7 +154,7 @@ awaitable<void> App::owned_file_update(Exchange& ex, const std::string& file_id)
     auto owned = m_accounts->accounts.get_file(*caller.principal, file_id);
     if (!owned) co_return co_await send_account_failure(ex, owned.error());
 
-    auto change = parse_change(parsed.as_object());
+    auto change = parse_change(parsed.as_object(), max_metadata_bytes);
     if (!change) co_return co_await send_problem(ex, Problem::bad_request, change.error());
     auto updated = m_files.update_controls(file_id, *change);
     if (!updated) {

@@ -45,12 +45,14 @@ struct FileRecord {
 };
 
 // A change of a file's link controls: an absent member stays as it is; for the two optional
-// limits, an inner nullopt removes the limit.
+// limits, an inner nullopt removes the limit. `meta` replaces the encrypted metadata (an
+// owner's rename), opaque to the store like the original.
 struct FileControlsUpdate {
     std::optional<std::int64_t> price_msat;
     std::optional<std::optional<std::int64_t>> expires_s;
     std::optional<std::optional<std::uint64_t>> max_downloads;
     std::optional<bool> revoked;
+    std::optional<std::string> meta;
 };
 
 class MetaStore {

@@ -440,7 +440,8 @@ StoreResult<std::unique_ptr<SqliteMetaStore>> SqliteMetaStore::open(
          " price_msat = CASE WHEN ?2 THEN ?3 ELSE price_msat END,"
          " expires_s = CASE WHEN ?4 THEN ?5 ELSE expires_s END,"
          " max_downloads = CASE WHEN ?6 THEN ?7 ELSE max_downloads END,"
-         " revoked = CASE WHEN ?8 THEN ?9 ELSE revoked END"
+         " revoked = CASE WHEN ?8 THEN ?9 ELSE revoked END,"
+         " meta = CASE WHEN ?10 THEN ?11 ELSE meta END"
          " WHERE file_id = ?1 RETURNING " + file_cols},
         {&st->select_expired_files,
          "SELECT " + file_cols +
@@ -745,6 +746,8 @@ StoreResult<FileRecord> SqliteMetaStore::update_file_controls(const std::string&
     if (max_downloads) bind_int(s, 7, *max_downloads); else bind_null(s, 7);
     bind_int(s, 8, update.revoked ? 1 : 0);
     bind_int(s, 9, update.revoked.value_or(false) ? 1 : 0);
+    bind_int(s, 10, update.meta ? 1 : 0);
+    if (update.meta) bind_text(s, 11, *update.meta); else bind_null(s, 11);
     const int rc = sqlite3_step(s);
     if (rc == SQLITE_DONE) return fail(not_found("no such file"));
     if (rc != SQLITE_ROW) return fail(sqlite_failure(m_db, "update file controls"));

@@ -230,7 +230,8 @@ test('PATCH /api/v1/files/<id>: only the owner; bad bodies are 400/413 problem+j
     assert.equal(res.headers.get('content-type'), 'application/problem+json');
     assert.ok((await res.json()).detail, body);
   }
-  const huge = await patch(homeA, JSON.stringify({ revoked: false, pad: 'x'.repeat(8192) }));
+  // Past 4 KiB and the largest encrypted metadata a rename may carry (16 KiB).
+  const huge = await patch(homeA, JSON.stringify({ revoked: false, pad: 'x'.repeat(32768) }));
   assert.equal(huge.status, 413);
   const ok = await patch(homeA, { max_downloads: 7, price_msat: 42 });
   assert.equal(ok.status, 200);

@@ -2,7 +2,7 @@
 // keys a client would derive with Argon2id are random here (the server never sees how they were
 // made), and uploads are real RFC 8188 bodies with the file secret wrapped by a master key.
 import assert from 'node:assert/strict';
-import { randomBytes, createCipheriv } from 'node:crypto';
+import { randomBytes, createCipheriv, createDecipheriv } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { deriveKeys, recordKeys } from './secrets.mjs';
@@ -21,6 +21,26 @@ export function ece(ikm, plaintext, rs) {
   const c = createCipheriv('aes-128-gcm', cek, nonce);
   const ct = Buffer.concat([c.update(Buffer.concat([plaintext, Buffer.from([2])])), c.final()]);
   return Buffer.concat([header, ct, c.getAuthTag()]);
+}
+
+// Opens a one-record RFC 8188 body (as encrypted metadata always is): the record's plaintext
+// without its padding and last-record delimiter. Throws when the key or the bytes are wrong.
+export function eceOpen(ikm, body) {
+  const header = body.subarray(0, 21 + body[20]);
+  const record = body.subarray(header.length);
+  const { cek, nonce } = recordKeys(ikm, header);
+  const d = createDecipheriv('aes-128-gcm', cek, nonce);
+  d.setAuthTag(record.subarray(record.length - 16));
+  const plain = Buffer.concat([d.update(record.subarray(0, record.length - 16)), d.final()]);
+  let end = plain.length - 1;
+  while (end >= 0 && plain[end] === 0) end--;
+  assert.equal(plain[end], 2, 'one record, the last');
+  return plain.subarray(0, end);
+}
+
+// The {name, size, type} of a file's encrypted metadata (base64url), with the link's secret.
+export function openMetadata(metaText, secretText) {
+  return JSON.parse(eceOpen(deriveKeys(secretText).metadata, Buffer.from(metaText, 'base64url')).toString('utf8'));
 }
 
 // AES-256-GCM wrap as DESIGN.md "login" describes: nonce || ciphertext || tag, AD the purpose.

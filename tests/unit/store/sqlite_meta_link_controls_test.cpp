@@ -305,6 +305,43 @@ TEST(SqliteMetaLinkControls, UpdateChangesOnlyWhatItNames) {
     EXPECT_EQ(get_file(*db, start.file_id).price_msat, 0);
 }
 
+// An owner's rename replaces the encrypted metadata, alone or with other controls, and leaves
+// every other field as it was; an update without meta keeps it; an unknown file is not_found.
+TEST(SqliteMetaLinkControls, UpdateReplacesTheEncryptedMetadata) {
+    TempDir dir;
+    auto db = open_db(dir.path() / "meta.sqlite");
+    ASSERT_TRUE(db);
+    FileRecord start = make_file(make_upload(1));
+    start.price_msat = 700;
+    start.max_downloads = 3;
+    start = add_file(*db, 1, start);
+
+    FileControlsUpdate rename;
+    rename.meta = "bmV3LW5hbWU";
+    auto after = db->update_file_controls(start.file_id, rename);
+    ASSERT_TRUE(after) << after.error().message;
+    EXPECT_EQ(after->meta, "bmV3LW5hbWU");
+    EXPECT_EQ(after->price_msat, 700);
+    EXPECT_EQ(after->max_downloads, std::optional<std::uint64_t>(3));
+    EXPECT_EQ(after->size_bytes, start.size_bytes);
+    EXPECT_EQ(after->sha256_hex, start.sha256_hex);
+    EXPECT_EQ(get_file(*db, start.file_id).meta, "bmV3LW5hbWU");
+
+    FileControlsUpdate both;
+    both.meta = "dGhpcmQ";
+    both.revoked = true;
+    ASSERT_TRUE(db->update_file_controls(start.file_id, both));
+    FileControlsUpdate price_only;
+    price_only.price_msat = 9;
+    ASSERT_TRUE(db->update_file_controls(start.file_id, price_only));
+    const FileRecord stored = get_file(*db, start.file_id);
+    EXPECT_EQ(stored.meta, "dGhpcmQ");
+    EXPECT_TRUE(stored.revoked);
+    EXPECT_EQ(stored.price_msat, 9);
+
+    EXPECT_EQ(db->update_file_controls(testing::make_file_id(98), rename).error().code, StoreError::not_found);
+}
+
 // Housekeeping sees only anonymous files whose expiry is at or before now, soonest first and at
 // most `limit`; an owned file past its expiry is the owner's to extend, never listed.
 TEST(SqliteMetaLinkControls, ExpiredAnonymousFiles) {

@@ -1,12 +1,13 @@
 // "My files" (/my-files): the account's files with names and links decrypted here; each can
-// be copied (with a QR code), re-priced, revoked and restored, or deleted. Earnings per file
+// be copied (with a QR code), renamed (the name encrypted again here), re-priced, revoked and
+// restored, or deleted. Earnings per file
 // come from the wallet side (GET /api/v1/earnings).
 import '../styles.css';
 import { ApiError, apiJson, apiMessage } from '../lib/api.js';
 import { formatBytes, formatDate, formatSat, parseSatToMsat } from '../lib/format.js';
 import { el, showLoginNeeded } from '../lib/dom.js';
 import { setupNav } from '../lib/nav.js';
-import { ownedFiles, type OwnedFile } from '../lib/owned.js';
+import { ownedFiles, renameOwned, type OwnedFile } from '../lib/owned.js';
 import { qrSvg } from '../lib/qr.js';
 
 const statusEl = el<HTMLParagraphElement>('status');
@@ -33,6 +34,48 @@ function button(text: string, label: string, onClick: (b: HTMLButtonElement) => 
   b.setAttribute('aria-label', label);
   b.addEventListener('click', () => onClick(b));
   return b;
+}
+
+// The rename form of a readable file: a labelled text field holding the name, and a button.
+function renameForm(f: OwnedFile, label: string, note: HTMLElement): HTMLFormElement {
+  const form = document.createElement('form');
+  form.className = 'inline-form';
+  const id = `name-${f.id}`;
+  const nameLabel = document.createElement('label');
+  nameLabel.htmlFor = id;
+  nameLabel.textContent = `New name for ${label}`;
+  nameLabel.className = 'visually-hidden';
+  const input = document.createElement('input');
+  input.id = id;
+  input.type = 'text';
+  input.className = 'name-input';
+  input.value = f.name;
+  input.autocomplete = 'off';
+  input.spellcheck = false;
+  const save = document.createElement('button');
+  save.type = 'submit';
+  save.textContent = 'Rename';
+  save.setAttribute('aria-label', `Rename ${label}`);
+  form.append(nameLabel, input, save);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const name = input.value;
+    save.disabled = true;
+    void renameOwned(f, name).then(
+      async () => {
+        await load();
+        statusEl.textContent = `${label} is renamed to ${name}.`;
+        // The list is drawn anew: keep a keyboard user where they were.
+        document.getElementById(id)?.focus();
+      },
+      (err: unknown) => {
+        save.disabled = false;
+        note.textContent = err instanceof ApiError ? apiMessage(err) : (err as Error).message;
+        input.focus();
+      },
+    );
+  });
+  return form;
 }
 
 function describeState(s: FileState, earned: number | undefined): string {
@@ -76,6 +119,7 @@ function renderFile(f: OwnedFile, state: FileState | null, earned: number | unde
           () => (note.textContent = `Copying is not allowed here; the link is ${f.link}`),
         );
       }),
+      renameForm(f, label, note),
     );
   }
   if (state) {

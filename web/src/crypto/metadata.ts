@@ -42,6 +42,17 @@ export function cutUtf8(text: string, max: number): string {
   return new TextDecoder().decode(bytes.subarray(0, end));
 }
 
+// Why `name` cannot be a file's new name, in words, or null when it can: the CLI's rules
+// (src/client/metadata.h new_name_problem), so a rename here and with `satload rename` agree.
+export function newNameProblem(name: string): string | null {
+  if (name === '') return 'A file name cannot be empty.';
+  const bytes = encoder.encode(name);
+  if (new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes) !== name) return 'A file name must be valid text (Unicode).';
+  if (bytes.length > MAX_NAME_BYTES) return `A file name is at most ${MAX_NAME_BYTES} bytes of UTF-8 (this one is ${bytes.length}).`;
+  if (/[\u0000-\u001f\u007f]/.test(name)) return 'A file name cannot hold control characters.';
+  return null;
+}
+
 export function metadataToJson(meta: FileMetadata): string {
   const type = encoder.encode(meta.type).length <= MAX_TYPE_BYTES && meta.type !== '' ? meta.type : DEFAULT_TYPE;
   return JSON.stringify({ name: cutUtf8(meta.name, MAX_NAME_BYTES), size: meta.size, type });
