@@ -130,6 +130,7 @@ S3Error classify_s3_error(unsigned http_status, std::string_view s3_code) {
 struct S3Client::Impl {
     S3Endpoint endpoint;
     Credentials credentials;
+    S3Timeouts timeouts;
     asio::io_context ioc;
     std::optional<beast::tcp_stream> stream;
     beast::flat_buffer buffer;
@@ -137,7 +138,8 @@ struct S3Client::Impl {
     bool reused = false;  // the current connection has served a request before
     std::vector<char> chunk = std::vector<char>(kXmlChunkBytes);
 
-    Impl(S3Endpoint ep, Credentials creds) : endpoint(std::move(ep)), credentials(std::move(creds)) {
+    Impl(S3Endpoint ep, Credentials creds, S3Timeouts t)
+        : endpoint(std::move(ep)), credentials(std::move(creds)), timeouts(t) {
         buffer.reserve(kReceiveBufferBytes);
     }
 
@@ -175,7 +177,7 @@ struct S3Client::Impl {
         tcp::resolver resolver(ioc);
         tcp::resolver::results_type results;
         asio::steady_timer timer(ioc);
-        timer.expires_after(kConnectTimeoutMs);
+        timer.expires_after(timeouts.connect_ms);
         timer.async_wait([&resolver](boost::system::error_code ec) {
             if (!ec) resolver.cancel();
         });
@@ -194,7 +196,7 @@ struct S3Client::Impl {
             return fail(std::move(f));
         }
         stream.emplace(ioc);
-        stream->expires_after(kConnectTimeoutMs);
+        stream->expires_after(timeouts.connect_ms);
         ec = run([&](auto handler) { stream->async_connect(results, handler); });
         if (ec) {
             close();
@@ -243,7 +245,7 @@ struct S3Client::Impl {
     S3Result<Response> exchange(const Request& r, bool& answered) {
         answered = false;
         auto req = build(r);
-        stream->expires_after(kIoTimeoutMs);
+        stream->expires_after(timeouts.io_ms);
         auto ec = run([&](auto handler) { http::async_write(*stream, req, handler); });
         if (ec) {
             close();
@@ -257,7 +259,7 @@ struct S3Client::Impl {
         // or XML body below as it arrives.
         parser.body_limit(r.want_body_into ? std::max<std::uint64_t>(r.into.size(), kMaxXmlBodyBytes)
                                            : std::uint64_t{kMaxXmlBodyBytes});
-        stream->expires_after(kIoTimeoutMs);
+        stream->expires_after(timeouts.io_ms);
         ec = run([&](auto handler) { http::async_read_header(*stream, buffer, parser, handler); });
         answered = parser.got_some();
         if (ec) {
@@ -288,7 +290,7 @@ struct S3Client::Impl {
                 close();
                 return fail(protocol_failure(r.operation, "the answer is longer than asked for"));
             }
-            stream->expires_after(kIoTimeoutMs);
+            stream->expires_after(timeouts.io_ms);
             ec = run([&](auto handler) { http::async_read(*stream, buffer, parser, handler); });
             if (ec == http::error::need_buffer) ec = {};
             if (ec) {
@@ -342,8 +344,8 @@ struct S3Client::Impl {
     }
 };
 
-S3Client::S3Client(S3Endpoint endpoint, Credentials credentials)
-    : m_impl(std::make_unique<Impl>(std::move(endpoint), std::move(credentials))) {}
+S3Client::S3Client(S3Endpoint endpoint, Credentials credentials, S3Timeouts timeouts)
+    : m_impl(std::make_unique<Impl>(std::move(endpoint), std::move(credentials), timeouts)) {}
 
 S3Client::~S3Client() {
     if (m_impl) m_impl->close();

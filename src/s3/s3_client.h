@@ -87,9 +87,15 @@ struct MultipartUpload {
     std::string initiated;  // ISO 8601, as S3 sent it
 };
 
+// The client's timeouts; tests shorten them.
+struct S3Timeouts {
+    std::chrono::milliseconds connect_ms = kConnectTimeoutMs;
+    std::chrono::milliseconds io_ms = kIoTimeoutMs;
+};
+
 class S3Client {
 public:
-    S3Client(S3Endpoint endpoint, Credentials credentials);
+    S3Client(S3Endpoint endpoint, Credentials credentials, S3Timeouts timeouts = {});
     ~S3Client();
     S3Client(const S3Client&) = delete;
     S3Client& operator=(const S3Client&) = delete;
