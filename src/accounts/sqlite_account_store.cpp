@@ -107,7 +107,7 @@ const char* kind_text(TokenKind kind) { return kind == TokenKind::api ? "api" : 
 
 SqliteAccountStore::SqliteAccountStore(sqlite3* db) : m_db(db) {}
 
-SqliteAccountStore::~SqliteAccountStore() { sqlite3_close_v2(m_db); }
+SqliteAccountStore::~SqliteAccountStore() { store::sqlite::close_database(m_db); }
 
 StoreResult<std::unique_ptr<SqliteAccountStore>> SqliteAccountStore::open(
     std::filesystem::path db_file) {

@@ -294,10 +294,13 @@ void Ledger::checkpoint_loop() {
             std::unique_lock stats(m_read_mutex);
             ++(written ? m_stats.checkpoints : m_stats.checkpoint_failures);
         }
+        const auto next_write = std::chrono::steady_clock::now() + m_options.checkpoint_interval;
         lock.lock();
         // A failed write is retried with the next commit's head (or at close).
         if (written) m_checkpoint_written_count = head.count;
         m_checkpoint_cv.notify_all();
+        // Heads committed meanwhile wait (the newest replacing older ones); a close does not.
+        m_checkpoint_cv.wait_until(lock, next_write, [&] { return m_checkpoint_stopping; });
     }
 }
 

@@ -179,7 +179,7 @@ constexpr const char* kAddressColumns = "branch, idx, account_id, script, used";
 std::string_view deposit_status_name(DepositStatus s) { return status_text(s); }
 
 ChainStore::ChainStore(sqlite3* db) : m_db(db) {}
-ChainStore::~ChainStore() { sqlite3_close_v2(m_db); }
+ChainStore::~ChainStore() { store::sqlite::close_database(m_db); }
 
 StoreResult<std::unique_ptr<ChainStore>> ChainStore::open(const std::filesystem::path& db_file) {
     auto db = open_database(db_file, kChainStoreBusyTimeoutMs);

@@ -83,7 +83,9 @@ public:
     // StoreError::exists when (payer, file, attempt_no) is taken: another request (or another
     // server) started the same attempt; re-read and follow it.
     virtual StoreResult<void> insert_attempt(const PaymentAttempt& attempt) = 0;
-    // Ends a pending attempt. StoreError::not_found when it is not pending.
+    // Ends a pending attempt. StoreError::not_found when it is not pending. May be durable
+    // only after a later commit: an outcome a crash loses leaves the attempt pending, and the
+    // paywall settles a pending attempt again by its payment id (never charged twice).
     virtual StoreResult<void> finish_attempt(AccountId payer, const std::string& file_id,
                                              std::int64_t attempt_no, AttemptState state,
                                              std::int64_t expires_s) = 0;

@@ -119,25 +119,31 @@ PaymentAttempt read_attempt(sqlite3_stmt* s) {
 
 }  // namespace
 
-SqlitePaymentStore::SqlitePaymentStore(sqlite3* db) : m_db(db) {}
-SqlitePaymentStore::~SqlitePaymentStore() { sqlite3_close_v2(m_db); }
+SqlitePaymentStore::SqlitePaymentStore(sqlite3* db, sqlite3* read_db) : m_db(db), m_read_db(read_db) {}
+SqlitePaymentStore::~SqlitePaymentStore() {
+    store::sqlite::close_database(m_read_db);
+    store::sqlite::close_database(m_db);
+}
 
 StoreResult<std::unique_ptr<SqlitePaymentStore>> SqlitePaymentStore::open(const std::filesystem::path& db_file) {
     auto db = open_database(db_file, kSqlitePaymentBusyTimeoutMs);
     if (!db) return fail(db.error());
     if (auto r = migrate(db->get(), kVersionTable, kMigrations); !r) return fail(r.error());
-    return std::unique_ptr<SqlitePaymentStore>(new SqlitePaymentStore(db->release()));
+    auto read_db = open_database(db_file, kSqlitePaymentBusyTimeoutMs);
+    if (!read_db) return fail(read_db.error());
+    if (auto r = exec(read_db->get(), "PRAGMA query_only=ON", "read connection"); !r) return fail(r.error());
+    return std::unique_ptr<SqlitePaymentStore>(new SqlitePaymentStore(db->release(), read_db->release()));
 }
 
 StoreResult<std::optional<PaymentAttempt>> SqlitePaymentStore::latest_attempt(AccountId payer,
                                                                                const std::string& file_id) {
-    const std::lock_guard lock(m_mutex);
-    Query q(m_db, std::string("SELECT ") + kAttemptColumns +
+    const std::lock_guard lock(m_read_mutex);
+    Query q(m_read_db, std::string("SELECT ") + kAttemptColumns +
                       " FROM payment_attempts WHERE payer_account_id = ?1 AND file_id = ?2"
                       " ORDER BY attempt_no DESC LIMIT 1");
-    if (!q.prepared()) return fail(failure(m_db, "prepare latest attempt"));
+    if (!q.prepared()) return fail(failure(m_read_db, "prepare latest attempt"));
     q.i64(1, payer).text(2, file_id);
-    return first<PaymentAttempt>(m_db, q, read_attempt, "latest attempt");
+    return first<PaymentAttempt>(m_read_db, q, read_attempt, "latest attempt");
 }
 
 StoreResult<void> SqlitePaymentStore::insert_attempt(const PaymentAttempt& a) {
@@ -171,7 +177,10 @@ StoreResult<void> SqlitePaymentStore::insert_attempt(const PaymentAttempt& a) {
 StoreResult<void> SqlitePaymentStore::finish_attempt(AccountId payer, const std::string& file_id,
                                                      std::int64_t attempt_no, AttemptState state,
                                                      std::int64_t expires_s) {
-    return m_writes.run([&](sqlite3* db) -> StoreResult<void> {
+    // Unsynced: an outcome lost in a crash leaves the attempt pending, and the next request
+    // for it settles the same payment id again, which the ledger (durable before this) answers
+    // with what it already applied. Nothing is charged twice and no grant is lost.
+    return m_writes.run_unsynced([&](sqlite3* db) -> StoreResult<void> {
         Query q(db,
                 "UPDATE payment_attempts SET state = ?4, expires_s = ?5 WHERE payer_account_id = ?1 AND "
                 "file_id = ?2 AND attempt_no = ?3 AND state = 'pending'");
@@ -185,8 +194,8 @@ StoreResult<void> SqlitePaymentStore::finish_attempt(AccountId payer, const std:
 }
 
 StoreResult<std::vector<FileEarnings>> SqlitePaymentStore::earnings(AccountId uploader) {
-    const std::lock_guard lock(m_mutex);
-    Query q(m_db,
+    const std::lock_guard lock(m_read_mutex);
+    Query q(m_read_db,
             "SELECT file_id, count(*), sum(price_msat), "
             // What reached the uploader: legs not redirected, and held legs only once released.
             "sum(CASE WHEN payee_account_id IS NULL AND (held = 0 OR hold_outcome = 'released') "
@@ -194,10 +203,10 @@ StoreResult<std::vector<FileEarnings>> SqlitePaymentStore::earnings(AccountId up
             "sum(CASE WHEN held = 1 AND hold_outcome = '' THEN uploader_msat ELSE 0 END) "
             "FROM payment_attempts "
             "WHERE uploader_account_id = ?1 AND state = 'granted' GROUP BY file_id ORDER BY file_id");
-    if (!q.prepared()) return fail(failure(m_db, "prepare earnings"));
+    if (!q.prepared()) return fail(failure(m_read_db, "prepare earnings"));
     q.i64(1, uploader);
     return collect<FileEarnings>(
-        m_db, q,
+        m_read_db, q,
         [](sqlite3_stmt* s) {
             return FileEarnings{column_text(s, 0), column_u64(s, 1), sqlite3_column_int64(s, 2),
                                 sqlite3_column_int64(s, 3), sqlite3_column_int64(s, 4)};
@@ -206,25 +215,25 @@ StoreResult<std::vector<FileEarnings>> SqlitePaymentStore::earnings(AccountId up
 }
 
 StoreResult<ReferralEarnings> SqlitePaymentStore::referral_earnings(AccountId referrer) {
-    const std::lock_guard lock(m_mutex);
-    Query q(m_db,
+    const std::lock_guard lock(m_read_mutex);
+    Query q(m_read_db,
             "SELECT count(*), coalesce(sum(referrer_msat), 0) FROM payment_attempts "
             "WHERE referrer_account_id = ?1 AND state = 'granted'");
-    if (!q.prepared()) return fail(failure(m_db, "prepare referral earnings"));
+    if (!q.prepared()) return fail(failure(m_read_db, "prepare referral earnings"));
     q.i64(1, referrer);
     auto row = first<ReferralEarnings>(
-        m_db, q, [](sqlite3_stmt* s) { return ReferralEarnings{column_u64(s, 0), sqlite3_column_int64(s, 1)}; },
+        m_read_db, q, [](sqlite3_stmt* s) { return ReferralEarnings{column_u64(s, 0), sqlite3_column_int64(s, 1)}; },
         "referral earnings");
     if (!row) return fail(row.error());
     return row->value_or(ReferralEarnings{});
 }
 
 StoreResult<std::optional<std::string>> SqlitePaymentStore::referral_code(AccountId account) {
-    const std::lock_guard lock(m_mutex);
-    Query q(m_db, "SELECT code FROM payment_referral_codes WHERE account_id = ?1");
-    if (!q.prepared()) return fail(failure(m_db, "prepare referral code"));
+    const std::lock_guard lock(m_read_mutex);
+    Query q(m_read_db, "SELECT code FROM payment_referral_codes WHERE account_id = ?1");
+    if (!q.prepared()) return fail(failure(m_read_db, "prepare referral code"));
     q.i64(1, account);
-    return first<std::string>(m_db, q, [](sqlite3_stmt* s) { return column_text(s, 0); }, "referral code");
+    return first<std::string>(m_read_db, q, [](sqlite3_stmt* s) { return column_text(s, 0); }, "referral code");
 }
 
 StoreResult<void> SqlitePaymentStore::set_referral_code(AccountId account, const std::string& code) {
@@ -237,33 +246,33 @@ StoreResult<void> SqlitePaymentStore::set_referral_code(AccountId account, const
 }
 
 StoreResult<std::optional<AccountId>> SqlitePaymentStore::referral_owner(const std::string& code) {
-    const std::lock_guard lock(m_mutex);
-    Query q(m_db, "SELECT account_id FROM payment_referral_codes WHERE code = ?1");
-    if (!q.prepared()) return fail(failure(m_db, "prepare referral owner"));
+    const std::lock_guard lock(m_read_mutex);
+    Query q(m_read_db, "SELECT account_id FROM payment_referral_codes WHERE code = ?1");
+    if (!q.prepared()) return fail(failure(m_read_db, "prepare referral owner"));
     q.text(1, code);
-    return first<AccountId>(m_db, q, [](sqlite3_stmt* s) { return sqlite3_column_int64(s, 0); },
+    return first<AccountId>(m_read_db, q, [](sqlite3_stmt* s) { return sqlite3_column_int64(s, 0); },
                             "referral owner");
 }
 
 StoreResult<std::vector<PaymentAttempt>> SqlitePaymentStore::unsettled_holds(const std::string& file_id,
                                                                            std::size_t limit) {
-    const std::lock_guard lock(m_mutex);
-    Query q(m_db, std::string("SELECT ") + kAttemptColumns +
+    const std::lock_guard lock(m_read_mutex);
+    Query q(m_read_db, std::string("SELECT ") + kAttemptColumns +
                       " FROM payment_attempts WHERE file_id = ?1 AND held = 1 AND hold_outcome = '' AND "
                       "state = 'granted' ORDER BY created_s, payer_account_id, attempt_no LIMIT ?2");
-    if (!q.prepared()) return fail(failure(m_db, "prepare unsettled holds"));
+    if (!q.prepared()) return fail(failure(m_read_db, "prepare unsettled holds"));
     q.text(1, file_id).i64(2, static_cast<std::int64_t>(limit));
-    return collect<PaymentAttempt>(m_db, q, read_attempt, "unsettled holds");
+    return collect<PaymentAttempt>(m_read_db, q, read_attempt, "unsettled holds");
 }
 
 StoreResult<std::vector<std::string>> SqlitePaymentStore::files_with_unsettled_holds(std::size_t limit) {
-    const std::lock_guard lock(m_mutex);
-    Query q(m_db,
+    const std::lock_guard lock(m_read_mutex);
+    Query q(m_read_db,
             "SELECT DISTINCT file_id FROM payment_attempts WHERE held = 1 AND hold_outcome = '' AND "
             "state = 'granted' ORDER BY file_id LIMIT ?1");
-    if (!q.prepared()) return fail(failure(m_db, "prepare files with holds"));
+    if (!q.prepared()) return fail(failure(m_read_db, "prepare files with holds"));
     q.i64(1, static_cast<std::int64_t>(limit));
-    return collect<std::string>(m_db, q, [](sqlite3_stmt* s) { return column_text(s, 0); }, "files with holds");
+    return collect<std::string>(m_read_db, q, [](sqlite3_stmt* s) { return column_text(s, 0); }, "files with holds");
 }
 
 StoreResult<void> SqlitePaymentStore::settle_hold(AccountId payer, const std::string& file_id,
@@ -282,13 +291,13 @@ StoreResult<void> SqlitePaymentStore::settle_hold(AccountId payer, const std::st
 }
 
 StoreResult<std::optional<EarningsRedirect>> SqlitePaymentStore::redirect_of(const std::string& file_id) {
-    const std::lock_guard lock(m_mutex);
-    Query q(m_db,
+    const std::lock_guard lock(m_read_mutex);
+    Query q(m_read_db,
             "SELECT file_id, claimant_account_id, include_held, created_s FROM payment_redirects WHERE file_id = ?1");
-    if (!q.prepared()) return fail(failure(m_db, "prepare redirect"));
+    if (!q.prepared()) return fail(failure(m_read_db, "prepare redirect"));
     q.text(1, file_id);
     return first<EarningsRedirect>(
-        m_db, q,
+        m_read_db, q,
         [](sqlite3_stmt* s) {
             return EarningsRedirect{column_text(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2) != 0,
                                     sqlite3_column_int64(s, 3)};

@@ -1,5 +1,6 @@
 // PaymentStore on SQLite: shares meta.sqlite (tables payment_*, own version table), WAL and
-// synchronous=FULL, so a returned call is durable.
+// synchronous=FULL, so a returned call is durable (finish_attempt: see there); reads use a
+// second connection.
 #pragma once
 
 #include <filesystem>
@@ -40,11 +41,15 @@ public:
     StoreResult<void> set_redirect(const EarningsRedirect& redirect) override;
 
 private:
-    explicit SqlitePaymentStore(sqlite3* db);
-    std::mutex m_mutex;  // one connection, used by one call at a time
+    SqlitePaymentStore(sqlite3* db, sqlite3* read_db);
+    std::mutex m_mutex;  // the writing connection, used by one call at a time
     sqlite3* m_db;
-    // The two writes of every payment (its attempt, then its outcome) share durable commits
-    // with the other payments in flight.
+    // Reads go through a connection of their own (WAL: readers see every commit and never wait
+    // for a writer), so a payment's reads do not queue behind another group's sync.
+    std::mutex m_read_mutex;
+    sqlite3* m_read_db;
+    // Every payment's attempt is recorded in a durable commit shared with the other payments
+    // in flight; its outcome is committed unsynced (see finish_attempt).
     store::sqlite::GroupCommit m_writes{m_db, m_mutex};
 };
 

@@ -168,7 +168,7 @@ std::string_view report_state_name(ReportState s) {
 }
 
 SqliteSafetyStore::SqliteSafetyStore(sqlite3* db) : m_db(db) {}
-SqliteSafetyStore::~SqliteSafetyStore() { sqlite3_close_v2(m_db); }
+SqliteSafetyStore::~SqliteSafetyStore() { store::sqlite::close_database(m_db); }
 
 StoreResult<std::unique_ptr<SqliteSafetyStore>> SqliteSafetyStore::open(const std::filesystem::path& db_file) {
     auto db = open_database(db_file, kSqliteSafetyBusyTimeoutMs);

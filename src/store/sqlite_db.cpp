@@ -3,6 +3,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <unordered_map>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -64,6 +66,95 @@ StoreResult<int> run(sqlite3* db, Query& q, std::string_view what) {
     return sqlite3_changes(db);
 }
 
+namespace {
+
+struct SqlHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view sql) const { return std::hash<std::string_view>{}(sql); }
+};
+
+// Idle statements by connection and SQL text.
+struct StatementRegistry {
+    using BySql = std::unordered_map<std::string, std::vector<sqlite3_stmt*>, SqlHash, std::equal_to<>>;
+    std::mutex mutex;
+    std::unordered_map<sqlite3*, BySql> idle;
+};
+
+StatementRegistry& registry() {
+    static StatementRegistry r;
+    return r;
+}
+
+}  // namespace
+
+sqlite3_stmt* borrow_statement(sqlite3* db, const std::string& sql, int& rc) {
+    {
+        StatementRegistry& r = registry();
+        const std::lock_guard lock(r.mutex);
+        if (const auto conn = r.idle.find(db); conn != r.idle.end()) {
+            if (const auto it = conn->second.find(std::string_view(sql)); it != conn->second.end() && !it->second.empty()) {
+                sqlite3_stmt* s = it->second.back();
+                it->second.pop_back();
+                rc = SQLITE_OK;
+                return s;
+            }
+        }
+    }
+    sqlite3_stmt* s = nullptr;
+    rc = sqlite3_prepare_v3(db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(s);
+        return nullptr;
+    }
+    return s;
+}
+
+void return_statement(sqlite3_stmt* statement) {
+    if (statement == nullptr) return;
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    const char* sql = sqlite3_sql(statement);
+    if (sql != nullptr) {
+        StatementRegistry& r = registry();
+        const std::lock_guard lock(r.mutex);
+        auto& by_sql = r.idle[sqlite3_db_handle(statement)];
+        auto it = by_sql.find(std::string_view(sql));
+        if (it == by_sql.end()) it = by_sql.emplace(std::string(sql), std::vector<sqlite3_stmt*>{}).first;
+        if (it->second.size() < kIdleStatementsPerSql) {
+            it->second.push_back(statement);
+            return;
+        }
+    }
+    sqlite3_finalize(statement);
+}
+
+int close_database(sqlite3* db) {
+    if (db == nullptr) return SQLITE_OK;
+    StatementRegistry::BySql kept;
+    {
+        StatementRegistry& r = registry();
+        const std::lock_guard lock(r.mutex);
+        if (const auto it = r.idle.find(db); it != r.idle.end()) {
+            kept = std::move(it->second);
+            r.idle.erase(it);
+        }
+    }
+    for (auto& [sql, statements] : kept) {
+        for (sqlite3_stmt* s : statements) sqlite3_finalize(s);
+    }
+    return sqlite3_close_v2(db);
+}
+
+std::size_t kept_statements(sqlite3* db) {
+    StatementRegistry& r = registry();
+    const std::lock_guard lock(r.mutex);
+    const auto it = r.idle.find(db);
+    if (it == r.idle.end()) return 0;
+    std::size_t n = 0;
+    for (const auto& [sql, statements] : it->second) n += statements.size();
+    return n;
+}
+
 StoreResult<Database> open_database(const std::filesystem::path& file, int busy_timeout_ms) {
     std::error_code ec;
     if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
@@ -75,7 +166,7 @@ StoreResult<Database> open_database(const std::filesystem::path& file, int busy_
     sqlite3* raw = nullptr;
     const int rc = sqlite3_open_v2(file.c_str(), &raw,
                                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-    Database db(raw, sqlite3_close_v2);
+    Database db(raw, close_database);
     if (rc != SQLITE_OK) {
         return fail(StoreFailure{StoreError::io,
                                  std::string("open database: ") + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc))});

@@ -22,6 +22,7 @@
 
 namespace satload::store::sqlite {
 
+// Closed with close_database (below).
 using Database = std::unique_ptr<sqlite3, int (*)(sqlite3*)>;
 
 // The failure of the last call on `db`; a unique or primary-key violation is StoreError::exists.
@@ -46,11 +47,25 @@ using Database = std::unique_ptr<sqlite3, int (*)(sqlite3*)>;
     return static_cast<sqlite3_int64>(std::min(limit, max));
 }
 
-// One statement prepared for one call; bindings assert, since they only fail on a bad index.
+// Prepared statements are kept per connection and reused: preparing (parsing and planning the
+// SQL) cost more than running most of these one-row statements. A statement is borrowed for
+// one call, then reset, its bindings cleared, and kept for the next call of the same SQL on
+// the same connection (at most kIdleStatementsPerSql idle copies). Borrowing and returning
+// happen while the caller holds its connection's lock, as every use of the connection does.
+inline constexpr std::size_t kIdleStatementsPerSql = 4;
+[[nodiscard]] sqlite3_stmt* borrow_statement(sqlite3* db, const std::string& sql, int& rc);
+void return_statement(sqlite3_stmt* statement);
+// Finalizes the connection's kept statements and closes it. Every connection that Query
+// touched must be closed with this (a new connection could otherwise meet its address).
+int close_database(sqlite3* db);
+// Statements kept for `db` now (for tests).
+[[nodiscard]] std::size_t kept_statements(sqlite3* db);
+
+// One statement borrowed for one call; bindings assert, since they only fail on a bad index.
 class Query {
 public:
-    Query(sqlite3* db, const std::string& sql) { m_rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &m_s, nullptr); }
-    ~Query() { sqlite3_finalize(m_s); }
+    Query(sqlite3* db, const std::string& sql) { m_s = borrow_statement(db, sql, m_rc); }
+    ~Query() { return_statement(m_s); }
     Query(const Query&) = delete;
     Query& operator=(const Query&) = delete;
 

@@ -32,6 +32,22 @@ StoreResult<void> GroupCommit::run(const Write& write) {
     return std::move(*mine.result);
 }
 
+StoreResult<void> GroupCommit::run_unsynced(const Write& write) {
+    const std::lock_guard db_lock(m_db_mutex);
+    if (sqlite3_exec(m_db, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr) != SQLITE_OK) {
+        return fail(failure(m_db, "unsynced commit"));
+    }
+    // Back to FULL whatever happens below: every other commit on this connection syncs.
+    struct RestoreFull {
+        sqlite3* db;
+        ~RestoreFull() { sqlite3_exec(db, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr); }
+    } restore{m_db};
+    Transaction tx(m_db);
+    if (auto r = tx.begin(true); !r) return fail(r.error());
+    if (auto r = write(m_db); !r) return fail(r.error());
+    return tx.commit();
+}
+
 std::size_t GroupCommit::commits() const {
     const std::lock_guard lock(m_mutex);
     return m_commits;

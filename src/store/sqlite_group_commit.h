@@ -33,6 +33,13 @@ public:
     // result once the group is committed. The caller must not hold `db_mutex`.
     StoreResult<void> run(const Write& write);
 
+    // Runs `write` at once in a transaction of its own that is committed but not synced
+    // (synchronous=NORMAL for that commit): it becomes durable with the next synced commit on
+    // this database or a checkpoint, since WAL frames are appended in order and a sync covers
+    // all before it. Only for state a crash may lose because it can be rebuilt. The caller
+    // must not hold `db_mutex`.
+    StoreResult<void> run_unsynced(const Write& write);
+
     // Groups committed so far, and writes waiting for a group (for tests and metrics).
     [[nodiscard]] std::size_t commits() const;
     [[nodiscard]] std::size_t queued() const;

@@ -113,6 +113,20 @@ TEST_F(GroupCommitTest, AFailedWriteRollsBackAlone) {
     EXPECT_EQ(sqlite3_column_int64(q.get(), 0), 1);  // the failed write changed nothing
 }
 
+// An unsynced write is committed at once (another connection sees it), a failed one changes
+// nothing, and the connection syncs every later commit again (synchronous=FULL).
+TEST_F(GroupCommitTest, UnsyncedWritesCommitAndLeaveTheConnectionSynced) {
+    ASSERT_TRUE(m_group->run_unsynced(insert("a", 1)));
+    EXPECT_EQ(committed_rows(), 1);
+    const auto dup = m_group->run_unsynced(insert("a", 2));
+    ASSERT_FALSE(dup);
+    EXPECT_EQ(dup.error().code, StoreError::exists);
+    EXPECT_EQ(committed_rows(), 1);
+    Query q(db_handle(), "PRAGMA synchronous");
+    ASSERT_EQ(q.step(), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int64(q.get(), 0), 2);  // FULL
+}
+
 // Many writers at once: every write is stored exactly once.
 TEST_F(GroupCommitTest, ConcurrentWritersAreAllStored) {
     constexpr int kThreads = 8;
