@@ -39,10 +39,39 @@ std::filesystem::path checkpoint_path_for(const std::filesystem::path& db_file) 
     return p;
 }
 
-StoreResult<void> write_checkpoint(const std::filesystem::path& file, const JournalHead& head) {
+std::string format_checkpoint(const JournalHead& head) {
     std::string text(kMagic);
     text += "count " + std::to_string(head.count) + "\n";
     text += "hash " + hex_encode(head.hash) + "\n";
+    return text;
+}
+
+std::optional<JournalHead> parse_checkpoint(std::string_view text) {
+    if (text.size() > kCheckpointBytesMax) return std::nullopt;
+    std::string_view rest = text;
+    if (!rest.starts_with(kMagic)) return std::nullopt;
+    rest.remove_prefix(kMagic.size());
+    constexpr std::string_view kCount = "count ";
+    constexpr std::string_view kHash = "hash ";
+    if (!rest.starts_with(kCount)) return std::nullopt;
+    rest.remove_prefix(kCount.size());
+    const std::size_t nl = rest.find('\n');
+    if (nl == std::string_view::npos || nl == 0) return std::nullopt;
+    JournalHead head;
+    const auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + nl, head.count);
+    if (ec != std::errc() || ptr != rest.data() + nl || head.count < 0) return std::nullopt;
+    rest.remove_prefix(nl + 1);
+    if (!rest.starts_with(kHash)) return std::nullopt;
+    rest.remove_prefix(kHash.size());
+    if (rest.size() != 2 * head.hash.size() + 1 || rest.back() != '\n') return std::nullopt;
+    const auto hash = hex_decode(rest.substr(0, 2 * head.hash.size()));
+    if (!hash) return std::nullopt;
+    std::copy(hash->begin(), hash->end(), head.hash.begin());
+    return head;
+}
+
+StoreResult<void> write_checkpoint(const std::filesystem::path& file, const JournalHead& head) {
+    const std::string text = format_checkpoint(head);
 
     std::filesystem::path temp = file;
     temp += ".tmp";
@@ -82,29 +111,9 @@ StoreResult<std::optional<JournalHead>> read_checkpoint(const std::filesystem::p
     }
     ::close(fd);
     text.resize(size);
-    const auto bad = [&] {
-        return fail(StoreFailure{StoreError::corrupt, file.string() + " is not a ledger checkpoint"});
-    };
-    std::string_view rest = text;
-    if (!rest.starts_with(kMagic)) return bad();
-    rest.remove_prefix(kMagic.size());
-    constexpr std::string_view kCount = "count ";
-    constexpr std::string_view kHash = "hash ";
-    if (!rest.starts_with(kCount)) return bad();
-    rest.remove_prefix(kCount.size());
-    const std::size_t nl = rest.find('\n');
-    if (nl == std::string_view::npos || nl == 0) return bad();
-    JournalHead head;
-    const auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + nl, head.count);
-    if (ec != std::errc() || ptr != rest.data() + nl || head.count < 0) return bad();
-    rest.remove_prefix(nl + 1);
-    if (!rest.starts_with(kHash)) return bad();
-    rest.remove_prefix(kHash.size());
-    if (rest.size() != 2 * head.hash.size() + 1 || rest.back() != '\n') return bad();
-    const auto hash = hex_decode(rest.substr(0, 2 * head.hash.size()));
-    if (!hash) return bad();
-    std::copy(hash->begin(), hash->end(), head.hash.begin());
-    return std::optional(head);
+    const auto head = parse_checkpoint(text);
+    if (!head) return fail(StoreFailure{StoreError::corrupt, file.string() + " is not a ledger checkpoint"});
+    return head;
 }
 
 }  // namespace satload::ledger

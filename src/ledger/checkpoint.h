@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include "ledger/journal.h"
 #include "ledger/ledger_store.h"
@@ -13,6 +15,11 @@ namespace satload::ledger {
 
 // Largest checkpoint file we read; a real one is under 150 bytes.
 inline constexpr std::size_t kCheckpointBytesMax = 4'096;
+
+// The file's text for `head`, and the head a text names: nullopt for anything but a
+// checkpoint (read_checkpoint's `corrupt`). Pure, so fuzzed (fuzz/ledger_checkpoint_fuzz.cpp).
+[[nodiscard]] std::string format_checkpoint(const JournalHead& head);
+[[nodiscard]] std::optional<JournalHead> parse_checkpoint(std::string_view text);
 
 // Replaces `file` durably with `head`.
 [[nodiscard]] StoreResult<void> write_checkpoint(const std::filesystem::path& file,

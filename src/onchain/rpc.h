@@ -56,6 +56,24 @@ public:
     [[nodiscard]] virtual RpcResult<std::optional<double>> estimate_fee_sat_per_vb(int target_blocks) = 0;
 };
 
+// What the client makes of the node's answer to each call: the HTTP status and body of the
+// response, read from a node we do not control. Pure (no I/O), so they are unit tested and
+// fuzzed without a node (fuzz/onchain_rpc_fuzz.cpp). A JSON-RPC error object wins over the
+// HTTP status (bitcoind answers 500 with one); a body above kMaxRpcResponseBytes is too_large.
+[[nodiscard]] RpcResult<std::int64_t> parse_block_count_response(unsigned http_status,
+                                                                 std::string_view body);
+[[nodiscard]] RpcResult<chain::Hash256> parse_block_hash_response(unsigned http_status,
+                                                                  std::string_view body);
+[[nodiscard]] RpcResult<Bytes> parse_raw_block_response(unsigned http_status, std::string_view body);
+[[nodiscard]] RpcResult<std::string> parse_send_raw_transaction_response(unsigned http_status,
+                                                                        std::string_view body);
+[[nodiscard]] RpcResult<bool> parse_in_mempool_response(unsigned http_status, std::string_view body,
+                                                        const chain::Hash256& txid);
+// A node error (a node without an estimator) and any result without a positive finite
+// feerate are "no estimate"; the rate is converted from BTC/kvB to sat/vB.
+[[nodiscard]] RpcResult<std::optional<double>> parse_estimate_fee_response(unsigned http_status,
+                                                                           std::string_view body);
+
 // http://user:password@host:port/ ; the credentials go into an Authorization header.
 [[nodiscard]] Result<std::unique_ptr<NodeRpc>, RpcFailure> make_http_node_rpc(
     std::string_view url, std::chrono::milliseconds timeout = kDefaultRpcTimeout);

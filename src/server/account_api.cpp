@@ -17,7 +17,6 @@ namespace json = boost::json;
 
 // The largest account request body: a registration is under 1 KiB of JSON.
 constexpr std::size_t kAccountBodyBytesMax = 16 * 1024;
-constexpr std::string_view kBearerPrefix = "Bearer ";
 // One answer for an unknown user and a wrong password: same status, same body.
 constexpr std::string_view kBadCredentialsDetail = "wrong username or password";
 
@@ -180,15 +179,14 @@ awaitable<App::Caller> App::optional_caller(Exchange& ex) {
     std::string_view token;
     const bool from_cookie = it == req.end();
     if (!from_cookie) {
-        const std::string_view value = it->value();
-        if (value.size() <= kBearerPrefix.size() ||
-            value.substr(0, kBearerPrefix.size()) != kBearerPrefix) {
+        const auto bearer = bearer_token(it->value());
+        if (!bearer) {
             caller.answered = true;
             co_await send_problem(ex, Problem::unauthorized,
                                   "send Authorization: Bearer <session token>");
             co_return caller;
         }
-        token = value.substr(kBearerPrefix.size());
+        token = *bearer;
     } else {
         const auto cookie = session_cookie(req);
         if (!cookie) co_return caller;

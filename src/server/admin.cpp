@@ -8,6 +8,7 @@
 #include "server/admin.h"
 #include "server/app.h"
 #include "server/json_body.h"
+#include "server/session_cookie.h"
 
 namespace satload::server {
 namespace {
@@ -16,7 +17,6 @@ namespace json = boost::json;
 
 // The largest admin request body (a JSON object naming a directory).
 constexpr std::size_t kAdminBodyBytesMax = 8 * 1024;
-constexpr std::string_view kBearerPrefix = "Bearer ";
 
 
 
@@ -25,11 +25,9 @@ constexpr std::string_view kBearerPrefix = "Bearer ";
 bool authorized(const Request& req, const AdminContext& admin) {
     const auto it = req.find(http::field::authorization);
     if (it == req.end()) return false;
-    const std::string_view value = it->value();
-    if (value.size() <= kBearerPrefix.size() || value.substr(0, kBearerPrefix.size()) != kBearerPrefix) {
-        return false;
-    }
-    crypto::Sha256Digest presented = crypto::sha256(as_bytes(value.substr(kBearerPrefix.size())));
+    const auto token = bearer_token(it->value());
+    if (!token) return false;
+    crypto::Sha256Digest presented = crypto::sha256(as_bytes(*token));
     const bool ok = crypto::constant_time_equal(presented, admin.token_sha256);
     crypto::secure_wipe(presented);
     return ok;

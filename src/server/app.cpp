@@ -6,31 +6,9 @@
 #include <ctime>
 
 #include "core/ids.h"
+#include "server/request_path.h"
 
 namespace satload::server {
-namespace {
-
-// Splits an origin-form path into its segments, refusing anything that is not plain: percent
-// escapes, empty segments and dot segments never route anywhere (so `/d/../x` or an encoded
-// slash cannot reach a handler with a surprising id).
-std::optional<std::vector<std::string_view>> plain_segments(std::string_view path) {
-    if (path.empty() || path.front() != '/') return std::nullopt;
-    std::vector<std::string_view> segments;
-    path.remove_prefix(1);
-    while (true) {
-        const auto slash = path.find('/');
-        const std::string_view seg = path.substr(0, slash);
-        // Empty segments ("//", a trailing "/") never name anything.
-        if (seg.empty() && (slash != std::string_view::npos || !segments.empty())) return std::nullopt;
-        if (seg == "." || seg == ".." || seg.find('%') != std::string_view::npos) return std::nullopt;
-        if (!seg.empty()) segments.push_back(seg);
-        if (slash == std::string_view::npos) break;
-        path.remove_prefix(slash + 1);
-    }
-    return segments;
-}
-
-}  // namespace
 
 std::string http_date(std::int64_t unix_s) {
     const std::time_t t = static_cast<std::time_t>(unix_s);

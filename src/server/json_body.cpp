@@ -7,13 +7,34 @@
 
 namespace satload::server {
 
+namespace {
+
+JsonBody too_large(std::size_t max_bytes) {
+    JsonBody out;
+    out.problem = Problem::payload_too_large;
+    out.detail = "the request body is larger than " + std::to_string(max_bytes) + " bytes";
+    return out;
+}
+
+}  // namespace
+
+JsonBody parse_json_object(std::string_view body, std::size_t max_bytes) {
+    if (body.size() > max_bytes) return too_large(max_bytes);
+    JsonBody out;
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(body, ec);
+    if (ec || !v.is_object()) {
+        out.problem = Problem::bad_request;
+        out.detail = "the body must be a JSON object";
+        return out;
+    }
+    out.object = std::move(v.as_object());
+    return out;
+}
+
 awaitable<JsonBody> read_json_object(Exchange& ex, std::size_t max_bytes) {
     JsonBody out;
-    if (ex.content_length() && *ex.content_length() > max_bytes) {
-        out.problem = Problem::payload_too_large;
-        out.detail = "the request body is larger than " + std::to_string(max_bytes) + " bytes";
-        co_return out;
-    }
+    if (ex.content_length() && *ex.content_length() > max_bytes) co_return too_large(max_bytes);
     std::string body;
     std::array<std::uint8_t, 1024> buffer{};
     for (;;) {
@@ -26,20 +47,11 @@ awaitable<JsonBody> read_json_object(Exchange& ex, std::size_t max_bytes) {
         body.append(reinterpret_cast<const char*>(buffer.data()), *n);
         if (body.size() > max_bytes) {
             crypto::secure_wipe(body.data(), body.size());
-            out.problem = Problem::payload_too_large;
-            out.detail = "the request body is larger than " + std::to_string(max_bytes) + " bytes";
-            co_return out;
+            co_return too_large(max_bytes);
         }
     }
-    boost::system::error_code ec;
-    boost::json::value v = boost::json::parse(body, ec);
+    out = parse_json_object(body, max_bytes);
     crypto::secure_wipe(body.data(), body.size());
-    if (ec || !v.is_object()) {
-        out.problem = Problem::bad_request;
-        out.detail = "the body must be a JSON object";
-        co_return out;
-    }
-    out.object = std::move(v.as_object());
     co_return out;
 }
 

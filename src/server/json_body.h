@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/problem.h"
 #include "server/exchange.h"
@@ -22,6 +23,10 @@ struct JsonBody {
 // Reads the whole body (at most max_bytes; 413 above) and parses it as one JSON object (400
 // otherwise). The raw text is wiped after parsing, since bodies may carry keys.
 awaitable<JsonBody> read_json_object(Exchange& ex, std::size_t max_bytes);
+
+// The pure step of read_json_object, for tests and fuzzing: `body` as one JSON object, or the
+// problem to answer (payload_too_large above max_bytes, bad_request otherwise).
+[[nodiscard]] JsonBody parse_json_object(std::string_view body, std::size_t max_bytes);
 
 // Members of a parsed object, nullopt when absent or of another type.
 [[nodiscard]] std::optional<std::string> json_string(const boost::json::object& o, std::string_view name);

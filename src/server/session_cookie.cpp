@@ -14,14 +14,6 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-// Cookie values of tokens: printable ASCII without the separators RFC 6265 forbids.
-bool cookie_value_ok(std::string_view v) {
-    return !v.empty() && v.size() <= kMaxSessionCookieChars &&
-           std::all_of(v.begin(), v.end(), [](char c) {
-               return c > 0x20 && c < 0x7f && c != '"' && c != ',' && c != ';' && c != '\\';
-           });
-}
-
 std::string attributes(bool secure) {
     // Path=/ so every route (the API, /d/ for paid downloads) gets it; no Domain, so no
     // subdomain does.
@@ -32,23 +24,45 @@ std::string attributes(bool secure) {
 
 }  // namespace
 
+std::optional<std::string_view> find_session_cookie(std::string_view cookie_header) {
+    while (!cookie_header.empty()) {
+        const auto semi = cookie_header.find(';');
+        const std::string_view pair = trim(cookie_header.substr(0, semi));
+        const auto eq = pair.find('=');
+        if (eq != std::string_view::npos && trim(pair.substr(0, eq)) == kSessionCookieName) {
+            return trim(pair.substr(eq + 1));
+        }
+        if (semi == std::string_view::npos) break;
+        cookie_header.remove_prefix(semi + 1);
+    }
+    return std::nullopt;
+}
+
+// Cookie values of tokens: printable ASCII without the separators RFC 6265 forbids.
+bool is_session_cookie_value(std::string_view value) {
+    return !value.empty() && value.size() <= kMaxSessionCookieChars &&
+           std::all_of(value.begin(), value.end(), [](char c) {
+               return c > 0x20 && c < 0x7f && c != '"' && c != ',' && c != ';' && c != '\\';
+           });
+}
+
 std::optional<std::string_view> session_cookie(const Request& req) {
     for (auto [it, end] = req.equal_range(http::field::cookie); it != end; ++it) {
-        std::string_view header = it->value();
-        while (!header.empty()) {
-            const auto semi = header.find(';');
-            const std::string_view pair = trim(header.substr(0, semi));
-            const auto eq = pair.find('=');
-            if (eq != std::string_view::npos && trim(pair.substr(0, eq)) == kSessionCookieName) {
-                const std::string_view value = trim(pair.substr(eq + 1));
-                if (cookie_value_ok(value)) return value;
-                return std::nullopt;
-            }
-            if (semi == std::string_view::npos) break;
-            header.remove_prefix(semi + 1);
+        // The first pair with our name decides, even when its value is not a token.
+        if (const auto value = find_session_cookie(it->value())) {
+            if (is_session_cookie_value(*value)) return value;
+            return std::nullopt;
         }
     }
     return std::nullopt;
+}
+
+std::optional<std::string_view> bearer_token(std::string_view authorization) {
+    constexpr std::string_view kBearerPrefix = "Bearer ";
+    if (authorization.size() <= kBearerPrefix.size() || !authorization.starts_with(kBearerPrefix)) {
+        return std::nullopt;
+    }
+    return authorization.substr(kBearerPrefix.size());
 }
 
 bool has_session_credential(const Request& req) {
@@ -56,10 +70,16 @@ bool has_session_credential(const Request& req) {
 }
 
 bool passes_csrf_rule(const Request& req) {
-    const http::verb m = req.method();
-    if (m == http::verb::get || m == http::verb::head || m == http::verb::options) return true;
     const auto it = req.find(kCsrfHeaderName);
-    return it != req.end() && !trim(it->value()).empty();
+    return passes_csrf_rule(req.method(), it != req.end() ? std::optional<std::string_view>(it->value())
+                                                           : std::nullopt);
+}
+
+bool passes_csrf_rule(http::verb method, std::optional<std::string_view> csrf_header) {
+    if (method == http::verb::get || method == http::verb::head || method == http::verb::options) {
+        return true;
+    }
+    return csrf_header.has_value() && !trim(*csrf_header).empty();
 }
 
 std::string session_cookie_header(std::string_view token, std::int64_t expires_s, bool secure) {

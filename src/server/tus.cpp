@@ -10,6 +10,7 @@
 #include "core/ids.h"
 #include "server/app.h"
 #include "server/client_limits.h"
+#include "server/request_path.h"
 
 namespace satload::server {
 namespace {
@@ -61,15 +62,6 @@ std::optional<std::string_view> header(const Request& req, std::string_view name
     const auto it = req.find(name);
     if (it == req.end()) return std::nullopt;
     return it->value();
-}
-
-// The upload id at the end of a part URL of Upload-Concat (absolute or a path).
-std::optional<std::string> upload_id_of_url(std::string_view url) {
-    const auto pos = url.rfind("/files/");
-    if (pos == std::string_view::npos) return std::nullopt;
-    std::string id(url.substr(pos + 7));
-    if (!is_upload_id(id)) return std::nullopt;
-    return id;
 }
 
 

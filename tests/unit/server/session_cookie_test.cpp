@@ -54,5 +54,41 @@ TEST(SessionCookie, SetCookieAttributes) {
     EXPECT_EQ(clearing_cookie_header(false), "satload_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict");
 }
 
+// The pure steps: the first pair named satload_session decides (its value trimmed, checked
+// or not), a name only inside another pair's value or without '=' is not ours, and the
+// token check bounds the length and refuses separators.
+TEST(SessionCookie, FindsTheFirstNamedPair) {
+    EXPECT_EQ(find_session_cookie("a=1;\tsatload_session = v1 ;satload_session=v2"),
+              std::optional<std::string_view>("v1"));
+    EXPECT_EQ(find_session_cookie("satload_session=\"q\""), std::optional<std::string_view>("\"q\""));
+    EXPECT_EQ(find_session_cookie("satload_session="), std::optional<std::string_view>(""));
+    EXPECT_FALSE(find_session_cookie("x=satload_session=v; satload_session"));
+    EXPECT_FALSE(find_session_cookie("satload_sessions=v"));
+    EXPECT_FALSE(find_session_cookie(";;"));
+    EXPECT_TRUE(is_session_cookie_value(std::string(kMaxSessionCookieChars, 'a')));
+    EXPECT_FALSE(is_session_cookie_value(std::string(kMaxSessionCookieChars + 1, 'a')));
+    for (const std::string_view bad : {"", "a b", "a,b", "a\\b", "\"a\"", "a\x7f", "\xc3\xa9"}) {
+        EXPECT_FALSE(is_session_cookie_value(bad)) << bad;
+    }
+}
+
+// Only "Bearer " (as the CLI sends it) with a non-empty token is a bearer credential.
+TEST(SessionCookie, BearerToken) {
+    EXPECT_EQ(bearer_token("Bearer sls_t"), std::optional<std::string_view>("sls_t"));
+    EXPECT_EQ(bearer_token("Bearer  t"), std::optional<std::string_view>(" t"));
+    for (const std::string_view bad : {"Bearer ", "Bearer", "bearer t", "Basic dTpw", "L402 m:p", ""}) {
+        EXPECT_FALSE(bearer_token(bad)) << bad;
+    }
+}
+
+// The rule on a method and a header value: blanks only are no header.
+TEST(SessionCookie, CsrfRuleOnValues) {
+    EXPECT_TRUE(passes_csrf_rule(http::verb::get, std::nullopt));
+    EXPECT_TRUE(passes_csrf_rule(http::verb::post, "1"));
+    EXPECT_FALSE(passes_csrf_rule(http::verb::post, std::nullopt));
+    EXPECT_FALSE(passes_csrf_rule(http::verb::delete_, " \t "));
+    EXPECT_FALSE(passes_csrf_rule(http::verb::patch, ""));
+}
+
 }  // namespace
 }  // namespace satload::server
