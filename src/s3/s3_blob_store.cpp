@@ -406,11 +406,27 @@ StoreResult<S3StoreConfig> parse_s3_url(std::string_view url) {
 
 S3BlobStore::S3BlobStore(S3StoreConfig config, Credentials credentials)
     : m_config(std::move(config)),
-      m_credentials(std::move(credentials)),
-      m_client(new_client()) {}
+      m_credentials(std::move(credentials)) {}
 
 std::unique_ptr<S3Client> S3BlobStore::new_client() const {
     return std::make_unique<S3Client>(m_config.endpoint, m_credentials);
+}
+
+S3BlobStore::ClientLease S3BlobStore::lease() {
+    {
+        std::lock_guard lock(m_mutex);
+        if (!m_idle.empty()) {
+            auto client = std::move(m_idle.back());
+            m_idle.pop_back();
+            return ClientLease(*this, std::move(client));
+        }
+    }
+    return ClientLease(*this, new_client());
+}
+
+void S3BlobStore::give_back(std::unique_ptr<S3Client> client) {
+    std::lock_guard lock(m_mutex);
+    if (m_idle.size() < kMaxIdleClients) m_idle.push_back(std::move(client));
 }
 
 StoreResult<std::unique_ptr<S3BlobStore>> S3BlobStore::open_url(std::string_view url) {
@@ -431,17 +447,17 @@ StoreResult<std::unique_ptr<S3BlobStore>> S3BlobStore::open(S3StoreConfig config
         return fail(StoreFailure{StoreError::io, "s3: the part size must be 5 to 64 MiB"});
     }
     std::unique_ptr<S3BlobStore> store(new S3BlobStore(std::move(config), std::move(credentials)));
-    if (auto r = store->m_client->create_bucket(); !r) return fail(to_store(r.error()));
+    if (auto r = store->lease()->create_bucket(); !r) return fail(to_store(r.error()));
     return store;
 }
 
 StoreResult<void> S3BlobStore::create_partial(std::string_view upload_id) {
     if (!is_upload_id(upload_id)) return fail(invalid_upload_id());
-    std::lock_guard lock(m_mutex);
-    auto existing = find_upload(*m_client, upload_id);
+    auto client = lease();
+    auto existing = find_upload(*client, upload_id);
     if (existing) return fail(StoreFailure{StoreError::exists, "partial upload exists"});
     if (existing.error().code != StoreError::not_found) return fail(existing.error());
-    return lift(m_client->create_multipart_upload(data_key(upload_id)).map([](auto&&) {}));
+    return lift(client->create_multipart_upload(data_key(upload_id)).map([](auto&&) {}));
 }
 
 StoreResult<std::unique_ptr<store::BlobAppender>> S3BlobStore::open_append(
@@ -503,32 +519,32 @@ StoreResult<std::unique_ptr<store::BlobReader>> S3BlobStore::open_partial(std::s
 
 StoreResult<void> S3BlobStore::remove_partial(std::string_view upload_id) {
     if (!is_upload_id(upload_id)) return fail(invalid_upload_id());
-    std::lock_guard lock(m_mutex);
+    auto client = lease();
     const std::string key = data_key(upload_id);
-    auto uploads = m_client->list_multipart_uploads(key);
+    auto uploads = client->list_multipart_uploads(key);
     if (!uploads) return fail(to_store(uploads.error()));
-    auto pieces = list_pieces(*m_client, upload_id);
+    auto pieces = list_pieces(*client, upload_id);
     if (!pieces) return fail(pieces.error());
-    auto data = m_client->head_object(key);
+    auto data = client->head_object(key);
     if (!data && data.error().code != S3Error::not_found) return fail(to_store(data.error()));
     bool found = !pieces->empty() || data.has_value();
     for (const auto& u : *uploads) {
         if (u.key != key) continue;
         found = true;
-        if (auto r = m_client->abort_multipart_upload(key, u.upload_id); !r) {
+        if (auto r = client->abort_multipart_upload(key, u.upload_id); !r) {
             if (r.error().code != S3Error::no_such_upload) return fail(to_store(r.error()));
         }
     }
     if (!found) return fail(no_partial());
-    return delete_partial_objects(*m_client, upload_id, *pieces);
+    return delete_partial_objects(*client, upload_id, *pieces);
 }
 
 StoreResult<store::BlobDigest> S3BlobStore::commit_partial(std::string_view upload_id,
                                                            std::string_view file_id) {
     if (!is_upload_id(upload_id)) return fail(invalid_upload_id());
     if (!is_file_id(file_id)) return fail(invalid_file_id());
-    std::lock_guard lock(m_mutex);
-    S3Client& client = *m_client;
+    auto leased = lease();
+    S3Client& client = *leased;
     const std::string data = data_key(upload_id);
     const std::string blob = blob_key(file_id);
 
@@ -592,29 +608,29 @@ StoreResult<std::unique_ptr<store::BlobReader>> S3BlobStore::open_blob(std::stri
 
 StoreResult<void> S3BlobStore::remove_blob(std::string_view file_id) {
     if (!is_file_id(file_id)) return fail(invalid_file_id());
-    std::lock_guard lock(m_mutex);
+    auto client = lease();
     const std::string key = blob_key(file_id);
     // DELETE answers 204 for a missing key too: HEAD first so a missing blob is not_found.
-    if (auto info = m_client->head_object(key); !info) return fail(to_store(info.error()));
-    return lift(m_client->delete_object(key));
+    if (auto info = client->head_object(key); !info) return fail(to_store(info.error()));
+    return lift(client->delete_object(key));
 }
 
 StoreResult<store::BlobDigest> S3BlobStore::digest_blob(std::string_view file_id) {
     if (!is_file_id(file_id)) return fail(invalid_file_id());
-    auto client = new_client();
+    auto client = lease();
     return digest_object(*client, blob_key(file_id));
 }
 
 StoreResult<std::size_t> S3BlobStore::abort_abandoned(std::chrono::system_clock::time_point initiated_before) {
-    std::lock_guard lock(m_mutex);
-    auto uploads = m_client->list_multipart_uploads(kPartialsPrefix);
+    auto client = lease();
+    auto uploads = client->list_multipart_uploads(kPartialsPrefix);
     if (!uploads) return fail(to_store(uploads.error()));
     std::size_t aborted = 0;
     for (const auto& u : *uploads) {
         auto initiated = parse_iso8601(u.initiated);
         if (!initiated) return fail(StoreFailure{StoreError::io, "s3: unreadable Initiated time"});
         if (*initiated >= initiated_before) continue;
-        if (auto r = m_client->abort_multipart_upload(u.key, u.upload_id); !r) {
+        if (auto r = client->abort_multipart_upload(u.key, u.upload_id); !r) {
             if (r.error().code != S3Error::no_such_upload) return fail(to_store(r.error()));
         }
         ++aborted;
@@ -624,10 +640,10 @@ StoreResult<std::size_t> S3BlobStore::abort_abandoned(std::chrono::system_clock:
             key.substr(key.size() - kDataName.size()) == kDataName) {
             const std::string_view id =
                 key.substr(kPartialsPrefix.size(), key.size() - kPartialsPrefix.size() - kDataName.size());
-            auto pieces = list_pieces(*m_client, id);
+            auto pieces = list_pieces(*client, id);
             if (!pieces) return fail(pieces.error());
             for (const auto& p : *pieces) {
-                if (auto r = m_client->delete_object(tail_key(id, p.offset)); !r) return fail(to_store(r.error()));
+                if (auto r = client->delete_object(tail_key(id, p.offset)); !r) return fail(to_store(r.error()));
             }
         }
     }

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "s3/s3_client.h"
 #include "store/blob_store.h"
@@ -23,6 +24,8 @@ inline constexpr std::uint64_t kDefaultPartBytes = std::uint64_t{8} << 20;
 inline constexpr std::uint64_t kMaxPartBytes = std::uint64_t{64} << 20;
 // Digests and commits read the stored bytes in ranged GETs of this size.
 inline constexpr std::size_t kS3ReadBlockBytes = std::size_t{1} << 20;
+// Idle connections kept for store-level calls; more concurrent calls open more, then close them.
+inline constexpr std::size_t kMaxIdleClients = 16;
 
 struct S3StoreConfig {
     S3Endpoint endpoint;
@@ -63,14 +66,33 @@ public:
     [[nodiscard]] const S3StoreConfig& config() const { return m_config; }
 
 private:
+    // A pooled client for one store-level call, given back (with its kept-alive connection)
+    // when the lease ends, so concurrent calls neither wait for each other nor reconnect.
+    class ClientLease {
+    public:
+        ClientLease(S3BlobStore& store, std::unique_ptr<S3Client> client)
+            : m_store(store), m_client(std::move(client)) {}
+        ~ClientLease() { m_store.give_back(std::move(m_client)); }
+        ClientLease(const ClientLease&) = delete;
+        ClientLease& operator=(const ClientLease&) = delete;
+        S3Client& operator*() { return *m_client; }
+        S3Client* operator->() { return m_client.get(); }
+
+    private:
+        S3BlobStore& m_store;
+        std::unique_ptr<S3Client> m_client;
+    };
+
     S3BlobStore(S3StoreConfig config, Credentials credentials);
     // A client with its own connection for one appender or reader.
     [[nodiscard]] std::unique_ptr<S3Client> new_client() const;
+    [[nodiscard]] ClientLease lease();
+    void give_back(std::unique_ptr<S3Client> client);
 
     S3StoreConfig m_config;
     Credentials m_credentials;
-    std::mutex m_mutex;  // guards m_client: store-level calls may come from many threads
-    std::unique_ptr<S3Client> m_client;
+    std::mutex m_mutex;  // guards m_idle
+    std::vector<std::unique_ptr<S3Client>> m_idle;
 };
 
 }  // namespace satload::s3

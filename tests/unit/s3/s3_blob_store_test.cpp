@@ -6,6 +6,8 @@
 // Without SATLOAD_S3_URL and keys every test here reports SKIPPED with the reason.
 #include "s3/s3_blob_store.h"
 
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "core/checksum.h"
@@ -334,6 +336,33 @@ TEST_F(S3BlobStoreTest, AbandonedUploadsAreAborted) {
     auto uploads = client.list_multipart_uploads("partials/");
     ASSERT_TRUE(uploads);
     EXPECT_TRUE(uploads->empty());
+}
+
+// Store-level calls from several threads at once (the server's blocking pool) each get a
+// client of their own from the pool: every upload commits with its own bytes' digest.
+TEST_F(S3BlobStoreTest, ConcurrentUploadsFromThreads) {
+    constexpr int kThreads = 4;
+    std::vector<std::thread> threads;
+    std::vector<std::string> errors(kThreads);
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+            const std::string id = random_upload_id();
+            const std::string file_id = random_file_id();
+            const auto data = pseudo_random_bytes(200'000 + static_cast<std::size_t>(t) * 1'001,
+                                                  static_cast<std::uint32_t>(80 + t));
+            if (!store().create_partial(id)) return void(errors[t] = "create");
+            auto appender = store().open_append(id, 0);
+            if (!appender || !(*appender)->write(data) || !(*appender)->sync()) {
+                return void(errors[t] = "append");
+            }
+            auto digest = store().commit_partial(id, file_id);
+            if (!digest) return void(errors[t] = "commit: " + digest.error().message);
+            if (digest->sha256_hex != hex_encode(crypto::sha256(data))) return void(errors[t] = "digest");
+            if (!store().remove_blob(file_id)) return void(errors[t] = "remove");
+        });
+    }
+    for (auto& thread : threads) thread.join();
+    for (int t = 0; t < kThreads; ++t) EXPECT_EQ(errors[t], "") << "thread " << t;
 }
 
 // The S3 store cannot read an unfinished partial: it says so instead of returning bytes.
