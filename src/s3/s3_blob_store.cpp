@@ -22,9 +22,9 @@
 // acknowledgment, so no offset it may reopen at needs them.
 //   Commit uploads the last range's pieces as the final part (the one part S3 lets be short),
 // completes the multipart upload at partials/<id>/data, copies it server-side to
-// blobs/<file_id> (Ceph RGW shares the tail objects instead of copying bytes), hashes the
-// stored blob by streaming ranged GETs, and deletes the partial's objects. A commit that
-// crashed after completing resumes from the completed data object.
+// blobs/<file_id> (no byte passes through satload; on RGW, completing and copying 256 MiB
+// took ~0.3 s), hashes the stored blob by streaming ranged GETs, and deletes the partial's
+// objects. A commit that crashed after completing resumes from the completed data object.
 #include "s3/s3_blob_store.h"
 
 #include <boost/url/parse.hpp>
