@@ -22,9 +22,9 @@
 // acknowledgment, so no offset it may reopen at needs them.
 //   Commit uploads the last range's pieces as the final part (the one part S3 lets be short),
 // completes the multipart upload at partials/<id>/data, copies it server-side to
-// blobs/<file_id> (no byte passes through satload; on RGW, completing and copying 256 MiB
-// took ~0.3 s), hashes the stored blob by streaming ranged GETs, and deletes the partial's
-// objects. A commit that crashed after completing resumes from the completed data object.
+// blobs/<file_id> (CopyObject, or UploadPartCopy ranges above 5 GiB; no byte passes through
+// satload; on RGW, completing and copying 256 MiB took ~0.3 s), hashes the stored blob by
+// streaming ranged GETs, and deletes the partial's objects. A commit that crashed after completing resumes from the completed data object.
 #include "s3/s3_blob_store.h"
 
 #include <boost/url/parse.hpp>
@@ -446,6 +446,10 @@ StoreResult<std::unique_ptr<S3BlobStore>> S3BlobStore::open(S3StoreConfig config
     if (config.part_size_bytes < kMinPartBytes || config.part_size_bytes > kMaxPartBytes) {
         return fail(StoreFailure{StoreError::io, "s3: the part size must be 5 to 64 MiB"});
     }
+    if (config.copy_part_bytes < kMinPartBytes || config.copy_part_bytes > kMaxPartSizeBytes ||
+        config.single_copy_max_bytes > kMaxCopyObjectBytes) {
+        return fail(StoreFailure{StoreError::io, "s3: copy parts must be 5 MiB to 5 GiB"});
+    }
     std::unique_ptr<S3BlobStore> store(new S3BlobStore(std::move(config), std::move(credentials)));
     if (auto r = store->lease()->create_bucket(); !r) return fail(to_store(r.error()));
     return store;
@@ -539,6 +543,36 @@ StoreResult<void> S3BlobStore::remove_partial(std::string_view upload_id) {
     return delete_partial_objects(*client, upload_id, *pieces);
 }
 
+StoreResult<void> S3BlobStore::copy_blob(S3Client& client, const std::string& from,
+                                         const std::string& to) {
+    auto info = client.head_object(from);
+    if (!info) return fail(to_store(info.error()));
+    if (info->size_bytes <= m_config.single_copy_max_bytes) return lift(client.copy_object(from, to));
+    // Too large for one CopyObject: a multipart upload of server-side ranged copies.
+    const std::uint64_t step = m_config.copy_part_bytes;
+    if ((info->size_bytes + step - 1) / step > static_cast<std::uint64_t>(kMaxPartNumber)) {
+        return fail(StoreFailure{StoreError::no_space, "s3: the blob needs more than 10,000 copy parts"});
+    }
+    auto upload = client.create_multipart_upload(to);
+    if (!upload) return fail(to_store(upload.error()));
+    std::vector<PartInfo> parts;
+    for (std::uint64_t first = 0; first < info->size_bytes; first += step) {
+        const std::uint64_t last = std::min(first + step, info->size_bytes) - 1;
+        const auto number = static_cast<int>(parts.size() + 1);
+        auto etag = client.upload_part_copy(to, *upload, number, from, first, last);
+        if (!etag) {
+            (void)client.abort_multipart_upload(to, *upload);
+            return fail(to_store(etag.error()));
+        }
+        parts.push_back(PartInfo{number, last - first + 1, *etag});
+    }
+    if (auto r = client.complete_multipart_upload(to, *upload, parts); !r) {
+        (void)client.abort_multipart_upload(to, *upload);
+        return fail(to_store(r.error()));
+    }
+    return {};
+}
+
 StoreResult<store::BlobDigest> S3BlobStore::commit_partial(std::string_view upload_id,
                                                            std::string_view file_id) {
     if (!is_upload_id(upload_id)) return fail(invalid_upload_id());
@@ -573,9 +607,6 @@ StoreResult<store::BlobDigest> S3BlobStore::commit_partial(std::string_view uplo
             if (!etag) return fail(to_store(etag.error()));
             parts->push_back(PartInfo{static_cast<int>(full + 1), last.size(), *etag});
         }
-        if (end > kMaxCopyObjectBytes) {
-            return fail(StoreFailure{StoreError::io, "s3: blobs above 5 GiB need a multipart copy (not built yet)"});
-        }
         if (parts->empty()) {
             // S3 completes no upload without parts: an empty blob is a plain empty object.
             if (auto r = client.put_object(data, {}); !r) return fail(to_store(r.error()));
@@ -589,7 +620,7 @@ StoreResult<store::BlobDigest> S3BlobStore::commit_partial(std::string_view uplo
         if (head.error().code == S3Error::not_found) return fail(no_partial());
         return fail(to_store(head.error()));
     }
-    if (auto r = client.copy_object(data, blob); !r) return fail(to_store(r.error()));
+    if (auto r = copy_blob(client, data, blob); !r) return fail(r.error());
     auto digest = digest_object(client, blob);
     if (!digest) return fail(digest.error());
     if (auto r = delete_partial_objects(client, upload_id, *pieces); !r) return fail(r.error());

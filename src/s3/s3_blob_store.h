@@ -27,9 +27,16 @@ inline constexpr std::size_t kS3ReadBlockBytes = std::size_t{1} << 20;
 // Idle connections kept for store-level calls; more concurrent calls open more, then close them.
 inline constexpr std::size_t kMaxIdleClients = 16;
 
+// Blobs larger than a single CopyObject allows are copied in parts of this size.
+inline constexpr std::uint64_t kDefaultCopyPartBytes = std::uint64_t{1} << 30;
+
 struct S3StoreConfig {
     S3Endpoint endpoint;
     std::uint64_t part_size_bytes = kDefaultPartBytes;
+    // Commit copies blobs up to this size with one CopyObject, larger ones part by part
+    // (UploadPartCopy) in copy_part_bytes; tests lower both to reach the second path.
+    std::uint64_t single_copy_max_bytes = kMaxCopyObjectBytes;
+    std::uint64_t copy_part_bytes = kDefaultCopyPartBytes;
 };
 
 // Parses `s3://BUCKET?endpoint=http://HOST:PORT&region=REGION` (region defaults to
@@ -87,6 +94,8 @@ private:
     // A client with its own connection for one appender or reader.
     [[nodiscard]] std::unique_ptr<S3Client> new_client() const;
     [[nodiscard]] ClientLease lease();
+    // Server-side copy of a completed object: one CopyObject, or part by part when large.
+    store::StoreResult<void> copy_blob(S3Client& client, const std::string& from, const std::string& to);
     void give_back(std::unique_ptr<S3Client> client);
 
     S3StoreConfig m_config;

@@ -426,21 +426,56 @@ S3Result<void> S3Client::delete_object(std::string_view key) {
     return {};
 }
 
+namespace {
+
+std::string copy_source(const S3Endpoint& ep, std::string_view from_key) {
+    return uri_encode("/" + ep.bucket + "/" + std::string(from_key), true);
+}
+
+// A copy can fail after the 200 status line: the body is then an error document. Returns the
+// result document's ETag (possibly empty).
+S3Result<std::string> copy_result(std::string_view operation, std::string_view root,
+                                  const Response& response) {
+    if (!xml_root_is(response.body, root)) {
+        if (xml_root_is(response.body, "Error")) return fail(answer_failure(operation, response));
+        return fail(protocol_failure(operation, "no " + std::string(root)));
+    }
+    return xml_text(response.body, "ETag").value_or("");
+}
+
+}  // namespace
+
 S3Result<void> S3Client::copy_object(std::string_view from_key, std::string_view to_key) {
     Request r;
     r.method = http::verb::put;
     r.operation = "CopyObject";
     r.key = std::string(to_key);
-    r.headers = {{"x-amz-copy-source",
-                  uri_encode("/" + m_impl->endpoint.bucket + "/" + std::string(from_key), true)}};
+    r.headers = {{"x-amz-copy-source", copy_source(m_impl->endpoint, from_key)}};
     auto response = m_impl->perform_ok(r);
     if (!response) return fail(response.error());
-    // A copy can fail after the 200 status line: the body is then an error document.
-    if (!xml_root_is(response->body, "CopyObjectResult")) {
-        if (xml_root_is(response->body, "Error")) return fail(answer_failure(r.operation, *response));
-        return fail(protocol_failure(r.operation, "no CopyObjectResult"));
-    }
+    auto etag = copy_result(r.operation, "CopyObjectResult", *response);
+    if (!etag) return fail(etag.error());
     return {};
+}
+
+S3Result<std::string> S3Client::upload_part_copy(std::string_view key, std::string_view upload_id,
+                                                 int part_number, std::string_view from_key,
+                                                 std::uint64_t first_byte, std::uint64_t last_byte) {
+    SATLOAD_ASSERT(part_number >= 1 && part_number <= kMaxPartNumber && first_byte <= last_byte);
+    Request r;
+    r.method = http::verb::put;
+    r.operation = "UploadPartCopy";
+    r.key = std::string(key);
+    r.query = {{"partNumber", std::to_string(part_number)}, {"uploadId", std::string(upload_id)}};
+    r.headers = {{"x-amz-copy-source", copy_source(m_impl->endpoint, from_key)},
+                 {"x-amz-copy-source-range",
+                  "bytes=" + std::to_string(first_byte) + "-" + std::to_string(last_byte)}};
+    auto response = m_impl->perform_ok(r);
+    if (!response) return fail(response.error());
+    auto etag = copy_result(r.operation, "CopyPartResult", *response);
+    if (!etag) return fail(etag.error());
+    if (etag->empty()) return fail(protocol_failure(r.operation, "no ETag"));
+    return *etag;
 }
 
 S3Result<std::vector<ObjectInfo>> S3Client::list_objects(std::string_view prefix) {

@@ -33,8 +33,9 @@ inline constexpr std::size_t kMaxListPages = 1'000;
 // S3's multipart rules: parts are numbered 1..10,000 and each but the last is at least 5 MiB.
 inline constexpr int kMaxPartNumber = 10'000;
 inline constexpr std::uint64_t kMinPartBytes = std::uint64_t{5} << 20;
-// The largest object a single CopyObject may copy.
+// The largest object a single CopyObject may copy, and the largest part (copied or sent).
 inline constexpr std::uint64_t kMaxCopyObjectBytes = std::uint64_t{5} << 30;
+inline constexpr std::uint64_t kMaxPartSizeBytes = std::uint64_t{5} << 30;
 
 enum class S3Error {
     not_found,        // NoSuchKey, or 404 without a body (HEAD)
@@ -125,6 +126,11 @@ public:
     // Sends one part with an unsigned payload (streamed, not hashed first); returns its ETag.
     S3Result<std::string> upload_part(std::string_view key, std::string_view upload_id,
                                       int part_number, ByteSpan body);
+    // UploadPartCopy: part `part_number` becomes the bytes [first_byte, last_byte] of
+    // `from_key` (server-side); returns its ETag.
+    S3Result<std::string> upload_part_copy(std::string_view key, std::string_view upload_id,
+                                           int part_number, std::string_view from_key,
+                                           std::uint64_t first_byte, std::uint64_t last_byte);
     S3Result<void> complete_multipart_upload(std::string_view key, std::string_view upload_id,
                                              std::span<const PartInfo> parts);
     S3Result<void> abort_multipart_upload(std::string_view key, std::string_view upload_id);

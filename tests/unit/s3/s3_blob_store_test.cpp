@@ -338,6 +338,41 @@ TEST_F(S3BlobStoreTest, AbandonedUploadsAreAborted) {
     EXPECT_TRUE(uploads->empty());
 }
 
+// A blob above the single-copy limit is committed by a multipart copy (UploadPartCopy in
+// ranges, the last one short): its bytes and digest are exactly those appended. The limits are
+// lowered so a few MiB take the path that blobs above 5 GiB take.
+TEST_F(S3BlobStoreTest, CommitCopiesLargeBlobsPartByPart) {
+    auto config = env_config();
+    ASSERT_TRUE(config);
+    config->single_copy_max_bytes = kPart;
+    config->copy_part_bytes = kPart;
+    auto opened = S3BlobStore::open(*config, env_credentials());
+    ASSERT_TRUE(opened) << opened.error().message;
+    auto& small_copies = **opened;
+    const std::string id = random_upload_id();
+    const std::string file_id = random_file_id();
+    const auto data = pseudo_random_bytes(static_cast<std::size_t>(2 * kPart + 4'321), 91);
+    ASSERT_TRUE(small_copies.create_partial(id));
+    {
+        auto appender = small_copies.open_append(id, 0);
+        ASSERT_TRUE(appender);
+        write_in_chunks(**appender, data, 1 << 20);
+        ASSERT_TRUE((*appender)->sync());
+    }
+    auto digest = small_copies.commit_partial(id, file_id);
+    ASSERT_TRUE(digest) << digest.error().message;
+    expect_digest_of(*digest, data);
+    auto reader = small_copies.open_blob(file_id);
+    ASSERT_TRUE(reader);
+    EXPECT_EQ(read_all(**reader), data);
+    // The copy's own multipart upload (at blobs/<file_id>) is complete, not left behind.
+    S3Client client(config->endpoint, env_credentials());
+    auto uploads = client.list_multipart_uploads("blobs/" + file_id);
+    ASSERT_TRUE(uploads);
+    EXPECT_TRUE(uploads->empty());
+    EXPECT_TRUE(small_copies.remove_blob(file_id));
+}
+
 // Store-level calls from several threads at once (the server's blocking pool) each get a
 // client of their own from the pool: every upload commits with its own bytes' digest.
 TEST_F(S3BlobStoreTest, ConcurrentUploadsFromThreads) {

@@ -45,7 +45,8 @@ TEST(S3Url, Refusals) {
     }
 }
 
-// Part sizes outside S3's minimum and the memory cap are refused before any request.
+// Part and copy-part sizes outside S3's limits and the memory cap are refused before any
+// request.
 TEST(S3Url, PartSizeLimits) {
     auto c = parse_s3_url("s3://satload?endpoint=http://127.0.0.1:1");
     ASSERT_TRUE(c);
@@ -53,6 +54,11 @@ TEST(S3Url, PartSizeLimits) {
     EXPECT_FALSE(S3BlobStore::open(*c, Credentials("a", "b")));
     c->part_size_bytes = kMaxPartBytes + 1;
     EXPECT_FALSE(S3BlobStore::open(*c, Credentials("a", "b")));
+    c->part_size_bytes = kDefaultPartBytes;
+    c->copy_part_bytes = kMinPartBytes - 1;
+    auto refused = S3BlobStore::open(*c, Credentials("a", "b"));
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message.find("copy parts"), std::string::npos);
 }
 
 }  // namespace
