@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/check.h"
+#include "core/http_headers.h"
 #include "store/posix_file.h"
 
 namespace satload::store {
@@ -249,6 +250,7 @@ struct SqliteMetaStore::Statements {
     Stmt select_expired, select_incomplete;
     Stmt insert_file, select_file, delete_file, list_files;
     Stmt count_download, uncount_download, add_downloads, update_controls, select_expired_files;
+    Stmt select_upload_of_file, update_upload_metadata;
     Stmt select_schema_version;
 };
 
@@ -287,6 +289,26 @@ private:
     SqliteMetaStore::Statements& m_st;
     bool m_open = false;
 };
+
+// `upload_metadata` (a tus Upload-Metadata value) with the value of key "meta" replaced by
+// `meta`, the other pairs as they were; nullopt when it does not parse or has no "meta".
+std::optional<std::string> with_meta(std::string_view upload_metadata, const std::string& meta) {
+    auto pairs = parse_upload_metadata(upload_metadata);
+    if (!pairs) return std::nullopt;
+    bool replaced = false;
+    std::string out;
+    for (auto& [key, value] : *pairs) {
+        if (key == "meta") {
+            value = meta;
+            replaced = true;
+        }
+        if (!out.empty()) out += ',';
+        out += key;
+        if (!value.empty()) out += ' ' + base64_encode(as_bytes(value));
+    }
+    if (!replaced) return std::nullopt;
+    return out;
+}
 
 // Steps a statement that returns no rows; `changes` gets the number of rows it modified.
 StoreResult<void> run(sqlite3* db, sqlite3_stmt* s, std::string_view what, int* changes = nullptr) {
@@ -447,6 +469,8 @@ StoreResult<std::unique_ptr<SqliteMetaStore>> SqliteMetaStore::open(
          "SELECT " + file_cols +
              " FROM files WHERE anonymous = 1 AND expires_s IS NOT NULL AND expires_s <= ?1"
              " ORDER BY expires_s, file_id LIMIT ?2"},
+        {&st->select_upload_of_file, "SELECT upload_id, metadata FROM uploads WHERE file_id = ?1"},
+        {&st->update_upload_metadata, "UPDATE uploads SET metadata = ?2 WHERE upload_id = ?1"},
         {&st->select_schema_version, "SELECT coalesce(max(version), 0) FROM schema_version"},
     };
     for (const auto& [stmt, sql] : sources) {
@@ -735,6 +759,12 @@ StoreResult<FileRecord> SqliteMetaStore::update_file_controls(const std::string&
         return fail(StoreFailure{StoreError::io, "a price cannot be negative"});
     }
     const std::lock_guard lock(m_mutex);
+    // A rename also rewrites the upload's Upload-Metadata (what tus HEAD answers with the upload
+    // capability), so the old sealed name is kept nowhere: both in one transaction.
+    Transaction tx(m_db, *m_stmts);
+    if (update.meta) {
+        if (auto r = tx.begin(true); !r) return fail(r.error());
+    }
     Use use(m_stmts->update_controls);
     sqlite3_stmt* s = use.get();
     bind_text(s, 1, file_id);
@@ -753,6 +783,28 @@ StoreResult<FileRecord> SqliteMetaStore::update_file_controls(const std::string&
     if (rc != SQLITE_ROW) return fail(sqlite_failure(m_db, "update file controls"));
     FileRecord file = read_file_row(s);
     if (sqlite3_step(s) != SQLITE_DONE) return fail(sqlite_failure(m_db, "update file controls"));
+    if (!update.meta) return file;
+    std::optional<std::pair<std::string, std::string>> upload;  // id, rewritten metadata
+    {
+        Use select(m_stmts->select_upload_of_file);
+        bind_text(select.get(), 1, file_id);
+        const int found = sqlite3_step(select.get());
+        if (found == SQLITE_ROW) {
+            // Metadata without a "meta" pair (or that no longer parses) holds no name: kept.
+            if (auto rewritten = with_meta(column_text(select.get(), 1), *update.meta)) {
+                upload.emplace(column_text(select.get(), 0), std::move(*rewritten));
+            }
+        } else if (found != SQLITE_DONE) {
+            return fail(sqlite_failure(m_db, "read the file's upload"));
+        }
+    }
+    if (upload) {
+        Use rewrite(m_stmts->update_upload_metadata);
+        bind_text(rewrite.get(), 1, upload->first);
+        bind_text(rewrite.get(), 2, upload->second);
+        if (auto r = run(m_db, rewrite.get(), "rewrite upload metadata"); !r) return fail(r.error());
+    }
+    if (auto r = tx.commit(); !r) return fail(r.error());
     return file;
 }
 

@@ -2,15 +2,16 @@
 // /api/v1/files/<id> {"meta"}. Pins down that the link page's metadata then decrypts to the new
 // name with the same size and type, that `satload ls` on a fresh machine and `satload get` (no
 // -o) use the new name while the link stays the same, that another account's rename looks like
-// a missing file (404), and that malformed, oversized and unauthenticated replacements are
-// refused as problem+json with nothing changed.
+// a missing file (404), that malformed, oversized and unauthenticated replacements are
+// refused as problem+json with nothing changed, and that the old sealed name is kept nowhere
+// (the upload record's Upload-Metadata, answered by tus HEAD, is rewritten too).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Server, runCli, tempDir, lastLine, parseLink } from '../lib/server.mjs';
-import { ece, openMetadata } from '../lib/owned.mjs';
+import { apiUser, ece, openMetadata, ownedUpload } from '../lib/owned.mjs';
 import { deriveKeys } from '../lib/secrets.mjs';
 
 const PASSWORD = 'rename password 3';
@@ -185,4 +186,32 @@ test('rename: another account gets 404 like a missing file; bad names, bad metad
   const ok = await patch(g.id, { meta: largest }, homeA);
   assert.equal(ok.status, 200, await ok.clone().text());
   assert.equal((await state(g.id)).meta, largest);
+});
+
+test('rename: the upload record answers tus HEAD with the new metadata, its other pairs unchanged', async () => {
+  const user = await apiUser(server.url, 'tus-renamer');
+  const up = await ownedUpload(server.url, user, 'secret plans.txt', randomBytes(500), { meta: { max_downloads: '9' } });
+  assert.equal(up.res.status, 201, up.text);
+  const uploadUrl = up.res.headers.get('location');
+  const pairs = async () => {
+    const res = await fetch(uploadUrl, { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } });
+    assert.equal(res.status, 200);
+    return Object.fromEntries(res.headers.get('upload-metadata').split(',').map((p) => {
+      const [k, v = ''] = p.split(' ');
+      return [k, Buffer.from(v, 'base64').toString()];
+    }));
+  };
+  const before = await pairs();
+  assert.equal(openMetadata(before.meta, parseLink(up.link).secret).name, 'secret plans.txt');
+
+  const keys = deriveKeys(parseLink(up.link).secret);
+  const meta = ece(keys.metadata, Buffer.from(JSON.stringify({ name: 'harmless.txt', size: 500, type: 'text/plain' })), 8192).toString('base64url');
+  const res = await fetch(`${server.url}/api/v1/files/${up.id}`, {
+    method: 'PATCH', body: JSON.stringify({ meta }), headers: { Authorization: `Bearer ${user.token}` },
+  });
+  assert.equal(res.status, 200, await res.text());
+  const after = await pairs();
+  assert.equal(after.meta, meta);
+  assert.deepEqual({ ...after, meta: before.meta }, before, 'the other pairs are as they were');
+  assert.equal((await state(up.id)).meta, meta);
 });

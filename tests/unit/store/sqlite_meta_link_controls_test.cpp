@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/http_headers.h"
 #include "store/sqlite_meta_store.h"
 #include "store_test_util.h"
 
@@ -340,6 +341,35 @@ TEST(SqliteMetaLinkControls, UpdateReplacesTheEncryptedMetadata) {
     EXPECT_EQ(stored.price_msat, 9);
 
     EXPECT_EQ(db->update_file_controls(testing::make_file_id(98), rename).error().code, StoreError::not_found);
+}
+
+// A rename rewrites the "meta" pair of the file's upload record too (tus HEAD answers with it),
+// keeping the other pairs; an update without meta leaves the upload's metadata as it was.
+TEST(SqliteMetaLinkControls, RenameRewritesTheUploadsMetadata) {
+    TempDir dir;
+    auto db = open_db(dir.path() / "meta.sqlite");
+    ASSERT_TRUE(db);
+    const auto tus = [](std::string_view key, std::string_view value) {
+        return std::string(key) + " " + base64_encode(as_bytes(value));
+    };
+    UploadRecord u = make_upload(5);
+    u.metadata = tus("meta", "b2xk") + "," + tus("owner_secret", "c2VjcmV0") + ",flag";
+    ASSERT_TRUE(db->create_upload(u));
+    ASSERT_TRUE(db->complete_upload(u.upload_id, make_file(u)));
+
+    FileControlsUpdate revoke;
+    revoke.revoked = true;
+    ASSERT_TRUE(db->update_file_controls(u.file_id, revoke));
+    EXPECT_EQ((*db->get_upload(u.upload_id))->metadata, u.metadata);
+
+    FileControlsUpdate rename;
+    rename.meta = "bmV3";
+    ASSERT_TRUE(db->update_file_controls(u.file_id, rename));
+    const auto pairs = parse_upload_metadata((*db->get_upload(u.upload_id))->metadata);
+    ASSERT_TRUE(pairs);
+    const MetadataPairs want = {{"meta", "bmV3"}, {"owner_secret", "c2VjcmV0"}, {"flag", ""}};
+    EXPECT_EQ(*pairs, want);
+    EXPECT_EQ(get_file(*db, u.file_id).meta, "bmV3");
 }
 
 // Housekeeping sees only anonymous files whose expiry is at or before now, soonest first and at
