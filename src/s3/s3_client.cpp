@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <charconv>
 #include <optional>
+#include <thread>
 
 #include "core/check.h"
 #include "s3/s3_xml.h"
@@ -336,11 +337,19 @@ struct S3Client::Impl {
     }
 
     // perform() and turn a non-2xx answer into its failure.
+    // perform(), retrying an idempotent request (any but POST) that the service answered with
+    // a 5xx (InternalError, ServiceUnavailable, SlowDown) after a short pause, and turning a
+    // non-2xx answer into its failure.
     S3Result<Response> perform_ok(const Request& r) {
-        auto response = perform(r);
-        if (!response) return response;
-        if (response->status / 100 != 2) return fail(answer_failure(r.operation, *response));
-        return response;
+        for (std::size_t attempt = 1;; ++attempt) {
+            auto response = perform(r);
+            if (!response) return response;
+            if (response->status / 100 == 2) return response;
+            const bool retry = response->status >= 500 && r.method != http::verb::post &&
+                               attempt < kServerErrorAttempts;
+            if (!retry) return fail(answer_failure(r.operation, *response));
+            std::this_thread::sleep_for(kServerErrorBackoffMs * attempt);
+        }
     }
 };
 

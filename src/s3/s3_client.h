@@ -23,6 +23,10 @@ namespace satload::s3 {
 inline constexpr std::chrono::milliseconds kConnectTimeoutMs{5'000};
 // Each read or write step of a request may take this long (a stalled server is cut off).
 inline constexpr std::chrono::milliseconds kIoTimeoutMs{60'000};
+// A request the service answered with a 5xx is sent this many times in all (idempotent
+// requests only), pausing attempt * kServerErrorBackoffMs between tries.
+inline constexpr std::size_t kServerErrorAttempts = 3;
+inline constexpr std::chrono::milliseconds kServerErrorBackoffMs{100};
 // XML answers and error documents larger than this are refused (listings are paged by S3
 // at 1,000 entries, well below).
 inline constexpr std::size_t kMaxXmlBodyBytes = std::size_t{4} << 20;

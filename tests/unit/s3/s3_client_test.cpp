@@ -164,6 +164,7 @@ TEST(S3Client, ErrorDocuments) {
         };
     };
     ScriptedPeer peer({respond("404 Not Found", no_upload), respond("200 OK", not_xml),
+                       respond("503 Slow Down", ""), respond("503 Slow Down", ""),
                        respond("503 Slow Down", "")});
     S3Client client(local_endpoint(peer.port()), Credentials("id", "secret"));
     auto aborted = client.abort_multipart_upload("k", "u");
@@ -175,9 +176,44 @@ TEST(S3Client, ErrorDocuments) {
     auto created = client.create_multipart_upload("k");
     ASSERT_FALSE(created);
     EXPECT_EQ(created.error().code, S3Error::protocol);
-    auto busy = client.delete_object("k");
+    auto busy = client.delete_object("k");  // three 503s: every attempt used
     ASSERT_FALSE(busy);
     EXPECT_EQ(busy.error().code, S3Error::server);
+    EXPECT_EQ(client.connections_opened(), 2u + kServerErrorAttempts);
+}
+
+// A 5xx is tried again (idempotent requests) and the retry's answer counts; a POST is not.
+TEST(S3Client, ServerErrorsRetried) {
+    const std::string busy = "HTTP/1.1 503 Slow Down\r\nContent-Length: 0\r\n\r\n";
+    ScriptedPeer peer({
+        [&](tcp::socket& s) {
+            if (read_request(s)) answer(s, busy);
+            if (read_request(s)) answer(s, kNoContent);  // the retry, same connection
+            if (read_request(s)) answer(s, busy);        // the POST: not retried
+        },
+    });
+    S3Client client(local_endpoint(peer.port()), Credentials("id", "secret"));
+    auto deleted = client.delete_object("k");
+    ASSERT_TRUE(deleted) << deleted.error().message;
+    auto created = client.create_multipart_upload("k");
+    ASSERT_FALSE(created);
+    EXPECT_EQ(created.error().code, S3Error::server);
+    EXPECT_EQ(client.connections_opened(), 1u);
+}
+
+// A connection cut in the middle of a ranged body is a network error, never a short read:
+// bytes that did not all arrive are not reported as read.
+TEST(S3Client, BodyCutMidwayIsAnError) {
+    ScriptedPeer peer({[](tcp::socket& s) {
+        if (!read_request(s)) return;
+        answer(s, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-99/1000\r\n"
+                  "Content-Length: 100\r\n\r\n" + std::string(50, 'x'));
+    }});
+    S3Client client(local_endpoint(peer.port()), Credentials("id", "secret"));
+    Bytes out(100);
+    auto n = client.get_object_range("k", 0, out);
+    ASSERT_FALSE(n);
+    EXPECT_EQ(n.error().code, S3Error::network);
 }
 
 // The status and S3 code classify as documented.
