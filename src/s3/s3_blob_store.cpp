@@ -654,23 +654,28 @@ StoreResult<store::BlobDigest> S3BlobStore::digest_blob(std::string_view file_id
 
 StoreResult<std::size_t> S3BlobStore::abort_abandoned(std::chrono::system_clock::time_point initiated_before) {
     auto client = lease();
-    auto uploads = client->list_multipart_uploads(kPartialsPrefix);
-    if (!uploads) return fail(to_store(uploads.error()));
     std::size_t aborted = 0;
-    for (const auto& u : *uploads) {
-        auto initiated = parse_iso8601(u.initiated);
-        if (!initiated) return fail(StoreFailure{StoreError::io, "s3: unreadable Initiated time"});
-        if (*initiated >= initiated_before) continue;
-        if (auto r = client->abort_multipart_upload(u.key, u.upload_id); !r) {
-            if (r.error().code != S3Error::no_such_upload) return fail(to_store(r.error()));
-        }
-        ++aborted;
-        // partials/<id>/data: drop the partial's pieces too.
-        const std::string_view key = u.key;
-        if (key.size() > kPartialsPrefix.size() + kDataName.size() &&
-            key.substr(key.size() - kDataName.size()) == kDataName) {
+    // Partial uploads, and the multipart copies of large commits (a crash can leave one).
+    for (std::string_view prefix : {kPartialsPrefix, kBlobsPrefix}) {
+        auto uploads = client->list_multipart_uploads(prefix);
+        if (!uploads) return fail(to_store(uploads.error()));
+        for (const auto& u : *uploads) {
+            auto initiated = parse_iso8601(u.initiated);
+            if (!initiated) return fail(StoreFailure{StoreError::io, "s3: unreadable Initiated time"});
+            if (*initiated >= initiated_before) continue;
+            if (auto r = client->abort_multipart_upload(u.key, u.upload_id); !r) {
+                if (r.error().code != S3Error::no_such_upload) return fail(to_store(r.error()));
+            }
+            ++aborted;
+            // partials/<id>/data: the partial's pieces go too.
+            const std::string_view key = u.key;
+            if (prefix != kPartialsPrefix || key.size() <= prefix.size() + kDataName.size() ||
+                key.substr(key.size() - kDataName.size()) != kDataName) {
+                continue;
+            }
             const std::string_view id =
-                key.substr(kPartialsPrefix.size(), key.size() - kPartialsPrefix.size() - kDataName.size());
+                key.substr(prefix.size(), key.size() - prefix.size() - kDataName.size());
+            if (!is_upload_id(id)) continue;
             auto pieces = list_pieces(*client, id);
             if (!pieces) return fail(pieces.error());
             for (const auto& p : *pieces) {

@@ -65,8 +65,9 @@ public:
     store::StoreResult<void> remove_blob(std::string_view file_id) override;
     store::StoreResult<store::BlobDigest> digest_blob(std::string_view file_id) override;
 
-    // Aborts the multipart uploads under partials/ begun before `initiated_before` and deletes
-    // their tail objects: uploads abandoned by clients or left by a crash between steps.
+    // Aborts the multipart uploads under partials/ and blobs/ begun before `initiated_before`,
+    // deleting a partial's tail objects with it: uploads abandoned by clients, or left by a
+    // crash between two steps (create, commit, a large blob's copy).
     // Returns how many uploads were aborted.
     store::StoreResult<std::size_t> abort_abandoned(std::chrono::system_clock::time_point initiated_before);
 
