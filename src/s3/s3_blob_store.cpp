@@ -20,11 +20,13 @@
 // when re-uploaded and never named at completion. While appending, a sync deletes pieces of
 // ranges before the previous acknowledgment's range: the caller can lose at most the latest
 // acknowledgment, so no offset it may reopen at needs them.
-//   Commit uploads the last range's pieces as the final part (the one part S3 lets be short),
-// completes the multipart upload at partials/<id>/data, copies it server-side to
-// blobs/<file_id> (CopyObject, or UploadPartCopy ranges above 5 GiB; no byte passes through
-// satload; on RGW, completing and copying 256 MiB took ~0.3 s), hashes the stored blob by
-// streaming ranged GETs, and deletes the partial's objects. A commit that crashed after completing resumes from the completed data object.
+//   Sealing uploads the last range's pieces as the final part (the one part S3 lets be
+// short), completes the multipart upload at partials/<id>/data and deletes the pieces. Commit
+// seals, copies the data object server-side to blobs/<file_id> (CopyObject, or UploadPartCopy
+// ranges above 5 GiB; no byte passes through satload; on RGW, completing and copying 256 MiB
+// took ~0.3 s), hashes the stored blob by streaming ranged GETs and deletes the partial's
+// objects. open_partial seals too, to read the bytes back (tus concatenation). Sealing is
+// idempotent: a commit that crashed after completing resumes from the data object.
 #include "s3/s3_blob_store.h"
 
 #include <boost/url/parse.hpp>
@@ -517,8 +519,11 @@ StoreResult<std::unique_ptr<store::BlobAppender>> S3BlobStore::open_append(
 
 StoreResult<std::unique_ptr<store::BlobReader>> S3BlobStore::open_partial(std::string_view upload_id) {
     if (!is_upload_id(upload_id)) return fail(invalid_upload_id());
-    return fail(StoreFailure{StoreError::io,
-                             "s3: the parts of an unfinished multipart upload cannot be read"});
+    auto client = new_client();
+    auto size = seal(*client, upload_id);
+    if (!size) return fail(size.error());
+    return std::unique_ptr<store::BlobReader>(
+        std::make_unique<S3BlobReader>(std::move(client), data_key(upload_id), *size));
 }
 
 StoreResult<void> S3BlobStore::remove_partial(std::string_view upload_id) {
@@ -573,6 +578,48 @@ StoreResult<void> S3BlobStore::copy_blob(S3Client& client, const std::string& fr
     return {};
 }
 
+StoreResult<std::uint64_t> S3BlobStore::seal(S3Client& client, std::string_view upload_id) {
+    const std::string data = data_key(upload_id);
+    auto pieces = list_pieces(client, upload_id);
+    if (!pieces) return fail(pieces.error());
+    auto s3_id = find_upload(client, upload_id);
+    if (!s3_id && s3_id.error().code != StoreError::not_found) return fail(s3_id.error());
+    if (!s3_id) {
+        // Sealed before (open_partial, or a commit that crashed after completing), or none.
+        auto head = client.head_object(data);
+        if (!head) return fail(head.error().code == S3Error::not_found ? no_partial() : to_store(head.error()));
+        return head->size_bytes;
+    }
+    const std::uint64_t part = m_config.part_size_bytes;
+    const std::uint64_t end = durable_end(*pieces);
+    const std::uint64_t full = end / part;
+    auto parts = full_parts(client, upload_id, *s3_id, full, part);
+    if (!parts) return fail(parts.error());
+    if (end > full * part) {
+        // The last range's pieces become the final part, the one S3 allows to be short.
+        Bytes last;
+        last.reserve(static_cast<std::size_t>(end - full * part));
+        if (auto r = read_pieces(client, upload_id, *pieces, full * part, end, last); !r) {
+            return fail(r.error());
+        }
+        auto etag = client.upload_part(data, *s3_id, static_cast<int>(full + 1), last);
+        if (!etag) return fail(to_store(etag.error()));
+        parts->push_back(PartInfo{static_cast<int>(full + 1), last.size(), *etag});
+    }
+    if (parts->empty()) {
+        // S3 completes no upload without parts: an empty partial is a plain empty object.
+        if (auto r = client.put_object(data, {}); !r) return fail(to_store(r.error()));
+        if (auto r = client.abort_multipart_upload(data, *s3_id); !r) return fail(to_store(r.error()));
+    } else if (auto r = client.complete_multipart_upload(data, *s3_id, *parts); !r) {
+        return fail(to_store(r.error()));
+    }
+    // The pieces' bytes now live in the data object.
+    for (const auto& p : *pieces) {
+        if (auto r = client.delete_object(tail_key(upload_id, p.offset)); !r) return fail(to_store(r.error()));
+    }
+    return end;
+}
+
 StoreResult<store::BlobDigest> S3BlobStore::commit_partial(std::string_view upload_id,
                                                            std::string_view file_id) {
     if (!is_upload_id(upload_id)) return fail(invalid_upload_id());
@@ -586,44 +633,18 @@ StoreResult<store::BlobDigest> S3BlobStore::commit_partial(std::string_view uplo
     if (existing) return fail(StoreFailure{StoreError::exists, "a blob with this file id exists"});
     if (existing.error().code != S3Error::not_found) return fail(to_store(existing.error()));
 
-    auto pieces = list_pieces(client, upload_id);
-    if (!pieces) return fail(pieces.error());
-    auto s3_id = find_upload(client, upload_id);
-    if (!s3_id && s3_id.error().code != StoreError::not_found) return fail(s3_id.error());
-    if (s3_id) {
-        const std::uint64_t part = m_config.part_size_bytes;
-        const std::uint64_t end = durable_end(*pieces);
-        const std::uint64_t full = end / part;
-        auto parts = full_parts(client, upload_id, *s3_id, full, part);
-        if (!parts) return fail(parts.error());
-        if (end > full * part) {
-            // The last range's pieces become the final part, the one S3 allows to be short.
-            Bytes last;
-            last.reserve(static_cast<std::size_t>(end - full * part));
-            if (auto r = read_pieces(client, upload_id, *pieces, full * part, end, last); !r) {
-                return fail(r.error());
-            }
-            auto etag = client.upload_part(data, *s3_id, static_cast<int>(full + 1), last);
-            if (!etag) return fail(to_store(etag.error()));
-            parts->push_back(PartInfo{static_cast<int>(full + 1), last.size(), *etag});
-        }
-        if (parts->empty()) {
-            // S3 completes no upload without parts: an empty blob is a plain empty object.
-            if (auto r = client.put_object(data, {}); !r) return fail(to_store(r.error()));
-            if (auto r = client.abort_multipart_upload(data, *s3_id); !r) return fail(to_store(r.error()));
-        } else if (auto r = client.complete_multipart_upload(data, *s3_id, *parts); !r) {
-            return fail(to_store(r.error()));
-        }
-    } else if (auto head = client.head_object(data); !head) {
-        // Neither an upload nor a completed data object (from a commit that crashed after
-        // completing): there is no such partial.
-        if (head.error().code == S3Error::not_found) return fail(no_partial());
-        return fail(to_store(head.error()));
-    }
+    auto size = seal(client, upload_id);
+    if (!size) return fail(size.error());
     if (auto r = copy_blob(client, data, blob); !r) return fail(r.error());
     auto digest = digest_object(client, blob);
     if (!digest) return fail(digest.error());
-    if (auto r = delete_partial_objects(client, upload_id, *pieces); !r) return fail(r.error());
+    if (digest->size_bytes != *size) {
+        return fail(StoreFailure{StoreError::corrupt, "s3: the stored blob's size differs from the upload's"});
+    }
+    // The data object, and pieces a crash during sealing may have left.
+    auto leftover = list_pieces(client, upload_id);
+    if (!leftover) return fail(leftover.error());
+    if (auto r = delete_partial_objects(client, upload_id, *leftover); !r) return fail(r.error());
     return digest;
 }
 

@@ -54,7 +54,10 @@ public:
     store::StoreResult<void> create_partial(std::string_view upload_id) override;
     store::StoreResult<std::unique_ptr<store::BlobAppender>> open_append(
         std::string_view upload_id, std::uint64_t durable_offset) override;
-    // Not supported: the parts of an unfinished S3 multipart upload cannot be read back.
+    // Seals the partial first: the parts of an unfinished multipart upload cannot be read, so
+    // the upload is completed into partials/<id>/data and read from there. After that the
+    // partial takes no more appends (open_append is not_found) but commits and removes as
+    // before; the caller (tus concatenation) reads only complete, locked partials.
     store::StoreResult<std::unique_ptr<store::BlobReader>> open_partial(
         std::string_view upload_id) override;
     store::StoreResult<void> remove_partial(std::string_view upload_id) override;
@@ -95,6 +98,9 @@ private:
     // A client with its own connection for one appender or reader.
     [[nodiscard]] std::unique_ptr<S3Client> new_client() const;
     [[nodiscard]] ClientLease lease();
+    // Completes the partial's multipart upload into partials/<id>/data (its last range's
+    // pieces as the final part) and deletes the pieces; returns the size. Idempotent.
+    store::StoreResult<std::uint64_t> seal(S3Client& client, std::string_view upload_id);
     // Server-side copy of a completed object: one CopyObject, or part by part when large.
     store::StoreResult<void> copy_blob(S3Client& client, const std::string& from, const std::string& to);
     void give_back(std::unique_ptr<S3Client> client);

@@ -2,7 +2,8 @@
 // behaviours LocalBlobStore's tests pin down: appends across several parts in odd sizes,
 // sync and reopen at the durable offset (after a restart, after unacknowledged bytes and
 // after a lost acknowledgment), commit with a digest equal to an independent SHA-256 and
-// XXH3, ranged reads at part boundaries, removes, and abandoned multipart uploads aborted.
+// XXH3, ranged reads at part boundaries, reading a sealed partial back (concatenation),
+// large blobs copied part by part, removes, and abandoned multipart uploads aborted.
 // Without SATLOAD_S3_URL and keys every test here reports SKIPPED with the reason.
 #include "s3/s3_blob_store.h"
 
@@ -404,14 +405,43 @@ TEST_F(S3BlobStoreTest, ConcurrentUploadsFromThreads) {
     for (int t = 0; t < kThreads; ++t) EXPECT_EQ(errors[t], "") << "thread " << t;
 }
 
-// The S3 store cannot read an unfinished partial: it says so instead of returning bytes.
-TEST_F(S3BlobStoreTest, OpenPartialIsRefused) {
+// open_partial (tus concatenation) reads a complete partial's bytes back, across parts and
+// its synced tail; the partial is sealed by it (no more appends), and still commits to a blob
+// with the same bytes and digest, leaving nothing of the partial behind.
+TEST_F(S3BlobStoreTest, OpenPartialSealsAndReads) {
     const std::string id = random_upload_id();
+    const auto data = pseudo_random_bytes(static_cast<std::size_t>(kPart + 333'333), 101);
     ASSERT_TRUE(store().create_partial(id));
+    {
+        auto appender = open_append(id, 0);
+        ASSERT_TRUE(appender);
+        write_in_chunks(*appender, data, 999'999);
+        ASSERT_EQ(*appender->sync(), data.size());
+    }
     auto reader = store().open_partial(id);
-    ASSERT_FALSE(reader);
-    EXPECT_EQ(reader.error().code, StoreError::io);
-    EXPECT_TRUE(store().remove_partial(id));
+    ASSERT_TRUE(reader) << reader.error().message;
+    EXPECT_EQ((*reader)->size(), data.size());
+    EXPECT_EQ(read_all(**reader), data);
+    EXPECT_EQ(store().open_append(id, data.size()).error().code, StoreError::not_found);
+    auto again = store().open_partial(id);  // sealing is idempotent
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ((*again)->size(), data.size());
+
+    const std::string file_id = random_file_id();
+    auto digest = store().commit_partial(id, file_id);
+    ASSERT_TRUE(digest) << digest.error().message;
+    expect_digest_of(*digest, data);
+    EXPECT_TRUE(partial_objects(id).empty());
+    EXPECT_EQ(multipart_uploads(id), 0u);
+    EXPECT_EQ(store().open_partial(id).error().code, StoreError::not_found);
+    EXPECT_TRUE(store().remove_blob(file_id));
+
+    // A sealed partial that is removed instead leaves nothing either.
+    const std::string other = random_upload_id();
+    ASSERT_TRUE(store().create_partial(other));
+    ASSERT_TRUE(store().open_partial(other));
+    ASSERT_TRUE(store().remove_partial(other));
+    EXPECT_TRUE(partial_objects(other).empty());
 }
 
 }  // namespace
