@@ -453,7 +453,14 @@ StoreResult<std::unique_ptr<S3BlobStore>> S3BlobStore::open(S3StoreConfig config
         return fail(StoreFailure{StoreError::io, "s3: copy parts must be 5 MiB to 5 GiB"});
     }
     std::unique_ptr<S3BlobStore> store(new S3BlobStore(std::move(config), std::move(credentials)));
-    if (auto r = store->lease()->create_bucket(); !r) return fail(to_store(r.error()));
+    // An existing bucket is used as it is (the keys may not be allowed to create one); a
+    // missing one is created.
+    auto client = store->lease();
+    auto bucket = client->head_bucket();
+    if (!bucket && bucket.error().code != S3Error::not_found) return fail(to_store(bucket.error()));
+    if (!bucket) {
+        if (auto r = client->create_bucket(); !r) return fail(to_store(r.error()));
+    }
     return store;
 }
 

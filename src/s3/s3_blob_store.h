@@ -47,7 +47,7 @@ class S3BlobStore final : public store::BlobStore {
 public:
     // Reads the keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
     static store::StoreResult<std::unique_ptr<S3BlobStore>> open_url(std::string_view url);
-    // Creates the bucket when missing (an existing bucket of ours is fine).
+    // Uses the bucket if it exists, creates it when missing.
     static store::StoreResult<std::unique_ptr<S3BlobStore>> open(S3StoreConfig config,
                                                                  Credentials credentials);
 

@@ -375,6 +375,15 @@ S3Result<void> S3Client::create_bucket() {
     return fail(std::move(f));
 }
 
+S3Result<void> S3Client::head_bucket() {
+    Request r;
+    r.method = http::verb::head;
+    r.operation = "HeadBucket";
+    auto response = m_impl->perform_ok(r);
+    if (!response) return fail(response.error());
+    return {};
+}
+
 S3Result<void> S3Client::put_object(std::string_view key, ByteSpan body) {
     Request r;
     r.method = http::verb::put;

@@ -111,6 +111,8 @@ public:
 
     // PUT /bucket: creates the bucket; an existing bucket of ours counts as success.
     S3Result<void> create_bucket();
+    // HEAD /bucket: whether the bucket exists and these keys may use it (not_found if not).
+    S3Result<void> head_bucket();
 
     S3Result<void> put_object(std::string_view key, ByteSpan body);
     // GET with Range: bytes=offset-(offset+out.size()-1), straight into `out`; returns the

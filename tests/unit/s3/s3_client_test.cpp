@@ -269,7 +269,7 @@ TEST_F(S3ClientLive, KeepAliveAndEncodedKeys) {
     EXPECT_EQ(m_client->connections_opened(), 1u);
 }
 
-// S3's own errors reach the caller as the enum: a missing key, a range past the end, a wrong
+// S3's own errors reach the caller as the enum: a missing key or bucket, a range past the end, a wrong
 // secret, a too-small non-last part at completion, and a part for an aborted upload.
 TEST_F(S3ClientLive, ErrorsFromTheService) {
     const std::string key = "client-test/" + random_file_id();
@@ -278,6 +278,13 @@ TEST_F(S3ClientLive, ErrorsFromTheService) {
     ASSERT_FALSE(missing);
     EXPECT_EQ(missing.error().code, S3Error::not_found);
     EXPECT_EQ(missing.error().s3_code, "NoSuchKey");
+
+    EXPECT_TRUE(m_client->head_bucket());
+    S3Endpoint elsewhere = m_endpoint;
+    elsewhere.bucket += random_suffix();
+    auto no_bucket = S3Client(elsewhere, env_credentials()).head_bucket();
+    ASSERT_FALSE(no_bucket);
+    EXPECT_EQ(no_bucket.error().code, S3Error::not_found);
 
     ASSERT_TRUE(m_client->put_object(key, pseudo_random_bytes(10, 72)));
     auto past_end = m_client->get_object_range(key, 10, out);
