@@ -80,8 +80,12 @@ std::string blob_key(std::string_view file_id) {
 }
 
 // Upload ids are write capabilities: messages never contain one.
-StoreFailure invalid_upload_id() { return StoreFailure{StoreError::not_found, "not a valid upload id"}; }
-StoreFailure invalid_file_id() { return StoreFailure{StoreError::not_found, "not a valid file id"}; }
+StoreFailure invalid_upload_id() {
+    return StoreFailure{StoreError::not_found, "not a valid upload id"};
+}
+StoreFailure invalid_file_id() {
+    return StoreFailure{StoreError::not_found, "not a valid file id"};
+}
 StoreFailure no_partial() { return StoreFailure{StoreError::not_found, "no such partial upload"}; }
 
 StoreFailure to_store(const S3Failure& f) {
@@ -113,12 +117,16 @@ StoreResult<std::vector<Piece>> list_pieces(S3Client& client, std::string_view i
     for (const auto& object : *objects) {
         const std::string_view digits = std::string_view(object.key).substr(prefix.size());
         if (digits.size() != static_cast<std::size_t>(kOffsetDigits) ||
-            !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-            return fail(StoreFailure{StoreError::corrupt, "s3: unexpected object under a partial upload"});
+            !std::all_of(digits.begin(), digits.end(),
+                         [](char c) { return c >= '0' && c <= '9'; })) {
+            return fail(
+                StoreFailure{StoreError::corrupt, "s3: unexpected object under a partial upload"});
         }
-        pieces.push_back(Piece{std::strtoull(std::string(digits).c_str(), nullptr, 10), object.size_bytes});
+        pieces.push_back(
+            Piece{std::strtoull(std::string(digits).c_str(), nullptr, 10), object.size_bytes});
     }
-    std::sort(pieces.begin(), pieces.end(), [](const Piece& a, const Piece& b) { return a.offset < b.offset; });
+    std::sort(pieces.begin(), pieces.end(),
+              [](const Piece& a, const Piece& b) { return a.offset < b.offset; });
     return pieces;
 }
 
@@ -139,7 +147,8 @@ StoreResult<std::string> find_upload(S3Client& client, std::string_view id) {
     }
     if (ids.empty()) return fail(no_partial());
     if (ids.size() > 1) {
-        return fail(StoreFailure{StoreError::corrupt, "s3: several multipart uploads for one partial"});
+        return fail(
+            StoreFailure{StoreError::corrupt, "s3: several multipart uploads for one partial"});
     }
     return ids.front();
 }
@@ -151,26 +160,30 @@ StoreResult<void> read_exact(S3Client& client, const std::string& key, std::uint
     while (done < out.size()) {
         auto n = client.get_object_range(key, offset + done, out.subspan(done));
         if (!n) return fail(to_store(n.error()));
-        if (*n == 0) return fail(StoreFailure{StoreError::corrupt, "s3: object shorter than listed"});
+        if (*n == 0)
+            return fail(StoreFailure{StoreError::corrupt, "s3: object shorter than listed"});
         done += *n;
     }
     return {};
 }
 
 // Appends the bytes [from, to) of a part range, held by the chain of pieces, to `out`.
-StoreResult<void> read_pieces(S3Client& client, std::string_view id, const std::vector<Piece>& pieces,
-                              std::uint64_t from, std::uint64_t to, Bytes& out) {
+StoreResult<void> read_pieces(S3Client& client, std::string_view id,
+                              const std::vector<Piece>& pieces, std::uint64_t from,
+                              std::uint64_t to, Bytes& out) {
     std::uint64_t at = from;
     while (at < to) {
         auto it = std::find_if(pieces.begin(), pieces.end(),
                                [at](const Piece& p) { return p.offset == at && p.size_bytes > 0; });
         if (it == pieces.end()) {
-            return fail(StoreFailure{StoreError::corrupt, "s3: synced bytes of a partial upload are missing"});
+            return fail(StoreFailure{StoreError::corrupt,
+                                     "s3: synced bytes of a partial upload are missing"});
         }
         const std::uint64_t take = std::min(it->size_bytes, to - at);
         const std::size_t before = out.size();
         out.resize(before + static_cast<std::size_t>(take));
-        if (auto r = read_exact(client, tail_key(id, at), 0, std::span(out).subspan(before)); !r) return r;
+        if (auto r = read_exact(client, tail_key(id, at), 0, std::span(out).subspan(before)); !r)
+            return r;
         at += take;
     }
     return {};
@@ -184,10 +197,12 @@ StoreResult<std::vector<PartInfo>> full_parts(S3Client& client, std::string_view
     if (!listed) return fail(to_store(listed.error()));
     std::vector<PartInfo> parts;
     for (std::uint64_t k = 1; k <= count; ++k) {
-        auto it = std::find_if(listed->begin(), listed->end(),
-                               [k](const PartInfo& p) { return static_cast<std::uint64_t>(p.part_number) == k; });
+        auto it = std::find_if(listed->begin(), listed->end(), [k](const PartInfo& p) {
+            return static_cast<std::uint64_t>(p.part_number) == k;
+        });
         if (it == listed->end() || it->size_bytes != part_bytes) {
-            return fail(StoreFailure{StoreError::corrupt, "s3: a part of a partial upload is missing"});
+            return fail(
+                StoreFailure{StoreError::corrupt, "s3: a part of a partial upload is missing"});
         }
         parts.push_back(*it);
     }
@@ -207,7 +222,8 @@ StoreResult<store::BlobDigest> digest_object(S3Client& client, const std::string
             std::min<std::uint64_t>(block.size(), info->size_bytes - offset));
         auto n = client.get_object_range(key, offset, std::span(block).first(want));
         if (!n) return fail(to_store(n.error()));
-        if (*n == 0) return fail(StoreFailure{StoreError::corrupt, "s3: blob shorter than its size"});
+        if (*n == 0)
+            return fail(StoreFailure{StoreError::corrupt, "s3: blob shorter than its size"});
         hasher.update(ByteSpan(block.data(), *n));
         checksum.update(ByteSpan(block.data(), *n));
         offset += *n;
@@ -220,7 +236,8 @@ StoreResult<store::BlobDigest> digest_object(S3Client& client, const std::string
 StoreResult<void> delete_partial_objects(S3Client& client, std::string_view id,
                                          const std::vector<Piece>& pieces) {
     for (const auto& p : pieces) {
-        if (auto r = client.delete_object(tail_key(id, p.offset)); !r) return fail(to_store(r.error()));
+        if (auto r = client.delete_object(tail_key(id, p.offset)); !r)
+            return fail(to_store(r.error()));
     }
     return lift(client.delete_object(data_key(id)));
 }
@@ -266,7 +283,8 @@ public:
         while (!data.empty()) {
             const std::size_t room = static_cast<std::size_t>(m_part_bytes) - m_buffer.size();
             const std::size_t take = std::min(room, data.size());
-            m_buffer.insert(m_buffer.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(take));
+            m_buffer.insert(m_buffer.end(), data.begin(),
+                            data.begin() + static_cast<std::ptrdiff_t>(take));
             data = data.subspan(take);
             if (m_buffer.size() == m_part_bytes) {
                 if (auto r = upload_full_part(); !r) return r;
@@ -281,7 +299,9 @@ public:
         if (end == m_durable) return m_durable;
         const std::uint64_t piece_start = std::max(m_durable, m_slot_start);
         const auto from = static_cast<std::size_t>(piece_start - m_slot_start);
-        if (auto r = m_client->put_object(tail_key(m_id, piece_start), ByteSpan(m_buffer).subspan(from)); !r) {
+        if (auto r =
+                m_client->put_object(tail_key(m_id, piece_start), ByteSpan(m_buffer).subspan(from));
+            !r) {
             m_failed = true;
             return fail(to_store(r.error()));
         }
@@ -309,7 +329,8 @@ private:
         const std::uint64_t part_number = m_slot_start / m_part_bytes + 1;
         if (part_number > static_cast<std::uint64_t>(kMaxPartNumber)) {
             m_failed = true;
-            return fail(StoreFailure{StoreError::no_space, "s3: the upload exceeds S3's 10,000 parts"});
+            return fail(
+                StoreFailure{StoreError::no_space, "s3: the upload exceeds S3's 10,000 parts"});
         }
         auto etag = m_client->upload_part(data_key(m_id), m_s3_upload_id,
                                           static_cast<int>(part_number), m_buffer);
@@ -346,7 +367,8 @@ public:
         if (left < out.size()) out = out.first(static_cast<std::size_t>(left));
         auto n = m_client->get_object_range(m_key, offset, out);
         if (!n) return fail(to_store(n.error()));
-        if (*n == 0) return fail(StoreFailure{StoreError::corrupt, "s3: blob shorter than its size"});
+        if (*n == 0)
+            return fail(StoreFailure{StoreError::corrupt, "s3: blob shorter than its size"});
         return *n;
     }
 
@@ -378,7 +400,8 @@ StoreResult<S3StoreConfig> parse_s3_url(std::string_view url) {
     if (!valid_bucket_name(config.endpoint.bucket)) {
         return fail(bad_url("the bucket name must be 3-63 of a-z 0-9 . -"));
     }
-    if (!parsed->path().empty() && parsed->path() != "/") return fail(bad_url("no path after the bucket"));
+    if (!parsed->path().empty() && parsed->path() != "/")
+        return fail(bad_url("no path after the bucket"));
     config.endpoint.region = std::string(kDefaultRegion);
     std::string endpoint;
     for (auto param : parsed->params()) {
@@ -407,8 +430,7 @@ StoreResult<S3StoreConfig> parse_s3_url(std::string_view url) {
 }
 
 S3BlobStore::S3BlobStore(S3StoreConfig config, Credentials credentials)
-    : m_config(std::move(config)),
-      m_credentials(std::move(credentials)) {}
+    : m_config(std::move(config)), m_credentials(std::move(credentials)) {}
 
 std::unique_ptr<S3Client> S3BlobStore::new_client() const {
     return std::make_unique<S3Client>(m_config.endpoint, m_credentials);
@@ -437,8 +459,8 @@ StoreResult<std::unique_ptr<S3BlobStore>> S3BlobStore::open_url(std::string_view
     const char* id = std::getenv("AWS_ACCESS_KEY_ID");
     const char* secret = std::getenv("AWS_SECRET_ACCESS_KEY");
     if (id == nullptr || *id == '\0' || secret == nullptr || *secret == '\0') {
-        return fail(StoreFailure{StoreError::io,
-                                 "s3: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"});
+        return fail(
+            StoreFailure{StoreError::io, "s3: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"});
     }
     return open(std::move(*config), Credentials(id, secret));
 }
@@ -482,7 +504,8 @@ StoreResult<std::unique_ptr<store::BlobAppender>> S3BlobStore::open_append(
     auto pieces = list_pieces(*client, upload_id);
     if (!pieces) return fail(pieces.error());
     if (durable_end(*pieces) < durable_offset) {
-        return fail(StoreFailure{StoreError::corrupt, "partial upload shorter than its durable offset"});
+        return fail(
+            StoreFailure{StoreError::corrupt, "partial upload shorter than its durable offset"});
     }
     const std::uint64_t part = m_config.part_size_bytes;
     const std::uint64_t slot_start = durable_offset / part * part;
@@ -491,7 +514,8 @@ StoreResult<std::unique_ptr<store::BlobAppender>> S3BlobStore::open_append(
     }
     Bytes slot_bytes;
     slot_bytes.reserve(static_cast<std::size_t>(part));
-    if (auto r = read_pieces(*client, upload_id, *pieces, slot_start, durable_offset, slot_bytes); !r) {
+    if (auto r = read_pieces(*client, upload_id, *pieces, slot_start, durable_offset, slot_bytes);
+        !r) {
         return fail(r.error());
     }
     // Normalize the bucket to exactly durable_offset (see the file comment).
@@ -524,7 +548,8 @@ StoreResult<std::unique_ptr<store::BlobAppender>> S3BlobStore::open_append(
         std::move(slot_bytes), std::move(kept)));
 }
 
-StoreResult<std::unique_ptr<store::BlobReader>> S3BlobStore::open_partial(std::string_view upload_id) {
+StoreResult<std::unique_ptr<store::BlobReader>> S3BlobStore::open_partial(
+    std::string_view upload_id) {
     if (!is_upload_id(upload_id)) return fail(invalid_upload_id());
     auto client = new_client();
     auto size = seal(*client, upload_id);
@@ -559,11 +584,13 @@ StoreResult<void> S3BlobStore::copy_blob(S3Client& client, const std::string& fr
                                          const std::string& to) {
     auto info = client.head_object(from);
     if (!info) return fail(to_store(info.error()));
-    if (info->size_bytes <= m_config.single_copy_max_bytes) return lift(client.copy_object(from, to));
+    if (info->size_bytes <= m_config.single_copy_max_bytes)
+        return lift(client.copy_object(from, to));
     // Too large for one CopyObject: a multipart upload of server-side ranged copies.
     const std::uint64_t step = m_config.copy_part_bytes;
     if ((info->size_bytes + step - 1) / step > static_cast<std::uint64_t>(kMaxPartNumber)) {
-        return fail(StoreFailure{StoreError::no_space, "s3: the blob needs more than 10,000 copy parts"});
+        return fail(
+            StoreFailure{StoreError::no_space, "s3: the blob needs more than 10,000 copy parts"});
     }
     auto upload = client.create_multipart_upload(to);
     if (!upload) return fail(to_store(upload.error()));
@@ -594,7 +621,9 @@ StoreResult<std::uint64_t> S3BlobStore::seal(S3Client& client, std::string_view 
     if (!s3_id) {
         // Sealed before (open_partial, or a commit that crashed after completing), or none.
         auto head = client.head_object(data);
-        if (!head) return fail(head.error().code == S3Error::not_found ? no_partial() : to_store(head.error()));
+        if (!head)
+            return fail(head.error().code == S3Error::not_found ? no_partial()
+                                                                : to_store(head.error()));
         return head->size_bytes;
     }
     const std::uint64_t part = m_config.part_size_bytes;
@@ -616,13 +645,15 @@ StoreResult<std::uint64_t> S3BlobStore::seal(S3Client& client, std::string_view 
     if (parts->empty()) {
         // S3 completes no upload without parts: an empty partial is a plain empty object.
         if (auto r = client.put_object(data, {}); !r) return fail(to_store(r.error()));
-        if (auto r = client.abort_multipart_upload(data, *s3_id); !r) return fail(to_store(r.error()));
+        if (auto r = client.abort_multipart_upload(data, *s3_id); !r)
+            return fail(to_store(r.error()));
     } else if (auto r = client.complete_multipart_upload(data, *s3_id, *parts); !r) {
         return fail(to_store(r.error()));
     }
     // The pieces' bytes now live in the data object.
     for (const auto& p : *pieces) {
-        if (auto r = client.delete_object(tail_key(upload_id, p.offset)); !r) return fail(to_store(r.error()));
+        if (auto r = client.delete_object(tail_key(upload_id, p.offset)); !r)
+            return fail(to_store(r.error()));
     }
     return end;
 }
@@ -646,7 +677,8 @@ StoreResult<store::BlobDigest> S3BlobStore::commit_partial(std::string_view uplo
     auto digest = digest_object(client, blob);
     if (!digest) return fail(digest.error());
     if (digest->size_bytes != *size) {
-        return fail(StoreFailure{StoreError::corrupt, "s3: the stored blob's size differs from the upload's"});
+        return fail(StoreFailure{StoreError::corrupt,
+                                 "s3: the stored blob's size differs from the upload's"});
     }
     // The data object, and pieces a crash during sealing may have left.
     auto leftover = list_pieces(client, upload_id);
@@ -680,7 +712,8 @@ StoreResult<store::BlobDigest> S3BlobStore::digest_blob(std::string_view file_id
     return digest_object(*client, blob_key(file_id));
 }
 
-StoreResult<std::size_t> S3BlobStore::abort_abandoned(std::chrono::system_clock::time_point initiated_before) {
+StoreResult<std::size_t> S3BlobStore::abort_abandoned(
+    std::chrono::system_clock::time_point initiated_before) {
     auto client = lease();
     std::size_t aborted = 0;
     // Partial uploads, and the multipart copies of large commits (a crash can leave one).
@@ -689,7 +722,8 @@ StoreResult<std::size_t> S3BlobStore::abort_abandoned(std::chrono::system_clock:
         if (!uploads) return fail(to_store(uploads.error()));
         for (const auto& u : *uploads) {
             auto initiated = parse_iso8601(u.initiated);
-            if (!initiated) return fail(StoreFailure{StoreError::io, "s3: unreadable Initiated time"});
+            if (!initiated)
+                return fail(StoreFailure{StoreError::io, "s3: unreadable Initiated time"});
             if (*initiated >= initiated_before) continue;
             if (auto r = client->abort_multipart_upload(u.key, u.upload_id); !r) {
                 if (r.error().code != S3Error::no_such_upload) return fail(to_store(r.error()));
@@ -707,7 +741,8 @@ StoreResult<std::size_t> S3BlobStore::abort_abandoned(std::chrono::system_clock:
             auto pieces = list_pieces(*client, id);
             if (!pieces) return fail(pieces.error());
             for (const auto& p : *pieces) {
-                if (auto r = client->delete_object(tail_key(id, p.offset)); !r) return fail(to_store(r.error()));
+                if (auto r = client->delete_object(tail_key(id, p.offset)); !r)
+                    return fail(to_store(r.error()));
             }
         }
     }

@@ -64,7 +64,8 @@ public:
     store::StoreResult<store::BlobDigest> commit_partial(std::string_view upload_id,
                                                          std::string_view file_id) override;
 
-    store::StoreResult<std::unique_ptr<store::BlobReader>> open_blob(std::string_view file_id) override;
+    store::StoreResult<std::unique_ptr<store::BlobReader>> open_blob(
+        std::string_view file_id) override;
     store::StoreResult<void> remove_blob(std::string_view file_id) override;
     store::StoreResult<store::BlobDigest> digest_blob(std::string_view file_id) override;
 
@@ -72,7 +73,8 @@ public:
     // deleting a partial's tail objects with it: uploads abandoned by clients, or left by a
     // crash between two steps (create, commit, a large blob's copy).
     // Returns how many uploads were aborted.
-    store::StoreResult<std::size_t> abort_abandoned(std::chrono::system_clock::time_point initiated_before);
+    store::StoreResult<std::size_t> abort_abandoned(
+        std::chrono::system_clock::time_point initiated_before);
 
     [[nodiscard]] const S3StoreConfig& config() const { return m_config; }
 
@@ -102,7 +104,8 @@ private:
     // pieces as the final part) and deletes the pieces; returns the size. Idempotent.
     store::StoreResult<std::uint64_t> seal(S3Client& client, std::string_view upload_id);
     // Server-side copy of a completed object: one CopyObject, or part by part when large.
-    store::StoreResult<void> copy_blob(S3Client& client, const std::string& from, const std::string& to);
+    store::StoreResult<void> copy_blob(S3Client& client, const std::string& from,
+                                       const std::string& to);
     void give_back(std::unique_ptr<S3Client> client);
 
     S3StoreConfig m_config;

@@ -51,9 +51,9 @@ struct Request {
     std::string_view operation;  // for messages: "PutObject", ...
     std::string key;             // empty: the bucket itself
     Pairs query;
-    Pairs headers;               // besides Host and the x-amz ones; all signed
+    Pairs headers;  // besides Host and the x-amz ones; all signed
     ByteSpan body;
-    bool sign_payload = true;    // hash the body into the signature (small XML bodies)
+    bool sign_payload = true;      // hash the body into the signature (small XML bodies)
     std::span<std::uint8_t> into;  // a 2xx body goes here instead of Response::body
     bool want_body_into = false;
 };
@@ -183,13 +183,13 @@ struct S3Client::Impl {
             if (!ec) resolver.cancel();
         });
         auto ec = run([&](auto handler) {
-            resolver.async_resolve(endpoint.host, std::to_string(endpoint.port),
-                                   [&, handler](boost::system::error_code e,
-                                                tcp::resolver::results_type r) mutable {
-                                       timer.cancel();
-                                       results = std::move(r);
-                                       handler(e);
-                                   });
+            resolver.async_resolve(
+                endpoint.host, std::to_string(endpoint.port),
+                [&, handler](boost::system::error_code e, tcp::resolver::results_type r) mutable {
+                    timer.cancel();
+                    results = std::move(r);
+                    handler(e);
+                });
         });
         if (ec) {
             auto f = network_failure(operation, "resolve", ec);
@@ -212,9 +212,8 @@ struct S3Client::Impl {
 
     http::request<http::span_body<const std::uint8_t>> build(const Request& r) {
         const std::string date = amz_date(std::chrono::system_clock::now());
-        const std::string payload_hash = r.sign_payload
-                                             ? hex_encode(crypto::sha256(r.body))
-                                             : std::string(kUnsignedPayload);
+        const std::string payload_hash =
+            r.sign_payload ? hex_encode(crypto::sha256(r.body)) : std::string(kUnsignedPayload);
         SignableRequest signable;
         signable.method = std::string(http::to_string(r.method));
         signable.path = "/" + endpoint.bucket + (r.key.empty() ? "" : "/" + r.key);
@@ -258,8 +257,9 @@ struct S3Client::Impl {
         // Beast checks Content-Length against the limit while parsing the header, before the
         // status is known: allow the larger of the two possible bodies, and bound the error
         // or XML body below as it arrives.
-        parser.body_limit(r.want_body_into ? std::max<std::uint64_t>(r.into.size(), kMaxXmlBodyBytes)
-                                           : std::uint64_t{kMaxXmlBodyBytes});
+        parser.body_limit(r.want_body_into
+                              ? std::max<std::uint64_t>(r.into.size(), kMaxXmlBodyBytes)
+                              : std::uint64_t{kMaxXmlBodyBytes});
         stream->expires_after(timeouts.io_ms);
         ec = run([&](auto handler) { http::async_read_header(*stream, buffer, parser, handler); });
         answered = parser.got_some();
@@ -478,7 +478,8 @@ S3Result<void> S3Client::copy_object(std::string_view from_key, std::string_view
 
 S3Result<std::string> S3Client::upload_part_copy(std::string_view key, std::string_view upload_id,
                                                  int part_number, std::string_view from_key,
-                                                 std::uint64_t first_byte, std::uint64_t last_byte) {
+                                                 std::uint64_t first_byte,
+                                                 std::uint64_t last_byte) {
     SATLOAD_ASSERT(part_number >= 1 && part_number <= kMaxPartNumber && first_byte <= last_byte);
     Request r;
     r.method = http::verb::put;
@@ -520,7 +521,8 @@ S3Result<std::vector<ObjectInfo>> S3Client::list_objects(std::string_view prefix
         }
         if (xml_text(doc, "IsTruncated").value_or("false") != "true") return out;
         auto next = xml_text(doc, "NextContinuationToken");
-        if (!next || next->empty()) return fail(protocol_failure(r.operation, "truncated without a token"));
+        if (!next || next->empty())
+            return fail(protocol_failure(r.operation, "truncated without a token"));
         token = *next;
     }
     return fail(protocol_failure("ListObjectsV2", "too many pages"));
@@ -577,7 +579,8 @@ S3Result<void> S3Client::complete_multipart_upload(std::string_view key, std::st
     if (!response) return fail(response.error());
     // Like a copy, completion may fail after the 200 status line.
     if (!xml_root_is(response->body, "CompleteMultipartUploadResult")) {
-        if (xml_root_is(response->body, "Error")) return fail(answer_failure(r.operation, *response));
+        if (xml_root_is(response->body, "Error"))
+            return fail(answer_failure(r.operation, *response));
         return fail(protocol_failure(r.operation, "no CompleteMultipartUploadResult"));
     }
     return {};
@@ -620,12 +623,14 @@ S3Result<std::vector<MultipartUpload>> S3Client::list_multipart_uploads(std::str
         if (xml_text(doc, "IsTruncated").value_or("false") != "true") return out;
         key_marker = xml_text(doc, "NextKeyMarker").value_or("");
         upload_marker = xml_text(doc, "NextUploadIdMarker").value_or("");
-        if (key_marker.empty()) return fail(protocol_failure(r.operation, "truncated without a marker"));
+        if (key_marker.empty())
+            return fail(protocol_failure(r.operation, "truncated without a marker"));
     }
     return fail(protocol_failure("ListMultipartUploads", "too many pages"));
 }
 
-S3Result<std::vector<PartInfo>> S3Client::list_parts(std::string_view key, std::string_view upload_id) {
+S3Result<std::vector<PartInfo>> S3Client::list_parts(std::string_view key,
+                                                     std::string_view upload_id) {
     std::vector<PartInfo> out;
     std::string marker;
     for (std::size_t page = 0; page < kMaxListPages; ++page) {
@@ -655,7 +660,8 @@ S3Result<std::vector<PartInfo>> S3Client::list_parts(std::string_view key, std::
         }
         if (xml_text(doc, "IsTruncated").value_or("false") != "true") return out;
         marker = xml_text(doc, "NextPartNumberMarker").value_or("");
-        if (marker.empty()) return fail(protocol_failure(r.operation, "truncated without a marker"));
+        if (marker.empty())
+            return fail(protocol_failure(r.operation, "truncated without a marker"));
     }
     return fail(protocol_failure("ListParts", "too many pages"));
 }

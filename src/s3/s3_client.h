@@ -58,9 +58,9 @@ enum class S3Error {
 
 struct S3Failure {
     S3Error code;
-    std::string message;     // for logs: operation, HTTP status, S3 code and message
+    std::string message;  // for logs: operation, HTTP status, S3 code and message
     unsigned http_status = 0;
-    std::string s3_code;     // the error document's <Code>, when there was one
+    std::string s3_code;  // the error document's <Code>, when there was one
 };
 
 template <class T>

@@ -1,13 +1,19 @@
 // Minimal, strict reading of S3's XML answers (see s3_xml.h for what is accepted).
 #include "s3/s3_xml.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <iterator>
+#include <utility>
 
 namespace satload::s3 {
 namespace {
 
 constexpr std::string_view kWhitespace = " \t\r\n";
+// The five entities XML predefines.
+constexpr std::pair<std::string_view, char> kNamedEntities[] = {
+    {"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''}};
 // The largest Unicode scalar value a character reference may name.
 constexpr std::uint32_t kMaxCodePoint = 0x10FFFF;
 
@@ -98,17 +104,16 @@ std::optional<std::string> xml_unescape(std::string_view text) {
         const std::size_t semi = text.find(';', at);
         if (semi == std::string_view::npos) return std::nullopt;
         const std::string_view entity = text.substr(at + 1, semi - at - 1);
-        if (entity == "amp") out.push_back('&');
-        else if (entity == "lt") out.push_back('<');
-        else if (entity == "gt") out.push_back('>');
-        else if (entity == "quot") out.push_back('"');
-        else if (entity == "apos") out.push_back('\'');
-        else if (entity.size() > 1 && entity[0] == '#') {
+        const auto named = std::find_if(std::begin(kNamedEntities), std::end(kNamedEntities),
+                                        [&](const auto& e) { return e.first == entity; });
+        if (named != std::end(kNamedEntities)) {
+            out.push_back(named->second);
+        } else if (entity.size() > 1 && entity[0] == '#') {
             const bool hex = entity[1] == 'x';
             const std::string_view digits = entity.substr(hex ? 2 : 1);
             std::uint32_t cp = 0;
-            auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), cp,
-                                             hex ? 16 : 10);
+            auto [end, ec] =
+                std::from_chars(digits.data(), digits.data() + digits.size(), cp, hex ? 16 : 10);
             if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() ||
                 cp == 0 || cp > kMaxCodePoint || (cp >= 0xD800 && cp <= 0xDFFF)) {
                 return std::nullopt;
@@ -126,10 +131,19 @@ std::string xml_escape(std::string_view text) {
     std::string out;
     out.reserve(text.size());
     for (char c : text) {
-        if (c == '&') out += "&amp;";
-        else if (c == '<') out += "&lt;";
-        else if (c == '>') out += "&gt;";
-        else out.push_back(c);
+        switch (c) {
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            default:
+                out.push_back(c);
+        }
     }
     return out;
 }

@@ -20,10 +20,12 @@ namespace satload::s3 {
 // The content between <name> and </name> of each direct or nested occurrence in `xml`, in
 // order. Elements are matched by exact name (<Key> never matches <KeyMarker>); an opening tag
 // without its closing tag ends the search (the caller sees fewer elements than expected).
-[[nodiscard]] std::vector<std::string_view> xml_elements(std::string_view xml, std::string_view name);
+[[nodiscard]] std::vector<std::string_view> xml_elements(std::string_view xml,
+                                                         std::string_view name);
 
 // The content of the first <name> element, or nullopt.
-[[nodiscard]] std::optional<std::string_view> xml_element(std::string_view xml, std::string_view name);
+[[nodiscard]] std::optional<std::string_view> xml_element(std::string_view xml,
+                                                          std::string_view name);
 
 // The decoded text of the first <name> element; nullopt when missing, when it contains markup
 // or an entity this parser does not know. <name/> is the empty text.

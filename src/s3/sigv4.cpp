@@ -13,8 +13,8 @@ namespace satload::s3 {
 namespace {
 
 constexpr std::string_view kScopeTerminator = "aws4_request";
-constexpr std::size_t kDateChars = 8;       // YYYYMMDD
-constexpr std::size_t kAmzDateChars = 16;   // YYYYMMDDTHHMMSSZ
+constexpr std::size_t kDateChars = 8;      // YYYYMMDD
+constexpr std::size_t kAmzDateChars = 16;  // YYYYMMDDTHHMMSSZ
 
 bool is_unreserved(unsigned char c) {
     return std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~';

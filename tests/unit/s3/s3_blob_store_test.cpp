@@ -90,7 +90,8 @@ void expect_digest_of(const store::BlobDigest& digest, ByteSpan data) {
 }
 
 Bytes slice(const Bytes& data, std::uint64_t from, std::uint64_t to) {
-    return Bytes(data.begin() + static_cast<std::ptrdiff_t>(from), data.begin() + static_cast<std::ptrdiff_t>(to));
+    return Bytes(data.begin() + static_cast<std::ptrdiff_t>(from),
+                 data.begin() + static_cast<std::ptrdiff_t>(to));
 }
 
 // Appends in odd-sized chunks across several parts, syncing mid-part and once exactly at a
@@ -104,9 +105,9 @@ TEST_F(S3BlobStoreTest, AppendAcrossPartsSyncReopenCommitRead) {
     const auto data = pseudo_random_bytes(static_cast<std::size_t>(total), 21);
     ASSERT_TRUE(store().create_partial(id));
 
-    const std::uint64_t first_sync = kPart / 2 + 12'345;  // mid part 1: a tail piece
-    const std::uint64_t second_sync = kPart;              // exactly at a part boundary
-    const std::uint64_t third_sync = 2 * kPart + 999'983; // mid part 3, after a full part
+    const std::uint64_t first_sync = kPart / 2 + 12'345;   // mid part 1: a tail piece
+    const std::uint64_t second_sync = kPart;               // exactly at a part boundary
+    const std::uint64_t third_sync = 2 * kPart + 999'983;  // mid part 3, after a full part
     {
         auto appender = open_append(id, 0);
         ASSERT_TRUE(appender);
@@ -115,11 +116,13 @@ TEST_F(S3BlobStoreTest, AppendAcrossPartsSyncReopenCommitRead) {
         auto durable = appender->sync();
         ASSERT_TRUE(durable) << durable.error().message;
         EXPECT_EQ(*durable, first_sync);
-        write_in_chunks(*appender, ByteSpan(data).subspan(first_sync, second_sync - first_sync), 1'000'003);
+        write_in_chunks(*appender, ByteSpan(data).subspan(first_sync, second_sync - first_sync),
+                        1'000'003);
         durable = appender->sync();
         ASSERT_TRUE(durable) << durable.error().message;
         EXPECT_EQ(*durable, second_sync);
-        write_in_chunks(*appender, ByteSpan(data).subspan(second_sync, third_sync - second_sync), 3'333'331);
+        write_in_chunks(*appender, ByteSpan(data).subspan(second_sync, third_sync - second_sync),
+                        3'333'331);
         durable = appender->sync();
         ASSERT_TRUE(durable) << durable.error().message;
         EXPECT_EQ(*durable, third_sync);
@@ -150,8 +153,9 @@ TEST_F(S3BlobStoreTest, AppendAcrossPartsSyncReopenCommitRead) {
     EXPECT_EQ(read_all(**reader), data);
     // Ranges that end at, start at and straddle each part boundary, and the blob's last byte.
     for (std::uint64_t boundary : {kPart, 2 * kPart, 3 * kPart}) {
-        for (auto [from, to] : {std::pair{boundary - 100, boundary}, std::pair{boundary, boundary + 100},
-                                std::pair{boundary - 1, boundary + 1}}) {
+        for (auto [from, to] :
+             {std::pair{boundary - 100, boundary}, std::pair{boundary, boundary + 100},
+              std::pair{boundary - 1, boundary + 1}}) {
             Bytes got(static_cast<std::size_t>(to - from));
             auto n = (*reader)->read_at(from, got);
             ASSERT_TRUE(n) << n.error().message;
@@ -181,7 +185,8 @@ TEST_F(S3BlobStoreTest, AppendAcrossPartsSyncReopenCommitRead) {
 TEST_F(S3BlobStoreTest, ReopenDropsUnacknowledgedBytesAndParts) {
     const std::string id = random_upload_id();
     const auto acked = pseudo_random_bytes(static_cast<std::size_t>(kPart + 1'234'567), 31);
-    const auto lost = pseudo_random_bytes(static_cast<std::size_t>(kPart + 10), 32);  // fills part 2
+    const auto lost =
+        pseudo_random_bytes(static_cast<std::size_t>(kPart + 10), 32);  // fills part 2
     const auto resumed = pseudo_random_bytes(300'001, 33);
     ASSERT_TRUE(store().create_partial(id));
     {
@@ -217,8 +222,8 @@ TEST_F(S3BlobStoreTest, ReopenDropsUnacknowledgedBytesAndParts) {
 TEST_F(S3BlobStoreTest, ReopenAtOffsetBeforeALostAcknowledgment) {
     const std::string id = random_upload_id();
     const auto data = pseudo_random_bytes(static_cast<std::size_t>(2 * kPart), 41);
-    const std::uint64_t recorded = kPart - 4'096;     // the caller's last known offset
-    const std::uint64_t lost_ack = kPart + 500'000;   // synced, acknowledgment lost
+    const std::uint64_t recorded = kPart - 4'096;    // the caller's last known offset
+    const std::uint64_t lost_ack = kPart + 500'000;  // synced, acknowledgment lost
     const auto resumed = pseudo_random_bytes(1'000'000, 42);
     ASSERT_TRUE(store().create_partial(id));
     {
@@ -266,7 +271,8 @@ TEST_F(S3BlobStoreTest, CreateAndOpenOutcomes) {
     const std::string missing = random_upload_id();
     EXPECT_EQ(store().open_append(missing, 0).error().code, StoreError::not_found);
     EXPECT_EQ(store().remove_partial(missing).error().code, StoreError::not_found);
-    EXPECT_EQ(store().commit_partial(missing, random_file_id()).error().code, StoreError::not_found);
+    EXPECT_EQ(store().commit_partial(missing, random_file_id()).error().code,
+              StoreError::not_found);
     const std::string no_blob = random_file_id();
     EXPECT_EQ(store().open_blob(no_blob).error().code, StoreError::not_found);
     EXPECT_EQ(store().digest_blob(no_blob).error().code, StoreError::not_found);
@@ -295,7 +301,8 @@ TEST_F(S3BlobStoreTest, RemovePartialAbortsUploadAndDeletesPieces) {
     {
         auto appender = open_append(id, 0);
         ASSERT_TRUE(appender);
-        write_in_chunks(*appender, pseudo_random_bytes(static_cast<std::size_t>(kPart + 4321), 51), 1 << 20);
+        write_in_chunks(*appender, pseudo_random_bytes(static_cast<std::size_t>(kPart + 4321), 51),
+                        1 << 20);
         ASSERT_TRUE(appender->sync());
     }
     EXPECT_EQ(multipart_uploads(id), 1u);
@@ -397,7 +404,8 @@ TEST_F(S3BlobStoreTest, ConcurrentUploadsFromThreads) {
             }
             auto digest = store().commit_partial(id, file_id);
             if (!digest) return void(errors[t] = "commit: " + digest.error().message);
-            if (digest->sha256_hex != hex_encode(crypto::sha256(data))) return void(errors[t] = "digest");
+            if (digest->sha256_hex != hex_encode(crypto::sha256(data)))
+                return void(errors[t] = "digest");
             if (!store().remove_blob(file_id)) return void(errors[t] = "remove");
         });
     }

@@ -140,7 +140,8 @@ TEST(S3Client, KeepAliveAndReconnectAfterServerClose) {
 
 // A fresh connection closed before any answer is not retried (the request may have run).
 TEST(S3Client, NoRetryOnFreshConnection) {
-    ScriptedPeer peer({[](tcp::socket& s) { read_request(s); }, [](tcp::socket& s) {
+    ScriptedPeer peer({[](tcp::socket& s) { read_request(s); },
+                       [](tcp::socket& s) {
                            if (read_request(s)) answer(s, kNoContent);
                        }});
     S3Client client(local_endpoint(peer.port()), Credentials("id", "secret"));
@@ -206,8 +207,10 @@ TEST(S3Client, ServerErrorsRetried) {
 TEST(S3Client, BodyCutMidwayIsAnError) {
     ScriptedPeer peer({[](tcp::socket& s) {
         if (!read_request(s)) return;
-        answer(s, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-99/1000\r\n"
-                  "Content-Length: 100\r\n\r\n" + std::string(50, 'x'));
+        answer(s,
+               "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-99/1000\r\n"
+               "Content-Length: 100\r\n\r\n" +
+                   std::string(50, 'x'));
     }});
     S3Client client(local_endpoint(peer.port()), Credentials("id", "secret"));
     Bytes out(100);
@@ -269,8 +272,8 @@ TEST_F(S3ClientLive, KeepAliveAndEncodedKeys) {
     EXPECT_EQ(m_client->connections_opened(), 1u);
 }
 
-// S3's own errors reach the caller as the enum: a missing key or bucket, a range past the end, a wrong
-// secret, a too-small non-last part at completion, and a part for an aborted upload.
+// S3's own errors reach the caller as the enum: a missing key or bucket, a range past the end, a
+// wrong secret, a too-small non-last part at completion, and a part for an aborted upload.
 TEST_F(S3ClientLive, ErrorsFromTheService) {
     const std::string key = "client-test/" + random_file_id();
     Bytes out(10);

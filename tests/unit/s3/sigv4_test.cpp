@@ -33,12 +33,13 @@ SignableRequest suite_request(std::string method, std::string path, Pairs query,
 
 std::string suite_authz(std::string_view signed_names, std::string_view signature) {
     return "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
-           "SignedHeaders=" + std::string(signed_names) + ", Signature=" + std::string(signature);
+           "SignedHeaders=" +
+           std::string(signed_names) + ", Signature=" + std::string(signature);
 }
 
 std::string sts_hash(const SignableRequest& r) {
-    const std::string sts = string_to_sign(kSuiteDate, credential_scope("20150830", "us-east-1", "service"),
-                                           canonical_request(r));
+    const std::string sts = string_to_sign(
+        kSuiteDate, credential_scope("20150830", "us-east-1", "service"), canonical_request(r));
     return sts.substr(sts.rfind('\n') + 1);
 }
 
@@ -63,19 +64,22 @@ TEST(SigV4, AwsTestSuiteVectors) {
         {"get-vanilla-query-order-key-case",
          suite_request("GET", "/", {{"Param2", "value2"}, {"Param1", "value1"}}),
          "GET\n/\nParam1=value1&Param2=value2\nhost:example.amazonaws.com\n"
-         "x-amz-date:20150830T123600Z\n\nhost;x-amz-date\n" + empty_hash,
+         "x-amz-date:20150830T123600Z\n\nhost;x-amz-date\n" +
+             empty_hash,
          "816cd5b414d056048ba4f7c5386d6e0533120fb1fcfa93762cf0fc39e2cf19e0",
          "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500", "host;x-amz-date"},
         {"get-vanilla-query-order-key",
          suite_request("GET", "/", {{"Param1", "value2"}, {"Param1", "Value1"}}),
          "GET\n/\nParam1=Value1&Param1=value2\nhost:example.amazonaws.com\n"
-         "x-amz-date:20150830T123600Z\n\nhost;x-amz-date\n" + empty_hash,
+         "x-amz-date:20150830T123600Z\n\nhost;x-amz-date\n" +
+             empty_hash,
          "704b4cef673542d84cdff252633f065e8daeba5f168b77116f8b1bcaf3d38f89",
          "eedbc4e291e521cf13422ffca22be7d2eb8146eecf653089df300a15b2382bd1", "host;x-amz-date"},
         {"get-vanilla-query-order-value",
          suite_request("GET", "/", {{"Param1", "value2"}, {"Param1", "value1"}}),
          "GET\n/\nParam1=value1&Param1=value2\nhost:example.amazonaws.com\n"
-         "x-amz-date:20150830T123600Z\n\nhost;x-amz-date\n" + empty_hash,
+         "x-amz-date:20150830T123600Z\n\nhost;x-amz-date\n" +
+             empty_hash,
          "c968629d70850097a2d8781c9bf7edcb988b04cac14cca9be4acc3595f884606",
          "5772eed61e12b33fae39ee5e7012498b51d56abc0abb7c60486157bd471c4694", "host;x-amz-date"},
         {"get-vanilla-query-unreserved",
@@ -84,41 +88,52 @@ TEST(SigV4, AwsTestSuiteVectors) {
                          "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"}}),
          "GET\n/\n-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz="
          "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz\n"
-         "host:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\n" + empty_hash,
+         "host:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\n" +
+             empty_hash,
          "c30d4703d9f799439be92736156d47ccfb2d879ddf56f5befa6d1d6aab979177",
          "9c3e54bfcdf0b19771a7f523ee5669cdf59bc7cc0884027167c21bb143a40197", "host;x-amz-date"},
         {"get-vanilla-utf8-query", suite_request("GET", "/", {{"\xe1\x88\xb4", "bar"}}),
          "GET\n/\n%E1%88%B4=bar\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\n"
-         "host;x-amz-date\n" + empty_hash,
+         "host;x-amz-date\n" +
+             empty_hash,
          "eb30c5bed55734080471a834cc727ae56beb50e5f39d1bff6d0d38cb192a7073",
          "2cdec8eed098649ff3a119c94853b13c643bcf08f8b0a1d91e12c9027818dd04", "host;x-amz-date"},
         {"get-unreserved",
-         suite_request("GET", "/-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", {}),
+         suite_request("GET", "/-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+                       {}),
          "GET\n/-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz\n\n"
-         "host:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\n" + empty_hash,
+         "host:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\n" +
+             empty_hash,
          "6a968768eefaa713e2a6b16b589a8ea192661f098f37349f4e2c0082757446f9",
          "07ef7494c76fa4850883e2b006601f940f8a34d404d0cfa977f52a65bbf5f24f", "host;x-amz-date"},
         {"get-header-key-duplicate",
-         suite_request("GET", "/", {},
-                       {{"My-Header1", "value2"}, {"My-Header1", "value2"}, {"My-Header1", "value1"}}),
+         suite_request(
+             "GET", "/", {},
+             {{"My-Header1", "value2"}, {"My-Header1", "value2"}, {"My-Header1", "value1"}}),
          "GET\n/\n\nhost:example.amazonaws.com\nmy-header1:value2,value2,value1\n"
-         "x-amz-date:20150830T123600Z\n\nhost;my-header1;x-amz-date\n" + empty_hash,
+         "x-amz-date:20150830T123600Z\n\nhost;my-header1;x-amz-date\n" +
+             empty_hash,
          "dc7f04a3abfde8d472b0ab1a418b741b7c67174dad1551b4117b15527fbe966c",
          "c9d5ea9f3f72853aea855b47ea873832890dbdd183b4468f858259531a5138ea",
          "host;my-header1;x-amz-date"},
         {"get-header-value-order",
          suite_request("GET", "/", {},
-                       {{"My-Header1", "value4"}, {"My-Header1", "value1"}, {"My-Header1", "value3"},
+                       {{"My-Header1", "value4"},
+                        {"My-Header1", "value1"},
+                        {"My-Header1", "value3"},
                         {"My-Header1", "value2"}}),
          "GET\n/\n\nhost:example.amazonaws.com\nmy-header1:value4,value1,value3,value2\n"
-         "x-amz-date:20150830T123600Z\n\nhost;my-header1;x-amz-date\n" + empty_hash,
+         "x-amz-date:20150830T123600Z\n\nhost;my-header1;x-amz-date\n" +
+             empty_hash,
          "31ce73cd3f3d9f66977ad3dd957dc47af14df92fcd8509f59b349e9137c58b86",
          "08c7e5a9acfcfeb3ab6b2185e75ce8b1deb5e634ec47601a50643f830c755c01",
          "host;my-header1;x-amz-date"},
         {"get-header-value-trim",
-         suite_request("GET", "/", {}, {{"My-Header1", " value1"}, {"My-Header2", " \"a   b   c\""}}),
+         suite_request("GET", "/", {},
+                       {{"My-Header1", " value1"}, {"My-Header2", " \"a   b   c\""}}),
          "GET\n/\n\nhost:example.amazonaws.com\nmy-header1:value1\nmy-header2:\"a b c\"\n"
-         "x-amz-date:20150830T123600Z\n\nhost;my-header1;my-header2;x-amz-date\n" + empty_hash,
+         "x-amz-date:20150830T123600Z\n\nhost;my-header1;my-header2;x-amz-date\n" +
+             empty_hash,
          "a726db9b0df21c14f559d0a978e563112acb1b9e05476f0a6a1c7d68f28605c7",
          "acc3ed3afb60bb290fc8d2dd0098b9911fcaa05412b367055dee359757a9c736",
          "host;my-header1;my-header2;x-amz-date"},
@@ -129,7 +144,8 @@ TEST(SigV4, AwsTestSuiteVectors) {
          "5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b", "host;x-amz-date"},
         {"post-vanilla-query", suite_request("POST", "/", {{"Param1", "value1"}}),
          "POST\n/\nParam1=value1\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\n"
-         "host;x-amz-date\n" + empty_hash,
+         "host;x-amz-date\n" +
+             empty_hash,
          "9d659678c1756bb3113e2ce898845a0a79dbbc57b740555917687f1b3340fbbd",
          "28038455d6de14eafc1f9222cf5aa6f1a96197d7deb8263271d420d138af7f11", "host;x-amz-date"},
         // The suite's form post signs Content-Type, Host and X-Amz-Date over a hashed body.
@@ -172,18 +188,20 @@ SignableRequest s3_doc_request(std::string method, std::string path, Pairs query
 
 std::string s3_doc_authz(std::string_view signed_names, std::string_view signature) {
     return "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
-           "SignedHeaders=" + std::string(signed_names) + ", Signature=" + std::string(signature);
+           "SignedHeaders=" +
+           std::string(signed_names) + ", Signature=" + std::string(signature);
 }
 
 // S3 "GET Object" with Range: bytes=0-9 (the empty payload hash signed).
 TEST(SigV4, S3DocGetObjectWithRange) {
     const auto r = s3_doc_request("GET", "/test.txt", {}, {{"Range", "bytes=0-9"}},
                                   std::string(kEmptyPayloadSha256));
-    EXPECT_EQ(canonical_request(r),
-              "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n"
-              "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
-              "x-amz-date:20130524T000000Z\n\nhost;range;x-amz-content-sha256;x-amz-date\n"
-              "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(
+        canonical_request(r),
+        "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n"
+        "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
+        "x-amz-date:20130524T000000Z\n\nhost;range;x-amz-content-sha256;x-amz-date\n"
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     EXPECT_EQ(string_to_sign(kS3DocDate, credential_scope("20130524", "us-east-1", "s3"),
                              canonical_request(r)),
               "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n"
@@ -199,15 +217,17 @@ TEST(SigV4, S3DocPutObject) {
     const std::string body = "Welcome to Amazon S3.";
     const std::string hash = hex_encode(crypto::sha256(as_bytes(body)));
     ASSERT_EQ(hash, "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
-    const auto r = s3_doc_request("PUT", "/test$file.text", {},
-                                  {{"Date", "Fri, 24 May 2013 00:00:00 GMT"},
-                                   {"x-amz-storage-class", "REDUCED_REDUNDANCY"}},
-                                  hash);
+    const auto r = s3_doc_request(
+        "PUT", "/test$file.text", {},
+        {{"Date", "Fri, 24 May 2013 00:00:00 GMT"}, {"x-amz-storage-class", "REDUCED_REDUNDANCY"}},
+        hash);
     EXPECT_EQ(canonical_request(r),
               "PUT\n/test%24file.text\n\ndate:Fri, 24 May 2013 00:00:00 GMT\n"
-              "host:examplebucket.s3.amazonaws.com\nx-amz-content-sha256:" + hash +
+              "host:examplebucket.s3.amazonaws.com\nx-amz-content-sha256:" +
+                  hash +
                   "\nx-amz-date:20130524T000000Z\nx-amz-storage-class:REDUCED_REDUNDANCY\n\n"
-                  "date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class\n" + hash);
+                  "date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class\n" +
+                  hash);
     EXPECT_EQ(sts_hash(r).size(), 64u);  // a well-formed string to sign
     EXPECT_EQ(authorization(kS3DocKeys, "us-east-1", "s3", kS3DocDate, r),
               s3_doc_authz("date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class",
