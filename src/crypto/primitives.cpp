@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 
 #include "core/check.h"
 
@@ -31,6 +32,42 @@ int to_int(std::size_t size) {
 
 EVP_MD_CTX* md_ctx(void* p) {
     return static_cast<EVP_MD_CTX*>(p);
+}
+
+// OpenSSL 3 looks an algorithm up by name on every implicit use (EVP_sha256() in an init,
+// EVP_Q_mac, a fetch per call): that lookup cost an HMAC of a few dozen bytes about 15 times
+// its hashing, and the paywall chains several per request. The algorithms are fetched once,
+// for the life of the process.
+const EVP_MD* sha256_md() {
+    static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    SATLOAD_ASSERT(md != nullptr);
+    return md;
+}
+
+EVP_KDF* hkdf_kdf() {
+    static EVP_KDF* const kdf = EVP_KDF_fetch(nullptr, OSSL_KDF_NAME_HKDF, nullptr);
+    SATLOAD_ASSERT(kdf != nullptr);
+    return kdf;
+}
+
+// One HMAC-SHA256 context per thread, its digest set once; each MAC re-keys it.
+struct MacCtxFree {
+    void operator()(EVP_MAC_CTX* ctx) const { EVP_MAC_CTX_free(ctx); }
+};
+
+EVP_MAC_CTX* hmac_sha256_ctx() {
+    static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    SATLOAD_ASSERT(mac != nullptr);
+    thread_local const std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx = [] {
+        std::unique_ptr<EVP_MAC_CTX, MacCtxFree> c(EVP_MAC_CTX_new(mac));
+        SATLOAD_ASSERT(c != nullptr);
+        char digest_name[] = "SHA256";
+        const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+                                     OSSL_PARAM_construct_end()};
+        SATLOAD_ASSERT(EVP_MAC_CTX_set_params(c.get(), params) == 1);
+        return c;
+    }();
+    return ctx.get();
 }
 
 }  // namespace
@@ -58,7 +95,7 @@ bool constant_time_equal(ByteSpan a, ByteSpan b) {
 Sha256Digest sha256(ByteSpan data) {
     Sha256Digest digest{};
     unsigned int len = 0;
-    SATLOAD_ASSERT(EVP_Digest(data_or_empty(data), data.size(), digest.data(), &len, EVP_sha256(),
+    SATLOAD_ASSERT(EVP_Digest(data_or_empty(data), data.size(), digest.data(), &len, sha256_md(),
                               nullptr) == 1);
     SATLOAD_ASSERT(len == digest.size());
     return digest;
@@ -66,7 +103,7 @@ Sha256Digest sha256(ByteSpan data) {
 
 Sha256::Sha256() : m_ctx(EVP_MD_CTX_new()) {
     SATLOAD_ASSERT(m_ctx != nullptr);
-    SATLOAD_ASSERT(EVP_DigestInit_ex(md_ctx(m_ctx), EVP_sha256(), nullptr) == 1);
+    SATLOAD_ASSERT(EVP_DigestInit_ex(md_ctx(m_ctx), sha256_md(), nullptr) == 1);
 }
 
 Sha256::~Sha256() {
@@ -84,17 +121,14 @@ Sha256Digest Sha256::finish() {
     SATLOAD_ASSERT(EVP_DigestFinal_ex(md_ctx(m_ctx), digest.data(), &len) == 1);
     SATLOAD_ASSERT(len == digest.size());
     // Start over so the object can hash another message.
-    SATLOAD_ASSERT(EVP_DigestInit_ex(md_ctx(m_ctx), EVP_sha256(), nullptr) == 1);
+    SATLOAD_ASSERT(EVP_DigestInit_ex(md_ctx(m_ctx), sha256_md(), nullptr) == 1);
     return digest;
 }
 
 void hkdf_sha256(ByteSpan ikm, ByteSpan salt, ByteSpan info, std::span<std::uint8_t> out) {
     // RFC 5869 caps the output at 255 hash lengths.
     SATLOAD_ASSERT(!out.empty() && out.size() <= 255u * 32u);
-    EVP_KDF* kdf = EVP_KDF_fetch(nullptr, OSSL_KDF_NAME_HKDF, nullptr);
-    SATLOAD_ASSERT(kdf != nullptr);
-    EVP_KDF_CTX* ctx = EVP_KDF_CTX_new(kdf);
-    EVP_KDF_free(kdf);
+    EVP_KDF_CTX* ctx = EVP_KDF_CTX_new(hkdf_kdf());
     SATLOAD_ASSERT(ctx != nullptr);
 
     char digest_name[] = "SHA256";
@@ -122,10 +156,13 @@ void hkdf_sha256(ByteSpan ikm, ByteSpan salt, ByteSpan info, std::span<std::uint
 Sha256Digest hmac_sha256(ByteSpan key, ByteSpan data) {
     Sha256Digest mac{};
     std::size_t len = 0;
-    const std::uint8_t* result =
-        EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, data_or_empty(key), key.size(),
-                  data_or_empty(data), data.size(), mac.data(), mac.size(), &len);
-    SATLOAD_ASSERT(result != nullptr && len == mac.size());
+    EVP_MAC_CTX* ctx = hmac_sha256_ctx();
+    SATLOAD_ASSERT(EVP_MAC_init(ctx, data_or_empty(key), key.size(), nullptr) == 1);
+    SATLOAD_ASSERT(EVP_MAC_update(ctx, data_or_empty(data), data.size()) == 1);
+    SATLOAD_ASSERT(EVP_MAC_final(ctx, mac.data(), &len, mac.size()) == 1);
+    SATLOAD_ASSERT(len == mac.size());
+    // The context keeps the keyed state until the next init: re-key it with nothing secret.
+    SATLOAD_ASSERT(EVP_MAC_init(ctx, kEmpty, 0, nullptr) == 1);
     return mac;
 }
 

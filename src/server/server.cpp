@@ -427,7 +427,9 @@ private:
     void park(bool first) {
         m_parser.reset();
         const auto timeout = first ? m_options.header_timeout : m_options.idle_timeout;
-        m_server.parking().park(tcp::socket(std::move(lowest().socket())), std::move(m_peer_address),
+        auto& socket = lowest().socket();
+        ParkingLot& lot = m_server.parking_for(asio::query(socket.get_executor(), asio::execution::context));
+        lot.park(tcp::socket(std::move(socket)), std::move(m_peer_address),
                                 ParkingLot::Clock::now() + timeout);
     }
 
@@ -553,9 +555,26 @@ Server::Server(const ServerOptions& options, files::UploadService& uploads, file
       m_uploads(uploads),
       m_files(files),
       m_app(options, uploads, files, m_metrics),
-      m_io(static_cast<int>(worker_threads(options))),
-      m_acceptor(m_io),
-      m_parking(std::make_unique<ParkingLot>(m_io, *this, sweep_interval(options))) {}
+      m_io(1),
+      m_acceptor(m_io) {
+    // Each loop is run by one thread only (concurrency hint 1).
+    for (unsigned i = 1; i < worker_threads(options); ++i) m_more_io.push_back(std::make_unique<asio::io_context>(1));
+    m_parking.push_back(std::make_unique<ParkingLot>(m_io, *this, sweep_interval(options)));
+    for (auto& io : m_more_io) m_parking.push_back(std::make_unique<ParkingLot>(*io, *this, sweep_interval(options)));
+}
+
+ParkingLot& Server::parking_for(const asio::execution_context& context) {
+    for (std::size_t i = 0; i < m_more_io.size(); ++i) {
+        if (&context == static_cast<const asio::execution_context*>(m_more_io[i].get())) return *m_parking[i + 1];
+    }
+    return *m_parking[0];
+}
+
+std::size_t Server::parked() const {
+    std::size_t n = 0;
+    for (const auto& lot : m_parking) n += lot->size();
+    return n;
+}
 
 Server::~Server() {
     {
@@ -605,7 +624,10 @@ void Server::remove(ConnectionBase* c) {
 
 awaitable<void> Server::accept_loop() {
     while (true) {
-        auto [ec, socket] = co_await m_acceptor.async_accept(asio::make_strand(m_io), kAwait);
+        // Round robin over the loops: each connection stays on the one it is given.
+        const unsigned loop = m_next_loop++ % static_cast<unsigned>(m_more_io.size() + 1);
+        asio::io_context& io = loop == 0 ? m_io : *m_more_io[loop - 1];
+        auto [ec, socket] = co_await m_acceptor.async_accept(asio::make_strand(io), kAwait);
         if (ec) {
             if (ec == asio::error::operation_aborted || !m_acceptor.is_open()) co_return;
             // Out of descriptors or similar: back off briefly instead of spinning.
@@ -655,7 +677,7 @@ void Server::begin_drain() {
         std::lock_guard guard(m_conn_mutex);
         for (auto* c : m_connections) c->drain();
     }
-    m_parking->close_all();
+    for (auto& lot : m_parking) lot->close_all();
     // After the grace period, cut whatever is still transferring; a cut upload keeps its
     // synced bytes and stays resumable.
     asio::co_spawn(
@@ -666,7 +688,7 @@ void Server::begin_drain() {
             while (std::chrono::steady_clock::now() < deadline) {
                 {
                     std::lock_guard guard(m_conn_mutex);
-                    if (m_connections.empty() && m_parking->size() == 0) co_return;
+                    if (m_connections.empty() && parked() == 0) co_return;
                 }
                 timer.expires_after(std::chrono::milliseconds(50));
                 co_await timer.async_wait(kAwait);
@@ -728,27 +750,29 @@ void Server::run() {
     });
     asio::co_spawn(m_io, accept_loop(), asio::detached);
     m_maintenance = std::thread([this] { maintenance_loop(); });
-    const unsigned threads = worker_threads(m_options);
     std::vector<std::thread> pool;
-    // Keep the io_context alive until the drain is complete, even while no socket is open.
+    // Keep the loops alive until the drain is complete, even while no socket is open.
     auto work = asio::make_work_guard(m_io);
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> more_work;
+    for (auto& io : m_more_io) more_work.push_back(asio::make_work_guard(*io));
     asio::co_spawn(
         m_io,
-        [this, &work, &signals]() -> awaitable<void> {
+        [this, &work, &more_work, &signals]() -> awaitable<void> {
             asio::steady_timer timer(m_io);
             while (true) {
                 timer.expires_after(std::chrono::milliseconds(100));
                 co_await timer.async_wait(kAwait);
                 if (!m_draining) continue;
                 std::lock_guard guard(m_conn_mutex);
-                if (m_connections.empty() && m_parking->size() == 0) break;
+                if (m_connections.empty() && parked() == 0) break;
             }
             beast::error_code ec;
             signals.cancel(ec);
             work.reset();
+            for (auto& w : more_work) w.reset();
         },
         asio::detached);
-    for (unsigned i = 1; i < threads; ++i) pool.emplace_back([this] { m_io.run(); });
+    for (auto& io : m_more_io) pool.emplace_back([loop = io.get()] { loop->run(); });
     m_io.run();
     for (auto& t : pool) t.join();
     {

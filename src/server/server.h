@@ -49,12 +49,15 @@ public:
     [[nodiscard]] bool draining() const { return m_draining.load(); }
     // Idle keep-alive connections wait in the parking lot as bare sockets; one whose next
     // request begins comes back here to be served by a fresh connection.
-    ParkingLot& parking() { return *m_parking; }
+    // One lot per event loop: a socket parks in, and resumes from, the loop it belongs to.
+    ParkingLot& parking_for(const boost::asio::execution_context& context);
     void resume(boost::asio::ip::tcp::socket socket, std::string peer_address);
 
 private:
     boost::asio::awaitable<void> accept_loop();
     void begin_drain();
+    // Sockets waiting in the parking lots.
+    [[nodiscard]] std::size_t parked() const;
     void maintenance_loop();
 
     const ServerOptions& m_options;
@@ -62,10 +65,17 @@ private:
     files::FileService& m_files;
     Metrics m_metrics;
     App m_app;
+    // One event loop per worker thread, each run by its thread alone: a connection lives on
+    // one loop from accept to close, so serving it never wakes another thread (with one loop
+    // shared by all threads, every handler could hop threads: measured on one core, 65 us of
+    // CPU per small request against 38 us). m_io also runs the acceptor, signals and shutdown.
     boost::asio::io_context m_io;
+    std::vector<std::unique_ptr<boost::asio::io_context>> m_more_io;
+    std::atomic<unsigned> m_next_loop{0};
     boost::asio::ip::tcp::acceptor m_acceptor;
-    // After m_io: destroyed before it, with the sockets it still holds.
-    std::unique_ptr<ParkingLot> m_parking;
+    // After the loops: destroyed before them, with the sockets they still hold. m_parking[0]
+    // belongs to m_io, m_parking[i] to m_more_io[i - 1].
+    std::vector<std::unique_ptr<ParkingLot>> m_parking;
     std::unique_ptr<boost::asio::ssl::context> m_tls;
     std::uint16_t m_port = 0;
     std::atomic<bool> m_draining{false};
