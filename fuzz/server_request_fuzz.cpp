@@ -2,7 +2,8 @@
 // request target as the router splits it, an Upload-Concat part URL, and X-Forwarded-For. No
 // crash; accepted segments are plain (no '/', '%', dot or empty segment) and join back to
 // exactly the path; a part URL yields only a canonical upload id it ends with; the client
-// address is bounded, trimmed and taken from the first entry (or the peer).
+// address is bounded, trimmed and taken from the proxy's own, last entry (or the peer), so a
+// client's entries before it change nothing.
 #include <boost/url/parse.hpp>
 
 #include <cstddef>
@@ -59,9 +60,13 @@ void check_forwarded(std::string_view value) {
     if (a == kPeer) return;
     if (a.find(',') != std::string::npos) std::abort();
     if (a.front() == ' ' || a.front() == '\t') std::abort();
-    // From the first entry: the value's text before its first comma, trimmed, holds it.
-    const std::string_view first = value.substr(0, value.find(','));
-    if (first.find(a) == std::string_view::npos) std::abort();
+    // From the last entry (the proxy's): the value's text after its last comma holds it.
+    const auto comma = value.rfind(',');
+    const std::string_view last = comma == std::string_view::npos ? value : value.substr(comma + 1);
+    if (last.find(a) == std::string_view::npos) std::abort();
+    // Whatever a client puts before the proxy's entry does not change the answer.
+    req.set("X-Forwarded-For", "198.51.100.1, " + std::string(value));
+    if (server::client_address(req, true, kPeer) != a) std::abort();
 }
 
 }  // namespace

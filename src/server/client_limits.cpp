@@ -2,6 +2,7 @@
 #include "server/client_limits.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "server/app.h"
 
@@ -9,9 +10,15 @@ namespace satload::server {
 
 std::string client_address(const Request& req, bool trust_proxy, std::string_view peer) {
     if (trust_proxy) {
-        if (const auto it = req.find("X-Forwarded-For"); it != req.end()) {
-            std::string_view v = it->value();
-            v = v.substr(0, v.find(','));
+        // The proxy appends the address it saw to whatever X-Forwarded-For the client sent (as
+        // an entry, or as a header line of its own): only the last entry of the last line is
+        // the proxy's word. An earlier one would let a client pick its own address and escape
+        // every limit keyed on it.
+        std::optional<std::string_view> last_line;
+        for (auto [it, end] = req.equal_range("X-Forwarded-For"); it != end; ++it) last_line = it->value();
+        if (last_line) {
+            std::string_view v = *last_line;
+            if (const auto comma = v.rfind(','); comma != std::string_view::npos) v.remove_prefix(comma + 1);
             while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
             while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
             if (!v.empty()) return std::string(v.substr(0, kClientAddressBytesMax));

@@ -13,8 +13,9 @@ namespace satload::server {
 // Longest client address kept (an IPv6 address with a zone fits).
 inline constexpr std::size_t kClientAddressBytesMax = 64;
 
-// The connection's peer, or behind a trusted proxy (`--trust-proxy`) the first
-// X-Forwarded-For entry: the client as the proxy saw it.
+// The connection's peer, or behind a trusted proxy (`--trust-proxy`) the last entry of the
+// last X-Forwarded-For line: the client as the proxy saw it (entries before it are the
+// client's own text).
 [[nodiscard]] std::string client_address(const Request& req, bool trust_proxy, std::string_view peer);
 
 // 429 problem+json (`too-many-requests`) with Retry-After (at least 1 s).

@@ -1,0 +1,45 @@
+// The client address the rate limits key on: the peer, or behind a trusted proxy the entry the
+// proxy itself appended to X-Forwarded-For. Reproduces the bug where the first entry was used:
+// a client sending its own X-Forwarded-For through an appending proxy (nginx's
+// $proxy_add_x_forwarded_for, HAProxy's extra header line) picked the address every limit saw.
+#include "server/client_limits.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace satload::server {
+namespace {
+
+Request with_forwarded(std::initializer_list<std::string> lines) {
+    Request req;
+    for (const std::string& line : lines) req.insert("X-Forwarded-For", line);
+    return req;
+}
+
+// The proxy's entry is the last one; what the client wrote before it is ignored.
+TEST(ClientAddress, LastEntryIsTheProxys) {
+    EXPECT_EQ(client_address(with_forwarded({"203.0.113.9"}), true, "10.0.0.2"), "203.0.113.9");
+    EXPECT_EQ(client_address(with_forwarded({"1.2.3.4, 203.0.113.9"}), true, "10.0.0.2"), "203.0.113.9");
+    EXPECT_EQ(client_address(with_forwarded({"spoof,\t 203.0.113.9 "}), true, "10.0.0.2"), "203.0.113.9");
+    // A proxy that adds a header line of its own: the last line counts.
+    EXPECT_EQ(client_address(with_forwarded({"1.2.3.4", "203.0.113.9"}), true, "10.0.0.2"), "203.0.113.9");
+}
+
+// Without --trust-proxy, or without a usable entry, the peer.
+TEST(ClientAddress, PeerOtherwise) {
+    EXPECT_EQ(client_address(with_forwarded({"203.0.113.9"}), false, "10.0.0.2"), "10.0.0.2");
+    EXPECT_EQ(client_address(with_forwarded({}), true, "10.0.0.2"), "10.0.0.2");
+    EXPECT_EQ(client_address(with_forwarded({"203.0.113.9, "}), true, "10.0.0.2"), "10.0.0.2");
+    EXPECT_EQ(client_address(with_forwarded({" "}), true, "10.0.0.2"), "10.0.0.2");
+}
+
+// An address is cut at kClientAddressBytesMax, from the proxy's entry or the peer.
+TEST(ClientAddress, Bounded) {
+    const std::string long_entry(kClientAddressBytesMax + 10, 'a');
+    EXPECT_EQ(client_address(with_forwarded({"x, " + long_entry}), true, "p").size(), kClientAddressBytesMax);
+    EXPECT_EQ(client_address(with_forwarded({}), true, long_entry).size(), kClientAddressBytesMax);
+}
+
+}  // namespace
+}  // namespace satload::server
