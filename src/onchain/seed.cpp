@@ -64,6 +64,11 @@ bool aes_gcm(bool encrypt, const std::array<std::uint8_t, kKeyBytes>& key, const
 
 SeedFailure seed_failure(SeedError code, std::string message) { return SeedFailure{code, std::move(message)}; }
 
+bool kdf_within_bounds(SeedKdfParams params) {
+    return params.opslimit >= kMinSeedKdf.opslimit && params.opslimit <= kMaxSeedKdfOps &&
+           params.memlimit_kib >= kMinSeedKdf.memlimit_kib && params.memlimit_kib <= kMaxSeedKdfMemKib;
+}
+
 }  // namespace
 
 SeedEntropy::~SeedEntropy() { crypto::secure_wipe(bytes.data(), bytes.size()); }
@@ -78,7 +83,19 @@ std::string_view seed_error_name(SeedError e) {
     return "unknown";
 }
 
+Result<SeedKdfParams, SeedFailure> seed_file_kdf(ByteSpan file) {
+    if (file.size() != kSeedFileBytes || !std::equal(kMagic.begin(), kMagic.end(), file.begin())) {
+        return fail(seed_failure(SeedError::malformed, "the seed file is not a satload seed file"));
+    }
+    const SeedKdfParams params{get_u32(file.data() + 8), get_u32(file.data() + 12)};
+    if (!kdf_within_bounds(params)) {
+        return fail(seed_failure(SeedError::malformed, "the seed file names KDF costs out of range"));
+    }
+    return params;
+}
+
 Bytes encrypt_seed(const SeedEntropy& entropy, std::string_view passphrase, SeedKdfParams params) {
+    SATLOAD_ASSERT(kdf_within_bounds(params));
     Bytes out(kSeedFileBytes);
     std::memcpy(out.data(), kMagic.data(), kMagic.size());
     put_u32(out.data() + 8, params.opslimit);
@@ -99,14 +116,9 @@ Bytes encrypt_seed(const SeedEntropy& entropy, std::string_view passphrase, Seed
 }
 
 Result<SeedEntropy, SeedFailure> decrypt_seed(ByteSpan file, std::string_view passphrase) {
-    if (file.size() != kSeedFileBytes || !std::equal(kMagic.begin(), kMagic.end(), file.begin())) {
-        return fail(seed_failure(SeedError::malformed, "the seed file is not a satload seed file"));
-    }
-    const SeedKdfParams params{get_u32(file.data() + 8), get_u32(file.data() + 12)};
-    if (params.opslimit < kMinSeedKdf.opslimit || params.opslimit > kMaxSeedKdfOps ||
-        params.memlimit_kib < kMinSeedKdf.memlimit_kib || params.memlimit_kib > kMaxSeedKdfMemKib) {
-        return fail(seed_failure(SeedError::malformed, "the seed file names KDF costs out of range"));
-    }
+    const auto kdf = seed_file_kdf(file);
+    if (!kdf) return fail(kdf.error());
+    const SeedKdfParams params = *kdf;
     const std::uint8_t* salt = file.data() + 16;
     const std::uint8_t* nonce = salt + kSeedSaltBytes;
     SeedEntropy entropy;

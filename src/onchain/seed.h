@@ -64,6 +64,12 @@ struct SeedEntropy {
     ~SeedEntropy();
 };
 
+// The KDF cost a seed file names, once its size, magic and the cost's bounds are checked: what
+// decrypt_seed reads before it runs Argon2id (malformed otherwise). Fuzzed
+// (fuzz/onchain_seed_fuzz.cpp), since a file naming a huge cost would cost that much to open.
+[[nodiscard]] Result<SeedKdfParams, SeedFailure> seed_file_kdf(ByteSpan file);
+
+// `params` must lie within kMinSeedKdf and the maxima, or the file could not be opened again.
 [[nodiscard]] Bytes encrypt_seed(const SeedEntropy& entropy, std::string_view passphrase,
                                  SeedKdfParams params = {});
 [[nodiscard]] Result<SeedEntropy, SeedFailure> decrypt_seed(ByteSpan file, std::string_view passphrase);
