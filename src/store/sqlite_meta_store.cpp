@@ -581,6 +581,7 @@ StoreResult<void> SqliteMetaStore::complete_upload(const std::string& upload_id,
         max_downloads = *m;
     }
     const std::lock_guard lock(m_mutex);
+    forget_file(file.file_id);
     Transaction tx(m_db, *m_stmts);
     if (auto r = tx.begin(true); !r) return r;
     int changes = 0;
@@ -670,16 +671,23 @@ StoreResult<std::vector<UploadRecord>> SqliteMetaStore::incomplete_uploads(std::
 
 StoreResult<std::optional<FileRecord>> SqliteMetaStore::get_file(const std::string& file_id) {
     const std::lock_guard lock(m_mutex);
+    if (const auto it = m_file_cache.find(file_id); it != m_file_cache.end()) {
+        return std::optional<FileRecord>(it->second);
+    }
     Use use(m_stmts->select_file);
     bind_text(use.get(), 1, file_id);
     const int rc = sqlite3_step(use.get());
     if (rc == SQLITE_DONE) return std::optional<FileRecord>();
     if (rc != SQLITE_ROW) return fail(sqlite_failure(m_db, "read file"));
-    return std::optional<FileRecord>(read_file_row(use.get()));
+    FileRecord file = read_file_row(use.get());
+    if (m_file_cache.size() >= kFileCacheEntriesMax) m_file_cache.clear();
+    m_file_cache.emplace(file_id, file);
+    return std::optional<FileRecord>(std::move(file));
 }
 
 StoreResult<void> SqliteMetaStore::delete_file(const std::string& file_id) {
     const std::lock_guard lock(m_mutex);
+    forget_file(file_id);
     Transaction tx(m_db, *m_stmts);
     if (auto r = tx.begin(true); !r) return r;
     int changes = 0;
@@ -709,6 +717,7 @@ StoreResult<std::vector<FileRecord>> SqliteMetaStore::list_files(const std::stri
 
 StoreResult<std::uint64_t> SqliteMetaStore::count_download(const std::string& file_id) {
     const std::lock_guard lock(m_mutex);
+    forget_file(file_id);
     Use use(m_stmts->count_download);
     bind_text(use.get(), 1, file_id);
     const int rc = sqlite3_step(use.get());
@@ -724,6 +733,7 @@ StoreResult<std::uint64_t> SqliteMetaStore::count_download(const std::string& fi
 StoreResult<void> SqliteMetaStore::add_downloads(const std::vector<std::pair<std::string, std::uint64_t>>& counts) {
     if (counts.empty()) return {};
     const std::lock_guard lock(m_mutex);
+    for (const auto& entry : counts) forget_file(entry.first);
     Transaction tx(m_db, *m_stmts);
     if (auto r = tx.begin(true); !r) return r;
     for (const auto& [file_id, n] : counts) {
@@ -739,6 +749,7 @@ StoreResult<void> SqliteMetaStore::add_downloads(const std::vector<std::pair<std
 
 StoreResult<void> SqliteMetaStore::uncount_download(const std::string& file_id) {
     const std::lock_guard lock(m_mutex);
+    forget_file(file_id);
     Use use(m_stmts->uncount_download);
     bind_text(use.get(), 1, file_id);
     int changes = 0;
@@ -759,6 +770,7 @@ StoreResult<FileRecord> SqliteMetaStore::update_file_controls(const std::string&
         return fail(StoreFailure{StoreError::io, "a price cannot be negative"});
     }
     const std::lock_guard lock(m_mutex);
+    forget_file(file_id);
     // A rename also rewrites the upload's Upload-Metadata (what tus HEAD answers with the upload
     // capability), so the old sealed name is kept nowhere: both in one transaction.
     Transaction tx(m_db, *m_stmts);

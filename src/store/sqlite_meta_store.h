@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <unordered_map>
 
 #include "store/meta_store.h"
 
@@ -16,6 +18,10 @@ namespace satload::store {
 inline constexpr int kSqliteBusyTimeoutMs = 5000;
 // The schema this program writes; a database with a newer version is refused on open.
 inline constexpr int kSqliteMetaSchemaVersion = 3;
+
+// File records kept in memory at most (a record is a few hundred bytes; its sealed metadata at
+// most ~8 KiB).
+inline constexpr std::size_t kFileCacheEntriesMax = 1024;
 
 class SqliteMetaStore final : public MetaStore {
 public:
@@ -68,6 +74,13 @@ private:
     std::mutex m_mutex;
     sqlite3* m_db;
     std::unique_ptr<Statements> m_stmts;
+    // File records as read, so serving a file does not query SQLite each time (a third of a
+    // small download's instructions went to that read). This connection is the files table's
+    // only writer while the server runs (the CLI's admin commands go through the server's API,
+    // or run with no server), and every method that writes a file forgets its entry first, so
+    // an entry is never older than the row. Emptied when it reaches kFileCacheEntriesMax.
+    std::unordered_map<std::string, FileRecord> m_file_cache;
+    void forget_file(const std::string& file_id) { m_file_cache.erase(file_id); }
 };
 
 }  // namespace satload::store

@@ -199,6 +199,39 @@ TEST(SqliteMetaStore, CompleteUploadInsertsFileAndMarksComplete) {
               StoreError::not_found);
 }
 
+// File records are kept in memory once read; every write of a file is seen by the next read
+// all the same (a revoked or exhausted link must close at once).
+TEST(SqliteMetaStore, ReadsAfterEachWriteSeeTheWrite) {
+    TempDir dir;
+    auto db = open_db(dir.path() / "meta.db");
+    ASSERT_TRUE(db);
+    const UploadRecord u = make_upload(7);
+    ASSERT_TRUE(db->create_upload(u));
+    ASSERT_TRUE(db->complete_upload(u.upload_id, file_for(u)));
+    const auto read = [&] {
+        auto f = db->get_file(u.file_id);
+        EXPECT_TRUE(f && *f);
+        return **f;
+    };
+    EXPECT_EQ(read().downloads, 0u);  // kept from here on
+    ASSERT_TRUE(db->count_download(u.file_id));
+    EXPECT_EQ(read().downloads, 1u);
+    ASSERT_TRUE(db->add_downloads({{u.file_id, 5}}));
+    EXPECT_EQ(read().downloads, 6u);
+    ASSERT_TRUE(db->uncount_download(u.file_id));
+    EXPECT_EQ(read().downloads, 5u);
+    FileControlsUpdate revoke;
+    revoke.revoked = true;
+    revoke.price_msat = 42;
+    ASSERT_TRUE(db->update_file_controls(u.file_id, revoke));
+    EXPECT_TRUE(read().revoked);
+    EXPECT_EQ(read().price_msat, 42);
+    ASSERT_TRUE(db->delete_file(u.file_id));
+    auto gone = db->get_file(u.file_id);
+    ASSERT_TRUE(gone);
+    EXPECT_FALSE(*gone);
+}
+
 // When inserting the file fails, the upload stays incomplete: the two writes commit
 // together or not at all.
 TEST(SqliteMetaStore, CompleteUploadIsAtomic) {
