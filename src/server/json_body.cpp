@@ -1,7 +1,9 @@
 // Small JSON request bodies (see json_body.h).
 #include "server/json_body.h"
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 
 #include "crypto/primitives.h"
 
@@ -16,6 +18,21 @@ JsonBody too_large(std::size_t max_bytes) {
     return out;
 }
 
+// Boost.JSON reads a number beyond double's range (1e400) as infinity, which has no JSON
+// spelling (it would serialize as `Infinity`): such a body is refused like any other that is
+// not JSON we can represent. Depth is bounded by the parser's max_depth.
+bool numbers_finite(const boost::json::value& v) {
+    switch (v.kind()) {
+        case boost::json::kind::double_: return std::isfinite(v.get_double());
+        case boost::json::kind::array:
+            return std::all_of(v.get_array().begin(), v.get_array().end(), numbers_finite);
+        case boost::json::kind::object:
+            return std::all_of(v.get_object().begin(), v.get_object().end(),
+                               [](const auto& member) { return numbers_finite(member.value()); });
+        default: return true;
+    }
+}
+
 }  // namespace
 
 JsonBody parse_json_object(std::string_view body, std::size_t max_bytes) {
@@ -23,7 +40,7 @@ JsonBody parse_json_object(std::string_view body, std::size_t max_bytes) {
     JsonBody out;
     boost::system::error_code ec;
     boost::json::value v = boost::json::parse(body, ec);
-    if (ec || !v.is_object()) {
+    if (ec || !v.is_object() || !numbers_finite(v)) {
         out.problem = Problem::bad_request;
         out.detail = "the body must be a JSON object";
         return out;

@@ -25,7 +25,8 @@ struct JsonBody {
 awaitable<JsonBody> read_json_object(Exchange& ex, std::size_t max_bytes);
 
 // The pure step of read_json_object, for tests and fuzzing: `body` as one JSON object, or the
-// problem to answer (payload_too_large above max_bytes, bad_request otherwise).
+// problem to answer (payload_too_large above max_bytes, bad_request otherwise, including a
+// number too large for a double).
 [[nodiscard]] JsonBody parse_json_object(std::string_view body, std::size_t max_bytes);
 
 // Members of a parsed object, nullopt when absent or of another type.
