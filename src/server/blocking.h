@@ -7,6 +7,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <cstddef>
 #include <optional>
 #include <type_traits>
@@ -17,6 +20,10 @@ namespace satload::server {
 // Threads that may wait on blocking work at once: enough for many payments to share one
 // ledger commit, few enough to cost little (their stacks are mostly untouched).
 inline constexpr std::size_t kBlockingThreads = 32;
+// The pool's threads run at this niceness (the event loops at 0): when many of them are
+// runnable at once they must not starve the loops, which serve every other request. Measured
+// on one core under a paid-download load: without it a 1 KiB GET waited ~9 ms for its loop.
+inline constexpr int kBlockingNice = 10;
 
 class BlockingPool {
 public:
@@ -33,6 +40,7 @@ public:
         co_await boost::asio::co_spawn(
             m_pool,
             [&fn, &out]() -> boost::asio::awaitable<void> {
+                lower_priority_once();
                 out.emplace(fn());
                 co_return;
             },
@@ -41,6 +49,15 @@ public:
     }
 
 private:
+    // Each pool thread lowers its own priority before its first work (lowering needs no
+    // privilege; a failure only leaves it where it was).
+    static void lower_priority_once() {
+        thread_local bool lowered = false;
+        if (lowered) return;
+        lowered = true;
+        (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kBlockingNice);
+    }
+
     boost::asio::thread_pool m_pool;
 };
 

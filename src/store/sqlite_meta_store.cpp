@@ -670,16 +670,20 @@ StoreResult<std::vector<UploadRecord>> SqliteMetaStore::incomplete_uploads(std::
 }
 
 StoreResult<std::optional<FileRecord>> SqliteMetaStore::get_file(const std::string& file_id) {
-    const std::lock_guard lock(m_mutex);
-    if (const auto it = m_file_cache.find(file_id); it != m_file_cache.end()) {
-        return std::optional<FileRecord>(it->second);
+    {
+        const std::lock_guard cache(m_cache_mutex);
+        if (const auto it = m_file_cache.find(file_id); it != m_file_cache.end()) {
+            return std::optional<FileRecord>(it->second);
+        }
     }
+    const std::lock_guard lock(m_mutex);
     Use use(m_stmts->select_file);
     bind_text(use.get(), 1, file_id);
     const int rc = sqlite3_step(use.get());
     if (rc == SQLITE_DONE) return std::optional<FileRecord>();
     if (rc != SQLITE_ROW) return fail(sqlite_failure(m_db, "read file"));
     FileRecord file = read_file_row(use.get());
+    const std::lock_guard cache(m_cache_mutex);
     if (m_file_cache.size() >= kFileCacheEntriesMax) m_file_cache.clear();
     m_file_cache.emplace(file_id, file);
     return std::optional<FileRecord>(std::move(file));

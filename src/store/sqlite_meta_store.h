@@ -79,8 +79,15 @@ private:
     // only writer while the server runs (the CLI's admin commands go through the server's API,
     // or run with no server), and every method that writes a file forgets its entry first, so
     // an entry is never older than the row. Emptied when it reaches kFileCacheEntriesMax.
+    // A hit takes only m_cache_mutex, so serving a kept file never waits behind a write's sync
+    // on m_mutex. Entries are added and forgotten with m_mutex held too, so no read from before
+    // a write can land in the cache after that write forgot it.
+    std::mutex m_cache_mutex;
     std::unordered_map<std::string, FileRecord> m_file_cache;
-    void forget_file(const std::string& file_id) { m_file_cache.erase(file_id); }
+    void forget_file(const std::string& file_id) {
+        const std::lock_guard lock(m_cache_mutex);
+        m_file_cache.erase(file_id);
+    }
 };
 
 }  // namespace satload::store
