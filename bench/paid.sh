@@ -7,7 +7,7 @@
 #
 # Usage: bench/paid.sh
 # Env:   BENCH_PAID_RUNS (3), BENCH_PAID_DURATION_S (5), BENCH_PAID_CONCURRENCY (32),
-#        BENCH_PAID_PAYERS (200), BENCH_PAID_FILES (100)   (payers x files >= paid flows run)
+#        BENCH_PAID_PAYERS (200), BENCH_PAID_FILES (500)   (payers x files >= paid flows run)
 #        BENCH_SERVER_CORE (0), BENCH_CLIENT_CORE (1), BENCH_TMP, BENCH_JSON, BENCH_NO_BUILD=1,
 #        BENCH_KEEP=1, BENCH_SMOKE=1: as in serve.sh
 set -euo pipefail
@@ -16,7 +16,7 @@ source "$(dirname "$0")/lib.sh"
 
 if [[ ${BENCH_SMOKE:-0} == 1 ]]; then
   export BENCH_PAID_RUNS=${BENCH_PAID_RUNS:-1} BENCH_PAID_DURATION_S=${BENCH_PAID_DURATION_S:-1}
-  export BENCH_PAID_PAYERS=${BENCH_PAID_PAYERS:-20} BENCH_PAID_FILES=${BENCH_PAID_FILES:-20}
+  export BENCH_PAID_PAYERS=${BENCH_PAID_PAYERS:-20} BENCH_PAID_FILES=${BENCH_PAID_FILES:-1000}
 fi
 server_core=${BENCH_SERVER_CORE:-0}
 client_core=${BENCH_CLIENT_CORE:-1}
@@ -35,6 +35,10 @@ out=$(taskset -c "$client_core" node "$BENCH_ROOT/bench/paid_client.mjs" "$BENCH
   bench_die "the paid-download client failed: $out"
 kill -0 "$BENCH_SATLOAD_PID" 2>/dev/null || bench_die "satload died during the benchmark"
 
+# A run that ran out of unused (payer, file) pairs measured less than its duration: say so
+# instead of reporting it.
+[[ $(jq -r .pairs_exhausted <<<"$out") == false ]] ||
+  bench_die "the paid runs used up all $(jq -r .paid_flows <<<"$out") (payer, file) pairs: raise BENCH_PAID_PAYERS or BENCH_PAID_FILES"
 read -r free_med free_lo free_hi _ free_n < <(jq -r '.runs.free[]' <<<"$out" | bench_stats)
 read -r paid_med paid_lo paid_hi _ paid_n < <(jq -r '.runs.paid[]' <<<"$out" | bench_stats)
 ratio=$(awk -v a="$paid_med" -v b="$free_med" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "null" }')

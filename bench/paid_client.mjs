@@ -12,7 +12,7 @@ import { apiUser, ownedUpload, adminApi } from '../tests/lib/owned.mjs';
 const [url, dataDir] = process.argv.slice(2);
 const env = (k, d) => Number(process.env[k] ?? d);
 const PAYERS = env('BENCH_PAID_PAYERS', 200);
-const FILES = env('BENCH_PAID_FILES', 100);
+const FILES = env('BENCH_PAID_FILES', 500);
 const CONCURRENCY = env('BENCH_PAID_CONCURRENCY', 32);
 const RUN_S = env('BENCH_PAID_DURATION_S', 5);
 const RUNS = env('BENCH_PAID_RUNS', 3);
