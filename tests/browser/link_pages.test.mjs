@@ -96,6 +96,8 @@ test('a priced file says what it costs and to log in to pay', async () => {
   assert.equal(o.error, null);
   assert.match(o.price, /This file costs 1\.5 sat\./);
   assert.equal(o.canDownload, false);
+  // Once the page knows nobody is logged in, it offers a login instead of a download.
+  await page.waitForSelector('#login-to-pay:not([hidden])', { timeout: 20000 });
   assert.equal(await page.isHidden('#download'), true);
   assert.equal(await page.textContent('#login-to-pay'), 'Log in to pay');
   assert.match(await page.textContent('#file-name'), /^file-\d+\.bin$/);

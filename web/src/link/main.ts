@@ -236,12 +236,15 @@ async function main(): Promise<void> {
   limitsEl.textContent = limits.length ? limits.join(' · ') : 'no expiry, no download limit';
   fileEl.hidden = false;
   showStatus('');
+  // The price is known now; whether this visitor may pay waits for the session check.
+  if (state.price_msat > 0) {
+    priceEl.textContent = priceMessage(state.price_msat);
+    priceEl.hidden = false;
+  }
 
   const session = await sessionReady;
   if (session) void setupShare(fileId, fragment);
   if (state.price_msat > 0) {
-    priceEl.textContent = priceMessage(state.price_msat);
-    priceEl.hidden = false;
     if (!session) {
       button.hidden = true;
       loginToPay.hidden = false;
