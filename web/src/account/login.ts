@@ -95,8 +95,11 @@ el<HTMLButtonElement>('recovery-done').addEventListener('click', () => {
   location.assign(takeReturn());
 });
 
+// Focus goes to the login form at once, not when the session check answers: by then the
+// visitor may be typing in the register form, and moving focus (and the scroll with it) would
+// take their typing, or their click, somewhere else.
+el<HTMLInputElement>('login-username').focus();
 void setupNav().then((session) => {
   if (session) statusEl.textContent = `You are logged in as ${session.username}. Logging in again replaces this session.`;
-  el<HTMLInputElement>('login-username').focus();
 });
 
