@@ -1,6 +1,6 @@
 // Pins down the account rules: usernames, salts, login outcomes and throttling,
 // sessions and API tokens, the authorization matrix over owned files, quotas,
-// password change and recovery.
+// password change and recovery, on each account store backend.
 #include "accounts/account_service.h"
 
 #include <gtest/gtest.h>
@@ -10,7 +10,7 @@
 namespace satload::accounts {
 namespace {
 
-using testing::AccountsTest;
+using testing::AccountsBackendTest;
 using testing::Client;
 
 crypto::FileSecret secret_of(std::uint8_t b) {
@@ -21,7 +21,7 @@ crypto::FileSecret secret_of(std::uint8_t b) {
 
 // Usernames are 3..32 of [a-z0-9_-], lowercased, and unique whatever their
 // case.
-TEST_F(AccountsTest, UsernameRules) {
+TEST_P(AccountsBackendTest, UsernameRules) {
     for (const std::string& bad :
          std::vector<std::string>{"ab", std::string(33, 'a'), "al ice", "alice!", "élan", ""}) {
         Client c = Client::make(bad, m_random);
@@ -41,7 +41,7 @@ TEST_F(AccountsTest, UsernameRules) {
 }
 
 // Keys and wrapped blobs of the wrong size are refused at registration.
-TEST_F(AccountsTest, RegistrationChecksSizes) {
+TEST_P(AccountsBackendTest, RegistrationChecksSizes) {
     Client c = Client::make("alice", m_random);
     Registration r = c.registration(m_random);
     r.password.auth_key.pop_back();
@@ -53,7 +53,7 @@ TEST_F(AccountsTest, RegistrationChecksSizes) {
 
 // A registered user's salt is theirs (case-insensitively); an unknown user's is
 // a fake that is stable across calls and service restarts and differs per name.
-TEST_F(AccountsTest, SaltIsRealOrDeterministicFake) {
+TEST_P(AccountsBackendTest, SaltIsRealOrDeterministicFake) {
     Client alice = registered("alice");
     EXPECT_EQ(*m_service->salt("alice"), alice.salt);
     EXPECT_EQ(*m_service->salt("ALICE"), alice.salt);
@@ -68,7 +68,7 @@ TEST_F(AccountsTest, SaltIsRealOrDeterministicFake) {
 
 // Login gives a session token and the password-wrapped master key, which the
 // client unwraps.
-TEST_F(AccountsTest, LoginReturnsSessionAndWrappedMasterKey) {
+TEST_P(AccountsBackendTest, LoginReturnsSessionAndWrappedMasterKey) {
     Client alice = registered("alice");
     LoginGrant grant = logged_in(alice);
     EXPECT_EQ(grant.principal.username, "alice");
@@ -84,7 +84,7 @@ TEST_F(AccountsTest, LoginReturnsSessionAndWrappedMasterKey) {
 
 // A wrong password and an unknown user give the same outcome, message included,
 // and both count towards throttling alike.
-TEST_F(AccountsTest, WrongPasswordAndUnknownUserAreIndistinguishable) {
+TEST_P(AccountsBackendTest, WrongPasswordAndUnknownUserAreIndistinguishable) {
     Client alice = registered("alice");
     registered("carol");
     const Bytes wrong(32, 0x11);
@@ -121,7 +121,7 @@ TEST_F(AccountsTest, WrongPasswordAndUnknownUserAreIndistinguishable) {
 
 // Past the free failures even the right password is refused until the wait is
 // over; the wait grows, and a quiet hour forgets it.
-TEST_F(AccountsTest, LoginThrottlingKicksInAndDecays) {
+TEST_P(AccountsBackendTest, LoginThrottlingKicksInAndDecays) {
     Client alice = registered("alice");
     const Bytes wrong(32, 0x11);
     const ThrottlePolicy policy;
@@ -144,7 +144,7 @@ TEST_F(AccountsTest, LoginThrottlingKicksInAndDecays) {
 
 // One address guessing across many usernames is throttled by its address
 // counter.
-TEST_F(AccountsTest, AddressThrottleSpansUsernames) {
+TEST_P(AccountsBackendTest, AddressThrottleSpansUsernames) {
     registered("alice");
     const ThrottlePolicy address = AccountServiceOptions{}.address_throttle;
     for (std::uint32_t i = 0; i <= address.free_failures; ++i) {
@@ -160,7 +160,7 @@ TEST_F(AccountsTest, AddressThrottleSpansUsernames) {
 
 // Sessions expire after their lifetime; logout revokes; junk and swapped
 // prefixes are refused.
-TEST_F(AccountsTest, ExpiredRevokedAndMalformedTokensAreRefused) {
+TEST_P(AccountsBackendTest, ExpiredRevokedAndMalformedTokensAreRefused) {
     Client alice = registered("alice");
     LoginGrant first = logged_in(alice);
     m_clock.advance(kDefaultSessionLifetimeS - 1);
@@ -190,7 +190,7 @@ TEST_F(AccountsTest, ExpiredRevokedAndMalformedTokensAreRefused) {
 
 // API tokens are named, listed, never expire, revocable by their owner only,
 // and limited.
-TEST_F(AccountsTest, ApiTokens) {
+TEST_P(AccountsBackendTest, ApiTokens) {
     Client alice = registered("alice");
     Client bob = registered("bob");
     const Principal a = logged_in(alice).principal;
@@ -232,7 +232,7 @@ TEST_F(AccountsTest, ApiTokens) {
 // The authorization matrix over owned files: B cannot see, get or delete A's
 // files with A's file ids; A can; the outcome for B is the same as for an id
 // that does not exist.
-TEST_F(AccountsTest, FilesAreVisibleToTheirOwnerOnly) {
+TEST_P(AccountsBackendTest, FilesAreVisibleToTheirOwnerOnly) {
     Client alice = registered("alice");
     Client bob = registered("bob");
     const Principal a = logged_in(alice).principal;
@@ -275,7 +275,7 @@ TEST_F(AccountsTest, FilesAreVisibleToTheirOwnerOnly) {
 // Quota: 100 GiB by default, an upload is refused when it would pass the limit
 // (exactly the limit fits), an operator override applies, and deleting files
 // frees quota.
-TEST_F(AccountsTest, QuotaIsEnforcedAndFreedByDeletion) {
+TEST_P(AccountsBackendTest, QuotaIsEnforcedAndFreedByDeletion) {
     Client alice = registered("alice");
     const Principal a = logged_in(alice).principal;
     auto q = m_service->quota(a);
@@ -303,7 +303,7 @@ TEST_F(AccountsTest, QuotaIsEnforcedAndFreedByDeletion) {
 // password fails, the new one works, the master key is unchanged (files still
 // unwrap), other sessions are revoked, the current one and API tokens stay; an
 // API token cannot change the password.
-TEST_F(AccountsTest, PasswordChangeKeepsMasterKey) {
+TEST_P(AccountsBackendTest, PasswordChangeKeepsMasterKey) {
     Client alice = registered("alice");
     const LoginGrant current = logged_in(alice);
     const LoginGrant other = logged_in(alice);
@@ -347,7 +347,7 @@ TEST_F(AccountsTest, PasswordChangeKeepsMasterKey) {
 // hands out the recovery-wrapped master key, which the client unwraps;
 // completing sets a new password, revokes every session and API token, and
 // every file still unwraps.
-TEST_F(AccountsTest, RecoveryKeepsMasterKeyAndRevokesEverything) {
+TEST_P(AccountsBackendTest, RecoveryKeepsMasterKeyAndRevokesEverything) {
     Client alice = registered("alice");
     const LoginGrant old_session = logged_in(alice);
     const Principal a = old_session.principal;
@@ -396,7 +396,7 @@ TEST_F(AccountsTest, RecoveryKeepsMasterKeyAndRevokesEverything) {
 
 // Recovery proofs are throttled like logins, so the recovery auth hash cannot
 // be probed fast.
-TEST_F(AccountsTest, RecoveryIsThrottled) {
+TEST_P(AccountsBackendTest, RecoveryIsThrottled) {
     Client alice = registered("alice");
     const ThrottlePolicy policy;
     for (std::uint32_t i = 0; i <= policy.free_failures; ++i) {
@@ -405,6 +405,11 @@ TEST_F(AccountsTest, RecoveryIsThrottled) {
     EXPECT_EQ(m_service->begin_recovery("alice", alice.recovery_auth(), "y").error().code,
               AccountError::throttled);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, AccountsBackendTest,
+                         ::testing::Values(store::testing::DbBackend::sqlite,
+                                           store::testing::DbBackend::postgres),
+                         store::testing::db_backend_name);
 
 }  // namespace
 }  // namespace satload::accounts

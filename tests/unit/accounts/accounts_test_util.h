@@ -1,6 +1,6 @@
-// Shared fixture of the accounts tests: a real SQLite account store in a fresh
-// directory, a manual clock, seeded randomness, and a client that derives keys
-// as the web app and CLI do.
+// Shared fixture of the accounts tests: a real account store (SQLite in a fresh
+// directory, or PostgreSQL in a fresh schema), a manual clock, seeded randomness,
+// and a client that derives keys as the web app and CLI do.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -13,9 +13,11 @@
 #include <string>
 
 #include "accounts/account_service.h"
+#include "accounts/pg_account_store.h"
 #include "accounts/sqlite_account_store.h"
 #include "core/check.h"
 #include "files/clock.h"
+#include "store/pg_test_util.h"
 
 namespace satload::accounts::testing {
 
@@ -91,21 +93,74 @@ struct Client {
     }
 };
 
-class AccountsTest : public ::testing::Test {
+using store::testing::DbBackend;
+
+// One account database of either backend, on which any number of store instances
+// can be opened: several instances on one database stand for several server
+// processes sharing it. Instances must be closed before this goes.
+class AccountDb {
+public:
+    // Connections per PostgreSQL instance: tests are many and run side by side.
+    static constexpr std::size_t kPgConnections = 2;
+
+    explicit AccountDb(DbBackend backend) : m_backend(backend) {
+        if (backend == DbBackend::sqlite) {
+            m_dir = fresh_dir("accounts");
+        } else {
+            m_pg.emplace();
+        }
+    }
+    ~AccountDb() {
+        if (!m_dir.empty()) std::filesystem::remove_all(m_dir);
+    }
+    AccountDb(const AccountDb&) = delete;
+    AccountDb& operator=(const AccountDb&) = delete;
+
+    StoreResult<std::unique_ptr<AccountStore>> open() {
+        if (m_backend == DbBackend::sqlite) {
+            auto s = SqliteAccountStore::open(m_dir / "accounts.sqlite");
+            if (!s) return fail(s.error());
+            return std::unique_ptr<AccountStore>(std::move(*s));
+        }
+        auto db = store::PgDb::open(m_pg->url(), kPgConnections);
+        if (!db) return fail(db.error());
+        auto s = PgAccountStore::open(std::move(*db));
+        if (!s) return fail(s.error());
+        return std::unique_ptr<AccountStore>(std::move(*s));
+    }
+    [[nodiscard]] DbBackend backend() const { return m_backend; }
+    // The SQLite database's directory (empty on PostgreSQL).
+    [[nodiscard]] const std::filesystem::path& dir() const { return m_dir; }
+    // The PostgreSQL schema's URL (empty on SQLite).
+    [[nodiscard]] std::string pg_url() const { return m_pg ? m_pg->url() : std::string(); }
+
+private:
+    DbBackend m_backend;
+    std::filesystem::path m_dir;
+    std::optional<store::testing::PgTestSchema> m_pg;
+};
+
+// The service over a store of backend(); AccountsTest runs on SQLite only (for
+// what looks at the database file), AccountsBackendTest on each backend.
+class AccountsTestBase : public ::testing::Test {
 protected:
+    [[nodiscard]] virtual DbBackend backend() const = 0;
+
     void SetUp() override {
-        m_dir = fresh_dir("accounts");
+        if (backend() == DbBackend::postgres) SATLOAD_REQUIRE_PG();
+        m_db.emplace(backend());
+        m_dir = m_db->dir();
         open_service();
     }
     void TearDown() override {
         m_service.reset();
         m_store.reset();
-        std::filesystem::remove_all(m_dir);
+        m_db.reset();
     }
     void open_service() {
         m_service.reset();
         m_store.reset();
-        auto store = SqliteAccountStore::open(m_dir / "accounts.sqlite");
+        auto store = m_db->open();
         ASSERT_TRUE(store) << store.error().message;
         m_store = std::move(*store);
         AccountServiceOptions options;
@@ -126,11 +181,23 @@ protected:
         return grant ? *grant : LoginGrant{};
     }
 
-    std::filesystem::path m_dir;
+    std::optional<AccountDb> m_db;
+    std::filesystem::path m_dir;  // SQLite only
     files::ManualClock m_clock{1'700'000'000};
     crypto::RandomSource m_random = seeded_random(kSeed + 1);
-    std::unique_ptr<SqliteAccountStore> m_store;
+    std::unique_ptr<AccountStore> m_store;
     std::unique_ptr<AccountService> m_service;
+};
+
+class AccountsTest : public AccountsTestBase {
+protected:
+    [[nodiscard]] DbBackend backend() const override { return DbBackend::sqlite; }
+};
+
+class AccountsBackendTest : public AccountsTestBase,
+                            public ::testing::WithParamInterface<DbBackend> {
+protected:
+    [[nodiscard]] DbBackend backend() const override { return GetParam(); }
 };
 
 }  // namespace satload::accounts::testing

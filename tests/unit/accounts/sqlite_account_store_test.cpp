@@ -79,34 +79,3 @@ TEST(SqliteAccountStore, RefusesNewerSchema) {
 
 }  // namespace
 }  // namespace satload::accounts
-
-namespace satload::accounts {
-namespace {
-
-// The paywall asks who owns a file: the owner's id, and nothing for an unrecorded file.
-TEST(SqliteAccountStore, FileOwner) {
-    const auto dir = testing::fresh_dir("account-store");
-    auto store = SqliteAccountStore::open(dir / "a.sqlite");
-    ASSERT_TRUE(store) << store.error().message;
-    AccountRecord a;
-    a.username = "owner";
-    a.password.master_by_password = Bytes(crypto::kWrappedMasterKeyBytes, 1);
-    a.master_by_recovery = Bytes(crypto::kWrappedMasterKeyBytes, 2);
-    auto id = (*store)->create_account(a);
-    ASSERT_TRUE(id);
-    OwnedFileRecord f;
-    f.file_id = "AAAAAAAAAAAAAAAAAAAAAA";
-    f.account_id = *id;
-    f.wrapped_secret = Bytes(crypto::kWrappedFileSecretBytes, 3);
-    ASSERT_TRUE((*store)->add_file(f));
-    auto owner = (*store)->file_owner(f.file_id);
-    ASSERT_TRUE(owner);
-    EXPECT_EQ(*owner, std::optional<AccountId>(*id));
-    auto none = (*store)->file_owner("BBBBBBBBBBBBBBBBBBBBBB");
-    ASSERT_TRUE(none);
-    EXPECT_FALSE(none->has_value());
-    std::filesystem::remove_all(dir);
-}
-
-}  // namespace
-}  // namespace satload::accounts
