@@ -1,28 +1,28 @@
-// Pins down the SQLite metadata store on real database files: round trips of every field,
-// the outcomes of each write, atomic completion, expiry and paging queries, persistence
-// across reopen, the recorded schema version, and use from several threads.
-#include "store/sqlite_meta_store.h"
-
-#include <algorithm>
+// Pins down the metadata store on both backends (SQLite files and PostgreSQL schemas): round
+// trips of every field, the outcomes of each write, atomic completion, expiry and paging
+// queries, persistence across reopen, the recorded schema version, and use from several
+// threads. What only SQLite has (WAL mode, the file's mode) is pinned down SQLite-only.
 #include <sqlite3.h>
 #include <sys/stat.h>
+
+#include <algorithm>
 #include <thread>
 
 #include <gtest/gtest.h>
 
-#include "store_test_util.h"
+#include "meta_store_test_util.h"
 
 namespace satload::store {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::DbBackend;
 using testing::TempDir;
 
-std::unique_ptr<SqliteMetaStore> open_db(const fs::path& file) {
-    auto db = SqliteMetaStore::open(file);
-    EXPECT_TRUE(db) << (db ? "" : db.error().message);
-    return db ? std::move(*db) : nullptr;
-}
+class MetaStoreTest : public testing::MetaStoreBackendTest {};
+INSTANTIATE_TEST_SUITE_P(Backends, MetaStoreTest,
+                         ::testing::Values(DbBackend::sqlite, DbBackend::postgres),
+                         testing::db_backend_name);
 
 UploadRecord make_upload(std::uint32_t seed, std::int64_t created_s = 1000,
                          std::int64_t expires_s = 2000) {
@@ -70,34 +70,16 @@ void expect_same(const FileRecord& a, const FileRecord& b) {
     EXPECT_EQ(a.created_s, b.created_s);
 }
 
-UploadRecord get(SqliteMetaStore& db, const std::string& id) {
+UploadRecord get(MetaStore& db, const std::string& id) {
     auto r = db.get_upload(id);
     EXPECT_TRUE(r && *r) << "upload missing";
     return r && *r ? **r : UploadRecord{};
 }
 
-// Runs one query on the database file through a separate raw connection.
-std::string raw_query(const fs::path& file, const std::string& sql) {
-    sqlite3* raw = nullptr;
-    EXPECT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
-    std::string out;
-    sqlite3_stmt* s = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(raw, sql.c_str(), -1, &s, nullptr), SQLITE_OK) << sqlite3_errmsg(raw);
-    if (s && sqlite3_step(s) == SQLITE_ROW) {
-        const auto* text = sqlite3_column_text(s, 0);
-        out = text ? reinterpret_cast<const char*>(text) : "";
-    }
-    sqlite3_finalize(s);
-    sqlite3_close(raw);
-    return out;
-}
-
 // Every field survives a round trip, including an absent length (deferred), the partial
 // flag and an ordered list of concatenation parts; an unknown id is nullopt.
-TEST(SqliteMetaStore, CreateGetRoundTrip) {
-    TempDir dir;
-    auto db = open_db(dir.path() / "meta.db");
-    ASSERT_TRUE(db);
+TEST_P(MetaStoreTest, CreateGetRoundTrip) {
+    MetaStore* db = store();
     UploadRecord plain = make_upload(1);
     UploadRecord deferred = make_upload(2);
     deferred.length_bytes.reset();
@@ -120,10 +102,8 @@ TEST(SqliteMetaStore, CreateGetRoundTrip) {
 
 // A second upload with the same upload id or the same reserved file id is `exists`, and
 // the first is unchanged.
-TEST(SqliteMetaStore, CreateRefusesDuplicates) {
-    TempDir dir;
-    auto db = open_db(dir.path() / "meta.db");
-    ASSERT_TRUE(db);
+TEST_P(MetaStoreTest, CreateRefusesDuplicates) {
+    MetaStore* db = store();
     const UploadRecord u = make_upload(1);
     ASSERT_TRUE(db->create_upload(u));
     UploadRecord same_id = make_upload(2);
@@ -139,10 +119,8 @@ TEST(SqliteMetaStore, CreateRefusesDuplicates) {
 // Offsets update; a deferred length can be set once (the same value again is accepted, a
 // different one is refused); unknown uploads are not_found; an offset past the length is
 // refused by the schema.
-TEST(SqliteMetaStore, UpdateOffsetAndLength) {
-    TempDir dir;
-    auto db = open_db(dir.path() / "meta.db");
-    ASSERT_TRUE(db);
+TEST_P(MetaStoreTest, UpdateOffsetAndLength) {
+    MetaStore* db = store();
     UploadRecord u = make_upload(1);
     u.length_bytes.reset();
     ASSERT_TRUE(db->create_upload(u));
@@ -174,10 +152,8 @@ TEST(SqliteMetaStore, UpdateOffsetAndLength) {
 
 // complete_upload marks the upload complete and inserts its file in one transaction; a
 // second completion is `exists` and changes nothing.
-TEST(SqliteMetaStore, CompleteUploadInsertsFileAndMarksComplete) {
-    TempDir dir;
-    auto db = open_db(dir.path() / "meta.db");
-    ASSERT_TRUE(db);
+TEST_P(MetaStoreTest, CompleteUploadInsertsFileAndMarksComplete) {
+    MetaStore* db = store();
     const UploadRecord u = make_upload(1);
     ASSERT_TRUE(db->create_upload(u));
     EXPECT_FALSE(*db->get_file(u.file_id));
@@ -199,12 +175,10 @@ TEST(SqliteMetaStore, CompleteUploadInsertsFileAndMarksComplete) {
               StoreError::not_found);
 }
 
-// File records are kept in memory once read; every write of a file is seen by the next read
-// all the same (a revoked or exhausted link must close at once).
-TEST(SqliteMetaStore, ReadsAfterEachWriteSeeTheWrite) {
-    TempDir dir;
-    auto db = open_db(dir.path() / "meta.db");
-    ASSERT_TRUE(db);
+// A store may keep file records in memory once read (SQLite's does); every write of a file is
+// seen by the next read all the same (a revoked or exhausted link must close at once).
+TEST_P(MetaStoreTest, ReadsAfterEachWriteSeeTheWrite) {
+    MetaStore* db = store();
     const UploadRecord u = make_upload(7);
     ASSERT_TRUE(db->create_upload(u));
     ASSERT_TRUE(db->complete_upload(u.upload_id, file_for(u)));
@@ -234,10 +208,8 @@ TEST(SqliteMetaStore, ReadsAfterEachWriteSeeTheWrite) {
 
 // When inserting the file fails, the upload stays incomplete: the two writes commit
 // together or not at all.
-TEST(SqliteMetaStore, CompleteUploadIsAtomic) {
-    TempDir dir;
-    auto db = open_db(dir.path() / "meta.db");
-    ASSERT_TRUE(db);
+TEST_P(MetaStoreTest, CompleteUploadIsAtomic) {
+    MetaStore* db = store();
 
     // A digest the schema refuses (not 64 characters) fails the insert after the update.
     const UploadRecord a = make_upload(1);
@@ -275,10 +247,8 @@ TEST(SqliteMetaStore, CompleteUploadIsAtomic) {
 
 // expired_uploads returns incomplete uploads with expiry at or before now, oldest expiry
 // first, at most `limit`; complete uploads are never returned however old.
-TEST(SqliteMetaStore, ExpiredUploadsRespectTimeLimitAndCompletion) {
-    TempDir dir;
-    auto db = open_db(dir.path() / "meta.db");
-    ASSERT_TRUE(db);
+TEST_P(MetaStoreTest, ExpiredUploadsRespectTimeLimitAndCompletion) {
+    MetaStore* db = store();
     const UploadRecord late = make_upload(1, 10, 300);
     const UploadRecord early = make_upload(2, 20, 100);
     const UploadRecord middle = make_upload(3, 30, 200);
@@ -318,10 +288,8 @@ TEST(SqliteMetaStore, ExpiredUploadsRespectTimeLimitAndCompletion) {
 
 // list_files pages through every file in id order, each page after the last id of the
 // previous one, ending with an empty page.
-TEST(SqliteMetaStore, ListFilesPaging) {
-    TempDir dir;
-    auto db = open_db(dir.path() / "meta.db");
-    ASSERT_TRUE(db);
+TEST_P(MetaStoreTest, ListFilesPaging) {
+    MetaStore* db = store();
     std::vector<std::string> expected;
     for (std::uint32_t i = 0; i < 25; ++i) {
         const UploadRecord u = make_upload(100 + i);
@@ -349,18 +317,15 @@ TEST(SqliteMetaStore, ListFilesPaging) {
 
 // Deleting an upload removes it and its parts; deleting a file removes it; deleting what is
 // not there is not_found.
-TEST(SqliteMetaStore, Delete) {
-    TempDir dir;
-    const fs::path file = dir.path() / "meta.db";
-    auto db = open_db(file);
-    ASSERT_TRUE(db);
+TEST_P(MetaStoreTest, Delete) {
+    MetaStore* db = store();
     UploadRecord u = make_upload(1);
     u.parts = {testing::make_upload_id(2), testing::make_upload_id(3)};
     ASSERT_TRUE(db->create_upload(u));
-    ASSERT_EQ(raw_query(file, "SELECT count(*) FROM upload_parts"), "2");
+    ASSERT_EQ(count_rows("upload_parts"), "2");
     ASSERT_TRUE(db->delete_upload(u.upload_id));
     EXPECT_FALSE(*db->get_upload(u.upload_id));
-    EXPECT_EQ(raw_query(file, "SELECT count(*) FROM upload_parts"), "0");
+    EXPECT_EQ(count_rows("upload_parts"), "0");
     EXPECT_EQ(db->delete_upload(u.upload_id).error().code, StoreError::not_found);
 
     const UploadRecord v = make_upload(4);
@@ -371,24 +336,18 @@ TEST(SqliteMetaStore, Delete) {
     EXPECT_EQ(db->delete_file(v.file_id).error().code, StoreError::not_found);
 }
 
-// Closing and reopening the same database file keeps every upload and file, and the
-// migrations are not applied twice.
-TEST(SqliteMetaStore, ReopenKeepsEverything) {
-    TempDir dir;
-    const fs::path file = dir.path() / "sub" / "meta.db";
+// Closing and reopening the same database (file, or schema) keeps every upload and file, and
+// the migrations are not applied twice.
+TEST_P(MetaStoreTest, ReopenKeepsEverything) {
     UploadRecord open_upload = make_upload(1);
     open_upload.parts = {testing::make_upload_id(5)};
     const UploadRecord done = make_upload(2);
-    {
-        auto db = open_db(file);
-        ASSERT_TRUE(db);
-        ASSERT_TRUE(db->create_upload(open_upload));
-        ASSERT_TRUE(db->set_upload_offset(open_upload.upload_id, 77));
-        ASSERT_TRUE(db->create_upload(done));
-        ASSERT_TRUE(db->complete_upload(done.upload_id, file_for(done)));
-    }
-    auto db = open_db(file);
-    ASSERT_TRUE(db);
+    ASSERT_TRUE(store()->create_upload(open_upload));
+    ASSERT_TRUE(store()->set_upload_offset(open_upload.upload_id, 77));
+    ASSERT_TRUE(store()->create_upload(done));
+    ASSERT_TRUE(store()->complete_upload(done.upload_id, file_for(done)));
+    reopen();
+    MetaStore* db = store();
     open_upload.offset_bytes = 77;
     expect_same(get(*db, open_upload.upload_id), open_upload);
     EXPECT_TRUE(get(*db, done.upload_id).complete);
@@ -396,42 +355,67 @@ TEST(SqliteMetaStore, ReopenKeepsEverything) {
     ASSERT_TRUE(f && *f);
     expect_same(**f, file_for(done));
     // One row per migration applied, and none applied twice by the reopen.
-    EXPECT_EQ(raw_query(file, "SELECT count(*) FROM schema_version"), std::to_string(kSqliteMetaSchemaVersion));
+    const std::string migrations = postgres() ? "satload_migrations WHERE component = 'meta'"
+                                              : "schema_version";
+    EXPECT_EQ(count_rows(migrations), std::to_string(current_schema_version()));
+    EXPECT_EQ(schema_version(), current_schema_version());
 }
 
-// The schema version is recorded in the file, WAL mode persists in it, and the file is
-// private; a database from a newer program is refused.
-TEST(SqliteMetaStore, SchemaVersionRecorded) {
+// The database records the schema version this program wrote, and a database from a newer
+// program is refused on open (an older program must not write to it).
+TEST_P(MetaStoreTest, SchemaVersionRecordedAndNewerRefused) {
+    EXPECT_EQ(schema_version(), current_schema_version());
+    if (postgres()) {
+        // A later program's extra step, recorded as the component's next version.
+        const std::vector<std::string_view> newer_steps(
+            static_cast<std::size_t>(kPgMetaSchemaVersion) + 1, "SELECT 1");
+        ASSERT_TRUE(static_cast<PgMetaStore*>(store())->db()->migrate(kPgMetaComponent, newer_steps));
+    } else {
+        const std::string newer = std::to_string(kSqliteMetaSchemaVersion + 1);
+        sqlite3* raw = nullptr;
+        ASSERT_EQ(sqlite3_open(sqlite_file().c_str(), &raw), SQLITE_OK);
+        EXPECT_EQ(sqlite3_exec(raw, ("INSERT INTO schema_version (version) VALUES (" + newer + ")").c_str(),
+                               nullptr, nullptr, nullptr),
+                  SQLITE_OK);
+        sqlite3_close(raw);
+    }
+    m_store.reset();
+    if (postgres()) {
+        auto pg = m_schema->open();
+        ASSERT_TRUE(pg);
+        auto refused = PgMetaStore::open(pg);
+        ASSERT_FALSE(refused);
+        EXPECT_EQ(refused.error().code, StoreError::io);
+        EXPECT_NE(refused.error().message.find("newer"), std::string::npos) << refused.error().message;
+    } else {
+        auto refused = SqliteMetaStore::open(sqlite_file());
+        ASSERT_FALSE(refused);
+        EXPECT_EQ(refused.error().code, StoreError::io);
+        EXPECT_NE(refused.error().message.find("newer"), std::string::npos) << refused.error().message;
+    }
+}
+
+// SQLite only: WAL mode persists in the file and the file is private (it holds upload ids,
+// which are write capabilities).
+TEST(SqliteMetaStore, FileIsWalAndPrivate) {
     TempDir dir;
     const fs::path file = dir.path() / "meta.db";
     {
-        auto db = open_db(file);
-        ASSERT_TRUE(db);
-        auto version = db->schema_version();
-        ASSERT_TRUE(version);
-        EXPECT_EQ(*version, kSqliteMetaSchemaVersion);
+        auto db = SqliteMetaStore::open(file);
+        ASSERT_TRUE(db) << db.error().message;
     }
-    EXPECT_EQ(raw_query(file, "SELECT max(version) FROM schema_version"),
+    EXPECT_EQ(testing::sqlite_query(file, "SELECT max(version) FROM schema_version"),
               std::to_string(kSqliteMetaSchemaVersion));
-    EXPECT_EQ(raw_query(file, "PRAGMA journal_mode"), "wal");
+    EXPECT_EQ(testing::sqlite_query(file, "PRAGMA journal_mode"), "wal");
     struct stat st {};
     ASSERT_EQ(::stat(file.c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 077, 0u);
-
-    raw_query(file, "INSERT INTO schema_version (version) VALUES (" +
-                        std::to_string(kSqliteMetaSchemaVersion + 1) + ")");
-    auto newer = SqliteMetaStore::open(file);
-    ASSERT_FALSE(newer);
-    EXPECT_EQ(newer.error().code, StoreError::io);
-    EXPECT_NE(newer.error().message.find("newer"), std::string::npos) << newer.error().message;
 }
 
 // Many server threads share one store: concurrent writes and reads all succeed and the
 // last write of each upload wins.
-TEST(SqliteMetaStore, ConcurrentUseFromThreads) {
-    TempDir dir;
-    auto db = open_db(dir.path() / "meta.db");
-    ASSERT_TRUE(db);
+TEST_P(MetaStoreTest, ConcurrentUseFromThreads) {
+    MetaStore* db = store();
     constexpr std::uint32_t kThreads = 4;
     const std::uint64_t writes = testing::small_tests() ? 20 : 100;
     std::vector<UploadRecord> uploads;

@@ -1,0 +1,491 @@
+// PgMetaStore: uploads and files in PostgreSQL, every call one transaction through PgDb and
+// every value a statement parameter. Several server processes share the tables, so each
+// read goes to the database (no record is kept in memory across calls).
+#include "store/pg_meta_store.h"
+
+#include <limits>
+#include <string_view>
+
+#include "core/check.h"
+#include "core/encoding.h"
+#include "core/http_headers.h"
+
+namespace satload::store {
+namespace {
+
+// Step N (1-based) takes the "meta" schema from version N-1 to N. Append only. The columns are
+// those of the SQLite store's schema v3; ids compare byte by byte (COLLATE "C") as SQLite's do,
+// so list_files pages in the same order whatever the database's locale.
+constexpr std::string_view kSteps[] = {
+    R"sql(
+CREATE TABLE uploads (
+    upload_id    TEXT COLLATE "C" PRIMARY KEY,
+    file_id      TEXT COLLATE "C" NOT NULL UNIQUE,
+    length_bytes BIGINT CHECK (length_bytes IS NULL OR length_bytes >= 0),
+    offset_bytes BIGINT NOT NULL CHECK (offset_bytes >= 0),
+    metadata     TEXT NOT NULL,
+    created_s    BIGINT NOT NULL,
+    expires_s    BIGINT NOT NULL,
+    is_partial   BOOLEAN NOT NULL,
+    complete     BOOLEAN NOT NULL,
+    anonymous    BOOLEAN NOT NULL DEFAULT FALSE,
+    CHECK (length_bytes IS NULL OR offset_bytes <= length_bytes)
+);
+CREATE INDEX uploads_incomplete_by_expiry ON uploads (expires_s, created_s) WHERE NOT complete;
+CREATE INDEX uploads_incomplete_by_created ON uploads (created_s) WHERE NOT complete;
+CREATE TABLE upload_parts (
+    upload_id      TEXT COLLATE "C" NOT NULL REFERENCES uploads (upload_id) ON DELETE CASCADE,
+    position       BIGINT NOT NULL,
+    part_upload_id TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (upload_id, position)
+);
+CREATE TABLE files (
+    file_id       TEXT COLLATE "C" PRIMARY KEY,
+    size_bytes    BIGINT NOT NULL CHECK (size_bytes >= 0),
+    sha256_hex    TEXT NOT NULL CHECK (length(sha256_hex) = 64),
+    meta          TEXT NOT NULL,
+    created_s     BIGINT NOT NULL,
+    xxh3_hex      TEXT NOT NULL DEFAULT '' CHECK (xxh3_hex = '' OR length(xxh3_hex) = 32),
+    price_msat    BIGINT NOT NULL DEFAULT 0 CHECK (price_msat >= 0),
+    expires_s     BIGINT,
+    max_downloads BIGINT CHECK (max_downloads IS NULL OR max_downloads >= 0),
+    downloads     BIGINT NOT NULL DEFAULT 0 CHECK (downloads >= 0),
+    revoked       BOOLEAN NOT NULL DEFAULT FALSE,
+    anonymous     BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE INDEX files_anonymous_by_expiry ON files (expires_s)
+    WHERE anonymous AND expires_s IS NOT NULL;
+)sql",
+};
+static_assert(std::size(kSteps) == kPgMetaSchemaVersion,
+              "kPgMetaSchemaVersion must equal the number of migration steps");
+
+#define SATLOAD_UPLOAD_COLUMNS                                                         \
+    "upload_id, file_id, length_bytes, offset_bytes, metadata, created_s, expires_s, " \
+    "is_partial, complete, anonymous"
+#define SATLOAD_FILE_COLUMNS                                                              \
+    "file_id, size_bytes, sha256_hex, meta, created_s, xxh3_hex, price_msat, expires_s, " \
+    "max_downloads, downloads, revoked, anonymous"
+
+// Upload rows with their concatenation parts in one query: `selection` (a CTE named u over
+// SATLOAD_UPLOAD_COLUMNS) joined to its parts, one row per part (or one with a NULL part).
+#define SATLOAD_UPLOADS_WITH_PARTS(selection, order)                  \
+    "WITH u AS (" selection                                           \
+    ") SELECT u.*, p.part_upload_id FROM u LEFT JOIN upload_parts p " \
+    "ON p.upload_id = u.upload_id ORDER BY " order
+
+constexpr const char* kSelectUpload = SATLOAD_UPLOADS_WITH_PARTS(
+    "SELECT " SATLOAD_UPLOAD_COLUMNS " FROM uploads WHERE upload_id = $1", "p.position");
+constexpr const char* kSelectExpiredUploads =
+    SATLOAD_UPLOADS_WITH_PARTS("SELECT " SATLOAD_UPLOAD_COLUMNS
+                               " FROM uploads WHERE NOT complete AND expires_s <= $1"
+                               " ORDER BY expires_s, created_s, upload_id LIMIT $2",
+                               "u.expires_s, u.created_s, u.upload_id, p.position");
+constexpr const char* kSelectIncompleteUploads =
+    SATLOAD_UPLOADS_WITH_PARTS("SELECT " SATLOAD_UPLOAD_COLUMNS
+                               " FROM uploads WHERE NOT complete"
+                               " ORDER BY created_s, upload_id LIMIT $1",
+                               "u.created_s, u.upload_id, p.position");
+constexpr int kPartColumn = 10;  // after the ten upload columns
+
+constexpr const char* kInsertUpload = "INSERT INTO uploads (" SATLOAD_UPLOAD_COLUMNS
+                                      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+constexpr const char* kInsertParts =
+    "INSERT INTO upload_parts (upload_id, position, part_upload_id) "
+    "SELECT $1, ordinality - 1, part"
+    " FROM unnest($2::text[]) WITH ORDINALITY AS t(part, ordinality)";
+constexpr const char* kInsertFile = "INSERT INTO files (" SATLOAD_FILE_COLUMNS
+                                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+constexpr const char* kSelectFile = "SELECT " SATLOAD_FILE_COLUMNS " FROM files WHERE file_id = $1";
+constexpr const char* kListFiles =
+    "SELECT " SATLOAD_FILE_COLUMNS " FROM files WHERE file_id > $1 ORDER BY file_id LIMIT $2";
+constexpr const char* kSelectExpiredFiles =
+    "SELECT " SATLOAD_FILE_COLUMNS
+    " FROM files WHERE anonymous AND expires_s IS NOT NULL AND "
+    "expires_s <= $1 ORDER BY expires_s, file_id LIMIT $2";
+// Each member is ($even: whether to change it, $odd: the new value), so one statement serves
+// every combination of changes and returns the row as it ends up.
+constexpr const char* kUpdateControls =
+    "UPDATE files SET"
+    " price_msat = CASE WHEN $2::boolean THEN $3::bigint ELSE price_msat END,"
+    " expires_s = CASE WHEN $4::boolean THEN $5::bigint ELSE expires_s END,"
+    " max_downloads = CASE WHEN $6::boolean THEN $7::bigint ELSE max_downloads END,"
+    " revoked = CASE WHEN $8::boolean THEN $9::boolean ELSE revoked END,"
+    " meta = CASE WHEN $10::boolean THEN $11::text ELSE meta END"
+    " WHERE file_id = $1 RETURNING " SATLOAD_FILE_COLUMNS;
+
+#undef SATLOAD_UPLOADS_WITH_PARTS
+#undef SATLOAD_FILE_COLUMNS
+#undef SATLOAD_UPLOAD_COLUMNS
+
+StoreFailure not_found(std::string_view what) {
+    return StoreFailure{StoreError::not_found, std::string(what)};
+}
+
+// BIGINT is signed 64-bit; sizes beyond that cannot be stored.
+StoreResult<std::int64_t> to_db(std::uint64_t value) {
+    if (value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        return fail(StoreFailure{StoreError::io, "value too large for the database"});
+    }
+    return static_cast<std::int64_t>(value);
+}
+
+StoreResult<std::optional<std::int64_t>> to_db(const std::optional<std::uint64_t>& value) {
+    if (!value) return std::optional<std::int64_t>();
+    auto v = to_db(*value);
+    if (!v) return fail(v.error());
+    return std::optional<std::int64_t>(*v);
+}
+
+std::int64_t limit_to_db(std::size_t limit) {
+    constexpr auto max = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+    return static_cast<std::int64_t>(limit > max ? max : limit);
+}
+
+// A nullable integer parameter: libpqxx 6 takes no std::optional, but a null C string is NULL.
+class NullableInt {
+public:
+    explicit NullableInt(std::optional<std::int64_t> value)
+        : m_null(!value), m_text(value ? std::to_string(*value) : std::string()) {}
+    [[nodiscard]] const char* param() const { return m_null ? nullptr : m_text.c_str(); }
+
+private:
+    bool m_null;
+    std::string m_text;
+};
+
+// A text[] parameter in PostgreSQL's array syntax, every element quoted, so any text (an id
+// as the caller sent it) arrives as one element, never as syntax.
+std::string text_array(const std::vector<std::string>& items) {
+    std::string out = "{";
+    for (const auto& item : items) {
+        if (out.size() > 1) out += ',';
+        out += '"';
+        for (const char c : item) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+        out += '"';
+    }
+    out += '}';
+    return out;
+}
+
+std::string field_text(const pqxx::field& f) { return std::string(f.c_str(), f.size()); }
+
+std::uint64_t field_u64(const pqxx::field& f) {
+    const auto value = f.as<std::int64_t>();
+    SATLOAD_ASSERT(value >= 0);  // the schema's CHECK constraints keep counts and sizes >= 0
+    return static_cast<std::uint64_t>(value);
+}
+
+UploadRecord read_upload_row(const pqxx::row& r) {
+    UploadRecord u;
+    u.upload_id = field_text(r[0]);
+    u.file_id = field_text(r[1]);
+    if (!r[2].is_null()) u.length_bytes = field_u64(r[2]);
+    u.offset_bytes = field_u64(r[3]);
+    u.metadata = field_text(r[4]);
+    u.created_s = r[5].as<std::int64_t>();
+    u.expires_s = r[6].as<std::int64_t>();
+    u.is_partial = r[7].as<bool>();
+    u.complete = r[8].as<bool>();
+    u.anonymous = r[9].as<bool>();
+    return u;
+}
+
+FileRecord read_file_row(const pqxx::row& r) {
+    FileRecord f;
+    f.file_id = field_text(r[0]);
+    f.size_bytes = field_u64(r[1]);
+    f.sha256_hex = field_text(r[2]);
+    f.meta = field_text(r[3]);
+    f.created_s = r[4].as<std::int64_t>();
+    f.xxh3_hex = field_text(r[5]);
+    f.price_msat = r[6].as<std::int64_t>();
+    if (!r[7].is_null()) f.expires_s = r[7].as<std::int64_t>();
+    if (!r[8].is_null()) f.max_downloads = field_u64(r[8]);
+    f.downloads = field_u64(r[9]);
+    f.revoked = r[10].as<bool>();
+    f.anonymous = r[11].as<bool>();
+    return f;
+}
+
+std::vector<FileRecord> read_files(const pqxx::result& rows) {
+    std::vector<FileRecord> out;
+    out.reserve(rows.size());
+    for (const auto& row : rows) out.push_back(read_file_row(row));
+    return out;
+}
+
+// Folds the rows of an uploads-with-parts query (one per part, in order) into records.
+std::vector<UploadRecord> read_uploads(const pqxx::result& rows) {
+    std::vector<UploadRecord> out;
+    for (const auto& row : rows) {
+        if (out.empty() ||
+            out.back().upload_id != std::string_view(row[0].c_str(), row[0].size())) {
+            out.push_back(read_upload_row(row));
+        }
+        if (!row[kPartColumn].is_null()) out.back().parts.push_back(field_text(row[kPartColumn]));
+    }
+    return out;
+}
+
+// `upload_metadata` (a tus Upload-Metadata value) with the value of key "meta" replaced by
+// `meta`, the other pairs as they were; nullopt when it does not parse or has no "meta".
+// The same rewrite as the SQLite store's (see the report: one shared helper would serve both).
+std::optional<std::string> with_meta(std::string_view upload_metadata, const std::string& meta) {
+    auto pairs = parse_upload_metadata(upload_metadata);
+    if (!pairs) return std::nullopt;
+    bool replaced = false;
+    std::string out;
+    for (auto& [key, value] : *pairs) {
+        if (key == "meta") {
+            value = meta;
+            replaced = true;
+        }
+        if (!out.empty()) out += ',';
+        out += key;
+        if (!value.empty()) out += ' ' + base64_encode(as_bytes(value));
+    }
+    if (!replaced) return std::nullopt;
+    return out;
+}
+
+}  // namespace
+
+StoreResult<std::unique_ptr<PgMetaStore>> PgMetaStore::open(std::shared_ptr<PgDb> db) {
+    SATLOAD_ASSERT(db != nullptr);
+    if (auto r = db->migrate(kPgMetaComponent, kSteps); !r) return fail(r.error());
+    return std::unique_ptr<PgMetaStore>(new PgMetaStore(std::move(db)));
+}
+
+StoreResult<void> PgMetaStore::create_upload(const UploadRecord& upload) {
+    auto offset = to_db(upload.offset_bytes);
+    if (!offset) return fail(offset.error());
+    auto length = to_db(upload.length_bytes);
+    if (!length) return fail(length.error());
+    const NullableInt length_param(*length);
+    return m_db->transact("insert upload", [&](pqxx::work& w) {
+        w.exec_params(kInsertUpload, upload.upload_id, upload.file_id, length_param.param(),
+                      *offset, upload.metadata, upload.created_s, upload.expires_s,
+                      upload.is_partial, upload.complete, upload.anonymous);
+        if (!upload.parts.empty())
+            w.exec_params(kInsertParts, upload.upload_id, text_array(upload.parts));
+    });
+}
+
+StoreResult<std::optional<UploadRecord>> PgMetaStore::get_upload(const std::string& upload_id) {
+    return m_db->transact("read upload", [&](pqxx::work& w) {
+        auto rows = read_uploads(w.exec_params(kSelectUpload, upload_id));
+        SATLOAD_ASSERT(rows.size() <= 1);
+        return rows.empty() ? std::optional<UploadRecord>()
+                            : std::optional(std::move(rows.front()));
+    });
+}
+
+StoreResult<void> PgMetaStore::set_upload_offset(const std::string& upload_id,
+                                                 std::uint64_t offset_bytes) {
+    auto offset = to_db(offset_bytes);
+    if (!offset) return fail(offset.error());
+    return m_db->transact("update upload offset", [&](pqxx::work& w) -> StoreResult<void> {
+        const auto r = w.exec_params("UPDATE uploads SET offset_bytes = $2 WHERE upload_id = $1",
+                                     upload_id, *offset);
+        if (r.affected_rows() == 0) return fail(not_found("no such upload"));
+        return {};
+    });
+}
+
+StoreResult<void> PgMetaStore::set_upload_length(const std::string& upload_id,
+                                                 std::uint64_t length_bytes) {
+    auto length = to_db(length_bytes);
+    if (!length) return fail(length.error());
+    return m_db->transact("update upload length", [&](pqxx::work& w) -> StoreResult<void> {
+        // Upload-Length is set once (tus creation-defer-length); repeating the same value is
+        // harmless, a different one is refused.
+        const auto r = w.exec_params(
+            "UPDATE uploads SET length_bytes = $2 WHERE upload_id = $1 AND "
+            "(length_bytes IS NULL OR length_bytes = $2)",
+            upload_id, *length);
+        if (r.affected_rows() != 0) return {};
+        if (w.exec_params("SELECT 1 FROM uploads WHERE upload_id = $1", upload_id).empty()) {
+            return fail(not_found("no such upload"));
+        }
+        return fail(StoreFailure{StoreError::exists, "upload length already set"});
+    });
+}
+
+StoreResult<void> PgMetaStore::complete_upload(const std::string& upload_id,
+                                               const FileRecord& file) {
+    auto size = to_db(file.size_bytes);
+    if (!size) return fail(size.error());
+    auto downloads = to_db(file.downloads);
+    if (!downloads) return fail(downloads.error());
+    auto max_downloads = to_db(file.max_downloads);
+    if (!max_downloads) return fail(max_downloads.error());
+    const NullableInt expires_param(file.expires_s);
+    const NullableInt max_downloads_param(*max_downloads);
+    return m_db->transact("complete upload", [&](pqxx::work& w) -> StoreResult<void> {
+        const auto marked = w.exec_params(
+            "UPDATE uploads SET complete = TRUE WHERE upload_id = $1 AND file_id = $2 AND NOT "
+            "complete",
+            upload_id, file.file_id);
+        if (marked.affected_rows() == 0) {
+            // Tell apart the three reasons the update matched nothing (nothing was written).
+            const auto state =
+                w.exec_params("SELECT complete FROM uploads WHERE upload_id = $1", upload_id);
+            if (state.empty()) return fail(not_found("no such upload"));
+            if (state[0][0].as<bool>()) {
+                return fail(StoreFailure{StoreError::exists, "upload already complete"});
+            }
+            return fail(StoreFailure{StoreError::io, "file id differs from the upload's file id"});
+        }
+        // A failing insert (the file exists: StoreError::exists) throws, which rolls back the
+        // mark above: the two writes commit together or not at all.
+        w.exec_params(kInsertFile, file.file_id, *size, file.sha256_hex, file.meta, file.created_s,
+                      file.xxh3_hex, file.price_msat, expires_param.param(),
+                      max_downloads_param.param(), *downloads, file.revoked, file.anonymous);
+        return {};
+    });
+}
+
+StoreResult<void> PgMetaStore::delete_upload(const std::string& upload_id) {
+    return m_db->transact("delete upload", [&](pqxx::work& w) -> StoreResult<void> {
+        // Its parts go with it (ON DELETE CASCADE).
+        const auto r = w.exec_params("DELETE FROM uploads WHERE upload_id = $1", upload_id);
+        if (r.affected_rows() == 0) return fail(not_found("no such upload"));
+        return {};
+    });
+}
+
+StoreResult<std::vector<UploadRecord>> PgMetaStore::expired_uploads(std::int64_t now_s,
+                                                                    std::size_t limit) {
+    return m_db->transact("list expired uploads", [&](pqxx::work& w) {
+        return read_uploads(w.exec_params(kSelectExpiredUploads, now_s, limit_to_db(limit)));
+    });
+}
+
+StoreResult<std::vector<UploadRecord>> PgMetaStore::incomplete_uploads(std::size_t limit) {
+    return m_db->transact("list incomplete uploads", [&](pqxx::work& w) {
+        return read_uploads(w.exec_params(kSelectIncompleteUploads, limit_to_db(limit)));
+    });
+}
+
+StoreResult<std::optional<FileRecord>> PgMetaStore::get_file(const std::string& file_id) {
+    return m_db->transact("read file", [&](pqxx::work& w) {
+        const auto rows = w.exec_params(kSelectFile, file_id);
+        return rows.empty() ? std::optional<FileRecord>() : std::optional(read_file_row(rows[0]));
+    });
+}
+
+StoreResult<void> PgMetaStore::delete_file(const std::string& file_id) {
+    return m_db->transact("delete file", [&](pqxx::work& w) -> StoreResult<void> {
+        const auto r = w.exec_params("DELETE FROM files WHERE file_id = $1", file_id);
+        if (r.affected_rows() == 0) return fail(not_found("no such file"));
+        return {};
+    });
+}
+
+StoreResult<std::vector<FileRecord>> PgMetaStore::list_files(const std::string& after_id,
+                                                             std::size_t limit) {
+    return m_db->transact("list files", [&](pqxx::work& w) {
+        return read_files(w.exec_params(kListFiles, after_id, limit_to_db(limit)));
+    });
+}
+
+StoreResult<std::uint64_t> PgMetaStore::count_download(const std::string& file_id) {
+    return m_db->transact("count download", [&](pqxx::work& w) -> StoreResult<std::uint64_t> {
+        // One statement: the row lock makes concurrent downloads (from any process) each add
+        // exactly one and see their own count.
+        const auto r = w.exec_params(
+            "UPDATE files SET downloads = downloads + 1 WHERE file_id = $1 RETURNING downloads",
+            file_id);
+        if (r.empty()) return fail(not_found("no such file"));
+        return field_u64(r[0][0]);
+    });
+}
+
+StoreResult<void> PgMetaStore::add_downloads(
+    const std::vector<std::pair<std::string, std::uint64_t>>& counts) {
+    if (counts.empty()) return {};
+    std::vector<std::string> ids;
+    std::vector<std::string> amounts;
+    ids.reserve(counts.size());
+    amounts.reserve(counts.size());
+    for (const auto& [file_id, n] : counts) {
+        auto v = to_db(n);
+        if (!v) return fail(v.error());
+        ids.push_back(file_id);
+        amounts.push_back(std::to_string(*v));
+    }
+    const std::string ids_param = text_array(ids);
+    const std::string amounts_param = text_array(amounts);
+    return m_db->transact("add downloads", [&](pqxx::work& w) {
+        // The rows are locked in id order first, so two batches over the same files cannot
+        // deadlock; a file named twice gets both counts; deleted files are skipped.
+        w.exec_params(
+            "SELECT 1 FROM files WHERE file_id = ANY($1::text[]) ORDER BY file_id FOR UPDATE",
+            ids_param);
+        w.exec_params(
+            "UPDATE files AS f SET downloads = f.downloads + c.n FROM ("
+            "SELECT id, sum(n)::bigint AS n FROM unnest($1::text[], $2::bigint[]) AS t(id, n)"
+            " GROUP BY id) AS c WHERE f.file_id = c.id",
+            ids_param, amounts_param);
+    });
+}
+
+StoreResult<void> PgMetaStore::uncount_download(const std::string& file_id) {
+    return m_db->transact("uncount download", [&](pqxx::work& w) -> StoreResult<void> {
+        const auto r = w.exec_params(
+            "UPDATE files SET downloads = GREATEST(downloads - 1, 0) WHERE file_id = $1", file_id);
+        if (r.affected_rows() == 0) return fail(not_found("no such file"));
+        return {};
+    });
+}
+
+StoreResult<FileRecord> PgMetaStore::update_file_controls(const std::string& file_id,
+                                                          const FileControlsUpdate& update) {
+    std::optional<std::int64_t> max_downloads;
+    if (update.max_downloads && *update.max_downloads) {
+        auto m = to_db(**update.max_downloads);
+        if (!m) return fail(m.error());
+        max_downloads = *m;
+    }
+    if (update.price_msat && *update.price_msat < 0) {
+        return fail(StoreFailure{StoreError::io, "a price cannot be negative"});
+    }
+    const NullableInt expires_param(update.expires_s ? *update.expires_s : std::nullopt);
+    const NullableInt max_downloads_param(max_downloads);
+    const char* meta_param = update.meta ? update.meta->c_str() : nullptr;
+    return m_db->transact("update file controls", [&](pqxx::work& w) -> StoreResult<FileRecord> {
+        const auto rows = w.exec_params(
+            kUpdateControls, file_id, update.price_msat.has_value(), update.price_msat.value_or(0),
+            update.expires_s.has_value(), expires_param.param(), update.max_downloads.has_value(),
+            max_downloads_param.param(), update.revoked.has_value(), update.revoked.value_or(false),
+            update.meta.has_value(), meta_param);
+        if (rows.empty()) return fail(not_found("no such file"));
+        FileRecord file = read_file_row(rows[0]);
+        if (!update.meta) return file;
+        // A rename also rewrites the upload's Upload-Metadata (what tus HEAD answers with the
+        // upload capability), so the old sealed name is kept nowhere: both in this transaction.
+        const auto upload = w.exec_params(
+            "SELECT upload_id, metadata FROM uploads WHERE file_id = $1 FOR UPDATE", file_id);
+        if (!upload.empty()) {
+            // Metadata without a "meta" pair (or that no longer parses) holds no name: kept.
+            if (auto rewritten = with_meta(field_text(upload[0][1]), *update.meta)) {
+                w.exec_params("UPDATE uploads SET metadata = $2 WHERE upload_id = $1",
+                              field_text(upload[0][0]), *rewritten);
+            }
+        }
+        return file;
+    });
+}
+
+StoreResult<std::vector<FileRecord>> PgMetaStore::expired_anonymous_files(std::int64_t now_s,
+                                                                          std::size_t limit) {
+    return m_db->transact("list expired files", [&](pqxx::work& w) {
+        return read_files(w.exec_params(kSelectExpiredFiles, now_s, limit_to_db(limit)));
+    });
+}
+
+}  // namespace satload::store

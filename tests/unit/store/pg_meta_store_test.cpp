@@ -1,0 +1,194 @@
+// Pins down what only the PostgreSQL metadata store must do: several server processes share
+// one schema, so each sees the others' writes at once (nothing stale kept in memory), their
+// concurrent download counts and batches lose no increment and do not deadlock, and processes
+// that start together migrate the schema once.
+#include <algorithm>
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "meta_store_test_util.h"
+
+namespace satload::store {
+namespace {
+
+using testing::make_file;
+using testing::make_upload;
+using testing::PgTestSchema;
+
+// One server process's view: a pool of its own and a store over it.
+std::unique_ptr<PgMetaStore> open_process(const PgTestSchema& schema) {
+    auto db = schema.open();
+    if (!db) return nullptr;
+    auto store = PgMetaStore::open(db);
+    EXPECT_TRUE(store) << (store ? "" : store.error().message);
+    return store ? std::move(*store) : nullptr;
+}
+
+FileRecord read(MetaStore& db, const std::string& file_id) {
+    auto f = db.get_file(file_id);
+    EXPECT_TRUE(f && *f) << "file missing";
+    return f && *f ? **f : FileRecord{};
+}
+
+// Each write through one process is seen by the other's next read, even of a record the other
+// has just read (a kept copy would answer with the old downloads, revocation or name).
+TEST(PgMetaStore, TwoProcessesSeeEachOthersWritesAtOnce) {
+    SATLOAD_REQUIRE_PG();
+    PgTestSchema schema;
+    auto a = open_process(schema);
+    auto b = open_process(schema);
+    ASSERT_TRUE(a && b);
+
+    const UploadRecord u = make_upload(1);
+    ASSERT_TRUE(a->create_upload(u));
+    auto seen = b->get_upload(u.upload_id);
+    ASSERT_TRUE(seen && *seen);
+    ASSERT_TRUE(b->set_upload_offset(u.upload_id, 60));
+    EXPECT_EQ((*a->get_upload(u.upload_id))->offset_bytes, 60u);
+    ASSERT_TRUE(a->complete_upload(u.upload_id, make_file(u)));
+    EXPECT_TRUE((*b->get_upload(u.upload_id))->complete);
+
+    EXPECT_EQ(read(*b, u.file_id).downloads, 0u);
+    EXPECT_EQ(*a->count_download(u.file_id), 1u);
+    EXPECT_EQ(read(*b, u.file_id).downloads, 1u);
+    ASSERT_TRUE(b->add_downloads({{u.file_id, 4}}));
+    EXPECT_EQ(read(*a, u.file_id).downloads, 5u);
+    ASSERT_TRUE(a->uncount_download(u.file_id));
+    EXPECT_EQ(read(*b, u.file_id).downloads, 4u);
+
+    FileControlsUpdate revoke;
+    revoke.revoked = true;
+    ASSERT_TRUE(a->update_file_controls(u.file_id, revoke));
+    EXPECT_TRUE(read(*b, u.file_id).revoked);
+    FileControlsUpdate rename;
+    rename.meta = "bmV3";
+    ASSERT_TRUE(b->update_file_controls(u.file_id, rename));
+    EXPECT_EQ(read(*a, u.file_id).meta, "bmV3");
+
+    ASSERT_TRUE(a->delete_file(u.file_id));
+    auto gone = b->get_file(u.file_id);
+    ASSERT_TRUE(gone);
+    EXPECT_FALSE(*gone);
+    EXPECT_EQ(b->count_download(u.file_id).error().code, StoreError::not_found);
+}
+
+// Downloads finishing at the same time in two processes each add exactly one: every count
+// returned is distinct and the total is exact.
+TEST(PgMetaStore, ConcurrentCountsFromTwoProcessesLoseNothing) {
+    SATLOAD_REQUIRE_PG();
+    PgTestSchema schema;
+    auto a = open_process(schema);
+    auto b = open_process(schema);
+    ASSERT_TRUE(a && b);
+    const UploadRecord u = make_upload(2);
+    ASSERT_TRUE(a->create_upload(u));
+    ASSERT_TRUE(a->complete_upload(u.upload_id, make_file(u)));
+
+    constexpr int kThreadsEach = 3;
+    const int each = testing::small_tests() ? 20 : 60;
+    std::vector<std::vector<std::uint64_t>> seen(2 * kThreadsEach);
+    std::atomic<int> failures{0};
+    {
+        std::vector<std::jthread> threads;
+        for (int t = 0; t < 2 * kThreadsEach; ++t) {
+            PgMetaStore& db = t % 2 == 0 ? *a : *b;
+            threads.emplace_back([&, t] {
+                for (int i = 0; i < each; ++i) {
+                    auto n = db.count_download(u.file_id);
+                    if (n) {
+                        seen[static_cast<std::size_t>(t)].push_back(*n);
+                    } else {
+                        ++failures;
+                    }
+                }
+            });
+        }
+    }
+    EXPECT_EQ(failures.load(), 0);
+    const auto total = static_cast<std::uint64_t>(2 * kThreadsEach * each);
+    EXPECT_EQ(read(*a, u.file_id).downloads, total);
+    EXPECT_EQ(read(*b, u.file_id).downloads, total);
+    std::vector<std::uint64_t> all;
+    for (const auto& s : seen) all.insert(all.end(), s.begin(), s.end());
+    std::sort(all.begin(), all.end());
+    ASSERT_EQ(all.size(), total);
+    for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i], i + 1);
+}
+
+// Batches of counts over the same files in opposite orders, from two processes at once, all
+// commit (no deadlock reaches the caller) and add up exactly.
+TEST(PgMetaStore, ConcurrentBatchesFromTwoProcessesAddUp) {
+    SATLOAD_REQUIRE_PG();
+    PgTestSchema schema;
+    auto a = open_process(schema);
+    auto b = open_process(schema);
+    ASSERT_TRUE(a && b);
+    constexpr std::uint32_t kFiles = 6;
+    std::vector<std::pair<std::string, std::uint64_t>> forward;
+    for (std::uint32_t i = 0; i < kFiles; ++i) {
+        const UploadRecord u = make_upload(10 + i);
+        ASSERT_TRUE(a->create_upload(u));
+        ASSERT_TRUE(a->complete_upload(u.upload_id, make_file(u)));
+        forward.emplace_back(u.file_id, i + 1);
+    }
+    auto backward = forward;
+    std::reverse(backward.begin(), backward.end());
+
+    const int rounds = testing::small_tests() ? 10 : 30;
+    std::atomic<int> failures{0};
+    {
+        std::vector<std::jthread> threads;
+        for (int t = 0; t < 4; ++t) {
+            PgMetaStore& db = t % 2 == 0 ? *a : *b;
+            const auto& batch = t < 2 ? forward : backward;
+            threads.emplace_back([&] {
+                for (int i = 0; i < rounds; ++i) {
+                    if (auto r = db.add_downloads(batch); !r) {
+                        ADD_FAILURE() << r.error().message;
+                        ++failures;
+                    }
+                }
+            });
+        }
+    }
+    EXPECT_EQ(failures.load(), 0);
+    for (const auto& [file_id, n] : forward) {
+        EXPECT_EQ(read(*b, file_id).downloads, n * 4 * static_cast<std::uint64_t>(rounds));
+    }
+}
+
+// Server processes starting together on a fresh schema all open, and the schema is migrated
+// once: every table exists once and the version is recorded once.
+TEST(PgMetaStore, ProcessesStartingTogetherMigrateOnce) {
+    SATLOAD_REQUIRE_PG();
+    PgTestSchema schema;
+    constexpr int kProcesses = 4;
+    std::vector<std::unique_ptr<PgMetaStore>> stores(kProcesses);
+    {
+        std::vector<std::jthread> threads;
+        for (int i = 0; i < kProcesses; ++i) {
+            threads.emplace_back(
+                [&, i] { stores[static_cast<std::size_t>(i)] = open_process(schema); });
+        }
+    }
+    for (const auto& s : stores) ASSERT_TRUE(s);
+    auto version = stores[0]->db()->version(kPgMetaComponent);
+    ASSERT_TRUE(version);
+    EXPECT_EQ(*version, kPgMetaSchemaVersion);
+    auto recorded = stores[0]->db()->transact("count migrations", [](pqxx::work& w) {
+        return w.exec1("SELECT count(*) FROM satload_migrations WHERE component = 'meta'")[0]
+            .as<int>();
+    });
+    ASSERT_TRUE(recorded);
+    EXPECT_EQ(*recorded, kPgMetaSchemaVersion);
+    // What one process writes, another reads: they share the one set of tables.
+    const UploadRecord u = make_upload(3);
+    ASSERT_TRUE(stores[1]->create_upload(u));
+    EXPECT_TRUE(*stores[3]->get_upload(u.upload_id));
+}
+
+}  // namespace
+}  // namespace satload::store
