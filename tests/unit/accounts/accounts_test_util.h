@@ -140,15 +140,13 @@ private:
     std::optional<store::testing::PgTestSchema> m_pg;
 };
 
-// The service over a store of backend(); AccountsTest runs on SQLite only (for
-// what looks at the database file), AccountsBackendTest on each backend.
-class AccountsTestBase : public ::testing::Test {
+// The service over a store of the parameter's backend (instantiated on both in
+// account_service_test.cpp).
+class AccountsBackendTest : public ::testing::TestWithParam<DbBackend> {
 protected:
-    [[nodiscard]] virtual DbBackend backend() const = 0;
-
     void SetUp() override {
-        if (backend() == DbBackend::postgres) SATLOAD_REQUIRE_PG();
-        m_db.emplace(backend());
+        if (GetParam() == DbBackend::postgres) SATLOAD_REQUIRE_PG();
+        m_db.emplace(GetParam());
         m_dir = m_db->dir();
         open_service();
     }
@@ -187,17 +185,6 @@ protected:
     crypto::RandomSource m_random = seeded_random(kSeed + 1);
     std::unique_ptr<AccountStore> m_store;
     std::unique_ptr<AccountService> m_service;
-};
-
-class AccountsTest : public AccountsTestBase {
-protected:
-    [[nodiscard]] DbBackend backend() const override { return DbBackend::sqlite; }
-};
-
-class AccountsBackendTest : public AccountsTestBase,
-                            public ::testing::WithParamInterface<DbBackend> {
-protected:
-    [[nodiscard]] DbBackend backend() const override { return GetParam(); }
 };
 
 }  // namespace satload::accounts::testing
