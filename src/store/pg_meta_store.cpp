@@ -3,6 +3,7 @@
 // read goes to the database (no record is kept in memory across calls).
 #include "store/pg_meta_store.h"
 
+#include <algorithm>
 #include <limits>
 #include <string_view>
 
@@ -120,6 +121,50 @@ constexpr const char* kUpdateControls =
 
 StoreFailure not_found(std::string_view what) {
     return StoreFailure{StoreError::not_found, std::string(what)};
+}
+
+// Whether PostgreSQL can hold `s` as text: no NUL byte (libpq's parameters end at one, so
+// "id\0x" would arrive as "id" and find that row) and well-formed UTF-8 (the server refuses
+// anything else). A text that is not storable names nothing that exists, so a lookup by it
+// finds nothing, as SQLite's byte-wise lookups do; writing one is refused (StoreError::io).
+bool storable(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto lead = static_cast<unsigned char>(s[i]);
+        if (lead == 0) return false;
+        if (lead < 0x80) {
+            ++i;
+            continue;
+        }
+        std::size_t follow = 0;
+        std::uint32_t cp = 0;
+        if ((lead & 0xE0) == 0xC0) {
+            follow = 1;
+            cp = lead & 0x1FU;
+        } else if ((lead & 0xF0) == 0xE0) {
+            follow = 2;
+            cp = lead & 0x0FU;
+        } else if ((lead & 0xF8) == 0xF0) {
+            follow = 3;
+            cp = lead & 0x07U;
+        } else {
+            return false;
+        }
+        if (s.size() - i <= follow) return false;
+        for (std::size_t k = 1; k <= follow; ++k) {
+            const auto b = static_cast<unsigned char>(s[i + k]);
+            if ((b & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (b & 0x3FU);
+        }
+        constexpr std::uint32_t kLeast[] = {0, 0x80, 0x800, 0x10000};  // shortest form
+        if (cp < kLeast[follow] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+        i += follow + 1;
+    }
+    return true;
+}
+
+StoreFailure unstorable(std::string_view what) {
+    return StoreFailure{StoreError::io, std::string(what) + " holds a NUL byte or is not UTF-8"};
 }
 
 // BIGINT is signed 64-bit; sizes beyond that cannot be stored.
@@ -261,6 +306,10 @@ StoreResult<std::unique_ptr<PgMetaStore>> PgMetaStore::open(std::shared_ptr<PgDb
 }
 
 StoreResult<void> PgMetaStore::create_upload(const UploadRecord& upload) {
+    if (!storable(upload.upload_id) || !storable(upload.file_id) || !storable(upload.metadata) ||
+        !std::all_of(upload.parts.begin(), upload.parts.end(), storable)) {
+        return fail(unstorable("an upload's text"));
+    }
     auto offset = to_db(upload.offset_bytes);
     if (!offset) return fail(offset.error());
     auto length = to_db(upload.length_bytes);
@@ -276,6 +325,7 @@ StoreResult<void> PgMetaStore::create_upload(const UploadRecord& upload) {
 }
 
 StoreResult<std::optional<UploadRecord>> PgMetaStore::get_upload(const std::string& upload_id) {
+    if (!storable(upload_id)) return std::optional<UploadRecord>();
     return m_db->transact("read upload", [&](pqxx::work& w) {
         auto rows = read_uploads(w.exec_params(kSelectUpload, upload_id));
         SATLOAD_ASSERT(rows.size() <= 1);
@@ -286,6 +336,7 @@ StoreResult<std::optional<UploadRecord>> PgMetaStore::get_upload(const std::stri
 
 StoreResult<void> PgMetaStore::set_upload_offset(const std::string& upload_id,
                                                  std::uint64_t offset_bytes) {
+    if (!storable(upload_id)) return fail(not_found("no such upload"));
     auto offset = to_db(offset_bytes);
     if (!offset) return fail(offset.error());
     return m_db->transact("update upload offset", [&](pqxx::work& w) -> StoreResult<void> {
@@ -298,6 +349,7 @@ StoreResult<void> PgMetaStore::set_upload_offset(const std::string& upload_id,
 
 StoreResult<void> PgMetaStore::set_upload_length(const std::string& upload_id,
                                                  std::uint64_t length_bytes) {
+    if (!storable(upload_id)) return fail(not_found("no such upload"));
     auto length = to_db(length_bytes);
     if (!length) return fail(length.error());
     return m_db->transact("update upload length", [&](pqxx::work& w) -> StoreResult<void> {
@@ -317,6 +369,11 @@ StoreResult<void> PgMetaStore::set_upload_length(const std::string& upload_id,
 
 StoreResult<void> PgMetaStore::complete_upload(const std::string& upload_id,
                                                const FileRecord& file) {
+    if (!storable(upload_id)) return fail(not_found("no such upload"));
+    if (!storable(file.file_id) || !storable(file.sha256_hex) || !storable(file.xxh3_hex) ||
+        !storable(file.meta)) {
+        return fail(unstorable("a file's text"));
+    }
     auto size = to_db(file.size_bytes);
     if (!size) return fail(size.error());
     auto downloads = to_db(file.downloads);
@@ -350,6 +407,7 @@ StoreResult<void> PgMetaStore::complete_upload(const std::string& upload_id,
 }
 
 StoreResult<void> PgMetaStore::delete_upload(const std::string& upload_id) {
+    if (!storable(upload_id)) return fail(not_found("no such upload"));
     return m_db->transact("delete upload", [&](pqxx::work& w) -> StoreResult<void> {
         // Its parts go with it (ON DELETE CASCADE).
         const auto r = w.exec_params("DELETE FROM uploads WHERE upload_id = $1", upload_id);
@@ -372,6 +430,7 @@ StoreResult<std::vector<UploadRecord>> PgMetaStore::incomplete_uploads(std::size
 }
 
 StoreResult<std::optional<FileRecord>> PgMetaStore::get_file(const std::string& file_id) {
+    if (!storable(file_id)) return std::optional<FileRecord>();
     return m_db->transact("read file", [&](pqxx::work& w) {
         const auto rows = w.exec_params(kSelectFile, file_id);
         return rows.empty() ? std::optional<FileRecord>() : std::optional(read_file_row(rows[0]));
@@ -379,6 +438,7 @@ StoreResult<std::optional<FileRecord>> PgMetaStore::get_file(const std::string& 
 }
 
 StoreResult<void> PgMetaStore::delete_file(const std::string& file_id) {
+    if (!storable(file_id)) return fail(not_found("no such file"));
     return m_db->transact("delete file", [&](pqxx::work& w) -> StoreResult<void> {
         const auto r = w.exec_params("DELETE FROM files WHERE file_id = $1", file_id);
         if (r.affected_rows() == 0) return fail(not_found("no such file"));
@@ -388,12 +448,14 @@ StoreResult<void> PgMetaStore::delete_file(const std::string& file_id) {
 
 StoreResult<std::vector<FileRecord>> PgMetaStore::list_files(const std::string& after_id,
                                                              std::size_t limit) {
+    if (!storable(after_id)) return fail(unstorable("the id to list after"));
     return m_db->transact("list files", [&](pqxx::work& w) {
         return read_files(w.exec_params(kListFiles, after_id, limit_to_db(limit)));
     });
 }
 
 StoreResult<std::uint64_t> PgMetaStore::count_download(const std::string& file_id) {
+    if (!storable(file_id)) return fail(not_found("no such file"));
     return m_db->transact("count download", [&](pqxx::work& w) -> StoreResult<std::uint64_t> {
         // One statement: the row lock makes concurrent downloads (from any process) each add
         // exactly one and see their own count.
@@ -415,9 +477,11 @@ StoreResult<void> PgMetaStore::add_downloads(
     for (const auto& [file_id, n] : counts) {
         auto v = to_db(n);
         if (!v) return fail(v.error());
+        if (!storable(file_id)) continue;  // names no file: skipped like a deleted one
         ids.push_back(file_id);
         amounts.push_back(std::to_string(*v));
     }
+    if (ids.empty()) return {};
     const std::string ids_param = text_array(ids);
     const std::string amounts_param = text_array(amounts);
     return m_db->transact("add downloads", [&](pqxx::work& w) {
@@ -435,6 +499,7 @@ StoreResult<void> PgMetaStore::add_downloads(
 }
 
 StoreResult<void> PgMetaStore::uncount_download(const std::string& file_id) {
+    if (!storable(file_id)) return fail(not_found("no such file"));
     return m_db->transact("uncount download", [&](pqxx::work& w) -> StoreResult<void> {
         const auto r = w.exec_params(
             "UPDATE files SET downloads = GREATEST(downloads - 1, 0) WHERE file_id = $1", file_id);
@@ -445,6 +510,7 @@ StoreResult<void> PgMetaStore::uncount_download(const std::string& file_id) {
 
 StoreResult<FileRecord> PgMetaStore::update_file_controls(const std::string& file_id,
                                                           const FileControlsUpdate& update) {
+    if (!storable(file_id)) return fail(not_found("no such file"));
     std::optional<std::int64_t> max_downloads;
     if (update.max_downloads && *update.max_downloads) {
         auto m = to_db(**update.max_downloads);
@@ -454,6 +520,7 @@ StoreResult<FileRecord> PgMetaStore::update_file_controls(const std::string& fil
     if (update.price_msat && *update.price_msat < 0) {
         return fail(StoreFailure{StoreError::io, "a price cannot be negative"});
     }
+    if (update.meta && !storable(*update.meta)) return fail(unstorable("a file's metadata"));
     const NullableInt expires_param(update.expires_s ? *update.expires_s : std::nullopt);
     const NullableInt max_downloads_param(max_downloads);
     const char* meta_param = update.meta ? update.meta->c_str() : nullptr;

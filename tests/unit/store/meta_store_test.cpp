@@ -412,6 +412,42 @@ TEST(SqliteMetaStore, FileIsWalAndPrivate) {
     EXPECT_EQ(st.st_mode & 077, 0u);
 }
 
+// An id that no record can have (a known id with a NUL byte and more after it, or bytes that are
+// not UTF-8) is simply unknown on every backend: lookups find nothing and changes are not_found,
+// never acting on the record whose id is the part before the NUL.
+TEST_P(MetaStoreTest, IdsNoRecordCanHaveAreUnknown) {
+    MetaStore* db = store();
+    const UploadRecord u = make_upload(1);
+    ASSERT_TRUE(db->create_upload(u));
+    ASSERT_TRUE(db->complete_upload(u.upload_id, file_for(u)));
+    const UploadRecord open_upload = make_upload(2);
+    ASSERT_TRUE(db->create_upload(open_upload));
+    for (const std::string& tail : {std::string("\0x", 2), std::string("\xff\xfe")}) {
+        const std::string file_id = u.file_id + tail;
+        const std::string upload_id = open_upload.upload_id + tail;
+        SCOPED_TRACE(tail.size());
+        EXPECT_FALSE(*db->get_file(file_id));
+        EXPECT_FALSE(*db->get_upload(upload_id));
+        EXPECT_EQ(db->count_download(file_id).error().code, StoreError::not_found);
+        EXPECT_EQ(db->uncount_download(file_id).error().code, StoreError::not_found);
+        FileControlsUpdate revoke;
+        revoke.revoked = true;
+        EXPECT_EQ(db->update_file_controls(file_id, revoke).error().code, StoreError::not_found);
+        EXPECT_EQ(db->set_upload_offset(upload_id, 1).error().code, StoreError::not_found);
+        EXPECT_EQ(db->complete_upload(upload_id, file_for(open_upload)).error().code,
+                  StoreError::not_found);
+        EXPECT_TRUE(db->add_downloads({{file_id, 7}}));
+        EXPECT_EQ(db->delete_file(file_id).error().code, StoreError::not_found);
+        EXPECT_EQ(db->delete_upload(upload_id).error().code, StoreError::not_found);
+    }
+    const FileRecord f = **db->get_file(u.file_id);
+    EXPECT_EQ(f.downloads, 0u);
+    EXPECT_FALSE(f.revoked);
+    const UploadRecord still = get(*db, open_upload.upload_id);
+    EXPECT_EQ(still.offset_bytes, 0u);
+    EXPECT_FALSE(still.complete);
+}
+
 // Many server threads share one store: concurrent writes and reads all succeed and the
 // last write of each upload wins.
 TEST_P(MetaStoreTest, ConcurrentUseFromThreads) {

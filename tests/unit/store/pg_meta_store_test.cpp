@@ -160,6 +160,37 @@ TEST(PgMetaStore, ConcurrentBatchesFromTwoProcessesAddUp) {
     }
 }
 
+// A text PostgreSQL cannot hold (a NUL byte, which libpq would cut the value at, or bytes that
+// are not UTF-8) is refused before it is written, and nothing of the record is stored.
+TEST(PgMetaStore, TextsItCannotHoldAreRefusedWhole) {
+    SATLOAD_REQUIRE_PG();
+    PgTestSchema schema;
+    auto db = open_process(schema);
+    ASSERT_TRUE(db);
+    UploadRecord cut = make_upload(4);
+    cut.metadata = std::string("name eA==\0,meta eQ==", 20);
+    EXPECT_EQ(db->create_upload(cut).error().code, StoreError::io);
+    EXPECT_FALSE(*db->get_upload(cut.upload_id));
+    UploadRecord part = make_upload(5);
+    part.parts = {testing::make_upload_id(6), "\xc0\xaf"};  // an overlong "/"
+    EXPECT_EQ(db->create_upload(part).error().code, StoreError::io);
+    EXPECT_FALSE(*db->get_upload(part.upload_id));
+
+    const UploadRecord u = make_upload(7);
+    ASSERT_TRUE(db->create_upload(u));
+    FileRecord f = make_file(u);
+    f.meta = std::string("bWV0\0YQ", 7);
+    EXPECT_EQ(db->complete_upload(u.upload_id, f).error().code, StoreError::io);
+    EXPECT_FALSE((*db->get_upload(u.upload_id))->complete);
+    ASSERT_TRUE(db->complete_upload(u.upload_id, make_file(u)));
+    FileControlsUpdate rename;
+    rename.meta = "\xed\xa0\x80";  // a UTF-16 surrogate
+    EXPECT_EQ(db->update_file_controls(u.file_id, rename).error().code, StoreError::io);
+    EXPECT_EQ(read(*db, u.file_id).meta, make_file(u).meta);
+    rename.meta = "\xf0\x9f\x94\x91";  // well-formed four-byte UTF-8 is stored as it is
+    EXPECT_EQ(db->update_file_controls(u.file_id, rename)->meta, *rename.meta);
+}
+
 // Server processes starting together on a fresh schema all open, and the schema is migrated
 // once: every table exists once and the version is recorded once.
 TEST(PgMetaStore, ProcessesStartingTogetherMigrateOnce) {
