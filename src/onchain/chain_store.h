@@ -1,14 +1,11 @@
-// The on-chain wallet's records in SQLite (tables chain_*, own version table, in meta.sqlite):
-// the blocks the watcher followed (hash and parent by height), the wallet's addresses, the
-// deposits seen and what became of them, the wallet's coins and their spends, and withdrawals.
-// Every block is connected or disconnected in one transaction, so a crash leaves either all
-// of a block's effects or none.
+// ChainStore: the on-chain wallet's records (tables chain_*): the blocks the watcher followed
+// (hash and parent by height), the wallet's addresses, the deposits seen and what became of
+// them, the wallet's coins and their spends, and withdrawals. Every block is connected or
+// disconnected in one transaction, so a crash leaves either all of a block's effects or none.
+// Implementations: SqliteChainStore (meta.sqlite), PgChainStore (serve --db postgresql://…).
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
-#include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,14 +15,10 @@
 #include "core/encoding.h"
 #include "store/blob_store.h"
 
-struct sqlite3;
-
 namespace satload::onchain {
 
 using store::StoreResult;
 using AccountId = std::int64_t;
-
-inline constexpr int kChainStoreBusyTimeoutMs = 5000;
 
 // BIP84's two branches: receive (deposit) addresses and internal (change) ones.
 enum class Branch : std::uint32_t { receive = 0, change = 1 };
@@ -50,6 +43,8 @@ struct BlockRecord {
 // reversed: the reversal is booked (the wallet and the receivable say how).
 enum class DepositStatus { pending, credited, orphaned, reversing, reversed };
 [[nodiscard]] std::string_view deposit_status_name(DepositStatus s);
+// The status a name stands for (an unknown name reads as pending, as the tables allow none).
+[[nodiscard]] DepositStatus parse_deposit_status(std::string_view name);
 
 // How a reversal splits the deposit: from the wallet, and (what it could not cover) owed.
 struct ReversalPlan {
@@ -124,55 +119,48 @@ struct DisconnectEffects {
 
 class ChainStore {
 public:
-    static StoreResult<std::unique_ptr<ChainStore>> open(const std::filesystem::path& db_file);
-    ~ChainStore();
-    ChainStore(const ChainStore&) = delete;
-    ChainStore& operator=(const ChainStore&) = delete;
+    virtual ~ChainStore() = default;
 
     // Blocks.
-    StoreResult<std::optional<BlockRecord>> tip();
-    StoreResult<std::optional<BlockRecord>> block_at(std::int64_t height);
-    StoreResult<void> connect_block(const BlockEffects& effects);
+    virtual StoreResult<std::optional<BlockRecord>> tip() = 0;
+    virtual StoreResult<std::optional<BlockRecord>> block_at(std::int64_t height) = 0;
+    virtual StoreResult<void> connect_block(const BlockEffects& effects) = 0;
     // Disconnects the tip block (which must be at `height`).
-    StoreResult<DisconnectEffects> disconnect_block(std::int64_t height);
+    virtual StoreResult<DisconnectEffects> disconnect_block(std::int64_t height) = 0;
 
     // Addresses.
-    StoreResult<std::optional<AddressRecord>> address_by_script(ByteSpan script);
+    virtual StoreResult<std::optional<AddressRecord>> address_by_script(ByteSpan script) = 0;
     // The user's newest receive address that has not been paid, if any.
-    StoreResult<std::optional<AddressRecord>> unused_address(AccountId account);
-    StoreResult<std::uint32_t> next_index(Branch branch);
+    virtual StoreResult<std::optional<AddressRecord>> unused_address(AccountId account) = 0;
+    virtual StoreResult<std::uint32_t> next_index(Branch branch) = 0;
     // Inserts the address at its index; `exists` if the index or script is taken.
-    StoreResult<void> insert_address(const AddressRecord& address);
+    virtual StoreResult<void> insert_address(const AddressRecord& address) = 0;
 
     // Deposits.
-    StoreResult<std::vector<DepositRecord>> deposits_of(AccountId account);
-    StoreResult<std::vector<DepositRecord>> deposits_with_status(DepositStatus status);
-    StoreResult<void> mark_credited(const chain::OutPoint& outpoint);
-    StoreResult<void> set_reversal_plan(const chain::OutPoint& outpoint, std::optional<ReversalPlan> plan,
-                                        std::int64_t attempt);
+    virtual StoreResult<std::vector<DepositRecord>> deposits_of(AccountId account) = 0;
+    virtual StoreResult<std::vector<DepositRecord>> deposits_with_status(DepositStatus status) = 0;
+    virtual StoreResult<void> mark_credited(const chain::OutPoint& outpoint) = 0;
+    virtual StoreResult<void> set_reversal_plan(const chain::OutPoint& outpoint,
+                                                std::optional<ReversalPlan> plan, std::int64_t attempt) = 0;
     // Books the reversal's sums and clears the plan: reversed (or pending when mined again).
-    StoreResult<void> mark_reversed(const chain::OutPoint& outpoint, std::int64_t reversed_msat,
-                                    std::int64_t receivable_msat);
+    virtual StoreResult<void> mark_reversed(const chain::OutPoint& outpoint, std::int64_t reversed_msat,
+                                            std::int64_t receivable_msat) = 0;
 
     // Coins.
-    StoreResult<std::vector<CoinRecord>> unspent_coins();
-    StoreResult<std::vector<CoinRecord>> coins_of_withdrawal(const std::string& id);
+    virtual StoreResult<std::vector<CoinRecord>> unspent_coins() = 0;
+    virtual StoreResult<std::vector<CoinRecord>> coins_of_withdrawal(const std::string& id) = 0;
 
     // Withdrawals. Inserting holds its coins (all or nothing: `exists` if one is taken).
-    StoreResult<void> insert_withdrawal(const WithdrawalRecord& withdrawal, const std::vector<chain::OutPoint>& coins);
+    virtual StoreResult<void> insert_withdrawal(const WithdrawalRecord& withdrawal,
+                                                const std::vector<chain::OutPoint>& coins) = 0;
     // Drops a withdrawal whose reservation the ledger refused, releasing its coins.
-    StoreResult<void> delete_withdrawal(const std::string& id);
-    StoreResult<void> set_withdrawal_status(const std::string& id, std::string_view status);
-    StoreResult<std::optional<WithdrawalRecord>> withdrawal(const std::string& id);
-    StoreResult<std::vector<WithdrawalRecord>> withdrawals_of(AccountId account);
-    StoreResult<std::vector<WithdrawalRecord>> withdrawals_with_status(std::string_view status);
+    virtual StoreResult<void> delete_withdrawal(const std::string& id) = 0;
+    virtual StoreResult<void> set_withdrawal_status(const std::string& id, std::string_view status) = 0;
+    virtual StoreResult<std::optional<WithdrawalRecord>> withdrawal(const std::string& id) = 0;
+    virtual StoreResult<std::vector<WithdrawalRecord>> withdrawals_of(AccountId account) = 0;
+    virtual StoreResult<std::vector<WithdrawalRecord>> withdrawals_with_status(std::string_view status) = 0;
     // Sats sent (or being sent) by withdrawals created since then: the daily limit's sum.
-    StoreResult<std::int64_t> withdrawn_since(std::int64_t since_s);
-
-private:
-    explicit ChainStore(sqlite3* db);
-    std::mutex m_mutex;
-    sqlite3* m_db;
+    virtual StoreResult<std::int64_t> withdrawn_since(std::int64_t since_s) = 0;
 };
 
 }  // namespace satload::onchain

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "crypto/primitives.h"
+#include "onchain/sqlite_chain_store.h"
 #include "server/admin.h"
 #include "server/app.h"
 #include "server/json_body.h"
@@ -198,7 +199,7 @@ Result<std::unique_ptr<OnchainRuntime>, std::string> OnchainRuntime::open(const 
 
     auto node = onchain::make_http_node_rpc(options.node_url);
     if (!node) return fail("--node: " + node.error().message);
-    auto store = onchain::ChainStore::open(std::filesystem::path(options.data_dir) / kMetaFileName);
+    auto store = onchain::SqliteChainStore::open(std::filesystem::path(options.data_dir) / kMetaFileName);
     if (!store) return fail("cannot open the chain store: " + store.error().message);
 
     std::unique_ptr<OnchainRuntime> rt(new OnchainRuntime());

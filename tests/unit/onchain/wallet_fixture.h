@@ -1,5 +1,6 @@
-// The onchain tests' fixture: a fake node, a real SQLite ledger and chain store in a
-// temporary directory, and the wallet over them (reopened to simulate a restart).
+// The onchain tests' fixture: a fake node, a real SQLite ledger, a real chain store (SQLite in
+// a temporary directory, or PostgreSQL in a fresh schema: the test's parameter), and the
+// wallet over them (reopened to simulate a restart).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -12,16 +13,25 @@
 #include "ledger/checkpoint.h"
 #include "ledger/sqlite_ledger_store.h"
 #include "onchain/fake_node.h"
+#include "onchain/pg_chain_store.h"
+#include "onchain/sqlite_chain_store.h"
 #include "onchain/wallet.h"
 #include "payments/wallet_service.h"
+#include "store/pg_test_util.h"
 
 namespace satload::onchain {
 
 namespace fs = std::filesystem;
 
-class WatcherTest : public ::testing::Test {
+using store::testing::DbBackend;
+
+class WatcherTest : public ::testing::TestWithParam<DbBackend> {
 protected:
     void SetUp() override {
+        if (GetParam() == DbBackend::postgres) {
+            SATLOAD_REQUIRE_PG();
+            m_pg = std::make_unique<store::testing::PgTestSchema>();
+        }
         const char* base = std::getenv("SATLOAD_TEST_TMP");
         m_dir = fs::path(base ? base : "/tmp") /
                 ("watcher_" + std::to_string(::getpid()) + "_" + std::to_string(std::random_device{}()));
@@ -42,6 +52,7 @@ protected:
     void TearDown() override {
         m_wallet.reset();
         m_store.reset();
+        m_pg.reset();  // after the store: the schema is dropped once its connections are closed
         m_wallets.reset();
         m_ledger.reset();
         std::error_code ec;
@@ -51,9 +62,18 @@ protected:
     void open_wallet(OnchainOptions options = {}) {
         m_wallet.reset();
         m_store.reset();
-        auto s = ChainStore::open(m_dir / "meta.sqlite");
-        ASSERT_TRUE(s) << s.error().message;
-        m_store = std::move(*s);
+        if (m_pg) {
+            // A restart is a new process: a new connection pool over the same schema.
+            auto db = m_pg->open();
+            ASSERT_TRUE(db);
+            auto s = PgChainStore::open(std::move(db));
+            ASSERT_TRUE(s) << s.error().message;
+            m_store = std::move(*s);
+        } else {
+            auto s = SqliteChainStore::open(m_dir / "meta.sqlite");
+            ASSERT_TRUE(s) << s.error().message;
+            m_store = std::move(*s);
+        }
         options.network = chain::Network::regtest;
         m_wallet = std::make_unique<OnchainWallet>(
             *m_store, m_node, *m_ledger, account_key(m_entropy, chain::network_params(chain::Network::regtest)),
@@ -78,6 +98,7 @@ protected:
     SeedEntropy m_entropy;
     std::unique_ptr<ledger::Ledger> m_ledger;
     std::unique_ptr<payments::WalletService> m_wallets;
+    std::unique_ptr<store::testing::PgTestSchema> m_pg;  // the PostgreSQL runs' schema
     std::unique_ptr<ChainStore> m_store;
     std::unique_ptr<OnchainWallet> m_wallet;
     std::map<AccountId, std::string> m_frozen;

@@ -1,6 +1,6 @@
 // The chain watcher against an in-process fake node (blocks built with src/chain), a real
-// SQLite chain store and a real SQLite ledger: deposit addresses reused until paid, deposits
-// pending below N confirmations and credited at N exactly once (also across a restart and a
+// chain store (on SQLite and on PostgreSQL) and a real SQLite ledger: deposit addresses reused
+// until paid, deposits pending below N confirmations and credited at N exactly once (also across a restart and a
 // re-scan), dust ignored, reorgs that orphan an uncredited deposit or reverse a credited one
 // (into the receivable with a freeze when the wallet was spent), a reorg deeper than the
 // window halting the watcher, and a node outage caught up without loss or duplication.
@@ -25,7 +25,7 @@ namespace {
 
 // A user's address stays the same until an output paying it is mined; then the next index is
 // handed out. Users get different addresses, each the BIP84 receive address of its index.
-TEST_F(WatcherTest, AddressReusedUntilPaid) {
+TEST_P(WatcherTest, AddressReusedUntilPaid) {
     sync();
     auto a1 = m_wallet->deposit_address(1);
     auto a1_again = m_wallet->deposit_address(1);
@@ -49,7 +49,7 @@ TEST_F(WatcherTest, AddressReusedUntilPaid) {
 
 // An address issued before the watcher's first round (the node away at start) and paid in a
 // block below the node's tip by then: the first round starts a safety window back and finds it.
-TEST_F(WatcherTest, DepositBeforeFirstRoundFound) {
+TEST_P(WatcherTest, DepositBeforeFirstRoundFound) {
     const std::string addr = *m_wallet->deposit_address(12);
     m_node.mine({pay(addr, 15'000)});
     m_node.mine_empty(4);
@@ -63,7 +63,7 @@ TEST_F(WatcherTest, DepositBeforeFirstRoundFound) {
 
 // Pending at 1 and 2 confirmations, credited at 3 exactly once; later rounds, a restart over
 // the same files and a re-scan from scratch credit nothing again.
-TEST_F(WatcherTest, CreditedAtConfirmationsExactlyOnce) {
+TEST_P(WatcherTest, CreditedAtConfirmationsExactlyOnce) {
     sync();
     const std::string addr = *m_wallet->deposit_address(7);
     m_node.mine({pay(addr, 25'000)});
@@ -93,7 +93,7 @@ TEST_F(WatcherTest, CreditedAtConfirmationsExactlyOnce) {
 
 // A crash after the ledger credited but before the store recorded it: the next round submits
 // the same transfer id, which the ledger answers `exists`, so the wallet is credited once.
-TEST_F(WatcherTest, CreditRetriedAfterCrashAppliesOnce) {
+TEST_P(WatcherTest, CreditRetriedAfterCrashAppliesOnce) {
     sync();
     const std::string addr = *m_wallet->deposit_address(3);
     m_node.mine({pay(addr, 9'000)});
@@ -120,7 +120,7 @@ TEST_F(WatcherTest, CreditRetriedAfterCrashAppliesOnce) {
 
 // Outputs below the dust threshold are neither deposits nor coins; a deposit of exactly the
 // threshold counts.
-TEST_F(WatcherTest, DustIgnored) {
+TEST_P(WatcherTest, DustIgnored) {
     sync();
     const std::string addr = *m_wallet->deposit_address(4);
     m_node.mine({pay(addr, kMinDepositSat - 1, 1), pay(addr, kMinDepositSat, 2)});
@@ -138,7 +138,7 @@ TEST_F(WatcherTest, DustIgnored) {
 // A reorg that removes the block of an uncredited deposit un-pends it (orphaned, 0
 // confirmations); when the deposit is mined again on the new branch it is pending again and
 // credited at N confirmations, once.
-TEST_F(WatcherTest, ReorgOrphansUncreditedDeposit) {
+TEST_P(WatcherTest, ReorgOrphansUncreditedDeposit) {
     sync();
     const std::string addr = *m_wallet->deposit_address(5);
     const auto tx = pay(addr, 30'000);
@@ -167,7 +167,7 @@ TEST_F(WatcherTest, ReorgOrphansUncreditedDeposit) {
 
 // A reorg that takes back a credited deposit the wallet still holds: the reversal takes it
 // from the wallet, nothing is owed, nobody is frozen, and the record says reversed.
-TEST_F(WatcherTest, ReorgReversesCreditedDeposit) {
+TEST_P(WatcherTest, ReorgReversesCreditedDeposit) {
     sync();
     const std::string addr = *m_wallet->deposit_address(6);
     const std::int64_t before = m_node.height();
@@ -194,7 +194,7 @@ TEST_F(WatcherTest, ReorgReversesCreditedDeposit) {
 // The wallet spent part of a deposit a reorg takes back: the wallet goes to zero (never
 // below), the rest is owed in the receivable account, the freeze hook is called, and a second
 // round books nothing twice.
-TEST_F(WatcherTest, ReorgShortfallGoesToReceivableAndFreezes) {
+TEST_P(WatcherTest, ReorgShortfallGoesToReceivableAndFreezes) {
     sync();
     const std::string addr = *m_wallet->deposit_address(8);
     const std::int64_t before = m_node.height();
@@ -232,7 +232,7 @@ TEST_F(WatcherTest, ReorgShortfallGoesToReceivableAndFreezes) {
 
 // A reorg deeper than the safety window halts the watcher loudly: nothing is disconnected or
 // reversed, and every later round refuses until an operator acts.
-TEST_F(WatcherTest, DeepReorgHalts) {
+TEST_P(WatcherTest, DeepReorgHalts) {
     OnchainOptions o;
     o.safety_window_blocks = 3;
     open_wallet(o);
@@ -260,7 +260,7 @@ TEST_F(WatcherTest, DeepReorgHalts) {
 // The node goes away for a while (every call fails): rounds fail with `node`, nothing is
 // lost; when it is back, the watcher catches up over everything mined meanwhile and credits
 // each deposit once.
-TEST_F(WatcherTest, NodeOutageCaughtUp) {
+TEST_P(WatcherTest, NodeOutageCaughtUp) {
     sync();
     const std::string a = *m_wallet->deposit_address(10);
     m_node.mine({pay(a, 11'000)});
@@ -282,6 +282,10 @@ TEST_F(WatcherTest, NodeOutageCaughtUp) {
     EXPECT_EQ(balance(11), 12'000'000);
     EXPECT_EQ(sync().credited, 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, WatcherTest,
+                         ::testing::Values(DbBackend::sqlite, DbBackend::postgres),
+                         store::testing::db_backend_name);
 
 }  // namespace
 }  // namespace satload::onchain

@@ -81,6 +81,7 @@ class WithdrawalTest : public WatcherTest {
 protected:
     void SetUp() override {
         WatcherTest::SetUp();
+        if (IsSkipped() || HasFatalFailure()) return;
         m_engine = std::make_unique<WithdrawalEngine>(*m_wallet, *m_store, m_node, *m_ledger, options());
         m_engine->set_frozen_check([this](AccountId a) { return m_frozen.count(a) > 0; });
         m_wallet->set_after_sync([this](std::int64_t tip) { m_engine->check(tip); });
@@ -116,7 +117,7 @@ protected:
 // Refusals: malformed, a mainnet address on regtest, below dust, not whole sats, above the
 // balance, a frozen wallet. Each names its reason and reserves nothing, holds no coin and
 // broadcasts nothing.
-TEST_F(WithdrawalTest, RefusalsReserveNothing) {
+TEST_P(WithdrawalTest, RefusalsReserveNothing) {
     fund(1, 100'000);
     const auto before = m_wallets->balance(1);
     const std::string mainnet = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4";
@@ -157,7 +158,7 @@ TEST_F(WithdrawalTest, RefusalsReserveNothing) {
 // the mempool paying the payee's script exactly, and after N confirmations the wallet is
 // charged amount + fee (posted), the reservation is gone and the audit passes. The change
 // comes back as our coin.
-TEST_F(WithdrawalTest, BroadcastConfirmedAndPosted) {
+TEST_P(WithdrawalTest, BroadcastConfirmedAndPosted) {
     fund(2, 100'000);
     auto r = m_engine->request(2, payee(), 30'000'000);
     ASSERT_TRUE(r) << r.error().message;
@@ -197,7 +198,7 @@ TEST_F(WithdrawalTest, BroadcastConfirmedAndPosted) {
 
 // A node that drops (or never took) the transaction: the watcher rebroadcasts it each round,
 // and the reservation is never voided for it.
-TEST_F(WithdrawalTest, DroppedTransactionRebroadcastNotVoided) {
+TEST_P(WithdrawalTest, DroppedTransactionRebroadcastNotVoided) {
     fund(3, 100'000);
     m_node.reject = true;
     auto r = m_engine->request(3, payee(), 20'000'000);
@@ -220,7 +221,7 @@ TEST_F(WithdrawalTest, DroppedTransactionRebroadcastNotVoided) {
 
 // Above the per-withdrawal limit: reserved and signed but not broadcast until approved; a
 // second approval is refused.
-TEST_F(WithdrawalTest, AboveLimitWaitsForApproval) {
+TEST_P(WithdrawalTest, AboveLimitWaitsForApproval) {
     fund(4, 400'000);
     auto r = m_engine->request(4, payee(), 250'000'000);
     ASSERT_TRUE(r) << r.error().message;
@@ -241,7 +242,7 @@ TEST_F(WithdrawalTest, AboveLimitWaitsForApproval) {
 // A reorg takes the block that created the withdrawal's coin (and the withdrawal's own block);
 // both transactions are mined again: the withdrawal still knows its coin and is posted once,
 // and the deposit's reversal and second credit leave the user's net position exact.
-TEST_F(WithdrawalTest, CoinReorgedAndMinedAgain) {
+TEST_P(WithdrawalTest, CoinReorgedAndMinedAgain) {
     const std::string addr = *m_wallet->deposit_address(7);
     const std::int64_t before = m_node.height();
     const auto deposit_tx = pay(addr, 100'000, 77);
@@ -275,7 +276,7 @@ TEST_F(WithdrawalTest, CoinReorgedAndMinedAgain) {
 
 // The daily limit counts what was sent in the last 24 h: two withdrawals each below the
 // per-withdrawal limit, together above the daily one, and the second waits for approval.
-TEST_F(WithdrawalTest, DailyLimitHoldsTheOneThatCrossesIt) {
+TEST_P(WithdrawalTest, DailyLimitHoldsTheOneThatCrossesIt) {
     fund(6, 200'000);  // two coins, so the second withdrawal has one of its own
     fund(6, 200'000);
     auto first = m_engine->request(6, payee(), 150'000'000);
@@ -289,7 +290,7 @@ TEST_F(WithdrawalTest, DailyLimitHoldsTheOneThatCrossesIt) {
 
 // A conflicting spend of the withdrawal's coin confirms (as if the operator double-spent it
 // elsewhere): after N confirmations the reservation is voided and the wallet has it back.
-TEST_F(WithdrawalTest, VoidedOnlyWhenConflictConfirms) {
+TEST_P(WithdrawalTest, VoidedOnlyWhenConflictConfirms) {
     fund(5, 100'000);
     m_node.reject = true;  // ours never reaches a block
     auto r = m_engine->request(5, payee(), 20'000'000);
@@ -312,6 +313,10 @@ TEST_F(WithdrawalTest, VoidedOnlyWhenConflictConfirms) {
     EXPECT_EQ(b.pending_out_msat, 0);
     EXPECT_TRUE(m_ledger->audit().passed());
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, WithdrawalTest,
+                         ::testing::Values(DbBackend::sqlite, DbBackend::postgres),
+                         store::testing::db_backend_name);
 
 }  // namespace
 }  // namespace satload::onchain
