@@ -286,6 +286,36 @@ TEST_P(MetaStoreTest, ExpiredUploadsRespectTimeLimitAndCompletion) {
     EXPECT_EQ(incomplete->size(), 2u);
 }
 
+// The lists of expired and incomplete uploads carry each final concatenation's parts, in order,
+// and `limit` counts uploads, not parts.
+TEST_P(MetaStoreTest, UploadListsCarryParts) {
+    MetaStore* db = store();
+    std::vector<UploadRecord> uploads;
+    for (std::uint32_t i = 0; i < 3; ++i) {
+        UploadRecord u = make_upload(10 + i, 100 + i, 200 + i);
+        for (std::uint32_t p = 0; p < 3 - i; ++p) {
+            u.parts.push_back(testing::make_upload_id(50 + 7 * p + i));
+        }
+        ASSERT_TRUE(db->create_upload(u));
+        uploads.push_back(u);
+    }
+    UploadRecord plain = make_upload(20, 90, 190);  // no parts, first in both orders
+    ASSERT_TRUE(db->create_upload(plain));
+    uploads.insert(uploads.begin(), plain);
+
+    for (const bool expired : {true, false}) {
+        SCOPED_TRACE(expired ? "expired" : "incomplete");
+        auto all = expired ? db->expired_uploads(1000, 10) : db->incomplete_uploads(10);
+        ASSERT_TRUE(all);
+        ASSERT_EQ(all->size(), uploads.size());
+        for (std::size_t i = 0; i < uploads.size(); ++i) expect_same((*all)[i], uploads[i]);
+        auto two = expired ? db->expired_uploads(1000, 2) : db->incomplete_uploads(2);
+        ASSERT_TRUE(two);
+        ASSERT_EQ(two->size(), 2u);
+        expect_same((*two)[1], uploads[1]);
+    }
+}
+
 // list_files pages through every file in id order, each page after the last id of the
 // previous one, ending with an empty page.
 TEST_P(MetaStoreTest, ListFilesPaging) {
