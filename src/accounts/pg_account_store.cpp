@@ -157,6 +157,16 @@ std::vector<T> all(const pqxx::result& rows, Read read) {
     return out;
 }
 
+// libpq's text parameters end at a NUL byte: "alice\0x" would arrive as "alice" and find her.
+// A text holding one names nothing here (lookups find nothing, as SQLite's byte-wise ones do)
+// and is refused as a value (StoreError::io), never stored cut short. Bytes that are not UTF-8
+// the server itself refuses (io).
+bool has_nul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
+
+StoreFailure holds_nul(std::string_view what) {
+    return StoreFailure{StoreError::io, std::string(what) + " holds a NUL byte"};
+}
+
 const char* kind_text(TokenKind kind) { return kind == TokenKind::api ? "api" : "session"; }
 
 // An UPDATE or DELETE that touched no row: the record named is not there (for this account).
@@ -176,6 +186,7 @@ StoreResult<std::unique_ptr<PgAccountStore>> PgAccountStore::open(std::shared_pt
 StoreResult<int> PgAccountStore::schema_version() { return m_db->version(kPgAccountComponent); }
 
 StoreResult<AccountId> PgAccountStore::create_account(const AccountRecord& a) {
+    if (has_nul(a.username)) return fail(holds_nul("the username"));
     auto quota = quota_to_db(a.quota_override_bytes);
     if (!quota) return fail(quota.error());
     return m_db->transact("create account", [&](pqxx::work& w) {
@@ -191,6 +202,7 @@ StoreResult<AccountId> PgAccountStore::create_account(const AccountRecord& a) {
 }
 
 StoreResult<std::optional<AccountRecord>> PgAccountStore::find_account(const std::string& username) {
+    if (has_nul(username)) return std::optional<AccountRecord>();
     return m_db->transact("find account", [&](pqxx::work& w) {
         return first<AccountRecord>(
             w.exec_params(select(kUserColumns, "FROM account_users WHERE username = $1"), username),
@@ -237,6 +249,7 @@ StoreResult<void> PgAccountStore::set_quota_override(AccountId account_id,
 }
 
 StoreResult<TokenId> PgAccountStore::create_token(const TokenRecord& t) {
+    if (has_nul(t.name)) return fail(holds_nul("the token's name"));
     return m_db->transact("create token", [&](pqxx::work& w) {
         return w
             .exec_params1("INSERT INTO account_tokens (account_id, kind, name, token_hash, created_s, "
@@ -289,6 +302,7 @@ StoreResult<std::size_t> PgAccountStore::delete_dead_tokens(std::int64_t now_s, 
 }
 
 StoreResult<void> PgAccountStore::add_file(const OwnedFileRecord& f) {
+    if (has_nul(f.file_id)) return fail(holds_nul("the file id"));
     auto size = to_db(f.size_bytes);
     if (!size) return fail(size.error());
     return m_db->transact("add file", [&](pqxx::work& w) {
@@ -300,6 +314,7 @@ StoreResult<void> PgAccountStore::add_file(const OwnedFileRecord& f) {
 
 StoreResult<std::optional<OwnedFileRecord>> PgAccountStore::get_file(AccountId account_id,
                                                                      const std::string& file_id) {
+    if (has_nul(file_id)) return std::optional<OwnedFileRecord>();
     return m_db->transact("get file", [&](pqxx::work& w) {
         return first<OwnedFileRecord>(
             w.exec_params(select(kFileColumns, "FROM account_files WHERE file_id = $1 AND account_id = $2"),
@@ -311,6 +326,7 @@ StoreResult<std::optional<OwnedFileRecord>> PgAccountStore::get_file(AccountId a
 StoreResult<std::vector<OwnedFileRecord>> PgAccountStore::list_files(AccountId account_id,
                                                                      const std::string& after_id,
                                                                      std::size_t limit) {
+    if (has_nul(after_id)) return fail(holds_nul("the id to list after"));
     return m_db->transact("list files", [&](pqxx::work& w) {
         return all<OwnedFileRecord>(
             w.exec_params(select(kFileColumns,
@@ -322,6 +338,7 @@ StoreResult<std::vector<OwnedFileRecord>> PgAccountStore::list_files(AccountId a
 }
 
 StoreResult<void> PgAccountStore::delete_file(AccountId account_id, const std::string& file_id) {
+    if (has_nul(file_id)) return fail(StoreFailure{StoreError::not_found, "no such file"});
     auto touched = m_db->transact("delete file", [&](pqxx::work& w) {
         return w.exec_params("DELETE FROM account_files WHERE file_id = $1 AND account_id = $2", file_id,
                              account_id)
@@ -340,6 +357,7 @@ StoreResult<std::uint64_t> PgAccountStore::used_bytes(AccountId account_id) {
 }
 
 StoreResult<std::optional<AccountId>> PgAccountStore::file_owner(const std::string& file_id) {
+    if (has_nul(file_id)) return std::optional<AccountId>();
     return m_db->transact("file owner", [&](pqxx::work& w) {
         return first<AccountId>(
             w.exec_params("SELECT account_id FROM account_files WHERE file_id = $1", file_id),

@@ -175,6 +175,23 @@ std::vector<T> all(const pqxx::result& rows, Read read) {
     return out;
 }
 
+// libpq's text parameters end at a NUL byte: "id\0x" would arrive as "id" and act on that row,
+// and a reason holding one would be stored cut short. A text holding one names nothing here
+// (lookups find nothing, as SQLite's byte-wise ones do) and is refused as a value
+// (StoreError::io). Bytes that are not UTF-8 the server itself refuses (io).
+bool has_nul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
+
+template <class... Texts>
+bool any_nul(const Texts&... texts) {
+    return (has_nul(texts) || ...);
+}
+
+StoreFailure holds_nul(std::string_view what) {
+    return StoreFailure{store::StoreError::io, std::string(what) + " holds a NUL byte"};
+}
+
+bool log_has_nul(const LogEntry& e) { return any_nul(e.who, e.action, e.target, e.why); }
+
 // Appends inside the caller's transaction. Appends are serialized (the lock is held to the
 // commit), so entries commit in seq order: a reader paging by seq never misses one that
 // commits after it read past its seq.
@@ -198,6 +215,7 @@ StoreResult<std::unique_ptr<PgSafetyStore>> PgSafetyStore::open(std::shared_ptr<
 StoreResult<int> PgSafetyStore::schema_version() { return m_db->version(kPgSafetyComponent); }
 
 StoreResult<ReportRecord> PgSafetyStore::insert_report(const ReportRecord& r) {
+    if (any_nul(r.reference, r.file_id, r.link, r.reason, r.contact, r.evidence)) return fail(holds_nul("the report"));
     return m_db->transact("insert report", [&](pqxx::work& w) {
         ReportRecord out = r;
         out.report_id = w.exec_params1("INSERT INTO safety_reports (reference, file_id, link, category, "
@@ -232,6 +250,7 @@ StoreResult<std::vector<ReportRecord>> PgSafetyStore::open_reports(std::size_t l
 
 StoreResult<int> PgSafetyStore::resolve_reports(const std::string& file_id, ReportState state,
                                                 std::int64_t at_s) {
+    if (has_nul(file_id)) return 0;
     return m_db->transact("resolve reports", [&](pqxx::work& w) {
         return static_cast<int>(
             w.exec_params("UPDATE safety_reports SET state = $2, resolved_s = $3 "
@@ -263,6 +282,10 @@ StoreResult<std::vector<std::string>> PgSafetyStore::files_with_open_reports(Cat
 StoreResult<TakedownRecord> PgSafetyStore::insert_takedown(const TakedownRecord& t,
                                                            const std::optional<NoticeRecord>& notice,
                                                            const LogEntry& log) {
+    if (any_nul(t.file_id, t.sha256_hex, t.reason) || (notice && any_nul(notice->file_id, notice->text)) ||
+        log_has_nul(log)) {
+        return fail(holds_nul("the takedown"));
+    }
     return m_db->transact("insert takedown", [&](pqxx::work& w) {
         TakedownRecord out = t;
         out.takedown_id =
@@ -295,6 +318,8 @@ StoreResult<std::vector<TakedownRecord>> PgSafetyStore::active_takedowns() {
 
 StoreResult<TakedownRecord> PgSafetyStore::restore_takedown(const std::string& file_id, std::int64_t at_s,
                                                             const LogEntry& log) {
+    if (has_nul(file_id)) return fail(StoreFailure{store::StoreError::not_found, "the file is not taken down"});
+    if (log_has_nul(log)) return fail(holds_nul("the log line"));
     return m_db->transact("restore takedown", [&](pqxx::work& w) -> StoreResult<TakedownRecord> {
         // Locked: of two processes restoring at once, the second finds it restored.
         const auto rows = w.exec_params(
@@ -332,6 +357,7 @@ StoreResult<std::vector<NoticeRecord>> PgSafetyStore::notices(AccountId account,
 
 StoreResult<NoticeRecord> PgSafetyStore::counter_notice(AccountId account, std::int64_t notice_id,
                                                         const std::string& counter_text, std::int64_t at_s) {
+    if (has_nul(counter_text)) return fail(holds_nul("the counter-notice"));
     return m_db->transact("counter notice", [&](pqxx::work& w) -> StoreResult<NoticeRecord> {
         // Locked: of two counter-notices at once, the second finds the first.
         const auto rows = w.exec_params(
@@ -366,6 +392,7 @@ StoreResult<std::vector<AccountFlags>> PgSafetyStore::frozen_accounts() {
 }
 
 StoreResult<void> PgSafetyStore::set_frozen(AccountId account, std::int64_t frozen_s, const LogEntry& log) {
+    if (log_has_nul(log)) return fail(holds_nul("the log line"));
     return m_db->transact("set frozen", [&](pqxx::work& w) {
         w.exec_params("INSERT INTO safety_accounts (account_id, frozen_s) VALUES ($1, $2) "
                       "ON CONFLICT (account_id) DO UPDATE SET frozen_s = excluded.frozen_s",
@@ -375,6 +402,7 @@ StoreResult<void> PgSafetyStore::set_frozen(AccountId account, std::int64_t froz
 }
 
 StoreResult<LogEntry> PgSafetyStore::append_log(const LogEntry& entry) {
+    if (log_has_nul(entry)) return fail(holds_nul("the log line"));
     return m_db->transact("append log", [&](pqxx::work& w) { return append_log_in(w, entry); });
 }
 

@@ -326,6 +326,37 @@ TEST_P(AccountStoreTest, FileRecordsAreChecked) {
     EXPECT_FALSE(m_store->file_owner(fid('B'))->has_value());
 }
 
+// A text is never cut short at a NUL byte: a lookup by a known name or id with a NUL and more
+// after it finds nothing and changes nothing, and a value holding one is either stored whole
+// (SQLite) or refused (PostgreSQL, whose client library would cut it there).
+TEST_P(AccountStoreTest, TextsWithANulAreNeverCutShort) {
+    const std::string tail("\0x", 2);
+    const AccountId alice = create("alice");
+    ASSERT_TRUE(m_store->add_file(file_of(alice, fid('A'), 10)));
+
+    EXPECT_FALSE(m_store->find_account("alice" + tail)->has_value());
+    EXPECT_FALSE(m_store->get_file(alice, fid('A') + tail)->has_value());
+    EXPECT_FALSE(m_store->file_owner(fid('A') + tail)->has_value());
+    EXPECT_EQ(m_store->delete_file(alice, fid('A') + tail).error().code, StoreError::not_found);
+    EXPECT_TRUE(m_store->get_file(alice, fid('A'))->has_value());
+
+    if (m_store->create_account(account_named("bob" + tail, 2))) {
+        EXPECT_TRUE(m_store->find_account("bob" + tail)->has_value());
+    }
+    EXPECT_FALSE(m_store->find_account("bob")->has_value());
+    if (m_store->add_file(file_of(alice, fid('B') + tail, 1))) {
+        EXPECT_EQ(*m_store->file_owner(fid('B') + tail), std::optional<AccountId>(alice));
+    }
+    EXPECT_FALSE(m_store->file_owner(fid('B'))->has_value());
+    TokenRecord t = token_of(alice, TokenKind::api, 1);
+    t.name = "ci" + tail;
+    if (m_store->create_token(t)) {
+        EXPECT_EQ((*m_store->list_tokens(alice, TokenKind::api))[0].name, t.name);
+    } else {
+        EXPECT_TRUE(m_store->list_tokens(alice, TokenKind::api)->empty());
+    }
+}
+
 // The paywall asks who owns a file: the owner's id, and nothing for an unrecorded file.
 TEST_P(AccountStoreTest, FileOwner) {
     const AccountId id = create("owner");

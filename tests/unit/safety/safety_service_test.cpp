@@ -618,6 +618,40 @@ TEST_P(SafetyTest, TwoStoreInstancesSeeEachOthersWritesAtOnce) {
     second->reset();
 }
 
+// A text is never cut short at a NUL byte: a file id with a NUL and more after it names no
+// takedown and no report, and a report's text holding one is either stored whole (SQLite) or
+// refused (PostgreSQL, whose client library would cut it there).
+TEST_P(SafetyTest, TextsWithANulAreNeverCutShort) {
+    const std::string tail("\0x", 2);
+    const std::int64_t first = report(1, "malware");
+    ASSERT_TRUE(m_service->takedown(first, "bad", "op"));
+    const std::int64_t second = report(2, "malware");
+    EXPECT_EQ(*m_store->resolve_reports(file_id(2) + tail, ReportState::dismissed, 5), 0);
+    EXPECT_EQ((*m_store->get_report(second))->state, ReportState::open);
+    EXPECT_EQ(m_store->restore_takedown(file_id(1) + tail, 5, LogEntry{0, 5, "op", "restore", "x", "y"})
+                  .error()
+                  .code,
+              store::StoreError::not_found);
+    EXPECT_EQ(m_store->active_takedowns()->size(), 1u);
+
+    ReportRecord r;
+    r.reference = "ref-nul";
+    r.file_id = file_id(3);
+    r.reason = "cut" + tail;
+    auto stored = m_store->insert_report(r);
+    if (stored) {
+        EXPECT_EQ((*m_store->get_report(stored->report_id))->reason, r.reason);
+    } else {
+        EXPECT_EQ(m_store->open_reports(10)->size(), 1u);  // only the second report
+    }
+    const auto before = m_store->log(0, 100)->size();
+    if (m_store->append_log(LogEntry{0, 6, "op", "note", "t", "why" + tail})) {
+        EXPECT_EQ(m_store->log(0, 100)->back().why, "why" + tail);
+    } else {
+        EXPECT_EQ(m_store->log(0, 100)->size(), before);
+    }
+}
+
 // Log lines appended by two instances at once all land, each with its own seq, and the log
 // reads back in seq order, strictly increasing.
 TEST_P(SafetyTest, ConcurrentLogAppendsFromTwoInstances) {
