@@ -1,7 +1,8 @@
-// Paid downloads over a real SQLite ledger and a real SQLite payment store: exact splits,
-// grants that charge once, insufficient funds that move nothing, crash recovery of a pending
-// attempt, credentials bound to file, payer and expiry, and concurrency; held earnings
-// (pending uploader legs) released or redirected exactly, idempotently and without races.
+// Paid downloads over a real SQLite ledger and a real payment store (SQLite, and PostgreSQL in
+// a fresh schema: the suite's parameter): exact splits, grants that charge once, insufficient
+// funds that move nothing, crash recovery of a pending attempt, credentials bound to file,
+// payer and expiry, and concurrency; held earnings (pending uploader legs) released or
+// redirected exactly, idempotently and without races.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -17,12 +18,15 @@
 #include "ledger/checkpoint.h"
 #include "ledger/sqlite_ledger_store.h"
 #include "payments/paywall.h"
+#include "payments/pg_payment_store.h"
 #include "payments/sqlite_payment_store.h"
+#include "store/pg_test_util.h"
 
 namespace satload::payments {
 namespace {
 
 namespace fs = std::filesystem;
+using store::testing::DbBackend;
 
 // Distinct, valid file ids (22 base64url characters from 16 bytes).
 std::string file_id(std::uint8_t n) {
@@ -31,9 +35,13 @@ std::string file_id(std::uint8_t n) {
     return base64url_encode(b);
 }
 
-class PaywallTest : public ::testing::Test {
+class PaywallTest : public ::testing::TestWithParam<DbBackend> {
 protected:
     void SetUp() override {
+        if (GetParam() == DbBackend::postgres) {
+            SATLOAD_REQUIRE_PG();
+            m_pg = std::make_unique<store::testing::PgTestSchema>();
+        }
         const char* base = std::getenv("SATLOAD_TEST_TMP");
         m_dir = fs::path(base ? base : "/tmp") / ("paywall_" + std::to_string(::getpid()) + "_" +
                                                    std::to_string(std::random_device{}()));
@@ -46,9 +54,17 @@ protected:
         ASSERT_TRUE(opened) << opened.error().message;
         m_ledger = std::move(*opened);
         ASSERT_TRUE(m_ledger->create_accounts(ledger::system_accounts()));
-        auto payments = SqlitePaymentStore::open(m_dir / "meta.sqlite");
-        ASSERT_TRUE(payments) << payments.error().message;
-        m_store = std::move(*payments);
+        if (m_pg) {
+            auto db = m_pg->open();
+            ASSERT_TRUE(db);
+            auto payments = PgPaymentStore::open(std::move(db));
+            ASSERT_TRUE(payments) << payments.error().message;
+            m_store = std::move(*payments);
+        } else {
+            auto payments = SqlitePaymentStore::open(m_dir / "meta.sqlite");
+            ASSERT_TRUE(payments) << payments.error().message;
+            m_store = std::move(*payments);
+        }
         m_wallets = std::make_unique<WalletService>(*m_ledger);
         make_paywall();
     }
@@ -56,6 +72,7 @@ protected:
         m_paywall.reset();
         m_wallets.reset();
         m_store.reset();
+        m_pg.reset();  // after the store: the schema is dropped once its connections are closed
         m_ledger.reset();
         std::error_code ec;
         fs::remove_all(m_dir, ec);
@@ -113,7 +130,8 @@ protected:
 
     fs::path m_dir;
     std::unique_ptr<ledger::Ledger> m_ledger;
-    std::unique_ptr<SqlitePaymentStore> m_store;
+    std::unique_ptr<store::testing::PgTestSchema> m_pg;  // the PostgreSQL runs' schema
+    std::unique_ptr<PaymentStore> m_store;
     std::unique_ptr<WalletService> m_wallets;
     std::unique_ptr<Paywall> m_paywall;
     std::atomic<std::int64_t> m_now{1'800'000'000};
@@ -123,7 +141,7 @@ protected:
 };
 
 // The three-way split with a referral: every balance exact to the msat, totals balanced.
-TEST_F(PaywallTest, ReferralPaymentSplitsExactly) {
+TEST_P(PaywallTest, ReferralPaymentSplitsExactly) {
     const AccountId payer = 1, uploader = 2, referrer = 3;
     fund(payer, 10'000);
     put_file(file_id(1), 1'000, uploader);
@@ -146,7 +164,7 @@ TEST_F(PaywallTest, ReferralPaymentSplitsExactly) {
 
 // Prices that do not divide evenly: the remainder goes to the uploader and the legs sum to the
 // price; without a referrer the referrer's share goes to the uploader too.
-TEST_F(PaywallTest, UnevenPricesSumExactly) {
+TEST_P(PaywallTest, UnevenPricesSumExactly) {
     const AccountId payer = 1, uploader = 2, referrer = 3;
     fund(payer, 5'000'000);
     const auto code = *m_paywall->referral_code(referrer);
@@ -167,7 +185,7 @@ TEST_F(PaywallTest, UnevenPricesSumExactly) {
 }
 
 // Self-referral (payer or uploader as referrer) pays the referrer's share to the uploader.
-TEST_F(PaywallTest, SelfReferralPaysTheUploader) {
+TEST_P(PaywallTest, SelfReferralPaysTheUploader) {
     const AccountId payer = 1, uploader = 2;
     fund(payer, 10'000);
     put_file(file_id(1), 1'000, uploader);
@@ -181,7 +199,7 @@ TEST_F(PaywallTest, SelfReferralPaysTheUploader) {
 
 // A live grant is returned without charging; after it expires the next payment charges again
 // under a new payment id.
-TEST_F(PaywallTest, GrantChargesOnceUntilItExpires) {
+TEST_P(PaywallTest, GrantChargesOnceUntilItExpires) {
     const AccountId payer = 1, uploader = 2;
     fund(payer, 10'000);
     put_file(file_id(1), 1'000, uploader);
@@ -205,7 +223,7 @@ TEST_F(PaywallTest, GrantChargesOnceUntilItExpires) {
 
 // Insufficient funds: a clear error, no balance moves; after funding, the next attempt (a new
 // payment id, since the ledger remembers the refused one) succeeds.
-TEST_F(PaywallTest, InsufficientFundsMovesNothing) {
+TEST_P(PaywallTest, InsufficientFundsMovesNothing) {
     const AccountId payer = 1, uploader = 2, referrer = 3;
     fund(payer, 999);
     put_file(file_id(1), 1'000, uploader);
@@ -228,7 +246,7 @@ TEST_F(PaywallTest, InsufficientFundsMovesNothing) {
 }
 
 // The refusals before any money moves.
-TEST_F(PaywallTest, RefusesBadInvoicesAndPrices) {
+TEST_P(PaywallTest, RefusesBadInvoicesAndPrices) {
     const AccountId payer = 1, uploader = 2;
     fund(payer, 10'000);
     put_file(file_id(1), 1'000, uploader);
@@ -256,7 +274,7 @@ TEST_F(PaywallTest, RefusesBadInvoicesAndPrices) {
 
 // A crash after the ledger applied the group but before the attempt was marked granted: the
 // retry settles the same payment id, and the payer is charged once.
-TEST_F(PaywallTest, PendingAttemptAfterCrashChargesOnce) {
+TEST_P(PaywallTest, PendingAttemptAfterCrashChargesOnce) {
     const AccountId payer = 1, uploader = 2;
     fund(payer, 10'000);
     ASSERT_TRUE(m_wallets->ensure_wallet(uploader));
@@ -291,7 +309,7 @@ TEST_F(PaywallTest, PendingAttemptAfterCrashChargesOnce) {
 
 // The L402 credential: valid for its file until its expiry; another file, a changed caveat,
 // a wrong or truncated preimage, a truncated macaroon are refused.
-TEST_F(PaywallTest, CredentialIsBoundToFileAndExpiry) {
+TEST_P(PaywallTest, CredentialIsBoundToFileAndExpiry) {
     const AccountId payer = 1, uploader = 2;
     fund(payer, 10'000);
     put_file(file_id(1), 1'000, uploader);
@@ -320,7 +338,7 @@ TEST_F(PaywallTest, CredentialIsBoundToFileAndExpiry) {
 }
 
 // Many threads paying for the same files at once: each payer is charged exactly once per file.
-TEST_F(PaywallTest, ParallelPaymentsChargeOncePerPayerAndFile) {
+TEST_P(PaywallTest, ParallelPaymentsChargeOncePerPayerAndFile) {
     constexpr AccountId kPayers = 10;
     constexpr std::uint8_t kFiles = 5;
     const AccountId uploader = 100;
@@ -355,7 +373,7 @@ TEST_F(PaywallTest, ParallelPaymentsChargeOncePerPayerAndFile) {
 
 // The operator's credit is idempotent per id, and the wallet's history shows every movement
 // with its sign, code and file, newest first.
-TEST_F(PaywallTest, CreditAndHistory) {
+TEST_P(PaywallTest, CreditAndHistory) {
     const AccountId payer = 1, uploader = 2;
     const ledger::Id128 id{0x77, 1};
     auto first = m_wallets->credit(payer, Msat{5'000}, "welcome", id);
@@ -404,7 +422,7 @@ namespace {
 // A payment while the file is held: the uploader leg is pending (reserved from the payer,
 // pending in for the uploader), referrer and platform are paid at once; a release posts it
 // exactly, and a second settle finds nothing more to do.
-TEST_F(PaywallTest, HeldUploaderLegIsReleasedExactly) {
+TEST_P(PaywallTest, HeldUploaderLegIsReleasedExactly) {
     const AccountId payer = 1, uploader = 2, referrer = 3;
     fund(payer, 10'000);
     put_file(file_id(1), 1'001, uploader);
@@ -457,7 +475,7 @@ TEST_F(PaywallTest, HeldUploaderLegIsReleasedExactly) {
 // A redirect with include_held: each held leg is voided and paid to the claimant in one linked
 // group; a redirect without it releases held legs to the uploader; payments after the redirect
 // credit the claimant directly (not held once the policy lets go), the referrer keeps its leg.
-TEST_F(PaywallTest, RedirectMovesHeldAndFutureEarningsToTheClaimant) {
+TEST_P(PaywallTest, RedirectMovesHeldAndFutureEarningsToTheClaimant) {
     const AccountId payer = 1, uploader = 2, claimant = 4, payer2 = 5;
     fund(payer, 10'000);
     fund(payer2, 10'000);
@@ -509,7 +527,7 @@ TEST_F(PaywallTest, RedirectMovesHeldAndFutureEarningsToTheClaimant) {
 
 // A claimant who paid for the file while it was held gets the reservation back by the void
 // alone (no transfer to themselves).
-TEST_F(PaywallTest, RedirectToThePayerVoidsTheReservation) {
+TEST_P(PaywallTest, RedirectToThePayerVoidsTheReservation) {
     const AccountId payer = 1, uploader = 2;
     fund(payer, 10'000);
     put_file(file_id(1), 1'000, uploader);
@@ -530,7 +548,7 @@ TEST_F(PaywallTest, RedirectToThePayerVoidsTheReservation) {
 // A crash after the ledger applied a settlement but before the store recorded it: settling
 // again finds the same derived transfer ids (`exists`), records the outcome and moves nothing
 // twice. And holds left when the policy let go without a settle are swept by settle_stale_holds.
-TEST_F(PaywallTest, SettlementIsIdempotentAndStaleHoldsAreSwept) {
+TEST_P(PaywallTest, SettlementIsIdempotentAndStaleHoldsAreSwept) {
     const AccountId payer = 1, uploader = 2;
     fund(payer, 10'000);
     put_file(file_id(1), 1'000, uploader);
@@ -572,7 +590,7 @@ TEST_F(PaywallTest, SettlementIsIdempotentAndStaleHoldsAreSwept) {
 
 // Payments racing the decision: whatever the policy held before settle_holds ran is settled by
 // it (it waits for payments in flight), and nothing paid after it is held; every msat lands.
-TEST_F(PaywallTest, SettlementWaitsForHeldPaymentsInFlight) {
+TEST_P(PaywallTest, SettlementWaitsForHeldPaymentsInFlight) {
     constexpr AccountId kPayers = 40;
     const AccountId uploader = 100;
     for (AccountId p = 1; p <= kPayers; ++p) fund(p, 10'000);
@@ -607,7 +625,7 @@ TEST_F(PaywallTest, SettlementWaitsForHeldPaymentsInFlight) {
 
 // An attempt recorded held before a crash and retried after the decision: the retry applies
 // the same group (uploader leg pending, as recorded) and settles it at once.
-TEST_F(PaywallTest, HeldAttemptRetriedAfterTheDecisionIsSettled) {
+TEST_P(PaywallTest, HeldAttemptRetriedAfterTheDecisionIsSettled) {
     const AccountId payer = 1, uploader = 2;
     fund(payer, 10'000);
     ASSERT_TRUE(m_wallets->ensure_wallet(uploader));
@@ -635,6 +653,9 @@ TEST_F(PaywallTest, HeldAttemptRetriedAfterTheDecisionIsSettled) {
     EXPECT_TRUE(files->empty());
     EXPECT_TRUE(m_ledger->audit().passed());
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, PaywallTest, ::testing::Values(DbBackend::sqlite, DbBackend::postgres),
+                         store::testing::db_backend_name);
 
 }  // namespace
 }  // namespace satload::payments

@@ -1,0 +1,318 @@
+// PgPaymentStore: payment attempts, referral codes, holds and redirects in PostgreSQL, one
+// transaction per call. Text columns compare bytewise (COLLATE "C") so every ORDER BY matches
+// SQLite's; inserts that another process may race use ON CONFLICT, never read-then-write.
+#include "payments/pg_payment_store.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "core/check.h"
+
+namespace satload::payments {
+namespace {
+
+// Step N (0-based) takes the payment tables from version N to N + 1. Append only.
+constexpr std::string_view kMigrations[] = {
+    // 1: payment attempts with their holds, referral codes and earnings redirects (the tables
+    // of SQLite's versions 1 and 2).
+    R"sql(
+CREATE TABLE payment_attempts (
+    payer_account_id    BIGINT NOT NULL,
+    file_id             TEXT COLLATE "C" NOT NULL,
+    attempt_no          BIGINT NOT NULL CHECK (attempt_no >= 1),
+    state               TEXT COLLATE "C" NOT NULL CHECK (state IN ('pending', 'granted', 'failed')),
+    uploader_account_id BIGINT NOT NULL,
+    referrer_account_id BIGINT,
+    price_msat          BIGINT NOT NULL CHECK (price_msat > 0),
+    uploader_msat       BIGINT NOT NULL CHECK (uploader_msat >= 0),
+    referrer_msat       BIGINT NOT NULL CHECK (referrer_msat >= 0),
+    platform_msat       BIGINT NOT NULL CHECK (platform_msat >= 0),
+    created_s           BIGINT NOT NULL,
+    expires_s           BIGINT NOT NULL,
+    payee_account_id    BIGINT,
+    held                BOOLEAN NOT NULL DEFAULT false,
+    hold_outcome        TEXT COLLATE "C" NOT NULL DEFAULT ''
+                        CHECK (hold_outcome IN ('', 'released', 'redirected')),
+    settled_account_id  BIGINT,
+    PRIMARY KEY (payer_account_id, file_id, attempt_no),
+    CHECK (uploader_msat + referrer_msat + platform_msat = price_msat)
+);
+CREATE INDEX payment_attempts_by_uploader ON payment_attempts (uploader_account_id, state, file_id);
+CREATE INDEX payment_attempts_by_referrer ON payment_attempts (referrer_account_id, state)
+    WHERE referrer_account_id IS NOT NULL;
+CREATE INDEX payment_attempts_unsettled ON payment_attempts (file_id, created_s)
+    WHERE held AND hold_outcome = '';
+CREATE TABLE payment_referral_codes (
+    code       TEXT COLLATE "C" PRIMARY KEY,
+    account_id BIGINT NOT NULL UNIQUE
+);
+CREATE TABLE payment_redirects (
+    file_id             TEXT COLLATE "C" PRIMARY KEY,
+    claimant_account_id BIGINT NOT NULL,
+    include_held        BOOLEAN NOT NULL,
+    created_s           BIGINT NOT NULL
+);
+)sql",
+};
+
+constexpr const char* kAttemptColumns =
+    "payer_account_id, file_id, attempt_no, state, uploader_account_id, referrer_account_id, "
+    "price_msat, uploader_msat, referrer_msat, platform_msat, created_s, expires_s, "
+    "payee_account_id, held, hold_outcome, settled_account_id";
+
+std::string state_name(AttemptState s) {
+    switch (s) {
+        case AttemptState::pending:
+            return "pending";
+        case AttemptState::granted:
+            return "granted";
+        case AttemptState::failed:
+            return "failed";
+    }
+    return "failed";
+}
+
+AttemptState state_of(std::string_view s) {
+    if (s == "pending") return AttemptState::pending;
+    if (s == "granted") return AttemptState::granted;
+    return AttemptState::failed;
+}
+
+std::string outcome_name(HoldOutcome o) {
+    switch (o) {
+        case HoldOutcome::none:
+            return "";
+        case HoldOutcome::released:
+            return "released";
+        case HoldOutcome::redirected:
+            return "redirected";
+    }
+    return "";
+}
+
+HoldOutcome outcome_of(std::string_view s) {
+    if (s == "released") return HoldOutcome::released;
+    if (s == "redirected") return HoldOutcome::redirected;
+    return HoldOutcome::none;
+}
+
+std::optional<std::int64_t> field_optional(const pqxx::field& f) {
+    if (f.is_null()) return std::nullopt;
+    return f.as<std::int64_t>();
+}
+
+PaymentAttempt read_attempt(const pqxx::row& r) {
+    PaymentAttempt a;
+    a.payer = r[0].as<std::int64_t>();
+    a.file_id = r[1].c_str();
+    a.attempt_no = r[2].as<std::int64_t>();
+    a.state = state_of(r[3].c_str());
+    a.uploader = r[4].as<std::int64_t>();
+    a.referrer = field_optional(r[5]);
+    a.price_msat = r[6].as<std::int64_t>();
+    a.uploader_msat = r[7].as<std::int64_t>();
+    a.referrer_msat = r[8].as<std::int64_t>();
+    a.platform_msat = r[9].as<std::int64_t>();
+    a.created_s = r[10].as<std::int64_t>();
+    a.expires_s = r[11].as<std::int64_t>();
+    a.payee = field_optional(r[12]);
+    a.held = r[13].as<bool>();
+    a.hold_outcome = outcome_of(r[14].c_str());
+    a.settled_to = field_optional(r[15]);
+    return a;
+}
+
+// LIMIT takes a bigint; a size beyond it means "all".
+std::int64_t limit_param(std::size_t limit) {
+    return static_cast<std::int64_t>(std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max()));
+}
+
+}  // namespace
+
+StoreResult<std::unique_ptr<PgPaymentStore>> PgPaymentStore::open(std::shared_ptr<store::PgDb> db) {
+    SATLOAD_ASSERT(db != nullptr);
+    if (auto r = db->migrate(kPgPaymentComponent, kMigrations); !r) return fail(r.error());
+    return std::unique_ptr<PgPaymentStore>(new PgPaymentStore(std::move(db)));
+}
+
+StoreResult<std::optional<PaymentAttempt>> PgPaymentStore::latest_attempt(
+    AccountId payer, const std::string& file_id) {
+    return m_db->transact("latest attempt", [&](pqxx::work& w) -> std::optional<PaymentAttempt> {
+        const auto r =
+            w.exec_params(std::string("SELECT ") + kAttemptColumns +
+                              " FROM payment_attempts WHERE payer_account_id = $1 AND file_id = $2"
+                              " ORDER BY attempt_no DESC LIMIT 1",
+                          payer, file_id);
+        if (r.empty()) return std::nullopt;
+        return read_attempt(r[0]);
+    });
+}
+
+StoreResult<void> PgPaymentStore::insert_attempt(const PaymentAttempt& a) {
+    // ON CONFLICT DO NOTHING: the attempt another process recorded first stays as it is and
+    // this one is told `exists` (without an error in the server's log).
+    return m_db->transact("insert attempt", [&a](pqxx::work& w) -> StoreResult<void> {
+        const auto r = w.exec_params(
+            std::string("INSERT INTO payment_attempts (") + kAttemptColumns +
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) "
+                "ON CONFLICT (payer_account_id, file_id, attempt_no) DO NOTHING",
+            a.payer, a.file_id, a.attempt_no, state_name(a.state), a.uploader, a.referrer,
+            a.price_msat, a.uploader_msat, a.referrer_msat, a.platform_msat, a.created_s,
+            a.expires_s, a.payee, a.held, outcome_name(a.hold_outcome), a.settled_to);
+        if (r.affected_rows() == 0)
+            return fail(StoreFailure{StoreError::exists, "the attempt exists"});
+        return {};
+    });
+}
+
+StoreResult<void> PgPaymentStore::finish_attempt(AccountId payer, const std::string& file_id,
+                                                 std::int64_t attempt_no, AttemptState state,
+                                                 std::int64_t expires_s) {
+    return m_db->transact("finish attempt", [&](pqxx::work& w) -> StoreResult<void> {
+        const auto r = w.exec_params(
+            "UPDATE payment_attempts SET state = $4, expires_s = $5 WHERE payer_account_id = $1 "
+            "AND "
+            "file_id = $2 AND attempt_no = $3 AND state = 'pending'",
+            payer, file_id, attempt_no, state_name(state), expires_s);
+        if (r.affected_rows() == 0)
+            return fail(StoreFailure{StoreError::not_found, "the attempt is not pending"});
+        return {};
+    });
+}
+
+StoreResult<std::vector<FileEarnings>> PgPaymentStore::earnings(AccountId uploader) {
+    return m_db->transact("earnings", [uploader](pqxx::work& w) {
+        const auto r = w.exec_params(
+            "SELECT file_id, count(*), sum(price_msat), "
+            // What reached the uploader: legs not redirected, and held legs only once released.
+            "sum(CASE WHEN payee_account_id IS NULL AND (NOT held OR hold_outcome = 'released') "
+            "THEN uploader_msat ELSE 0 END), "
+            "sum(CASE WHEN held AND hold_outcome = '' THEN uploader_msat ELSE 0 END) "
+            "FROM payment_attempts "
+            "WHERE uploader_account_id = $1 AND state = 'granted' GROUP BY file_id ORDER BY "
+            "file_id",
+            uploader);
+        std::vector<FileEarnings> out;
+        out.reserve(r.size());
+        for (const auto& row : r) {
+            out.push_back(FileEarnings{row[0].c_str(), row[1].as<std::uint64_t>(),
+                                       row[2].as<std::int64_t>(), row[3].as<std::int64_t>(),
+                                       row[4].as<std::int64_t>()});
+        }
+        return out;
+    });
+}
+
+StoreResult<ReferralEarnings> PgPaymentStore::referral_earnings(AccountId referrer) {
+    return m_db->transact("referral earnings", [referrer](pqxx::work& w) {
+        const auto r = w.exec_params(
+            "SELECT count(*), coalesce(sum(referrer_msat), 0) FROM payment_attempts "
+            "WHERE referrer_account_id = $1 AND state = 'granted'",
+            referrer);
+        return ReferralEarnings{r[0][0].as<std::uint64_t>(), r[0][1].as<std::int64_t>()};
+    });
+}
+
+StoreResult<std::optional<std::string>> PgPaymentStore::referral_code(AccountId account) {
+    return m_db->transact("referral code", [account](pqxx::work& w) -> std::optional<std::string> {
+        const auto r =
+            w.exec_params("SELECT code FROM payment_referral_codes WHERE account_id = $1", account);
+        if (r.empty()) return std::nullopt;
+        return std::string(r[0][0].c_str());
+    });
+}
+
+StoreResult<void> PgPaymentStore::set_referral_code(AccountId account, const std::string& code) {
+    // Either uniqueness (the code, or the account's one code) taken: `exists`.
+    return m_db->transact("set referral code", [&](pqxx::work& w) -> StoreResult<void> {
+        const auto r = w.exec_params(
+            "INSERT INTO payment_referral_codes (code, account_id) VALUES ($1, $2) ON CONFLICT DO "
+            "NOTHING",
+            code, account);
+        if (r.affected_rows() == 0) {
+            return fail(StoreFailure{StoreError::exists, "the code or the account's code exists"});
+        }
+        return {};
+    });
+}
+
+StoreResult<std::optional<AccountId>> PgPaymentStore::referral_owner(const std::string& code) {
+    return m_db->transact("referral owner", [&code](pqxx::work& w) -> std::optional<AccountId> {
+        const auto r =
+            w.exec_params("SELECT account_id FROM payment_referral_codes WHERE code = $1", code);
+        if (r.empty()) return std::nullopt;
+        return r[0][0].as<std::int64_t>();
+    });
+}
+
+StoreResult<std::vector<PaymentAttempt>> PgPaymentStore::unsettled_holds(const std::string& file_id,
+                                                                         std::size_t limit) {
+    return m_db->transact("unsettled holds", [&](pqxx::work& w) {
+        const auto r = w.exec_params(
+            std::string("SELECT ") + kAttemptColumns +
+                " FROM payment_attempts WHERE file_id = $1 AND held AND hold_outcome = '' AND "
+                "state = 'granted' ORDER BY created_s, payer_account_id, attempt_no LIMIT $2",
+            file_id, limit_param(limit));
+        std::vector<PaymentAttempt> out;
+        out.reserve(r.size());
+        for (const auto& row : r) out.push_back(read_attempt(row));
+        return out;
+    });
+}
+
+StoreResult<std::vector<std::string>> PgPaymentStore::files_with_unsettled_holds(
+    std::size_t limit) {
+    return m_db->transact("files with holds", [limit](pqxx::work& w) {
+        const auto r = w.exec_params(
+            "SELECT DISTINCT file_id FROM payment_attempts WHERE held AND hold_outcome = '' AND "
+            "state = 'granted' ORDER BY file_id LIMIT $1",
+            limit_param(limit));
+        std::vector<std::string> out;
+        out.reserve(r.size());
+        for (const auto& row : r) out.emplace_back(row[0].c_str());
+        return out;
+    });
+}
+
+StoreResult<void> PgPaymentStore::settle_hold(AccountId payer, const std::string& file_id,
+                                              std::int64_t attempt_no, HoldOutcome outcome,
+                                              AccountId settled_to) {
+    return m_db->transact("settle hold", [&](pqxx::work& w) -> StoreResult<void> {
+        const auto r = w.exec_params(
+            "UPDATE payment_attempts SET hold_outcome = $4, settled_account_id = $5 WHERE "
+            "payer_account_id = $1 "
+            "AND file_id = $2 AND attempt_no = $3 AND held AND hold_outcome = ''",
+            payer, file_id, attempt_no, outcome_name(outcome), settled_to);
+        if (r.affected_rows() == 0)
+            return fail(StoreFailure{StoreError::not_found, "the attempt is not held"});
+        return {};
+    });
+}
+
+StoreResult<std::optional<EarningsRedirect>> PgPaymentStore::redirect_of(
+    const std::string& file_id) {
+    return m_db->transact("redirect", [&file_id](pqxx::work& w) -> std::optional<EarningsRedirect> {
+        const auto r = w.exec_params(
+            "SELECT file_id, claimant_account_id, include_held, created_s FROM payment_redirects "
+            "WHERE file_id = $1",
+            file_id);
+        if (r.empty()) return std::nullopt;
+        return EarningsRedirect{r[0][0].c_str(), r[0][1].as<std::int64_t>(), r[0][2].as<bool>(),
+                                r[0][3].as<std::int64_t>()};
+    });
+}
+
+StoreResult<void> PgPaymentStore::set_redirect(const EarningsRedirect& d) {
+    // Set again: replaced, as SQLite's INSERT OR REPLACE.
+    return m_db->transact("set redirect", [&d](pqxx::work& w) {
+        w.exec_params(
+            "INSERT INTO payment_redirects (file_id, claimant_account_id, include_held, created_s) "
+            "VALUES ($1, $2, $3, $4) ON CONFLICT (file_id) DO UPDATE SET "
+            "claimant_account_id = excluded.claimant_account_id, include_held = "
+            "excluded.include_held, "
+            "created_s = excluded.created_s",
+            d.file_id, d.claimant, d.include_held, d.created_s);
+    });
+}
+
+}  // namespace satload::payments
