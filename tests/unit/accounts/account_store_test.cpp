@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <thread>
 
 #include "accounts/pg_account_store.h"
 #include "accounts_test_util.h"
@@ -401,6 +402,34 @@ TEST_P(AccountStoreTest, TwoInstancesSeeEachOthersWritesAtOnce) {
     EXPECT_EQ(*b.used_bytes(*alice), 500u);
     ASSERT_TRUE(b.delete_file(*alice, fid('A')));
     EXPECT_FALSE(a.get_file(*alice, fid('A'))->has_value());
+    second->reset();
+}
+
+// Two instances registering the same names at the same moment: each name gets exactly one
+// account, and the other attempt is told `exists` (not a database error).
+TEST_P(AccountStoreTest, RacingRegistrationsOfOneNameCreateOneAccount) {
+    constexpr int kNames = 20;
+    auto second = m_db->open();
+    ASSERT_TRUE(second) << second.error().message;
+    int created[2] = {0, 0};
+    int refused[2] = {0, 0};
+    const auto register_all = [&](AccountStore& s, int who) {
+        for (int i = 0; i < kNames; ++i) {
+            auto id = s.create_account(account_named("user" + std::to_string(i)));
+            if (id) {
+                ++created[who];
+            } else if (id.error().code == StoreError::exists) {
+                ++refused[who];
+            }
+        }
+    };
+    std::thread t0(register_all, std::ref(*m_store), 0);
+    std::thread t1(register_all, std::ref(**second), 1);
+    t0.join();
+    t1.join();
+    EXPECT_EQ(created[0] + created[1], kNames);
+    EXPECT_EQ(refused[0] + refused[1], kNames);
+    for (int i = 0; i < kNames; ++i) EXPECT_TRUE(m_store->find_account("user" + std::to_string(i))->has_value());
     second->reset();
 }
 
