@@ -6,63 +6,20 @@
 // attempt (or a code) started by both at the same moment exactly once.
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <latch>
-#include <random>
 #include <thread>
 
 #include "payments/pg_payment_store.h"
 #include "payments/sqlite_payment_store.h"
-#include "store/pg_test_util.h"
+#include "payments/store_backend.h"
 
 namespace satload::payments {
 namespace {
 
-namespace fs = std::filesystem;
 using store::testing::DbBackend;
 
-class PaymentStoreTest : public ::testing::TestWithParam<DbBackend> {
-protected:
-    void SetUp() override {
-        if (GetParam() == DbBackend::postgres) {
-            SATLOAD_REQUIRE_PG();
-            m_pg = std::make_unique<store::testing::PgTestSchema>();
-        } else {
-            const char* base = std::getenv("SATLOAD_TEST_TMP");
-            m_dir =
-                fs::path(base ? base : "/tmp") / ("payment_store_" + std::to_string(::getpid()) +
-                                                  "_" + std::to_string(std::random_device{}()));
-            fs::create_directories(m_dir);
-        }
-        m_store = open_store();
-        ASSERT_TRUE(m_store);
-    }
-    void TearDown() override {
-        m_store.reset();
-        m_pg.reset();  // after the stores: the schema is dropped once its connections are closed
-        if (!m_dir.empty()) {
-            std::error_code ec;
-            fs::remove_all(m_dir, ec);
-        }
-    }
-    // Another instance on the same database, as another server process opens it.
-    std::unique_ptr<PaymentStore> open_store() {
-        if (m_pg) {
-            auto db = m_pg->open();
-            if (!db) return nullptr;
-            auto s = PgPaymentStore::open(std::move(db));
-            EXPECT_TRUE(s) << s.error().message;
-            return s ? std::move(*s) : nullptr;
-        }
-        auto s = SqlitePaymentStore::open(m_dir / "meta.sqlite");
-        EXPECT_TRUE(s) << s.error().message;
-        return s ? std::move(*s) : nullptr;
-    }
-
-    fs::path m_dir;
-    std::unique_ptr<store::testing::PgTestSchema> m_pg;
-    std::unique_ptr<PaymentStore> m_store;
-};
+class PaymentStoreTest
+    : public store::testing::StoreSuite<PaymentStore, SqlitePaymentStore, PgPaymentStore> {};
 
 PaymentAttempt attempt(AccountId payer, const std::string& file, std::int64_t no,
                        std::int64_t price = 1'000) {
