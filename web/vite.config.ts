@@ -24,6 +24,7 @@ export default defineConfig({
         login: resolve(root, 'login.html'),
         files: resolve(root, 'files.html'),
         wallet: resolve(root, 'wallet.html'),
+        account: resolve(root, 'account.html'),
       },
     },
   },

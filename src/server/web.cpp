@@ -1,7 +1,7 @@
 // Serving the web app (web/, built by Vite into the web root): every file is read into memory
 // once at start-up and answered from there, with caching and security headers; the upload page
-// at /, the link page at /f/<id>, the account pages at /login, /my-files and /wallet, every
-// other file at its own path.
+// at /, the link page at /f/<id>, the account pages at /login, /my-files, /wallet and /account,
+// every other file at its own path.
 #include <fmt/format.h>
 
 #include <array>
@@ -48,10 +48,11 @@ namespace {
 constexpr std::string_view kUploadPage = "index.html";
 constexpr std::string_view kLinkPage = "link.html";
 // The account pages, each at one path without ".html".
-constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kAccountPages = {{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 4> kAccountPages = {{
     {"/login", "login.html"},
     {"/my-files", "files.html"},
     {"/wallet", "wallet.html"},
+    {"/account", "account.html"},
 }};
 
 std::string_view account_page_of(std::string_view path) {

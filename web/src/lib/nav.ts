@@ -16,7 +16,7 @@ export async function setupNav(): Promise<Session | null> {
   if (!nav) return session;
   const items: HTMLElement[] = [link('/', 'Upload')];
   if (session) {
-    items.push(link('/my-files', 'My files'), link('/wallet', 'Wallet'));
+    items.push(link('/my-files', 'My files'), link('/wallet', 'Wallet'), link('/account', 'Account'));
     const who = document.createElement('span');
     who.className = 'nav-user';
     who.textContent = session.username;
