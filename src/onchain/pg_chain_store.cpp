@@ -203,6 +203,11 @@ auto first_row(const pqxx::result& result, Read read) -> std::optional<decltype(
     return read(result[0]);
 }
 
+// libpq's parameters end at a NUL byte, so "id\0x" would arrive as "id" and name that
+// withdrawal. A text holding one names nothing here (as SQLite's byte-wise lookups find
+// nothing), and writing one is refused.
+bool has_nul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
+
 }  // namespace
 
 StoreResult<std::unique_ptr<PgChainStore>> PgChainStore::open(std::shared_ptr<store::PgDb> db) {
@@ -422,6 +427,7 @@ StoreResult<std::vector<CoinRecord>> PgChainStore::unspent_coins() {
 }
 
 StoreResult<std::vector<CoinRecord>> PgChainStore::coins_of_withdrawal(const std::string& id) {
+    if (has_nul(id)) return std::vector<CoinRecord>();
     return m_db->transact("withdrawal coins", [&id](pqxx::work& w) {
         return all_rows(
             w.exec_params(std::string("SELECT ") + kCoinColumns +
@@ -439,6 +445,9 @@ StoreResult<void> PgChainStore::insert_withdrawal(const WithdrawalRecord& wd,
     std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
         return std::tie(a.txid, a.vout) < std::tie(b.txid, b.vout);
     });
+    if (has_nul(wd.id) || has_nul(wd.address) || has_nul(wd.status)) {
+        return fail(StoreFailure{StoreError::io, "a withdrawal's text holds a NUL byte"});
+    }
     return m_db->transact("insert withdrawal", [&](pqxx::work& w) -> StoreResult<void> {
         w.exec_params(
             "INSERT INTO chain_withdrawals (id, account_id, address, amount_sat, fee_sat, status, "
@@ -461,6 +470,7 @@ StoreResult<void> PgChainStore::insert_withdrawal(const WithdrawalRecord& wd,
 }
 
 StoreResult<void> PgChainStore::delete_withdrawal(const std::string& id) {
+    if (has_nul(id)) return {};  // names no withdrawal
     return m_db->transact("delete withdrawal", [&id](pqxx::work& w) {
         w.exec_params("UPDATE chain_coins SET reserved_by = NULL WHERE reserved_by = $1", id);
         w.exec_params("DELETE FROM chain_withdrawals WHERE id = $1", id);
@@ -469,6 +479,10 @@ StoreResult<void> PgChainStore::delete_withdrawal(const std::string& id) {
 
 StoreResult<void> PgChainStore::set_withdrawal_status(const std::string& id,
                                                       std::string_view status) {
+    if (has_nul(id)) return {};  // names no withdrawal
+    if (has_nul(status)) {
+        return fail(StoreFailure{StoreError::io, "a withdrawal status holds a NUL byte"});
+    }
     return m_db->transact("withdrawal status", [&](pqxx::work& w) {
         w.exec_params("UPDATE chain_withdrawals SET status = $2 WHERE id = $1", id,
                       std::string(status));
@@ -476,6 +490,7 @@ StoreResult<void> PgChainStore::set_withdrawal_status(const std::string& id,
 }
 
 StoreResult<std::optional<WithdrawalRecord>> PgChainStore::withdrawal(const std::string& id) {
+    if (has_nul(id)) return std::optional<WithdrawalRecord>();
     return m_db->transact("withdrawal", [&id](pqxx::work& w) {
         return first_row(w.exec_params(std::string("SELECT ") + kWithdrawalColumns +
                                            " FROM chain_withdrawals WHERE id = $1",
@@ -497,6 +512,7 @@ StoreResult<std::vector<WithdrawalRecord>> PgChainStore::withdrawals_of(AccountI
 StoreResult<std::vector<WithdrawalRecord>> PgChainStore::withdrawals_with_status(
     std::string_view status) {
     const std::string s(status);
+    if (has_nul(status)) return std::vector<WithdrawalRecord>();
     return m_db->transact("withdrawals with status", [&s](pqxx::work& w) {
         return all_rows(w.exec_params(std::string("SELECT ") + kWithdrawalColumns +
                                           " FROM chain_withdrawals WHERE status = $1 ORDER BY id",

@@ -124,7 +124,17 @@ PaymentAttempt read_attempt(const pqxx::row& r) {
 
 // LIMIT takes a bigint; a size beyond it means "all".
 std::int64_t limit_param(std::size_t limit) {
-    return static_cast<std::int64_t>(std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max()));
+    return static_cast<std::int64_t>(
+        std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max()));
+}
+
+// libpq's parameters end at a NUL byte, so "f\0x" would arrive as "f" and name that file's
+// rows. A text holding one names nothing here (as SQLite's byte-wise lookups find nothing),
+// and writing one is refused.
+bool has_nul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
+
+StoreFailure holds_nul(std::string_view what) {
+    return StoreFailure{StoreError::io, std::string(what) + " holds a NUL byte"};
 }
 
 }  // namespace
@@ -137,6 +147,7 @@ StoreResult<std::unique_ptr<PgPaymentStore>> PgPaymentStore::open(std::shared_pt
 
 StoreResult<std::optional<PaymentAttempt>> PgPaymentStore::latest_attempt(
     AccountId payer, const std::string& file_id) {
+    if (has_nul(file_id)) return std::optional<PaymentAttempt>();
     return m_db->transact("latest attempt", [&](pqxx::work& w) -> std::optional<PaymentAttempt> {
         const auto r =
             w.exec_params(std::string("SELECT ") + kAttemptColumns +
@@ -151,6 +162,7 @@ StoreResult<std::optional<PaymentAttempt>> PgPaymentStore::latest_attempt(
 StoreResult<void> PgPaymentStore::insert_attempt(const PaymentAttempt& a) {
     // ON CONFLICT DO NOTHING: the attempt another process recorded first stays as it is and
     // this one is told `exists` (without an error in the server's log).
+    if (has_nul(a.file_id)) return fail(holds_nul("the attempt's file id"));
     return m_db->transact("insert attempt", [&a](pqxx::work& w) -> StoreResult<void> {
         const auto r = w.exec_params(
             std::string("INSERT INTO payment_attempts (") + kAttemptColumns +
@@ -168,6 +180,8 @@ StoreResult<void> PgPaymentStore::insert_attempt(const PaymentAttempt& a) {
 StoreResult<void> PgPaymentStore::finish_attempt(AccountId payer, const std::string& file_id,
                                                  std::int64_t attempt_no, AttemptState state,
                                                  std::int64_t expires_s) {
+    if (has_nul(file_id))
+        return fail(StoreFailure{StoreError::not_found, "the attempt is not pending"});
     return m_db->transact("finish attempt", [&](pqxx::work& w) -> StoreResult<void> {
         const auto r = w.exec_params(
             "UPDATE payment_attempts SET state = $4, expires_s = $5 WHERE payer_account_id = $1 "
@@ -224,6 +238,7 @@ StoreResult<std::optional<std::string>> PgPaymentStore::referral_code(AccountId 
 
 StoreResult<void> PgPaymentStore::set_referral_code(AccountId account, const std::string& code) {
     // Either uniqueness (the code, or the account's one code) taken: `exists`.
+    if (has_nul(code)) return fail(holds_nul("the referral code"));
     return m_db->transact("set referral code", [&](pqxx::work& w) -> StoreResult<void> {
         const auto r = w.exec_params(
             "INSERT INTO payment_referral_codes (code, account_id) VALUES ($1, $2) ON CONFLICT DO "
@@ -237,6 +252,7 @@ StoreResult<void> PgPaymentStore::set_referral_code(AccountId account, const std
 }
 
 StoreResult<std::optional<AccountId>> PgPaymentStore::referral_owner(const std::string& code) {
+    if (has_nul(code)) return std::optional<AccountId>();
     return m_db->transact("referral owner", [&code](pqxx::work& w) -> std::optional<AccountId> {
         const auto r =
             w.exec_params("SELECT account_id FROM payment_referral_codes WHERE code = $1", code);
@@ -247,6 +263,7 @@ StoreResult<std::optional<AccountId>> PgPaymentStore::referral_owner(const std::
 
 StoreResult<std::vector<PaymentAttempt>> PgPaymentStore::unsettled_holds(const std::string& file_id,
                                                                          std::size_t limit) {
+    if (has_nul(file_id)) return std::vector<PaymentAttempt>();
     return m_db->transact("unsettled holds", [&](pqxx::work& w) {
         const auto r = w.exec_params(
             std::string("SELECT ") + kAttemptColumns +
@@ -277,6 +294,8 @@ StoreResult<std::vector<std::string>> PgPaymentStore::files_with_unsettled_holds
 StoreResult<void> PgPaymentStore::settle_hold(AccountId payer, const std::string& file_id,
                                               std::int64_t attempt_no, HoldOutcome outcome,
                                               AccountId settled_to) {
+    if (has_nul(file_id))
+        return fail(StoreFailure{StoreError::not_found, "the attempt is not held"});
     return m_db->transact("settle hold", [&](pqxx::work& w) -> StoreResult<void> {
         const auto r = w.exec_params(
             "UPDATE payment_attempts SET hold_outcome = $4, settled_account_id = $5 WHERE "
@@ -291,6 +310,7 @@ StoreResult<void> PgPaymentStore::settle_hold(AccountId payer, const std::string
 
 StoreResult<std::optional<EarningsRedirect>> PgPaymentStore::redirect_of(
     const std::string& file_id) {
+    if (has_nul(file_id)) return std::optional<EarningsRedirect>();
     return m_db->transact("redirect", [&file_id](pqxx::work& w) -> std::optional<EarningsRedirect> {
         const auto r = w.exec_params(
             "SELECT file_id, claimant_account_id, include_held, created_s FROM payment_redirects "
@@ -304,6 +324,7 @@ StoreResult<std::optional<EarningsRedirect>> PgPaymentStore::redirect_of(
 
 StoreResult<void> PgPaymentStore::set_redirect(const EarningsRedirect& d) {
     // Set again: replaced, as SQLite's INSERT OR REPLACE.
+    if (has_nul(d.file_id)) return fail(holds_nul("the redirect's file id"));
     return m_db->transact("set redirect", [&d](pqxx::work& w) {
         w.exec_params(
             "INSERT INTO payment_redirects (file_id, claimant_account_id, include_held, created_s) "

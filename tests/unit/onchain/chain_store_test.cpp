@@ -350,6 +350,34 @@ TEST_P(ChainStoreTest, WithdrawalsHoldCoinsAllOrNothing) {
         m_store->insert_withdrawal(withdrawal("w3", 1, 1'000, 200), {outpoint(1), outpoint(2)}));
 }
 
+// A withdrawal id with a NUL byte after a known id names nothing on either backend (on
+// PostgreSQL, whose client library ends parameters at a NUL, it must not reach the row of the
+// id before it); on PostgreSQL writing one is refused and holds no coin.
+TEST_P(ChainStoreTest, TextWithNulNamesNothing) {
+    const AddressRecord a = address(Branch::receive, 0, 1);
+    ASSERT_TRUE(m_store->insert_address(a));
+    BlockEffects b = block(0);
+    pay(b, outpoint(1), 10'000, a, false);
+    pay(b, outpoint(2), 10'000, a, false);
+    ASSERT_TRUE(m_store->connect_block(b));
+    ASSERT_TRUE(m_store->insert_withdrawal(withdrawal("w", 1, 1'000, 1), {outpoint(1)}));
+    const std::string nul_id("w\0x", 3);
+    EXPECT_FALSE(m_store->withdrawal(nul_id).value().has_value());
+    EXPECT_TRUE(m_store->coins_of_withdrawal(nul_id).value().empty());
+    ASSERT_TRUE(m_store->set_withdrawal_status(nul_id, "voided"));
+    ASSERT_TRUE(m_store->delete_withdrawal(nul_id));
+    const auto w = m_store->withdrawal("w").value();
+    ASSERT_TRUE(w);
+    EXPECT_EQ(w->status, "broadcast");
+    EXPECT_EQ(m_store->coins_of_withdrawal("w").value().size(), 1u);
+    EXPECT_TRUE(m_store->withdrawals_with_status(std::string("broadcast\0x", 11)).value().empty());
+    if (GetParam() == DbBackend::postgres) {
+        EXPECT_FALSE(m_store->insert_withdrawal(withdrawal(std::string("v\0", 2), 1, 1'000, 1),
+                                                {outpoint(2)}));
+        EXPECT_FALSE(m_store->unspent_coins().value()[1].reserved_by.has_value());
+    }
+}
+
 // Two instances on one database (two server processes): each write is visible to the other
 // as soon as the call returns.
 TEST_P(ChainStoreTest, TwoInstancesSeeEachOthersWritesAtOnce) {

@@ -251,6 +251,40 @@ TEST_P(PaymentStoreTest, RedirectIsReplaced) {
     EXPECT_FALSE(m_store->redirect_of("g").value().has_value());
 }
 
+// A text with a NUL byte after a known file id or code names nothing on either backend (on
+// PostgreSQL, whose client library ends parameters at a NUL, it must not reach the row of
+// the part before it); on PostgreSQL writing one is refused and stores nothing.
+TEST_P(PaymentStoreTest, TextWithNulNamesNothing) {
+    const std::string nul_file("f\0x", 3);
+    const std::string nul_code("c\0x", 3);
+    PaymentAttempt held = attempt(1, "f", 1);
+    held.held = true;
+    ASSERT_TRUE(m_store->insert_attempt(held));
+    ASSERT_TRUE(m_store->set_referral_code(1, "c"));
+    ASSERT_TRUE(m_store->set_redirect(EarningsRedirect{"f", 7, false, 1}));
+    EXPECT_FALSE(m_store->latest_attempt(1, nul_file).value().has_value());
+    auto finish = m_store->finish_attempt(1, nul_file, 1, AttemptState::granted, 5);
+    ASSERT_FALSE(finish);
+    EXPECT_EQ(finish.error().code, StoreError::not_found);
+    EXPECT_EQ(m_store->latest_attempt(1, "f").value()->state, AttemptState::pending);
+    ASSERT_TRUE(m_store->finish_attempt(1, "f", 1, AttemptState::granted, 5));
+    EXPECT_TRUE(m_store->unsettled_holds(nul_file, 10).value().empty());
+    auto settle = m_store->settle_hold(1, nul_file, 1, HoldOutcome::released, 50);
+    ASSERT_FALSE(settle);
+    EXPECT_EQ(settle.error().code, StoreError::not_found);
+    EXPECT_EQ(m_store->unsettled_holds("f", 10).value().size(), 1u);
+    EXPECT_FALSE(m_store->referral_owner(nul_code).value().has_value());
+    EXPECT_FALSE(m_store->redirect_of(nul_file).value().has_value());
+    if (GetParam() == DbBackend::postgres) {
+        EXPECT_FALSE(m_store->insert_attempt(attempt(2, nul_file, 1)));
+        EXPECT_FALSE(m_store->latest_attempt(2, "f").value().has_value());
+        EXPECT_FALSE(m_store->set_referral_code(2, nul_code));
+        EXPECT_FALSE(m_store->referral_code(2).value().has_value());
+        EXPECT_FALSE(m_store->set_redirect(EarningsRedirect{nul_file, 8, false, 2}));
+        EXPECT_EQ(m_store->redirect_of("f").value()->claimant, 7);
+    }
+}
+
 // Two instances on one database (two server processes): each write is visible to the other
 // as soon as the call returns, with nothing cached on either side.
 TEST_P(PaymentStoreTest, TwoInstancesSeeEachOthersWritesAtOnce) {
