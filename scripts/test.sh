@@ -98,21 +98,47 @@ run_fuzz() {
   ((n > 0))
 }
 
-# The S3 blob store's tests against a throwaway Ceph (mon, memstore OSD, radosgw) on loopback.
-# With Ceph running, a skipped test means the keys did not reach it: a failure.
-run_s3() {
-  log "S3 blob store against Ceph RGW"
+# A throwaway Ceph (mon, memstore OSD, radosgw) on loopback for the S3 stages; stopped on exit.
+start_ceph() {
+  [[ -n $ceph_dir ]] && return 0
   ceph_dir=$(mktemp -d /tmp/satload-ceph.XXXXXX)
   ceph_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  (
-    eval "$(scripts/ceph.sh start "$ceph_dir" "$ceph_port")"
-    out=$(build/tests/unit/unit_s3 2>&1) || { printf '%s\n' "$out"; exit 1; }
-    printf '%s\n' "$out" | tail -3
-    if grep -q '^\[  SKIPPED \] [0-9]' <<<"$out"; then echo "S3 tests were skipped" >&2; exit 1; fi
-  )
+  eval "$(scripts/ceph.sh start "$ceph_dir" "$ceph_port")"
+  export SATLOAD_S3_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+}
+stop_ceph() {
+  [[ -n $ceph_dir ]] || return 0
   scripts/ceph.sh stop "$ceph_dir" "$ceph_port"
   rm -rf "$ceph_dir"
   ceph_dir=""
+}
+
+# The S3 blob store's tests against Ceph RGW. With Ceph running, a skipped test means the keys
+# did not reach it: a failure.
+run_s3() {
+  log "S3 blob store against Ceph RGW"
+  start_ceph
+  local out
+  out=$(build/tests/unit/unit_s3 2>&1) || { printf '%s\n' "$out"; return 1; }
+  printf '%s\n' "$out" | tail -3
+  if grep -q '^\[  SKIPPED \] [0-9]' <<<"$out"; then echo "S3 tests were skipped" >&2; return 1; fi
+}
+
+# Scale-out: the hosting, accounts and paid-download suites again with every store in
+# PostgreSQL (--db) and the blobs in Ceph RGW (--blobs); each server gets its own schema and
+# bucket (tests/lib/server.mjs). Small sizes: the OSD keeps everything in memory.
+scale_suites=(hosting_roundtrip put_resume link_controls anonymous_uploads rename accounts account_tokens
+  account_recovery payments cli_payments)
+run_scale() {
+  log "functional suites on PostgreSQL and Ceph RGW (--db, --blobs)"
+  (cd tests && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+  start_pg
+  start_ceph
+  local files=()
+  for s in "${scale_suites[@]}"; do files+=("tests/functional/$s.test.mjs"); done
+  SATLOAD_SMALL_TESTS=1 SATLOAD_TEST_DB_URL=$SATLOAD_TEST_PG_URL SATLOAD_TEST_BLOBS_URL=$SATLOAD_S3_URL \
+    SATLOAD_BIN=$root/build/satload SATLOAD_BUILD_DIR=$root/build node --test --test-concurrency=1 "${files[@]}"
+  stop_ceph
 }
 
 run_functional() {
@@ -153,8 +179,9 @@ case $what in
   all)
     build_release
     run_unit
-    run_s3
     run_functional
+    run_s3
+    run_scale
     run_web
     run_bench_smoke
     run_asan
@@ -162,11 +189,12 @@ case $what in
     ;;
   unit) build_release; run_unit ;;
   s3) build_release; run_s3 ;;
+  scale) build_release; run_scale ;;
   asan) run_asan ;;
   fuzz) run_fuzz ;;
   functional) build_release; run_functional ;;
   web) build_release; run_web ;;
   bench) build_release; run_bench_smoke ;;
-  *) echo "usage: scripts/test.sh [all|unit|s3|asan|fuzz|functional|web|bench]" >&2; exit 2 ;;
+  *) echo "usage: scripts/test.sh [all|unit|s3|scale|asan|fuzz|functional|web|bench]" >&2; exit 2 ;;
 esac
 log "all requested suites passed"

@@ -3,6 +3,7 @@
 // the running server's admin API when one answers at the URL in <data>/admin.json (so the
 // ledger's writer is never bypassed), else on the stores directly. Restore is offline only.
 #include <boost/json.hpp>
+#include <fmt/format.h>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -17,7 +18,6 @@
 
 #include "cli/commands.h"
 #include "accounts/account_service.h"
-#include "accounts/sqlite_account_store.h"
 #include "client/http.h"
 #include "client/progress.h"
 #include "client/units.h"
@@ -28,11 +28,14 @@
 #include "crypto/primitives.h"
 #include "ledger/audit.h"
 #include "ledger/checkpoint.h"
+#include "ledger/pg_ledger_store.h"
 #include "ledger/sqlite_ledger_store.h"
 #include "payments/wallet_service.h"
 #include "safety/safety_service.h"
 #include "safety/transparency.h"
 #include "server/admin.h"
+#include "server/backends.h"
+#include "store/pg_db.h"
 
 namespace satload::cli {
 namespace {
@@ -179,6 +182,15 @@ std::optional<ledger::AuditReport> report_from_json(const std::string& text) {
 
 // The read-only audit of the ledger file and its checkpoint, with no server involved.
 Result<ledger::AuditReport, std::string> offline_audit(const fs::path& data_dir) {
+    auto backends = server::read_backends_file(data_dir);
+    if (!backends) return fail(backends.error());
+    if (!backends->db_url.empty()) {
+        auto url = store::parse_pg_url(backends->db_url);
+        if (!url) return fail("the recorded database URL: " + url.error().message);
+        auto store = ledger::PgLedgerStore::open(url->conninfo, url->schema);
+        if (!store) return fail("cannot open the ledger in PostgreSQL: " + store.error().message);
+        return ledger::audit_ledger(**store, data_dir / fmt::format(server::kPgLedgerCheckpointName, url->schema));
+    }
     const fs::path file = data_dir / server::kLedgerFileName;
     std::error_code ec;
     if (!fs::is_regular_file(file, ec)) return fail("no ledger at " + file.string());
@@ -252,22 +264,17 @@ int run_backup(const AdminArgs& args) {
         print_backup(res->body, dir);
         return 0;
     }
-    const fs::path data(args.data_dir);
-    if (!fs::is_regular_file(data / server::kLedgerFileName, ec) || !fs::is_regular_file(data / server::kMetaFileName, ec)) {
-        print_error(args.data_dir + " is not a satload data directory (no ledger or metadata database)");
+    auto backends = server::open_offline_backends(args.data_dir);
+    if (!backends) {
+        print_error(backends.error());
         return kExitFailure;
     }
-    auto meta = store::SqliteMetaStore::open(data / server::kMetaFileName);
-    if (!meta) {
-        print_error("cannot open the metadata database: " + meta.error().message);
+    if (!backends->embedded()) {
+        print_error("this data directory's server keeps its data in PostgreSQL or an object store: back them up "
+                    "with their own tools (pg_dump or base backups, bucket replication)");
         return kExitFailure;
     }
-    auto ledger = server::open_data_ledger(data);
-    if (!ledger) {
-        print_error(ledger.error());
-        return kExitFailure;
-    }
-    auto manifest = server::write_backup(dir, **ledger, **meta, data / server::kBlobsDirName);
+    auto manifest = server::write_backup(dir, *backends->ledger, *backends->sqlite_meta, backends->local_blobs_root);
     if (!manifest) {
         print_error(manifest.error().message);
         return kExitFailure;
@@ -332,23 +339,17 @@ void print_credit(std::string_view user, std::int64_t amount_msat, std::int64_t 
 
 // Offline: the accounts in meta.sqlite name the user, the wallet service books the credit.
 int offline_credit(const AdminArgs& args, Msat amount, ledger::Id128 id) {
-    const fs::path data(args.data_dir);
-    std::error_code ec;
-    if (!fs::is_regular_file(data / server::kLedgerFileName, ec) || !fs::is_regular_file(data / server::kMetaFileName, ec)) {
-        print_error(args.data_dir + " is not a satload data directory (no ledger or metadata database)");
-        return kExitFailure;
-    }
     const auto username = accounts::normalize_username(args.user);
     if (!username) {
         print_error("no such user: " + args.user);
         return kExitFailure;
     }
-    auto store = accounts::SqliteAccountStore::open(data / server::kMetaFileName);
-    if (!store) {
-        print_error("cannot open the account database: " + store.error().message);
+    auto backends = server::open_offline_backends(args.data_dir);
+    if (!backends) {
+        print_error(backends.error());
         return kExitFailure;
     }
-    auto account = (*store)->find_account(*username);
+    auto account = backends->accounts->find_account(*username);
     if (!account) {
         print_error("cannot read the account database: " + account.error().message);
         return kExitFailure;
@@ -357,12 +358,7 @@ int offline_credit(const AdminArgs& args, Msat amount, ledger::Id128 id) {
         print_error("no such user: " + args.user);
         return kExitFailure;
     }
-    auto ledger = server::open_data_ledger(data);
-    if (!ledger) {
-        print_error(ledger.error());
-        return kExitFailure;
-    }
-    payments::WalletService wallets(**ledger);
+    payments::WalletService wallets(*backends->ledger);
     auto receipt = wallets.credit((*account)->account_id, amount, args.reason, id);
     if (!receipt) {
         print_error("the credit failed: " + receipt.error().message);
@@ -472,25 +468,20 @@ int run_quota(const AdminArgs& args) {
                     "through the server at " + (*api)->url());
         return 0;
     }
-    const fs::path data(args.data_dir);
-    std::error_code ec;
-    if (!fs::is_regular_file(data / server::kMetaFileName, ec)) {
-        print_error(args.data_dir + " is not a satload data directory (no metadata database)");
+    auto backends = server::open_offline_backends(args.data_dir);
+    if (!backends) {
+        print_error(backends.error());
         return kExitFailure;
     }
-    auto store = accounts::SqliteAccountStore::open(data / server::kMetaFileName);
-    if (!store) {
-        print_error("cannot open the account database: " + store.error().message);
-        return kExitFailure;
-    }
+    accounts::AccountStore* store = backends->accounts.get();
     const auto username = accounts::normalize_username(args.user);
-    auto account = username ? (*store)->find_account(*username)
+    auto account = username ? store->find_account(*username)
                             : accounts::StoreResult<std::optional<accounts::AccountRecord>>(std::nullopt);
     if (!account || !*account) {
         print_error(account ? "no such user: " + args.user : "cannot read the account database: " + account.error().message);
         return kExitFailure;
     }
-    if (auto r = (*store)->set_quota_override((*account)->account_id, bytes); !r) {
+    if (auto r = store->set_quota_override((*account)->account_id, bytes); !r) {
         print_error("cannot set the quota: " + r.error().message);
         return kExitFailure;
     }

@@ -19,20 +19,12 @@ struct ServeArgs {
     std::string anonymous_max_upload, anonymous_expiry, split, grant_lifetime;
     std::string upload_expiry, header_timeout, idle_timeout, body_stall_timeout, shutdown_grace,
         scrub_interval;
-    // Flags of DESIGN.md whose features do not exist yet.
-    std::vector<std::pair<std::string, std::string>> unsupported;
     bool no_anonymous = false;
 };
 
 constexpr std::uint64_t kMaxHeaderBytesLimit = 1u << 20;
 
 int run_serve(ServeArgs& args) {
-    for (const auto& [flag, value] : args.unsupported) {
-        if (!value.empty()) {
-            print_error(flag + " is not supported yet");
-            return kExitUsage;
-        }
-    }
     auto& o = args.options;
     o.anonymous_uploads = !args.no_anonymous;
     if (!args.split.empty()) {
@@ -143,17 +135,12 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--threads", o.threads, "Worker threads (0: one per core)")
         ->check(CLI::Range(0u, 1024u))
         ->capture_default_str();
-    // DESIGN.md flags of features still to come: accepted, then refused by run_serve.
-    const char* const unsupported[][2] = {
-        {"--db", "Metadata database URL"},
-        {"--blobs", "Blob store URL"},
-    };
-    args->unsupported.reserve(std::size(unsupported));
-    for (const auto& [flag, help] : unsupported) {
-        args->unsupported.emplace_back(flag, "");
-        cmd->add_option(flag, args->unsupported.back().second,
-                        std::string(help) + " (not supported yet)");
-    }
+    cmd->add_option("--db", o.db_url,
+                    "PostgreSQL for metadata, accounts, payments and the ledger: "
+                    "postgresql://USER@HOST:PORT/DB[?schema=NAME] (default: SQLite under --data)");
+    cmd->add_option("--blobs", o.blobs_url,
+                    "S3 bucket for ciphertext: s3://BUCKET?endpoint=http://HOST:PORT&region=R, keys "
+                    "in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (default: a directory under --data)");
     // Bitcoin deposits and withdrawals (off without --node).
     cmd->add_option("--node", o.node_url, "Bitcoin node JSON-RPC URL, http://user:password@host:port/");
     cmd->add_option("--network", o.network, "Bitcoin network: main, test or regtest")

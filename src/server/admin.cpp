@@ -203,7 +203,12 @@ awaitable<void> App::admin_backup(Exchange& ex, AdminContext& admin) {
     if (dir == nullptr || !dir->is_string() || dir->as_string().empty()) {
         co_return co_await send_problem(ex, Problem::bad_request, "the body must be {\"dir\": \"/absolute/path\"}");
     }
-    auto manifest = write_backup(std::filesystem::path(std::string(dir->as_string())), admin.ledger, admin.meta,
+    if (admin.meta == nullptr || admin.blobs_root.empty()) {
+        co_return co_await send_problem(ex, Problem::conflict,
+                                        "this server keeps its data in PostgreSQL or an object store: back them "
+                                        "up with their own tools (pg_dump or base backups, bucket replication)");
+    }
+    auto manifest = write_backup(std::filesystem::path(std::string(dir->as_string())), admin.ledger, *admin.meta,
                                  admin.blobs_root);
     if (!manifest) {
         switch (manifest.error().code) {

@@ -47,12 +47,22 @@ inline constexpr std::string_view kBackupLedgerHeadName = "ledger.db.head";
 // `exists` is fine). The error is one line for the operator.
 [[nodiscard]] Result<std::unique_ptr<ledger::Ledger>, std::string> open_data_ledger(
     const std::filesystem::path& data_dir);
+// The checkpoint of a PostgreSQL ledger stays in the data directory (fmt pattern: schema).
+inline constexpr std::string_view kPgLedgerCheckpointName = "ledger-pg-{}.head";
+// Opens the ledger in PostgreSQL (`conninfo`, tables in `schema`), its checkpoint under
+// `data_dir`, and creates the system accounts.
+[[nodiscard]] Result<std::unique_ptr<ledger::Ledger>, std::string> open_pg_ledger(
+    const std::string& conninfo, const std::string& schema, const std::filesystem::path& data_dir);
 
 struct AdminFile {
     std::string url;    // the running server's base URL
     std::string token;  // secret: wipe after use
 };
 
+// Replaces <data>/<name> atomically with `text`: a temporary file created 0600, fsync,
+// rename, fsync of the directory.
+[[nodiscard]] Result<void, std::string> write_private_file(const std::filesystem::path& data_dir,
+                                                           std::string_view name, std::string_view text);
 // Replaces <data>/admin.json atomically (temporary file created 0600, fsync, rename, fsync of
 // the directory).
 [[nodiscard]] Result<void, std::string> write_admin_file(const std::filesystem::path& data_dir,
@@ -64,8 +74,8 @@ struct AdminFile {
 // What the admin API's handlers reach. Only the token's SHA-256 is kept.
 struct AdminContext {
     ledger::Ledger& ledger;
-    store::SqliteMetaStore& meta;
-    std::filesystem::path blobs_root;
+    store::SqliteMetaStore* meta;          // null with --db: back up PostgreSQL with its own tools
+    std::filesystem::path blobs_root;      // empty with --blobs s3://…
     crypto::Sha256Digest token_sha256;
     // For `admin credit`: set once accounts and wallets are open.
     accounts::AccountStore* accounts = nullptr;

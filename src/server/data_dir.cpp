@@ -15,6 +15,7 @@
 #include "onchain/seed.h"
 #include "ledger/accounts.h"
 #include "ledger/checkpoint.h"
+#include "ledger/pg_ledger_store.h"
 #include "ledger/sqlite_ledger_store.h"
 #include "store/posix_file.h"
 
@@ -152,15 +153,16 @@ Result<json::array, std::string> drop_files_without_blobs(const fs::path& meta_f
 
 }  // namespace
 
-Result<std::unique_ptr<ledger::Ledger>, std::string> open_data_ledger(const fs::path& data_dir) {
-    const fs::path file = data_dir / kLedgerFileName;
-    auto store = ledger::SqliteLedgerStore::open(file);
-    if (!store) return fail(fmt::format("cannot open the ledger {}: {}", file.string(), store.error().message));
+namespace {
+
+// Opens the ledger on `store` with its checkpoint and creates the system accounts.
+Result<std::unique_ptr<ledger::Ledger>, std::string> open_ledger_on(std::unique_ptr<ledger::LedgerStore> store,
+                                                                    fs::path checkpoint, const std::string& where) {
     ledger::LedgerOptions options;
-    options.checkpoint_file = ledger::checkpoint_path_for(file);
-    auto opened = ledger::Ledger::open(std::move(*store), std::move(options));
+    options.checkpoint_file = std::move(checkpoint);
+    auto opened = ledger::Ledger::open(std::move(store), std::move(options));
     if (!opened) {
-        return fail(fmt::format("cannot open the ledger {}: {} ({})", file.string(), opened.error().message,
+        return fail(fmt::format("cannot open the ledger {}: {} ({})", where, opened.error().message,
                                 ledger::ledger_error_name(opened.error().code)));
     }
     auto outcomes = (*opened)->create_accounts(ledger::system_accounts());
@@ -174,13 +176,27 @@ Result<std::unique_ptr<ledger::Ledger>, std::string> open_data_ledger(const fs::
     return std::move(*opened);
 }
 
-Result<void, std::string> write_admin_file(const fs::path& data_dir, const AdminFile& file) {
-    json::object body;
-    body["url"] = file.url;
-    body["token"] = file.token;
-    std::string text = json::serialize(body) + "\n";
-    const fs::path target = data_dir / kAdminFileName;
-    const fs::path temp = data_dir / (std::string(kAdminFileName) + ".tmp");
+}  // namespace
+
+Result<std::unique_ptr<ledger::Ledger>, std::string> open_data_ledger(const fs::path& data_dir) {
+    const fs::path file = data_dir / kLedgerFileName;
+    auto store = ledger::SqliteLedgerStore::open(file);
+    if (!store) return fail(fmt::format("cannot open the ledger {}: {}", file.string(), store.error().message));
+    return open_ledger_on(std::move(*store), ledger::checkpoint_path_for(file), file.string());
+}
+
+Result<std::unique_ptr<ledger::Ledger>, std::string> open_pg_ledger(const std::string& conninfo,
+                                                                    const std::string& schema,
+                                                                    const fs::path& data_dir) {
+    auto store = ledger::PgLedgerStore::open(conninfo, schema);
+    const std::string where = "in PostgreSQL schema " + schema;
+    if (!store) return fail(fmt::format("cannot open the ledger {}: {}", where, store.error().message));
+    return open_ledger_on(std::move(*store), data_dir / fmt::format(kPgLedgerCheckpointName, schema), where);
+}
+
+Result<void, std::string> write_private_file(const fs::path& data_dir, std::string_view name, std::string_view text) {
+    const fs::path target = data_dir / name;
+    const fs::path temp = data_dir / (std::string(name) + ".tmp");
     ::unlink(temp.c_str());  // a leftover of a crash; O_EXCL below must create a fresh file
     const store::UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     auto result = [&]() -> Result<void, std::string> {
@@ -196,8 +212,17 @@ Result<void, std::string> write_admin_file(const fs::path& data_dir, const Admin
         }
         return sync_path(data_dir, true);
     }();
-    crypto::secure_wipe(text.data(), text.size());
     if (!result) ::unlink(temp.c_str());
+    return result;
+}
+
+Result<void, std::string> write_admin_file(const fs::path& data_dir, const AdminFile& file) {
+    json::object body;
+    body["url"] = file.url;
+    body["token"] = file.token;
+    std::string text = json::serialize(body) + "\n";
+    auto result = write_private_file(data_dir, kAdminFileName, text);
+    crypto::secure_wipe(text.data(), text.size());
     return result;
 }
 

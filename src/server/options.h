@@ -12,6 +12,8 @@ namespace satload::server {
 struct ServerOptions {
     std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free port
     std::string data_dir = "./var";          // SQLite metadata, blobs, admin token, logs
+    std::string db_url;                      // postgresql://…: every store in PostgreSQL
+    std::string blobs_url;                   // s3://BUCKET?endpoint=…: blobs in a bucket
     std::string public_url;                  // base of links; default http://<listen>
     std::string tls_cert_file;               // PEM; with tls_key_file enables HTTPS
     std::string tls_key_file;

@@ -1,4 +1,4 @@
-// `satload serve`: opens the embedded stores and the ledger under the data directory, writes
+// `satload serve`: opens the stores (embedded under the data directory, or PostgreSQL and S3), writes
 // the admin token file, and runs the server.
 #include <filesystem>
 #include <fmt/format.h>
@@ -6,53 +6,25 @@
 #include <unistd.h>
 
 #include "accounts/account_service.h"
-#include "accounts/sqlite_account_store.h"
 #include "core/encoding.h"
 #include "crypto/primitives.h"
 #include "files/clock.h"
 #include "files/link_controls.h"
 #include "server/admin.h"
+#include "server/backends.h"
 #include "server/onchain_api.h"
 #include "server/server.h"
 #include "server/wallet_context.h"
-#include "payments/sqlite_payment_store.h"
 #include "safety/safety_service.h"
-#include "safety/sqlite_safety_store.h"
-#include "store/local_blob_store.h"
-#include "store/sqlite_meta_store.h"
 
 namespace satload::server {
 namespace {
 
-// Server secrets, each created once (0600) in the data directory and read on every start: the
-// one behind fake salts (which must not change, or a salt lookup would reveal who exists) and
-// the paywall's (invoices, preimages and macaroons; a new one voids every grant).
+// Server secrets, each created once and read on every start (server_secret): the one behind
+// fake salts (which must not change, or a salt lookup would reveal who exists) and the
+// paywall's (invoices, preimages and macaroons; a new one voids every grant).
 constexpr std::string_view kSaltSecretFileName = "account_salt.key";
 constexpr std::string_view kPaywallSecretFileName = "paywall.key";
-
-Result<Bytes, std::string> read_or_create_secret(const std::filesystem::path& data_dir, std::string_view name,
-                                                 std::size_t size) {
-    const std::string path = (data_dir / name).string();
-    Bytes secret(size);
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        const ssize_t n = ::read(fd, secret.data(), secret.size());
-        ::close(fd);
-        if (n != static_cast<ssize_t>(secret.size())) {
-            return tl::unexpected("the account salt secret " + path + " is unreadable or truncated");
-        }
-        return secret;
-    }
-    crypto::random_bytes(secret);
-    const std::string tmp = path + ".tmp";
-    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) return tl::unexpected("cannot create " + tmp);
-    const bool ok = ::write(fd, secret.data(), secret.size()) == static_cast<ssize_t>(secret.size()) &&
-                    ::fsync(fd) == 0;
-    ::close(fd);
-    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) return tl::unexpected("cannot write " + path);
-    return secret;
-}
 
 }  // namespace
 
@@ -65,30 +37,26 @@ int run_server(const ServerOptions& options) {
         return 1;
     }
     fs::permissions(options.data_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
-    auto blobs = store::LocalBlobStore::open(fs::path(options.data_dir) / "blobs");
-    if (!blobs) {
-        fmt::print(stderr, "error: cannot open blob store: {}\n", blobs.error().message);
+    auto backends = open_backends(options);
+    if (!backends) {
+        fmt::print(stderr, "error: {}\n", backends.error());
         return 1;
     }
-    auto meta = store::SqliteMetaStore::open(fs::path(options.data_dir) / "meta.sqlite");
-    if (!meta) {
-        fmt::print(stderr, "error: cannot open metadata store: {}\n", meta.error().message);
+    if (auto written = write_backends_file(options); !written) {
+        fmt::print(stderr, "error: {}\n", written.error());
         return 1;
     }
-    // The ledger last among the stores: its writer thread is the one thing to stop cleanly.
-    auto ledger = open_data_ledger(options.data_dir);
-    if (!ledger) {
-        fmt::print(stderr, "error: {}\n", ledger.error());
-        return 1;
-    }
+    store::BlobStore& blobs = *backends->blobs;
+    store::MetaStore& meta = *backends->meta;
+    std::unique_ptr<ledger::Ledger>& ledger = backends->ledger;
     files::SystemClock clock;
     files::UploadLimits limits;
     limits.max_upload_bytes = options.max_upload_bytes;
     limits.upload_expiry_s = options.upload_expiry.count();
     limits.anonymous_max_upload_bytes = options.anonymous_max_upload_bytes;
     limits.anonymous_file_lifetime_s = options.anonymous_file_lifetime.count();
-    files::UploadService uploads(**blobs, **meta, clock, crypto::random_bytes, limits);
-    files::FileService files(**blobs, **meta, clock);
+    files::UploadService uploads(blobs, meta, clock, crypto::random_bytes, limits);
+    files::FileService files(blobs, meta, clock);
     if (const std::size_t recovered = uploads.recover(); recovered > 0) {
         fmt::print(stderr, "completed {} upload(s) interrupted by a crash\n", recovered);
     }
@@ -112,7 +80,7 @@ int run_server(const ServerOptions& options) {
         admin_file.token = base64url_encode(token);
         crypto::secure_wipe(token);
     }
-    AdminContext admin{**ledger, **meta, fs::path(options.data_dir) / "blobs",
+    AdminContext admin{*ledger, backends->sqlite_meta, backends->local_blobs_root,
                        crypto::sha256(as_bytes(admin_file.token))};
     auto written = write_admin_file(options.data_dir, admin_file);
     crypto::secure_wipe(admin_file.token.data(), admin_file.token.size());
@@ -122,14 +90,10 @@ int run_server(const ServerOptions& options) {
     }
     server.set_admin(&admin);
 
-    // Accounts share meta.sqlite (their own account_* tables). The fake-salt secret must stay
-    // the same across restarts, or a salt lookup would reveal who exists.
-    auto account_store = accounts::SqliteAccountStore::open(fs::path(options.data_dir) / kMetaFileName);
-    if (!account_store) {
-        fmt::print(stderr, "error: cannot open the account store: {}\n", account_store.error().message);
-        return 1;
-    }
-    auto salt_secret = read_or_create_secret(options.data_dir, kSaltSecretFileName, accounts::kFakeSaltSecretBytes);
+    // The fake-salt secret must stay the same across restarts and instances, or a salt lookup
+    // would reveal who exists.
+    accounts::AccountStore& account_store = *backends->accounts;
+    auto salt_secret = server_secret(*backends, options.data_dir, kSaltSecretFileName, accounts::kFakeSaltSecretBytes);
     if (!salt_secret) {
         fmt::print(stderr, "error: {}\n", salt_secret.error());
         return 1;
@@ -137,32 +101,27 @@ int run_server(const ServerOptions& options) {
     accounts::AccountServiceOptions account_options;
     account_options.fake_salt_secret = std::move(*salt_secret);
     account_options.default_quota_bytes = options.default_quota_bytes;
-    accounts::AccountService account_service(**account_store, clock, std::move(account_options));
-    AccountContext account_context{account_service, **meta, **blobs};
+    accounts::AccountService account_service(account_store, clock, std::move(account_options));
+    AccountContext account_context{account_service, meta, blobs};
     server.set_accounts(&account_context);
-    admin.accounts = account_store->get();
+    admin.accounts = &account_store;
 
-    // Wallets and paid downloads: the payment tables share meta.sqlite too.
-    auto payment_store = payments::SqlitePaymentStore::open(fs::path(options.data_dir) / kMetaFileName);
-    if (!payment_store) {
-        fmt::print(stderr, "error: cannot open the payment store: {}\n", payment_store.error().message);
-        return 1;
-    }
-    auto paywall_secret = read_or_create_secret(options.data_dir, kPaywallSecretFileName, payments::kPaywallSecretBytes);
+    // Wallets and paid downloads.
+    auto paywall_secret = server_secret(*backends, options.data_dir, kPaywallSecretFileName, payments::kPaywallSecretBytes);
     if (!paywall_secret) {
         fmt::print(stderr, "error: {}\n", paywall_secret.error());
         return 1;
     }
-    payments::WalletService wallets(**ledger);
+    payments::WalletService wallets(*ledger);
     admin.wallets = &wallets;
     payments::PaywallOptions paywall_options;
     paywall_options.split = options.split;
     paywall_options.grant_lifetime_s = options.grant_lifetime.count();
     paywall_options.location = options.public_url.empty() ? url : options.public_url;
     paywall_options.clock_s = [&clock] { return clock.now_s(); };
-    accounts::AccountStore& owners = **account_store;
+    accounts::AccountStore& owners = account_store;
     payments::Paywall paywall(
-        wallets, **payment_store,
+        wallets, *backends->payments,
         [&files, &owners, &clock](const std::string& file_id) -> std::optional<payments::FileFacts> {
             auto info = files.info(file_id);
             if (!info || files::link_refusal(*info, clock.now_s())) return std::nullopt;
@@ -175,18 +134,13 @@ int run_server(const ServerOptions& options) {
     WalletContext wallet_context{wallets, paywall};
     server.set_wallet(&wallet_context);
 
-    // Trust and safety: its safety_* tables share meta.sqlite too. The file service closes the
+    // Trust and safety. The file service closes the
     // links it blocks (takedowns, suspended owners) and uploads of a blocked digest are refused.
-    auto safety_store = safety::SqliteSafetyStore::open(fs::path(options.data_dir) / kMetaFileName);
-    if (!safety_store) {
-        fmt::print(stderr, "error: cannot open the safety store: {}\n", safety_store.error().message);
-        return 1;
-    }
-    payments::PaymentStore& payment_records = **payment_store;
+    payments::PaymentStore& payment_records = *backends->payments;
     safety::SafetyOptions safety_options;
     safety_options.strikes_to_suspend = options.strikes_to_suspend;
     auto safety_service = safety::SafetyService::open(
-        **safety_store, clock, crypto::random_bytes,
+        *backends->safety, clock, crypto::random_bytes,
         [&files, &owners, &payment_records](const std::string& file_id) -> std::optional<safety::FileFacts> {
             auto info = files.info(file_id);
             if (!info) return std::nullopt;
@@ -249,7 +203,7 @@ int run_server(const ServerOptions& options) {
     std::unique_ptr<OnchainRuntime> onchain;
     OnchainContext no_onchain;
     if (!options.node_url.empty()) {
-        auto opened = OnchainRuntime::open(options, **ledger);
+        auto opened = OnchainRuntime::open(options, *ledger);
         if (!opened) {
             fmt::print(stderr, "error: {}\n", opened.error());
             return 1;
@@ -276,7 +230,7 @@ int run_server(const ServerOptions& options) {
     const fs::path admin_path = fs::path(options.data_dir) / kAdminFileName;
     ::unlink(admin_path.c_str());
     onchain.reset();  // stops the watcher before the ledger it books into
-    ledger->reset();  // answers everything queued, stops the writer and the checkpointer
+    ledger.reset();  // answers everything queued, stops the writer and the checkpointer
     fmt::print(stderr, "stopped\n");
     return 0;
 }

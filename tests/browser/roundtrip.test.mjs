@@ -237,7 +237,7 @@ test('no request leaves the origin, and no key reaches the server', () => {
   assert.deepEqual(allProblems.flat(), []);
   const log = Buffer.from(server.log);
   for (const n of needles) assert.equal(log.indexOf(n.bytes), -1, `${n.name} in the server log`);
-  assert.deepEqual(scanForNeedles([server.dataDir], needles), []);
+  assert.deepEqual(scanForNeedles(server.storedPaths(), needles), []);
 });
 
 // The proxy does see a request to another host when one is made (so the check above can

@@ -363,11 +363,11 @@ test('no password, auth key, recovery key or master key on the server after pass
     await server.stop();
     const logFile = path.join(tempDir('satload-log-'), 'server.log');
     writeFileSync(logFile, server.log);
-    assert.deepEqual(scanForNeedles([server.dataDir, logFile], needles), []);
+    assert.deepEqual(scanForNeedles([...server.storedPaths(), logFile], needles), []);
     // The scan sees what is there: SHA-256 of the current auth key is in the database, and the
     // client's session file holds the master key.
     const lastAuth = createHash('sha256').update(authKeys[authKeys.length - 1]).digest();
-    assert.notDeepEqual(scanForNeedles([server.dataDir], [{ name: 'auth hash', bytes: lastAuth }]), []);
+    assert.notDeepEqual(scanForNeedles(server.storedPaths(), forms(lastAuth).map((b) => ({ name: 'auth hash', bytes: b }))), []);
     assert.ok(scanForNeedles([home2], needles).some((hit) => hit.includes('master key')));
   } finally {
     await proxy.close();

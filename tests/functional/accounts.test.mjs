@@ -7,9 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync, existsSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Server, runCli, tempDir, lastLine } from '../lib/server.mjs';
+import { Server, runCli, tempDir, lastLine, storedBlobCount } from '../lib/server.mjs';
 import { deriveKeys, forms, scanForNeedles, b64urlDecode } from '../lib/secrets.mjs';
 import { ece, wrap } from '../lib/owned.mjs';
 
@@ -48,16 +48,6 @@ async function register(url, user, home) {
   const r = await runCli(['account', 'register', user, '--server', url], { env: { SATLOAD_HOME: home, SATLOAD_PASSWORD: PASSWORD } });
   assert.equal(r.code, 0, r.stderr);
   return r;
-}
-
-function countFiles(dir) {
-  if (!existsSync(dir)) return 0;
-  let n = 0;
-  for (const name of readdirSync(dir)) {
-    const p = path.join(dir, name);
-    n += statSync(p).isDirectory() ? countFiles(p) : 1;
-  }
-  return n;
 }
 
 // Register on one home, log in on a fresh one: `ls` there shows the names and working links of
@@ -131,7 +121,7 @@ test('register, login elsewhere, ls shows names and working links, rm kills the 
     const { writeFileSync } = await import('node:fs');
     const logFile = path.join(tempDir('satload-log-'), 'server.log');
     writeFileSync(logFile, server.log);
-    assert.deepEqual(scanForNeedles([server.dataDir, logFile], needles), []);
+    assert.deepEqual(scanForNeedles([...server.storedPaths(), logFile], needles), []);
     // The needles are right: the client's own session file does hold the master key and token.
     assert.ok(scanForNeedles([home2], needles).some((hit) => hit.includes('master key')));
   } finally {
@@ -168,10 +158,11 @@ test('the server keeps no auth key in any encoding', async () => {
     const { writeFileSync } = await import('node:fs');
     const logFile = path.join(tempDir('satload-log-'), 'server.log');
     writeFileSync(logFile, server.log);
-    assert.deepEqual(scanForNeedles([server.dataDir, logFile], needles), []);
-    // The hash is what is kept: proves the scan looks at the right database.
+    assert.deepEqual(scanForNeedles([...server.storedPaths(), logFile], needles), []);
+    // The hash is what is kept (raw in SQLite, hex in a PostgreSQL dump): proves the scan
+    // looks at the right database.
     const hash = createHash('sha256').update(authKey).digest();
-    assert.notDeepEqual(scanForNeedles([server.dataDir], [{ name: 'hash', bytes: hash }]), []);
+    assert.notDeepEqual(scanForNeedles(server.storedPaths(), forms(hash).map((b) => ({ name: 'hash', bytes: b }))), []);
   } finally {
     await server.stop();
   }
@@ -272,12 +263,11 @@ test('quota: an upload past the quota is refused at creation and nothing is stor
   try {
     const home = tempDir('satload-home-');
     await register(server.url, 'erin', home);
-    const blobs = path.join(server.dataDir, 'blobs');
-    const before = countFiles(blobs);
+    const before = storedBlobCount(server.dataDir);
     const big = await ownedUpload(server.url, home, 'big.bin', Buffer.alloc(0), { length: 64 * 1024 + 1 });
     assert.equal(big.res.status, 413, big.text);
     assert.equal(JSON.parse(big.text).type, 'https://satload.dev/problems/quota-exceeded');
-    assert.equal(countFiles(blobs), before, 'nothing stored');
+    assert.equal(storedBlobCount(server.dataDir), before, 'nothing stored');
     const usage = JSON.parse((await runCli(['account', '--json'], { env: { SATLOAD_HOME: home } })).stdout);
     assert.equal(usage.quota_bytes, 64 * 1024);
     assert.equal(usage.used_bytes, 0);

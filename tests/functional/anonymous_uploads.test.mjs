@@ -7,25 +7,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Server, runCli, tempDir, lastLine, parseLink } from '../lib/server.mjs';
+import { Server, runCli, tempDir, lastLine, parseLink, storedBlobCount } from '../lib/server.mjs';
 
 const PASSWORD = 'anonymous policy password 3';
 const PROBLEM = 'https://satload.dev/problems/';
 // files/rate_limiter.h: kAnonymousCreationsPerWindow, kAnonymousCreationWindowS.
 const CREATIONS_PER_WINDOW = 120;
 const WINDOW_S = 600;
-
-function countFiles(dir) {
-  if (!existsSync(dir)) return 0;
-  let n = 0;
-  for (const name of readdirSync(dir)) {
-    const p = path.join(dir, name);
-    n += statSync(p).isDirectory() ? countFiles(p) : 1;
-  }
-  return n;
-}
 
 async function register(url, user) {
   const home = tempDir('satload-home-');
@@ -58,8 +48,7 @@ function create(url, { localAddress = '127.0.0.1', length = 1, headers = {} } = 
 test('--no-anonymous refuses uploads without a session (401) and takes a logged-in one', async () => {
   const server = await new Server({ args: ['--no-anonymous'] }).start();
   try {
-    const blobs = path.join(server.dataDir, 'blobs');
-    const before = countFiles(blobs);
+    const before = storedBlobCount(server.dataDir);
     for (const headers of [{}, { 'Upload-Concat': 'partial' }]) {
       const r = await create(server.url, { headers });
       assert.equal(r.status, 401, r.body);
@@ -70,7 +59,7 @@ test('--no-anonymous refuses uploads without a session (401) and takes a logged-
     assert.equal(anonymous.code, 1);
     assert.equal(anonymous.stderr.trim().split('\n').length, 1, anonymous.stderr);
     assert.match(anonymous.stderr, /accounts only/);
-    assert.equal(countFiles(blobs), before, 'nothing stored');
+    assert.equal(storedBlobCount(server.dataDir), before, 'nothing stored');
 
     const home = await register(server.url, 'member');
     const put = await runCli(['put', src], { env: { SATLOAD_HOME: home } });
@@ -87,8 +76,7 @@ test('anonymous size limit: 413 with the limit stated, nothing stored; an accoun
   const limit = 64 * 1024;
   const server = await new Server({ args: ['--anonymous-max-upload', '64KiB'] }).start();
   try {
-    const blobs = path.join(server.dataDir, 'blobs');
-    const before = countFiles(blobs);
+    const before = storedBlobCount(server.dataDir);
     for (const headers of [{}, { 'Upload-Concat': 'partial' }]) {
       const r = await create(server.url, { length: limit + 1, headers });
       assert.equal(r.status, 413, r.body);
@@ -96,7 +84,7 @@ test('anonymous size limit: 413 with the limit stated, nothing stored; an accoun
       assert.equal(problem.type, `${PROBLEM}upload-too-large`);
       assert.match(problem.detail, new RegExp(`at most ${limit} bytes`));
     }
-    assert.equal(countFiles(blobs), before, 'nothing stored');
+    assert.equal(storedBlobCount(server.dataDir), before, 'nothing stored');
     assert.equal((await create(server.url, { length: limit })).status, 201, 'at the limit is fine');
 
     const big = file(randomBytes(100 * 1024));
@@ -118,14 +106,13 @@ test('anonymous creations are rate limited per address: 429 with Retry-After', a
       const r = await create(server.url, { localAddress: '127.0.0.7' });
       assert.equal(r.status, 201, `creation ${i + 1}: ${r.body}`);
     }
-    const blobs = path.join(server.dataDir, 'blobs');
-    const before = countFiles(blobs);
+    const before = storedBlobCount(server.dataDir);
     const limited = await create(server.url, { localAddress: '127.0.0.7' });
     assert.equal(limited.status, 429, limited.body);
     assert.equal(JSON.parse(limited.body).type, `${PROBLEM}too-many-requests`);
     const retry = Number(limited.headers['retry-after']);
     assert.ok(Number.isInteger(retry) && retry >= 1 && retry <= WINDOW_S, limited.headers['retry-after']);
-    assert.equal(countFiles(blobs), before, 'nothing stored');
+    assert.equal(storedBlobCount(server.dataDir), before, 'nothing stored');
     assert.equal((await create(server.url, { localAddress: '127.0.0.8' })).status, 201, 'another address is not limited');
     // A logged-in user from the limited address is not anonymous, so not limited.
     const home = await register(server.url, 'ratefree');
@@ -139,7 +126,6 @@ test('anonymous creations are rate limited per address: 429 with Retry-After', a
 
 test('anonymous files expire after the anonymous lifetime; housekeeping removes record and blob', async () => {
   const server = await new Server({ args: ['--anonymous-expiry', '2s'] }).start();
-  const blobs = path.join(server.dataDir, 'blobs');
   let restarted;
   try {
     const put = await runCli(['put', file(randomBytes(20000)), '--server', server.url], { env: { SATLOAD_HOME: tempDir('satload-home-') } });
@@ -147,7 +133,7 @@ test('anonymous files expire after the anonymous lifetime; housekeeping removes 
     const { id } = parseLink(lastLine(put.stdout));
     const info = await (await fetch(`${server.url}/api/v1/files/${id}`)).json();
     assert.equal(info.expires - info.created, 2, JSON.stringify(info));
-    const stored = countFiles(blobs);
+    const stored = storedBlobCount(server.dataDir);
     await new Promise((r) => setTimeout(r, 2500));
     const gone = await fetch(`${server.url}/d/${id}`);
     assert.equal(gone.status, 410);
@@ -160,7 +146,7 @@ test('anonymous files expire after the anonymous lifetime; housekeeping removes 
     for (let i = 0; i < 100 && !removed.test(restarted.log); i++) await new Promise((r) => setTimeout(r, 50));
     assert.match(restarted.log, removed);
     assert.equal((await fetch(`${restarted.url}/d/${id}`)).status, 404, 'the record is gone');
-    assert.equal(countFiles(blobs), stored - 1, 'the blob is gone');
+    assert.equal(storedBlobCount(server.dataDir), stored - 1, 'the blob is gone');
   } finally {
     await server.stop();
     if (restarted) await restarted.stop();

@@ -69,8 +69,11 @@ test(`a ${SIZE >> 20} MiB file round-trips through put/get and the server holds 
   }
   needles.push({ name: 'secret text', bytes: Buffer.from(secret) });
   writeFileSync(path.join(work, 'server.log'), server.log);
-  const hits = scanForNeedles([server.dataDir, path.join(work, 'server.log')], needles);
+  const stored = server.storedPaths();
+  const hits = scanForNeedles([...stored, path.join(work, 'server.log')], needles);
   assert.deepEqual(hits, [], 'secrets or plaintext found on the server side');
+  // The scan covers where the ciphertext really is (the data directory, or the bucket).
+  assert.ok(scanForNeedles(stored, [{ name: 'ciphertext head', bytes: blob }]).length > 0);
   // And the check itself can fail: the plaintext file does contain the marker.
   assert.ok(scanForNeedles([src], needles.slice(0, 1)).length === 1);
 });
