@@ -130,16 +130,19 @@ async function loadTokens(): Promise<void> {
     ...tokens.map((t) => {
       const tr = document.createElement('tr');
       tr.dataset.tokenId = String(t.id);
-      for (const text of [String(t.id), formatDate(t.created), t.name]) {
+      // The day in the table (narrow enough for a phone), the full time in its title.
+      const created = document.createElement('time');
+      created.dateTime = new Date(t.created * 1000).toISOString();
+      created.textContent = new Date(t.created * 1000).toLocaleDateString();
+      created.title = formatDate(t.created);
+      const cells = [String(t.id), created, t.name, revokeButton(t)].map((content) => {
         const td = document.createElement('td');
-        td.textContent = text;
-        tr.append(td);
-      }
-      const action = document.createElement('td');
-      action.append(revokeButton(t));
-      tr.append(action);
-      // On a phone the name and date wrap; an id or a button broken mid-word would not read.
-      for (const cell of [tr.firstElementChild, action]) if (cell instanceof HTMLElement) cell.style.whiteSpace = 'nowrap';
+        td.append(content);
+        return td;
+      });
+      // Only the name wraps: an id, a date or a button broken mid-word would not read.
+      for (const td of [cells[0], cells[1], cells[3]]) if (td) td.style.whiteSpace = 'nowrap';
+      tr.append(...cells);
       return tr;
     }),
   );
