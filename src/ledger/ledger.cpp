@@ -311,7 +311,16 @@ void Ledger::writer_loop() {
         std::vector<Job> batch;
         {
             std::unique_lock lock(m_mutex);
-            m_work_cv.wait(lock, [&] { return m_stopping || !m_queue.empty(); });
+            const auto ready = [&] { return m_stopping || !m_queue.empty(); };
+            if (m_store->shared_journal()) {
+                if (!m_work_cv.wait_for(lock, kSharedJournalRefresh, ready)) {
+                    lock.unlock();
+                    refresh_shared();
+                    continue;
+                }
+            } else {
+                m_work_cv.wait(lock, ready);
+            }
             if (m_queue.empty()) return;  // stopping and drained
             std::size_t events = 0;
             if (std::holds_alternative<TaskJob>(m_queue.front())) {
@@ -357,8 +366,43 @@ void Ledger::fail_all(std::vector<Job>& batch, const LedgerFailure& failure) {
     }
 }
 
+LedgerResult<void> Ledger::catch_up(const std::optional<JournalHead>& stored) {
+    if (!stored || *stored == m_head) return {};
+    if (stored->count <= m_head.count) {
+        // Entries this writer committed are gone or were rewritten: stop rather than append.
+        m_broken = LedgerFailure{LedgerError::closed, "the shared journal's head (" + std::to_string(stored->count) +
+                                                          " entries) does not extend this writer's (" +
+                                                          std::to_string(m_head.count) + ")"};
+        return fail(*m_broken);
+    }
+    return load_state();
+}
+
+void Ledger::refresh_shared() {
+    if (m_broken) return;
+    auto locked = m_store->lock_journal();
+    if (!locked) return;  // the next batch tries again and reports the failure
+    (void)catch_up(*locked);
+    m_store->unlock_journal();
+}
+
 void Ledger::process(std::vector<Job>& batch) {
     if (m_broken) return fail_all(batch, *m_broken);
+    // A shared journal: hold its lock from before the prefetch until the batch is committed,
+    // and start from every entry the other processes appended.
+    auto locked = m_store->lock_journal();
+    if (!locked) {
+        {
+            std::unique_lock lock(m_read_mutex);
+            ++m_stats.store_failures;
+        }
+        return fail_all(batch, store_failure(locked.error()));
+    }
+    struct Unlock {
+        LedgerStore& store;
+        ~Unlock() { store.unlock_journal(); }
+    } const unlock{*m_store};
+    if (auto caught = catch_up(*locked); !caught) return fail_all(batch, caught.error());
     StateMachine& sm = *m_machine;
     using Steady = std::chrono::steady_clock;
     const auto elapsed_ns = [](Steady::time_point from) {

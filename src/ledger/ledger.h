@@ -41,6 +41,9 @@ inline constexpr std::size_t kBatchEventsMax = 16'384;
 inline constexpr std::size_t kQueueEventsMax = 262'144;
 // The default shortest time between two checkpoint writes (LedgerOptions).
 inline constexpr std::chrono::milliseconds kCheckpointInterval{20};
+// With a journal shared by several processes, an idle writer looks for the others' entries
+// this often, so balances read here lag another process's commits by at most about this.
+inline constexpr std::chrono::milliseconds kSharedJournalRefresh{200};
 
 enum class LedgerError {
     closed,               // the ledger is shutting down or failed
@@ -148,6 +151,11 @@ private:
 
     Ledger(std::unique_ptr<LedgerStore> store, LedgerOptions options, int lock_fd);
     LedgerResult<void> load_state();
+    // A shared journal: reloads when `stored` (the head in the store, under the journal's
+    // lock) is not the head this writer last saw.
+    LedgerResult<void> catch_up(const std::optional<JournalHead>& stored);
+    // An idle writer on a shared journal takes in the other processes' entries.
+    void refresh_shared();
     void enqueue(Job job, std::size_t events);
     void writer_loop();
     void process(std::vector<Job>& batch);

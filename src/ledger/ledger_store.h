@@ -63,6 +63,16 @@ public:
     // between batches, so the copy matches the checkpoint written beside it.
     virtual StoreResult<void> backup_to(const std::filesystem::path& file) = 0;
 
+    // A journal that several processes append to (PostgreSQL behind several `satload serve`):
+    // the writer holds the journal's lock around each batch. lock_journal() waits for it and
+    // returns the head as stored, so a writer that finds another process's entries reloads its
+    // state before it applies a batch; unlock_journal() lets the next process write. A store
+    // with one writer (SQLite, where the checkpoint's file lock keeps others out) has no lock:
+    // nullopt, and the writer's own head is the truth.
+    [[nodiscard]] virtual bool shared_journal() const { return false; }
+    virtual StoreResult<std::optional<JournalHead>> lock_journal() { return std::optional<JournalHead>{}; }
+    virtual void unlock_journal() {}
+
     // --- Reads, from any thread; each call sees one consistent snapshot.
     // All accounts, then every journal entry in seq order, from one snapshot (for the audit).
     virtual StoreResult<void> scan(std::vector<Account>& accounts, const EntryVisitor& visit) = 0;

@@ -18,9 +18,9 @@ namespace {
 
 // Rows per page when the audit streams the journal.
 constexpr std::size_t kScanPageRows = 20'000;
-// Up to 2 s for a previous writer's session to end before the ledger counts as locked.
-constexpr int kLockAttempts = 100;
-constexpr auto kLockRetry = std::chrono::milliseconds(20);
+// A writer waits this long for the journal's lock (another process's batch) before its batch
+// fails; a process that dies releases the lock with its session.
+constexpr std::string_view kJournalLockTimeout = "30s";
 
 constexpr std::string_view kMigrations[] = {
     R"sql(
@@ -250,9 +250,14 @@ struct PgLedgerStore::Impl {
                             "(SELECT decode(x, 'hex') FROM unnest($1::text[]) AS x)");
     }
 
+    // The advisory lock that serializes the writers of this schema's journal.
+    [[nodiscard]] std::string lock_name() const { return "satload-ledger:" + schema; }
+
     StoreResult<void> migrate() {
         try {
             pqxx::work w(*write_conn);
+            // Processes that start together migrate one after the other.
+            w.exec("SELECT pg_advisory_xact_lock(hashtext(" + w.quote(lock_name()) + "))");
             w.exec("CREATE TABLE IF NOT EXISTS ledger_schema (version INTEGER NOT NULL)");
             const auto r = w.exec("SELECT coalesce(max(version), 0) FROM ledger_schema");
             const int version = r[0][0].as<int>();
@@ -288,24 +293,16 @@ StoreResult<std::unique_ptr<PgLedgerStore>> PgLedgerStore::open(const std::strin
         {
             pqxx::connection setup(url);
             pqxx::nontransaction n(setup);
-            n.exec("CREATE SCHEMA IF NOT EXISTS " + schema);
+            try {
+                n.exec("CREATE SCHEMA IF NOT EXISTS " + schema);
+            } catch (const pqxx::unique_violation&) {
+                // Another process created it at the same moment.
+            }
         }
         impl->write_conn = Impl::connect(url, schema);
         {
             pqxx::nontransaction n(*impl->write_conn);
-            // A writer that just closed its connection may still hold the lock for a moment
-            // (the server ends its session asynchronously): try for a short while.
-            bool locked = false;
-            for (int attempt = 0; attempt < kLockAttempts && !locked; ++attempt) {
-                if (attempt > 0) std::this_thread::sleep_for(kLockRetry);
-                const auto r = n.exec("SELECT pg_try_advisory_lock(hashtext(" +
-                                      n.quote("satload-ledger:" + schema) + "))");
-                locked = r[0][0].as<bool>();
-            }
-            if (!locked) {
-                return fail(StoreFailure{StoreError::locked,
-                                         "another writer holds the ledger in schema " + schema});
-            }
+            n.exec("SET lock_timeout TO '" + std::string(kJournalLockTimeout) + "'");
         }
         if (auto m = impl->migrate(); !m) return fail(m.error());
         impl->prepare_statements();
@@ -328,6 +325,37 @@ StoreResult<void> PgLedgerStore::drop_schema(const std::string& url, const std::
         return fail(io("drop schema", e));
     }
     return {};
+}
+
+StoreResult<std::optional<JournalHead>> PgLedgerStore::lock_journal() {
+    try {
+        pqxx::nontransaction n(*m_impl->write_conn);
+        n.exec("SELECT pg_advisory_lock(hashtext(" + n.quote(m_impl->lock_name()) + "))");
+        const auto head = n.exec("SELECT seq, encode(hash, 'hex') FROM ledger_journal ORDER BY seq DESC LIMIT 1");
+        JournalHead out;
+        if (!head.empty()) {
+            out.count = head[0][0].as<std::int64_t>();
+            const auto hash = hex_decode(head[0][1].c_str());
+            if (!hash || hash->size() != out.hash.size()) {
+                unlock_journal();
+                return fail(StoreFailure{StoreError::corrupt, "bad hash at the journal head"});
+            }
+            std::copy(hash->begin(), hash->end(), out.hash.begin());
+        }
+        return std::optional<JournalHead>(out);
+    } catch (const std::exception& e) {
+        unlock_journal();
+        return fail(io("lock the journal", e));
+    }
+}
+
+void PgLedgerStore::unlock_journal() {
+    try {
+        pqxx::nontransaction n(*m_impl->write_conn);
+        n.exec("SELECT pg_advisory_unlock(hashtext(" + n.quote(m_impl->lock_name()) + "))");
+    } catch (const std::exception&) {
+        // A broken connection has lost its session, and the lock with it.
+    }
 }
 
 std::string PgLedgerStore::describe() const { return "postgresql (schema " + m_impl->schema + ")"; }

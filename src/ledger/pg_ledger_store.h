@@ -1,6 +1,7 @@
 // PgLedgerStore: the ledger in PostgreSQL (libpqxx), for scale-out deployments. Same tables
 // as SQLite under a named schema; a batch is one transaction committed with
-// synchronous_commit=on, so it is durable on the server when commit() returns.
+// synchronous_commit=on, so it is durable on the server when commit() returns. The journal
+// may be shared by several processes, each batch under the schema's advisory lock.
 #pragma once
 
 #include <memory>
@@ -17,7 +18,7 @@ inline constexpr std::size_t kPgSchemaNameBytesMax = 63;
 class PgLedgerStore final : public LedgerStore {
 public:
     // `url` is a libpq connection URL or string. Tables live in `schema` (created if needed;
-    // [a-z_][a-z0-9_]*). A session advisory lock on the schema keeps a second writer out.
+    // [a-z_][a-z0-9_]*). Several processes may open it at once (see shared_journal).
     static StoreResult<std::unique_ptr<PgLedgerStore>> open(const std::string& url,
                                                             const std::string& schema);
     ~PgLedgerStore() override;
@@ -34,6 +35,11 @@ public:
                                                            std::int64_t before_seq,
                                                            std::size_t limit) override;
     [[nodiscard]] std::string describe() const override;
+    // Several processes may write this journal (every `serve --db` instance): each batch runs
+    // under a session advisory lock named after the schema, and starts from the stored head.
+    [[nodiscard]] bool shared_journal() const override { return true; }
+    StoreResult<std::optional<JournalHead>> lock_journal() override;
+    void unlock_journal() override;
 
     // Drops the schema and everything in it (tests clean up with this).
     static StoreResult<void> drop_schema(const std::string& url, const std::string& schema);
