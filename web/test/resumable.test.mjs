@@ -84,6 +84,67 @@ test('without an ETag nothing is resumed; the retries are bounded', async () => 
   assert.equal(failing.calls.length, 4);
 });
 
+// A network body that is a byte stream (as browsers' fetch bodies are), cut at `cutAt`.
+function byteBody(bytes, cutAt) {
+  let at = 0;
+  return new ReadableStream({
+    type: 'bytes',
+    autoAllocateChunkSize: 7000,
+    pull(controller) {
+      if (at >= cutAt) {
+        if (cutAt >= bytes.length) {
+          controller.close();
+          controller.byobRequest?.respond(0);
+        } else {
+          controller.error(new TypeError('network error'));
+        }
+        return;
+      }
+      const view = controller.byobRequest.view;
+      const n = Math.min(view.byteLength, cutAt - at);
+      new Uint8Array(view.buffer, view.byteOffset, n).set(bytes.subarray(at, at + n));
+      at += n;
+      controller.byobRequest.respond(n);
+    },
+  });
+}
+
+// Reads `stream` as the service worker does: BYOB reads into one buffer, reused.
+async function collectByob(stream, bufferBytes) {
+  const reader = stream.getReader({ mode: 'byob' });
+  let buffer = new Uint8Array(bufferBytes);
+  const parts = [];
+  for (;;) {
+    const { done, value } = await reader.read(buffer);
+    if (value) {
+      parts.push(value.slice());
+      buffer = new Uint8Array(value.buffer);
+    }
+    if (done) return Buffer.concat(parts);
+  }
+}
+
+// The body is a byte stream: a BYOB reader gets the file through its own buffer whether the
+// network body is a byte stream (read with BYOB, buffers transferred and a failed read's
+// buffer replaced) or a plain one (copied), across cuts.
+test('a BYOB reader gets the whole file in its own buffer, across cuts, from either kind of body', async () => {
+  const bytePartial = (from, cut = FILE.length) => () =>
+    new Response(byteBody(FILE.subarray(from), cut - from), {
+      status: 206,
+      headers: { ETag: ETAG, 'Content-Range': `bytes ${from}-${FILE.length - 1}/${FILE.length}`, 'Content-Length': String(FILE.length - from) },
+    });
+  const byteFull = (cut) => () =>
+    new Response(byteBody(FILE, cut), { status: 200, headers: { ETag: ETAG, 'Content-Length': String(FILE.length) } });
+  const a = scripted([byteFull(30000), bytePartial(30000, 71000), bytePartial(71000)]);
+  const resA = await resumable.fetchResumable('/d/x', { fetch: a.fetch, delaysMs: [0] });
+  assert.deepEqual(new Uint8Array(await collectByob(resA.body, 4096)), FILE);
+  assert.deepEqual(a.calls.map((c) => c.range), [null, 'bytes=30000-', 'bytes=71000-']);
+
+  const b = scripted([full(30000), partial(30000)]);
+  const resB = await resumable.fetchResumable('/d/x', { fetch: b.fetch, delaysMs: [0] });
+  assert.deepEqual(new Uint8Array(await collectByob(resB.body, 65536)), FILE);
+  assert.equal(b.calls.length, 2);
+});
 test('answers other than 200 are returned untouched', async () => {
   const { fetch } = scripted([() => new Response('{"type":"x/link-expired"}', { status: 410 })]);
   const res = await resumable.fetchResumable('/d/x', { fetch });

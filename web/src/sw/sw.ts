@@ -2,7 +2,7 @@
 // file of any size is saved with memory that does not grow with it. It answers only its own
 // /_save/<token> requests; every other request goes to the network untouched.
 /// <reference lib="webworker" />
-import { EceError, decryptStream } from '../crypto/ece.js';
+import { BodyDecoder, EceError, HEADER_BASE_BYTES } from '../crypto/ece.js';
 import { contentDisposition } from '../lib/filename.js';
 import { problemFromBody } from '../lib/problem.js';
 import { fetchResumable } from '../lib/resumable.js';
@@ -13,6 +13,8 @@ declare const self: ServiceWorkerGlobalScope;
 // A job not claimed by its request within this time is dropped (its key with it).
 const JOB_TTL_MS = 60_000;
 const PROGRESS_INTERVAL_MS = 200;
+// The most the worker reads from the network at once (into one reused buffer).
+const READ_BYTES = 256 * 1024;
 
 interface Pending {
   job: SaveJob;
@@ -83,30 +85,10 @@ async function save(job: SaveJob, port: MessagePort): Promise<Response> {
     return new Response(null, { status: 204 });
   }
 
-  let plainBytes = 0;
-  let lastReport = 0;
-  const count = new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      plainBytes += chunk.length;
-      // More bytes than the metadata promised: the download manager would fail on its own
-      // (Content-Length), but say why.
-      if (plainBytes > job.size) throw new Error('the file is longer than its metadata says');
-      controller.enqueue(chunk);
-      const now = Date.now();
-      if (now - lastReport >= PROGRESS_INTERVAL_MS) {
-        lastReport = now;
-        send(port, { type: 'progress', plainBytes });
-      }
-    },
-    flush() {
-      if (plainBytes !== job.size) throw new Error('the file is shorter than its metadata says');
-      send(port, { type: 'done', plainBytes });
-    },
-  });
-  const plain = res.body.pipeThrough(decryptStream(job.contentKey)).pipeThrough(count);
+  const plain = plaintextBody(res.body, job, port);
   // Errors end the stream (the browser marks the download failed) and reach the page.
   send(port, { type: 'started' });
-  return new Response(withErrorReport(plain, port), {
+  return new Response(plain, {
     status: 200,
     headers: {
       'Content-Type': 'application/octet-stream',
@@ -118,27 +100,116 @@ async function save(job: SaveJob, port: MessagePort): Promise<Response> {
   });
 }
 
-// Passes the stream through, telling the page when it fails and why.
-function withErrorReport(stream: ReadableStream<Uint8Array>, port: MessagePort): ReadableStream<Uint8Array> {
-  const reader = stream.getReader();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) controller.close();
-        else controller.enqueue(value);
-      } catch (e) {
-        const message =
-          e instanceof EceError
-            ? `the file did not decrypt: ${e.message}; the saved part is incomplete`
-            : `the download failed: ${(e as Error).message}`;
-        send(port, { type: 'error', message });
-        controller.error(e);
+// Feeds the decoder whole units, the header's two parts and then one record at a time, from
+// buffers of our own that are reused: the decoder copies what it keeps of the header, and
+// WebCrypto copies a record when decryption is requested, so once push() returns nothing
+// refers to them. A record that straddles network chunks then costs no extra buffer, and no
+// network chunk is kept alive by a view of its tail.
+class RecordFeeder {
+  private unit = new Uint8Array(HEADER_BASE_BYTES);
+  private filled = 0;
+  private stage: 'header' | 'key-id' | 'records' = 'header';
+
+  constructor(private readonly decoder: BodyDecoder) {}
+
+  async push(chunk: Uint8Array, out: Uint8Array[]): Promise<void> {
+    let offset = 0;
+    while (offset < chunk.length) {
+      const n = Math.min(this.unit.length - this.filled, chunk.length - offset);
+      this.unit.set(chunk.subarray(offset, offset + n), this.filled);
+      this.filled += n;
+      offset += n;
+      if (this.filled === this.unit.length) await this.flushUnit(out);
+    }
+  }
+
+  async finish(out: Uint8Array[]): Promise<void> {
+    if (this.filled > 0) await this.decoder.push(this.unit.subarray(0, this.filled), out);
+    this.filled = 0;
+    await this.decoder.finish(out);
+  }
+
+  private async flushUnit(out: Uint8Array[]): Promise<void> {
+    const unit = this.unit;
+    this.filled = 0;
+    await this.decoder.push(unit, out);
+    if (this.stage === 'header') {
+      const keyIdBytes = unit[HEADER_BASE_BYTES - 1]!;
+      if (keyIdBytes > 0) {
+        this.stage = 'key-id';
+        this.unit = new Uint8Array(keyIdBytes);
+        return;
       }
+    }
+    if (this.stage !== 'records') {
+      this.stage = 'records';
+      // The decoder has the header now (it checked the record size).
+      this.unit = new Uint8Array(this.decoder.header!.recordSize);
+    }
+  }
+}
+
+// The plaintext as a pull source: nothing is read from the network or decrypted until the
+// download manager asks for more (highWaterMark 0), so what is held is one read buffer, one
+// record and the plaintext it gives, however large the file or slow the disk. Checks the
+// length against the metadata, reports progress, and tells the page when it fails and why.
+function plaintextBody(body: ReadableStream<Uint8Array>, job: SaveJob, port: MessagePort): ReadableStream<Uint8Array> {
+  // The resumable body is a byte stream: read into one buffer of ours, reused.
+  const reader = body.getReader({ mode: 'byob' });
+  let scratch = new Uint8Array(new ArrayBuffer(READ_BYTES));
+  const feeder = new RecordFeeder(new BodyDecoder(job.contentKey));
+  const pending: Uint8Array[] = [];
+  let plainBytes = 0;
+  let lastReport = 0;
+  let ended = false;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          while (pending.length === 0 && !ended) {
+            const { done, value } = await reader.read(scratch);
+            if (value) scratch = new Uint8Array(value.buffer); // the read transferred it
+            if (done) {
+              ended = true;
+              await feeder.finish(pending);
+            } else {
+              await feeder.push(value, pending);
+            }
+          }
+          const piece = pending.shift();
+          if (piece) {
+            plainBytes += piece.length;
+            // More bytes than the metadata promised: the download manager would fail on its
+            // own (Content-Length), but say why.
+            if (plainBytes > job.size) throw new Error('the file is longer than its metadata says');
+            controller.enqueue(piece);
+          }
+          if (ended && pending.length === 0) {
+            if (plainBytes !== job.size) throw new Error('the file is shorter than its metadata says');
+            send(port, { type: 'done', plainBytes });
+            controller.close();
+            return;
+          }
+          const now = Date.now();
+          if (now - lastReport >= PROGRESS_INTERVAL_MS) {
+            lastReport = now;
+            send(port, { type: 'progress', plainBytes });
+          }
+        } catch (e) {
+          const message =
+            e instanceof EceError
+              ? `the file did not decrypt: ${e.message}; the saved part is incomplete`
+              : `the download failed: ${(e as Error).message}`;
+          send(port, { type: 'error', message });
+          controller.error(e);
+          void reader.cancel(e).catch(() => undefined);
+        }
+      },
+      cancel(reason) {
+        send(port, { type: 'error', message: 'the download was cancelled' });
+        return reader.cancel(reason);
+      },
     },
-    cancel(reason) {
-      send(port, { type: 'error', message: 'the download was cancelled' });
-      return reader.cancel(reason);
-    },
-  });
+    { highWaterMark: 0 },
+  );
 }
