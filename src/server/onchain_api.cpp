@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "crypto/primitives.h"
+#include "onchain/pg_chain_store.h"
 #include "onchain/sqlite_chain_store.h"
 #include "server/admin.h"
 #include "server/app.h"
@@ -180,7 +181,8 @@ awaitable<void> App::platform_withdrawals(Exchange& ex) {
 }
 
 Result<std::unique_ptr<OnchainRuntime>, std::string> OnchainRuntime::open(const ServerOptions& options,
-                                                                          ledger::Ledger& ledger) {
+                                                                          ledger::Ledger& ledger,
+                                                                          std::shared_ptr<store::PgDb> pg) {
     const auto network = chain::parse_network(options.network);
     if (!network) return fail("--network must be main, test or regtest");
     auto passphrase = onchain::read_seed_passphrase(options.seed_passphrase_file);
@@ -189,6 +191,9 @@ Result<std::unique_ptr<OnchainRuntime>, std::string> OnchainRuntime::open(const 
         return fail(std::string("refusing to start on main without a seed passphrase (--seed-passphrase-file F or "
                                 "SATLOAD_SEED_PASSPHRASE)"));
     }
+    // The seed stays in the data directory even with --db postgresql://…: several instances on one
+    // database must then share this file (the same seed derives the same addresses); sharing it
+    // is out of scope here.
     const std::filesystem::path seed_file = std::filesystem::path(options.data_dir) / onchain::kSeedFileName;
     auto seed = onchain::load_or_create_seed(seed_file, *passphrase);
     crypto::secure_wipe(passphrase->data(), passphrase->size());
@@ -199,12 +204,20 @@ Result<std::unique_ptr<OnchainRuntime>, std::string> OnchainRuntime::open(const 
 
     auto node = onchain::make_http_node_rpc(options.node_url);
     if (!node) return fail("--node: " + node.error().message);
-    auto store = onchain::SqliteChainStore::open(std::filesystem::path(options.data_dir) / kMetaFileName);
-    if (!store) return fail("cannot open the chain store: " + store.error().message);
+    std::unique_ptr<onchain::ChainStore> store;
+    if (pg) {
+        auto opened = onchain::PgChainStore::open(std::move(pg));
+        if (!opened) return fail("cannot open the chain store: " + opened.error().message);
+        store = std::move(*opened);
+    } else {
+        auto opened = onchain::SqliteChainStore::open(std::filesystem::path(options.data_dir) / kMetaFileName);
+        if (!opened) return fail("cannot open the chain store: " + opened.error().message);
+        store = std::move(*opened);
+    }
 
     std::unique_ptr<OnchainRuntime> rt(new OnchainRuntime());
     rt->m_node = std::move(*node);
-    rt->m_store = std::move(*store);
+    rt->m_store = std::move(store);
     onchain::OnchainOptions o;
     o.network = *network;
     o.confirmations = options.confirmations;

@@ -1,6 +1,6 @@
 // Bitcoin deposits and withdrawals over HTTP, and what `satload serve --node` starts for them:
 // the node's RPC client, the seed (created on first start, encrypted), the chain_* tables in
-// meta.sqlite, the watcher thread and the withdrawal engine.
+// meta.sqlite (or the deployment's PostgreSQL schema), the watcher thread and the withdrawal engine.
 #pragma once
 
 #include <functional>
@@ -15,6 +15,10 @@
 #include "onchain/withdrawals.h"
 #include "server/options.h"
 
+namespace satload::store {
+class PgDb;
+}
+
 namespace satload::server {
 
 // What the routes reach; both null without --node (the routes answer 503).
@@ -27,9 +31,11 @@ class OnchainRuntime {
 public:
     // Reads the passphrase (--seed-passphrase-file, else SATLOAD_SEED_PASSPHRASE; refused empty
     // on main), opens or creates <data>/wallet.seed, derives the account key and wipes the seed,
-    // and opens the chain store. The error is one line for the operator.
+    // and opens the chain store: on `pg` when set (serve --db postgresql://…), else in
+    // <data>/meta.sqlite. The error is one line for the operator.
     static Result<std::unique_ptr<OnchainRuntime>, std::string> open(const ServerOptions& options,
-                                                                     ledger::Ledger& ledger);
+                                                                     ledger::Ledger& ledger,
+                                                                     std::shared_ptr<store::PgDb> pg);
     ~OnchainRuntime();
     OnchainRuntime(const OnchainRuntime&) = delete;
     OnchainRuntime& operator=(const OnchainRuntime&) = delete;

@@ -203,7 +203,7 @@ int run_server(const ServerOptions& options) {
     std::unique_ptr<OnchainRuntime> onchain;
     OnchainContext no_onchain;
     if (!options.node_url.empty()) {
-        auto opened = OnchainRuntime::open(options, *ledger);
+        auto opened = OnchainRuntime::open(options, *ledger, backends->pg);
         if (!opened) {
             fmt::print(stderr, "error: {}\n", opened.error());
             return 1;
