@@ -13,7 +13,7 @@ build_pkgs=(
 )
 test_pkgs=(
   clang libclang-rt-14-dev nodejs npm curl strace postgresql nginx-light procps jq
-  sqlite3 openssl python3 bsdutils wrk
+  sqlite3 openssl python3 bsdutils wrk haproxy
   chromium
 )
 # `make bench`: the peers and tools of bench/ beside the test packages.

@@ -99,7 +99,9 @@ export function snapshotBackends(dataDir) {
 
 // A running server. `log` accumulates everything it printed.
 export class Server {
-  constructor({ dataDir, args = [], env = {}, wrap = null } = {}) {
+  // `backends: false`: no --db/--blobs of the scale-out stage (the test names its own).
+  constructor({ dataDir, args = [], env = {}, wrap = null, backends = true } = {}) {
+    this.backends = backends;
     this.dataDir = dataDir ?? tempDir('satload-data-');
     this.args = args;
     this.env = env;
@@ -110,7 +112,7 @@ export class Server {
   }
 
   async start(timeoutMs = 15000) {
-    const serveArgs = ['serve', '--listen', '127.0.0.1:0', '--data', this.dataDir, ...backendArgs(this.dataDir), ...this.args];
+    const serveArgs = ['serve', '--listen', '127.0.0.1:0', '--data', this.dataDir, ...(this.backends ? backendArgs(this.dataDir) : []), ...this.args];
     const [cmd, argv] = this.wrap ? [this.wrap[0], [...this.wrap.slice(1), BIN, ...serveArgs]] : [BIN, serveArgs];
     this.proc = spawn(cmd, argv, { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));

@@ -1,0 +1,230 @@
+// Two `satload serve` instances on one PostgreSQL schema and one S3 bucket, behind haproxy
+// (issue 9): an upload cut half way through one instance resumes through the other and the
+// file is intact; paid downloads spread over both charge every payer exactly once, a payment
+// raced on both instances at once charges once, and the ledger's audit passes on both.
+// Runs in make test's scale-out stage (SATLOAD_TEST_DB_URL and SATLOAD_TEST_BLOBS_URL name
+// the PostgreSQL server and Ceph RGW); without them it is skipped with that reason.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { Server, tempDir, SCALE_DB, SCALE_BLOBS } from '../lib/server.mjs';
+import { apiUser, ownedUpload, adminApi, apiGet, ece } from '../lib/owned.mjs';
+import { deriveKeys } from '../lib/secrets.mjs';
+import httpEce from 'http_ece';
+
+const SCALE = Boolean(SCALE_DB && SCALE_BLOBS);
+const skip = SCALE ? false : "runs in make test's scale-out stage (SATLOAD_TEST_DB_URL and SATLOAD_TEST_BLOBS_URL unset)";
+const SMALL = process.env.SATLOAD_SMALL_TESTS === '1';
+const UPLOAD_BYTES = (SMALL ? 24 : 200) << 20;
+const PAYERS = 100;
+const FILES = 5;  // PAYERS x FILES = 500 paid downloads at once
+const PRICE = 2_000;
+const FUNDS = 1_000_000;
+
+const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+let a;
+let b;
+let proxy;
+let proxyUrl;
+const tag = `mi${randomBytes(5).toString('hex')}`;
+
+before(async () => {
+  if (!SCALE) return;
+  const db = `${SCALE_DB}${SCALE_DB.includes('?') ? '&' : '?'}schema=t_${tag}`;
+  const u = new URL(SCALE_BLOBS.replace(/^s3:/, 'http:'));
+  const blobs = `s3://${u.hostname}-${tag}${u.search}`;
+  const args = ['--db', db, '--blobs', blobs, '--trust-proxy'];
+  a = await new Server({ args, backends: false }).start();
+  b = await new Server({ args, backends: false }).start();
+  const port = await freePort();
+  const dir = tempDir('satload-haproxy-');
+  const cfg = path.join(dir, 'haproxy.cfg');
+  // Round robin per request over both instances; the client address travels in
+  // X-Forwarded-For, which the instances trust (--trust-proxy).
+  writeFileSync(cfg, [
+    'global', '  maxconn 4096',
+    'defaults', '  mode http', '  timeout connect 5s', '  timeout client 120s', '  timeout server 120s',
+    '  option forwardfor', '  option http-server-close',
+    'frontend satload', `  bind 127.0.0.1:${port}`, '  default_backend instances',
+    'backend instances', '  balance roundrobin',
+    `  server a ${new URL(a.url).host}`, `  server b ${new URL(b.url).host}`, '',
+  ].join('\n'));
+  const check = spawnSync('haproxy', ['-c', '-f', cfg], { encoding: 'utf8' });
+  assert.equal(check.status, 0, `haproxy refused its configuration: ${check.stderr}${check.stdout}`);
+  proxy = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  proxy.log = '';
+  proxy.stderr.on('data', (d) => { proxy.log += d; });
+  proxyUrl = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`${proxyUrl}/healthz`)).status === 200) return;
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`haproxy did not start: ${proxy.log}`);
+});
+
+after(async () => {
+  if (proxy) proxy.kill('SIGTERM');
+  if (a) await a.stop();
+  if (b) await b.stop();
+});
+
+// Sends `body` as one PATCH at `offset` to `url`, cutting the connection after `cutAfter`
+// bytes when given. Resolves with the response status, or 'cut'.
+function patch(url, body, offset, cutAfter) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, {
+      method: 'PATCH',
+      headers: {
+        'Tus-Resumable': '1.0.0', 'Upload-Offset': String(offset),
+        'Content-Type': 'application/offset+octet-stream', 'Content-Length': String(body.length),
+      },
+    }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+    });
+    req.on('error', (e) => (cutAfter === undefined ? reject(e) : resolve('cut')));
+    const end = cutAfter ?? body.length;
+    const step = 1 << 20;
+    let sent = 0;
+    const pump = () => {
+      while (sent < end) {
+        const n = Math.min(step, end - sent);
+        const more = req.write(body.subarray(sent, sent + n));
+        sent += n;
+        if (!more) return req.once('drain', pump);
+      }
+      if (cutAfter === undefined) req.end();
+      else setTimeout(() => { req.destroy(); resolve('cut'); }, 200);
+    };
+    pump();
+  });
+}
+
+test('an upload cut half way through one instance resumes through the other, intact', { skip }, async () => {
+  const secret = randomBytes(16).toString('base64url');
+  const keys = deriveKeys(secret);
+  const meta = ece(keys.metadata, Buffer.from(JSON.stringify({ name: 'big.bin', size: UPLOAD_BYTES })), 8192);
+  // The content in many records, by the npm http_ece (RFC 8188), as any client would send it.
+  const body = httpEce.encrypt(randomBytes(UPLOAD_BYTES), { version: 'aes128gcm', key: keys.content, salt: randomBytes(16), rs: 65536 });
+  const created = await fetch(`${a.url}/files`, {
+    method: 'POST',
+    headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': String(body.length), 'Upload-Metadata': `meta ${Buffer.from(meta.toString('base64url')).toString('base64')}` },
+  });
+  assert.equal(created.status, 201, await created.text());
+  const location = new URL(created.headers.get('location'));
+  const onA = `${a.url}${location.pathname}`;
+  const onB = `${b.url}${location.pathname}`;
+  assert.equal(await patch(onA, body, 0, body.length >> 1), 'cut');
+
+  // Instance B knows the upload and how much of it A made durable.
+  let offset = -1;
+  for (let i = 0; i < 50; i++) {
+    const head = await fetch(onB, { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } });
+    assert.equal(head.status, 200);
+    offset = Number(head.headers.get('upload-offset'));
+    if (offset > 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(offset > 0 && offset <= body.length >> 1, `offset ${offset} after half of ${body.length} through A`);
+  assert.equal(await patch(onB, body.subarray(offset), offset), 204);
+
+  // Instance A sees the upload B completed, and names its file.
+  const head = await fetch(onA, { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } });
+  assert.equal(head.headers.get('upload-offset'), String(body.length));
+  const fileId = head.headers.get('satload-file-id');
+  assert.ok(fileId, 'a complete upload names its file');
+  for (const base of [a.url, b.url, proxyUrl]) {
+    const got = Buffer.from(await (await fetch(`${base}/d/${fileId}`)).arrayBuffer());
+    assert.equal(got.length, body.length);
+    assert.equal(sha256(got), sha256(body), `the file through ${base}`);
+  }
+});
+
+test(`${PAYERS * FILES} concurrent paid downloads over both instances charge every payer exactly once`, { skip }, async () => {
+  const uploader = await apiUser(proxyUrl, 'mi-uploader');
+  const files = [];
+  for (let i = 0; i < FILES; i++) {
+    const f = await ownedUpload(proxyUrl, uploader, `paid-${i}`, randomBytes(4096), { meta: { price_msat: PRICE } });
+    assert.equal(f.res.status, 201, f.text);
+    files.push(f);
+  }
+  const admin = adminApi(a.dataDir);
+  const payers = [];
+  for (let i = 0; i < PAYERS; i++) {
+    const p = await apiUser(i % 2 ? a.url : b.url, `mi-payer-${i}`);
+    const c = await admin.credit(p.username, FUNDS);
+    assert.equal(c.status, 200, JSON.stringify(c.body));
+    payers.push(p);
+  }
+  const before = { a: await a.metric('satload_downloads_completed_total'), b: await b.metric('satload_downloads_completed_total') };
+
+  // Pays with retries: a payment another instance is settling at that moment answers 503.
+  const pay = async (base, payer, invoice) => {
+    for (let i = 0; i < 100; i++) {
+      const res = await fetch(`${base}/api/v1/pay`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${payer.token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ invoice, max_msat: PRICE }),
+      });
+      const body = await res.json();
+      if (res.status === 200) return body;
+      assert.equal(res.status, 503, JSON.stringify(body));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error('the payment stayed in progress');
+  };
+  const flow = async (payer, file, n) => {
+    const challenge = await fetch(`${proxyUrl}/d/${file.id}`);
+    assert.equal(challenge.status, 402);
+    const { invoice } = await challenge.json();
+    // Every tenth payment is raced on both instances at once; the rest go through the proxy.
+    const receipts = n % 10 === 0
+      ? await Promise.all([pay(a.url, payer, invoice), pay(b.url, payer, invoice)])
+      : [await pay(proxyUrl, payer, invoice)];
+    assert.equal(receipts.filter((r) => r.receipt.charged).length, 1, 'charged exactly once');
+    const paid = receipts[0];
+    const got = await fetch(`${proxyUrl}/d/${file.id}`, { headers: { Authorization: `L402 ${paid.macaroon}:${paid.preimage}` } });
+    assert.equal(got.status, 200);
+    assert.equal(sha256(Buffer.from(await got.arrayBuffer())), sha256(file.ciphertext));
+  };
+  const flows = [];
+  let n = 0;
+  for (const payer of payers) for (const file of files) flows.push(flow(payer, file, n++));
+  await Promise.all(flows);
+
+  // Each instance takes in the other's ledger entries within its refresh interval (200 ms).
+  await new Promise((r) => setTimeout(r, 1000));
+  for (const payer of payers) {
+    const balance = await apiGet(proxyUrl, '/api/v1/wallet', payer.token);
+    assert.equal(balance.status, 200);
+    assert.equal(balance.body.balance_msat, FUNDS - FILES * PRICE, `${payer.username} paid each file once`);
+  }
+  // Both instances served paid downloads.
+  const after = { a: await a.metric('satload_downloads_completed_total'), b: await b.metric('satload_downloads_completed_total') };
+  assert.ok(after.a - before.a > 0 && after.b - before.b > 0, `downloads per instance: ${JSON.stringify({ before, after })}`);
+  assert.equal(after.a - before.a + after.b - before.b, PAYERS * FILES);
+  for (const server of [a, b]) {
+    const audit = await adminApi(server.dataDir).audit();
+    assert.equal(audit.status, 200);
+    assert.equal(audit.body.passed, true, JSON.stringify(audit.body));
+  }
+});
