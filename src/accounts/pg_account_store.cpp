@@ -4,11 +4,18 @@
 #include "accounts/pg_account_store.h"
 
 #include <algorithm>
-#include <limits>
 #include <stdexcept>
 
 namespace satload::accounts {
 namespace {
+
+using store::pg_bigint;
+using store::pg_first;
+using store::pg_limit;
+using store::pg_rows;
+using store::pg_storable;
+using store::pg_u64;
+using store::pg_unstorable;
 
 // Step i (0-based) takes the "accounts" schema from version i to i + 1. Append only. The
 // tables and columns are those of the SQLite store, in PostgreSQL's types.
@@ -80,32 +87,6 @@ std::array<std::uint8_t, N> read_array(const pqxx::field& f) {
     return out;
 }
 
-std::uint64_t read_u64(const pqxx::field& f) {
-    const auto v = f.as<std::int64_t>();
-    if (v < 0) throw std::runtime_error(std::string("column ") + f.name() + " is negative");
-    return static_cast<std::uint64_t>(v);
-}
-
-// Sizes and quotas are unsigned here and BIGINT in the database.
-StoreResult<std::int64_t> to_db(std::uint64_t value) {
-    if (value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-        return fail(StoreFailure{StoreError::io, "value too large for the database"});
-    }
-    return static_cast<std::int64_t>(value);
-}
-
-std::int64_t limit_to_db(std::size_t limit) {
-    constexpr auto max = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
-    return static_cast<std::int64_t>(std::min(limit, max));
-}
-
-StoreResult<std::optional<std::int64_t>> quota_to_db(std::optional<std::uint64_t> quota_bytes) {
-    if (!quota_bytes) return std::optional<std::int64_t>();
-    auto v = to_db(*quota_bytes);
-    if (!v) return fail(v.error());
-    return std::optional<std::int64_t>(*v);
-}
-
 AccountRecord read_user(const pqxx::row& r) {
     AccountRecord a;
     a.account_id = r[0].as<std::int64_t>();
@@ -115,7 +96,7 @@ AccountRecord read_user(const pqxx::row& r) {
     a.password.master_by_password = read_bytes(r[4]);
     a.recovery_auth_hash = read_array<32>(r[5]);
     a.master_by_recovery = read_bytes(r[6]);
-    if (!r[7].is_null()) a.quota_override_bytes = read_u64(r[7]);
+    if (!r[7].is_null()) a.quota_override_bytes = pg_u64(r[7]);
     a.created_s = r[8].as<std::int64_t>();
     return a;
 }
@@ -138,33 +119,9 @@ OwnedFileRecord read_file(const pqxx::row& r) {
     f.file_id = r[0].as<std::string>();
     f.account_id = r[1].as<std::int64_t>();
     f.wrapped_secret = read_bytes(r[2]);
-    f.size_bytes = read_u64(r[3]);
+    f.size_bytes = pg_u64(r[3]);
     f.created_s = r[4].as<std::int64_t>();
     return f;
-}
-
-template <class T, class Read>
-std::optional<T> first(const pqxx::result& rows, Read read) {
-    if (rows.empty()) return std::nullopt;
-    return read(rows[0]);
-}
-
-template <class T, class Read>
-std::vector<T> all(const pqxx::result& rows, Read read) {
-    std::vector<T> out;
-    out.reserve(rows.size());
-    for (const auto& row : rows) out.push_back(read(row));
-    return out;
-}
-
-// libpq's text parameters end at a NUL byte: "alice\0x" would arrive as "alice" and find her.
-// A text holding one names nothing here (lookups find nothing, as SQLite's byte-wise ones do)
-// and is refused as a value (StoreError::io), never stored cut short. Bytes that are not UTF-8
-// the server itself refuses (io).
-bool has_nul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
-
-StoreFailure holds_nul(std::string_view what) {
-    return StoreFailure{StoreError::io, std::string(what) + " holds a NUL byte"};
 }
 
 const char* kind_text(TokenKind kind) { return kind == TokenKind::api ? "api" : "session"; }
@@ -186,8 +143,8 @@ StoreResult<std::unique_ptr<PgAccountStore>> PgAccountStore::open(std::shared_pt
 StoreResult<int> PgAccountStore::schema_version() { return m_db->version(kPgAccountComponent); }
 
 StoreResult<AccountId> PgAccountStore::create_account(const AccountRecord& a) {
-    if (has_nul(a.username)) return fail(holds_nul("the username"));
-    auto quota = quota_to_db(a.quota_override_bytes);
+    if (!pg_storable(a.username)) return fail(pg_unstorable("the username"));
+    auto quota = pg_bigint(a.quota_override_bytes);
     if (!quota) return fail(quota.error());
     return m_db->transact("create account", [&](pqxx::work& w) {
         return w
@@ -202,18 +159,19 @@ StoreResult<AccountId> PgAccountStore::create_account(const AccountRecord& a) {
 }
 
 StoreResult<std::optional<AccountRecord>> PgAccountStore::find_account(const std::string& username) {
-    if (has_nul(username)) return std::optional<AccountRecord>();
-    return m_db->transact("find account", [&](pqxx::work& w) {
-        return first<AccountRecord>(
-            w.exec_params(select(kUserColumns, "FROM account_users WHERE username = $1"), username),
+    if (!pg_storable(username)) return std::optional<AccountRecord>();
+    return m_db->read("find account", [&](pqxx::nontransaction& n) {
+        return pg_first(
+            n.exec_params(select(kUserColumns, "FROM account_users WHERE username = $1"), username),
             read_user);
     });
 }
 
 StoreResult<std::optional<AccountRecord>> PgAccountStore::get_account(AccountId account_id) {
-    return m_db->transact("get account", [&](pqxx::work& w) {
-        return first<AccountRecord>(
-            w.exec_params(select(kUserColumns, "FROM account_users WHERE account_id = $1"), account_id),
+    return m_db->read("get account", [&](pqxx::nontransaction& n) {
+        return pg_first(
+            n.exec_params(select(kUserColumns, "FROM account_users WHERE account_id = $1"),
+                          account_id),
             read_user);
     });
 }
@@ -238,7 +196,7 @@ StoreResult<void> PgAccountStore::replace_password(AccountId account_id, const P
 
 StoreResult<void> PgAccountStore::set_quota_override(AccountId account_id,
                                                      std::optional<std::uint64_t> quota_bytes) {
-    auto quota = quota_to_db(quota_bytes);
+    auto quota = pg_bigint(quota_bytes);
     if (!quota) return fail(quota.error());
     auto touched = m_db->transact("set quota", [&](pqxx::work& w) {
         return w.exec_params("UPDATE account_users SET quota_override_bytes = $2 WHERE account_id = $1",
@@ -249,7 +207,7 @@ StoreResult<void> PgAccountStore::set_quota_override(AccountId account_id,
 }
 
 StoreResult<TokenId> PgAccountStore::create_token(const TokenRecord& t) {
-    if (has_nul(t.name)) return fail(holds_nul("the token's name"));
+    if (!pg_storable(t.name)) return fail(pg_unstorable("the token's name"));
     return m_db->transact("create token", [&](pqxx::work& w) {
         return w
             .exec_params1("INSERT INTO account_tokens (account_id, kind, name, token_hash, created_s, "
@@ -261,9 +219,9 @@ StoreResult<TokenId> PgAccountStore::create_token(const TokenRecord& t) {
 }
 
 StoreResult<std::optional<TokenRecord>> PgAccountStore::find_token(const crypto::Sha256Digest& token_hash) {
-    return m_db->transact("find token", [&](pqxx::work& w) {
-        return first<TokenRecord>(
-            w.exec_params(select(kTokenColumns, "FROM account_tokens WHERE token_hash = $1"),
+    return m_db->read("find token", [&](pqxx::nontransaction& n) {
+        return pg_first(
+            n.exec_params(select(kTokenColumns, "FROM account_tokens WHERE token_hash = $1"),
                           bin(token_hash)),
             read_token);
     });
@@ -271,7 +229,7 @@ StoreResult<std::optional<TokenRecord>> PgAccountStore::find_token(const crypto:
 
 StoreResult<std::vector<TokenRecord>> PgAccountStore::list_tokens(AccountId account_id, TokenKind kind) {
     return m_db->transact("list tokens", [&](pqxx::work& w) {
-        return all<TokenRecord>(
+        return pg_rows(
             w.exec_params(select(kTokenColumns,
                                  "FROM account_tokens WHERE account_id = $1 AND kind = $2 "
                                  "AND NOT revoked ORDER BY token_id"),
@@ -296,14 +254,14 @@ StoreResult<std::size_t> PgAccountStore::delete_dead_tokens(std::int64_t now_s, 
             w.exec_params("DELETE FROM account_tokens WHERE token_id IN (SELECT token_id "
                           "FROM account_tokens WHERE revoked "
                           "OR (expires_s IS NOT NULL AND expires_s <= $1) LIMIT $2)",
-                          now_s, limit_to_db(limit))
+                          now_s, pg_limit(limit))
                 .affected_rows());
     });
 }
 
 StoreResult<void> PgAccountStore::add_file(const OwnedFileRecord& f) {
-    if (has_nul(f.file_id)) return fail(holds_nul("the file id"));
-    auto size = to_db(f.size_bytes);
+    if (!pg_storable(f.file_id)) return fail(pg_unstorable("the file id"));
+    auto size = pg_bigint(f.size_bytes);
     if (!size) return fail(size.error());
     return m_db->transact("add file", [&](pqxx::work& w) {
         w.exec_params("INSERT INTO account_files (" + std::string(kFileColumns) +
@@ -314,11 +272,12 @@ StoreResult<void> PgAccountStore::add_file(const OwnedFileRecord& f) {
 
 StoreResult<std::optional<OwnedFileRecord>> PgAccountStore::get_file(AccountId account_id,
                                                                      const std::string& file_id) {
-    if (has_nul(file_id)) return std::optional<OwnedFileRecord>();
-    return m_db->transact("get file", [&](pqxx::work& w) {
-        return first<OwnedFileRecord>(
-            w.exec_params(select(kFileColumns, "FROM account_files WHERE file_id = $1 AND account_id = $2"),
-                          file_id, account_id),
+    if (!pg_storable(file_id)) return std::optional<OwnedFileRecord>();
+    return m_db->read("get file", [&](pqxx::nontransaction& n) {
+        return pg_first(
+            n.exec_params(
+                select(kFileColumns, "FROM account_files WHERE file_id = $1 AND account_id = $2"),
+                file_id, account_id),
             read_file);
     });
 }
@@ -326,19 +285,19 @@ StoreResult<std::optional<OwnedFileRecord>> PgAccountStore::get_file(AccountId a
 StoreResult<std::vector<OwnedFileRecord>> PgAccountStore::list_files(AccountId account_id,
                                                                      const std::string& after_id,
                                                                      std::size_t limit) {
-    if (has_nul(after_id)) return fail(holds_nul("the id to list after"));
+    if (!pg_storable(after_id)) return fail(pg_unstorable("the id to list after"));
     return m_db->transact("list files", [&](pqxx::work& w) {
-        return all<OwnedFileRecord>(
+        return pg_rows(
             w.exec_params(select(kFileColumns,
                                  "FROM account_files WHERE account_id = $1 AND file_id > $2 "
                                  "ORDER BY file_id LIMIT $3"),
-                          account_id, after_id, limit_to_db(limit)),
+                          account_id, after_id, pg_limit(limit)),
             read_file);
     });
 }
 
 StoreResult<void> PgAccountStore::delete_file(AccountId account_id, const std::string& file_id) {
-    if (has_nul(file_id)) return fail(StoreFailure{StoreError::not_found, "no such file"});
+    if (!pg_storable(file_id)) return fail(StoreFailure{StoreError::not_found, "no such file"});
     auto touched = m_db->transact("delete file", [&](pqxx::work& w) {
         return w.exec_params("DELETE FROM account_files WHERE file_id = $1 AND account_id = $2", file_id,
                              account_id)
@@ -350,17 +309,17 @@ StoreResult<void> PgAccountStore::delete_file(AccountId account_id, const std::s
 StoreResult<std::uint64_t> PgAccountStore::used_bytes(AccountId account_id) {
     return m_db->transact("used bytes", [&](pqxx::work& w) {
         // sum(bigint) is numeric: cast back, the sizes of one account fit in a BIGINT.
-        return read_u64(w.exec_params1("SELECT coalesce(sum(size_bytes), 0)::bigint FROM account_files "
-                                       "WHERE account_id = $1",
-                                       account_id)[0]);
+        return pg_u64(w.exec_params1("SELECT coalesce(sum(size_bytes), 0)::bigint FROM account_files "
+                                     "WHERE account_id = $1",
+                                     account_id)[0]);
     });
 }
 
 StoreResult<std::optional<AccountId>> PgAccountStore::file_owner(const std::string& file_id) {
-    if (has_nul(file_id)) return std::optional<AccountId>();
-    return m_db->transact("file owner", [&](pqxx::work& w) {
-        return first<AccountId>(
-            w.exec_params("SELECT account_id FROM account_files WHERE file_id = $1", file_id),
+    if (!pg_storable(file_id)) return std::optional<AccountId>();
+    return m_db->read("file owner", [&](pqxx::nontransaction& n) {
+        return pg_first(
+            n.exec_params("SELECT account_id FROM account_files WHERE file_id = $1", file_id),
             [](const pqxx::row& r) { return r[0].as<AccountId>(); });
     });
 }

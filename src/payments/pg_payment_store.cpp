@@ -3,13 +3,17 @@
 // SQLite's; inserts that another process may race use ON CONFLICT, never read-then-write.
 #include "payments/pg_payment_store.h"
 
-#include <algorithm>
-#include <limits>
-
 #include "core/check.h"
 
 namespace satload::payments {
 namespace {
+
+using store::pg_first;
+using store::pg_limit;
+using store::pg_rows;
+using store::pg_storable;
+using store::pg_text;
+using store::pg_unstorable;
 
 // Step N (0-based) takes the payment tables from version N to N + 1. Append only.
 constexpr std::string_view kMigrations[] = {
@@ -104,7 +108,7 @@ std::optional<std::int64_t> field_optional(const pqxx::field& f) {
 PaymentAttempt read_attempt(const pqxx::row& r) {
     PaymentAttempt a;
     a.payer = r[0].as<std::int64_t>();
-    a.file_id = r[1].c_str();
+    a.file_id = pg_text(r[1]);
     a.attempt_no = r[2].as<std::int64_t>();
     a.state = state_of(r[3].c_str());
     a.uploader = r[4].as<std::int64_t>();
@@ -122,21 +126,6 @@ PaymentAttempt read_attempt(const pqxx::row& r) {
     return a;
 }
 
-// LIMIT takes a bigint; a size beyond it means "all".
-std::int64_t limit_param(std::size_t limit) {
-    return static_cast<std::int64_t>(
-        std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max()));
-}
-
-// libpq's parameters end at a NUL byte, so "f\0x" would arrive as "f" and name that file's
-// rows. A text holding one names nothing here (as SQLite's byte-wise lookups find nothing),
-// and writing one is refused.
-bool has_nul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
-
-StoreFailure holds_nul(std::string_view what) {
-    return StoreFailure{StoreError::io, std::string(what) + " holds a NUL byte"};
-}
-
 }  // namespace
 
 StoreResult<std::unique_ptr<PgPaymentStore>> PgPaymentStore::open(std::shared_ptr<store::PgDb> db) {
@@ -147,22 +136,21 @@ StoreResult<std::unique_ptr<PgPaymentStore>> PgPaymentStore::open(std::shared_pt
 
 StoreResult<std::optional<PaymentAttempt>> PgPaymentStore::latest_attempt(
     AccountId payer, const std::string& file_id) {
-    if (has_nul(file_id)) return std::optional<PaymentAttempt>();
-    return m_db->transact("latest attempt", [&](pqxx::work& w) -> std::optional<PaymentAttempt> {
-        const auto r =
-            w.exec_params(std::string("SELECT ") + kAttemptColumns +
+    if (!pg_storable(file_id)) return std::optional<PaymentAttempt>();
+    return m_db->read("latest attempt", [&](pqxx::nontransaction& n) {
+        return pg_first(
+            n.exec_params(std::string("SELECT ") + kAttemptColumns +
                               " FROM payment_attempts WHERE payer_account_id = $1 AND file_id = $2"
                               " ORDER BY attempt_no DESC LIMIT 1",
-                          payer, file_id);
-        if (r.empty()) return std::nullopt;
-        return read_attempt(r[0]);
+                          payer, file_id),
+            read_attempt);
     });
 }
 
 StoreResult<void> PgPaymentStore::insert_attempt(const PaymentAttempt& a) {
     // ON CONFLICT DO NOTHING: the attempt another process recorded first stays as it is and
     // this one is told `exists` (without an error in the server's log).
-    if (has_nul(a.file_id)) return fail(holds_nul("the attempt's file id"));
+    if (!pg_storable(a.file_id)) return fail(pg_unstorable("the attempt's file id"));
     return m_db->transact("insert attempt", [&a](pqxx::work& w) -> StoreResult<void> {
         const auto r = w.exec_params(
             std::string("INSERT INTO payment_attempts (") + kAttemptColumns +
@@ -180,7 +168,7 @@ StoreResult<void> PgPaymentStore::insert_attempt(const PaymentAttempt& a) {
 StoreResult<void> PgPaymentStore::finish_attempt(AccountId payer, const std::string& file_id,
                                                  std::int64_t attempt_no, AttemptState state,
                                                  std::int64_t expires_s) {
-    if (has_nul(file_id))
+    if (!pg_storable(file_id))
         return fail(StoreFailure{StoreError::not_found, "the attempt is not pending"});
     return m_db->transact("finish attempt", [&](pqxx::work& w) -> StoreResult<void> {
         const auto r = w.exec_params(
@@ -206,14 +194,11 @@ StoreResult<std::vector<FileEarnings>> PgPaymentStore::earnings(AccountId upload
             "WHERE uploader_account_id = $1 AND state = 'granted' GROUP BY file_id ORDER BY "
             "file_id",
             uploader);
-        std::vector<FileEarnings> out;
-        out.reserve(r.size());
-        for (const auto& row : r) {
-            out.push_back(FileEarnings{row[0].c_str(), row[1].as<std::uint64_t>(),
-                                       row[2].as<std::int64_t>(), row[3].as<std::int64_t>(),
-                                       row[4].as<std::int64_t>()});
-        }
-        return out;
+        return pg_rows(r, [](const pqxx::row& row) {
+            return FileEarnings{pg_text(row[0]), row[1].as<std::uint64_t>(),
+                                row[2].as<std::int64_t>(), row[3].as<std::int64_t>(),
+                                row[4].as<std::int64_t>()};
+        });
     });
 }
 
@@ -238,7 +223,7 @@ StoreResult<std::optional<std::string>> PgPaymentStore::referral_code(AccountId 
 
 StoreResult<void> PgPaymentStore::set_referral_code(AccountId account, const std::string& code) {
     // Either uniqueness (the code, or the account's one code) taken: `exists`.
-    if (has_nul(code)) return fail(holds_nul("the referral code"));
+    if (!pg_storable(code)) return fail(pg_unstorable("the referral code"));
     return m_db->transact("set referral code", [&](pqxx::work& w) -> StoreResult<void> {
         const auto r = w.exec_params(
             "INSERT INTO payment_referral_codes (code, account_id) VALUES ($1, $2) ON CONFLICT DO "
@@ -252,28 +237,24 @@ StoreResult<void> PgPaymentStore::set_referral_code(AccountId account, const std
 }
 
 StoreResult<std::optional<AccountId>> PgPaymentStore::referral_owner(const std::string& code) {
-    if (has_nul(code)) return std::optional<AccountId>();
-    return m_db->transact("referral owner", [&code](pqxx::work& w) -> std::optional<AccountId> {
-        const auto r =
-            w.exec_params("SELECT account_id FROM payment_referral_codes WHERE code = $1", code);
-        if (r.empty()) return std::nullopt;
-        return r[0][0].as<std::int64_t>();
+    if (!pg_storable(code)) return std::optional<AccountId>();
+    return m_db->read("referral owner", [&code](pqxx::nontransaction& n) {
+        return pg_first(
+            n.exec_params("SELECT account_id FROM payment_referral_codes WHERE code = $1", code),
+            [](const pqxx::row& r) { return r[0].as<AccountId>(); });
     });
 }
 
 StoreResult<std::vector<PaymentAttempt>> PgPaymentStore::unsettled_holds(const std::string& file_id,
                                                                          std::size_t limit) {
-    if (has_nul(file_id)) return std::vector<PaymentAttempt>();
+    if (!pg_storable(file_id)) return std::vector<PaymentAttempt>();
     return m_db->transact("unsettled holds", [&](pqxx::work& w) {
         const auto r = w.exec_params(
             std::string("SELECT ") + kAttemptColumns +
                 " FROM payment_attempts WHERE file_id = $1 AND held AND hold_outcome = '' AND "
                 "state = 'granted' ORDER BY created_s, payer_account_id, attempt_no LIMIT $2",
-            file_id, limit_param(limit));
-        std::vector<PaymentAttempt> out;
-        out.reserve(r.size());
-        for (const auto& row : r) out.push_back(read_attempt(row));
-        return out;
+            file_id, pg_limit(limit));
+        return pg_rows(r, read_attempt);
     });
 }
 
@@ -283,18 +264,15 @@ StoreResult<std::vector<std::string>> PgPaymentStore::files_with_unsettled_holds
         const auto r = w.exec_params(
             "SELECT DISTINCT file_id FROM payment_attempts WHERE held AND hold_outcome = '' AND "
             "state = 'granted' ORDER BY file_id LIMIT $1",
-            limit_param(limit));
-        std::vector<std::string> out;
-        out.reserve(r.size());
-        for (const auto& row : r) out.emplace_back(row[0].c_str());
-        return out;
+            pg_limit(limit));
+        return pg_rows(r, [](const pqxx::row& row) { return pg_text(row[0]); });
     });
 }
 
 StoreResult<void> PgPaymentStore::settle_hold(AccountId payer, const std::string& file_id,
                                               std::int64_t attempt_no, HoldOutcome outcome,
                                               AccountId settled_to) {
-    if (has_nul(file_id))
+    if (!pg_storable(file_id))
         return fail(StoreFailure{StoreError::not_found, "the attempt is not held"});
     return m_db->transact("settle hold", [&](pqxx::work& w) -> StoreResult<void> {
         const auto r = w.exec_params(
@@ -310,21 +288,22 @@ StoreResult<void> PgPaymentStore::settle_hold(AccountId payer, const std::string
 
 StoreResult<std::optional<EarningsRedirect>> PgPaymentStore::redirect_of(
     const std::string& file_id) {
-    if (has_nul(file_id)) return std::optional<EarningsRedirect>();
-    return m_db->transact("redirect", [&file_id](pqxx::work& w) -> std::optional<EarningsRedirect> {
-        const auto r = w.exec_params(
-            "SELECT file_id, claimant_account_id, include_held, created_s FROM payment_redirects "
-            "WHERE file_id = $1",
-            file_id);
-        if (r.empty()) return std::nullopt;
-        return EarningsRedirect{r[0][0].c_str(), r[0][1].as<std::int64_t>(), r[0][2].as<bool>(),
-                                r[0][3].as<std::int64_t>()};
+    if (!pg_storable(file_id)) return std::optional<EarningsRedirect>();
+    return m_db->read("redirect", [&file_id](pqxx::nontransaction& n) {
+        return pg_first(
+            n.exec_params("SELECT file_id, claimant_account_id, include_held, created_s "
+                          "FROM payment_redirects WHERE file_id = $1",
+                          file_id),
+            [](const pqxx::row& r) {
+                return EarningsRedirect{pg_text(r[0]), r[1].as<std::int64_t>(), r[2].as<bool>(),
+                                        r[3].as<std::int64_t>()};
+            });
     });
 }
 
 StoreResult<void> PgPaymentStore::set_redirect(const EarningsRedirect& d) {
     // Set again: replaced, as SQLite's INSERT OR REPLACE.
-    if (has_nul(d.file_id)) return fail(holds_nul("the redirect's file id"));
+    if (!pg_storable(d.file_id)) return fail(pg_unstorable("the redirect's file id"));
     return m_db->transact("set redirect", [&d](pqxx::work& w) {
         w.exec_params(
             "INSERT INTO payment_redirects (file_id, claimant_account_id, include_held, created_s) "

@@ -5,10 +5,16 @@
 #include "safety/pg_safety_store.h"
 
 #include <algorithm>
-#include <limits>
 
 namespace satload::safety {
 namespace {
+
+using store::pg_limit;
+using store::pg_rows;
+using store::pg_storable;
+using store::pg_storable_all;
+using store::pg_u64;
+using store::pg_unstorable;
 
 // Step i (0-based) takes the "safety" schema from version i to i + 1. Append only. The tables
 // and columns are those of the SQLite store, in PostgreSQL's types; ids and digests sort
@@ -101,16 +107,6 @@ std::string select(const char* columns, const char* rest) {
 
 std::string text(std::string_view name) { return std::string(name); }
 
-std::int64_t limit_to_db(std::size_t limit) {
-    constexpr auto max = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
-    return static_cast<std::int64_t>(std::min(limit, max));
-}
-
-std::uint64_t read_count(const pqxx::field& f) {
-    const auto v = f.as<std::int64_t>();
-    return v < 0 ? 0 : static_cast<std::uint64_t>(v);
-}
-
 ReportState parse_state(const std::string& s) {
     if (s == "upheld") return ReportState::upheld;
     if (s == "dismissed") return ReportState::dismissed;
@@ -167,30 +163,8 @@ LogEntry read_log(const pqxx::row& r) {
 
 std::string read_text(const pqxx::row& r) { return r[0].as<std::string>(); }
 
-template <class T, class Read>
-std::vector<T> all(const pqxx::result& rows, Read read) {
-    std::vector<T> out;
-    out.reserve(rows.size());
-    for (const auto& row : rows) out.push_back(read(row));
-    return out;
-}
-
-// libpq's text parameters end at a NUL byte: "id\0x" would arrive as "id" and act on that row,
-// and a reason holding one would be stored cut short. A text holding one names nothing here
-// (lookups find nothing, as SQLite's byte-wise ones do) and is refused as a value
-// (StoreError::io). Bytes that are not UTF-8 the server itself refuses (io).
-bool has_nul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
-
-template <class... Texts>
-bool any_nul(const Texts&... texts) {
-    return (has_nul(texts) || ...);
-}
-
-StoreFailure holds_nul(std::string_view what) {
-    return StoreFailure{store::StoreError::io, std::string(what) + " holds a NUL byte"};
-}
-
-bool log_has_nul(const LogEntry& e) { return any_nul(e.who, e.action, e.target, e.why); }
+// A log line PostgreSQL can hold (pg_storable): every text of it.
+bool log_storable(const LogEntry& e) { return pg_storable_all(e.who, e.action, e.target, e.why); }
 
 // Appends inside the caller's transaction. Appends are serialized (the lock is held to the
 // commit), so entries commit in seq order: a reader paging by seq never misses one that
@@ -215,7 +189,9 @@ StoreResult<std::unique_ptr<PgSafetyStore>> PgSafetyStore::open(std::shared_ptr<
 StoreResult<int> PgSafetyStore::schema_version() { return m_db->version(kPgSafetyComponent); }
 
 StoreResult<ReportRecord> PgSafetyStore::insert_report(const ReportRecord& r) {
-    if (any_nul(r.reference, r.file_id, r.link, r.reason, r.contact, r.evidence)) return fail(holds_nul("the report"));
+    if (!pg_storable_all(r.reference, r.file_id, r.link, r.reason, r.contact, r.evidence)) {
+        return fail(pg_unstorable("the report"));
+    }
     return m_db->transact("insert report", [&](pqxx::work& w) {
         ReportRecord out = r;
         out.report_id = w.exec_params1("INSERT INTO safety_reports (reference, file_id, link, category, "
@@ -240,17 +216,17 @@ StoreResult<std::optional<ReportRecord>> PgSafetyStore::get_report(std::int64_t 
 
 StoreResult<std::vector<ReportRecord>> PgSafetyStore::open_reports(std::size_t limit) {
     return m_db->transact("open reports", [&](pqxx::work& w) {
-        return all<ReportRecord>(
+        return pg_rows(
             w.exec_params(select(kReportColumns,
                                  "FROM safety_reports WHERE state = 'open' ORDER BY report_id LIMIT $1"),
-                          limit_to_db(limit)),
+                          pg_limit(limit)),
             read_report);
     });
 }
 
 StoreResult<int> PgSafetyStore::resolve_reports(const std::string& file_id, ReportState state,
                                                 std::int64_t at_s) {
-    if (has_nul(file_id)) return 0;
+    if (!pg_storable(file_id)) return 0;
     return m_db->transact("resolve reports", [&](pqxx::work& w) {
         return static_cast<int>(
             w.exec_params("UPDATE safety_reports SET state = $2, resolved_s = $3 "
@@ -272,7 +248,7 @@ StoreResult<int> PgSafetyStore::resolve_report(std::int64_t report_id, ReportSta
 
 StoreResult<std::vector<std::string>> PgSafetyStore::files_with_open_reports(Category category) {
     return m_db->transact("files with open reports", [&](pqxx::work& w) {
-        return all<std::string>(
+        return pg_rows(
             w.exec_params("SELECT DISTINCT file_id FROM safety_reports WHERE state = 'open' AND category = $1",
                           text(category_name(category))),
             read_text);
@@ -282,9 +258,9 @@ StoreResult<std::vector<std::string>> PgSafetyStore::files_with_open_reports(Cat
 StoreResult<TakedownRecord> PgSafetyStore::insert_takedown(const TakedownRecord& t,
                                                            const std::optional<NoticeRecord>& notice,
                                                            const LogEntry& log) {
-    if (any_nul(t.file_id, t.sha256_hex, t.reason) || (notice && any_nul(notice->file_id, notice->text)) ||
-        log_has_nul(log)) {
-        return fail(holds_nul("the takedown"));
+    if (!pg_storable_all(t.file_id, t.sha256_hex, t.reason) ||
+        (notice && !pg_storable_all(notice->file_id, notice->text)) || !log_storable(log)) {
+        return fail(pg_unstorable("the takedown"));
     }
     return m_db->transact("insert takedown", [&](pqxx::work& w) {
         TakedownRecord out = t;
@@ -310,7 +286,7 @@ StoreResult<TakedownRecord> PgSafetyStore::insert_takedown(const TakedownRecord&
 
 StoreResult<std::vector<TakedownRecord>> PgSafetyStore::active_takedowns() {
     return m_db->transact("active takedowns", [&](pqxx::work& w) {
-        return all<TakedownRecord>(
+        return pg_rows(
             w.exec(select(kTakedownColumns, "FROM safety_takedowns WHERE restored_s = 0 ORDER BY takedown_id")),
             read_takedown);
     });
@@ -318,8 +294,8 @@ StoreResult<std::vector<TakedownRecord>> PgSafetyStore::active_takedowns() {
 
 StoreResult<TakedownRecord> PgSafetyStore::restore_takedown(const std::string& file_id, std::int64_t at_s,
                                                             const LogEntry& log) {
-    if (has_nul(file_id)) return fail(StoreFailure{store::StoreError::not_found, "the file is not taken down"});
-    if (log_has_nul(log)) return fail(holds_nul("the log line"));
+    if (!pg_storable(file_id)) return fail(StoreFailure{store::StoreError::not_found, "the file is not taken down"});
+    if (!log_storable(log)) return fail(pg_unstorable("the log line"));
     return m_db->transact("restore takedown", [&](pqxx::work& w) -> StoreResult<TakedownRecord> {
         // Locked: of two processes restoring at once, the second finds it restored.
         const auto rows = w.exec_params(
@@ -339,25 +315,25 @@ StoreResult<TakedownRecord> PgSafetyStore::restore_takedown(const std::string& f
 
 StoreResult<std::uint64_t> PgSafetyStore::strikes(AccountId account) {
     return m_db->transact("strikes", [&](pqxx::work& w) {
-        return read_count(w.exec_params1("SELECT count(*) FROM safety_takedowns "
-                                         "WHERE owner_account_id = $1 AND restored_s = 0",
-                                         account)[0]);
+        return pg_u64(w.exec_params1("SELECT count(*) FROM safety_takedowns "
+                                     "WHERE owner_account_id = $1 AND restored_s = 0",
+                                     account)[0]);
     });
 }
 
 StoreResult<std::vector<NoticeRecord>> PgSafetyStore::notices(AccountId account, std::size_t limit) {
     return m_db->transact("notices", [&](pqxx::work& w) {
-        return all<NoticeRecord>(
+        return pg_rows(
             w.exec_params(select(kNoticeColumns,
                                  "FROM safety_notices WHERE account_id = $1 ORDER BY notice_id DESC LIMIT $2"),
-                          account, limit_to_db(limit)),
+                          account, pg_limit(limit)),
             read_notice);
     });
 }
 
 StoreResult<NoticeRecord> PgSafetyStore::counter_notice(AccountId account, std::int64_t notice_id,
                                                         const std::string& counter_text, std::int64_t at_s) {
-    if (has_nul(counter_text)) return fail(holds_nul("the counter-notice"));
+    if (!pg_storable(counter_text)) return fail(pg_unstorable("the counter-notice"));
     return m_db->transact("counter notice", [&](pqxx::work& w) -> StoreResult<NoticeRecord> {
         // Locked: of two counter-notices at once, the second finds the first.
         const auto rows = w.exec_params(
@@ -378,21 +354,21 @@ StoreResult<NoticeRecord> PgSafetyStore::counter_notice(AccountId account, std::
 
 StoreResult<std::vector<std::string>> PgSafetyStore::blocked_digests() {
     return m_db->transact("blocklist", [&](pqxx::work& w) {
-        return all<std::string>(w.exec("SELECT DISTINCT sha256_hex FROM safety_blocklist ORDER BY sha256_hex"),
-                                read_text);
+        return pg_rows(w.exec("SELECT DISTINCT sha256_hex FROM safety_blocklist ORDER BY sha256_hex"),
+                       read_text);
     });
 }
 
 StoreResult<std::vector<AccountFlags>> PgSafetyStore::frozen_accounts() {
     return m_db->transact("frozen accounts", [&](pqxx::work& w) {
-        return all<AccountFlags>(
+        return pg_rows(
             w.exec("SELECT account_id, frozen_s FROM safety_accounts WHERE frozen_s <> 0 ORDER BY account_id"),
             [](const pqxx::row& r) { return AccountFlags{r[0].as<std::int64_t>(), r[1].as<std::int64_t>()}; });
     });
 }
 
 StoreResult<void> PgSafetyStore::set_frozen(AccountId account, std::int64_t frozen_s, const LogEntry& log) {
-    if (log_has_nul(log)) return fail(holds_nul("the log line"));
+    if (!log_storable(log)) return fail(pg_unstorable("the log line"));
     return m_db->transact("set frozen", [&](pqxx::work& w) {
         w.exec_params("INSERT INTO safety_accounts (account_id, frozen_s) VALUES ($1, $2) "
                       "ON CONFLICT (account_id) DO UPDATE SET frozen_s = excluded.frozen_s",
@@ -402,15 +378,15 @@ StoreResult<void> PgSafetyStore::set_frozen(AccountId account, std::int64_t froz
 }
 
 StoreResult<LogEntry> PgSafetyStore::append_log(const LogEntry& entry) {
-    if (log_has_nul(entry)) return fail(holds_nul("the log line"));
+    if (!log_storable(entry)) return fail(pg_unstorable("the log line"));
     return m_db->transact("append log", [&](pqxx::work& w) { return append_log_in(w, entry); });
 }
 
 StoreResult<std::vector<LogEntry>> PgSafetyStore::log(std::int64_t after_seq, std::size_t limit) {
     return m_db->transact("log", [&](pqxx::work& w) {
-        return all<LogEntry>(
+        return pg_rows(
             w.exec_params(select(kLogColumns, "FROM safety_admin_log WHERE seq > $1 ORDER BY seq LIMIT $2"),
-                          after_seq, limit_to_db(limit)),
+                          after_seq, pg_limit(limit)),
             read_log);
     });
 }
@@ -439,7 +415,7 @@ StoreResult<TransparencyCounts> PgSafetyStore::transparency(std::int64_t since_s
         for (const auto& g : grouped) {
             for (const auto& row : w.exec_params(g.sql, since_s)) {
                 if (const auto c = parse_category(row[0].as<std::string>())) {
-                    (*g.into)[static_cast<std::size_t>(*c)] += read_count(row[1]);
+                    (*g.into)[static_cast<std::size_t>(*c)] += pg_u64(row[1]);
                 }
             }
         }
@@ -449,7 +425,7 @@ StoreResult<TransparencyCounts> PgSafetyStore::transparency(std::int64_t since_s
                                              "'claim') GROUP BY action",
                                              since_s)) {
             const auto action = row[0].as<std::string>();
-            const std::uint64_t count = read_count(row[1]);
+            const std::uint64_t count = pg_u64(row[1]);
             if (action == "suspend") out.suspensions = count;
             if (action == "unsuspend") out.unsuspensions = count;
             if (action == "freeze") out.freezes = count;

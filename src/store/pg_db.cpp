@@ -3,6 +3,9 @@
 // list of idle connections, which is all a bounded pool of blocking connections needs.
 #include "store/pg_db.h"
 
+#include <limits>
+#include <stdexcept>
+
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 
@@ -64,6 +67,73 @@ StoreFailure pg_failure(std::string_view what, const std::exception& e) {
     std::string message(e.what());
     while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
     return StoreFailure{StoreError::io, std::string(what) + ": " + message};
+}
+
+bool pg_storable(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto lead = static_cast<unsigned char>(s[i]);
+        if (lead == 0) return false;
+        if (lead < 0x80) {
+            ++i;
+            continue;
+        }
+        std::size_t follow = 0;
+        std::uint32_t cp = 0;
+        if ((lead & 0xE0) == 0xC0) {
+            follow = 1;
+            cp = lead & 0x1FU;
+        } else if ((lead & 0xF0) == 0xE0) {
+            follow = 2;
+            cp = lead & 0x0FU;
+        } else if ((lead & 0xF8) == 0xF0) {
+            follow = 3;
+            cp = lead & 0x07U;
+        } else {
+            return false;  // a continuation byte first, or 0xF8 and above
+        }
+        if (s.size() - i <= follow) return false;  // cut short
+        for (std::size_t k = 1; k <= follow; ++k) {
+            const auto b = static_cast<unsigned char>(s[i + k]);
+            if ((b & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (b & 0x3FU);
+        }
+        // Overlong forms, surrogates and code points beyond U+10FFFF are not UTF-8.
+        constexpr std::uint32_t kLeast[] = {0, 0x80, 0x800, 0x10000};
+        if (cp < kLeast[follow] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+        i += follow + 1;
+    }
+    return true;
+}
+
+StoreFailure pg_unstorable(std::string_view what) {
+    return StoreFailure{StoreError::io, std::string(what) + " holds a NUL byte or is not UTF-8"};
+}
+
+StoreResult<std::int64_t> pg_bigint(std::uint64_t value) {
+    if (value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        return fail(StoreFailure{StoreError::io, "value too large for the database"});
+    }
+    return static_cast<std::int64_t>(value);
+}
+
+StoreResult<std::optional<std::int64_t>> pg_bigint(const std::optional<std::uint64_t>& value) {
+    if (!value) return std::optional<std::int64_t>();
+    auto v = pg_bigint(*value);
+    if (!v) return fail(v.error());
+    return std::optional<std::int64_t>(*v);
+}
+
+std::int64_t pg_limit(std::size_t limit) {
+    constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    const auto wide = static_cast<std::uint64_t>(limit);
+    return static_cast<std::int64_t>(wide > max ? max : wide);
+}
+
+std::uint64_t pg_u64(const pqxx::field& f) {
+    const auto v = f.as<std::int64_t>();
+    if (v < 0) throw std::runtime_error(std::string("column ") + f.name() + " is negative");
+    return static_cast<std::uint64_t>(v);
 }
 
 StoreResult<std::shared_ptr<PgDb>> PgDb::open(std::string_view url, std::size_t connections) {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -42,6 +43,53 @@ StoreResult<PgUrl> parse_pg_url(std::string_view url);
 // Maps an exception from libpqxx to a StoreFailure: a unique violation is `exists`, the rest
 // `io`. `what` names the operation for the message (never a value: values may be secrets).
 StoreFailure pg_failure(std::string_view what, const std::exception& e);
+
+// --- Values to and from PostgreSQL, the same for every store ---
+
+// Whether PostgreSQL can hold `s` as a text parameter: no NUL byte (libpq ends a parameter at
+// one, so "id\0x" would arrive as "id" and name that row) and well-formed UTF-8 (the server
+// refuses anything else). A text that is not storable names nothing that exists, so a lookup
+// by it finds nothing, as SQLite's byte-wise lookups do; writing one is refused
+// (pg_unstorable, StoreError::io), never stored cut short.
+[[nodiscard]] bool pg_storable(std::string_view s);
+template <class... Texts>
+[[nodiscard]] bool pg_storable_all(const Texts&... texts) {
+    return (pg_storable(texts) && ...);
+}
+// The failure for a write of a text that is not storable; `what` names the value.
+StoreFailure pg_unstorable(std::string_view what);
+
+// Sizes and counts are unsigned here and BIGINT (signed 64-bit) in the database: a value
+// beyond INT64_MAX is refused (StoreError::io) rather than stored negative.
+StoreResult<std::int64_t> pg_bigint(std::uint64_t value);
+StoreResult<std::optional<std::int64_t>> pg_bigint(const std::optional<std::uint64_t>& value);
+// A LIMIT parameter: a size beyond BIGINT means "all", so it is clamped, never refused.
+[[nodiscard]] std::int64_t pg_limit(std::size_t limit);
+
+// A BIGINT column the schema keeps >= 0 (sizes, counts). A negative one is refused rather
+// than wrapped: the exception becomes a StoreFailure in transact/read.
+[[nodiscard]] std::uint64_t pg_u64(const pqxx::field& f);
+// A text column with every byte (c_str() alone would end at a NUL the server never stores,
+// but the length is authoritative).
+[[nodiscard]] inline std::string pg_text(const pqxx::field& f) {
+    return std::string(f.c_str(), f.size());
+}
+
+// Every row of `rows` through read(row), in order.
+template <class Read>
+auto pg_rows(const pqxx::result& rows, Read read) {
+    std::vector<std::decay_t<std::invoke_result_t<Read&, const pqxx::row&>>> out;
+    out.reserve(rows.size());
+    for (const auto& row : rows) out.push_back(read(row));
+    return out;
+}
+// The first row of `rows` through read(row), or nullopt when there is none.
+template <class Read>
+auto pg_first(const pqxx::result& rows, Read read)
+    -> std::optional<std::decay_t<std::invoke_result_t<Read&, const pqxx::row&>>> {
+    if (rows.empty()) return std::nullopt;
+    return read(rows[0]);
+}
 
 template <class T>
 inline constexpr bool is_store_result_v = false;
@@ -94,31 +142,17 @@ public:
     // StoreResult: a failed one rolls the transaction back and is returned as it is.
     template <class Fn>
     auto transact(std::string_view what, Fn&& fn) -> StoreResult<pg_value_t<std::invoke_result_t<Fn&, pqxx::work&>>> {
-        using R = std::invoke_result_t<Fn&, pqxx::work&>;
-        for (int attempt = 1;; ++attempt) {
-            auto lease = acquire();
-            if (!lease) return fail(lease.error());
-            try {
-                pqxx::work w(**lease);
-                if constexpr (std::is_void_v<R>) {
-                    fn(w);
-                    w.commit();
-                    return {};
-                } else if constexpr (is_store_result_v<R>) {
-                    R r = fn(w);
-                    if (r) w.commit();  // else the work's destructor rolls back
-                    return r;
-                } else {
-                    R r = fn(w);
-                    w.commit();
-                    return r;
-                }
-            } catch (const pqxx::transaction_rollback& e) {  // serialization failure, deadlock
-                if (attempt >= kPgTransactAttempts) return fail(pg_failure(what, e));
-            } catch (const std::exception& e) {
-                return fail(pg_failure(what, e));
-            }
-        }
+        return run<pqxx::work>(what, fn);
+    }
+
+    // Runs fn(pqxx::nontransaction&) outside any transaction block: each statement commits on
+    // its own (autocommit), which saves BEGIN and COMMIT, two round trips of three for a
+    // single-statement read. Only for reads of ONE statement (a statement sees one snapshot;
+    // two would not see the same one). Results and errors as transact's.
+    template <class Fn>
+    auto read(std::string_view what, Fn&& fn)
+        -> StoreResult<pg_value_t<std::invoke_result_t<Fn&, pqxx::nontransaction&>>> {
+        return run<pqxx::nontransaction>(what, fn);
     }
 
     // Brings `component`'s tables to steps.size(): step i (0-based) moves version i to i + 1,
@@ -133,6 +167,38 @@ public:
     static StoreResult<void> drop_schema(std::string_view url);
 
 private:
+    // transact and read: fn(Tx&) on a borrowed connection, committed unless it returns a failed
+    // StoreResult; retried on serialization failures and deadlocks.
+    template <class Tx, class Fn>
+    auto run(std::string_view what, Fn& fn)
+        -> StoreResult<pg_value_t<std::invoke_result_t<Fn&, Tx&>>> {
+        using R = std::invoke_result_t<Fn&, Tx&>;
+        for (int attempt = 1;; ++attempt) {
+            auto lease = acquire();
+            if (!lease) return fail(lease.error());
+            try {
+                Tx tx(**lease);
+                if constexpr (std::is_void_v<R>) {
+                    fn(tx);
+                    tx.commit();
+                    return {};
+                } else if constexpr (is_store_result_v<R>) {
+                    R r = fn(tx);
+                    if (r) tx.commit();  // else the transaction's destructor rolls back
+                    return r;
+                } else {
+                    R r = fn(tx);
+                    tx.commit();
+                    return r;
+                }
+            } catch (const pqxx::transaction_rollback& e) {  // serialization failure, deadlock
+                if (attempt >= kPgTransactAttempts) return fail(pg_failure(what, e));
+            } catch (const std::exception& e) {
+                return fail(pg_failure(what, e));
+            }
+        }
+    }
+
     PgDb(PgUrl url, std::size_t connections) : m_url(std::move(url)), m_capacity(connections) {}
     std::unique_ptr<pqxx::connection> connect() const;
     void give_back(std::unique_ptr<pqxx::connection> conn);

@@ -4,7 +4,6 @@
 #include "store/pg_meta_store.h"
 
 #include <algorithm>
-#include <limits>
 #include <string_view>
 
 #include "core/check.h"
@@ -123,70 +122,6 @@ StoreFailure not_found(std::string_view what) {
     return StoreFailure{StoreError::not_found, std::string(what)};
 }
 
-// Whether PostgreSQL can hold `s` as text: no NUL byte (libpq's parameters end at one, so
-// "id\0x" would arrive as "id" and find that row) and well-formed UTF-8 (the server refuses
-// anything else). A text that is not storable names nothing that exists, so a lookup by it
-// finds nothing, as SQLite's byte-wise lookups do; writing one is refused (StoreError::io).
-bool storable(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto lead = static_cast<unsigned char>(s[i]);
-        if (lead == 0) return false;
-        if (lead < 0x80) {
-            ++i;
-            continue;
-        }
-        std::size_t follow = 0;
-        std::uint32_t cp = 0;
-        if ((lead & 0xE0) == 0xC0) {
-            follow = 1;
-            cp = lead & 0x1FU;
-        } else if ((lead & 0xF0) == 0xE0) {
-            follow = 2;
-            cp = lead & 0x0FU;
-        } else if ((lead & 0xF8) == 0xF0) {
-            follow = 3;
-            cp = lead & 0x07U;
-        } else {
-            return false;
-        }
-        if (s.size() - i <= follow) return false;
-        for (std::size_t k = 1; k <= follow; ++k) {
-            const auto b = static_cast<unsigned char>(s[i + k]);
-            if ((b & 0xC0) != 0x80) return false;
-            cp = (cp << 6) | (b & 0x3FU);
-        }
-        constexpr std::uint32_t kLeast[] = {0, 0x80, 0x800, 0x10000};  // shortest form
-        if (cp < kLeast[follow] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-        i += follow + 1;
-    }
-    return true;
-}
-
-StoreFailure unstorable(std::string_view what) {
-    return StoreFailure{StoreError::io, std::string(what) + " holds a NUL byte or is not UTF-8"};
-}
-
-// BIGINT is signed 64-bit; sizes beyond that cannot be stored.
-StoreResult<std::int64_t> to_db(std::uint64_t value) {
-    if (value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-        return fail(StoreFailure{StoreError::io, "value too large for the database"});
-    }
-    return static_cast<std::int64_t>(value);
-}
-
-StoreResult<std::optional<std::int64_t>> to_db(const std::optional<std::uint64_t>& value) {
-    if (!value) return std::optional<std::int64_t>();
-    auto v = to_db(*value);
-    if (!v) return fail(v.error());
-    return std::optional<std::int64_t>(*v);
-}
-
-std::int64_t limit_to_db(std::size_t limit) {
-    constexpr auto max = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
-    return static_cast<std::int64_t>(limit > max ? max : limit);
-}
-
 // A nullable integer parameter: libpqxx 6 takes no std::optional, but a null C string is NULL.
 class NullableInt {
 public:
@@ -216,21 +151,13 @@ std::string text_array(const std::vector<std::string>& items) {
     return out;
 }
 
-std::string field_text(const pqxx::field& f) { return std::string(f.c_str(), f.size()); }
-
-std::uint64_t field_u64(const pqxx::field& f) {
-    const auto value = f.as<std::int64_t>();
-    SATLOAD_ASSERT(value >= 0);  // the schema's CHECK constraints keep counts and sizes >= 0
-    return static_cast<std::uint64_t>(value);
-}
-
 UploadRecord read_upload_row(const pqxx::row& r) {
     UploadRecord u;
-    u.upload_id = field_text(r[0]);
-    u.file_id = field_text(r[1]);
-    if (!r[2].is_null()) u.length_bytes = field_u64(r[2]);
-    u.offset_bytes = field_u64(r[3]);
-    u.metadata = field_text(r[4]);
+    u.upload_id = pg_text(r[0]);
+    u.file_id = pg_text(r[1]);
+    if (!r[2].is_null()) u.length_bytes = pg_u64(r[2]);
+    u.offset_bytes = pg_u64(r[3]);
+    u.metadata = pg_text(r[4]);
     u.created_s = r[5].as<std::int64_t>();
     u.expires_s = r[6].as<std::int64_t>();
     u.is_partial = r[7].as<bool>();
@@ -241,26 +168,19 @@ UploadRecord read_upload_row(const pqxx::row& r) {
 
 FileRecord read_file_row(const pqxx::row& r) {
     FileRecord f;
-    f.file_id = field_text(r[0]);
-    f.size_bytes = field_u64(r[1]);
-    f.sha256_hex = field_text(r[2]);
-    f.meta = field_text(r[3]);
+    f.file_id = pg_text(r[0]);
+    f.size_bytes = pg_u64(r[1]);
+    f.sha256_hex = pg_text(r[2]);
+    f.meta = pg_text(r[3]);
     f.created_s = r[4].as<std::int64_t>();
-    f.xxh3_hex = field_text(r[5]);
+    f.xxh3_hex = pg_text(r[5]);
     f.price_msat = r[6].as<std::int64_t>();
     if (!r[7].is_null()) f.expires_s = r[7].as<std::int64_t>();
-    if (!r[8].is_null()) f.max_downloads = field_u64(r[8]);
-    f.downloads = field_u64(r[9]);
+    if (!r[8].is_null()) f.max_downloads = pg_u64(r[8]);
+    f.downloads = pg_u64(r[9]);
     f.revoked = r[10].as<bool>();
     f.anonymous = r[11].as<bool>();
     return f;
-}
-
-std::vector<FileRecord> read_files(const pqxx::result& rows) {
-    std::vector<FileRecord> out;
-    out.reserve(rows.size());
-    for (const auto& row : rows) out.push_back(read_file_row(row));
-    return out;
 }
 
 // Folds the rows of an uploads-with-parts query (one per part, in order) into records.
@@ -271,7 +191,7 @@ std::vector<UploadRecord> read_uploads(const pqxx::result& rows) {
             out.back().upload_id != std::string_view(row[0].c_str(), row[0].size())) {
             out.push_back(read_upload_row(row));
         }
-        if (!row[kPartColumn].is_null()) out.back().parts.push_back(field_text(row[kPartColumn]));
+        if (!row[kPartColumn].is_null()) out.back().parts.push_back(pg_text(row[kPartColumn]));
     }
     return out;
 }
@@ -306,13 +226,13 @@ StoreResult<std::unique_ptr<PgMetaStore>> PgMetaStore::open(std::shared_ptr<PgDb
 }
 
 StoreResult<void> PgMetaStore::create_upload(const UploadRecord& upload) {
-    if (!storable(upload.upload_id) || !storable(upload.file_id) || !storable(upload.metadata) ||
-        !std::all_of(upload.parts.begin(), upload.parts.end(), storable)) {
-        return fail(unstorable("an upload's text"));
+    if (!pg_storable_all(upload.upload_id, upload.file_id, upload.metadata) ||
+        !std::all_of(upload.parts.begin(), upload.parts.end(), pg_storable)) {
+        return fail(pg_unstorable("an upload's text"));
     }
-    auto offset = to_db(upload.offset_bytes);
+    auto offset = pg_bigint(upload.offset_bytes);
     if (!offset) return fail(offset.error());
-    auto length = to_db(upload.length_bytes);
+    auto length = pg_bigint(upload.length_bytes);
     if (!length) return fail(length.error());
     const NullableInt length_param(*length);
     return m_db->transact("insert upload", [&](pqxx::work& w) {
@@ -325,9 +245,10 @@ StoreResult<void> PgMetaStore::create_upload(const UploadRecord& upload) {
 }
 
 StoreResult<std::optional<UploadRecord>> PgMetaStore::get_upload(const std::string& upload_id) {
-    if (!storable(upload_id)) return std::optional<UploadRecord>();
-    return m_db->transact("read upload", [&](pqxx::work& w) {
-        auto rows = read_uploads(w.exec_params(kSelectUpload, upload_id));
+    if (!pg_storable(upload_id)) return std::optional<UploadRecord>();
+    // One statement (the upload joined to its parts): no transaction block needed.
+    return m_db->read("read upload", [&](pqxx::nontransaction& n) {
+        auto rows = read_uploads(n.exec_params(kSelectUpload, upload_id));
         SATLOAD_ASSERT(rows.size() <= 1);
         return rows.empty() ? std::optional<UploadRecord>()
                             : std::optional(std::move(rows.front()));
@@ -336,8 +257,8 @@ StoreResult<std::optional<UploadRecord>> PgMetaStore::get_upload(const std::stri
 
 StoreResult<void> PgMetaStore::set_upload_offset(const std::string& upload_id,
                                                  std::uint64_t offset_bytes) {
-    if (!storable(upload_id)) return fail(not_found("no such upload"));
-    auto offset = to_db(offset_bytes);
+    if (!pg_storable(upload_id)) return fail(not_found("no such upload"));
+    auto offset = pg_bigint(offset_bytes);
     if (!offset) return fail(offset.error());
     return m_db->transact("update upload offset", [&](pqxx::work& w) -> StoreResult<void> {
         const auto r = w.exec_params("UPDATE uploads SET offset_bytes = $2 WHERE upload_id = $1",
@@ -349,8 +270,8 @@ StoreResult<void> PgMetaStore::set_upload_offset(const std::string& upload_id,
 
 StoreResult<void> PgMetaStore::set_upload_length(const std::string& upload_id,
                                                  std::uint64_t length_bytes) {
-    if (!storable(upload_id)) return fail(not_found("no such upload"));
-    auto length = to_db(length_bytes);
+    if (!pg_storable(upload_id)) return fail(not_found("no such upload"));
+    auto length = pg_bigint(length_bytes);
     if (!length) return fail(length.error());
     return m_db->transact("update upload length", [&](pqxx::work& w) -> StoreResult<void> {
         // Upload-Length is set once (tus creation-defer-length); repeating the same value is
@@ -369,16 +290,15 @@ StoreResult<void> PgMetaStore::set_upload_length(const std::string& upload_id,
 
 StoreResult<void> PgMetaStore::complete_upload(const std::string& upload_id,
                                                const FileRecord& file) {
-    if (!storable(upload_id)) return fail(not_found("no such upload"));
-    if (!storable(file.file_id) || !storable(file.sha256_hex) || !storable(file.xxh3_hex) ||
-        !storable(file.meta)) {
-        return fail(unstorable("a file's text"));
+    if (!pg_storable(upload_id)) return fail(not_found("no such upload"));
+    if (!pg_storable_all(file.file_id, file.sha256_hex, file.xxh3_hex, file.meta)) {
+        return fail(pg_unstorable("a file's text"));
     }
-    auto size = to_db(file.size_bytes);
+    auto size = pg_bigint(file.size_bytes);
     if (!size) return fail(size.error());
-    auto downloads = to_db(file.downloads);
+    auto downloads = pg_bigint(file.downloads);
     if (!downloads) return fail(downloads.error());
-    auto max_downloads = to_db(file.max_downloads);
+    auto max_downloads = pg_bigint(file.max_downloads);
     if (!max_downloads) return fail(max_downloads.error());
     const NullableInt expires_param(file.expires_s);
     const NullableInt max_downloads_param(*max_downloads);
@@ -407,7 +327,7 @@ StoreResult<void> PgMetaStore::complete_upload(const std::string& upload_id,
 }
 
 StoreResult<void> PgMetaStore::delete_upload(const std::string& upload_id) {
-    if (!storable(upload_id)) return fail(not_found("no such upload"));
+    if (!pg_storable(upload_id)) return fail(not_found("no such upload"));
     return m_db->transact("delete upload", [&](pqxx::work& w) -> StoreResult<void> {
         // Its parts go with it (ON DELETE CASCADE).
         const auto r = w.exec_params("DELETE FROM uploads WHERE upload_id = $1", upload_id);
@@ -419,26 +339,25 @@ StoreResult<void> PgMetaStore::delete_upload(const std::string& upload_id) {
 StoreResult<std::vector<UploadRecord>> PgMetaStore::expired_uploads(std::int64_t now_s,
                                                                     std::size_t limit) {
     return m_db->transact("list expired uploads", [&](pqxx::work& w) {
-        return read_uploads(w.exec_params(kSelectExpiredUploads, now_s, limit_to_db(limit)));
+        return read_uploads(w.exec_params(kSelectExpiredUploads, now_s, pg_limit(limit)));
     });
 }
 
 StoreResult<std::vector<UploadRecord>> PgMetaStore::incomplete_uploads(std::size_t limit) {
     return m_db->transact("list incomplete uploads", [&](pqxx::work& w) {
-        return read_uploads(w.exec_params(kSelectIncompleteUploads, limit_to_db(limit)));
+        return read_uploads(w.exec_params(kSelectIncompleteUploads, pg_limit(limit)));
     });
 }
 
 StoreResult<std::optional<FileRecord>> PgMetaStore::get_file(const std::string& file_id) {
-    if (!storable(file_id)) return std::optional<FileRecord>();
-    return m_db->transact("read file", [&](pqxx::work& w) {
-        const auto rows = w.exec_params(kSelectFile, file_id);
-        return rows.empty() ? std::optional<FileRecord>() : std::optional(read_file_row(rows[0]));
+    if (!pg_storable(file_id)) return std::optional<FileRecord>();
+    return m_db->read("read file", [&](pqxx::nontransaction& n) {
+        return pg_first(n.exec_params(kSelectFile, file_id), read_file_row);
     });
 }
 
 StoreResult<void> PgMetaStore::delete_file(const std::string& file_id) {
-    if (!storable(file_id)) return fail(not_found("no such file"));
+    if (!pg_storable(file_id)) return fail(not_found("no such file"));
     return m_db->transact("delete file", [&](pqxx::work& w) -> StoreResult<void> {
         const auto r = w.exec_params("DELETE FROM files WHERE file_id = $1", file_id);
         if (r.affected_rows() == 0) return fail(not_found("no such file"));
@@ -448,14 +367,14 @@ StoreResult<void> PgMetaStore::delete_file(const std::string& file_id) {
 
 StoreResult<std::vector<FileRecord>> PgMetaStore::list_files(const std::string& after_id,
                                                              std::size_t limit) {
-    if (!storable(after_id)) return fail(unstorable("the id to list after"));
+    if (!pg_storable(after_id)) return fail(pg_unstorable("the id to list after"));
     return m_db->transact("list files", [&](pqxx::work& w) {
-        return read_files(w.exec_params(kListFiles, after_id, limit_to_db(limit)));
+        return pg_rows(w.exec_params(kListFiles, after_id, pg_limit(limit)), read_file_row);
     });
 }
 
 StoreResult<std::uint64_t> PgMetaStore::count_download(const std::string& file_id) {
-    if (!storable(file_id)) return fail(not_found("no such file"));
+    if (!pg_storable(file_id)) return fail(not_found("no such file"));
     return m_db->transact("count download", [&](pqxx::work& w) -> StoreResult<std::uint64_t> {
         // One statement: the row lock makes concurrent downloads (from any process) each add
         // exactly one and see their own count.
@@ -463,7 +382,7 @@ StoreResult<std::uint64_t> PgMetaStore::count_download(const std::string& file_i
             "UPDATE files SET downloads = downloads + 1 WHERE file_id = $1 RETURNING downloads",
             file_id);
         if (r.empty()) return fail(not_found("no such file"));
-        return field_u64(r[0][0]);
+        return pg_u64(r[0][0]);
     });
 }
 
@@ -475,9 +394,9 @@ StoreResult<void> PgMetaStore::add_downloads(
     ids.reserve(counts.size());
     amounts.reserve(counts.size());
     for (const auto& [file_id, n] : counts) {
-        auto v = to_db(n);
+        auto v = pg_bigint(n);
         if (!v) return fail(v.error());
-        if (!storable(file_id)) continue;  // names no file: skipped like a deleted one
+        if (!pg_storable(file_id)) continue;  // names no file: skipped like a deleted one
         ids.push_back(file_id);
         amounts.push_back(std::to_string(*v));
     }
@@ -499,7 +418,7 @@ StoreResult<void> PgMetaStore::add_downloads(
 }
 
 StoreResult<void> PgMetaStore::uncount_download(const std::string& file_id) {
-    if (!storable(file_id)) return fail(not_found("no such file"));
+    if (!pg_storable(file_id)) return fail(not_found("no such file"));
     return m_db->transact("uncount download", [&](pqxx::work& w) -> StoreResult<void> {
         const auto r = w.exec_params(
             "UPDATE files SET downloads = GREATEST(downloads - 1, 0) WHERE file_id = $1", file_id);
@@ -510,17 +429,17 @@ StoreResult<void> PgMetaStore::uncount_download(const std::string& file_id) {
 
 StoreResult<FileRecord> PgMetaStore::update_file_controls(const std::string& file_id,
                                                           const FileControlsUpdate& update) {
-    if (!storable(file_id)) return fail(not_found("no such file"));
+    if (!pg_storable(file_id)) return fail(not_found("no such file"));
     std::optional<std::int64_t> max_downloads;
     if (update.max_downloads && *update.max_downloads) {
-        auto m = to_db(**update.max_downloads);
+        auto m = pg_bigint(**update.max_downloads);
         if (!m) return fail(m.error());
         max_downloads = *m;
     }
     if (update.price_msat && *update.price_msat < 0) {
         return fail(StoreFailure{StoreError::io, "a price cannot be negative"});
     }
-    if (update.meta && !storable(*update.meta)) return fail(unstorable("a file's metadata"));
+    if (update.meta && !pg_storable(*update.meta)) return fail(pg_unstorable("a file's metadata"));
     const NullableInt expires_param(update.expires_s ? *update.expires_s : std::nullopt);
     const NullableInt max_downloads_param(max_downloads);
     const char* meta_param = update.meta ? update.meta->c_str() : nullptr;
@@ -539,9 +458,9 @@ StoreResult<FileRecord> PgMetaStore::update_file_controls(const std::string& fil
             "SELECT upload_id, metadata FROM uploads WHERE file_id = $1 FOR UPDATE", file_id);
         if (!upload.empty()) {
             // Metadata without a "meta" pair (or that no longer parses) holds no name: kept.
-            if (auto rewritten = with_meta(field_text(upload[0][1]), *update.meta)) {
+            if (auto rewritten = with_meta(pg_text(upload[0][1]), *update.meta)) {
                 w.exec_params("UPDATE uploads SET metadata = $2 WHERE upload_id = $1",
-                              field_text(upload[0][0]), *rewritten);
+                              pg_text(upload[0][0]), *rewritten);
             }
         }
         return file;
@@ -551,7 +470,7 @@ StoreResult<FileRecord> PgMetaStore::update_file_controls(const std::string& fil
 StoreResult<std::vector<FileRecord>> PgMetaStore::expired_anonymous_files(std::int64_t now_s,
                                                                           std::size_t limit) {
     return m_db->transact("list expired files", [&](pqxx::work& w) {
-        return read_files(w.exec_params(kSelectExpiredFiles, now_s, limit_to_db(limit)));
+        return pg_rows(w.exec_params(kSelectExpiredFiles, now_s, pg_limit(limit)), read_file_row);
     });
 }
 
