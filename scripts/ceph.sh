@@ -4,6 +4,10 @@
 #   scripts/ceph.sh start DIR PORT   start the cluster, radosgw on 127.0.0.1:PORT; prints
 #                                    `export` lines for SATLOAD_S3_URL and the S3 user's keys
 #   scripts/ceph.sh stop DIR PORT    stop what `start` started in DIR (radosgw, OSD, then mon)
+#   scripts/ceph.sh rgw-stop DIR PORT   stop only radosgw (an S3 outage; the objects stay in the
+#                                       OSD); returns once nothing accepts on PORT
+#   scripts/ceph.sh rgw-start DIR PORT  start radosgw again in a running cluster; returns once
+#                                       it accepts on PORT
 # Installs ceph-mon ceph-osd radosgw ceph-common from Debian when missing. The mon listens on
 # PORT+1 (override with CEPH_MON_PORT). The data lives in memory (memstore): nothing survives
 # a stop, which is what a test cluster wants.
@@ -12,7 +16,7 @@ set -euo pipefail
 cmd=${1:-}
 dir=${2:-}
 port=${3:-}
-usage() { echo "usage: scripts/ceph.sh start|stop DIR PORT" >&2; exit 2; }
+usage() { echo "usage: scripts/ceph.sh start|stop|rgw-stop|rgw-start DIR PORT" >&2; exit 2; }
 [[ -n $cmd && -n $dir && -n $port ]] || usage
 mon_port=${CEPH_MON_PORT:-$((port + 1))}
 # Seconds to wait for each daemon before giving up.
@@ -119,6 +123,13 @@ stop_daemon() {  # stop_daemon NAME [SIGNAL]: SIGNAL (default TERM), then SIGKIL
   rm -f "$pidfile"
 }
 
+rgw_accepts() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
+
+start_radosgw() {
+  start_daemon radosgw radosgw -n client.rgw.a
+  wait_for "radosgw" rgw_accepts
+}
+
 random_text() {  # random_text N: N characters of [A-Za-z0-9]
   tr -dc 'A-Za-z0-9' </dev/urandom | head -c "$1" || true
 }
@@ -147,8 +158,7 @@ case $cmd in
     start_daemon osd ceph-osd -i 0
     wait_for "ceph-osd" bash -c "ceph -c '$conf' osd dump | grep -q '^osd.0 up'"
 
-    start_daemon radosgw radosgw -n client.rgw.a
-    wait_for "radosgw" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"
+    start_radosgw
 
     access_key=$(random_text 20)
     secret_key=$(random_text 40)
@@ -169,6 +179,16 @@ case $cmd in
     stop_daemon osd KILL
     stop_daemon mon
     rm -f "$dir/env"
+    ;;
+  rgw-stop)
+    [[ -f $dir/run/osd.pid ]] || { echo "ceph.sh: no cluster running in $dir" >&2; exit 1; }
+    stop_daemon radosgw
+    ! rgw_accepts || { echo "ceph.sh: something still accepts on port $port" >&2; exit 1; }
+    ;;
+  rgw-start)
+    [[ -f $dir/run/osd.pid && -f $conf ]] || { echo "ceph.sh: no cluster running in $dir" >&2; exit 1; }
+    [[ ! -f $dir/run/radosgw.pid ]] || { echo "ceph.sh: radosgw already runs in $dir" >&2; exit 1; }
+    start_radosgw
     ;;
   *) usage ;;
 esac

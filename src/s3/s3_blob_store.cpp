@@ -26,7 +26,8 @@
 // ranges above 5 GiB; no byte passes through satload; on RGW, completing and copying 256 MiB
 // took ~0.3 s), hashes the stored blob by streaming ranged GETs and deletes the partial's
 // objects. open_partial seals too, to read the bytes back (tus concatenation). Sealing is
-// idempotent: a commit that crashed after completing resumes from the data object.
+// idempotent: a commit that crashed after completing resumes from the data object, and one
+// that stopped after the copy (S3 unreachable, the server stopped) resumes at the digest.
 #include "s3/s3_blob_store.h"
 
 #include <boost/url/parse.hpp>
@@ -36,6 +37,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -151,6 +153,18 @@ StoreResult<std::string> find_upload(S3Client& client, std::string_view id) {
             StoreFailure{StoreError::corrupt, "s3: several multipart uploads for one partial"});
     }
     return ids.front();
+}
+
+// The size of partial <id>'s data object when the partial is sealed (its multipart upload
+// completed, so no upload is pending); nullopt when it is not sealed or has no data object.
+StoreResult<std::optional<std::uint64_t>> sealed_size(S3Client& client, std::string_view id) {
+    auto pending = find_upload(client, id);
+    if (pending) return std::optional<std::uint64_t>{};
+    if (pending.error().code != StoreError::not_found) return fail(pending.error());
+    auto head = client.head_object(data_key(id));
+    if (head) return std::optional<std::uint64_t>{head->size_bytes};
+    if (head.error().code == S3Error::not_found) return std::optional<std::uint64_t>{};
+    return fail(to_store(head.error()));
 }
 
 // Reads the whole object range [offset, offset + out.size()) into out.
@@ -667,16 +681,30 @@ StoreResult<store::BlobDigest> S3BlobStore::commit_partial(std::string_view uplo
     const std::string data = data_key(upload_id);
     const std::string blob = blob_key(file_id);
 
+    std::uint64_t size = 0;
     auto existing = client.head_object(blob);
-    if (existing) return fail(StoreFailure{StoreError::exists, "a blob with this file id exists"});
-    if (existing.error().code != S3Error::not_found) return fail(to_store(existing.error()));
-
-    auto size = seal(client, upload_id);
-    if (!size) return fail(size.error());
-    if (auto r = copy_blob(client, data, blob); !r) return fail(r.error());
+    if (!existing && existing.error().code != S3Error::not_found)
+        return fail(to_store(existing.error()));
+    if (existing) {
+        // A commit cut short after its copy (S3 unreachable or the server stopped before the
+        // clean-up) left the blob beside this partial's sealed data object: S3 confirmed the
+        // copy (an object appears only whole), so the commit resumes at the digest. Any other
+        // partial naming an existing blob (unsealed, or of another size) is refused.
+        auto sealed = sealed_size(client, upload_id);
+        if (!sealed) return fail(sealed.error());
+        if (!*sealed || **sealed != existing->size_bytes) {
+            return fail(StoreFailure{StoreError::exists, "a blob with this file id exists"});
+        }
+        size = **sealed;
+    } else {
+        auto sealed = seal(client, upload_id);
+        if (!sealed) return fail(sealed.error());
+        size = *sealed;
+        if (auto r = copy_blob(client, data, blob); !r) return fail(r.error());
+    }
     auto digest = digest_object(client, blob);
     if (!digest) return fail(digest.error());
-    if (digest->size_bytes != *size) {
+    if (digest->size_bytes != size) {
         return fail(StoreFailure{StoreError::corrupt,
                                  "s3: the stored blob's size differs from the upload's"});
     }

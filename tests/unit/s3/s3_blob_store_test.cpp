@@ -452,5 +452,48 @@ TEST_F(S3BlobStoreTest, OpenPartialSealsAndReads) {
     EXPECT_TRUE(partial_objects(other).empty());
 }
 
+// A partial holding `data`, synced and sealed (as open_partial and commit seal).
+void create_synced_and_sealed(S3BlobStore& store, const std::string& id, ByteSpan data) {
+    ASSERT_TRUE(store.create_partial(id));
+    auto appender = store.open_append(id, 0);
+    ASSERT_TRUE(appender) << appender.error().message;
+    ASSERT_TRUE((*appender)->write(data));
+    ASSERT_EQ(*(*appender)->sync(), data.size());
+    appender->reset();
+    auto sealed = store.open_partial(id);
+    ASSERT_TRUE(sealed) << sealed.error().message;
+}
+
+// A commit stopped after its server-side copy (S3 went away, or the server stopped, before
+// the clean-up) leaves the blob beside the sealed partial; committing again resumes: the
+// digest is the bytes', nothing of the partial stays. Before, the retry answered "exists"
+// for ever and the upload could never complete. Another partial naming that blob (sealed, of
+// another size) is still refused.
+TEST_F(S3BlobStoreTest, CommitResumesAfterACopyWhoseCleanUpNeverRan) {
+    const std::string id = random_upload_id();
+    const auto data = pseudo_random_bytes(static_cast<std::size_t>(kPart + 4'321), 202);
+    create_synced_and_sealed(store(), id, data);  // sealed, as a commit does first
+    const std::string file_id = random_file_id();
+    {
+        // The copy of the interrupted commit.
+        S3Client client(store().config().endpoint, env_credentials());
+        ASSERT_TRUE(client.copy_object("partials/" + id + "/data", "blobs/" + file_id));
+    }
+    const std::string other = random_upload_id();
+    create_synced_and_sealed(store(), other, ByteSpan(data).first(10));
+    EXPECT_EQ(store().commit_partial(other, file_id).error().code, StoreError::exists);
+    EXPECT_TRUE(store().remove_partial(other));
+
+    auto digest = store().commit_partial(id, file_id);
+    ASSERT_TRUE(digest) << digest.error().message;
+    expect_digest_of(*digest, data);
+    EXPECT_TRUE(partial_objects(id).empty());
+    EXPECT_EQ(multipart_uploads(id), 0u);
+    auto reader = store().open_blob(file_id);
+    ASSERT_TRUE(reader) << reader.error().message;
+    EXPECT_EQ(read_all(**reader), data);
+    EXPECT_TRUE(store().remove_blob(file_id));
+}
+
 }  // namespace
 }  // namespace satload::s3
