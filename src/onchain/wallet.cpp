@@ -150,7 +150,21 @@ void OnchainWallet::stop() {
 void OnchainWallet::run_loop() {
     std::chrono::milliseconds wait = m_options.poll_interval;
     bool away = false;
+    bool leading = !m_lease;
     for (;;) {
+        if (m_lease) {
+            const bool holds = m_lease();
+            if (holds != leading) {
+                alert(holds ? "chain watcher: this instance holds the watcher lease and follows the node"
+                            : "chain watcher: another instance follows the node");
+            }
+            leading = holds;
+        }
+        if (!leading) {
+            std::unique_lock lock(m_loop_mutex);
+            if (m_loop_cv.wait_for(lock, m_options.poll_interval, [this] { return m_stopping; })) return;
+            continue;
+        }
         auto r = sync_once();
         if (r) {
             if (away) alert("chain watcher: the node answers again; caught up to height " +

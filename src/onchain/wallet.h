@@ -130,6 +130,10 @@ public:
     [[nodiscard]] bool halted() const { return m_halted.load(); }
     [[nodiscard]] std::int64_t node_height() const { return m_node_height.load(); }
 
+    // Several instances on one database: the watcher runs its rounds only while `holds` says
+    // this process holds the watcher's lease (store::PgLease), asked before every round; unset,
+    // it always does. Set before start().
+    void set_lease(std::function<bool()> holds) { m_lease = std::move(holds); }
     // The watcher thread: sync_once every poll interval, backing off while the node is away.
     void start();
     void stop();
@@ -161,6 +165,7 @@ private:
     FreezeHook m_freeze;
     AlertHook m_alert;
     std::function<void(std::int64_t)> m_after_sync;
+    std::function<bool()> m_lease;
 
     std::mutex m_alloc_mutex;  // one address allocation at a time
     std::mutex m_sync_mutex;   // one sync round at a time

@@ -6,6 +6,11 @@
 // window halting the watcher, and a node outage caught up without loss or duplication.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include <filesystem>
 #include <map>
 #include <random>
@@ -281,6 +286,36 @@ TEST_P(WatcherTest, NodeOutageCaughtUp) {
     EXPECT_EQ(balance(10), 11'000'000);
     EXPECT_EQ(balance(11), 12'000'000);
     EXPECT_EQ(sync().credited, 0);
+}
+
+// With a lease (several instances on one database), the watcher thread follows the node only
+// while it holds it: nothing is credited while another holds it, the deposit is credited soon
+// after this one takes over, and each change of hands is said once.
+TEST_P(WatcherTest, WatcherThreadFollowsOnlyWithTheLease) {
+    std::atomic<bool> holds{false};
+    OnchainOptions options;
+    options.poll_interval = std::chrono::milliseconds(10);
+    open_wallet(options);
+    m_wallet->set_lease([&holds] { return holds.load(); });
+    const std::string addr = *m_wallet->deposit_address(13);
+    m_node.mine({pay(addr, 16'000)});
+    m_node.mine_empty(4);
+    m_wallet->start();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(m_wallet->tip_height(), -1);
+    EXPECT_EQ(balance(13), 0);
+    holds = true;
+    for (int i = 0; i < 500 && balance(13) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_EQ(balance(13), 16'000'000);
+    holds = false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    m_wallet->stop();
+    const auto said = [&](std::string_view what) {
+        return std::count_if(m_alerts.begin(), m_alerts.end(),
+                             [&](const std::string& line) { return line.find(what) != std::string::npos; });
+    };
+    EXPECT_EQ(said("holds the watcher lease"), 1);
+    EXPECT_EQ(said("another instance follows"), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, WatcherTest,
