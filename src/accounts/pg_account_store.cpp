@@ -12,6 +12,7 @@ namespace {
 using store::pg_bigint;
 using store::pg_first;
 using store::pg_limit;
+using store::pg_optional_bigint;
 using store::pg_rows;
 using store::pg_storable;
 using store::pg_u64;
@@ -109,7 +110,7 @@ TokenRecord read_token(const pqxx::row& r) {
     t.name = r[3].as<std::string>();
     t.token_hash = read_array<32>(r[4]);
     t.created_s = r[5].as<std::int64_t>();
-    if (!r[6].is_null()) t.expires_s = r[6].as<std::int64_t>();
+    t.expires_s = pg_optional_bigint(r[6]);
     t.revoked = r[7].as<bool>();
     return t;
 }

@@ -10,6 +10,7 @@ namespace {
 
 using store::pg_first;
 using store::pg_limit;
+using store::pg_optional_bigint;
 using store::pg_rows;
 using store::pg_storable;
 using store::pg_text;
@@ -100,11 +101,6 @@ HoldOutcome outcome_of(std::string_view s) {
     return HoldOutcome::none;
 }
 
-std::optional<std::int64_t> field_optional(const pqxx::field& f) {
-    if (f.is_null()) return std::nullopt;
-    return f.as<std::int64_t>();
-}
-
 PaymentAttempt read_attempt(const pqxx::row& r) {
     PaymentAttempt a;
     a.payer = r[0].as<std::int64_t>();
@@ -112,17 +108,17 @@ PaymentAttempt read_attempt(const pqxx::row& r) {
     a.attempt_no = r[2].as<std::int64_t>();
     a.state = state_of(r[3].c_str());
     a.uploader = r[4].as<std::int64_t>();
-    a.referrer = field_optional(r[5]);
+    a.referrer = pg_optional_bigint(r[5]);
     a.price_msat = r[6].as<std::int64_t>();
     a.uploader_msat = r[7].as<std::int64_t>();
     a.referrer_msat = r[8].as<std::int64_t>();
     a.platform_msat = r[9].as<std::int64_t>();
     a.created_s = r[10].as<std::int64_t>();
     a.expires_s = r[11].as<std::int64_t>();
-    a.payee = field_optional(r[12]);
+    a.payee = pg_optional_bigint(r[12]);
     a.held = r[13].as<bool>();
     a.hold_outcome = outcome_of(r[14].c_str());
-    a.settled_to = field_optional(r[15]);
+    a.settled_to = pg_optional_bigint(r[15]);
     return a;
 }
 

@@ -10,6 +10,7 @@ namespace satload::safety {
 namespace {
 
 using store::pg_limit;
+using store::pg_optional_bigint;
 using store::pg_rows;
 using store::pg_storable;
 using store::pg_storable_all;
@@ -134,7 +135,7 @@ TakedownRecord read_takedown(const pqxx::row& r) {
     t.takedown_id = r[0].as<std::int64_t>();
     t.file_id = r[1].as<std::string>();
     t.report_id = r[2].as<std::int64_t>();
-    if (!r[3].is_null()) t.owner = r[3].as<std::int64_t>();
+    t.owner = pg_optional_bigint(r[3]);
     t.sha256_hex = r[4].as<std::string>();
     t.category = parse_category(r[5].as<std::string>()).value_or(Category::other);
     t.reason = r[6].as<std::string>();

@@ -69,6 +69,11 @@ StoreResult<std::optional<std::int64_t>> pg_bigint(const std::optional<std::uint
 // A BIGINT column the schema keeps >= 0 (sizes, counts). A negative one is refused rather
 // than wrapped: the exception becomes a StoreFailure in transact/read.
 [[nodiscard]] std::uint64_t pg_u64(const pqxx::field& f);
+// A nullable BIGINT column: nullopt for NULL.
+[[nodiscard]] inline std::optional<std::int64_t> pg_optional_bigint(const pqxx::field& f) {
+    if (f.is_null()) return std::nullopt;
+    return f.as<std::int64_t>();
+}
 // A text column with every byte (c_str() alone would end at a NUL the server never stores,
 // but the length is authoritative).
 [[nodiscard]] inline std::string pg_text(const pqxx::field& f) {

@@ -175,7 +175,7 @@ FileRecord read_file_row(const pqxx::row& r) {
     f.created_s = r[4].as<std::int64_t>();
     f.xxh3_hex = pg_text(r[5]);
     f.price_msat = r[6].as<std::int64_t>();
-    if (!r[7].is_null()) f.expires_s = r[7].as<std::int64_t>();
+    f.expires_s = pg_optional_bigint(r[7]);
     if (!r[8].is_null()) f.max_downloads = pg_u64(r[8]);
     f.downloads = pg_u64(r[9]);
     f.revoked = r[10].as<bool>();

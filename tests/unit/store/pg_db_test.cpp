@@ -8,11 +8,12 @@
 #include <atomic>
 #include <cstdint>
 #include <limits>
-#include <optional>
-#include <string>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "store/pg_test_util.h"
@@ -249,8 +250,9 @@ TEST(PgValues, StorableAgreesWithTheServer) {
     EXPECT_EQ(*cut, "id");
 }
 
-// Row helpers: pg_rows keeps every row in order, pg_first the first or nothing; pg_u64 refuses
-// a negative value (the call fails with io instead of wrapping it to a huge size).
+// Row helpers: pg_rows keeps every row in order, pg_first the first or nothing,
+// pg_optional_bigint maps NULL to nullopt; pg_u64 refuses a negative value (the call fails
+// with io instead of wrapping it to a huge size).
 TEST(PgValues, RowHelpers) {
     SATLOAD_REQUIRE_PG();
     PgTestSchema place;
@@ -274,6 +276,13 @@ TEST(PgValues, RowHelpers) {
     });
     ASSERT_TRUE(none);
     EXPECT_EQ(*none, std::nullopt);
+    auto nullable = db->read("nullable", [](pqxx::nontransaction& n) {
+        const auto r = n.exec1("SELECT NULL::bigint, 42::bigint");
+        return std::pair(pg_optional_bigint(r[0]), pg_optional_bigint(r[1]));
+    });
+    ASSERT_TRUE(nullable);
+    EXPECT_EQ(nullable->first, std::nullopt);
+    EXPECT_EQ(nullable->second, std::optional<std::int64_t>(42));
     auto negative = db->read("negative", [](pqxx::nontransaction& n) {
         return pg_u64(n.exec1("SELECT -1::bigint")[0]);
     });
