@@ -73,21 +73,37 @@ SafetyResult<std::unique_ptr<SafetyService>> SafetyService::open(SafetyStore& st
                                                                  OwnerLookup owners, SafetyOptions options) {
     std::unique_ptr<SafetyService> service(
         new SafetyService(store, clock, std::move(random), std::move(files), std::move(owners), options));
-    auto active = store.active_takedowns();
+    if (auto loaded = service->refresh(); !loaded) return fail(loaded.error());
+    return service;
+}
+
+SafetyResult<void> SafetyService::refresh() {
+    // Read everything first, then swap it in at once: a check never sees half a state.
+    std::map<std::string, TakedownRecord> taken_down;
+    std::multiset<std::string> blocked;
+    std::map<AccountId, std::uint64_t> strikes;
+    std::set<AccountId> frozen_set;
+    auto active = m_store.active_takedowns();
     if (!active) return fail(storage_failure(active.error()));
     for (auto& t : *active) {
-        service->m_blocked.insert(t.sha256_hex);
-        if (t.owner) ++service->m_strikes[*t.owner];
+        blocked.insert(t.sha256_hex);
+        if (t.owner) ++strikes[*t.owner];
         std::string file_id = t.file_id;
-        service->m_taken_down.emplace(std::move(file_id), std::move(t));
+        taken_down.emplace(std::move(file_id), std::move(t));
     }
-    auto frozen = store.frozen_accounts();
+    auto frozen = m_store.frozen_accounts();
     if (!frozen) return fail(storage_failure(frozen.error()));
-    for (const auto& f : *frozen) service->m_frozen.insert(f.account);
-    auto held = store.files_with_open_reports(Category::copyright);
+    for (const auto& f : *frozen) frozen_set.insert(f.account);
+    auto held = m_store.files_with_open_reports(Category::copyright);
     if (!held) return fail(storage_failure(held.error()));
-    service->m_open_copyright.insert(held->begin(), held->end());
-    return service;
+    std::set<std::string> open_copyright(held->begin(), held->end());
+    const std::lock_guard lock(m_mutex);
+    m_taken_down = std::move(taken_down);
+    m_blocked = std::move(blocked);
+    m_strikes = std::move(strikes);
+    m_frozen = std::move(frozen_set);
+    m_open_copyright = std::move(open_copyright);
+    return {};
 }
 
 SafetyResult<ReportRecord> SafetyService::report(const ReportInput& input, std::string_view client_address) {

@@ -4,6 +4,7 @@
 // links, accounts and digests only: the server cannot read files, and no key is ever kept.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -111,6 +112,10 @@ struct TakedownOutcome {
     bool suspended_now = false;  // this takedown reached the limit
 };
 
+// Several server processes on one database: each re-reads the safety state this often, so a
+// takedown or a freeze made through one is enforced by all within about this.
+inline constexpr std::chrono::milliseconds kSafetyRefreshInterval{1000};
+
 class SafetyService {
 public:
     // Loads the takedowns in force, the blocklist and the frozen accounts into memory.
@@ -156,6 +161,11 @@ public:
     [[nodiscard]] SafetyResult<std::vector<NoticeRecord>> notices(AccountId account);
     [[nodiscard]] SafetyResult<NoticeRecord> counter_notice(AccountId account, std::int64_t notice_id,
                                                             const std::string& text);
+
+    // Re-reads the takedowns in force, the blocklist, the frozen accounts and the files under
+    // an open copyright report from the store: what other server processes on the same
+    // database changed (the server calls it every kSafetyRefreshInterval with --db).
+    [[nodiscard]] SafetyResult<void> refresh();
 
     // The checks the server makes (from memory, cheap).
     [[nodiscard]] std::optional<Takedown> takedown_of(const std::string& file_id) const;

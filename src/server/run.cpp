@@ -1,6 +1,10 @@
 // `satload serve`: opens the stores (embedded under the data directory, or PostgreSQL and S3), writes
 // the admin token file, and runs the server.
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
+#include <stop_token>
+#include <thread>
 #include <fmt/format.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -174,6 +178,26 @@ int run_server(const ServerOptions& options) {
         return 1;
     }
     safety::SafetyService& safety = **safety_service;
+    // Several instances on one database: take in the takedowns, freezes and reports made
+    // through the others (stopped and joined before the service goes).
+    std::jthread safety_refresher;
+    if (backends->pg) {
+        safety_refresher = std::jthread([&safety](const std::stop_token& stop) {
+            std::mutex mutex;
+            std::condition_variable_any wake;
+            bool failing = false;
+            for (;;) {
+                std::unique_lock lock(mutex);
+                (void)wake.wait_for(lock, stop, safety::kSafetyRefreshInterval, [] { return false; });
+                if (stop.stop_requested()) return;
+                auto refreshed = safety.refresh();
+                if (!refreshed && !failing) {
+                    fmt::print(stderr, "warning: trust and safety state not refreshed: {}\n", refreshed.error().message);
+                }
+                failing = !refreshed;
+            }
+        });
+    }
     files.set_link_block([&safety](const std::string& file_id) { return safety.takedown_of(file_id).has_value(); });
     uploads.set_completion_guard(
         [&safety, &owners](const store::UploadRecord& upload,

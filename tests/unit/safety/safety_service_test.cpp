@@ -540,6 +540,43 @@ TEST_P(SafetyTest, TransparencyCountsSuspensions) {
 // Two store instances on one database, as two server processes: each sees the other's writes
 // as soon as the call returns (nothing is kept in memory), and the rules the database keeps
 // (one takedown in force per file, one counter-notice per notice) hold across them.
+// Two services on one database (two server processes): a takedown, a freeze and a copyright
+// report made through one are enforced by the other once it refreshes, and lifted alike.
+TEST_P(SafetyTest, SecondServiceEnforcesAfterRefresh) {
+    auto second_store = open_store();
+    ASSERT_TRUE(second_store) << second_store.error().message;
+    auto second = SafetyService::open(
+        **second_store, m_clock, [](std::span<std::uint8_t> out) { for (auto& b : out) b = 7; },
+        [](const std::string&) -> std::optional<FileFacts> { return std::nullopt; },
+        [](const std::string&) -> std::optional<AccountId> { return std::nullopt; }, SafetyOptions{});
+    ASSERT_TRUE(second) << second.error().message;
+    SafetyService& other = **second;
+
+    const auto id = report(1);
+    ASSERT_TRUE(m_service->freeze(8, "bob", "chargeback", "operator"));
+    EXPECT_FALSE(other.holds_earnings(file_id(1)));
+    EXPECT_FALSE(other.is_frozen(8));
+    ASSERT_TRUE(other.refresh());
+    EXPECT_TRUE(other.holds_earnings(file_id(1)));
+    EXPECT_TRUE(other.is_frozen(8));
+
+    ASSERT_TRUE(m_service->takedown(id, "DMCA notice", "operator"));
+    EXPECT_FALSE(other.takedown_of(file_id(1)));
+    ASSERT_TRUE(other.refresh());
+    EXPECT_TRUE(other.takedown_of(file_id(1)));
+    EXPECT_TRUE(other.is_blocked(digest('b')));
+    EXPECT_EQ(other.strikes(7), 1u);
+    EXPECT_FALSE(other.holds_earnings(file_id(1)));  // the report is resolved
+
+    ASSERT_TRUE(m_service->restore(file_id(1), "counter-notice upheld", "operator"));
+    ASSERT_TRUE(m_service->unfreeze(8, "bob", "settled", "operator"));
+    ASSERT_TRUE(other.refresh());
+    EXPECT_FALSE(other.takedown_of(file_id(1)));
+    EXPECT_FALSE(other.is_blocked(digest('b')));
+    EXPECT_EQ(other.strikes(7), 0u);
+    EXPECT_FALSE(other.is_frozen(8));
+}
+
 TEST_P(SafetyTest, TwoStoreInstancesSeeEachOthersWritesAtOnce) {
     auto second = open_store();
     ASSERT_TRUE(second) << second.error().message;
