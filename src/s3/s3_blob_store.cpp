@@ -229,7 +229,8 @@ StoreResult<store::BlobDigest> digest_object(S3Client& client, const std::string
     if (!info) return fail(to_store(info.error()));
     crypto::Sha256 hasher;
     Xxh3Checksum checksum;
-    Bytes block(kS3ReadBlockBytes);
+    Bytes block(static_cast<std::size_t>(
+        std::clamp<std::uint64_t>(info->size_bytes, 1, kS3ReadBlockBytes)));
     std::uint64_t offset = 0;
     while (offset < info->size_bytes) {
         const std::size_t want = static_cast<std::size_t>(
@@ -379,6 +380,34 @@ public:
         if (offset >= m_size_bytes || out.empty()) return std::size_t{0};
         const std::uint64_t left = m_size_bytes - offset;
         if (left < out.size()) out = out.first(static_cast<std::size_t>(left));
+        if (offset < m_window_start || offset >= m_window_start + m_window_bytes) {
+            // A read where the previous one ended doubles the read-ahead; any other starts over.
+            m_ahead_bytes = offset == m_next ? std::min(std::max(2 * m_ahead_bytes, out.size()),
+                                                        kS3ReadAheadBytes)
+                                             : out.size();
+            if (m_ahead_bytes <= out.size()) {
+                auto n = fetch(offset, out);
+                if (n) m_next = offset + *n;
+                return n;
+            }
+            const auto want =
+                static_cast<std::size_t>(std::min<std::uint64_t>(m_ahead_bytes, left));
+            if (m_window.size() < want) m_window.resize(want);
+            m_window_bytes = 0;
+            auto n = fetch(offset, std::span(m_window).first(want));
+            if (!n) return n;
+            m_window_start = offset;
+            m_window_bytes = *n;
+        }
+        const auto at = static_cast<std::size_t>(offset - m_window_start);
+        const std::size_t n = std::min(out.size(), m_window_bytes - at);
+        std::copy_n(m_window.begin() + static_cast<std::ptrdiff_t>(at), n, out.begin());
+        m_next = offset + n;
+        return n;
+    }
+
+private:
+    StoreResult<std::size_t> fetch(std::uint64_t offset, std::span<std::uint8_t> out) {
         auto n = m_client->get_object_range(m_key, offset, out);
         if (!n) return fail(to_store(n.error()));
         if (*n == 0)
@@ -386,10 +415,14 @@ public:
         return *n;
     }
 
-private:
     std::unique_ptr<S3Client> m_client;
     std::string m_key;
     std::uint64_t m_size_bytes;
+    Bytes m_window;                   // read-ahead bytes [m_window_start, + m_window_bytes)
+    std::uint64_t m_window_start = 0;
+    std::size_t m_window_bytes = 0;
+    std::uint64_t m_next = 0;         // where the previous read ended
+    std::size_t m_ahead_bytes = 0;    // the current read-ahead size
 };
 
 bool valid_bucket_name(std::string_view name) {

@@ -495,5 +495,42 @@ TEST_F(S3BlobStoreTest, CommitResumesAfterACopyWhoseCleanUpNeverRan) {
     EXPECT_TRUE(store().remove_blob(file_id));
 }
 
+// A blob reader fetches ahead on sequential reads: pieces of odd sizes read one after another,
+// then jumps back, forward and to the last byte, all give exactly the stored bytes, and a
+// piece that runs past the end stops at it.
+TEST_F(S3BlobStoreTest, ReadAheadServesSequentialAndRandomReadsExactly) {
+    const std::string id = random_upload_id();
+    const auto data = pseudo_random_bytes(static_cast<std::size_t>(kS3ReadAheadBytes * 2 + 12'345), 203);
+    create_synced_and_sealed(store(), id, data);
+    const std::string file_id = random_file_id();
+    ASSERT_TRUE(store().commit_partial(id, file_id));
+    auto reader = store().open_blob(file_id);
+    ASSERT_TRUE(reader) << reader.error().message;
+    // Returns how many bytes the read gave (0 on a failure, which ends the loop below).
+    auto expect_read = [&](std::uint64_t offset, std::size_t size) -> std::size_t {
+        std::vector<std::uint8_t> out(size);
+        auto n = (*reader)->read_at(offset, out);
+        EXPECT_TRUE(n) << (n ? "" : n.error().message);
+        const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(size, data.size() - offset));
+        if (!n || *n == 0 || *n > want) {
+            ADD_FAILURE() << "read at " << offset << " gave " << (n ? *n : 0) << " of " << want;
+            return 0;
+        }
+        EXPECT_EQ(Bytes(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(*n)), slice(data, offset, offset + *n))
+            << "at " << offset;
+        return *n;
+    };
+    for (std::uint64_t at = 0; at < data.size();) {
+        const std::size_t n = expect_read(at, 100'003);
+        if (n == 0) break;
+        at += n;
+    }
+    expect_read(1'000, 5'000);
+    expect_read(kS3ReadAheadBytes + 7, 700'000);
+    expect_read(data.size() - 1, 10);
+    expect_read(3, 2 * kS3ReadAheadBytes);
+    EXPECT_TRUE(store().remove_blob(file_id));
+}
+
 }  // namespace
 }  // namespace satload::s3
