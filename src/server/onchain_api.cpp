@@ -14,6 +14,7 @@
 #include "server/admin.h"
 #include "server/app.h"
 #include "server/json_body.h"
+#include "store/pg_lease.h"
 
 namespace satload::server {
 namespace {
@@ -205,7 +206,11 @@ Result<std::unique_ptr<OnchainRuntime>, std::string> OnchainRuntime::open(const 
     auto node = onchain::make_http_node_rpc(options.node_url);
     if (!node) return fail("--node: " + node.error().message);
     std::unique_ptr<onchain::ChainStore> store;
+    std::unique_ptr<store::PgLease> lease;
     if (pg) {
+        // Only the instance holding this lease follows the node; another takes it over within
+        // a poll interval or two of the holder's death (its session ends with it).
+        lease = std::make_unique<store::PgLease>(pg->conninfo(), pg->schema(), "chain-watcher");
         auto opened = onchain::PgChainStore::open(std::move(pg));
         if (!opened) return fail("cannot open the chain store: " + opened.error().message);
         store = std::move(*opened);
@@ -218,6 +223,7 @@ Result<std::unique_ptr<OnchainRuntime>, std::string> OnchainRuntime::open(const 
     std::unique_ptr<OnchainRuntime> rt(new OnchainRuntime());
     rt->m_node = std::move(*node);
     rt->m_store = std::move(store);
+    rt->m_lease = std::move(lease);
     onchain::OnchainOptions o;
     o.network = *network;
     o.confirmations = options.confirmations;
@@ -230,6 +236,7 @@ Result<std::unique_ptr<OnchainRuntime>, std::string> OnchainRuntime::open(const 
         std::make_unique<onchain::WithdrawalEngine>(*rt->m_wallet, *rt->m_store, *rt->m_node, ledger, w);
     onchain::WithdrawalEngine* engine = rt->m_withdrawals.get();
     rt->m_wallet->set_after_sync([engine](std::int64_t tip) { engine->check(tip); });
+    if (rt->m_lease) rt->m_wallet->set_lease([held = rt->m_lease.get()] { return held->hold(); });
     rt->m_context = OnchainContext{rt->m_wallet.get(), rt->m_withdrawals.get()};
     return rt;
 }

@@ -17,6 +17,7 @@
 
 namespace satload::store {
 class PgDb;
+class PgLease;
 }
 
 namespace satload::server {
@@ -49,6 +50,7 @@ private:
     OnchainRuntime() = default;
     std::unique_ptr<onchain::NodeRpc> m_node;
     std::unique_ptr<onchain::ChainStore> m_store;
+    std::unique_ptr<store::PgLease> m_lease;  // --db: the chain watcher's (null: always watch)
     std::unique_ptr<onchain::OnchainWallet> m_wallet;
     std::unique_ptr<onchain::WithdrawalEngine> m_withdrawals;
     OnchainContext m_context;
