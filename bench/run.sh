@@ -4,8 +4,9 @@
 # bench/small.sh (1 KiB request rate with wrk against nginx), bench/idle.sh (memory per idle
 # keep-alive connection against nginx), bench/crypto.sh (RFC 8188 records against openssl
 # speed), bench/paid.sh (the paid-download flow against the free one), bench/concurrency.sh
-# (download throughput against 1-256 connections, with its gnuplot chart) and bench/ledger.sh,
-# prints every table and writes all figures to bench/results/<UTC timestamp>.json.
+# (download throughput against 1-256 connections, with its gnuplot chart), bench/ledger.sh and
+# bench/s3.sh (the S3 blob store on Ceph RGW against curl talking to RGW directly), prints
+# every table and writes all figures to bench/results/<UTC timestamp>.json.
 #
 # Usage: bench/run.sh [--smoke]
 #   --smoke   tiny sizes and one run each (seconds, for `make test`: the harness cannot rot;
@@ -83,6 +84,7 @@ if [[ -f bench/ledger.sh ]]; then
   ledger_present=1
   run_bench ledger bash bench/ledger.sh
 fi
+run_bench s3 bash bench/s3.sh
 
 # crypto.sh prints a table only: its rows become JSON here (MiB/s of satload and openssl,
 # ratio), by their last three columns.
@@ -111,7 +113,8 @@ benches=$(jq -n \
   --argjson crypto "$(bench_json crypto "$status_crypto" "$crypto_json")" \
   --argjson paid "$(bench_json paid "$status_paid")" \
   --argjson concurrency "$(bench_json concurrency "$status_concurrency")" \
-  '{serve: $serve, small: $small, idle: $idle, crypto: $crypto, paid: $paid, concurrency: $concurrency}')
+  --argjson s3 "$(bench_json s3 "$status_s3")" \
+  '{serve: $serve, small: $small, idle: $idle, crypto: $crypto, paid: $paid, concurrency: $concurrency, s3: $s3}')
 if ((ledger_present)); then
   benches=$(jq --argjson ledger "$(bench_json ledger "$status_ledger")" '. + {ledger: $ledger}' <<<"$benches")
 fi
@@ -140,6 +143,7 @@ jq -r '
   ($b.crypto.figures.encrypt_record.ratio) as $e | ($b.crypto.figures.decrypt_record.ratio) as $x |
   ($b.small.figures.ratio) as $sm | ($b.idle.figures.ratio) as $id | ($b.paid.figures.ratio) as $pd |
   ($b.serve.figures.memory.peak_growth_download_kib) as $gd |
+  ($b.s3.figures.download.ratio) as $s3d | ($b.s3.figures.upload.ratio) as $s3u |
   ($b.serve.figures.memory.peak_growth_upload_kib) as $gu |
   "  download satload/nginx     \($d | r)   target >= 0.8   \($d | v(0.8))",
   "  upload satload/nginx       \($u | r)   target >= 0.8   \($u | v(0.8))",
@@ -148,11 +152,13 @@ jq -r '
   "  encrypt satload/openssl    \($e | r)   target >= 0.7   \($e | v(0.7))",
   "  decrypt satload/openssl    \($x | r)   target >= 0.7   \($x | v(0.7))",
   "  paid/free download flows   \($pd | r)   target >= 0.25  \($pd | v(0.25))",
+  "  S3 download satload/curl   \($s3d | r)   target >= 0.8   \($s3d | v(0.8))",
+  "  S3 upload satload/curl     \($s3u | r)   target >= 0.8   \($s3u | v(0.8))",
   "  memory peak growth, small to large file: upload \(($gu // 0) / 1024 | floor) MiB, download \(($gd // 0) / 1024 | floor) MiB",
   ($b | to_entries[] | select(.value.status != "ok") | "  \(.key): \(.value.status)")
 ' "$out_json"
 echo "figures written to ${out_json#"$BENCH_ROOT"/}"
 
 failed=0
-for s in "$status_serve" "$status_small" "$status_idle" "$status_crypto" "$status_paid" "$status_concurrency" "${status_ledger:-ok}"; do [[ $s == ok ]] || failed=1; done
+for s in "$status_serve" "$status_small" "$status_idle" "$status_crypto" "$status_paid" "$status_concurrency" "${status_ledger:-ok}" "$status_s3"; do [[ $s == ok ]] || failed=1; done
 exit "$failed"
