@@ -23,6 +23,32 @@ export function ece(ikm, plaintext, rs) {
   return Buffer.concat([header, ct, c.getAuthTag()]);
 }
 
+// An RFC 8188 aes128gcm body of many records (each `rs` bytes but the last), for large files:
+// the nonce of record i is the base nonce XOR i (RFC 8188 section 2.3).
+export function eceRecords(ikm, plaintext, rs) {
+  const header = Buffer.alloc(21);
+  randomBytes(16).copy(header, 0);
+  header.writeUInt32BE(rs, 16);
+  const { cek, nonce } = recordKeys(ikm, header);
+  const chunk = rs - 17;
+  const records = Math.max(1, Math.ceil(plaintext.length / chunk));
+  const out = Buffer.alloc(header.length + plaintext.length + records * 17);
+  header.copy(out, 0);
+  let at = header.length;
+  for (let i = 0; i < records; i++) {
+    const iv = Buffer.from(nonce);
+    iv.writeUInt32BE((iv.readUInt32BE(8) ^ i) >>> 0, 8);  // i < 2^32: only the low word changes
+    const c = createCipheriv('aes-128-gcm', cek, iv);
+    const last = i === records - 1;
+    const part = plaintext.subarray(i * chunk, Math.min(plaintext.length, (i + 1) * chunk));
+    at += c.update(part).copy(out, at);
+    at += c.update(Buffer.from([last ? 2 : 1])).copy(out, at);
+    at += c.final().copy(out, at);
+    at += c.getAuthTag().copy(out, at);
+  }
+  return out.subarray(0, at);
+}
+
 // Opens a one-record RFC 8188 body (as encrypted metadata always is): the record's plaintext
 // without its padding and last-record delimiter. Throws when the key or the bytes are wrong.
 export function eceOpen(ikm, body) {
