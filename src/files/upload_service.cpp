@@ -3,6 +3,8 @@
 // runs ahead of the synced bytes.
 #include "files/upload_service.h"
 
+#include <array>
+
 #include <fmt/format.h>
 
 #include "core/check.h"
@@ -32,6 +34,17 @@ std::string meta_of(const std::string& upload_metadata) {
 
 bool is_complete(const store::UploadRecord& r) {
     return r.complete || (r.length_bytes && r.offset_bytes == *r.length_bytes);
+}
+
+UploadFailure locked_failure() {
+    return {UploadError::locked, "another request is writing to this upload"};
+}
+
+// The id under which one service (one process) holds its locks in the metadata store.
+std::string new_lock_holder(const RandomFn& random) {
+    std::array<std::uint8_t, kUploadLockHolderBytes> bytes{};
+    random(bytes);
+    return hex_encode(bytes);
 }
 
 }  // namespace
@@ -68,12 +81,14 @@ std::string_view to_string(UploadError e) {
 
 UploadWriter::UploadWriter(UploadService& service, store::UploadRecord record,
                            std::unique_ptr<store::BlobAppender> appender,
-                           std::optional<std::pair<std::string, Bytes>> checksum)
+                           std::optional<std::pair<std::string, Bytes>> checksum,
+                           std::int64_t lock_until_s)
     : m_service(service),
       m_record(std::move(record)),
       m_appender(std::move(appender)),
       m_checksum(std::move(checksum)),
-      m_start_offset(m_record.offset_bytes) {
+      m_start_offset(m_record.offset_bytes),
+      m_lock_until_s(lock_until_s) {
     if (m_checksum) m_hash = new crypto::Sha256();
 }
 
@@ -89,8 +104,17 @@ void UploadWriter::release() {
     m_service.unlock(m_record.upload_id);
 }
 
+UploadResult<void> UploadWriter::keep_lock() {
+    auto kept = m_service.renew_lock(m_record.upload_id, m_lock_until_s);
+    if (!kept) release();
+    return kept;
+}
+
 UploadResult<void> UploadWriter::write(ByteSpan data) {
     SATLOAD_ASSERT(!m_done);
+    // A long body keeps the upload's lock; one whose lock another process took over (its lease
+    // ran out, e.g. a stalled client) stops here rather than write beside the new writer.
+    if (auto kept = keep_lock(); !kept) return kept;
     const std::uint64_t offset = m_start_offset + m_written;
     if (m_record.length_bytes && data.size() > *m_record.length_bytes - offset) {
         // Nothing of this request is kept: the next writer truncates to the durable offset.
@@ -132,6 +156,8 @@ UploadResult<store::UploadRecord> UploadWriter::finish() {
         return fail(failure);
     }
     SATLOAD_ASSERT(*synced == m_start_offset + m_written);
+    // The offset is recorded (and the upload completed) only while the lock is still ours.
+    if (auto kept = keep_lock(); !kept) return fail(kept.error());
     m_record.offset_bytes = *synced;
     if (auto ok = m_service.m_meta.set_upload_offset(m_record.upload_id, *synced); !ok) {
         const UploadFailure failure = from_store(ok.error());
@@ -154,7 +180,7 @@ void UploadWriter::cut() {
     if (m_done) return;
     if (!m_checksum && m_written > 0) {
         // Keep what arrived: a client resuming after a cut re-sends only the rest.
-        if (auto synced = m_appender->sync(); synced) {
+        if (auto synced = m_appender->sync(); synced && keep_lock()) {
             (void)m_service.m_meta.set_upload_offset(m_record.upload_id, *synced);
         }
     }
@@ -171,14 +197,46 @@ UploadService::UploadService(store::BlobStore& blobs, store::MetaStore& meta, co
       m_clock(clock),
       m_random(std::move(random)),
       m_limits(limits),
+      m_lock_holder(new_lock_holder(m_random)),
       m_anonymous_rate(clock, limits.anonymous_rate) {}
 
-bool UploadService::try_lock(const std::string& upload_id) {
-    std::lock_guard guard(m_locks_mutex);
-    return m_locked.insert(upload_id).second;
+UploadResult<std::int64_t> UploadService::try_lock(const std::string& upload_id) {
+    // This process's lock first: a request of this process never waits on the store for it.
+    {
+        std::lock_guard guard(m_locks_mutex);
+        if (!m_locked.insert(upload_id).second) return fail(locked_failure());
+    }
+    const std::int64_t now_s = m_clock.now_s();
+    const std::int64_t until_s = now_s + kUploadLockLeaseS;
+    auto held = m_meta.lock_upload(upload_id, m_lock_holder, now_s, until_s);
+    if (held && *held) return until_s;
+    {
+        std::lock_guard guard(m_locks_mutex);
+        m_locked.erase(upload_id);
+    }
+    if (!held) return fail(from_store(held.error()));
+    return fail(locked_failure());  // another process writes to it: the same answer
+}
+
+UploadResult<void> UploadService::renew_lock(const std::string& upload_id, std::int64_t& until_s) {
+    const std::int64_t now_s = m_clock.now_s();
+    if (until_s - now_s > kUploadLockLeaseS / 2) return {};
+    const std::int64_t new_until_s = now_s + kUploadLockLeaseS;
+    auto held = m_meta.lock_upload(upload_id, m_lock_holder, now_s, new_until_s);
+    if (!held) return fail(from_store(held.error()));
+    if (!*held) {
+        return fail(UploadFailure{UploadError::locked,
+                                  "the upload's lease ran out and another request took it over"});
+    }
+    until_s = new_until_s;
+    return {};
 }
 
 void UploadService::unlock(const std::string& upload_id) {
+    // The store's lock goes first: were this process's released first, another of its requests
+    // could take both (the store's as the same holder) and then lose the store's to this call.
+    // A failure here only leaves the store's lock until its lease ends.
+    (void)m_meta.unlock_upload(upload_id, m_lock_holder);
     std::lock_guard guard(m_locks_mutex);
     m_locked.erase(upload_id);
 }
@@ -288,9 +346,8 @@ UploadResult<std::unique_ptr<UploadWriter>> UploadService::begin_write(
     if (checksum && checksum->second.size() != 32) {
         return fail(UploadFailure{UploadError::checksum_mismatch, "a sha256 digest has 32 bytes"});
     }
-    if (!try_lock(upload_id)) {
-        return fail(UploadFailure{UploadError::locked, "another request is writing to this upload"});
-    }
+    auto lock_until_s = try_lock(upload_id);
+    if (!lock_until_s) return fail(lock_until_s.error());
     // From here every failure path must unlock.
     auto unlock_and_fail = [&](UploadFailure f) -> UploadResult<std::unique_ptr<UploadWriter>> {
         unlock(upload_id);
@@ -344,7 +401,8 @@ UploadResult<std::unique_ptr<UploadWriter>> UploadService::begin_write(
     auto appender = m_blobs.open_append(upload_id, record.offset_bytes);
     if (!appender) return unlock_and_fail(from_store(appender.error()));
     return std::unique_ptr<UploadWriter>(
-        new UploadWriter(*this, std::move(record), std::move(*appender), std::move(checksum)));
+        new UploadWriter(*this, std::move(record), std::move(*appender), std::move(checksum),
+                         *lock_until_s));
 }
 
 UploadResult<store::UploadRecord> UploadService::complete(store::UploadRecord record) {
@@ -400,9 +458,11 @@ UploadResult<store::UploadRecord> UploadService::concatenate(const CreateUpload&
             unlock_all();
             return fail(UploadFailure{UploadError::concat_invalid, "a part is not an upload URL"});
         }
-        if (!try_lock(id)) {
+        if (auto lock = try_lock(id); !lock) {
             unlock_all();
-            return fail(UploadFailure{UploadError::locked, "a part is being written to"});
+            UploadFailure failure = lock.error();
+            if (failure.code == UploadError::locked) failure.message = "a part is being written to";
+            return fail(std::move(failure));
         }
         locked.push_back(id);
         auto found = m_meta.get_upload(id);
@@ -488,9 +548,7 @@ UploadResult<store::UploadRecord> UploadService::concatenate(const CreateUpload&
 
 UploadResult<void> UploadService::terminate(const std::string& upload_id) {
     if (!is_upload_id(upload_id)) return fail(UploadFailure{UploadError::not_found, "no such upload"});
-    if (!try_lock(upload_id)) {
-        return fail(UploadFailure{UploadError::locked, "another request is writing to this upload"});
-    }
+    if (auto lock = try_lock(upload_id); !lock) return fail(lock.error());
     auto found = m_meta.get_upload(upload_id);
     if (!found || !*found) {
         unlock(upload_id);

@@ -57,6 +57,13 @@ using UploadResult = Result<T, UploadFailure>;
 
 using RandomFn = std::function<void(std::span<std::uint8_t>)>;
 
+// How long an upload's lock in the metadata store lasts without being renewed. A writer renews
+// it while the body arrives (once more than half of it has passed), so a long PATCH keeps it;
+// the lock of a process that crashed mid-write frees itself when it ends.
+inline constexpr std::int64_t kUploadLockLeaseS = 60;
+// Random bytes of the id under which a service holds its locks in the store (one per process).
+inline constexpr std::size_t kUploadLockHolderBytes = 16;
+
 struct UploadLimits {
     std::uint64_t max_upload_bytes = 64ull << 30;
     std::int64_t upload_expiry_s = 24 * 3600;
@@ -107,8 +114,11 @@ private:
     friend class UploadService;
     UploadWriter(UploadService& service, store::UploadRecord record,
                  std::unique_ptr<store::BlobAppender> appender,
-                 std::optional<std::pair<std::string, Bytes>> checksum);
+                 std::optional<std::pair<std::string, Bytes>> checksum, std::int64_t lock_until_s);
     void release();
+    // Renews the upload's lock when its lease is more than half used; on failure (another
+    // holder took it over, or the store failed) everything of this request is dropped.
+    [[nodiscard]] UploadResult<void> keep_lock();
 
     UploadService& m_service;
     store::UploadRecord m_record;
@@ -117,6 +127,7 @@ private:
     void* m_hash = nullptr;                                    // crypto::Sha256 when checked
     std::uint64_t m_start_offset = 0;
     std::uint64_t m_written = 0;
+    std::int64_t m_lock_until_s = 0;  // when the lock's lease in the store ends
     bool m_done = false;
 };
 
@@ -142,7 +153,7 @@ public:
     std::size_t recover(std::size_t limit = 10000);
     // Removes up to `limit` expired incomplete uploads; returns how many.
     std::size_t expire(std::size_t limit = 1000);
-    // Uploads currently being written to.
+    // Uploads currently being written to (by this process).
     [[nodiscard]] std::size_t writes_in_progress() const;
     // The largest length an upload may reach (smaller for anonymous uploads).
     [[nodiscard]] std::uint64_t max_length_bytes(bool anonymous) const;
@@ -157,7 +168,13 @@ public:
 
 private:
     friend class UploadWriter;
-    bool try_lock(const std::string& upload_id);
+    // "One writer per upload", held both in this process (requests of this process) and in the
+    // metadata store (other processes on the same store, under m_lock_holder). Returns when the
+    // store's lease ends; UploadError::locked while another request or process holds it.
+    UploadResult<std::int64_t> try_lock(const std::string& upload_id);
+    // Extends a lock this service holds whose lease ends at `until_s` when more than half of
+    // the lease has passed, updating `until_s`; UploadError::locked if it was lost meanwhile.
+    UploadResult<void> renew_lock(const std::string& upload_id, std::int64_t& until_s);
     void unlock(const std::string& upload_id);
     UploadResult<store::UploadRecord> complete(store::UploadRecord record);
     UploadResult<store::UploadRecord> concatenate(const CreateUpload& request);
@@ -168,6 +185,7 @@ private:
     const Clock& m_clock;
     RandomFn m_random;
     UploadLimits m_limits;
+    std::string m_lock_holder;  // random, made at construction: this process in the store's locks
     mutable std::mutex m_locks_mutex;
     std::set<std::string> m_locked;
     RateLimiter m_anonymous_rate;

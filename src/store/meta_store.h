@@ -74,6 +74,23 @@ public:
                                                                    std::size_t limit) = 0;
     virtual StoreResult<std::vector<UploadRecord>> incomplete_uploads(std::size_t limit) = 0;
 
+    // The "one writer per upload" lock across server processes sharing the store. Takes the
+    // lock of `upload_id` for `holder` until `until_s` and returns true when it was free, its
+    // lease ended (at or before now_s), or `holder` already held it (the lease is extended);
+    // false while another holder's lease runs. A store only one process uses (SqliteMetaStore)
+    // keeps these defaults: the uploads service's in-process lock is enough there.
+    virtual StoreResult<bool> lock_upload(const std::string& /*upload_id*/,
+                                          const std::string& /*holder*/, std::int64_t /*now_s*/,
+                                          std::int64_t /*until_s*/) {
+        return true;
+    }
+    // Gives the lock back if `holder` holds it (else nothing changes). Deleting or completing
+    // an upload also drops its lock.
+    virtual StoreResult<void> unlock_upload(const std::string& /*upload_id*/,
+                                            const std::string& /*holder*/) {
+        return {};
+    }
+
     virtual StoreResult<std::optional<FileRecord>> get_file(const std::string& file_id) = 0;
     virtual StoreResult<void> delete_file(const std::string& file_id) = 0;
     // Files in id order after `after_id` (exclusive), at most `limit`: for the scrub.

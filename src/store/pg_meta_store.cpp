@@ -56,6 +56,16 @@ CREATE TABLE files (
 CREATE INDEX files_anonymous_by_expiry ON files (expires_s)
     WHERE anonymous AND expires_s IS NOT NULL;
 )sql",
+    // 2: the one-writer lock of an upload across processes (lock_upload). No foreign key: a
+    // lock is taken before the upload is read, and a row left by a crashed process is taken
+    // over once its lease ends; delete_upload and complete_upload drop the row.
+    R"sql(
+CREATE TABLE upload_locks (
+    upload_id TEXT COLLATE "C" PRIMARY KEY,
+    holder    TEXT NOT NULL,
+    until_s   BIGINT NOT NULL
+);
+)sql",
 };
 static_assert(std::size(kSteps) == kPgMetaSchemaVersion,
               "kPgMetaSchemaVersion must equal the number of migration steps");
@@ -113,6 +123,16 @@ constexpr const char* kUpdateControls =
     " revoked = CASE WHEN $8::boolean THEN $9::boolean ELSE revoked END,"
     " meta = CASE WHEN $10::boolean THEN $11::text ELSE meta END"
     " WHERE file_id = $1 RETURNING " SATLOAD_FILE_COLUMNS;
+
+// Takes the lock when it is free, its lease ended or the holder is the same (which extends it):
+// one statement, so two processes racing for a free lock serialize on the row and exactly one
+// gets it back in RETURNING. $1 upload, $2 holder, $3 now_s, $4 until_s.
+constexpr const char* kLockUpload =
+    "INSERT INTO upload_locks (upload_id, holder, until_s) VALUES ($1, $2, $4)"
+    " ON CONFLICT (upload_id) DO UPDATE SET holder = EXCLUDED.holder, until_s = EXCLUDED.until_s"
+    " WHERE upload_locks.until_s <= $3 OR upload_locks.holder = EXCLUDED.holder"
+    " RETURNING holder";
+constexpr const char* kDropUploadLock = "DELETE FROM upload_locks WHERE upload_id = $1";
 
 #undef SATLOAD_UPLOADS_WITH_PARTS
 #undef SATLOAD_FILE_COLUMNS
@@ -322,6 +342,8 @@ StoreResult<void> PgMetaStore::complete_upload(const std::string& upload_id,
         w.exec_params(kInsertFile, file.file_id, *size, file.sha256_hex, file.meta, file.created_s,
                       file.xxh3_hex, file.price_msat, expires_param.param(),
                       max_downloads_param.param(), *downloads, file.revoked, file.anonymous);
+        // A complete upload is never written again: its lock has no more use.
+        w.exec_params(kDropUploadLock, upload_id);
         return {};
     });
 }
@@ -329,10 +351,31 @@ StoreResult<void> PgMetaStore::complete_upload(const std::string& upload_id,
 StoreResult<void> PgMetaStore::delete_upload(const std::string& upload_id) {
     if (!pg_storable(upload_id)) return fail(not_found("no such upload"));
     return m_db->transact("delete upload", [&](pqxx::work& w) -> StoreResult<void> {
-        // Its parts go with it (ON DELETE CASCADE).
+        // Its parts go with it (ON DELETE CASCADE), its lock with it (no foreign key).
         const auto r = w.exec_params("DELETE FROM uploads WHERE upload_id = $1", upload_id);
         if (r.affected_rows() == 0) return fail(not_found("no such upload"));
+        w.exec_params(kDropUploadLock, upload_id);
         return {};
+    });
+}
+
+StoreResult<bool> PgMetaStore::lock_upload(const std::string& upload_id, const std::string& holder,
+                                           std::int64_t now_s, std::int64_t until_s) {
+    // An id PostgreSQL cannot hold names no upload: there is nothing to write and nothing to
+    // guard (the caller's read of it finds nothing), as get_upload treats it.
+    if (!pg_storable(upload_id)) return true;
+    if (!pg_storable(holder)) return fail(pg_unstorable("an upload lock's holder"));
+    return m_db->transact("lock upload", [&](pqxx::work& w) {
+        return !w.exec_params(kLockUpload, upload_id, holder, now_s, until_s).empty();
+    });
+}
+
+StoreResult<void> PgMetaStore::unlock_upload(const std::string& upload_id,
+                                             const std::string& holder) {
+    if (!pg_storable_all(upload_id, holder)) return {};
+    return m_db->transact("unlock upload", [&](pqxx::work& w) {
+        w.exec_params("DELETE FROM upload_locks WHERE upload_id = $1 AND holder = $2", upload_id,
+                      holder);
     });
 }
 

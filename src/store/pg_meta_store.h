@@ -11,7 +11,7 @@
 namespace satload::store {
 
 // The "meta" component's schema version this program writes (steps in pg_meta_store.cpp).
-inline constexpr int kPgMetaSchemaVersion = 1;
+inline constexpr int kPgMetaSchemaVersion = 2;
 // The component name under which the migrations are recorded.
 inline constexpr std::string_view kPgMetaComponent = "meta";
 
@@ -35,6 +35,12 @@ public:
     StoreResult<std::vector<UploadRecord>> expired_uploads(std::int64_t now_s,
                                                            std::size_t limit) override;
     StoreResult<std::vector<UploadRecord>> incomplete_uploads(std::size_t limit) override;
+    // The lock is a row of upload_locks (schema step 2), taken and given back in one statement
+    // each, so it holds across every process on the schema.
+    StoreResult<bool> lock_upload(const std::string& upload_id, const std::string& holder,
+                                  std::int64_t now_s, std::int64_t until_s) override;
+    StoreResult<void> unlock_upload(const std::string& upload_id,
+                                    const std::string& holder) override;
 
     StoreResult<std::optional<FileRecord>> get_file(const std::string& file_id) override;
     StoreResult<void> delete_file(const std::string& file_id) override;

@@ -16,6 +16,7 @@ namespace {
 
 using testing::make_file;
 using testing::make_upload;
+using testing::make_upload_id;
 using testing::PgTestSchema;
 
 // One server process's view: a pool of its own and a store over it.
@@ -189,6 +190,92 @@ TEST(PgMetaStore, TextsItCannotHoldAreRefusedWhole) {
     EXPECT_EQ(read(*db, u.file_id).meta, make_file(u).meta);
     rename.meta = "\xf0\x9f\x94\x91";  // well-formed four-byte UTF-8 is stored as it is
     EXPECT_EQ(db->update_file_controls(u.file_id, rename)->meta, *rename.meta);
+}
+
+// The upload lock across processes: one holder at a time, extended by the same holder, taken
+// over by another only once its lease ended (at until_s, not before), and given back only by
+// its holder.
+TEST(PgMetaStore, UploadLockOneHolderUntilItsLeaseEnds) {
+    SATLOAD_REQUIRE_PG();
+    PgTestSchema schema;
+    auto a = open_process(schema);
+    auto b = open_process(schema);
+    ASSERT_TRUE(a && b);
+    const std::string id = make_upload_id(1);
+    EXPECT_TRUE(*a->lock_upload(id, "a", 100, 160));
+    EXPECT_FALSE(*b->lock_upload(id, "b", 100, 160));
+    EXPECT_FALSE(*b->lock_upload(id, "b", 159, 219));
+    EXPECT_TRUE(*a->lock_upload(id, "a", 150, 210));   // its own: extended to 210
+    EXPECT_FALSE(*b->lock_upload(id, "b", 160, 220));  // the old lease's end no longer frees it
+    EXPECT_TRUE(*b->lock_upload(id, "b", 210, 270));   // the extended lease ended
+    EXPECT_FALSE(*a->lock_upload(id, "a", 211, 271));
+    ASSERT_TRUE(a->unlock_upload(id, "a"));  // not its lock: nothing changes
+    EXPECT_FALSE(*a->lock_upload(id, "a", 212, 272));
+    ASSERT_TRUE(b->unlock_upload(id, "b"));
+    EXPECT_TRUE(*a->lock_upload(id, "a", 213, 273));
+    // Another upload's lock is separate.
+    EXPECT_TRUE(*b->lock_upload(make_upload_id(2), "b", 213, 273));
+    // An id PostgreSQL cannot hold names no upload: nothing to lock, nothing stored.
+    EXPECT_TRUE(*b->lock_upload(std::string("x\0y", 3), "b", 213, 273));
+}
+
+// Completing or deleting an upload drops its lock row: the table does not grow with uploads,
+// and another holder can take the id at once.
+TEST(PgMetaStore, UploadLockGoesWithTheUpload) {
+    SATLOAD_REQUIRE_PG();
+    PgTestSchema schema;
+    auto a = open_process(schema);
+    auto b = open_process(schema);
+    ASSERT_TRUE(a && b);
+    auto lock_rows = [&] {
+        return *a->db()->transact("count locks", [](pqxx::work& w) {
+            return w.exec1("SELECT count(*) FROM upload_locks")[0].as<int>();
+        });
+    };
+    const UploadRecord done = make_upload(1);
+    const UploadRecord dropped = make_upload(2);
+    ASSERT_TRUE(a->create_upload(done));
+    ASSERT_TRUE(a->create_upload(dropped));
+    ASSERT_TRUE(*a->lock_upload(done.upload_id, "a", 100, 160));
+    ASSERT_TRUE(*a->lock_upload(dropped.upload_id, "a", 100, 160));
+    EXPECT_EQ(lock_rows(), 2);
+    ASSERT_TRUE(a->complete_upload(done.upload_id, make_file(done)));
+    EXPECT_EQ(lock_rows(), 1);
+    EXPECT_TRUE(*b->lock_upload(done.upload_id, "b", 101, 161));
+    ASSERT_TRUE(a->delete_upload(dropped.upload_id));
+    EXPECT_TRUE(*b->lock_upload(dropped.upload_id, "b", 101, 161));
+    ASSERT_TRUE(b->delete_upload(done.upload_id));
+    ASSERT_TRUE(b->unlock_upload(dropped.upload_id, "b"));
+    EXPECT_EQ(lock_rows(), 0);
+}
+
+// Many requests of two processes race for one free lock: exactly one gets it.
+TEST(PgMetaStore, UploadLockRaceHasOneWinner) {
+    SATLOAD_REQUIRE_PG();
+    PgTestSchema schema;
+    auto a = open_process(schema);
+    auto b = open_process(schema);
+    ASSERT_TRUE(a && b);
+    constexpr int kHolders = 8;
+    const int rounds = testing::small_tests() ? 5 : 20;
+    for (int round = 0; round < rounds; ++round) {
+        const std::string id = make_upload_id(static_cast<std::uint32_t>(100 + round));
+        std::atomic<int> winners{0};
+        std::atomic<int> failures{0};
+        {
+            std::vector<std::jthread> threads;
+            for (int h = 0; h < kHolders; ++h) {
+                PgMetaStore& db = h % 2 == 0 ? *a : *b;
+                threads.emplace_back([&, h] {
+                    auto held = db.lock_upload(id, "holder" + std::to_string(h), 100, 160);
+                    if (!held) ++failures;
+                    else if (*held) ++winners;
+                });
+            }
+        }
+        EXPECT_EQ(failures.load(), 0);
+        EXPECT_EQ(winners.load(), 1) << "round " << round;
+    }
 }
 
 // Server processes starting together on a fresh schema all open, and the schema is migrated
