@@ -1,6 +1,7 @@
 // Two `satload serve` instances on one PostgreSQL schema and one S3 bucket, behind haproxy
 // (issue 9): an upload cut half way through one instance resumes through the other and the
-// file is intact; paid downloads spread over both charge every payer exactly once, a payment
+// file is intact; one upload written through both at once has one writer (the lock is the
+// database's); paid downloads spread over both charge every payer exactly once, a payment
 // raced on both instances at once charges once, and the ledger's audit passes on both.
 // Runs in make test's scale-out stage (SATLOAD_TEST_DB_URL and SATLOAD_TEST_BLOBS_URL name
 // the PostgreSQL server and Ceph RGW); without them it is skipped with that reason.
@@ -158,6 +159,28 @@ test('an upload cut half way through one instance resumes through the other, int
     assert.equal(got.length, body.length);
     assert.equal(sha256(got), sha256(body), `the file through ${base}`);
   }
+});
+
+test('the same upload written through both instances at once: one writer, the other refused', { skip }, async () => {
+  const keys = deriveKeys(randomBytes(16).toString('base64url'));
+  const meta = ece(keys.metadata, Buffer.from(JSON.stringify({ name: 'race.bin', size: 8 << 20 })), 8192);
+  const body = eceRecords(keys.content, randomBytes(8 << 20), 65536);
+  const created = await fetch(`${proxyUrl}/files`, {
+    method: 'POST',
+    headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': String(body.length), 'Upload-Metadata': `meta ${Buffer.from(meta.toString('base64url')).toString('base64')}` },
+  });
+  assert.equal(created.status, 201);
+  const { pathname } = new URL(created.headers.get('location'));
+  // The lock is the database's: whichever instance takes it first writes; the other finds
+  // the lock held (423), or waits for it and then finds the offset moved (409) or the upload
+  // complete (413).
+  const answers = (await Promise.all([patch(`${a.url}${pathname}`, body, 0), patch(`${b.url}${pathname}`, body, 0)])).sort();
+  assert.equal(answers[0], 204, `answers ${answers}`);
+  assert.ok([409, 413, 423].includes(answers[1]), `answers ${answers}`);
+  const head = await fetch(`${proxyUrl}${pathname}`, { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } });
+  assert.equal(head.headers.get('upload-offset'), String(body.length));
+  const got = Buffer.from(await (await fetch(`${proxyUrl}/d/${head.headers.get('satload-file-id')}`)).arrayBuffer());
+  assert.equal(sha256(got), sha256(body));
 });
 
 test(`${PAYERS * FILES} concurrent paid downloads over both instances charge every payer exactly once`, { skip }, async () => {
