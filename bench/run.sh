@@ -5,7 +5,8 @@
 # keep-alive connection against nginx), bench/crypto.sh (RFC 8188 records against openssl
 # speed), bench/paid.sh (the paid-download flow against the free one), bench/concurrency.sh
 # (download throughput against 1-256 connections, with its gnuplot chart), bench/ledger.sh and
-# bench/s3.sh (the S3 blob store on Ceph RGW against curl talking to RGW directly), prints
+# bench/s3.sh (the S3 blob store on Ceph RGW against curl talking to RGW directly),
+# bench/scale.sh (paid and free flows/s, two instances behind haproxy against one), prints
 # every table and writes all figures to bench/results/<UTC timestamp>.json.
 #
 # Usage: bench/run.sh [--smoke]
@@ -85,6 +86,7 @@ if [[ -f bench/ledger.sh ]]; then
   run_bench ledger bash bench/ledger.sh
 fi
 run_bench s3 bash bench/s3.sh
+run_bench scale bash bench/scale.sh
 
 # crypto.sh prints a table only: its rows become JSON here (MiB/s of satload and openssl,
 # ratio), by their last three columns.
@@ -114,7 +116,8 @@ benches=$(jq -n \
   --argjson paid "$(bench_json paid "$status_paid")" \
   --argjson concurrency "$(bench_json concurrency "$status_concurrency")" \
   --argjson s3 "$(bench_json s3 "$status_s3")" \
-  '{serve: $serve, small: $small, idle: $idle, crypto: $crypto, paid: $paid, concurrency: $concurrency, s3: $s3}')
+  --argjson scale "$(bench_json scale "$status_scale")" \
+  '{serve: $serve, small: $small, idle: $idle, crypto: $crypto, paid: $paid, concurrency: $concurrency, s3: $s3, scale: $scale}')
 if ((ledger_present)); then
   benches=$(jq --argjson ledger "$(bench_json ledger "$status_ledger")" '. + {ledger: $ledger}' <<<"$benches")
 fi
@@ -145,6 +148,7 @@ jq -r '
   ($b.serve.figures.memory.peak_growth_download_kib) as $gd |
   ($b.s3.figures.download.ratio) as $s3d | ($b.s3.figures.upload.ratio) as $s3u |
   ($b.serve.figures.memory.peak_growth_upload_kib) as $gu |
+  ($b.scale.figures.free_ratio) as $scf | ($b.scale.figures.paid_ratio) as $scp |
   "  download satload/nginx     \($d | r)   target >= 0.8   \($d | v(0.8))",
   "  upload satload/nginx       \($u | r)   target >= 0.8   \($u | v(0.8))",
   "  1 KiB req/s satload/nginx  \($sm | r)   target >= 0.5   \($sm | v(0.5))",
@@ -154,11 +158,12 @@ jq -r '
   "  paid/free download flows   \($pd | r)   target >= 0.25  \($pd | v(0.25))",
   "  S3 download satload/curl   \($s3d | r)   target >= 0.8   \($s3d | v(0.8))",
   "  S3 upload satload/curl     \($s3u | r)   target >= 0.8   \($s3u | v(0.8))",
+  "  two instances / one, flows  free \($scf | r), paid \($scp | r)   reported, no target (2-core contention)",
   "  memory peak growth, small to large file: upload \(($gu // 0) / 1024 | floor) MiB, download \(($gd // 0) / 1024 | floor) MiB",
   ($b | to_entries[] | select(.value.status != "ok") | "  \(.key): \(.value.status)")
 ' "$out_json"
 echo "figures written to ${out_json#"$BENCH_ROOT"/}"
 
 failed=0
-for s in "$status_serve" "$status_small" "$status_idle" "$status_crypto" "$status_paid" "$status_concurrency" "${status_ledger:-ok}" "$status_s3"; do [[ $s == ok ]] || failed=1; done
+for s in "$status_serve" "$status_small" "$status_idle" "$status_crypto" "$status_paid" "$status_concurrency" "${status_ledger:-ok}" "$status_s3" "$status_scale"; do [[ $s == ok ]] || failed=1; done
 exit "$failed"
