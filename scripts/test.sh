@@ -70,9 +70,10 @@ run_asan() {
   (cd build-asan && SATLOAD_SMALL_TESTS=1 ctest --output-on-failure -j "$jobs" -L unit)
   # The functional and interop suites again, against the sanitized binary with small sizes:
   # memory errors in request handling show up here (the server's log carries ASan's report).
+  # The S3 outage suite (its own Ceph) runs once, in the functional stage.
   log "functional and interop tests against the ASan+UBSan binary (small sizes)"
   start_bcoin
-  SATLOAD_SMALL_TESTS=1 SATLOAD_BIN=$root/build-asan/satload SATLOAD_BUILD_DIR=$root/build-asan \
+  SATLOAD_TEST_S3=skip SATLOAD_SMALL_TESTS=1 SATLOAD_BIN=$root/build-asan/satload SATLOAD_BUILD_DIR=$root/build-asan \
     node --test --test-concurrency=1 tests/functional/ tests/interop/
 }
 
@@ -128,12 +129,13 @@ run_s3() {
 # PostgreSQL (--db) and the blobs in Ceph RGW (--blobs); each server gets its own schema and
 # bucket (tests/lib/server.mjs). Small sizes: the OSD keeps everything in memory.
 scale_suites=(hosting_roundtrip put_resume link_controls anonymous_uploads rename accounts account_tokens
-  account_recovery payments cli_payments)
+  account_recovery payments cli_payments bitcoin_wallet multi_instance)
 run_scale() {
   log "functional suites on PostgreSQL and Ceph RGW (--db, --blobs)"
   (cd tests && npm install --no-audit --no-fund --loglevel=error >/dev/null)
   start_pg
   start_ceph
+  start_bcoin
   local files=()
   for s in "${scale_suites[@]}"; do files+=("tests/functional/$s.test.mjs"); done
   SATLOAD_SMALL_TESTS=1 SATLOAD_TEST_DB_URL=$SATLOAD_TEST_PG_URL SATLOAD_TEST_BLOBS_URL=$SATLOAD_S3_URL \
@@ -141,6 +143,8 @@ run_scale() {
   stop_ceph
 }
 
+# s3_outage.test.mjs starts a Ceph of its own (scripts/ceph.sh installs it when missing) and
+# fails when it cannot: it runs here, not in run_scale (whose --blobs it picks itself).
 run_functional() {
   log "functional and interop tests (node test runner, real binaries, real clients)"
   (cd tests && npm install --no-audit --no-fund --loglevel=error >/dev/null)
