@@ -222,7 +222,7 @@ int run_server(const ServerOptions& options) {
         fmt::print(stderr, "warning: held earnings not settled yet: {}\n", settled.error().message);
     }
 
-    // Bitcoin deposits and withdrawals (--node): the seed, the chain_* tables in meta.sqlite and
+    // Bitcoin deposits and withdrawals (--node): the seed, the chain_* tables (meta.sqlite or the --db schema) and
     // the watcher thread. Frozen wallets cannot withdraw; a reorg shortfall freezes the wallet.
     std::unique_ptr<OnchainRuntime> onchain;
     OnchainContext no_onchain;

@@ -13,7 +13,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -504,6 +504,57 @@ test('admin withdraw sends platform revenue on chain, charged to the revenue acc
     assert.equal(await revenue(), before - 10_000_000 - w.fee_msat);
     const audit = await runCli(['admin', 'audit', '--data', server.dataDir]);
     assert.equal(audit.code, 0, audit.stdout + audit.stderr);
+  });
+
+// Several instances on one database (issue 9): only the holder of the chain-watcher lease
+// follows the node; killed with SIGKILL, another instance takes the lease over within seconds,
+// and no deposit is missed (one mined while the holder was dead) or credited twice.
+test('two instances: the lease holder killed with SIGKILL, the other takes over and credits each deposit once',
+  { skip: skip || (!SCALE_DB && 'runs in the scale-out stage (SATLOAD_TEST_DB_URL names PostgreSQL)'), timeout: 240_000 },
+  async () => {
+    const tag = `lease${Date.now().toString(36)}`;
+    const shared = [...serveArgs(), '--db', `${SCALE_DB}${SCALE_DB.includes('?') ? '&' : '?'}schema=t_${tag}`];
+    const env = { SATLOAD_SEED_PASSPHRASE: 'test seed passphrase' };
+    const first = await new Server({ args: shared, env, backends: false }).start(60_000);
+    const second = new Server({ args: shared, env, backends: false });
+    try {
+      await waitFor('the first instance taking the lease', async () => /holds the watcher lease/.test(first.log));
+      // Every instance signs with the one seed: copied, as an operator would.
+      copyFileSync(path.join(first.dataDir, 'wallet.seed'), path.join(second.dataDir, 'wallet.seed'));
+      await second.start(60_000);
+      const carol = await apiUser(first.url, 'carol-lease');
+      const deposit = async (via, sat) => {
+        const res = await fetch(`${via.url}/api/v1/wallet/deposit-address`, { method: 'POST', headers: { Authorization: `Bearer ${carol.token}` } });
+        assert.equal(res.status, 200);
+        const { address } = await res.json();
+        return pay(address, sat);
+      };
+      const credited = async (via) => {
+        const res = await fetch(`${via.url}/api/v1/wallet/deposits`, { headers: { Authorization: `Bearer ${carol.token}` } });
+        return (await res.json()).deposits.filter((d) => d.status === 'credited');
+      };
+      await deposit(first, 41_000);
+      await mine(CONFIRMATIONS);
+      await waitFor('the first deposit credited by the lease holder', async () => (await credited(second)).length === 1);
+      assert.doesNotMatch(second.log, /holds the watcher lease/, 'one instance follows the node');
+
+      await first.kill();
+      // Mined while no instance follows the node: it must not be missed.
+      await deposit(second, 42_000);
+      await mine(CONFIRMATIONS);
+      await waitFor('the second instance taking the lease over', async () => /holds the watcher lease/.test(second.log), 20_000);
+      await waitFor('the second deposit credited', async () => (await credited(second)).length === 2);
+      await mine(2);
+      await sleep(3_000);  // more rounds credit nothing again
+      assert.equal((await credited(second)).length, 2);
+      const res = await fetch(`${second.url}/api/v1/wallet`, { headers: { Authorization: `Bearer ${carol.token}` } });
+      assert.equal((await res.json()).balance_msat, (41_000 + 42_000) * 1000, 'each deposit credited once');
+      const audit = await adminApi(second.dataDir).audit();
+      assert.equal(audit.body.passed, true, JSON.stringify(audit.body));
+    } finally {
+      await first.stop();
+      await second.stop();
+    }
   });
 
 test('without --node the bitcoin routes answer 503 onchain-unavailable', { timeout: 60_000 }, async () => {
