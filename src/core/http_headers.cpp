@@ -130,4 +130,23 @@ ParsedRange parse_range(std::string_view text, std::uint64_t size) {
     return {RangeResult::satisfiable, {*first, last}};
 }
 
+std::optional<std::string> replace_upload_metadata_value(std::string_view text, std::string_view key,
+                                                        std::string_view value) {
+    auto pairs = parse_upload_metadata(text);
+    if (!pairs) return std::nullopt;
+    bool replaced = false;
+    std::string out;
+    for (auto& [k, v] : *pairs) {
+        if (k == key) {
+            v = std::string(value);
+            replaced = true;
+        }
+        if (!out.empty()) out += ',';
+        out += k;
+        if (!v.empty()) out += ' ' + base64_encode(as_bytes(v));
+    }
+    if (!replaced) return std::nullopt;
+    return out;
+}
+
 }  // namespace satload

@@ -27,6 +27,10 @@ inline constexpr std::size_t kMaxConcatParts = 256;
 // unique, non-empty, without spaces or commas; values are standard base64.
 using MetadataPairs = std::vector<std::pair<std::string, std::string>>;
 [[nodiscard]] std::optional<MetadataPairs> parse_upload_metadata(std::string_view text);
+// `text` (an Upload-Metadata value) with the value of `key` replaced by `value`, the other
+// pairs as they were; nullopt when it does not parse or has no such key.
+[[nodiscard]] std::optional<std::string> replace_upload_metadata_value(std::string_view text, std::string_view key,
+                                                                       std::string_view value);
 
 // tus Upload-Checksum: "<algorithm> <base64 digest>".
 struct UploadChecksum {

@@ -216,25 +216,9 @@ std::vector<UploadRecord> read_uploads(const pqxx::result& rows) {
     return out;
 }
 
-// `upload_metadata` (a tus Upload-Metadata value) with the value of key "meta" replaced by
-// `meta`, the other pairs as they were; nullopt when it does not parse or has no "meta".
-// The same rewrite as the SQLite store's (see the report: one shared helper would serve both).
+// `upload_metadata` (a tus Upload-Metadata value) with its "meta" pair replaced by `meta`.
 std::optional<std::string> with_meta(std::string_view upload_metadata, const std::string& meta) {
-    auto pairs = parse_upload_metadata(upload_metadata);
-    if (!pairs) return std::nullopt;
-    bool replaced = false;
-    std::string out;
-    for (auto& [key, value] : *pairs) {
-        if (key == "meta") {
-            value = meta;
-            replaced = true;
-        }
-        if (!out.empty()) out += ',';
-        out += key;
-        if (!value.empty()) out += ' ' + base64_encode(as_bytes(value));
-    }
-    if (!replaced) return std::nullopt;
-    return out;
+    return replace_upload_metadata_value(upload_metadata, "meta", meta);
 }
 
 }  // namespace

@@ -290,24 +290,9 @@ private:
     bool m_open = false;
 };
 
-// `upload_metadata` (a tus Upload-Metadata value) with the value of key "meta" replaced by
-// `meta`, the other pairs as they were; nullopt when it does not parse or has no "meta".
+// `upload_metadata` (a tus Upload-Metadata value) with its "meta" pair replaced by `meta`.
 std::optional<std::string> with_meta(std::string_view upload_metadata, const std::string& meta) {
-    auto pairs = parse_upload_metadata(upload_metadata);
-    if (!pairs) return std::nullopt;
-    bool replaced = false;
-    std::string out;
-    for (auto& [key, value] : *pairs) {
-        if (key == "meta") {
-            value = meta;
-            replaced = true;
-        }
-        if (!out.empty()) out += ',';
-        out += key;
-        if (!value.empty()) out += ' ' + base64_encode(as_bytes(value));
-    }
-    if (!replaced) return std::nullopt;
-    return out;
+    return replace_upload_metadata_value(upload_metadata, "meta", meta);
 }
 
 // Steps a statement that returns no rows; `changes` gets the number of rows it modified.

@@ -36,6 +36,15 @@ TEST(UploadMetadata, ParsesPairsAndRefusesDuplicatesAndBadBase64) {
     EXPECT_FALSE(parse_upload_metadata(many));
 }
 
+// A rename rewrites one pair of an upload's metadata: the others stay as they were (a flag
+// without a value too), and metadata without the key or that does not parse is refused.
+TEST(UploadMetadata, ReplacesOneValue) {
+    EXPECT_EQ(replace_upload_metadata_value("meta YWJj,flag,name ZA==", "meta", "xyz"), "meta eHl6,flag,name ZA==");
+    EXPECT_EQ(replace_upload_metadata_value("name ZA==,meta YWJj", "meta", "d"), "name ZA==,meta ZA==");
+    EXPECT_FALSE(replace_upload_metadata_value("name ZA==", "meta", "x"));
+    EXPECT_FALSE(replace_upload_metadata_value("meta !!!", "meta", "x"));
+}
+
 TEST(UploadChecksum, ParsesAlgorithmAndDigest) {
     const auto c = parse_upload_checksum("SHA256 AAECAw==");
     ASSERT_TRUE(c);
