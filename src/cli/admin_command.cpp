@@ -30,6 +30,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/pg_ledger_store.h"
 #include "ledger/sqlite_ledger_store.h"
+#include "onchain/pg_chain_store.h"
 #include "payments/wallet_service.h"
 #include "safety/safety_service.h"
 #include "safety/transparency.h"
@@ -224,6 +225,56 @@ int run_audit(const AdminArgs& args) {
         return kExitFailure;
     }
     return print_audit(*report, "offline");
+}
+
+// `satload admin migrate`: opening the stores migrates them (each component's steps, once,
+// under PostgreSQL's advisory lock); the versions before and after are printed for
+// PostgreSQL, then the ledger is audited. With SQLite a running server holds the ledger: stop
+// it first (it migrates on start anyway). With --db, running servers may stay up.
+int run_migrate(const AdminArgs& args) {
+    auto recorded = server::read_backends_file(args.data_dir);
+    if (!recorded) {
+        print_error(recorded.error());
+        return kExitFailure;
+    }
+    constexpr std::array<std::string_view, 6> kComponents{"meta", "accounts", "payments", "safety", "chain", "server"};
+    std::shared_ptr<store::PgDb> pg;
+    std::vector<int> before;
+    if (!recorded->db_url.empty()) {
+        auto db = store::PgDb::open(recorded->db_url, 1);
+        if (!db) {
+            print_error("cannot open the database: " + db.error().message);
+            return kExitFailure;
+        }
+        pg = *db;
+        for (const auto component : kComponents) {
+            auto v = pg->version(component);
+            if (!v) {
+                print_error("cannot read the schema version: " + v.error().message);
+                return kExitFailure;
+            }
+            before.push_back(*v);
+        }
+    }
+    auto backends = server::open_offline_backends(args.data_dir);
+    if (!backends) {
+        print_error(backends.error());
+        return kExitFailure;
+    }
+    if (pg) {
+        // Opening the stores migrated all but the chain's (a server opens it only with --node).
+        if (auto chain = onchain::PgChainStore::open(pg); !chain) {
+            print_error("cannot migrate the chain tables: " + chain.error().message);
+            return kExitFailure;
+        }
+        for (std::size_t i = 0; i < kComponents.size(); ++i) {
+            auto v = pg->version(kComponents[i]);
+            std::printf("%s: schema version %d -> %d\n", std::string(kComponents[i]).c_str(), before[i], v ? *v : -1);
+        }
+    } else {
+        std::printf("SQLite stores in %s: at this program's schema\n", args.data_dir.c_str());
+    }
+    return print_audit(backends->ledger->audit(), "after migrating");
 }
 
 void print_backup(const std::string& manifest_text, const fs::path& dir) {
@@ -754,6 +805,13 @@ void add_admin_command(CLI::App& app, int& exit_code) {
                  "Exit 0 only when every check passes");
     audit->add_option("--data", audit_args->data_dir, "The server's data directory")->capture_default_str();
     audit->callback([audit_args, &exit_code] { exit_code = run_audit(*audit_args); });
+
+    auto migrate_args = std::make_shared<AdminArgs>();
+    CLI::App* migrate = admin->add_subcommand(
+        "migrate", "Bring every store of the data directory (SQLite, or its --db PostgreSQL schema) "
+                   "to this program's schema, then audit the ledger. Exit 0 only when the audit passes");
+    migrate->add_option("--data", migrate_args->data_dir, "The server's data directory")->capture_default_str();
+    migrate->callback([migrate_args, &exit_code] { exit_code = run_migrate(*migrate_args); });
 
     auto backup_args = std::make_shared<AdminArgs>();
     CLI::App* backup = admin->add_subcommand(

@@ -180,11 +180,28 @@ test('backup through the server, restore, serve: audit passes and the file downl
 });
 
 // Every admin command explains itself.
+// `admin migrate` on a stopped server's data directory: the stores are at this program's
+// schema and the ledger audits clean (exit 0); while the server runs, SQLite's ledger is its.
+test('admin migrate brings the stores to this schema and audits the ledger', async () => {
+  const server = await new Server({ backends: false }).start();
+  const busy = await runCli(['admin', 'migrate', '--data', server.dataDir]);
+  assert.notEqual(busy.code, 0, 'the running server holds the SQLite ledger');
+  assert.equal(busy.stderr.trim().split('\n').length, 1, busy.stderr);
+  await server.stop();
+  const r = await runCli(['admin', 'migrate', '--data', server.dataDir]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /^SQLite stores in .* at this program's schema$/m);
+  assert.match(lastLine(r.stdout), /^audit passed \(after migrating\)/);
+  const none = await runCli(['admin', 'migrate', '--data', tempDir('satload-empty-')]);
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /not a satload data directory/);
+});
+
 test('admin commands have --help', async () => {
   const top = await runCli(['admin', '--help']);
   assert.equal(top.code, 0);
-  for (const name of ['audit', 'backup', 'restore']) assert.match(top.stdout, new RegExp(`^ +${name} `, 'm'));
-  for (const name of ['audit', 'backup', 'restore']) {
+  for (const name of ['audit', 'backup', 'restore', 'migrate']) assert.match(top.stdout, new RegExp(`^ +${name} `, 'm'));
+  for (const name of ['audit', 'backup', 'restore', 'migrate']) {
     const r = await runCli(['admin', name, '--help']);
     assert.equal(r.code, 0, name);
     assert.match(r.stdout, /--data/);
