@@ -197,6 +197,29 @@ test('admin migrate brings the stores to this schema and audits the ledger', asy
   assert.match(none.stderr, /not a satload data directory/);
 });
 
+// Bad --db and --blobs URLs and a damaged backends.json are one clear line and a non-zero
+// exit, before anything is written; a data directory with a damaged record is left as it is.
+test('bad backend URLs and a damaged backends.json are refused with one line', async () => {
+  for (const args of [['--db', 'mysql://u@h/db'], ['--db', 'postgresql://h/db?schema=Bad-Name'],
+    ['--blobs', 'ftp://bucket'], ['--blobs', 's3://b?region=x']]) {
+    const dataDir = tempDir('satload-bad-');
+    const r = spawnSync(process.env.SATLOAD_BIN, ['serve', '--listen', '127.0.0.1:0', '--data', dataDir, ...args],
+      { encoding: 'utf8', timeout: 30_000 });
+    assert.notEqual(r.status, 0, args.join(' '));
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /^error: /);
+    assert.equal(existsSync(path.join(dataDir, 'admin.json')), false);
+  }
+  const dataDir = tempDir('satload-bad-');
+  writeFileSync(path.join(dataDir, 'backends.json'), '{"db": 5', { mode: 0o600 });
+  for (const cmd of [['admin', 'audit'], ['admin', 'migrate']]) {
+    const r = await runCli([...cmd, '--data', dataDir]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /is not a backends file/);
+  }
+  assert.equal(readFileSync(path.join(dataDir, 'backends.json'), 'utf8'), '{"db": 5');
+});
+
 test('admin commands have --help', async () => {
   const top = await runCli(['admin', '--help']);
   assert.equal(top.code, 0);
