@@ -246,6 +246,27 @@ LedgerResult<std::vector<JournalEntry>> Ledger::history(Id128 account_id, std::i
     return std::move(*r);
 }
 
+LedgerResult<std::vector<KnownTransfer>> Ledger::lookup_transfers(std::vector<Id128> ids) {
+    using Found = LedgerResult<std::vector<KnownTransfer>>;
+    if (ids.empty()) return std::vector<KnownTransfer>{};
+    auto done = std::make_shared<std::promise<Found>>();
+    auto future = done->get_future();
+    enqueue(TaskJob{[this, ids = std::move(ids), done] {
+                auto found = m_store->find_transfers(ids);
+                if (!found) {
+                    done->set_value(fail(store_failure(found.error())));
+                    return;
+                }
+                done->set_value(std::move(*found));
+            }},
+            0);
+    try {
+        return future.get();
+    } catch (const std::future_error&) {  // a closing ledger drops the task unanswered
+        return fail(LedgerFailure{LedgerError::closed, "the ledger is closing"});
+    }
+}
+
 AuditReport Ledger::audit() { return audit_ledger(*m_store, m_options.checkpoint_file); }
 
 LedgerResult<void> Ledger::backup(const std::filesystem::path& dir) {

@@ -123,6 +123,11 @@ public:
     [[nodiscard]] JournalHead head() const;
     [[nodiscard]] LedgerStats stats() const;
 
+    // The stored records of these transfer ids (applied, with a pending transfer's status, or
+    // failed); ids the ledger never saw are left out. Committed state only: it runs in the
+    // writer between batches (the store's lookups are the writer's), so it waits for the
+    // batch in progress. For recovery paths, not for every request.
+    [[nodiscard]] LedgerResult<std::vector<KnownTransfer>> lookup_transfers(std::vector<Id128> ids);
     // Journal entries touching an account, newest first (see LedgerStore::account_history).
     [[nodiscard]] LedgerResult<std::vector<JournalEntry>> history(Id128 account_id,
                                                                   std::int64_t before_seq,

@@ -22,7 +22,10 @@ using store::StoreResult;
 // An attempt is written `pending` before its ledger group is submitted, so that a crash
 // between the two retries the same group (the same derived payment id) instead of charging
 // again; it ends `granted` (the group applied) or `failed` (the ledger refused it, e.g. the
-// wallet could not cover it: the next attempt gets a new number and a new payment id).
+// wallet could not cover it: the next attempt gets a new number and a new payment id). The
+// pending record need not be durable: a crash that loses it makes the retry build the same
+// number again, the ledger answers that it holds that payment id, and the paywall records
+// the attempt the ledger applied (record_recovered_attempt). The ledger is the truth.
 enum class AttemptState { pending, granted, failed };
 
 // Where a held uploader leg went (a pending ledger transfer until it is settled).
@@ -81,7 +84,8 @@ public:
     virtual StoreResult<std::optional<PaymentAttempt>> latest_attempt(AccountId payer,
                                                                        const std::string& file_id) = 0;
     // StoreError::exists when (payer, file, attempt_no) is taken: another request (or another
-    // server) started the same attempt; re-read and follow it.
+    // server) started the same attempt; re-read and follow it. May be durable only after a
+    // later commit (see AttemptState).
     virtual StoreResult<void> insert_attempt(const PaymentAttempt& attempt) = 0;
     // Ends a pending attempt. StoreError::not_found when it is not pending. May be durable
     // only after a later commit: an outcome a crash loses leaves the attempt pending, and the
@@ -89,6 +93,12 @@ public:
     virtual StoreResult<void> finish_attempt(AccountId payer, const std::string& file_id,
                                              std::int64_t attempt_no, AttemptState state,
                                              std::int64_t expires_s) = 0;
+    // Records what the ledger applied for an attempt's payment id when it differs from (or
+    // outlived) the record: `attempt` as a whole (split, referrer, payee, held flag, state and
+    // expiry) replaces the pending attempt of its number, or is inserted when none is
+    // recorded. StoreError::not_found when that attempt is recorded and not pending. Durable
+    // as finish_attempt (the ledger still holds what it is rebuilt from).
+    virtual StoreResult<void> record_recovered_attempt(const PaymentAttempt& attempt) = 0;
 
     virtual StoreResult<std::vector<FileEarnings>> earnings(AccountId uploader) = 0;
     virtual StoreResult<ReferralEarnings> referral_earnings(AccountId referrer) = 0;

@@ -1,6 +1,8 @@
 // Paid downloads (see paywall.h).
 #include "payments/paywall.h"
 
+#include <algorithm>
+
 #include "core/check.h"
 #include "core/encoding.h"
 #include "core/ids.h"
@@ -29,6 +31,15 @@ bool is_referral_code(std::string_view code) {
     if (code.size() != kReferralCodeChars) return false;
     const auto bytes = base64url_decode(code);
     return bytes && bytes->size() == kReferralCodeBytes;
+}
+
+// download_payment_transfers' legs: 0 the uploader's, 1 the referrer's, 2 the platform's.
+constexpr std::uint8_t kPaymentLegs = 3;
+
+// The ledger has seen this transfer id before (applied, identical or not).
+bool is_seen_before(ledger::TransferResult r) {
+    using R = ledger::TransferResult;
+    return r == R::exists || (r >= R::exists_with_different_flags && r <= R::exists_with_different_memo);
 }
 
 template <std::size_t N>
@@ -257,6 +268,19 @@ PayResult<PaidGrant> Paywall::pay_locked(AccountId payer, std::string_view invoi
     if (!legs) return fail(legs.error());
     auto outcome = m_wallets.ledger().create_transfers(std::move(*legs));
     if (!outcome) return fail(unavailable(outcome.error().message));  // stays pending: retried
+    if (std::any_of(outcome->begin(), outcome->end(), [](const auto& o) { return is_seen_before(o.result); })) {
+        // The ledger holds this payment id: a retry, or a crash lost the attempt's record
+        // after the ledger applied it and this one was built again from today's facts (price,
+        // redirect, referral code, hold). What the ledger applied is what was bought: record
+        // that attempt and grant it, charging nothing more.
+        auto applied = applied_attempt(attempt);
+        if (!applied) return fail(applied.error());
+        attempt = std::move(*applied);
+        attempt.state = AttemptState::granted;
+        attempt.expires_s = now + m_options.grant_lifetime_s;
+        if (auto r = m_store.record_recovered_attempt(attempt); !r) return fail(unavailable(r.error().message));
+        return grant_of(attempt, true);
+    }
     ledger::TransferResult refused = ledger::TransferResult::ok;
     for (const auto& o : *outcome) {
         if (o.result == ledger::TransferResult::ok || o.result == ledger::TransferResult::exists ||
@@ -293,6 +317,45 @@ PayResult<PaidGrant> Paywall::pay_locked(AccountId payer, std::string_view invoi
         return fail(unavailable(r.error().message));
     }
     return grant_of(attempt, true);
+}
+
+PayResult<PaymentAttempt> Paywall::applied_attempt(const PaymentAttempt& built) {
+    const auto unavailable = [](std::string message) { return PayFailure{PayError::unavailable, std::move(message)}; };
+    const ledger::Id128 pid = payment_id(built.payer, built.file_id, built.attempt_no);
+    std::vector<ledger::Id128> ids;
+    for (std::uint8_t leg = 0; leg < kPaymentLegs; ++leg) ids.push_back(ledger::payment_leg_id(pid, leg));
+    auto found = m_wallets.ledger().lookup_transfers(std::move(ids));
+    if (!found) return fail(unavailable(found.error().message));
+    PaymentAttempt a;
+    a.payer = built.payer;
+    a.file_id = built.file_id;
+    a.attempt_no = built.attempt_no;
+    a.uploader = built.uploader;
+    a.created_s = built.created_s;
+    const auto owner_of = [this](ledger::Id128 wallet) { return m_wallets.wallet_owner(wallet); };
+    for (const ledger::KnownTransfer& k : *found) {
+        if (k.failure) continue;  // a refused group applied nothing
+        const ledger::Transfer& t = k.transfer;
+        if (t.debit_account_id != wallet_id(built.payer)) return fail(unavailable("a payment leg has another payer"));
+        if (t.code == ledger::transfer_code::download_payment) {
+            const auto payee = owner_of(t.credit_account_id);
+            if (!payee) return fail(unavailable("a payment's uploader leg credits no account's wallet"));
+            if (*payee != a.uploader) a.payee = *payee;
+            a.uploader_msat = t.amount_msat;
+            a.held = (t.flags & ledger::transfer_flags::pending) != 0;
+        } else if (t.code == ledger::transfer_code::referral_reward) {
+            a.referrer = owner_of(t.credit_account_id);
+            if (!a.referrer) return fail(unavailable("a payment's referral leg credits no account's wallet"));
+            a.referrer_msat = t.amount_msat;
+        } else if (t.code == ledger::transfer_code::platform_fee) {
+            a.platform_msat = t.amount_msat;
+        } else {
+            return fail(unavailable("a payment leg has an unknown code"));
+        }
+        a.price_msat += t.amount_msat;
+    }
+    if (a.price_msat <= 0) return fail(unavailable("the ledger holds no applied leg of the payment"));
+    return a;
 }
 
 PayResult<std::vector<ledger::Transfer>> Paywall::legs_of(const PaymentAttempt& attempt) const {

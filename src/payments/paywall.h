@@ -169,6 +169,9 @@ private:
     std::mutex& lock_for(AccountId payer, const std::string& file_id);
     // pay() under the hold lock and the payer's stripe lock.
     PayResult<PaidGrant> pay_locked(AccountId payer, std::string_view invoice, std::int64_t max_msat);
+    // The attempt the ledger applied for `built`'s payment id, read back from its legs (the
+    // split, referrer, payee and held flag; payer, file, number and uploader from `built`).
+    PayResult<PaymentAttempt> applied_attempt(const PaymentAttempt& built);
     // The attempt's ledger group, the uploader leg pending when the attempt is held.
     [[nodiscard]] PayResult<std::vector<ledger::Transfer>> legs_of(const PaymentAttempt& attempt) const;
     PayResult<void> settle_one(const PaymentAttempt& attempt, const std::optional<EarningsRedirect>& redirect,

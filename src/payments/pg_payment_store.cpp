@@ -4,6 +4,7 @@
 #include "payments/pg_payment_store.h"
 
 #include "core/check.h"
+#include "payments/attempt_columns.h"
 
 namespace satload::payments {
 namespace {
@@ -60,10 +61,8 @@ CREATE TABLE payment_redirects (
 )sql",
 };
 
-constexpr const char* kAttemptColumns =
-    "payer_account_id, file_id, attempt_no, state, uploader_account_id, referrer_account_id, "
-    "price_msat, uploader_msat, referrer_msat, platform_msat, created_s, expires_s, "
-    "payee_account_id, held, hold_outcome, settled_account_id";
+// The insert's placeholders, in kAttemptColumns' order.
+constexpr const char* kAttemptValues = "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
 
 std::string state_name(AttemptState s) {
     switch (s) {
@@ -145,18 +144,36 @@ StoreResult<std::optional<PaymentAttempt>> PgPaymentStore::latest_attempt(
 
 StoreResult<void> PgPaymentStore::insert_attempt(const PaymentAttempt& a) {
     // ON CONFLICT DO NOTHING: the attempt another process recorded first stays as it is and
-    // this one is told `exists` (without an error in the server's log).
+    // this one is told `exists` (without an error in the server's log). Committed without
+    // waiting for the WAL flush: a payment's one sync is the ledger's commit (on the same
+    // server, a later synced commit flushes this one too). A record a crash loses is rebuilt
+    // from the ledger (see PaymentStore::record_recovered_attempt).
     if (!pg_storable(a.file_id)) return fail(pg_unstorable("the attempt's file id"));
     return m_db->transact("insert attempt", [&a](pqxx::work& w) -> StoreResult<void> {
-        const auto r = w.exec_params(
-            std::string("INSERT INTO payment_attempts (") + kAttemptColumns +
-                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) "
-                "ON CONFLICT (payer_account_id, file_id, attempt_no) DO NOTHING",
-            a.payer, a.file_id, a.attempt_no, state_name(a.state), a.uploader, a.referrer,
-            a.price_msat, a.uploader_msat, a.referrer_msat, a.platform_msat, a.created_s,
-            a.expires_s, a.payee, a.held, outcome_name(a.hold_outcome), a.settled_to);
+        w.exec("SET LOCAL synchronous_commit = off");
+        const auto r = w.exec_params(std::string("INSERT INTO payment_attempts (") + kAttemptColumns + ") VALUES " +
+                                         kAttemptValues + " ON CONFLICT (payer_account_id, file_id, attempt_no) DO NOTHING",
+                                     a.payer, a.file_id, a.attempt_no, state_name(a.state), a.uploader, a.referrer,
+                                     a.price_msat, a.uploader_msat, a.referrer_msat, a.platform_msat, a.created_s,
+                                     a.expires_s, a.payee, a.held, outcome_name(a.hold_outcome), a.settled_to);
         if (r.affected_rows() == 0)
             return fail(StoreFailure{StoreError::exists, "the attempt exists"});
+        return {};
+    });
+}
+
+StoreResult<void> PgPaymentStore::record_recovered_attempt(const PaymentAttempt& a) {
+    if (!pg_storable(a.file_id)) return fail(pg_unstorable("the attempt's file id"));
+    return m_db->transact("record recovered attempt", [&a](pqxx::work& w) -> StoreResult<void> {
+        const auto r = w.exec_params(
+            std::string("INSERT INTO payment_attempts (") + kAttemptColumns + ") VALUES " + kAttemptValues +
+                " ON CONFLICT (payer_account_id, file_id, attempt_no) DO UPDATE SET " + kAttemptUpdate +
+                " WHERE payment_attempts.state = 'pending'",
+            a.payer, a.file_id, a.attempt_no, state_name(a.state), a.uploader, a.referrer, a.price_msat,
+            a.uploader_msat, a.referrer_msat, a.platform_msat, a.created_s, a.expires_s, a.payee, a.held,
+            outcome_name(a.hold_outcome), a.settled_to);
+        if (r.affected_rows() == 0)
+            return fail(StoreFailure{StoreError::not_found, "the attempt is not pending"});
         return {};
     });
 }

@@ -1,7 +1,8 @@
 // PaymentStore on PostgreSQL (serve --db postgresql://…): the payment_* tables in the
 // deployment's schema, component "payments" of its migrations. Every call is one durable
-// transaction and nothing is cached, so several server processes share the tables; an
-// attempt or a referral code inserted by two of them at once is recorded once (`exists`).
+// transaction (insert_attempt's waits for no WAL flush: see there) and nothing is cached, so
+// several server processes share the tables; an attempt or a referral code inserted by two of
+// them at once is recorded once (`exists`).
 #pragma once
 
 #include <memory>
@@ -25,6 +26,7 @@ public:
     StoreResult<void> finish_attempt(AccountId payer, const std::string& file_id,
                                      std::int64_t attempt_no, AttemptState state,
                                      std::int64_t expires_s) override;
+    StoreResult<void> record_recovered_attempt(const PaymentAttempt& attempt) override;
     StoreResult<std::vector<FileEarnings>> earnings(AccountId uploader) override;
     StoreResult<ReferralEarnings> referral_earnings(AccountId referrer) override;
     StoreResult<std::optional<std::string>> referral_code(AccountId account) override;

@@ -1,6 +1,7 @@
 // SqlitePaymentStore: payment attempts and referral codes in SQLite, one transaction per call.
 #include "payments/sqlite_payment_store.h"
 
+#include "payments/attempt_columns.h"
 #include "store/sqlite_db.h"
 
 namespace satload::payments {
@@ -56,10 +57,8 @@ CREATE TABLE payment_redirects (
 )sql",
 };
 
-constexpr const char* kAttemptColumns =
-    "payer_account_id, file_id, attempt_no, state, uploader_account_id, referrer_account_id, "
-    "price_msat, uploader_msat, referrer_msat, platform_msat, created_s, expires_s, "
-    "payee_account_id, held, hold_outcome, settled_account_id";
+// The insert's placeholders, in kAttemptColumns' order.
+constexpr const char* kAttemptValues = "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
 
 const char* state_text(AttemptState s) {
     switch (s) {
@@ -94,6 +93,24 @@ AttemptState parse_state(const std::string& s) {
     if (s == "pending") return AttemptState::pending;
     if (s == "granted") return AttemptState::granted;
     return AttemptState::failed;
+}
+
+// Binds the attempt to kAttemptValues' parameters, in kAttemptColumns' order.
+void bind_attempt(Query& q, const PaymentAttempt& a) {
+    const auto bind_optional = [&q](int i, const std::optional<AccountId>& v) {
+        if (v) {
+            q.i64(i, *v);
+        } else {
+            q.null(i);
+        }
+    };
+    q.i64(1, a.payer).text(2, a.file_id).i64(3, a.attempt_no).text(4, state_text(a.state)).i64(5, a.uploader);
+    bind_optional(6, a.referrer);
+    q.i64(7, a.price_msat).i64(8, a.uploader_msat).i64(9, a.referrer_msat).i64(10, a.platform_msat);
+    q.i64(11, a.created_s).i64(12, a.expires_s);
+    bind_optional(13, a.payee);
+    q.i64(14, a.held ? 1 : 0).text(15, outcome_text(a.hold_outcome));
+    bind_optional(16, a.settled_to);
 }
 
 PaymentAttempt read_attempt(sqlite3_stmt* s) {
@@ -147,29 +164,30 @@ StoreResult<std::optional<PaymentAttempt>> SqlitePaymentStore::latest_attempt(Ac
 }
 
 StoreResult<void> SqlitePaymentStore::insert_attempt(const PaymentAttempt& a) {
-    return m_writes.run([&a](sqlite3* db) -> StoreResult<void> {
-        Query q(db, std::string("INSERT INTO payment_attempts (") + kAttemptColumns +
-                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
+    // Unsynced: a payment's one sync is the ledger's commit. A crash that loses this record
+    // after the ledger applied the payment leaves the number free; the retry builds the same
+    // number (the same payment id), the ledger answers that it holds it, and the paywall
+    // records what the ledger applied (record_recovered_attempt): never charged twice.
+    return m_writes.run_unsynced([&a](sqlite3* db) -> StoreResult<void> {
+        Query q(db, std::string("INSERT INTO payment_attempts (") + kAttemptColumns + ") VALUES " + kAttemptValues);
         if (!q.prepared()) return fail(failure(db, "prepare insert attempt"));
-        q.i64(1, a.payer).text(2, a.file_id).i64(3, a.attempt_no).text(4, state_text(a.state)).i64(5, a.uploader);
-        if (a.referrer) {
-            q.i64(6, *a.referrer);
-        } else {
-            q.null(6);
-        }
-        q.i64(7, a.price_msat).i64(8, a.uploader_msat).i64(9, a.referrer_msat).i64(10, a.platform_msat);
-        q.i64(11, a.created_s).i64(12, a.expires_s);
-        const auto bind_optional = [&q](int i, const std::optional<AccountId>& v) {
-            if (v) {
-                q.i64(i, *v);
-            } else {
-                q.null(i);
-            }
-        };
-        bind_optional(13, a.payee);
-        q.i64(14, a.held ? 1 : 0).text(15, outcome_text(a.hold_outcome));
-        bind_optional(16, a.settled_to);
+        bind_attempt(q, a);
         if (auto r = run(db, q, "insert attempt"); !r) return fail(r.error());
+        return {};
+    });
+}
+
+StoreResult<void> SqlitePaymentStore::record_recovered_attempt(const PaymentAttempt& a) {
+    // Unsynced as finish_attempt: a lost record is rebuilt from the ledger again.
+    return m_writes.run_unsynced([&a](sqlite3* db) -> StoreResult<void> {
+        Query q(db, std::string("INSERT INTO payment_attempts (") + kAttemptColumns + ") VALUES " + kAttemptValues +
+                        " ON CONFLICT (payer_account_id, file_id, attempt_no) DO UPDATE SET " + kAttemptUpdate +
+                        " WHERE payment_attempts.state = 'pending'");
+        if (!q.prepared()) return fail(failure(db, "prepare record recovered attempt"));
+        bind_attempt(q, a);
+        auto changed = run(db, q, "record recovered attempt");
+        if (!changed) return fail(changed.error());
+        if (*changed == 0) return fail(StoreFailure{StoreError::not_found, "the attempt is not pending"});
         return {};
     });
 }

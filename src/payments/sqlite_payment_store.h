@@ -1,6 +1,6 @@
 // PaymentStore on SQLite: shares meta.sqlite (tables payment_*, own version table), WAL and
-// synchronous=FULL, so a returned call is durable (finish_attempt: see there); reads use a
-// second connection.
+// synchronous=FULL, so a returned call is durable (the attempts' writes are not: see
+// insert_attempt); reads use a second connection.
 #pragma once
 
 #include <filesystem>
@@ -28,6 +28,7 @@ public:
     StoreResult<void> insert_attempt(const PaymentAttempt& attempt) override;
     StoreResult<void> finish_attempt(AccountId payer, const std::string& file_id, std::int64_t attempt_no,
                                      AttemptState state, std::int64_t expires_s) override;
+    StoreResult<void> record_recovered_attempt(const PaymentAttempt& attempt) override;
     StoreResult<std::vector<FileEarnings>> earnings(AccountId uploader) override;
     StoreResult<ReferralEarnings> referral_earnings(AccountId referrer) override;
     StoreResult<std::optional<std::string>> referral_code(AccountId account) override;
@@ -48,8 +49,8 @@ private:
     // for a writer), so a payment's reads do not queue behind another group's sync.
     std::mutex m_read_mutex;
     sqlite3* m_read_db;
-    // Every payment's attempt is recorded in a durable commit shared with the other payments
-    // in flight; its outcome is committed unsynced (see finish_attempt).
+    // Attempts and their outcomes are committed unsynced (durable with the next synced commit
+    // on meta.sqlite): a payment's one sync is the ledger's (see insert_attempt).
     store::sqlite::GroupCommit m_writes{m_db, m_mutex};
 };
 

@@ -1,6 +1,8 @@
 // Wallets over the ledger (see wallet_service.h).
 #include "payments/wallet_service.h"
 
+#include <charconv>
+
 #include "ledger/accounts.h"
 
 namespace satload::payments {
@@ -48,6 +50,17 @@ WalletBalance WalletService::balance(AccountId account) const {
         b.pending_out_msat = a->debits_pending_msat;
     }
     return b;
+}
+
+std::optional<AccountId> WalletService::wallet_owner(ledger::Id128 wallet) const {
+    const auto a = m_ledger.lookup_account(wallet);
+    if (!a || a->kind != ledger::AccountKind::user_wallet) return std::nullopt;
+    AccountId account = 0;
+    const char* end = a->owner.data() + a->owner.size();
+    const auto [ptr, ec] = std::from_chars(a->owner.data(), end, account);
+    // The round trip rejects owners that are not an account id in canonical decimal.
+    if (ec != std::errc{} || ptr != end || wallet_id(account) != wallet) return std::nullopt;
+    return account;
 }
 
 WalletResult<std::vector<WalletEntry>> WalletService::history(AccountId account, std::int64_t before_seq,

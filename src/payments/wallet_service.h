@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,9 @@ public:
     // Creates the wallet unless it exists (idempotent, durable on return).
     WalletResult<void> ensure_wallet(AccountId account);
     [[nodiscard]] WalletBalance balance(AccountId account) const;
+    // The account whose wallet this ledger account is (its owner string read back), or
+    // nullopt for a system account or an id that is no wallet of an account.
+    [[nodiscard]] std::optional<AccountId> wallet_owner(ledger::Id128 wallet) const;
     // Newest first, seq < before_seq (0: from the newest), at most `limit` (<= kHistoryPageMax).
     WalletResult<std::vector<WalletEntry>> history(AccountId account, std::int64_t before_seq,
                                                    std::size_t limit);

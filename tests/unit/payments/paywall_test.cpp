@@ -35,6 +35,53 @@ std::string file_id(std::uint8_t n) {
     return base64url_encode(b);
 }
 
+// The payment store as a crash leaves it when the attempts' writes were not synced yet (the
+// ledger's commit is the payment's one sync): every read goes to the real store, and the
+// unsynced writes (the attempt, its outcome, a recovered attempt) report success and are lost.
+class CrashLosingStore final : public PaymentStore {
+public:
+    explicit CrashLosingStore(PaymentStore& real) : m_real(real) {}
+    StoreResult<std::optional<PaymentAttempt>> latest_attempt(AccountId payer, const std::string& file_id) override {
+        return m_real.latest_attempt(payer, file_id);
+    }
+    StoreResult<void> insert_attempt(const PaymentAttempt&) override { return {}; }
+    StoreResult<void> finish_attempt(AccountId, const std::string&, std::int64_t, AttemptState,
+                                     std::int64_t) override {
+        return {};
+    }
+    StoreResult<void> record_recovered_attempt(const PaymentAttempt&) override { return {}; }
+    StoreResult<std::vector<FileEarnings>> earnings(AccountId uploader) override { return m_real.earnings(uploader); }
+    StoreResult<ReferralEarnings> referral_earnings(AccountId referrer) override {
+        return m_real.referral_earnings(referrer);
+    }
+    StoreResult<std::optional<std::string>> referral_code(AccountId account) override {
+        return m_real.referral_code(account);
+    }
+    StoreResult<void> set_referral_code(AccountId account, const std::string& code) override {
+        return m_real.set_referral_code(account, code);
+    }
+    StoreResult<std::optional<AccountId>> referral_owner(const std::string& code) override {
+        return m_real.referral_owner(code);
+    }
+    StoreResult<std::vector<PaymentAttempt>> unsettled_holds(const std::string& file_id, std::size_t limit) override {
+        return m_real.unsettled_holds(file_id, limit);
+    }
+    StoreResult<std::vector<std::string>> files_with_unsettled_holds(std::size_t limit) override {
+        return m_real.files_with_unsettled_holds(limit);
+    }
+    StoreResult<void> settle_hold(AccountId payer, const std::string& file_id, std::int64_t attempt_no,
+                                  HoldOutcome outcome, AccountId settled_to) override {
+        return m_real.settle_hold(payer, file_id, attempt_no, outcome, settled_to);
+    }
+    StoreResult<std::optional<EarningsRedirect>> redirect_of(const std::string& file_id) override {
+        return m_real.redirect_of(file_id);
+    }
+    StoreResult<void> set_redirect(const EarningsRedirect& redirect) override { return m_real.set_redirect(redirect); }
+
+private:
+    PaymentStore& m_real;
+};
+
 class PaywallTest : public ::testing::TestWithParam<DbBackend> {
 protected:
     void SetUp() override {
@@ -77,7 +124,8 @@ protected:
         std::error_code ec;
         fs::remove_all(m_dir, ec);
     }
-    void make_paywall(ledger::SplitShares split = {}) {
+    void make_paywall(ledger::SplitShares split = {}) { m_paywall = new_paywall(*m_store, split); }
+    std::unique_ptr<Paywall> new_paywall(PaymentStore& store, ledger::SplitShares split = {}) {
         PaywallOptions o;
         o.split = split;
         o.grant_lifetime_s = 100;
@@ -85,8 +133,8 @@ protected:
         o.clock_s = [this] { return m_now.load(); };
         std::array<std::uint8_t, kPaywallSecretBytes> secret{};
         secret.fill(7);
-        m_paywall = std::make_unique<Paywall>(
-            *m_wallets, *m_store,
+        auto paywall = std::make_unique<Paywall>(
+            *m_wallets, store,
             [this](const std::string& id) -> std::optional<FileFacts> {
                 const std::lock_guard lock(m_files_mutex);
                 const auto it = m_files.find(id);
@@ -94,10 +142,11 @@ protected:
                 return it->second;
             },
             o, secret);
-        m_paywall->set_hold_policy([this](const std::string& id) {
+        paywall->set_hold_policy([this](const std::string& id) {
             const std::lock_guard lock(m_files_mutex);
             return m_held.contains(id);
         });
+        return paywall;
     }
     void hold(const std::string& id, bool held) {
         const std::lock_guard lock(m_files_mutex);
@@ -118,6 +167,67 @@ protected:
     void put_file(const std::string& id, std::int64_t price, AccountId owner) {
         const std::lock_guard lock(m_files_mutex);
         m_files[id] = FileFacts{price, owner};
+    }
+    // Pays as a server whose attempt records a crash then lost: the ledger applied the
+    // payment, the payment store holds nothing of it.
+    PaidGrant pay_then_lose_record(AccountId payer, const std::string& id, std::string_view code = {}) {
+        CrashLosingStore losing(*m_store);
+        auto crashed = new_paywall(losing);
+        auto g = crashed->pay(payer, invoice(id, code), m_files.at(id).price_msat);
+        if (!g) {
+            ADD_FAILURE() << g.error().message;
+            return {};
+        }
+        EXPECT_TRUE(g->charged_now);
+        auto latest = m_store->latest_attempt(payer, id);
+        EXPECT_TRUE(latest && !*latest);  // nothing recorded
+        return std::move(*g);
+    }
+    // The recorded attempt is the ledger's payment: each leg present with the recorded amount,
+    // credit account and pending flag, and no other leg of its payment id applied.
+    void expect_attempt_matches_ledger(const PaymentAttempt& a) {
+        const ledger::Id128 pid = Paywall::payment_id(a.payer, a.file_id, a.attempt_no);
+        std::vector<ledger::Id128> ids;
+        for (std::uint8_t leg = 0; leg < 3; ++leg) ids.push_back(ledger::payment_leg_id(pid, leg));
+        auto found = m_ledger->lookup_transfers(ids);
+        ASSERT_TRUE(found) << found.error().message;
+        std::map<std::uint16_t, ledger::Transfer> legs;
+        for (const auto& k : *found) {
+            if (!k.failure) legs[k.transfer.code] = k.transfer;
+        }
+        std::int64_t total = 0;
+        for (const auto& [code, t] : legs) total += t.amount_msat;
+        EXPECT_EQ(total, a.price_msat);
+        const auto expect_leg = [&](std::uint16_t code, std::int64_t msat, std::optional<ledger::Id128> credit) {
+            const auto it = legs.find(code);
+            if (msat == 0) {
+                EXPECT_EQ(it, legs.end()) << "leg " << code;
+                return;
+            }
+            ASSERT_NE(it, legs.end()) << "leg " << code;
+            EXPECT_EQ(it->second.amount_msat, msat);
+            if (credit) {
+                EXPECT_EQ(it->second.credit_account_id, *credit);
+            }
+        };
+        expect_leg(ledger::transfer_code::download_payment, a.uploader_msat, wallet_id(a.uploader_leg_account()));
+        expect_leg(ledger::transfer_code::referral_reward, a.referrer_msat,
+                   a.referrer ? std::optional(wallet_id(*a.referrer)) : std::nullopt);
+        expect_leg(ledger::transfer_code::platform_fee, a.platform_msat, ledger::kPlatformRevenueId);
+        if (const auto it = legs.find(ledger::transfer_code::download_payment); it != legs.end()) {
+            EXPECT_EQ((it->second.flags & ledger::transfer_flags::pending) != 0, a.held);
+        }
+        auto recorded = m_store->latest_attempt(a.payer, a.file_id);
+        ASSERT_TRUE(recorded && *recorded);
+        EXPECT_EQ((*recorded)->attempt_no, a.attempt_no);
+        EXPECT_EQ((*recorded)->state, AttemptState::granted);
+        EXPECT_EQ((*recorded)->price_msat, a.price_msat);
+        EXPECT_EQ((*recorded)->uploader_msat, a.uploader_msat);
+        EXPECT_EQ((*recorded)->referrer_msat, a.referrer_msat);
+        EXPECT_EQ((*recorded)->platform_msat, a.platform_msat);
+        EXPECT_EQ((*recorded)->referrer, a.referrer);
+        EXPECT_EQ((*recorded)->payee, a.payee);
+        EXPECT_EQ((*recorded)->held, a.held);
     }
     std::string invoice(const std::string& id, std::string_view code = {}) {
         std::int64_t price = 0;
@@ -652,6 +762,165 @@ TEST_P(PaywallTest, HeldAttemptRetriedAfterTheDecisionIsSettled) {
     ASSERT_TRUE(files);
     EXPECT_TRUE(files->empty());
     EXPECT_TRUE(m_ledger->audit().passed());
+}
+
+// A crash lost the attempt's record after the ledger applied the payment; the retry, with the
+// same facts, settles the same payment id: granted once, charged once, recorded as applied;
+// a later request gets the live grant without paying.
+TEST_P(PaywallTest, LostAttemptRecordSameFactsGrantsOnce) {
+    const AccountId payer = 1, uploader = 2;
+    fund(payer, 10'000);
+    put_file(file_id(1), 1'000, uploader);
+    const PaidGrant lost = pay_then_lose_record(payer, file_id(1));
+    EXPECT_EQ(balance(payer), 9'000);
+    auto g = m_paywall->pay(payer, invoice(file_id(1)), 1'000);
+    ASSERT_TRUE(g) << g.error().message;
+    EXPECT_EQ(g->payment_id, lost.payment_id);
+    EXPECT_EQ(g->preimage_hex, lost.preimage_hex);
+    EXPECT_EQ(g->attempt.attempt_no, 1);
+    EXPECT_EQ(balance(payer), 9'000);
+    EXPECT_EQ(balance(uploader), 900);
+    EXPECT_EQ(platform(), 100);
+    expect_attempt_matches_ledger(g->attempt);
+    auto again = m_paywall->pay(payer, invoice(file_id(1)), 1'000);
+    ASSERT_TRUE(again);
+    EXPECT_FALSE(again->charged_now);
+    EXPECT_EQ(again->payment_id, lost.payment_id);
+    EXPECT_EQ(balance(payer), 9'000);
+    auto earned = m_paywall->earnings(uploader);
+    ASSERT_TRUE(earned);
+    ASSERT_EQ(earned->size(), 1U);
+    EXPECT_EQ((*earned)[0].downloads, 1U);
+    EXPECT_EQ((*earned)[0].gross_msat, 1'000);
+    EXPECT_EQ((*earned)[0].net_msat, 900);
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
+// The owner changed the price after the lost payment: the retry at the new price builds the
+// same payment id with other amounts, the ledger refuses those (exists with a different
+// amount), and the paywall grants what was paid at the old price without charging again.
+TEST_P(PaywallTest, LostAttemptRecordThenPriceChangedGrantsWhatWasPaid) {
+    const AccountId payer = 1, uploader = 2;
+    fund(payer, 10'000);
+    put_file(file_id(1), 1'000, uploader);
+    const PaidGrant lost = pay_then_lose_record(payer, file_id(1));
+    put_file(file_id(1), 2'500, uploader);
+    auto g = m_paywall->pay(payer, invoice(file_id(1)), 2'500);
+    ASSERT_TRUE(g) << g.error().message;
+    EXPECT_EQ(g->payment_id, lost.payment_id);
+    EXPECT_EQ(g->attempt.price_msat, 1'000);
+    EXPECT_EQ(g->attempt.uploader_msat, 900);
+    EXPECT_EQ(g->attempt.platform_msat, 100);
+    EXPECT_EQ(balance(payer), 9'000);
+    EXPECT_EQ(balance(uploader), 900);
+    EXPECT_EQ(platform(), 100);
+    expect_attempt_matches_ledger(g->attempt);
+    EXPECT_TRUE(*m_paywall->has_live_grant(payer, file_id(1)));
+    auto earned = m_paywall->earnings(uploader);
+    ASSERT_TRUE(earned);
+    ASSERT_EQ(earned->size(), 1U);
+    EXPECT_EQ((*earned)[0].gross_msat, 1'000);
+    EXPECT_EQ((*earned)[0].net_msat, 900);
+    // After the grant the next payment is a new attempt at the new price.
+    m_now += 101;
+    auto next = m_paywall->pay(payer, invoice(file_id(1)), 2'500);
+    ASSERT_TRUE(next) << next.error().message;
+    EXPECT_TRUE(next->charged_now);
+    EXPECT_EQ(next->attempt.attempt_no, 2);
+    EXPECT_EQ(balance(payer), 9'000 - 2'500);
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
+// The lost payment carried one referral code and the retry's invoice another, or none, or one
+// where the lost payment had none: the referrer of the applied payment keeps its leg and the
+// recorded referrals say so; nobody else is credited and the payer pays once per file.
+TEST_P(PaywallTest, LostAttemptRecordThenReferralChangedKeepsTheAppliedReferrer) {
+    const AccountId payer = 1, uploader = 2, first_referrer = 3, second_referrer = 4;
+    fund(payer, 10'000);
+    const auto first_code = *m_paywall->referral_code(first_referrer);
+    const auto second_code = *m_paywall->referral_code(second_referrer);
+    put_file(file_id(1), 1'000, uploader);
+    put_file(file_id(2), 1'000, uploader);
+    put_file(file_id(3), 1'000, uploader);
+
+    pay_then_lose_record(payer, file_id(1), first_code);
+    auto g1 = m_paywall->pay(payer, invoice(file_id(1), second_code), 1'000);
+    ASSERT_TRUE(g1) << g1.error().message;
+    EXPECT_EQ(g1->attempt.referrer, std::optional<AccountId>(first_referrer));
+    EXPECT_EQ(g1->attempt.referrer_msat, 100);
+    expect_attempt_matches_ledger(g1->attempt);
+
+    pay_then_lose_record(payer, file_id(2), first_code);
+    auto g2 = m_paywall->pay(payer, invoice(file_id(2)), 1'000);
+    ASSERT_TRUE(g2) << g2.error().message;
+    EXPECT_EQ(g2->attempt.referrer, std::optional<AccountId>(first_referrer));
+    expect_attempt_matches_ledger(g2->attempt);
+
+    pay_then_lose_record(payer, file_id(3));
+    auto g3 = m_paywall->pay(payer, invoice(file_id(3), second_code), 1'000);
+    ASSERT_TRUE(g3) << g3.error().message;
+    EXPECT_FALSE(g3->attempt.referrer);
+    EXPECT_EQ(g3->attempt.uploader_msat, 900);
+    expect_attempt_matches_ledger(g3->attempt);
+
+    EXPECT_EQ(balance(payer), 10'000 - 3'000);
+    EXPECT_EQ(balance(first_referrer), 200);
+    EXPECT_EQ(balance(second_referrer), 0);
+    EXPECT_EQ(balance(uploader), 800 + 800 + 900);
+    EXPECT_EQ(platform(), 300);
+    auto first = m_paywall->referral_earnings(first_referrer);
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->payments, 2U);
+    EXPECT_EQ(first->earned_msat, 200);
+    auto second = m_paywall->referral_earnings(second_referrer);
+    ASSERT_TRUE(second);
+    EXPECT_EQ(second->payments, 0U);
+    auto earned = m_paywall->earnings(uploader);
+    ASSERT_TRUE(earned);
+    std::int64_t net = 0;
+    for (const auto& e : *earned) net += e.net_msat;
+    EXPECT_EQ(net, balance(uploader));
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
+// The lost payment was made before a redirect and while the file was held; the retry comes
+// after the redirect and the decision: the recorded attempt is the applied one (uploader as
+// payee, held), and since the file is no longer held the held leg is settled to the uploader
+// (the redirect did not include held legs) without charging the payer again.
+TEST_P(PaywallTest, LostAttemptRecordThenRedirectAndHoldChangedKeepsTheAppliedLegs) {
+    const AccountId payer = 1, uploader = 2, claimant = 5;
+    fund(payer, 10'000);
+    put_file(file_id(1), 1'000, uploader);
+    hold(file_id(1), true);
+    pay_then_lose_record(payer, file_id(1));
+    EXPECT_EQ(wallet(uploader).pending_in_msat, 900);
+    hold(file_id(1), false);
+    ASSERT_TRUE(m_paywall->redirect_earnings(file_id(1), claimant, false));
+    auto g = m_paywall->pay(payer, invoice(file_id(1)), 1'000);
+    ASSERT_TRUE(g) << g.error().message;
+    EXPECT_TRUE(g->attempt.held);
+    EXPECT_FALSE(g->attempt.payee);
+    expect_attempt_matches_ledger(g->attempt);
+    EXPECT_EQ(wallet(payer).balance_msat, 9'000);
+    EXPECT_EQ(wallet(payer).pending_out_msat, 0);
+    EXPECT_EQ(wallet(uploader).balance_msat, 900);
+    EXPECT_EQ(wallet(uploader).pending_in_msat, 0);
+    EXPECT_EQ(balance(claimant), 0);
+    auto earned = m_paywall->earnings(uploader);
+    ASSERT_TRUE(earned);
+    ASSERT_EQ(earned->size(), 1U);
+    EXPECT_EQ((*earned)[0].net_msat, 900);
+    EXPECT_EQ((*earned)[0].held_msat, 0);
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
+// wallet_owner reads an account back from its wallet's ledger account; system accounts and
+// unknown ids are no account's wallet.
+TEST_P(PaywallTest, WalletOwnerReadsTheAccountBack) {
+    ASSERT_TRUE(m_wallets->ensure_wallet(42));
+    EXPECT_EQ(m_wallets->wallet_owner(wallet_id(42)), std::optional<AccountId>(42));
+    EXPECT_FALSE(m_wallets->wallet_owner(wallet_id(43)));
+    EXPECT_FALSE(m_wallets->wallet_owner(ledger::kPlatformRevenueId));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, PaywallTest, ::testing::Values(DbBackend::sqlite, DbBackend::postgres),
