@@ -232,10 +232,15 @@ StoreResult<store::BlobDigest> digest_object(S3Client& client, const std::string
     Bytes block(static_cast<std::size_t>(
         std::clamp<std::uint64_t>(info->size_bytes, 1, kS3ReadBlockBytes)));
     std::uint64_t offset = 0;
+    // One GET for the whole object: RGW serves a long range far faster than many short ones.
+    if (info->size_bytes > 0) {
+        if (auto r = client.start_object_range(key, 0, info->size_bytes); !r)
+            return fail(to_store(r.error()));
+    }
     while (offset < info->size_bytes) {
         const std::size_t want = static_cast<std::size_t>(
             std::min<std::uint64_t>(block.size(), info->size_bytes - offset));
-        auto n = client.get_object_range(key, offset, std::span(block).first(want));
+        auto n = client.read_object_range(std::span(block).first(want));
         if (!n) return fail(to_store(n.error()));
         if (*n == 0)
             return fail(StoreFailure{StoreError::corrupt, "s3: blob shorter than its size"});
@@ -376,10 +381,18 @@ public:
 
     [[nodiscard]] std::uint64_t size() const override { return m_size_bytes; }
 
+    void will_read(std::uint64_t offset, std::uint64_t length) override {
+        m_plan_start = std::min(offset, m_size_bytes);
+        m_plan_end = m_plan_start + std::min(length, m_size_bytes - m_plan_start);
+        m_stream_at.reset();
+    }
+
     StoreResult<std::size_t> read_at(std::uint64_t offset, std::span<std::uint8_t> out) override {
         if (offset >= m_size_bytes || out.empty()) return std::size_t{0};
         const std::uint64_t left = m_size_bytes - offset;
         if (left < out.size()) out = out.first(static_cast<std::size_t>(left));
+        // Inside the announced range: one GET for the rest of it, read straight into `out`.
+        if (offset >= m_plan_start && offset < m_plan_end) return stream(offset, out);
         if (offset < m_window_start || offset >= m_window_start + m_window_bytes) {
             // A read where the previous one ended doubles the read-ahead; any other starts over.
             m_ahead_bytes = offset == m_next ? std::min(std::max(2 * m_ahead_bytes, out.size()),
@@ -407,6 +420,27 @@ public:
     }
 
 private:
+    StoreResult<std::size_t> stream(std::uint64_t offset, std::span<std::uint8_t> out) {
+        if (m_stream_at != offset) {
+            m_stream_at.reset();
+            if (auto r = m_client->start_object_range(m_key, offset, m_plan_end - offset); !r)
+                return fail(to_store(r.error()));
+            m_stream_at = offset;
+        }
+        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), m_plan_end - offset));
+        auto n = m_client->read_object_range(out.first(want));
+        if (!n) {
+            m_stream_at.reset();
+            return fail(to_store(n.error()));
+        }
+        if (*n == 0) {
+            m_stream_at.reset();
+            return fail(StoreFailure{StoreError::corrupt, "s3: blob shorter than its size"});
+        }
+        *m_stream_at += *n;
+        return *n;
+    }
+
     StoreResult<std::size_t> fetch(std::uint64_t offset, std::span<std::uint8_t> out) {
         auto n = m_client->get_object_range(m_key, offset, out);
         if (!n) return fail(to_store(n.error()));
@@ -423,6 +457,9 @@ private:
     std::size_t m_window_bytes = 0;
     std::uint64_t m_next = 0;         // where the previous read ended
     std::size_t m_ahead_bytes = 0;    // the current read-ahead size
+    std::uint64_t m_plan_start = 0;   // the range announced by will_read()
+    std::uint64_t m_plan_end = 0;
+    std::optional<std::uint64_t> m_stream_at;  // where the open ranged GET's body stands
 };
 
 bool valid_bucket_name(std::string_view name) {
@@ -439,6 +476,14 @@ StoreFailure bad_url(std::string_view why) {
 }  // namespace
 
 StoreResult<S3StoreConfig> parse_s3_url(std::string_view url) {
+    // Letters, digits and `extra`: what a host name or a region is made of, with no byte that a
+    // Host header, the resolver or a SigV4 credential scope would read otherwise.
+    const auto made_of = [](std::string_view s, std::string_view extra) {
+        return !s.empty() && std::all_of(s.begin(), s.end(), [extra](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   extra.find(c) != std::string_view::npos;
+        });
+    };
     auto parsed = boost::urls::parse_uri(url);
     if (!parsed) return fail(bad_url("not a URL"));
     if (parsed->scheme() != "s3") return fail(bad_url("the scheme must be s3"));
@@ -447,15 +492,29 @@ StoreResult<S3StoreConfig> parse_s3_url(std::string_view url) {
     if (!valid_bucket_name(config.endpoint.bucket)) {
         return fail(bad_url("the bucket name must be 3-63 of a-z 0-9 . -"));
     }
+    // Nothing is dropped unread: keys or a port beside the bucket belong elsewhere.
+    if (parsed->has_userinfo() || parsed->has_port() || parsed->has_fragment()) {
+        return fail(
+            bad_url("s3://BUCKET takes no user, port or fragment (keys come from "
+                    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"));
+    }
     if (!parsed->path().empty() && parsed->path() != "/")
         return fail(bad_url("no path after the bucket"));
     config.endpoint.region = std::string(kDefaultRegion);
     std::string endpoint;
+    bool seen_endpoint = false;
+    bool seen_region = false;
     for (auto param : parsed->params()) {
+        if (param.key == "endpoint" || param.key == "region") {
+            bool& seen = param.key == "endpoint" ? seen_endpoint : seen_region;
+            if (seen) return fail(bad_url(std::string(param.key) + " is given more than once"));
+            seen = true;
+        }
         if (param.key == "endpoint") {
             endpoint = param.value;
         } else if (param.key == "region") {
-            if (param.value.empty()) return fail(bad_url("empty region"));
+            if (!made_of(param.value, "._-"))
+                return fail(bad_url("the region must be of A-Z a-z 0-9 . _ -"));
             config.endpoint.region = param.value;
         } else {
             return fail(bad_url("unknown parameter " + std::string(param.key)));
@@ -466,12 +525,26 @@ StoreResult<S3StoreConfig> parse_s3_url(std::string_view url) {
     if (!ep) return fail(bad_url("the endpoint is not a URL"));
     if (ep->scheme() != "http") return fail(bad_url("only http endpoints are supported"));
     if (ep->host().empty()) return fail(bad_url("the endpoint has no host"));
+    if (!made_of(ep->host(), ".-")) {
+        return fail(bad_url("the endpoint host must be a DNS name or an IPv4 address"));
+    }
+    if (ep->has_userinfo() || ep->has_query() || ep->has_fragment()) {
+        return fail(bad_url("the endpoint takes no user, query or fragment"));
+    }
     if (!ep->path().empty() && ep->path() != "/") return fail(bad_url("the endpoint has a path"));
     config.endpoint.host = ep->host();
     config.endpoint.port = kDefaultHttpPort;
     if (ep->has_port()) {
-        if (ep->port_number() == 0) return fail(bad_url("bad endpoint port"));
-        config.endpoint.port = ep->port_number();
+        // port_number() would wrap 65616 into 80: the digits (the grammar makes them digits)
+        // are read here, refusing anything over 16 bits.
+        const auto digits = ep->port();
+        std::uint32_t port = 0;
+        for (const char c : digits) {
+            port = port * 10 + static_cast<std::uint32_t>(c - '0');
+            if (port > UINT16_MAX) return fail(bad_url("bad endpoint port"));
+        }
+        if (port == 0) return fail(bad_url("bad endpoint port"));
+        config.endpoint.port = static_cast<std::uint16_t>(port);
     }
     return config;
 }

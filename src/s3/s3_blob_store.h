@@ -22,11 +22,11 @@ namespace satload::s3 {
 inline constexpr std::uint64_t kDefaultPartBytes = std::uint64_t{8} << 20;
 // A part larger than this is refused at configuration (each appender holds one in memory).
 inline constexpr std::uint64_t kMaxPartBytes = std::uint64_t{64} << 20;
-// Digests and commits read the stored bytes in ranged GETs of this size: each GET costs RGW a
-// request of its own (~1-2 ms), so larger blocks read faster (1 MiB: ~250 MiB/s on loopback).
+// A digest reads the stored bytes with one GET, hashing them in blocks of this size.
 inline constexpr std::size_t kS3ReadBlockBytes = std::size_t{4} << 20;
-// A blob reader read sequentially fetches ahead, its window doubling from the caller's piece
-// size up to this (a download's 512 KiB pieces cost one GET each otherwise); held per reader.
+// A blob reader given no range (will_read) and read sequentially fetches ahead, its window
+// doubling from the caller's piece size up to this: each GET costs RGW a request of its own
+// (~1-2 ms), so a download's 512 KiB pieces would cost one GET each; held per reader.
 inline constexpr std::size_t kS3ReadAheadBytes = std::size_t{4} << 20;
 // Idle connections kept for store-level calls; more concurrent calls open more, then close them.
 inline constexpr std::size_t kMaxIdleClients = 16;

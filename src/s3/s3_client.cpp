@@ -65,6 +65,7 @@ struct Request {
     bool sign_payload = true;      // hash the body into the signature (small XML bodies)
     std::span<std::uint8_t> into;  // a 2xx body goes here instead of Response::body
     bool want_body_into = false;
+    bool stream_body = false;  // a 2xx body is left on the connection for read_stream()
 };
 
 struct Response {
@@ -72,6 +73,7 @@ struct Response {
     http::fields headers;
     std::string body;            // XML answers and error documents
     std::size_t into_bytes = 0;  // bytes stored in Request::into
+    std::uint64_t stream_bytes = 0;  // a streamed body's length (Request::stream_body)
 };
 
 std::string request_target(const S3Endpoint& ep, const Request& r) {
@@ -146,6 +148,12 @@ struct S3Client::Impl {
     beast::flat_buffer buffer;
     std::uint64_t connections = 0;
     bool reused = false;  // the current connection has served a request before
+    // A streamed body (start_object_range) still being read: its bytes left, and whether the
+    // connection may serve another request once they are all read.
+    bool streaming = false;
+    std::uint64_t stream_left = 0;
+    bool stream_keep_alive = false;
+    std::string_view stream_operation;
     std::vector<char> chunk = std::vector<char>(kXmlChunkBytes);
 
     Impl(S3Endpoint ep, Credentials creds, S3Timeouts t)
@@ -171,6 +179,8 @@ struct S3Client::Impl {
         stream.reset();
         buffer.clear();
         reused = false;
+        streaming = false;
+        stream_left = 0;
     }
 
     void quick_ack() {
@@ -271,9 +281,14 @@ struct S3Client::Impl {
         // Beast checks Content-Length against the limit while parsing the header, before the
         // status is known: allow the larger of the two possible bodies, and bound the error
         // or XML body below as it arrives.
-        parser.body_limit(r.want_body_into
-                              ? std::max<std::uint64_t>(r.into.size(), kMaxXmlBodyBytes)
-                              : std::uint64_t{kMaxXmlBodyBytes});
+        // A streamed body is bounded by the range asked for (checked by the caller).
+        if (r.stream_body) {
+            parser.body_limit(boost::none);
+        } else {
+            parser.body_limit(r.want_body_into
+                                  ? std::max<std::uint64_t>(r.into.size(), kMaxXmlBodyBytes)
+                                  : std::uint64_t{kMaxXmlBodyBytes});
+        }
         stream->expires_after(timeouts.io_ms);
         quick_ack();
         ec = run([&](auto handler) { http::async_read_header(*stream, buffer, parser, handler); });
@@ -289,6 +304,22 @@ struct S3Client::Impl {
         response.status = parser.get().result_int();
         response.headers = parser.get().base();
         const bool ok = response.status / 100 == 2;
+        if (ok && r.stream_body) {
+            // The body stays on the connection: the bytes read with the header are in `buffer`,
+            // the rest is read straight from the socket into the caller's buffers.
+            const auto length = parser.content_length();
+            if (parser.chunked() || !length) {
+                close();
+                return fail(protocol_failure(r.operation, "a streamed answer without Content-Length"));
+            }
+            response.stream_bytes = *length;
+            streaming = *length > 0;
+            stream_left = *length;
+            stream_keep_alive = parser.get().keep_alive();
+            stream_operation = r.operation;
+            if (!streaming && !stream_keep_alive) close();
+            return response;
+        }
         const bool into = ok && r.want_body_into;
         std::size_t into_done = 0;
         while (!parser.is_done()) {
@@ -336,6 +367,8 @@ struct S3Client::Impl {
     // Sends `r`, reconnecting once when a kept-alive connection turns out to have been closed
     // by the server before it answered (the request was then never carried out).
     S3Result<Response> perform(const Request& r) {
+        // A body not read to its end leaves the connection mid-answer: start afresh.
+        if (streaming) close();
         for (int attempt = 0;; ++attempt) {
             if (auto c = connect(r.operation); !c) return fail(c.error());
             const bool was_reused = reused;
@@ -352,7 +385,6 @@ struct S3Client::Impl {
         }
     }
 
-    // perform() and turn a non-2xx answer into its failure.
     // perform(), retrying an idempotent request (any but POST) that the service answered with
     // a 5xx (InternalError, ServiceUnavailable, SlowDown) after a short pause, and turning a
     // non-2xx answer into its failure.
@@ -366,6 +398,41 @@ struct S3Client::Impl {
             if (!retry) return fail(answer_failure(r.operation, *response));
             std::this_thread::sleep_for(kServerErrorBackoffMs * attempt);
         }
+    }
+
+    // Up to out.size() bytes of the streamed body: what came with the header first, then
+    // socket reads straight into `out` (no copy through Beast's buffer). Fills `out` unless the
+    // body ends first.
+    S3Result<std::size_t> read_stream(std::span<std::uint8_t> out) {
+        if (!streaming) return std::size_t{0};
+        const std::size_t want =
+            static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), stream_left));
+        std::size_t done = asio::buffer_copy(asio::buffer(out.data(), want), buffer.data());
+        buffer.consume(done);
+        while (done < want) {
+            std::size_t got = 0;
+            stream->expires_after(timeouts.io_ms);
+            quick_ack();
+            auto ec = run([&](auto handler) {
+                stream->async_read_some(asio::buffer(out.data() + done, want - done),
+                                        [&got, handler](boost::system::error_code e, std::size_t n) mutable {
+                                            got = n;
+                                            handler(e);
+                                        });
+            });
+            if (ec) {
+                const std::string_view operation = stream_operation;
+                close();
+                return fail(network_failure(operation, "read from", ec));
+            }
+            done += got;
+        }
+        stream_left -= done;
+        if (stream_left == 0) {
+            streaming = false;
+            if (!stream_keep_alive) close();
+        }
+        return done;
     }
 };
 
@@ -436,6 +503,35 @@ S3Result<std::size_t> S3Client::get_object_range(std::string_view key, std::uint
         return fail(protocol_failure(r.operation, "unexpected Content-Range"));
     }
     return response->into_bytes;
+}
+
+S3Result<void> S3Client::start_object_range(std::string_view key, std::uint64_t offset,
+                                            std::uint64_t length) {
+    SATLOAD_ASSERT(length > 0);
+    Request r;
+    r.method = http::verb::get;
+    r.operation = "GetObject";
+    r.key = std::string(key);
+    r.headers = {{"range", "bytes=" + std::to_string(offset) + "-" +
+                               std::to_string(offset + length - 1)}};
+    r.stream_body = true;
+    auto response = m_impl->perform_ok(r);
+    if (!response) return fail(response.error());
+    // As in get_object_range: only a 206 starting at `offset`, and no longer than asked for.
+    const std::string expected_prefix = "bytes " + std::to_string(offset) + "-";
+    const auto content_range = response->headers[http::field::content_range];
+    if (response->status != 206 || response->stream_bytes > length ||
+        content_range.substr(0, expected_prefix.size()) != expected_prefix) {
+        m_impl->close();
+        return fail(protocol_failure(r.operation, response->status != 206
+                                                      ? "the server did not honour the Range header"
+                                                      : "unexpected Content-Range"));
+    }
+    return {};
+}
+
+S3Result<std::size_t> S3Client::read_object_range(std::span<std::uint8_t> out) {
+    return m_impl->read_stream(out);
 }
 
 S3Result<ObjectInfo> S3Client::head_object(std::string_view key) {

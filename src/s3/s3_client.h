@@ -120,6 +120,15 @@ public:
     // end is invalid_range.
     S3Result<std::size_t> get_object_range(std::string_view key, std::uint64_t offset,
                                            std::span<std::uint8_t> out);
+    // Streams the bytes [offset, offset + length) of an object with one ranged GET: returns
+    // once the answer's header is read, and read_object_range() then receives the body. Any
+    // other request made before the body is read to its end closes the connection first (the
+    // rest is not drained). An offset at or past the end is invalid_range.
+    S3Result<void> start_object_range(std::string_view key, std::uint64_t offset,
+                                      std::uint64_t length);
+    // Fills `out` from the started range (fewer bytes only where the object ends first); 0
+    // once the range is read or when none is started.
+    S3Result<std::size_t> read_object_range(std::span<std::uint8_t> out);
     S3Result<ObjectInfo> head_object(std::string_view key);
     // Deleting a missing key succeeds (S3 answers 204 either way).
     S3Result<void> delete_object(std::string_view key);

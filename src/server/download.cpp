@@ -130,6 +130,7 @@ awaitable<void> App::download(Exchange& ex, const std::string& file_id) {
     // it is taken back if the piece cannot be sent. A download that was under way when the
     // limit was reached still ends normally: only later requests are refused.
     const bool carries_last_byte = end == size;
+    if (length > 0) opened->reader->will_read(first, length);
     if (carries_last_byte && length == 0) {
         ++m_metrics.downloads_completed;
         (void)record_download(m_files, opened->record);

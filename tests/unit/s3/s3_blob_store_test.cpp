@@ -529,6 +529,28 @@ TEST_F(S3BlobStoreTest, ReadAheadServesSequentialAndRandomReadsExactly) {
     expect_read(kS3ReadAheadBytes + 7, 700'000);
     expect_read(data.size() - 1, 10);
     expect_read(3, 2 * kS3ReadAheadBytes);
+
+    // Given the range to come (will_read), the reader streams it with one GET: sequential
+    // pieces, a piece that crosses the range's end stops there, a jump inside the range
+    // starts a new GET there, and a read outside the range still gives the stored bytes.
+    const std::uint64_t first = 777;
+    const std::uint64_t end = data.size() - 4'321;
+    (*reader)->will_read(first, end - first);
+    for (std::uint64_t at = first; at < end;) {
+        std::vector<std::uint8_t> out(300'007);
+        auto n = (*reader)->read_at(at, out);
+        ASSERT_TRUE(n) << n.error().message;
+        ASSERT_GT(*n, 0u);
+        ASSERT_LE(at + *n, end);
+        EXPECT_EQ(Bytes(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(*n)), slice(data, at, at + *n))
+            << "at " << at;
+        at += *n;
+    }
+    expect_read(first + 1'000'000, 10'000);
+    expect_read(first + 10, 10'000);
+    expect_read(end + 5, 100);
+    (*reader)->will_read(0, data.size());
+    expect_read(data.size() - 2, 10);
     EXPECT_TRUE(store().remove_blob(file_id));
 }
 

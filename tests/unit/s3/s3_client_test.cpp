@@ -219,6 +219,76 @@ TEST(S3Client, BodyCutMidwayIsAnError) {
     EXPECT_EQ(n.error().code, S3Error::network);
 }
 
+// A streamed range (start_object_range + read_object_range) gives the body in the caller's
+// pieces, bytes that came with the header first, then 0 at its end; the connection then serves
+// the next request. A cut body is a network error, a stream left half read makes the next
+// request open a new connection (never read the rest as an answer), and a 200 (Range ignored)
+// or a longer answer than asked for is refused.
+TEST(S3Client, StreamedRange) {
+    const std::string body = "0123456789abcdefghijklmnopqrstuvwxyz";
+    const std::string head = "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 4-39/100\r\n"
+                             "Content-Length: 36\r\n\r\n";
+    ScriptedPeer peer({
+        [&](tcp::socket& s) {
+            // Header and the first bytes in one write, the rest later; then a second request.
+            if (!read_request(s)) return;
+            answer(s, head + body.substr(0, 5));
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            answer(s, body.substr(5));
+            if (read_request(s)) answer(s, kNoContent);
+            // A third request, whose body the client abandons after 10 bytes.
+            if (read_request(s)) answer(s, head + body);
+            read_request(s);  // never comes on this connection
+        },
+        [&](tcp::socket& s) {
+            if (read_request(s)) answer(s, kNoContent);
+            if (read_request(s)) answer(s, "HTTP/1.1 200 OK\r\nContent-Length: 36\r\n\r\n" + body);
+        },
+        [&](tcp::socket& s) {
+            if (read_request(s)) answer(s, head + body);
+        },
+        [&](tcp::socket& s) {
+            if (!read_request(s)) return;
+            answer(s, head + body.substr(0, 20));  // then the connection ends
+        },
+    });
+    S3Client client(local_endpoint(peer.port()), Credentials("id", "secret"));
+    ASSERT_TRUE(client.start_object_range("k", 4, 36));
+    std::string got;
+    for (;;) {
+        Bytes piece(7);
+        auto n = client.read_object_range(piece);
+        ASSERT_TRUE(n) << n.error().message;
+        if (*n == 0) break;
+        got.append(piece.begin(), piece.begin() + static_cast<std::ptrdiff_t>(*n));
+    }
+    EXPECT_EQ(got, body);
+    ASSERT_TRUE(client.delete_object("a"));
+    EXPECT_EQ(client.connections_opened(), 1u);
+
+    ASSERT_TRUE(client.start_object_range("k", 4, 36));
+    Bytes ten(10);
+    ASSERT_EQ(client.read_object_range(ten).value_or(0), 10u);
+    auto next = client.delete_object("b");  // on a new connection, not the rest of the body
+    ASSERT_TRUE(next) << next.error().message;
+    EXPECT_EQ(client.connections_opened(), 2u);
+
+    auto ignored_range = client.start_object_range("k", 4, 36);
+    ASSERT_FALSE(ignored_range);
+    EXPECT_EQ(ignored_range.error().code, S3Error::protocol);
+
+    auto longer = client.start_object_range("k", 4, 20);
+    ASSERT_FALSE(longer);
+    EXPECT_EQ(longer.error().code, S3Error::protocol);
+
+    ASSERT_TRUE(client.start_object_range("k", 4, 36));
+    Bytes all(36);
+    auto cut = client.read_object_range(all);
+    ASSERT_FALSE(cut);
+    EXPECT_EQ(cut.error().code, S3Error::network);
+    EXPECT_EQ(client.read_object_range(all).value_or(1), 0u);  // nothing is left started
+}
+
 // The status and S3 code classify as documented.
 TEST(S3Client, Classification) {
     EXPECT_EQ(classify_s3_error(404, "NoSuchKey"), S3Error::not_found);
@@ -269,6 +339,36 @@ TEST_F(S3ClientLive, KeepAliveAndEncodedKeys) {
     EXPECT_EQ(listed->front().size_bytes, body.size());
     ASSERT_TRUE(m_client->delete_object(key));
     EXPECT_EQ(m_client->head_object(key).error().code, S3Error::not_found);
+    EXPECT_EQ(m_client->connections_opened(), 1u);
+}
+
+// A streamed range of a real object: the bytes asked for in uneven pieces, fewer where the
+// object ends first, 0 after; a range past the end is invalid_range; one connection for all.
+TEST_F(S3ClientLive, StreamedRange) {
+    const std::string key = "client-test/" + random_file_id();
+    const auto body = pseudo_random_bytes(3'000'000, 74);
+    ASSERT_TRUE(m_client->put_object(key, body));
+    for (const auto& [offset, length] : {std::pair<std::uint64_t, std::uint64_t>{0, 3'000'000},
+                                         {1'234'567, 1'000'000},
+                                         {2'999'000, 5'000}}) {
+        ASSERT_TRUE(m_client->start_object_range(key, offset, length));
+        Bytes got;
+        Bytes piece(65'537);
+        for (;;) {
+            auto n = m_client->read_object_range(piece);
+            ASSERT_TRUE(n) << n.error().message;
+            if (*n == 0) break;
+            got.insert(got.end(), piece.begin(), piece.begin() + static_cast<std::ptrdiff_t>(*n));
+        }
+        const auto end = std::min<std::uint64_t>(offset + length, body.size());
+        EXPECT_EQ(got, Bytes(body.begin() + static_cast<std::ptrdiff_t>(offset),
+                             body.begin() + static_cast<std::ptrdiff_t>(end)))
+            << offset;
+    }
+    auto past_end = m_client->start_object_range(key, body.size(), 10);
+    ASSERT_FALSE(past_end);
+    EXPECT_EQ(past_end.error().code, S3Error::invalid_range);
+    ASSERT_TRUE(m_client->delete_object(key));
     EXPECT_EQ(m_client->connections_opened(), 1u);
 }
 
