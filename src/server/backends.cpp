@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <fstream>
 #include <iterator>
@@ -121,14 +122,49 @@ Result<Backends, std::string> open_backends(const ServerOptions& options) {
     return b;
 }
 
-Result<void, std::string> write_backends_file(const ServerOptions& options) {
+Result<std::string, std::string> format_backends_text(const ServerOptions& options) {
+    const auto is_url_text = [](std::string_view url) {
+        return std::all_of(url.begin(), url.end(), [](char c) { return c >= ' ' && c <= '~'; });
+    };
+    if (!is_url_text(options.db_url) || !is_url_text(options.blobs_url)) {
+        return fail(fmt::format("the --db and --blobs URLs recorded in {} must be printable ASCII",
+                                kBackendsFileName));
+    }
     boost::json::object body;
     body["db"] = options.db_url;
     body["blobs"] = options.blobs_url;
     std::string text = boost::json::serialize(body) + "\n";
-    auto written = write_private_file(options.data_dir, kBackendsFileName, text);
-    crypto::secure_wipe(text.data(), text.size());
+    if (text.size() > kBackendsFileBytesMax) {
+        crypto::secure_wipe(text.data(), text.size());
+        return fail(
+            fmt::format("the --db and --blobs URLs are too long to record in {} (at most {} bytes)",
+                        kBackendsFileName, kBackendsFileBytesMax));
+    }
+    return text;
+}
+
+Result<void, std::string> write_backends_file(const ServerOptions& options) {
+    auto text = format_backends_text(options);
+    if (!text) return fail(text.error());
+    auto written = write_private_file(options.data_dir, kBackendsFileName, *text);
+    crypto::secure_wipe(text->data(), text->size());
     return written;
+}
+
+Result<ServerOptions, std::string> parse_backends_text(std::string_view text) {
+    boost::system::error_code parse_error;
+    const boost::json::value v = text.size() <= kBackendsFileBytesMax
+                                     ? boost::json::parse(text, parse_error)
+                                     : boost::json::value();
+    const auto* db = v.is_object() ? v.as_object().if_contains("db") : nullptr;
+    const auto* blobs = v.is_object() ? v.as_object().if_contains("blobs") : nullptr;
+    if (parse_error || !db || !db->is_string() || !blobs || !blobs->is_string()) {
+        return fail(std::string("not a backends file (want {\"db\", \"blobs\"})"));
+    }
+    ServerOptions options;
+    options.db_url = std::string(db->as_string());
+    options.blobs_url = std::string(blobs->as_string());
+    return options;
 }
 
 Result<ServerOptions, std::string> read_backends_file(const fs::path& data_dir) {
@@ -143,17 +179,11 @@ Result<ServerOptions, std::string> read_backends_file(const fs::path& data_dir) 
             text.assign(std::istreambuf_iterator<char>(in), {});
             if (!in.good() && !in.eof()) return fail("cannot read " + path.string());
         }
-        boost::system::error_code parse_error;
-        const boost::json::value v = text.size() <= kBackendsFileBytesMax ? boost::json::parse(text, parse_error)
-                                                                          : boost::json::value();
+        auto recorded = parse_backends_text(text);
         crypto::secure_wipe(text.data(), text.size());
-        const auto* db = v.is_object() ? v.as_object().if_contains("db") : nullptr;
-        const auto* blobs = v.is_object() ? v.as_object().if_contains("blobs") : nullptr;
-        if (parse_error || !db || !db->is_string() || !blobs || !blobs->is_string()) {
-            return fail(path.string() + " is not a backends file (want {\"db\", \"blobs\"})");
-        }
-        options.db_url = std::string(db->as_string());
-        options.blobs_url = std::string(blobs->as_string());
+        if (!recorded) return fail(path.string() + " is " + recorded.error());
+        options.db_url = std::move(recorded->db_url);
+        options.blobs_url = std::move(recorded->blobs_url);
     }
     return options;
 }

@@ -51,6 +51,13 @@ inline constexpr std::size_t kBackendsFileBytesMax = 16 * 1024;
 [[nodiscard]] Result<void, std::string> write_backends_file(const ServerOptions& options);
 // The data directory and its recorded --db and --blobs (empty when it has no backends file).
 [[nodiscard]] Result<ServerOptions, std::string> read_backends_file(const std::filesystem::path& data_dir);
+// The text of a backends file recording options' --db and --blobs: a JSON object {"db",
+// "blobs"} and a newline. Refused when parse_backends_text could not give both back exactly: a
+// URL with a byte outside printable ASCII (no URL has one), or text over kBackendsFileBytesMax.
+[[nodiscard]] Result<std::string, std::string> format_backends_text(const ServerOptions& options);
+// The --db and --blobs a backends file's text records (every other option at its default);
+// the error completes "<file> is …". Pure, so that it can be fuzzed.
+[[nodiscard]] Result<ServerOptions, std::string> parse_backends_text(std::string_view text);
 // The stores of `data_dir` as its server last ran them (embedded when it never named others).
 // Embedded, the ledger and metadata databases must exist already: nothing is created.
 [[nodiscard]] Result<Backends, std::string> open_offline_backends(const std::filesystem::path& data_dir);

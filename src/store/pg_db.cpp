@@ -42,11 +42,22 @@ StoreResult<PgUrl> parse_pg_url(std::string_view text) {
     if (!parsed) {
         return fail(StoreFailure{StoreError::io, "malformed database URL: " + parsed.error().message()});
     }
+    // libpq knows no fragment: it would read "#…" as part of the database name or of a
+    // parameter, so libpq and this parser (which finds `schema`) would read two different URLs.
+    if (parsed->has_fragment()) {
+        return fail(StoreFailure{StoreError::io, "a database URL has no #fragment"});
+    }
     boost::urls::url url = *parsed;
     PgUrl out;
     out.schema = std::string(kPgDefaultSchema);
     auto params = url.params();
-    for (auto it = params.find("schema"); it != params.end(); it = params.find("schema")) {
+    // One `schema` at most: with two, which tenant's tables the server opens would hang on
+    // which one wins (and the other, perhaps invalid, would pass unseen).
+    if (params.count("schema") > 1) {
+        return fail(
+            StoreFailure{StoreError::io, "the database URL names its schema more than once"});
+    }
+    if (auto it = params.find("schema"); it != params.end()) {
         out.schema = std::string((*it).value);
         params.erase(it);
     }
