@@ -2,7 +2,7 @@
 # The S3 blob store against Ceph RGW (issue 9), satload beside curl talking to the same RGW
 # directly with SigV4, in the same run: download (curl GET /d/<id> from `satload serve --blobs
 # s3://...` against curl GET of the very same object, blobs/<id>, from RGW) and upload (tus
-# PATCHes of 8 MiB into satload, completion included, against one curl PUT of the same bytes
+# PATCHes of 8 MiB, and one PATCH of the whole file, into satload, completion included, against one curl PUT of the same bytes
 # into RGW). Target: satload adds at most 20 % (ratio satload / curl at least 0.8).
 #
 # Usage: bench/s3.sh
@@ -76,7 +76,8 @@ code=$(s3_curl -o /dev/null -w '%{http_code}' -X PUT "$endpoint/$direct_bucket")
 # ---------------------------------------------------------------------------------------------
 # satload on the same RGW, and the download file put with `satload put` (encrypted, as users do).
 
-bench_start_satload "$satload" "$tmp/data" "$tmp/satload.log" "$server_core" --blobs "$SATLOAD_S3_URL"
+bench_start_satload "$satload" "$tmp/data" "$tmp/satload.log" "$server_core" --blobs "$SATLOAD_S3_URL" \
+  --max-chunk $((size + (16 << 20)))
 bench_log "satload on $BENCH_SATLOAD_URL (pid $BENCH_SATLOAD_PID), blobs in $SATLOAD_S3_URL"
 
 bench_log "generating a $size_mib MiB file of random bytes ..."
@@ -124,14 +125,14 @@ done
 
 # ---------------------------------------------------------------------------------------------
 # Upload: the file's bytes (what a client sends is ciphertext; the server cannot tell) with
-# tus into satload, POST then PATCHes of `chunk` bytes, each its own curl and answered only
-# once S3 holds the bytes; the last one completes (S3 multipart completion, server-side copy
-# to blobs/<id>, read-back for the digest). Rate: bytes / the sum of the PATCHes' time_total.
+# tus into satload, POST then PATCHes of `chunk` bytes (or one PATCH of the whole file), each
+# its own curl and answered only once S3 holds the bytes; the last one completes (S3 multipart
+# completion, server-side copy to blobs/<id>; the digest is the one computed while appending). Rate: bytes / the sum of the PATCHes' time_total.
 # Against one SigV4 curl PUT of the same bytes (RGW answers once it stored them). Each run's
 # objects are deleted afterwards so the memstore OSD does not fill.
 
-tus_patches() {  # tus_patches TIMES: uploads the file, one PATCH time a line into TIMES; prints the file id
-  local times=$1 location at n reply status took sent fid=
+tus_patches() {  # tus_patches TIMES CHUNK: uploads the file, one PATCH time a line into TIMES; prints the file id
+  local times=$1 chunk=$2 location at n reply status took sent fid=
   location=$(client_curl -o /dev/null -X POST -H 'Tus-Resumable: 1.0.0' \
     -H "Upload-Length: $size" -w '%header{location}' "$BENCH_SATLOAD_URL/files")
   [[ -n $location ]] || bench_die "tus creation gave no Location"
@@ -152,14 +153,21 @@ tus_patches() {  # tus_patches TIMES: uploads the file, one PATCH time a line in
 }
 
 : >"$tmp/up-satload.rates"
+: >"$tmp/up-single.rates"
 : >"$tmp/up-curl.rates"
 : >"$tmp/up-complete.seconds"
 for ((r = 1; r <= upload_runs; r++)); do
   bench_log "upload run $r/$upload_runs: satload (tus, $chunk_mib MiB PATCHes) ..."
   : >"$tmp/patch.times"
-  fid=$(tus_patches "$tmp/patch.times")
+  fid=$(tus_patches "$tmp/patch.times" "$chunk")
   awk -v b="$size" '{ t += $1 } END { printf "%.0f\n", b / t }' "$tmp/patch.times" >>"$tmp/up-satload.rates"
   tail -1 "$tmp/patch.times" >>"$tmp/up-complete.seconds"
+  s3_curl -o /dev/null -X DELETE "$endpoint/$bucket/blobs/$fid"
+
+  bench_log "upload run $r/$upload_runs: satload (tus, one PATCH of the whole file) ..."
+  : >"$tmp/patch.times"
+  fid=$(tus_patches "$tmp/patch.times" "$size")
+  awk -v b="$size" '{ t += $1 } END { printf "%.0f\n", b / t }' "$tmp/patch.times" >>"$tmp/up-single.rates"
   s3_curl -o /dev/null -X DELETE "$endpoint/$bucket/blobs/$fid"
 
   bench_log "upload run $r/$upload_runs: curl PUT to RGW ..."
@@ -179,11 +187,13 @@ read -r dl_s_med dl_s_min dl_s_max dl_s_spread dl_s_n < <(bench_stats <"$tmp/dl-
 read -r dl_c_med dl_c_min dl_c_max dl_c_spread dl_c_n < <(bench_stats <"$tmp/dl-curl.rates")
 read -r up_s_med up_s_min up_s_max up_s_spread up_s_n < <(bench_stats <"$tmp/up-satload.rates")
 read -r up_c_med up_c_min up_c_max up_c_spread up_c_n < <(bench_stats <"$tmp/up-curl.rates")
+read -r up_1_med up_1_min up_1_max up_1_spread up_1_n < <(bench_stats <"$tmp/up-single.rates")
 read -r done_med _ <<<"$(bench_stats <"$tmp/up-complete.seconds")"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "null" }'; }
 verdict() { awk -v r="$1" 'BEGIN { if (r == "null") print "n/a"; else print (r >= 0.8) ? "meets" : "MISSES" }'; }
 dl_ratio=$(ratio "$dl_s_med" "$dl_c_med")
 up_ratio=$(ratio "$up_s_med" "$up_c_med")
+up1_ratio=$(ratio "$up_1_med" "$up_c_med")
 
 row() {
   awk -v name="$1" -v m="$2" -v lo="$3" -v hi="$4" -v sp="$5" -v n="$6" 'BEGIN {
@@ -201,14 +211,17 @@ echo "  ratio satload / direct: $dl_ratio  (target >= 0.80: $(verdict "$dl_ratio
 
 echo
 echo "Upload into Ceph RGW of one $size_mib MiB file (MiB/s; alternated)"
-echo "  satload: tus POST, then PATCHes of $chunk_mib MiB (each its own curl, answered once S3 holds the bytes);"
-echo "    the last PATCH completes: multipart completion, server-side copy, read-back for the digest"
-echo "    (median $(awk -v s="$done_med" 'BEGIN { printf "%.2f", s }') s of the total); rate = bytes / sum of the PATCHes' time"
+echo "  satload: tus POST, then PATCHes of $chunk_mib MiB as \`satload put\` sends (each its own curl, answered"
+echo "    once S3 holds the bytes), or one PATCH of the whole file as tus-js-client sends by default;"
+echo "    the last PATCH completes: multipart completion, server-side copy (median"
+echo "    $(awk -v s="$done_med" 'BEGIN { printf "%.2f", s }') s of the $chunk_mib MiB total); rate = bytes / sum of the PATCHes' time"
 echo "  direct: one curl PUT of the whole file with SigV4 (UNSIGNED-PAYLOAD), RGW answers once stored"
 header
-row "satload tus PATCHes" "$up_s_med" "$up_s_min" "$up_s_max" "$up_s_spread" "$up_s_n"
+row "satload tus, $chunk_mib MiB PATCHes" "$up_s_med" "$up_s_min" "$up_s_max" "$up_s_spread" "$up_s_n"
+row "satload tus, one PATCH" "$up_1_med" "$up_1_min" "$up_1_max" "$up_1_spread" "$up_1_n"
 row "curl PUT to RGW (SigV4)" "$up_c_med" "$up_c_min" "$up_c_max" "$up_c_spread" "$up_c_n"
-echo "  ratio satload / direct: $up_ratio  (target >= 0.80: $(verdict "$up_ratio"))"
+echo "  ratio satload / direct, $chunk_mib MiB PATCHes: $up_ratio  (target >= 0.80: $(verdict "$up_ratio"))"
+echo "  ratio satload / direct, one PATCH: $up1_ratio  (target >= 0.80: $(verdict "$up1_ratio"))"
 
 if [[ -n ${BENCH_JSON:-} ]]; then
   stats_json() { jq -n --argjson m "$1" --argjson lo "$2" --argjson hi "$3" --argjson sp "$4" \
@@ -220,11 +233,14 @@ if [[ -n ${BENCH_JSON:-} ]]; then
     --argjson dl_c "$(stats_json "$dl_c_med" "$dl_c_min" "$dl_c_max" "$dl_c_spread" "$dl_c_n" "$tmp/dl-curl.rates")" \
     --argjson up_s "$(stats_json "$up_s_med" "$up_s_min" "$up_s_max" "$up_s_spread" "$up_s_n" "$tmp/up-satload.rates")" \
     --argjson up_c "$(stats_json "$up_c_med" "$up_c_min" "$up_c_max" "$up_c_spread" "$up_c_n" "$tmp/up-curl.rates")" \
+    --argjson up_1 "$(stats_json "$up_1_med" "$up_1_min" "$up_1_max" "$up_1_spread" "$up_1_n" "$tmp/up-single.rates")" \
     --argjson done_s "$done_med" --argjson dl_ratio "$dl_ratio" --argjson up_ratio "$up_ratio" \
+    --argjson up1_ratio "$up1_ratio" \
     --argjson score "$server_core" --argjson ccore "$client_core" '{
       file_bytes: $size, server_core: $score, client_core: $ccore, ceph_version: $ceph,
       download: {stored_bytes: $stored, satload: $dl_s, curl_direct: $dl_c, ratio: $dl_ratio, target: 0.8},
-      upload: {chunk_bytes: $chunk, satload_tus: $up_s, curl_direct_put: $up_c,
-               completion_seconds_median: $done_s, ratio: $up_ratio, target: 0.8}
+      upload: {chunk_bytes: $chunk, satload_tus: $up_s, satload_tus_one_patch: $up_1,
+               curl_direct_put: $up_c, completion_seconds_median: $done_s, ratio: $up_ratio,
+               ratio_one_patch: $up1_ratio, target: 0.8}
     }' >"$BENCH_JSON"
 fi

@@ -18,6 +18,10 @@ void Xxh3Checksum::update(ByteSpan data) {
     XXH3_128bits_update(static_cast<XXH3_state_t*>(m_state), data.data(), data.size());
 }
 
+void Xxh3Checksum::assign(const Xxh3Checksum& other) {
+    XXH3_copyState(static_cast<XXH3_state_t*>(m_state), static_cast<const XXH3_state_t*>(other.m_state));
+}
+
 std::string Xxh3Checksum::finish_hex() {
     XXH128_canonical_t canonical;
     XXH128_canonicalFromHash(&canonical, XXH3_128bits_digest(static_cast<XXH3_state_t*>(m_state)));

@@ -19,6 +19,8 @@ public:
     void update(ByteSpan data);
     // 32 lowercase hex digits (the canonical big-endian form of the 128-bit value).
     [[nodiscard]] std::string finish_hex();
+    // Takes `other`'s state: as if fed the same bytes (to keep a checksum of a prefix going).
+    void assign(const Xxh3Checksum& other);
 
 private:
     void* m_state;  // XXH3_state_t

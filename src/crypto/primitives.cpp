@@ -115,6 +115,10 @@ void Sha256::update(ByteSpan data) {
     SATLOAD_ASSERT(EVP_DigestUpdate(md_ctx(m_ctx), data.data(), data.size()) == 1);
 }
 
+void Sha256::assign(const Sha256& other) {
+    SATLOAD_ASSERT(EVP_MD_CTX_copy_ex(md_ctx(m_ctx), md_ctx(other.m_ctx)) == 1);
+}
+
 Sha256Digest Sha256::finish() {
     Sha256Digest digest{};
     unsigned int len = 0;

@@ -38,6 +38,8 @@ public:
     Sha256& operator=(const Sha256&) = delete;
     void update(ByteSpan data);
     [[nodiscard]] Sha256Digest finish();
+    // Takes `other`'s state: as if fed the same bytes (to keep a hash of a prefix going).
+    void assign(const Sha256& other);
 
 private:
     void* m_ctx;  // EVP_MD_CTX

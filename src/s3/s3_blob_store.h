@@ -31,6 +31,10 @@ inline constexpr std::size_t kS3ReadAheadBytes = std::size_t{4} << 20;
 // Idle connections kept for store-level calls; more concurrent calls open more, then close them.
 inline constexpr std::size_t kMaxIdleClients = 16;
 
+// Running digests of partials kept for a commit without read-back (see DigestBook); past this
+// many (uploads begun here but finished through another instance) all are dropped.
+inline constexpr std::size_t kMaxRunningDigests = 10'000;
+
 // Blobs larger than a single CopyObject allows are copied in parts of this size.
 inline constexpr std::uint64_t kDefaultCopyPartBytes = std::uint64_t{1} << 30;
 
@@ -46,6 +50,8 @@ struct S3StoreConfig {
 // Parses `s3://BUCKET?endpoint=http://HOST:PORT&region=REGION` (region defaults to
 // us-east-1; only http endpoints for now). The message says what is wrong.
 [[nodiscard]] store::StoreResult<S3StoreConfig> parse_s3_url(std::string_view url);
+
+class DigestBook;
 
 class S3BlobStore final : public store::BlobStore {
 public:
@@ -114,6 +120,7 @@ private:
 
     S3StoreConfig m_config;
     Credentials m_credentials;
+    std::shared_ptr<DigestBook> m_digests;  // shared with the appenders
     std::mutex m_mutex;  // guards m_idle
     std::vector<std::unique_ptr<S3Client>> m_idle;
 };

@@ -31,10 +31,15 @@ namespace {
 using Pairs = std::vector<std::pair<std::string, std::string>>;
 
 constexpr std::string_view kService = "s3";
+// User metadata naming who wrote an object (S3 returns x-amz-meta-* headers on HEAD and GET).
+constexpr std::string_view kWriterHeader = "x-amz-meta-satload-writer";
 constexpr std::string_view kUserAgent = "satload-s3/0.1";
 constexpr std::uint16_t kDefaultHttpPort = 80;
 // Receive buffer: Beast reads at most the free capacity per system call.
 constexpr std::size_t kReceiveBufferBytes = 128 * 1024;
+// A part streamed as it arrives goes on a fresh connection when the kept one has been idle
+// longer than this (services close idle connections after ~5 s to minutes).
+constexpr std::chrono::milliseconds kStreamedPartMaxIdle{1'000};
 // Non-2xx and XML bodies are read in chunks of this size.
 constexpr std::size_t kXmlChunkBytes = 16 * 1024;
 
@@ -148,12 +153,18 @@ struct S3Client::Impl {
     beast::flat_buffer buffer;
     std::uint64_t connections = 0;
     bool reused = false;  // the current connection has served a request before
+    std::chrono::steady_clock::time_point last_used;  // when its last answer was read
     // A streamed body (start_object_range) still being read: its bytes left, and whether the
     // connection may serve another request once they are all read.
     bool streaming = false;
     std::uint64_t stream_left = 0;
     bool stream_keep_alive = false;
     std::string_view stream_operation;
+    // A part being sent as its bytes arrive (begin_upload_part): its request, and the body
+    // bytes still to send.
+    bool sending_part = false;
+    std::uint64_t part_left = 0;
+    Request part_request;
     std::vector<char> chunk = std::vector<char>(kXmlChunkBytes);
 
     Impl(S3Endpoint ep, Credentials creds, S3Timeouts t)
@@ -181,6 +192,8 @@ struct S3Client::Impl {
         reused = false;
         streaming = false;
         stream_left = 0;
+        sending_part = false;
+        part_left = 0;
     }
 
     void quick_ack() {
@@ -275,6 +288,12 @@ struct S3Client::Impl {
             close();
             return fail(network_failure(r.operation, "send to", ec));
         }
+        return receive(r, answered);
+    }
+
+    // Reads the answer to `r`, which has been sent.
+    S3Result<Response> receive(const Request& r, bool& answered) {
+        boost::system::error_code ec;
         http::response_parser<http::buffer_body> parser;
         parser.header_limit(kMaxResponseHeaderBytes);
         if (r.method == http::verb::head) parser.skip(true);
@@ -367,8 +386,9 @@ struct S3Client::Impl {
     // Sends `r`, reconnecting once when a kept-alive connection turns out to have been closed
     // by the server before it answered (the request was then never carried out).
     S3Result<Response> perform(const Request& r) {
-        // A body not read to its end leaves the connection mid-answer: start afresh.
-        if (streaming) close();
+        // A body not read to its end, or a part not sent to its end, leaves the connection in
+        // the middle of an exchange: start afresh.
+        if (streaming || sending_part) close();
         for (int attempt = 0;; ++attempt) {
             if (auto c = connect(r.operation); !c) return fail(c.error());
             const bool was_reused = reused;
@@ -376,6 +396,7 @@ struct S3Client::Impl {
             auto response = exchange(r, answered);
             if (response) {
                 reused = stream.has_value();
+                last_used = std::chrono::steady_clock::now();
                 return response;
             }
             if (!was_reused || answered || attempt > 0 ||
@@ -434,6 +455,58 @@ struct S3Client::Impl {
         }
         return done;
     }
+
+    // Sends the head of `r` declaring `length_bytes` of body; send_part() then sends the body.
+    S3Result<void> begin_part(Request r, std::uint64_t length_bytes) {
+        // A part cannot be sent again once its bytes are gone, so it does not go on a kept
+        // connection the service may have closed while it was idle.
+        if (streaming || sending_part ||
+            (reused && std::chrono::steady_clock::now() - last_used > kStreamedPartMaxIdle)) {
+            close();
+        }
+        if (auto c = connect(r.operation); !c) return fail(c.error());
+        part_request = std::move(r);
+        auto req = build(part_request);
+        req.content_length(length_bytes);
+        http::request_serializer<http::span_body<const std::uint8_t>> serializer{req};
+        stream->expires_after(timeouts.io_ms);
+        auto ec = run([&](auto handler) { http::async_write_header(*stream, serializer, handler); });
+        if (ec) {
+            close();
+            return fail(network_failure(part_request.operation, "send to", ec));
+        }
+        sending_part = true;
+        part_left = length_bytes;
+        return {};
+    }
+
+    S3Result<void> send_part(ByteSpan data) {
+        SATLOAD_ASSERT(sending_part && data.size() <= part_left);
+        stream->expires_after(timeouts.io_ms);
+        auto ec = run([&](auto handler) {
+            asio::async_write(*stream, asio::buffer(data.data(), data.size()),
+                              [handler](boost::system::error_code e, std::size_t) mutable { handler(e); });
+        });
+        if (ec) {
+            close();
+            return fail(network_failure(part_request.operation, "send to", ec));
+        }
+        part_left -= data.size();
+        return {};
+    }
+
+    // The answer to a part whose body is all sent; a non-2xx answer is its failure.
+    S3Result<Response> finish_part() {
+        SATLOAD_ASSERT(sending_part && part_left == 0);
+        sending_part = false;
+        bool answered = false;
+        auto response = receive(part_request, answered);
+        if (!response) return response;
+        reused = stream.has_value();
+        last_used = std::chrono::steady_clock::now();
+        if (response->status / 100 != 2) return fail(answer_failure(part_request.operation, *response));
+        return response;
+    }
 };
 
 S3Client::S3Client(S3Endpoint endpoint, Credentials credentials, S3Timeouts timeouts)
@@ -467,13 +540,14 @@ S3Result<void> S3Client::head_bucket() {
     return {};
 }
 
-S3Result<void> S3Client::put_object(std::string_view key, ByteSpan body) {
+S3Result<void> S3Client::put_object(std::string_view key, ByteSpan body, std::string_view writer) {
     Request r;
     r.method = http::verb::put;
     r.operation = "PutObject";
     r.key = std::string(key);
     r.body = body;
     r.sign_payload = false;
+    if (!writer.empty()) r.headers = {{std::string(kWriterHeader), std::string(writer)}};
     auto response = m_impl->perform_ok(r);
     if (!response) return fail(response.error());
     return {};
@@ -543,7 +617,8 @@ S3Result<ObjectInfo> S3Client::head_object(std::string_view key) {
     if (!response) return fail(response.error());
     auto size = parse_u64(response->headers[http::field::content_length]);
     if (!size) return fail(protocol_failure(r.operation, "no Content-Length"));
-    return ObjectInfo{std::string(key), *size, std::string(response->headers[http::field::etag])};
+    return ObjectInfo{std::string(key), *size, std::string(response->headers[http::field::etag]),
+                      std::string(response->headers[kWriterHeader])};
 }
 
 S3Result<void> S3Client::delete_object(std::string_view key) {
@@ -629,7 +704,7 @@ S3Result<std::vector<ObjectInfo>> S3Client::list_objects(std::string_view prefix
             auto size_text = xml_text(item, "Size");
             auto size = size_text ? parse_u64(*size_text) : std::nullopt;
             if (!key || !size) return fail(protocol_failure(r.operation, "malformed Contents"));
-            out.push_back(ObjectInfo{*key, *size, xml_text(item, "ETag").value_or("")});
+            out.push_back(ObjectInfo{*key, *size, xml_text(item, "ETag").value_or(""), {}});
         }
         if (xml_text(doc, "IsTruncated").value_or("false") != "true") return out;
         auto next = xml_text(doc, "NextContinuationToken");
@@ -656,21 +731,48 @@ S3Result<std::string> S3Client::create_multipart_upload(std::string_view key) {
     return *id;
 }
 
-S3Result<std::string> S3Client::upload_part(std::string_view key, std::string_view upload_id,
-                                            int part_number, ByteSpan body) {
+namespace {
+
+Request upload_part_request(std::string_view key, std::string_view upload_id, int part_number) {
     SATLOAD_ASSERT(part_number >= 1 && part_number <= kMaxPartNumber);
     Request r;
     r.method = http::verb::put;
     r.operation = "UploadPart";
     r.key = std::string(key);
     r.query = {{"partNumber", std::to_string(part_number)}, {"uploadId", std::string(upload_id)}};
-    r.body = body;
     r.sign_payload = false;
+    return r;
+}
+
+S3Result<std::string> etag_of_part(const Response& response) {
+    std::string etag(response.headers[http::field::etag]);
+    if (etag.empty()) return fail(protocol_failure("UploadPart", "no ETag"));
+    return etag;
+}
+
+}  // namespace
+
+S3Result<std::string> S3Client::upload_part(std::string_view key, std::string_view upload_id,
+                                            int part_number, ByteSpan body) {
+    Request r = upload_part_request(key, upload_id, part_number);
+    r.body = body;
     auto response = m_impl->perform_ok(r);
     if (!response) return fail(response.error());
-    std::string etag(response->headers[http::field::etag]);
-    if (etag.empty()) return fail(protocol_failure(r.operation, "no ETag"));
-    return etag;
+    return etag_of_part(*response);
+}
+
+
+S3Result<void> S3Client::begin_upload_part(std::string_view key, std::string_view upload_id,
+                                           int part_number, std::uint64_t length_bytes) {
+    return m_impl->begin_part(upload_part_request(key, upload_id, part_number), length_bytes);
+}
+
+S3Result<void> S3Client::write_upload_part(ByteSpan data) { return m_impl->send_part(data); }
+
+S3Result<std::string> S3Client::finish_upload_part() {
+    auto response = m_impl->finish_part();
+    if (!response) return fail(response.error());
+    return etag_of_part(*response);
 }
 
 S3Result<void> S3Client::complete_multipart_upload(std::string_view key, std::string_view upload_id,

@@ -78,6 +78,7 @@ struct ObjectInfo {
     std::string key;
     std::uint64_t size_bytes = 0;
     std::string etag;
+    std::string writer;  // the `writer` given to put_object (HEAD only; empty when none)
 };
 
 struct PartInfo {
@@ -114,7 +115,8 @@ public:
     // HEAD /bucket: whether the bucket exists and these keys may use it (not_found if not).
     S3Result<void> head_bucket();
 
-    S3Result<void> put_object(std::string_view key, ByteSpan body);
+    // `writer`, when given, is stored with the object as user metadata (see ObjectInfo).
+    S3Result<void> put_object(std::string_view key, ByteSpan body, std::string_view writer = {});
     // GET with Range: bytes=offset-(offset+out.size()-1), straight into `out`; returns the
     // number of bytes received (fewer only at the end of the object). An offset at or past the
     // end is invalid_range.
@@ -141,6 +143,16 @@ public:
     // Sends one part with an unsigned payload (streamed, not hashed first); returns its ETag.
     S3Result<std::string> upload_part(std::string_view key, std::string_view upload_id,
                                       int part_number, ByteSpan body);
+    // UploadPart with the body sent as it becomes available: begin_upload_part sends the
+    // request head declaring `length_bytes`, write_upload_part the next bytes (never more than
+    // declared), and finish_upload_part, once all are sent, reads the answer and returns the
+    // ETag. Any other request before that abandons the part: the connection is closed, and
+    // S3 keeps nothing of a part whose body did not arrive whole. Not retried (the body is
+    // gone): a caller that keeps the bytes sends them again with upload_part.
+    S3Result<void> begin_upload_part(std::string_view key, std::string_view upload_id,
+                                     int part_number, std::uint64_t length_bytes);
+    S3Result<void> write_upload_part(ByteSpan data);
+    S3Result<std::string> finish_upload_part();
     // UploadPartCopy: part `part_number` becomes the bytes [first_byte, last_byte] of
     // `from_key` (server-side); returns its ETag.
     S3Result<std::string> upload_part_copy(std::string_view key, std::string_view upload_id,

@@ -91,6 +91,20 @@ TEST(Checksum, Xxh3KnownValuesAndStreaming) {
     EXPECT_EQ(c.finish_hex(), whole);
 }
 
+// assign() takes another checksum's state: the copy goes on from the same prefix, and the
+// original is left as it was.
+TEST(Checksum, Xxh3AssignContinuesFromTheSamePrefix) {
+    Xxh3Checksum original;
+    original.update(as_bytes("a"));
+    Xxh3Checksum copy;
+    copy.update(as_bytes("something else"));
+    copy.assign(original);
+    copy.update(as_bytes("bc"));
+    EXPECT_EQ(copy.finish_hex(), "06b05ab6733a618578af5f94892f3950");
+    original.update(as_bytes("bc"));
+    EXPECT_EQ(original.finish_hex(), "06b05ab6733a618578af5f94892f3950");
+}
+
 }  // namespace
 }  // namespace satload
 

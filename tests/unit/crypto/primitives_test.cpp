@@ -30,6 +30,20 @@ TEST(Sha256, PublishedVectors) {
               "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 
+// assign() takes another hash's state: the copy goes on from the same prefix ("abc" in two
+// ways), and the original is left as it was.
+TEST(Sha256, AssignContinuesFromTheSamePrefix) {
+    Sha256 original;
+    original.update(as_bytes("ab"));
+    Sha256 copy;
+    copy.update(as_bytes("unrelated"));
+    copy.assign(original);
+    copy.update(as_bytes("c"));
+    EXPECT_EQ(hex(copy.finish()), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    original.update(as_bytes("c"));
+    EXPECT_EQ(hex(original.finish()), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
 // Incremental hashing over uneven pieces equals the one-shot digest, and finish() restarts
 // the object so it can hash a second message.
 TEST(Sha256, IncrementalMatchesOneShotAndRestarts) {

@@ -94,6 +94,19 @@ Bytes slice(const Bytes& data, std::uint64_t from, std::uint64_t to) {
                  data.begin() + static_cast<std::ptrdiff_t>(to));
 }
 
+// Commits the partial `id` and expects the digest of data[0, kept) followed by `resumed`
+// (what a reopen at `kept` wrote); the blob is removed afterwards.
+void expect_commit_of(S3BlobStore& store, const std::string& id, const Bytes& data, std::uint64_t kept,
+                      const Bytes& resumed) {
+    auto expected = slice(data, 0, kept);
+    expected.insert(expected.end(), resumed.begin(), resumed.end());
+    const std::string file_id = random_file_id();
+    auto digest = store.commit_partial(id, file_id);
+    ASSERT_TRUE(digest) << digest.error().message;
+    expect_digest_of(*digest, expected);
+    EXPECT_TRUE(store.remove_blob(file_id));
+}
+
 // Appends in odd-sized chunks across several parts, syncing mid-part and once exactly at a
 // part boundary; a new store (as after a restart) reopens at the durable offset and goes on;
 // the committed blob reads back whole and in ranges across every part boundary, and its
@@ -240,13 +253,40 @@ TEST_F(S3BlobStoreTest, ReopenAtOffsetBeforeALostAcknowledgment) {
         write_in_chunks(*appender, resumed, 1 << 20);
         ASSERT_EQ(*appender->sync(), recorded + resumed.size());
     }
-    auto expected = slice(data, 0, recorded);
-    expected.insert(expected.end(), resumed.begin(), resumed.end());
-    const std::string file_id = random_file_id();
-    auto digest = store().commit_partial(id, file_id);
-    ASSERT_TRUE(digest) << digest.error().message;
-    expect_digest_of(*digest, expected);
-    EXPECT_TRUE(store().remove_blob(file_id));
+    expect_commit_of(store(), id, data, recorded, resumed);
+}
+
+// The digest a commit returns without reading the blob back (the one the appenders computed
+// in this process) is never that of bytes since replaced: after a lost acknowledgment, other
+// bytes resumed from the recorded offset that end exactly where the lost sync ended give the
+// digest of the new bytes. Also when the resumed appender is in a second store (another
+// instance) and the commit in the first.
+TEST_F(S3BlobStoreTest, CommitDigestIsOfTheBytesThatReplacedALostSync) {
+    for (const bool resume_elsewhere : {false, true}) {
+        const std::string id = random_upload_id();
+        const std::uint64_t recorded = kPart / 2;
+        const std::uint64_t lost_ack = kPart + 300'000;
+        const auto first = pseudo_random_bytes(static_cast<std::size_t>(lost_ack), 43);
+        const auto resumed = pseudo_random_bytes(static_cast<std::size_t>(lost_ack - recorded), 44);
+        ASSERT_TRUE(store().create_partial(id));
+        {
+            auto appender = open_append(id, 0);
+            ASSERT_TRUE(appender);
+            write_in_chunks(*appender, ByteSpan(first).first(recorded), 1 << 20);
+            ASSERT_EQ(*appender->sync(), recorded);
+            write_in_chunks(*appender, ByteSpan(first).subspan(recorded), 1 << 20);
+            ASSERT_EQ(*appender->sync(), lost_ack);
+        }
+        {
+            auto other = resume_elsewhere ? open_env_store() : nullptr;
+            S3BlobStore& resuming = resume_elsewhere ? *other : store();
+            auto appender = resuming.open_append(id, recorded);
+            ASSERT_TRUE(appender) << appender.error().message;
+            write_in_chunks(**appender, resumed, 1 << 20);
+            ASSERT_EQ(*(*appender)->sync(), lost_ack);
+        }
+        expect_commit_of(store(), id, first, recorded, resumed);
+    }
 }
 
 // A durable offset beyond what was synced means acknowledged bytes are gone: corrupt.

@@ -6,6 +6,7 @@
 #include "s3/s3_client.h"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
@@ -289,6 +290,59 @@ TEST(S3Client, StreamedRange) {
     EXPECT_EQ(client.read_object_range(all).value_or(1), 0u);  // nothing is left started
 }
 
+// A part sent as it arrives (begin/write/finish_upload_part): the head declares the whole
+// length, the body arrives in the caller's pieces and the answer's ETag is returned; a part
+// abandoned half way (another request first) is cut off with its connection, so the service
+// sees a short body and then the end of the connection, never a second request in its body.
+TEST(S3Client, StreamedPart) {
+    std::atomic<bool> declared{false};
+    std::string received;
+    std::atomic<std::size_t> abandoned_bytes{0};
+    ScriptedPeer peer({
+        [&](tcp::socket& s) {
+            asio::streambuf buffer;
+            boost::system::error_code ec;
+            const std::size_t head_bytes = asio::read_until(s, buffer, "\r\n\r\n", ec);
+            if (ec) return;
+            const std::string head(asio::buffers_begin(buffer.data()),
+                                   asio::buffers_begin(buffer.data()) + static_cast<std::ptrdiff_t>(head_bytes));
+            buffer.consume(head_bytes);
+            declared = head.find("Content-Length: 10\r\n") != std::string::npos &&
+                       head.find("partNumber=3") != std::string::npos;
+            asio::read(s, buffer, asio::transfer_exactly(10 - std::min<std::size_t>(buffer.size(), 10)), ec);
+            received.assign(asio::buffers_begin(buffer.data()), asio::buffers_end(buffer.data()));
+            answer(s, "HTTP/1.1 200 OK\r\nETag: \"abc\"\r\nContent-Length: 0\r\n\r\n");
+            // The next part is abandoned after 4 of its 10 bytes.
+            asio::streambuf second;
+            const std::size_t second_head = asio::read_until(s, second, "\r\n\r\n", ec);
+            if (ec) return;
+            second.consume(second_head);
+            asio::read(s, second, asio::transfer_all(), ec);  // to the end of the connection
+            abandoned_bytes = second.size();
+        },
+        [&](tcp::socket& s) {
+            if (read_request(s)) answer(s, kNoContent);
+        },
+    });
+    S3Client client(local_endpoint(peer.port()), Credentials("id", "secret"));
+    ASSERT_TRUE(client.begin_upload_part("k", "u", 3, 10));
+    ASSERT_TRUE(client.write_upload_part(as_bytes(std::string_view("0123"))));
+    ASSERT_TRUE(client.write_upload_part(as_bytes(std::string_view("456789"))));
+    auto etag = client.finish_upload_part();
+    ASSERT_TRUE(etag) << etag.error().message;
+    EXPECT_EQ(*etag, "\"abc\"");
+    EXPECT_TRUE(declared);
+    EXPECT_EQ(received, "0123456789");
+
+    ASSERT_TRUE(client.begin_upload_part("k", "u", 4, 10));
+    ASSERT_TRUE(client.write_upload_part(as_bytes(std::string_view("abcd"))));
+    auto next = client.delete_object("k");
+    ASSERT_TRUE(next) << next.error().message;
+    EXPECT_EQ(client.connections_opened(), 2u);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(abandoned_bytes, 4u);
+}
+
 // The status and S3 code classify as documented.
 TEST(S3Client, Classification) {
     EXPECT_EQ(classify_s3_error(404, "NoSuchKey"), S3Error::not_found);
@@ -370,6 +424,48 @@ TEST_F(S3ClientLive, StreamedRange) {
     EXPECT_EQ(past_end.error().code, S3Error::invalid_range);
     ASSERT_TRUE(m_client->delete_object(key));
     EXPECT_EQ(m_client->connections_opened(), 1u);
+}
+
+// Parts streamed to a real service: a part sent in pieces is stored whole (the completed
+// object reads back byte for byte), and a part abandoned half way is not stored at all.
+TEST_F(S3ClientLive, StreamedParts) {
+    const std::string key = "client-test/" + random_file_id();
+    const auto first = pseudo_random_bytes(static_cast<std::size_t>(kMinPartBytes), 75);
+    const auto last = pseudo_random_bytes(1'000, 76);
+    auto upload = m_client->create_multipart_upload(key);
+    ASSERT_TRUE(upload) << upload.error().message;
+    ASSERT_TRUE(m_client->begin_upload_part(key, *upload, 1, first.size()));
+    for (std::size_t at = 0; at < first.size(); at += 300'001) {
+        const std::size_t n = std::min<std::size_t>(300'001, first.size() - at);
+        ASSERT_TRUE(m_client->write_upload_part(ByteSpan(first).subspan(at, n)));
+    }
+    auto etag = m_client->finish_upload_part();
+    ASSERT_TRUE(etag) << etag.error().message;
+
+    ASSERT_TRUE(m_client->begin_upload_part(key, *upload, 2, last.size()));
+    ASSERT_TRUE(m_client->write_upload_part(ByteSpan(last).first(500)));
+    auto listed = m_client->list_parts(key, *upload);  // abandons part 2
+    ASSERT_TRUE(listed) << listed.error().message;
+    ASSERT_EQ(listed->size(), 1u);
+    EXPECT_EQ(listed->front().part_number, 1);
+    EXPECT_EQ(listed->front().size_bytes, first.size());
+
+    auto last_etag = m_client->upload_part(key, *upload, 2, last);
+    ASSERT_TRUE(last_etag) << last_etag.error().message;
+    const std::vector<PartInfo> parts{{1, first.size(), *etag}, {2, last.size(), *last_etag}};
+    ASSERT_TRUE(m_client->complete_multipart_upload(key, *upload, parts));
+    Bytes got(first.size() + last.size());
+    ASSERT_TRUE(m_client->start_object_range(key, 0, got.size()));
+    std::size_t done = 0;
+    while (done < got.size()) {
+        auto n = m_client->read_object_range(std::span(got).subspan(done));
+        ASSERT_TRUE(n && *n > 0);
+        done += *n;
+    }
+    Bytes want = first;
+    want.insert(want.end(), last.begin(), last.end());
+    EXPECT_EQ(got, want);
+    ASSERT_TRUE(m_client->delete_object(key));
 }
 
 // S3's own errors reach the caller as the enum: a missing key or bucket, a range past the end, a
