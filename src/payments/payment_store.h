@@ -19,13 +19,13 @@ using store::StoreError;
 using store::StoreFailure;
 using store::StoreResult;
 
-// An attempt is written `pending` before its ledger group is submitted, so that a crash
-// between the two retries the same group (the same derived payment id) instead of charging
-// again; it ends `granted` (the group applied) or `failed` (the ledger refused it, e.g. the
-// wallet could not cover it: the next attempt gets a new number and a new payment id). The
-// pending record need not be durable: a crash that loses it makes the retry build the same
-// number again, the ledger answers that it holds that payment id, and the paywall records
-// the attempt the ledger applied (record_recovered_attempt). The ledger is the truth.
+// An attempt ends `granted` (its ledger group applied) or `failed` (the ledger refused it, e.g.
+// the wallet could not cover it: the next attempt gets a new number and a new payment id).
+// Where servers share the records it is written `pending` before its group is submitted (see
+// shared_by_servers), so that a retry follows the same group (the same derived payment id).
+// No record need be durable: a crash that loses one makes the retry build the same number
+// again, the ledger answers that it holds that payment id, and the paywall records the
+// attempt the ledger applied (record_recovered_attempt). The ledger is the truth.
 enum class AttemptState { pending, granted, failed };
 
 // Where a held uploader leg went (a pending ledger transfer until it is settled).
@@ -81,8 +81,16 @@ class PaymentStore {
 public:
     virtual ~PaymentStore() = default;
 
+    // Whether several server processes share these records (PostgreSQL behind several
+    // servers). Then an attempt is recorded pending before its ledger group is submitted, so a
+    // second server starting the same attempt is told `exists` and follows it. The records of
+    // one server (SQLite: the ledger's lock keeps a second server out of the data directory)
+    // take an attempt once, with its outcome, after the ledger answered: one write per payment.
+    [[nodiscard]] virtual bool shared_by_servers() const = 0;
+
     virtual StoreResult<std::optional<PaymentAttempt>> latest_attempt(AccountId payer,
                                                                        const std::string& file_id) = 0;
+    // Records the attempt in its state (pending, or granted or failed with its outcome).
     // StoreError::exists when (payer, file, attempt_no) is taken: another request (or another
     // server) started the same attempt; re-read and follow it. May be durable only after a
     // later commit (see AttemptState).

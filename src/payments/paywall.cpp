@@ -224,10 +224,15 @@ PayResult<PaidGrant> Paywall::pay_locked(AccountId payer, std::string_view invoi
         return grant_of(**latest, false);
     }
     PaymentAttempt attempt;
+    // Whether the attempt is recorded (pending) before its ledger group: always when servers
+    // share the records; otherwise it is recorded once, with its outcome (see
+    // PaymentStore::shared_by_servers), and a crash before that is caught by the ledger.
+    bool recorded_pending = false;
     if (*latest && (*latest)->state == AttemptState::pending) {
         // Left by a crash (or another server) between recording and settling: settle the same
         // payment id, which the ledger applies at most once.
         attempt = **latest;
+        recorded_pending = true;
     } else {
         attempt.payer = payer;
         attempt.file_id = inv->file_id;
@@ -251,12 +256,26 @@ PayResult<PaidGrant> Paywall::pay_locked(AccountId payer, std::string_view invoi
         attempt.held = attempt.uploader_msat > 0 && m_hold_policy && m_hold_policy(inv->file_id);
         attempt.created_s = now;
         attempt.expires_s = 0;
-        if (auto r = m_store.insert_attempt(attempt); !r) {
-            // Another server started this very attempt: follow it on the next request.
-            return fail(unavailable(r.error().code == StoreError::exists ? "a payment for this file is in progress: retry"
-                                                                          : r.error().message));
+        if (m_store.shared_by_servers()) {
+            if (auto r = m_store.insert_attempt(attempt); !r) {
+                // Another server started this very attempt: follow it on the next request.
+                return fail(unavailable(r.error().code == StoreError::exists
+                                            ? "a payment for this file is in progress: retry"
+                                            : r.error().message));
+            }
+            recorded_pending = true;
         }
     }
+    // The attempt's outcome: ends the pending record, or is the attempt's one record.
+    const auto record_outcome = [&](AttemptState state, std::int64_t expires_s) -> StoreResult<void> {
+        if (recorded_pending) {
+            return m_store.finish_attempt(attempt.payer, attempt.file_id, attempt.attempt_no, state, expires_s);
+        }
+        PaymentAttempt done = attempt;
+        done.state = state;
+        done.expires_s = expires_s;
+        return m_store.insert_attempt(done);
+    };
 
     for (const AccountId a : {attempt.payer, attempt.uploader_leg_account()}) {
         if (auto r = m_wallets.ensure_wallet(a); !r) return fail(unavailable(r.error().message));
@@ -296,8 +315,7 @@ PayResult<PaidGrant> Paywall::pay_locked(AccountId payer, std::string_view invoi
         }
     }
     if (refused != ledger::TransferResult::ok) {
-        if (auto r = m_store.finish_attempt(attempt.payer, attempt.file_id, attempt.attempt_no, AttemptState::failed, 0);
-            !r && r.error().code != StoreError::not_found) {
+        if (auto r = record_outcome(AttemptState::failed, 0); !r && r.error().code != StoreError::not_found) {
             return fail(unavailable(r.error().message));
         }
         if (refused == ledger::TransferResult::exceeds_credits) {
@@ -310,9 +328,7 @@ PayResult<PaidGrant> Paywall::pay_locked(AccountId payer, std::string_view invoi
     }
     attempt.state = AttemptState::granted;
     attempt.expires_s = now + m_options.grant_lifetime_s;
-    if (auto r = m_store.finish_attempt(attempt.payer, attempt.file_id, attempt.attempt_no, AttemptState::granted,
-                                        attempt.expires_s);
-        !r) {
+    if (auto r = record_outcome(AttemptState::granted, attempt.expires_s); !r) {
         // The money moved; the retry settles the same payment id and records the grant.
         return fail(unavailable(r.error().message));
     }

@@ -19,6 +19,7 @@ public:
     // Brings the payment tables to this program's version (once, however many start together).
     static StoreResult<std::unique_ptr<PgPaymentStore>> open(std::shared_ptr<store::PgDb> db);
 
+    [[nodiscard]] bool shared_by_servers() const override { return true; }
     StoreResult<std::optional<PaymentAttempt>> latest_attempt(AccountId payer,
                                                               const std::string& file_id) override;
     StoreResult<void> insert_attempt(const PaymentAttempt& attempt) override;

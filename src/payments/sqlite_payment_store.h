@@ -23,6 +23,8 @@ public:
     SqlitePaymentStore(const SqlitePaymentStore&) = delete;
     SqlitePaymentStore& operator=(const SqlitePaymentStore&) = delete;
 
+    // One server: the ledger in the same data directory is locked by it.
+    [[nodiscard]] bool shared_by_servers() const override { return false; }
     StoreResult<std::optional<PaymentAttempt>> latest_attempt(AccountId payer,
                                                                const std::string& file_id) override;
     StoreResult<void> insert_attempt(const PaymentAttempt& attempt) override;

@@ -41,6 +41,7 @@ std::string file_id(std::uint8_t n) {
 class CrashLosingStore final : public PaymentStore {
 public:
     explicit CrashLosingStore(PaymentStore& real) : m_real(real) {}
+    [[nodiscard]] bool shared_by_servers() const override { return m_real.shared_by_servers(); }
     StoreResult<std::optional<PaymentAttempt>> latest_attempt(AccountId payer, const std::string& file_id) override {
         return m_real.latest_attempt(payer, file_id);
     }
