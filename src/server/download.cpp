@@ -109,8 +109,9 @@ awaitable<void> App::download(Exchange& ex, const std::string& file_id) {
 
     // A full read is checked against the recorded checksum: the last piece is only sent when
     // the whole blob matched, so a client never receives a complete body that is corrupt.
-    // XXH3 runs at several GB/s; SHA-256 (files recorded before XXH3) is the fallback.
-    const bool verify = !partial;
+    // XXH3 runs at several GB/s; SHA-256 (files recorded before XXH3) is the fallback. A store
+    // that checks its own reads (S3) is not checked twice.
+    const bool verify = !partial && !opened->reader->checked_by_store();
     const bool fast = !opened->record.xxh3_hex.empty();
     std::optional<Xxh3Checksum> checksum;
     std::optional<crypto::Sha256> hash;

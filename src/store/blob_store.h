@@ -50,6 +50,9 @@ public:
     virtual StoreResult<std::size_t> read_at(std::uint64_t offset, std::span<std::uint8_t> out) = 0;
     // For zero-copy serving (sendfile) by a local server; -1 when not backed by a file.
     [[nodiscard]] virtual int native_fd() const { return -1; }
+    // Whether the store checks the bytes it returns itself (an object store's own checksums
+    // on every read), so a full read need not be hashed again here; the scrub still does.
+    [[nodiscard]] virtual bool checked_by_store() const { return false; }
     // A hint: the next reads are [offset, offset + length) in order, in pieces. A store that
     // reads over the network asks for the whole range at once instead of piece by piece.
     virtual void will_read(std::uint64_t offset, std::uint64_t length) {
