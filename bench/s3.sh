@@ -152,8 +152,40 @@ tus_patches() {  # tus_patches TIMES CHUNK: uploads the file, one PATCH time a l
   echo "$fid"
 }
 
+# The direct peer of the chunked upload: an S3 multipart upload of the same bytes in parts of
+# `chunk` bytes, each its own curl as each PATCH is, then the completion (timed, like the last
+# PATCH); the creation is not timed, as the tus POST is not. One time a line into TIMES.
+curl_multipart() {  # curl_multipart TIMES
+  local times=$1 key=bench-parts.bin upload_id at=0 n k=1 out status took etag
+  local xml="<CompleteMultipartUpload>"
+  out=$(s3_curl -X POST "$endpoint/$direct_bucket/$key?uploads=")
+  upload_id=$(sed -n 's:.*<UploadId>\([^<]*\)</UploadId>.*:\1:p' <<<"$out")
+  [[ -n $upload_id ]] || bench_die "CreateMultipartUpload answered '$out'"
+  while ((at < size)); do
+    n=$((size - at > chunk ? chunk : size - at))
+    out=$(dd if="$file" bs=1M iflag=skip_bytes,count_bytes skip="$at" count="$n" status=none |
+      s3_curl -o /dev/null -D "$tmp/part.headers" -X PUT --data-binary @- -w '%{http_code} %{time_total}' \
+        "$endpoint/$direct_bucket/$key?partNumber=$k&uploadId=$upload_id")
+    read -r status took <<<"$out"
+    etag=$(tr -d '\r' <"$tmp/part.headers" | sed -n 's/^[Ee][Tt][Aa][Gg]: *//p')
+    [[ $status == 200 && -n $etag ]] || bench_die "UploadPart $k answered '$out'"
+    echo "$took" >>"$times"
+    xml+="<Part><PartNumber>$k</PartNumber><ETag>$etag</ETag></Part>"
+    at=$((at + n))
+    k=$((k + 1))
+  done
+  xml+="</CompleteMultipartUpload>"
+  out=$(s3_curl -o /dev/null -X POST --data-binary "$xml" -w '%{http_code} %{time_total}' \
+    "$endpoint/$direct_bucket/$key?uploadId=$upload_id")
+  read -r status took <<<"$out"
+  [[ $status == 200 ]] || bench_die "CompleteMultipartUpload answered '$out'"
+  echo "$took" >>"$times"
+  s3_curl -o /dev/null -X DELETE "$endpoint/$direct_bucket/$key"
+}
+
 : >"$tmp/up-satload.rates"
 : >"$tmp/up-single.rates"
+: >"$tmp/up-parts.rates"
 : >"$tmp/up-curl.rates"
 : >"$tmp/up-complete.seconds"
 for ((r = 1; r <= upload_runs; r++)); do
@@ -169,6 +201,11 @@ for ((r = 1; r <= upload_runs; r++)); do
   fid=$(tus_patches "$tmp/patch.times" "$size")
   awk -v b="$size" '{ t += $1 } END { printf "%.0f\n", b / t }' "$tmp/patch.times" >>"$tmp/up-single.rates"
   s3_curl -o /dev/null -X DELETE "$endpoint/$bucket/blobs/$fid"
+
+  bench_log "upload run $r/$upload_runs: curl multipart upload to RGW, $chunk_mib MiB parts ..."
+  : >"$tmp/part.times"
+  curl_multipart "$tmp/part.times"
+  awk -v b="$size" '{ t += $1 } END { printf "%.0f\n", b / t }' "$tmp/part.times" >>"$tmp/up-parts.rates"
 
   bench_log "upload run $r/$upload_runs: curl PUT to RGW ..."
   out=$(s3_curl -o /dev/null -T "$file" -w '%{http_code} %{time_total} %{size_upload}' \
@@ -188,12 +225,14 @@ read -r dl_c_med dl_c_min dl_c_max dl_c_spread dl_c_n < <(bench_stats <"$tmp/dl-
 read -r up_s_med up_s_min up_s_max up_s_spread up_s_n < <(bench_stats <"$tmp/up-satload.rates")
 read -r up_c_med up_c_min up_c_max up_c_spread up_c_n < <(bench_stats <"$tmp/up-curl.rates")
 read -r up_1_med up_1_min up_1_max up_1_spread up_1_n < <(bench_stats <"$tmp/up-single.rates")
+read -r up_p_med up_p_min up_p_max up_p_spread up_p_n < <(bench_stats <"$tmp/up-parts.rates")
 read -r done_med _ <<<"$(bench_stats <"$tmp/up-complete.seconds")"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "null" }'; }
 verdict() { awk -v r="$1" 'BEGIN { if (r == "null") print "n/a"; else print (r >= 0.8) ? "meets" : "MISSES" }'; }
 dl_ratio=$(ratio "$dl_s_med" "$dl_c_med")
 up_ratio=$(ratio "$up_s_med" "$up_c_med")
 up1_ratio=$(ratio "$up_1_med" "$up_c_med")
+upp_ratio=$(ratio "$up_s_med" "$up_p_med")
 
 row() {
   awk -v name="$1" -v m="$2" -v lo="$3" -v hi="$4" -v sp="$5" -v n="$6" 'BEGIN {
@@ -215,13 +254,16 @@ echo "  satload: tus POST, then PATCHes of $chunk_mib MiB as \`satload put\` sen
 echo "    once S3 holds the bytes), or one PATCH of the whole file as tus-js-client sends by default;"
 echo "    the last PATCH completes: multipart completion, server-side copy (median"
 echo "    $(awk -v s="$done_med" 'BEGIN { printf "%.2f", s }') s of the $chunk_mib MiB total); rate = bytes / sum of the PATCHes' time"
-echo "  direct: one curl PUT of the whole file with SigV4 (UNSIGNED-PAYLOAD), RGW answers once stored"
+echo "  direct: one curl PUT of the whole file with SigV4 (UNSIGNED-PAYLOAD), RGW answers once stored;"
+echo "    or an S3 multipart upload in $chunk_mib MiB parts, each its own curl, then the completion"
 header
-row "satload tus, $chunk_mib MiB PATCHes" "$up_s_med" "$up_s_min" "$up_s_max" "$up_s_spread" "$up_s_n"
 row "satload tus, one PATCH" "$up_1_med" "$up_1_min" "$up_1_max" "$up_1_spread" "$up_1_n"
 row "curl PUT to RGW (SigV4)" "$up_c_med" "$up_c_min" "$up_c_max" "$up_c_spread" "$up_c_n"
-echo "  ratio satload / direct, $chunk_mib MiB PATCHes: $up_ratio  (target >= 0.80: $(verdict "$up_ratio"))"
-echo "  ratio satload / direct, one PATCH: $up1_ratio  (target >= 0.80: $(verdict "$up1_ratio"))"
+row "satload tus, $chunk_mib MiB PATCHes" "$up_s_med" "$up_s_min" "$up_s_max" "$up_s_spread" "$up_s_n"
+row "curl multipart to RGW, $chunk_mib MiB parts" "$up_p_med" "$up_p_min" "$up_p_max" "$up_p_spread" "$up_p_n"
+echo "  ratio satload / direct, one request each: $up1_ratio  (target >= 0.80: $(verdict "$up1_ratio"))"
+echo "  ratio satload / direct, $chunk_mib MiB requests each: $upp_ratio  (target >= 0.80: $(verdict "$upp_ratio"))"
+echo "  ratio satload $chunk_mib MiB PATCHes / one curl PUT: $up_ratio"
 
 if [[ -n ${BENCH_JSON:-} ]]; then
   stats_json() { jq -n --argjson m "$1" --argjson lo "$2" --argjson hi "$3" --argjson sp "$4" \
@@ -234,13 +276,16 @@ if [[ -n ${BENCH_JSON:-} ]]; then
     --argjson up_s "$(stats_json "$up_s_med" "$up_s_min" "$up_s_max" "$up_s_spread" "$up_s_n" "$tmp/up-satload.rates")" \
     --argjson up_c "$(stats_json "$up_c_med" "$up_c_min" "$up_c_max" "$up_c_spread" "$up_c_n" "$tmp/up-curl.rates")" \
     --argjson up_1 "$(stats_json "$up_1_med" "$up_1_min" "$up_1_max" "$up_1_spread" "$up_1_n" "$tmp/up-single.rates")" \
+    --argjson up_p "$(stats_json "$up_p_med" "$up_p_min" "$up_p_max" "$up_p_spread" "$up_p_n" "$tmp/up-parts.rates")" \
+    --argjson upp_ratio "$upp_ratio" \
     --argjson done_s "$done_med" --argjson dl_ratio "$dl_ratio" --argjson up_ratio "$up_ratio" \
     --argjson up1_ratio "$up1_ratio" \
     --argjson score "$server_core" --argjson ccore "$client_core" '{
       file_bytes: $size, server_core: $score, client_core: $ccore, ceph_version: $ceph,
       download: {stored_bytes: $stored, satload: $dl_s, curl_direct: $dl_c, ratio: $dl_ratio, target: 0.8},
       upload: {chunk_bytes: $chunk, satload_tus: $up_s, satload_tus_one_patch: $up_1,
-               curl_direct_put: $up_c, completion_seconds_median: $done_s, ratio: $up_ratio,
-               ratio_one_patch: $up1_ratio, target: 0.8}
+               curl_direct_put: $up_c, curl_direct_multipart: $up_p,
+               completion_seconds_median: $done_s, ratio: $up_ratio,
+               ratio_one_patch: $up1_ratio, ratio_same_chunks: $upp_ratio, target: 0.8}
     }' >"$BENCH_JSON"
 fi
