@@ -1,15 +1,23 @@
-// The client side of bench/paid.sh: against a running satload (URL, data directory), sets up
-// one uploader, PAYERS funded payers, FILES priced 1 KiB files and one free 1 KiB file, then
-// alternates timed runs of two flows with CONCURRENCY workers:
+// Usage: node paid_client.mjs URL DATA_DIR [--setup-only OUT.json]
+// Against a running satload (URL, data directory), sets up one uploader, PAYERS funded payers,
+// FILES priced 1 KiB files and one free 1 KiB file. With --setup-only (bench/paid.sh, whose
+// timed client is the compiled bench/paid_load.cpp) it writes them to OUT.json as
+// {url, payers: [token], files: [id], free_id, price_msat, body_bytes} and stops; otherwise
+// (bench/scale.sh) it alternates timed runs of two flows with CONCURRENCY fetch workers:
 //   free: GET /d/<free id> (the whole flow of a free download)
 //   paid: GET /d/<id> (402) + POST /api/v1/pay (a durable ledger payment) + GET /d/<id> with
 //         the L402 credential; every paid flow uses a (payer, file) pair not used before, so
 //         each one really pays.
 // Prints one JSON object: flows per second of each run.
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { apiUser, ownedUpload, adminApi } from '../tests/lib/owned.mjs';
 
-const [url, dataDir] = process.argv.slice(2);
+const [url, dataDir, mode, setupOut] = process.argv.slice(2);
+if (mode !== undefined && (mode !== '--setup-only' || !setupOut)) {
+  console.error('usage: node paid_client.mjs URL DATA_DIR [--setup-only OUT.json]');
+  process.exit(2);
+}
 const env = (k, d) => Number(process.env[k] ?? d);
 const PAYERS = env('BENCH_PAID_PAYERS', 200);
 const FILES = env('BENCH_PAID_FILES', 500);
@@ -32,14 +40,23 @@ for (let i = 0; i < PAYERS; i++) {
   if (c.status !== 200) die(`credit: ${JSON.stringify(c.body)}`);
   payers.push(u);
 }
+// 1 KiB stored: the plaintext plus the encryption's overhead.
+const PLAINTEXT_BYTES = 1024 - 38;
+const free = await ownedUpload(url, uploader, 'free', randomBytes(PLAINTEXT_BYTES));
+if (free.res.status !== 201) die(`upload: ${free.text}`);
+const BODY_BYTES = free.ciphertext.length;
 const files = [];
 for (let i = 0; i < FILES; i++) {
-  const f = await ownedUpload(url, uploader, `p${i}`, randomBytes(1024 - 38), { meta: { price_msat: PRICE } });
+  const f = await ownedUpload(url, uploader, `p${i}`, randomBytes(PLAINTEXT_BYTES), { meta: { price_msat: PRICE } });
   if (f.res.status !== 201) die(`upload: ${f.res.status} ${f.text}`);
+  if (f.ciphertext.length !== BODY_BYTES) die(`upload: ${f.ciphertext.length} bytes stored, want ${BODY_BYTES}`);
   files.push(f.id);
 }
-const free = await ownedUpload(url, uploader, 'free', randomBytes(1024 - 38));
-if (free.res.status !== 201) die(`upload: ${free.text}`);
+if (mode === '--setup-only') {
+  writeFileSync(setupOut, JSON.stringify({ url, payers: payers.map((p) => p.token), files, free_id: free.id,
+    price_msat: PRICE, body_bytes: BODY_BYTES }));
+  process.exit(0);
+}
 
 // Every paid flow needs a (payer, file) pair that has not paid yet. When they run out, the run
 // ends early (its rate is still flows over the time taken) and the output says so.
