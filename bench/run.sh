@@ -71,7 +71,7 @@ run_bench() {
   ((status == 0)) || bench_log "== $name ended with status $status"
 }
 
-bench_build_satload satload crypto_bench ledger_bench
+bench_build_satload satload crypto_bench ledger_bench paid_load
 export BENCH_NO_BUILD=1
 
 run_bench serve bash bench/serve.sh
