@@ -60,6 +60,10 @@ export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 endpoint=http://127.0.0.1:$rgw_port
 bucket=$(sed 's|^s3://\([^?]*\)?.*|\1|' <<<"$SATLOAD_S3_URL")
 
+# RGW deletes an object's data later, by its garbage collector (after two hours by default):
+# reclaimed here after each run's deletions (untimed), or the memstore OSD fills and stalls.
+ceph_gc() { radosgw-admin -c "$tmp/ceph/ceph.conf" -n client.rgw.a gc process --include-all >/dev/null 2>&1 || true; }
+
 # curl pinned to the client core, bounded in time, no 100-continue round trip.
 client_curl() { taskset -c "$client_core" curl -s --max-time "$max_time_s" -H 'Expect:' "$@"; }
 # The same, signing with SigV4 as any S3 client would (curl 7.88 signs the payload hash header
@@ -214,6 +218,7 @@ for ((r = 1; r <= upload_runs; r++)); do
   [[ $code == 200 && $sent == "$size" ]] || bench_die "curl PUT answered '$out'"
   awk -v b="$size" -v t="$t" 'BEGIN { printf "%.0f\n", b / t }' >>"$tmp/up-curl.rates"
   s3_curl -o /dev/null -X DELETE "$endpoint/$direct_bucket/bench.bin"
+  ceph_gc
 done
 bench_stop_pid "$BENCH_SATLOAD_PID"
 

@@ -410,9 +410,10 @@ public:
             const std::size_t before = m_buffer.size();
             m_buffer.insert(m_buffer.end(), data.begin(),
                             data.begin() + static_cast<std::ptrdiff_t>(take));
+            // Sent on before it is hashed: S3 stores it while this thread hashes.
+            stream_part(before);
             if (m_digest) m_digest->update(data.first(take));
             data = data.subspan(take);
-            stream_part(before);
             if (m_buffer.size() == m_part_bytes) {
                 if (auto r = upload_full_part(); !r) return r;
             }
