@@ -68,6 +68,22 @@ bench_free_port() {
   bench_die "no free loopback port found"
 }
 
+# Starts a throwaway Ceph (mon, memstore OSD, radosgw on loopback: scripts/ceph.sh) in DIR,
+# stopped on exit, and exports what ceph.sh prints (SATLOAD_S3_URL and the keys). Sets
+# BENCH_RGW_PORT.
+bench_start_ceph() {  # bench_start_ceph DIR
+  local dir=$1 mon_port printed
+  BENCH_RGW_PORT=$(bench_free_port)
+  mon_port=$(bench_free_port)
+  while [[ $mon_port == "$BENCH_RGW_PORT" ]]; do mon_port=$(bench_free_port); done
+  bench_log "starting Ceph (radosgw on 127.0.0.1:$BENCH_RGW_PORT) ..."
+  bench_on_exit "'$BENCH_ROOT/scripts/ceph.sh' stop '$dir' $BENCH_RGW_PORT"
+  printed=$(CEPH_MON_PORT=$mon_port "$BENCH_ROOT/scripts/ceph.sh" start "$dir" "$BENCH_RGW_PORT") ||
+    bench_die "Ceph did not start (logs in $dir/log; BENCH_KEEP=1 keeps them)"
+  eval "$printed"
+  export SATLOAD_S3_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+}
+
 # Waits until something accepts connections on a loopback port (up to 10 s).
 bench_wait_port() {
   local port=$1 i

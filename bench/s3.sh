@@ -48,16 +48,8 @@ fi
 # Ceph: mon, memstore OSD and radosgw on loopback (scripts/ceph.sh), stopped on exit. Its
 # daemons are not pinned: both sides of every comparison go through the same RGW.
 
-rgw_port=$(bench_free_port)
-mon_port=$(bench_free_port)
-while [[ $mon_port == "$rgw_port" ]]; do mon_port=$(bench_free_port); done
-bench_log "starting Ceph (radosgw on 127.0.0.1:$rgw_port) ..."
-bench_on_exit "'$BENCH_ROOT/scripts/ceph.sh' stop '$tmp/ceph' $rgw_port"
-ceph_env=$(CEPH_MON_PORT=$mon_port "$BENCH_ROOT/scripts/ceph.sh" start "$tmp/ceph" "$rgw_port") ||
-  bench_die "Ceph did not start (logs in $tmp/ceph/log; BENCH_KEEP=1 keeps them)"
-eval "$ceph_env"
-export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
-endpoint=http://127.0.0.1:$rgw_port
+bench_start_ceph "$tmp/ceph"
+endpoint=http://127.0.0.1:$BENCH_RGW_PORT
 bucket=$(sed 's|^s3://\([^?]*\)?.*|\1|' <<<"$SATLOAD_S3_URL")
 
 # RGW deletes an object's data later, by its garbage collector (after two hours by default):

@@ -40,15 +40,7 @@ chmod 755 "$tmp"
 bench_log "starting PostgreSQL ..."
 bench_on_exit "'$BENCH_ROOT/scripts/pg.sh' stop '$tmp/pg'"
 pg_url=$("$BENCH_ROOT/scripts/pg.sh" start "$tmp/pg") || bench_die "PostgreSQL did not start"
-rgw_port=$(bench_free_port)
-mon_port=$(bench_free_port)
-while [[ $mon_port == "$rgw_port" ]]; do mon_port=$(bench_free_port); done
-bench_log "starting Ceph (radosgw on 127.0.0.1:$rgw_port) ..."
-bench_on_exit "'$BENCH_ROOT/scripts/ceph.sh' stop '$tmp/ceph' $rgw_port"
-ceph_env=$(CEPH_MON_PORT=$mon_port "$BENCH_ROOT/scripts/ceph.sh" start "$tmp/ceph" "$rgw_port") ||
-  bench_die "Ceph did not start (logs in $tmp/ceph/log; BENCH_KEEP=1 keeps them)"
-eval "$ceph_env"
-export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+bench_start_ceph "$tmp/ceph"
 s3_query=${SATLOAD_S3_URL#*\?}
 tag=$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')
 db_for() { echo "$pg_url?schema=bench_$1_$tag"; }
