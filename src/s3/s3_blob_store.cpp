@@ -341,12 +341,10 @@ public:
         if (m_digests.size() >= kMaxRunningDigests && !m_digests.contains(id)) m_digests.clear();
         m_digests[id] = std::move(copy);
     }
-    // The token of the partial's digest, if one is kept.
-    std::optional<std::string> writer_of(const std::string& id) {
+    // Whether a digest of the partial is kept.
+    bool has(const std::string& id) {
         const std::lock_guard lock(m_mutex);
-        const auto it = m_digests.find(id);
-        if (it == m_digests.end()) return std::nullopt;
-        return it->second->writer;
+        return m_digests.contains(id);
     }
     // The digest of a partial sealed at `size_bytes` whose last piece was written by `writer`,
     // when the one kept matches both; forgets the partial either way.
@@ -915,10 +913,21 @@ StoreResult<void> S3BlobStore::copy_blob(S3Client& client, const std::string& fr
     return {};
 }
 
-StoreResult<std::uint64_t> S3BlobStore::seal(S3Client& client, std::string_view upload_id) {
+StoreResult<std::uint64_t> S3BlobStore::seal(S3Client& client, std::string_view upload_id,
+                                             std::string* last_writer) {
     const std::string data = data_key(upload_id);
     auto pieces = list_pieces(client, upload_id);
     if (!pieces) return fail(pieces.error());
+    if (last_writer != nullptr) {
+        // Before the pieces are deleted: whose sync wrote the last of them.
+        const auto last = std::max_element(pieces->begin(), pieces->end(),
+                                           [](const Piece& a, const Piece& b) { return a.end() < b.end(); });
+        if (last != pieces->end()) {
+            auto info = client.head_object(tail_key(upload_id, last->offset));
+            if (!info) return fail(to_store(info.error()));
+            *last_writer = info->writer;
+        }
+    }
     auto s3_id = find_upload(client, upload_id);
     if (!s3_id && s3_id.error().code != StoreError::not_found) return fail(s3_id.error());
     if (!s3_id) {
@@ -987,21 +996,9 @@ StoreResult<store::BlobDigest> S3BlobStore::commit_partial(std::string_view uplo
         }
         size = **sealed;
     } else {
-        // Who wrote the last piece, before sealing deletes the pieces: a kept digest is used
-        // only when its own appender did (DigestBook).
-        if (m_digests->writer_of(std::string(upload_id))) {
-            auto pieces = list_pieces(client, upload_id);
-            if (!pieces) return fail(pieces.error());
-            const auto last = std::max_element(pieces->begin(), pieces->end(), [](const Piece& a, const Piece& b) {
-                return a.end() < b.end();
-            });
-            if (last != pieces->end()) {
-                auto info = client.head_object(tail_key(upload_id, last->offset));
-                if (!info) return fail(to_store(info.error()));
-                last_writer = info->writer;
-            }
-        }
-        auto sealed = seal(client, upload_id);
+        // A kept digest is used only when its own appender wrote the last piece (DigestBook).
+        const bool digest_kept = m_digests->has(std::string(upload_id));
+        auto sealed = seal(client, upload_id, digest_kept ? &last_writer : nullptr);
         if (!sealed) return fail(sealed.error());
         size = *sealed;
         if (auto r = copy_blob(client, data, blob); !r) return fail(r.error());

@@ -111,8 +111,10 @@ private:
     [[nodiscard]] std::unique_ptr<S3Client> new_client() const;
     [[nodiscard]] ClientLease lease();
     // Completes the partial's multipart upload into partials/<id>/data (its last range's
-    // pieces as the final part) and deletes the pieces; returns the size. Idempotent.
-    store::StoreResult<std::uint64_t> seal(S3Client& client, std::string_view upload_id);
+    // pieces as the final part) and deletes the pieces; returns the size. Idempotent. With
+    // `last_writer`, also gives the writer token of the last piece (empty when none).
+    store::StoreResult<std::uint64_t> seal(S3Client& client, std::string_view upload_id,
+                                           std::string* last_writer = nullptr);
     // Server-side copy of a completed object: one CopyObject, or part by part when large.
     store::StoreResult<void> copy_blob(S3Client& client, const std::string& from,
                                        const std::string& to);
