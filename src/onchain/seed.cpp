@@ -79,6 +79,8 @@ std::string_view seed_error_name(SeedError e) {
         case SeedError::malformed: return "malformed";
         case SeedError::wrong_passphrase: return "wrong_passphrase";
         case SeedError::kdf_failed: return "kdf_failed";
+        case SeedError::conflict: return "conflict";
+        case SeedError::database: return "database";
     }
     return "unknown";
 }
@@ -138,27 +140,38 @@ Result<SeedEntropy, SeedFailure> decrypt_seed(ByteSpan file, std::string_view pa
     return entropy;
 }
 
+Result<std::optional<Bytes>, SeedFailure> read_seed_file(const std::filesystem::path& file) {
+    const std::string path = file.string();
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return std::optional<Bytes>();
+        return fail(seed_failure(SeedError::io, "cannot open " + path));
+    }
+    // One byte more than a seed file, so an oversized file is seen (and refused as malformed).
+    Bytes data(kSeedFileBytes + 1);
+    const ssize_t n = ::read(fd, data.data(), data.size());
+    ::close(fd);
+    if (n < 0) return fail(seed_failure(SeedError::io, "cannot read " + path));
+    data.resize(static_cast<std::size_t>(n));
+    return std::optional<Bytes>(std::move(data));
+}
+
 Result<LoadedSeed, SeedFailure> load_or_create_seed(const std::filesystem::path& file, std::string_view passphrase,
                                                     SeedKdfParams params) {
     const std::string path = file.string();
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        Bytes data(kSeedFileBytes + 1);
-        const ssize_t n = ::read(fd, data.data(), data.size());
-        ::close(fd);
-        if (n < 0) return fail(seed_failure(SeedError::io, "cannot read " + path));
-        data.resize(static_cast<std::size_t>(n));
-        auto entropy = decrypt_seed(data, passphrase);
+    auto existing = read_seed_file(file);
+    if (!existing) return fail(existing.error());
+    if (*existing) {
+        auto entropy = decrypt_seed(**existing, passphrase);
         if (!entropy) return fail(entropy.error());
-        return LoadedSeed{*entropy, false};
+        return LoadedSeed{*entropy, false, false};
     }
-    if (errno != ENOENT) return fail(seed_failure(SeedError::io, "cannot open " + path));
     LoadedSeed loaded;
     loaded.created = true;
     crypto::random_bytes(loaded.entropy.bytes);
     const Bytes data = encrypt_seed(loaded.entropy, passphrase, params);
     const std::string tmp = path + ".tmp";
-    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return fail(seed_failure(SeedError::io, "cannot create " + tmp));
     const bool ok = ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) && ::fsync(fd) == 0;
     ::close(fd);

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -46,6 +47,8 @@ enum class SeedError {
     malformed,         // wrong size, magic or KDF parameters
     wrong_passphrase,  // authentication failed: wrong passphrase or a changed file
     kdf_failed,        // Argon2id could not run (out of memory)
+    conflict,          // the data directory's seed file and the database's seed differ
+    database,          // the database holding the shared seed could not be read or written
 };
 
 [[nodiscard]] std::string_view seed_error_name(SeedError e);
@@ -76,8 +79,12 @@ struct SeedEntropy {
 
 struct LoadedSeed {
     SeedEntropy entropy;
-    bool created = false;  // this call made the file
+    bool created = false;   // this call made the file (or, shared, the database's seed)
+    bool moved_in = false;  // shared: the data directory's file became the database's seed
 };
+// The bytes of a seed file, or nullopt when there is none (io when it cannot be read). The
+// size is not checked here: decrypt_seed refuses a wrong one.
+[[nodiscard]] Result<std::optional<Bytes>, SeedFailure> read_seed_file(const std::filesystem::path& file);
 // Reads the file, or creates it (0600, fsync, rename) with fresh random entropy when absent.
 [[nodiscard]] Result<LoadedSeed, SeedFailure> load_or_create_seed(const std::filesystem::path& file,
                                                                   std::string_view passphrase,

@@ -10,6 +10,7 @@
 
 #include "crypto/primitives.h"
 #include "onchain/pg_chain_store.h"
+#include "onchain/pg_seed_store.h"
 #include "onchain/sqlite_chain_store.h"
 #include "server/admin.h"
 #include "server/app.h"
@@ -192,15 +193,27 @@ Result<std::unique_ptr<OnchainRuntime>, std::string> OnchainRuntime::open(const 
         return fail(std::string("refusing to start on main without a seed passphrase (--seed-passphrase-file F or "
                                 "SATLOAD_SEED_PASSPHRASE)"));
     }
-    // The seed stays in the data directory even with --db postgresql://…: several instances on one
-    // database must then share this file (the same seed derives the same addresses); sharing it
-    // is out of scope here.
+    // With --db postgresql://… the seed lives in the database (a data directory's older file is
+    // moved in), so every instance on it derives the same deposit addresses.
     const std::filesystem::path seed_file = std::filesystem::path(options.data_dir) / onchain::kSeedFileName;
-    auto seed = onchain::load_or_create_seed(seed_file, *passphrase);
+    auto seed = pg ? onchain::load_or_create_shared_seed(*pg, seed_file, *passphrase)
+                   : onchain::load_or_create_seed(seed_file, *passphrase);
     crypto::secure_wipe(passphrase->data(), passphrase->size());
-    if (!seed) return fail("wallet seed " + seed_file.string() + ": " + seed.error().message);
-    if (seed->created) fmt::print(stderr, "created a new wallet seed in {} (back it up with `satload admin backup`)\n",
-                                  seed_file.string());
+    if (!seed) {
+        if (pg) return fail("wallet seed (database schema " + pg->schema() + "): " + seed.error().message);
+        return fail("wallet seed " + seed_file.string() + ": " + seed.error().message);
+    }
+    if (seed->created && pg) {
+        fmt::print(stderr, "created a new wallet seed in the database (schema {}; back it up with the database)\n",
+                   pg->schema());
+    } else if (seed->created) {
+        fmt::print(stderr, "created a new wallet seed in {} (back it up with `satload admin backup`)\n",
+                   seed_file.string());
+    }
+    if (seed->moved_in) {
+        fmt::print(stderr, "moved the wallet seed of {} into the database (schema {}; the file is kept)\n",
+                   seed_file.string(), pg->schema());
+    }
     const chain::ExtendedKey account = onchain::account_key(seed->entropy, chain::network_params(*network));
 
     auto node = onchain::make_http_node_rpc(options.node_url);
