@@ -68,8 +68,12 @@ AccountService::AccountService(AccountStore& store, const Clock& clock,
       m_clock(clock),
       m_options(std::move(options)),
       m_random(std::move(random)),
-      m_username_throttle(clock, m_options.username_throttle),
-      m_address_throttle(clock, m_options.address_throttle) {
+      m_username_throttle(m_options.shared_username_throttle
+                              ? m_options.shared_username_throttle
+                              : std::make_shared<LoginThrottle>(clock, m_options.username_throttle)),
+      m_address_throttle(m_options.shared_address_throttle
+                             ? m_options.shared_address_throttle
+                             : std::make_shared<LoginThrottle>(clock, m_options.address_throttle)) {
     // A short or missing secret would make fake salts guessable, and so reveal
     // who exists.
     SATLOAD_ASSERT(m_options.fake_salt_secret.size() == kFakeSaltSecretBytes);
@@ -118,15 +122,20 @@ AccountResult<AccountRecord> AccountService::find_by_name(const std::string& use
 
 AccountResult<void> AccountService::check_throttle(const std::string& username,
                                                    std::string_view address) {
-    const std::int64_t wait_s = std::max(m_username_throttle.retry_after_s(username),
-                                         m_address_throttle.retry_after_s(address));
+    const auto by_username = m_username_throttle->retry_after_s(username);
+    if (!by_username) return fail(store_failure(by_username.error()));
+    const auto by_address = m_address_throttle->retry_after_s(address);
+    if (!by_address) return fail(store_failure(by_address.error()));
+    const std::int64_t wait_s = std::max(*by_username, *by_address);
     if (wait_s > 0) return fail(AccountFailure{AccountError::throttled, wait_s, {}});
     return {};
 }
 
 void AccountService::record_failure(const std::string& username, std::string_view address) {
-    m_username_throttle.record_failure(username);
-    m_address_throttle.record_failure(address);
+    // The attempt fails as bad credentials either way; a shared count that could not be
+    // written (the database failing) loses this one failure, not the earlier ones.
+    (void)m_username_throttle->record_failure(username);
+    (void)m_address_throttle->record_failure(address);
 }
 
 AccountResult<LoginGrant> AccountService::login(std::string_view username, ByteSpan auth_key,
@@ -155,7 +164,7 @@ AccountResult<LoginGrant> AccountService::login(std::string_view username, ByteS
     // A success forgets the username's failures but not the address's: otherwise
     // an attacker could reset their address counter by logging into an account of
     // their own.
-    m_username_throttle.record_success(key);
+    (void)m_username_throttle->record_success(key);
     auto issued = issue_token(account->account_id, TokenKind::session, {});
     if (!issued) return fail(issued.error());
     LoginGrant grant;
@@ -296,7 +305,7 @@ AccountResult<LoginGrant> AccountService::complete_recovery(std::string_view use
     auto r = m_store.replace_password(account->account_id, to_record(password),
                                       RevokeOnPasswordChange{std::nullopt, true});
     if (!r) return fail(store_failure(r.error()));
-    m_username_throttle.record_success(account->username);
+    (void)m_username_throttle->record_success(account->username);
     auto issued = issue_token(account->account_id, TokenKind::session, {});
     if (!issued) return fail(issued.error());
     LoginGrant grant;

@@ -25,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -93,6 +94,11 @@ struct AccountServiceOptions {
     // One address may try many usernames (a NAT, a shared office): more free
     // failures.
     ThrottlePolicy address_throttle{.free_failures = 20};
+    // Where failures are counted: null counts in this process (LoginThrottle under the policy
+    // above); several servers on one PostgreSQL database share PgLoginThrottles
+    // (share_login_throttles in pg_login_throttle.h), which carry their own policies.
+    std::shared_ptr<Throttle> shared_username_throttle;
+    std::shared_ptr<Throttle> shared_address_throttle;
 };
 
 // What the client sends to set a password (registration, change, recovery).
@@ -217,8 +223,8 @@ private:
     const Clock& m_clock;
     AccountServiceOptions m_options;
     crypto::RandomSource m_random;
-    LoginThrottle m_username_throttle;
-    LoginThrottle m_address_throttle;
+    std::shared_ptr<Throttle> m_username_throttle;
+    std::shared_ptr<Throttle> m_address_throttle;
 };
 
 }  // namespace satload::accounts

@@ -13,28 +13,28 @@ LoginThrottle::LoginThrottle(const Clock& clock, ThrottlePolicy policy)
     SATLOAD_ASSERT(m_policy.max_keys > 0);
 }
 
-std::int64_t LoginThrottle::delay_s(std::uint32_t failures) const {
-    if (failures <= m_policy.free_failures) return 0;
-    const std::uint32_t doublings = failures - m_policy.free_failures - 1;
-    std::int64_t delay = m_policy.base_delay_s;
-    for (std::uint32_t i = 0; i < doublings && delay < m_policy.max_delay_s; ++i) delay *= 2;
-    return std::min(delay, m_policy.max_delay_s);
+std::int64_t throttle_delay_s(const ThrottlePolicy& policy, std::uint32_t failures) {
+    if (failures <= policy.free_failures) return 0;
+    const std::uint32_t doublings = failures - policy.free_failures - 1;
+    std::int64_t delay = policy.base_delay_s;
+    for (std::uint32_t i = 0; i < doublings && delay < policy.max_delay_s; ++i) delay *= 2;
+    return std::min(delay, policy.max_delay_s);
 }
 
-std::int64_t LoginThrottle::retry_after_s(std::string_view key) {
+store::StoreResult<std::int64_t> LoginThrottle::retry_after_s(std::string_view key) {
     const std::int64_t now_s = m_clock.now_s();
     const std::lock_guard lock(m_mutex);
     const auto it = m_entries.find(std::string(key));
-    if (it == m_entries.end()) return 0;
+    if (it == m_entries.end()) return std::int64_t{0};
     if (now_s - it->second.last_failure_s >= m_policy.forget_after_s) {
         m_entries.erase(it);
-        return 0;
+        return std::int64_t{0};
     }
-    const std::int64_t ready_s = it->second.last_failure_s + delay_s(it->second.failures);
+    const std::int64_t ready_s = it->second.last_failure_s + throttle_delay_s(m_policy, it->second.failures);
     return std::max<std::int64_t>(0, ready_s - now_s);
 }
 
-void LoginThrottle::record_failure(std::string_view key) {
+store::StoreResult<void> LoginThrottle::record_failure(std::string_view key) {
     const std::int64_t now_s = m_clock.now_s();
     const std::lock_guard lock(m_mutex);
     auto it = m_entries.find(std::string(key));
@@ -46,14 +46,16 @@ void LoginThrottle::record_failure(std::string_view key) {
     }
     if (it->second.failures < UINT32_MAX) ++it->second.failures;
     it->second.last_failure_s = now_s;
+    return {};
 }
 
-void LoginThrottle::record_success(std::string_view key) {
+store::StoreResult<void> LoginThrottle::record_success(std::string_view key) {
     const std::lock_guard lock(m_mutex);
     m_entries.erase(std::string(key));
+    return {};
 }
 
-std::size_t LoginThrottle::tracked_keys() {
+store::StoreResult<std::size_t> LoginThrottle::tracked_keys() {
     const std::lock_guard lock(m_mutex);
     return m_entries.size();
 }
