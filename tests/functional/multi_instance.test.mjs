@@ -3,19 +3,22 @@
 // file is intact; one upload written through both at once has one writer (the lock is the
 // database's); paid downloads spread over both charge every payer exactly once, a payment
 // raced on both instances at once charges once, and the ledger's audit passes on both.
+// With a bcoin regtest node (tests/lib/regtest.mjs) both share one wallet seed, kept in the
+// database: a deposit address from one is credited and spent by the other.
 // Runs in make test's scale-out stage (SATLOAD_TEST_DB_URL and SATLOAD_TEST_BLOBS_URL name
 // the PostgreSQL server and Ceph RGW); without them it is skipped with that reason.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { Server, runCli, tempDir, SCALE_DB, SCALE_BLOBS } from '../lib/server.mjs';
 import { apiUser, ownedUpload, adminApi, apiGet, ece, eceRecords } from '../lib/owned.mjs';
 import { deriveKeys } from '../lib/secrets.mjs';
+import { RegtestNode, testAddress } from '../lib/regtest.mjs';
 import httpEce from 'http_ece';
 
 const SCALE = Boolean(SCALE_DB && SCALE_BLOBS);
@@ -270,4 +273,74 @@ test('admin migrate on a fresh PostgreSQL schema', { skip }, async () => {
   const versions = (text) => [...text.matchAll(/^(\w+): schema version (\d+) -> (\d+)$/gm)].map((m) => [m[1], m[2], m[3]]);
   for (const [component, from, to] of versions(again.stdout)) assert.equal(from, to, `${component} migrated twice`);
   assert.deepEqual(versions(again.stdout).map((v) => v[2]), versions(first.stdout).map((v) => v[2]));
+});
+
+// One wallet seed for every instance (issue 9): it lives in the database, so a deposit address
+// handed out by an instance that does not follow the node is credited by the one holding the
+// chain-watcher lease, and that one signs a withdrawal spending the deposited coin; neither
+// data directory holds a seed file; an instance whose data directory holds another seed
+// refuses to start. Needs a bcoin node too (scripts/bcoin.sh, as bitcoin_wallet.test.mjs).
+test('the wallet seed is shared: an address from one instance is credited and spent by the lease holder', {
+  skip: skip || (process.env.SATLOAD_TEST_BCOIN_URL === 'skip' && 'SATLOAD_TEST_BCOIN_URL=skip'), timeout: 240_000,
+}, async () => {
+  const node = await RegtestNode.start({ coins: 2 });
+  const db = `${SCALE_DB}${SCALE_DB.includes('?') ? '&' : '?'}schema=t_seed${randomBytes(4).toString('hex')}`;
+  const args = ['--node', node.url, '--network', 'regtest', '--confirmations', '1', '--fallback-feerate', '2', '--db', db];
+  const env = { SATLOAD_SEED_PASSPHRASE: 'shared seed passphrase' };
+  const holder = new Server({ args, env, backends: false });
+  const other = new Server({ args, env, backends: false });
+  const stranger = new Server({ args: args.slice(0, -2), env, backends: false });  // embedded: its own seed file
+  const waitFor = async (what, predicate, ms = 40_000) => {
+    for (const deadline = Date.now() + ms; !(await predicate());) {
+      assert.ok(Date.now() < deadline, `timed out waiting for ${what}\n${holder.log.slice(-2000)}\n${other.log.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  try {
+    await holder.start(60_000);
+    await waitFor('the first instance taking the lease', async () => /holds the watcher lease/.test(holder.log));
+    assert.match(holder.log, /created a new wallet seed in the database/);
+    await other.start(60_000);
+    assert.doesNotMatch(other.log, /created a new wallet seed/);
+    for (const s of [holder, other]) assert.equal(existsSync(path.join(s.dataDir, 'wallet.seed')), false, 'no seed file beside --db');
+
+    const user = await apiUser(other.url, 'erin-seed');
+    const call = async (via, method, route, body) => {
+      const res = await fetch(`${via.url}${route}`, {
+        method, headers: { Authorization: `Bearer ${user.token}`, 'Content-Type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, body: await res.json() };
+    };
+    const issued = await call(other, 'POST', '/api/v1/wallet/deposit-address');
+    assert.equal(issued.status, 200, JSON.stringify(issued.body));
+    await node.pay(issued.body.address, 70_000);
+    await node.mine(1);
+    await waitFor('the deposit credited by the lease holder', async () =>
+      (await call(other, 'GET', '/api/v1/wallet/deposits')).body.deposits.some((d) => d.status === 'credited'));
+    assert.doesNotMatch(other.log, /holds the watcher lease/, 'only the holder follows the node');
+
+    // The holder signs with the seed that derived the other instance's address.
+    const payee = testAddress(1);
+    const w = await call(holder, 'POST', '/api/v1/wallet/withdrawals', { address: payee, amount_msat: 30_000_000 });
+    assert.equal(w.status, 201, JSON.stringify(w.body));
+    await node.inMempool(w.body.txid);
+    await node.mine(1);
+    await waitFor('the withdrawal confirmed', async () =>
+      (await call(other, 'GET', '/api/v1/wallet/withdrawals')).body.withdrawals[0]?.status === 'confirmed');
+
+    // A data directory holding a seed of its own (made by an embedded start) is refused on
+    // this database, with one line naming the file.
+    await stranger.start(60_000);
+    await stranger.stop();
+    const refused = new Server({ args, env, backends: false });
+    copyFileSync(path.join(stranger.dataDir, 'wallet.seed'), path.join(refused.dataDir, 'wallet.seed'));
+    await assert.rejects(refused.start(60_000));
+    assert.match(refused.log, /wallet\.seed holds a different wallet seed/);
+  } finally {
+    await holder.stop();
+    await other.stop();
+    await stranger.stop();
+    node.stop();
+  }
 });
