@@ -18,11 +18,13 @@
 
 #include "cli/commands.h"
 #include "accounts/account_service.h"
+#include "accounts/pg_login_throttle.h"
 #include "client/http.h"
 #include "client/progress.h"
 #include "client/units.h"
 #include "client/url.h"
 #include "client/wallet.h"
+#include "core/clock.h"
 #include "core/ids.h"
 #include "core/money.h"
 #include "crypto/primitives.h"
@@ -31,6 +33,7 @@
 #include "ledger/pg_ledger_store.h"
 #include "ledger/sqlite_ledger_store.h"
 #include "onchain/pg_chain_store.h"
+#include "onchain/pg_seed_store.h"
 #include "payments/wallet_service.h"
 #include "safety/safety_service.h"
 #include "safety/transparency.h"
@@ -237,7 +240,8 @@ int run_migrate(const AdminArgs& args) {
         print_error(recorded.error());
         return kExitFailure;
     }
-    constexpr std::array<std::string_view, 6> kComponents{"meta", "accounts", "payments", "safety", "chain", "server"};
+    constexpr std::array<std::string_view, 8> kComponents{"meta",  "accounts", "payments",    "safety",
+                                                         "chain", "server",   "wallet_seed", "login_throttle"};
     std::shared_ptr<store::PgDb> pg;
     std::vector<int> before;
     if (!recorded->db_url.empty()) {
@@ -262,9 +266,19 @@ int run_migrate(const AdminArgs& args) {
         return kExitFailure;
     }
     if (pg) {
-        // Opening the stores migrated all but the chain's (a server opens it only with --node).
+        // Opening the stores migrated all but the chain's and the wallet seed's (a server opens
+        // them only with --node) and the login throttles' (only a server counts logins).
         if (auto chain = onchain::PgChainStore::open(pg); !chain) {
             print_error("cannot migrate the chain tables: " + chain.error().message);
+            return kExitFailure;
+        }
+        if (auto seed = onchain::migrate_shared_seed(*pg); !seed) {
+            print_error("cannot migrate the wallet seed table: " + seed.error().message);
+            return kExitFailure;
+        }
+        const SystemClock clock;
+        if (auto throttle = accounts::PgLoginThrottle::open(pg, clock, "username", accounts::ThrottlePolicy{}); !throttle) {
+            print_error("cannot migrate the login throttle table: " + throttle.error().message);
             return kExitFailure;
         }
         for (std::size_t i = 0; i < kComponents.size(); ++i) {

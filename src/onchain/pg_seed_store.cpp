@@ -73,9 +73,14 @@ Result<SeedEntropy, SeedFailure> open_stored(const Bytes& sealed, std::string_vi
 
 }  // namespace
 
+store::StoreResult<void> migrate_shared_seed(store::PgDb& db) {
+    if (auto r = db.migrate(kPgSeedComponent, kMigrations); !r) return fail(r.error());
+    return {};
+}
+
 Result<LoadedSeed, SeedFailure> load_or_create_shared_seed(store::PgDb& db, const std::filesystem::path& file,
                                                            std::string_view passphrase, SeedKdfParams params) {
-    if (auto r = db.migrate(kPgSeedComponent, kMigrations); !r) return fail(db_failure(r.error()));
+    if (auto r = migrate_shared_seed(db); !r) return fail(db_failure(r.error()));
     auto from_file = read_seed_file(file);
     if (!from_file) return fail(from_file.error());
 

@@ -27,4 +27,8 @@ inline constexpr std::string_view kPgSeedComponent = "wallet_seed";
                                                                          std::string_view passphrase,
                                                                          SeedKdfParams params = {});
 
+// Creates or brings the seed table to this program's version, storing no seed
+// (`satload admin migrate`; load_or_create_shared_seed does it too).
+[[nodiscard]] store::StoreResult<void> migrate_shared_seed(store::PgDb& db);
+
 }  // namespace satload::onchain

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "accounts/account_service.h"
+#include "accounts/pg_login_throttle.h"
 #include "core/encoding.h"
 #include "crypto/primitives.h"
 #include "files/clock.h"
@@ -105,6 +106,13 @@ int run_server(const ServerOptions& options) {
     accounts::AccountServiceOptions account_options;
     account_options.fake_salt_secret = std::move(*salt_secret);
     account_options.default_quota_bytes = options.default_quota_bytes;
+    // Several instances on one database count login failures together.
+    if (backends->pg) {
+        if (auto shared = accounts::share_login_throttles(backends->pg, clock, account_options); !shared) {
+            fmt::print(stderr, "error: cannot open the login throttles: {}\n", shared.error().message);
+            return 1;
+        }
+    }
     accounts::AccountService account_service(account_store, clock, std::move(account_options));
     AccountContext account_context{account_service, meta, blobs};
     server.set_accounts(&account_context);

@@ -2,7 +2,8 @@
 // (issue 9): an upload cut half way through one instance resumes through the other and the
 // file is intact; one upload written through both at once has one writer (the lock is the
 // database's); paid downloads spread over both charge every payer exactly once, a payment
-// raced on both instances at once charges once, and the ledger's audit passes on both.
+// raced on both instances at once charges once, and the ledger's audit passes on both; login
+// failures through both are throttled together.
 // With a bcoin regtest node (tests/lib/regtest.mjs) both share one wallet seed, kept in the
 // database: a deposit address from one is credited and spent by the other.
 // Runs in make test's scale-out stage (SATLOAD_TEST_DB_URL and SATLOAD_TEST_BLOBS_URL name
@@ -256,6 +257,25 @@ test(`${PAYERS * FILES} concurrent paid downloads over both instances charge eve
   }
 });
 
+// Login failures are counted in the database, so two instances give no more tries than one:
+// wrong passwords sent alternately to each are refused with 429 after the policy's 5 free
+// failures (plus one) in all. Counted per process, each instance would allow 6, and the first
+// 429 could not come before the 13th attempt.
+test('login failures through both instances are throttled together', { skip }, async () => {
+  const username = `nobody${tag}`;
+  const statuses = [];
+  for (let i = 0; i < 10 && !statuses.includes(429); i++) {
+    const server = i % 2 === 0 ? a : b;
+    const r = await fetch(`${server.url}/api/v1/account/login`, {
+      method: 'POST', body: JSON.stringify({ username, auth_key: randomBytes(32).toString('base64url') }),
+    });
+    await r.arrayBuffer();
+    statuses.push(r.status);
+  }
+  assert.deepEqual(statuses.slice(0, 6), [401, 401, 401, 401, 401, 401], statuses.join(','));
+  assert.ok(statuses.includes(429), `no 429 in ${statuses.length} alternating failures: ${statuses.join(',')}`);
+});
+
 // `admin migrate` for operators: a data directory naming a fresh schema gets every component's
 // tables (versions from 0), the ledger audits clean, and a second run changes nothing.
 test('admin migrate on a fresh PostgreSQL schema', { skip }, async () => {
@@ -264,7 +284,7 @@ test('admin migrate on a fresh PostgreSQL schema', { skip }, async () => {
   writeFileSync(path.join(dataDir, 'backends.json'), JSON.stringify({ db, blobs: '' }), { mode: 0o600 });
   const first = await runCli(['admin', 'migrate', '--data', dataDir]);
   assert.equal(first.code, 0, first.stderr + first.stdout);
-  for (const component of ['meta', 'accounts', 'payments', 'safety', 'chain', 'server']) {
+  for (const component of ['meta', 'accounts', 'payments', 'safety', 'chain', 'server', 'wallet_seed', 'login_throttle']) {
     assert.match(first.stdout, new RegExp(`^${component}: schema version 0 -> [1-9]\\d*$`, 'm'), first.stdout);
   }
   assert.match(first.stdout, /^audit passed \(after migrating\)/m);
