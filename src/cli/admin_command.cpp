@@ -28,6 +28,7 @@
 #include "core/ids.h"
 #include "core/money.h"
 #include "crypto/primitives.h"
+#include "files/pg_rate_limiter.h"
 #include "ledger/audit.h"
 #include "ledger/checkpoint.h"
 #include "ledger/pg_ledger_store.h"
@@ -240,8 +241,9 @@ int run_migrate(const AdminArgs& args) {
         print_error(recorded.error());
         return kExitFailure;
     }
-    constexpr std::array<std::string_view, 8> kComponents{"meta",  "accounts", "payments",    "safety",
-                                                         "chain", "server",   "wallet_seed", "login_throttle"};
+    constexpr std::array<std::string_view, 9> kComponents{"meta",  "accounts", "payments",    "safety",
+                                                         "chain", "server",   "wallet_seed", "login_throttle",
+                                                         "rate_limits"};
     std::shared_ptr<store::PgDb> pg;
     std::vector<int> before;
     if (!recorded->db_url.empty()) {
@@ -267,7 +269,8 @@ int run_migrate(const AdminArgs& args) {
     }
     if (pg) {
         // Opening the stores migrated all but the chain's and the wallet seed's (a server opens
-        // them only with --node) and the login throttles' (only a server counts logins).
+        // them only with --node), the login throttles' and the rate limits' (only a server
+        // counts logins, uploads and reports).
         if (auto chain = onchain::PgChainStore::open(pg); !chain) {
             print_error("cannot migrate the chain tables: " + chain.error().message);
             return kExitFailure;
@@ -279,6 +282,10 @@ int run_migrate(const AdminArgs& args) {
         const SystemClock clock;
         if (auto throttle = accounts::PgLoginThrottle::open(pg, clock, "username", accounts::ThrottlePolicy{}); !throttle) {
             print_error("cannot migrate the login throttle table: " + throttle.error().message);
+            return kExitFailure;
+        }
+        if (auto rates = files::migrate_rate_limits(*pg); !rates) {
+            print_error("cannot migrate the rate limit table: " + rates.error().message);
             return kExitFailure;
         }
         for (std::size_t i = 0; i < kComponents.size(); ++i) {

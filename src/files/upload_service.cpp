@@ -198,7 +198,7 @@ UploadService::UploadService(store::BlobStore& blobs, store::MetaStore& meta, co
       m_random(std::move(random)),
       m_limits(limits),
       m_lock_holder(new_lock_holder(m_random)),
-      m_anonymous_rate(clock, limits.anonymous_rate) {}
+      m_anonymous_rate(clock, limits.anonymous_rate, limits.shared_anonymous_rate) {}
 
 UploadResult<std::int64_t> UploadService::try_lock(const std::string& upload_id) {
     // This process's lock first: a request of this process never waits on the store for it.

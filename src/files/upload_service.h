@@ -74,6 +74,9 @@ struct UploadLimits {
     std::uint64_t anonymous_max_upload_bytes = UINT64_MAX;  // a file, a part and a length
     std::int64_t anonymous_file_lifetime_s = 0;             // 0: anonymous files do not expire
     RatePolicy anonymous_rate{};                            // creations per client address
+    // When set, anonymous creations are counted there (every instance on one database; see
+    // ServiceRateLimit for a store failure) instead of in this process.
+    std::shared_ptr<RateLimiter> shared_anonymous_rate;
 };
 
 struct CreateUpload {
@@ -188,7 +191,7 @@ private:
     std::string m_lock_holder;  // random, made at construction: this process in the store's locks
     mutable std::mutex m_locks_mutex;
     std::set<std::string> m_locked;
-    RateLimiter m_anonymous_rate;
+    ServiceRateLimit m_anonymous_rate;
     CompletionGuard m_completion_guard;
 };
 

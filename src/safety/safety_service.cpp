@@ -64,7 +64,7 @@ SafetyService::SafetyService(SafetyStore& store, const Clock& clock, RandomFn ra
       m_files(std::move(files)),
       m_owners(std::move(owners)),
       m_options(options),
-      m_report_rate(clock, options.report_rate) {
+      m_report_rate(clock, options.report_rate, options.shared_report_rate) {
     SATLOAD_ASSERT(m_options.strikes_to_suspend >= 1);
 }
 

@@ -34,6 +34,8 @@ inline constexpr std::size_t kAdminNameCharsMax = 64;
 // Reports per client address per window: enough for a rights holder with a list, not a flood.
 inline constexpr std::uint32_t kReportsPerWindow = 20;
 inline constexpr std::int64_t kReportWindowS = 10 * 60;
+// The scope reports are counted in when shared (files::PgRateLimiter).
+inline constexpr std::string_view kReportRateScope = "abuse_report";
 // Upheld takedowns (in force) at which an account is suspended, unless configured.
 inline constexpr std::uint64_t kDefaultStrikesToSuspend = 3;
 // The reporter's reference: random bytes, base64url.
@@ -74,6 +76,9 @@ using RandomFn = std::function<void(std::span<std::uint8_t>)>;
 struct SafetyOptions {
     std::uint64_t strikes_to_suspend = kDefaultStrikesToSuspend;
     files::RatePolicy report_rate{kReportsPerWindow, kReportWindowS, files::kRateLimiterKeysMax};
+    // When set, reports are counted there (every instance on one database; see
+    // files::ServiceRateLimit for a store failure) instead of in this process.
+    std::shared_ptr<files::RateLimiter> shared_report_rate;
 };
 
 // A report as received (link or file id; the category as text).
@@ -194,7 +199,7 @@ private:
     FileLookup m_files;
     OwnerLookup m_owners;
     SafetyOptions m_options;
-    files::RateLimiter m_report_rate;
+    files::ServiceRateLimit m_report_rate;
     // One operator action at a time: a takedown's checks and writes are not interleaved.
     std::mutex m_admin_mutex;
     mutable std::mutex m_mutex;  // guards the in-memory state below

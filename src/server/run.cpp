@@ -15,6 +15,7 @@
 #include "crypto/primitives.h"
 #include "files/clock.h"
 #include "files/link_controls.h"
+#include "files/pg_rate_limiter.h"
 #include "server/admin.h"
 #include "server/backends.h"
 #include "server/onchain_api.h"
@@ -60,6 +61,16 @@ int run_server(const ServerOptions& options) {
     limits.upload_expiry_s = options.upload_expiry.count();
     limits.anonymous_max_upload_bytes = options.anonymous_max_upload_bytes;
     limits.anonymous_file_lifetime_s = options.anonymous_file_lifetime.count();
+    // Several instances on one database count anonymous creations together.
+    if (backends->pg) {
+        auto shared = files::PgRateLimiter::open(backends->pg, clock, files::kAnonymousCreationRateScope,
+                                                 limits.anonymous_rate);
+        if (!shared) {
+            fmt::print(stderr, "error: cannot open the anonymous upload rate limit: {}\n", shared.error().message);
+            return 1;
+        }
+        limits.shared_anonymous_rate = std::move(*shared);
+    }
     files::UploadService uploads(blobs, meta, clock, crypto::random_bytes, limits);
     files::FileService files(blobs, meta, clock);
     if (const std::size_t recovered = uploads.recover(); recovered > 0) {
@@ -151,6 +162,15 @@ int run_server(const ServerOptions& options) {
     payments::PaymentStore& payment_records = *backends->payments;
     safety::SafetyOptions safety_options;
     safety_options.strikes_to_suspend = options.strikes_to_suspend;
+    // Several instances on one database count reports together.
+    if (backends->pg) {
+        auto shared = files::PgRateLimiter::open(backends->pg, clock, safety::kReportRateScope, safety_options.report_rate);
+        if (!shared) {
+            fmt::print(stderr, "error: cannot open the report rate limit: {}\n", shared.error().message);
+            return 1;
+        }
+        safety_options.shared_report_rate = std::move(*shared);
+    }
     auto safety_service = safety::SafetyService::open(
         *backends->safety, clock, crypto::random_bytes,
         [&files, &owners, &payment_records](const std::string& file_id) -> std::optional<safety::FileFacts> {

@@ -3,7 +3,7 @@
 // file is intact; one upload written through both at once has one writer (the lock is the
 // database's); paid downloads spread over both charge every payer exactly once, a payment
 // raced on both instances at once charges once, and the ledger's audit passes on both; login
-// failures through both are throttled together.
+// failures, anonymous creations and abuse reports through both are limited together.
 // With a bcoin regtest node (tests/lib/regtest.mjs) both share one wallet seed, kept in the
 // database: a deposit address from one is credited and spent by the other.
 // Runs in make test's scale-out stage (SATLOAD_TEST_DB_URL and SATLOAD_TEST_BLOBS_URL name
@@ -276,6 +276,53 @@ test('login failures through both instances are throttled together', { skip }, a
   assert.ok(statuses.includes(429), `no 429 in ${statuses.length} alternating failures: ${statuses.join(',')}`);
 });
 
+// Anonymous creations and reports are counted per address in the database, so two instances
+// admit no more than one (files/rate_limiter.h kAnonymousCreationsPerWindow = 120 creations,
+// safety/safety_service.h kReportsPerWindow = 20 reports, per 10 minutes): sent alternately to
+// each, the one past the limit is 429. Counted per process, each instance would admit its own
+// limit, and all of these would pass. The address is the proxy's word (--trust-proxy), one
+// that no other test uses.
+const ANONYMOUS_CREATIONS_PER_WINDOW = 120;
+const REPORTS_PER_WINDOW = 20;
+const RATE_WINDOW_S = 600;
+
+async function alternateUntilLimited(limit, send) {
+  const statuses = [];
+  for (let i = 0; i <= limit; i++) statuses.push(await send(i % 2 === 0 ? a : b));
+  return statuses;
+}
+
+test('anonymous creations through both instances are rate limited together', { skip }, async () => {
+  const forwardedFor = '192.0.2.91';
+  let retryAfter;
+  const statuses = await alternateUntilLimited(ANONYMOUS_CREATIONS_PER_WINDOW, async (server) => {
+    const r = await fetch(`${server.url}/files`, {
+      method: 'POST', headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': '1', 'X-Forwarded-For': forwardedFor },
+    });
+    await r.arrayBuffer();
+    retryAfter = r.headers.get('retry-after');
+    return r.status;
+  });
+  const admitted = statuses.filter((s) => s === 201).length;
+  assert.equal(admitted, ANONYMOUS_CREATIONS_PER_WINDOW, statuses.join(','));
+  assert.equal(statuses.at(-1), 429, statuses.join(','));
+  assert.ok(Number(retryAfter) >= 1 && Number(retryAfter) <= RATE_WINDOW_S, `Retry-After ${retryAfter}`);
+});
+
+test('abuse reports through both instances are rate limited together', { skip }, async () => {
+  const forwardedFor = '192.0.2.92';
+  // A well-formed report of a file that does not exist is counted, then answered 404.
+  const statuses = await alternateUntilLimited(REPORTS_PER_WINDOW, async (server) => {
+    const r = await fetch(`${server.url}/api/v1/reports`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': forwardedFor },
+      body: JSON.stringify({ file_id: 'AAAAAAAAAAAAAAAAAAAAAA', category: 'abuse', reason: 'spam' }),
+    });
+    await r.arrayBuffer();
+    return r.status;
+  });
+  assert.deepEqual(statuses, [...Array(REPORTS_PER_WINDOW).fill(404), 429], statuses.join(','));
+});
+
 // `admin migrate` for operators: a data directory naming a fresh schema gets every component's
 // tables (versions from 0), the ledger audits clean, and a second run changes nothing.
 test('admin migrate on a fresh PostgreSQL schema', { skip }, async () => {
@@ -284,7 +331,8 @@ test('admin migrate on a fresh PostgreSQL schema', { skip }, async () => {
   writeFileSync(path.join(dataDir, 'backends.json'), JSON.stringify({ db, blobs: '' }), { mode: 0o600 });
   const first = await runCli(['admin', 'migrate', '--data', dataDir]);
   assert.equal(first.code, 0, first.stderr + first.stdout);
-  for (const component of ['meta', 'accounts', 'payments', 'safety', 'chain', 'server', 'wallet_seed', 'login_throttle']) {
+  for (const component of ['meta', 'accounts', 'payments', 'safety', 'chain', 'server', 'wallet_seed', 'login_throttle',
+    'rate_limits']) {
     assert.match(first.stdout, new RegExp(`^${component}: schema version 0 -> [1-9]\\d*$`, 'm'), first.stdout);
   }
   assert.match(first.stdout, /^audit passed \(after migrating\)/m);

@@ -1,7 +1,7 @@
 // Pins down link controls in the files layer: the Upload-Metadata keys and their bounds, the
-// order and edges of the rules that close a link, which files may be cached publicly, the
-// rate limiter, and FileService's owner changes, download counting and removal of expired
-// anonymous files over the real stores.
+// order and edges of the rules that close a link, which files may be cached publicly, and
+// FileService's owner changes, download counting and removal of expired anonymous files over
+// the real stores.
 #include "files/link_controls.h"
 
 #include <gtest/gtest.h>
@@ -13,7 +13,6 @@
 #include "core/ids.h"
 #include "core/money.h"
 #include "files/file_service.h"
-#include "files/rate_limiter.h"
 #include "store/local_blob_store.h"
 #include "store/sqlite_meta_store.h"
 
@@ -107,38 +106,6 @@ TEST(LinkRefusal, WhichFilesHaveControls) {
         if (i == 3) f.revoked = true;
         EXPECT_TRUE(has_link_controls(f)) << i;
     }
-}
-
-// A window admits its events, refuses the next with the seconds left in it, counts nothing it
-// refused, opens again when it ends, and keeps keys apart.
-TEST(RateLimiter, FixedWindowPerKey) {
-    ManualClock clock(10'000);
-    RateLimiter limiter(clock, RatePolicy{.events_per_window = 3, .window_s = 60, .max_keys = 100});
-    for (int i = 0; i < 3; ++i) EXPECT_EQ(limiter.acquire("a"), 0) << i;
-    clock.advance(10);
-    EXPECT_EQ(limiter.acquire("a"), 50);
-    EXPECT_EQ(limiter.acquire("a"), 50);
-    EXPECT_EQ(limiter.acquire("b"), 0);
-    clock.advance(49);
-    EXPECT_EQ(limiter.acquire("a"), 1);
-    clock.advance(1);
-    for (int i = 0; i < 3; ++i) EXPECT_EQ(limiter.acquire("a"), 0) << i;
-    EXPECT_GT(limiter.acquire("a"), 0);
-}
-
-// The memory bound holds: finished windows go first, then the oldest open one.
-TEST(RateLimiter, KeysAreBounded) {
-    ManualClock clock(0);
-    RateLimiter limiter(clock, RatePolicy{.events_per_window = 1, .window_s = 100, .max_keys = 3});
-    EXPECT_EQ(limiter.acquire("old"), 0);
-    clock.advance(10);
-    EXPECT_EQ(limiter.acquire("b"), 0);
-    EXPECT_EQ(limiter.acquire("c"), 0);
-    EXPECT_EQ(limiter.acquire("d"), 0);  // "old" is dropped to make room
-    EXPECT_EQ(limiter.tracked_keys(), 3u);
-    EXPECT_GT(limiter.acquire("b"), 0);  // still limited: it was kept
-    EXPECT_EQ(limiter.acquire("old"), 0);  // forgotten, so it starts again
-    EXPECT_EQ(limiter.tracked_keys(), 3u);
 }
 
 class FileServiceTest : public ::testing::Test {
