@@ -597,16 +597,36 @@ public:
         return n;
     }
 
+    // The connection to S3 is plain TCP: its bytes can go to a pipe without a copy.
+    [[nodiscard]] bool can_splice() const override { return true; }
+
+    StoreResult<std::size_t> splice_at(std::uint64_t offset, int pipe_fd, std::size_t max) override {
+        if (offset >= m_size_bytes || max == 0) return std::size_t{0};
+        if (offset < m_plan_start || offset >= m_plan_end) {
+            return fail(StoreFailure{StoreError::io, "s3: splice outside the announced range"});
+        }
+        return stream(offset, static_cast<std::size_t>(std::min<std::uint64_t>(max, m_plan_end - offset)),
+                      [&](std::size_t want) { return m_client->splice_object_range(pipe_fd, want); });
+    }
+
 private:
     StoreResult<std::size_t> stream(std::uint64_t offset, std::span<std::uint8_t> out) {
+        return stream(offset, out.size(),
+                      [&](std::size_t want) { return m_client->read_object_range(out.first(want)); });
+    }
+
+    // The next bytes of the one GET for the announced range, `take(want)` receiving them (into
+    // memory or a pipe); a read elsewhere starts the GET again from there.
+    template <class Take>
+    StoreResult<std::size_t> stream(std::uint64_t offset, std::size_t max, Take&& take) {
         if (m_stream_at != offset) {
             m_stream_at.reset();
             if (auto r = m_client->start_object_range(m_key, offset, m_plan_end - offset); !r)
                 return fail(to_store(r.error()));
             m_stream_at = offset;
         }
-        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), m_plan_end - offset));
-        auto n = m_client->read_object_range(out.first(want));
+        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(max, m_plan_end - offset));
+        auto n = take(want);
         if (!n) {
             m_stream_at.reset();
             return fail(to_store(n.error()));

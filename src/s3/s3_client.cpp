@@ -8,8 +8,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -456,6 +459,60 @@ struct S3Client::Impl {
         return done;
     }
 
+    // As read_stream, but the bytes go from the socket into `pipe_fd` inside the kernel
+    // (splice(2)); what the header read already buffered is written there first.
+    S3Result<std::size_t> splice_stream(int pipe_fd, std::size_t max) {
+        if (!streaming || max == 0) return std::size_t{0};
+        const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(max, stream_left));
+        std::size_t done = 0;
+        if (buffer.size() > 0) {
+            const auto held = buffer.data();
+            const std::size_t n = std::min(want, held.size());
+            const ssize_t w = ::write(pipe_fd, held.data(), n);
+            if (w <= 0) {
+                const std::string_view operation = stream_operation;
+                close();
+                return fail(network_failure(operation, "pass on",
+                                            boost::system::error_code(errno, boost::system::system_category())));
+            }
+            done = static_cast<std::size_t>(w);
+            buffer.consume(done);
+        } else {
+            const int fd = stream->socket().native_handle();
+            quick_ack();
+            for (;;) {
+                const ssize_t r = ::splice(fd, nullptr, pipe_fd, nullptr, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+                if (r > 0) {
+                    done = static_cast<std::size_t>(r);
+                    break;
+                }
+                const int err = r == 0 ? ECONNRESET : errno;  // 0: the service closed mid-body
+                if (err == EINTR) continue;
+                if (err == EAGAIN) {
+                    // Nothing arrived yet (the caller empties the pipe, so it is not full).
+                    pollfd p{fd, POLLIN, 0};
+                    const int ready = ::poll(&p, 1, static_cast<int>(timeouts.io_ms.count()));
+                    if (ready > 0 || (ready < 0 && errno == EINTR)) continue;
+                    const std::string_view operation = stream_operation;
+                    close();
+                    return fail(network_failure(operation, "read from",
+                                                ready == 0 ? boost::system::error_code(beast::error::timeout)
+                                                           : boost::system::error_code(errno, boost::system::system_category())));
+                }
+                const std::string_view operation = stream_operation;
+                close();
+                return fail(network_failure(operation, "read from",
+                                            boost::system::error_code(err, boost::system::system_category())));
+            }
+        }
+        stream_left -= done;
+        if (stream_left == 0) {
+            streaming = false;
+            if (!stream_keep_alive) close();
+        }
+        return done;
+    }
+
     // Sends the head of `r` declaring `length_bytes` of body; send_part() then sends the body.
     S3Result<void> begin_part(Request r, std::uint64_t length_bytes) {
         // A part cannot be sent again once its bytes are gone, so it does not go on a kept
@@ -606,6 +663,10 @@ S3Result<void> S3Client::start_object_range(std::string_view key, std::uint64_t 
 
 S3Result<std::size_t> S3Client::read_object_range(std::span<std::uint8_t> out) {
     return m_impl->read_stream(out);
+}
+
+S3Result<std::size_t> S3Client::splice_object_range(int pipe_fd, std::size_t max) {
+    return m_impl->splice_stream(pipe_fd, max);
 }
 
 S3Result<ObjectInfo> S3Client::head_object(std::string_view key) {

@@ -131,6 +131,11 @@ public:
     // Fills `out` from the started range (fewer bytes only where the object ends first); 0
     // once the range is read or when none is started.
     S3Result<std::size_t> read_object_range(std::span<std::uint8_t> out);
+    // As read_object_range, but moves up to `max` bytes into `pipe_fd` (the write end of a
+    // pipe with room for them) without copying them through user space: splice(2) from the
+    // connection (plain TCP), after any bytes the header read had buffered. At least one byte
+    // unless the range is read or none is started (0); waits up to the I/O timeout for it.
+    S3Result<std::size_t> splice_object_range(int pipe_fd, std::size_t max);
     S3Result<ObjectInfo> head_object(std::string_view key);
     // Deleting a missing key succeeds (S3 answers 204 either way).
     S3Result<void> delete_object(std::string_view key);

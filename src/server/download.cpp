@@ -1,6 +1,11 @@
 // GET/HEAD /d/<id>: the stored ciphertext with ranges, If-Range and a strong ETag, streamed
 // from the blob store in pieces so memory does not grow with the file size.
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
+
+#include <optional>
+#include <utility>
 
 #include "core/checksum.h"
 #include "core/http_headers.h"
@@ -12,6 +17,46 @@ namespace {
 
 // Large pieces keep syscalls per byte low; one piece per download in flight bounds memory.
 constexpr std::size_t kDownloadBufferBytes = 512 * 1024;
+// A body at least this long from a store that can splice (S3), to a plain TCP client, goes
+// from the store's connection through a pipe to the client's without a copy in user space:
+// on one core, each of the two copies cost as much as RGW's own sending. Smaller bodies keep
+// the one write of header and body.
+constexpr std::uint64_t kSpliceMinBytes = 256 * 1024;
+// The pipe's size asked for (Linux allows unprivileged processes up to 1 MiB by default); the
+// bytes moved per round trip store -> pipe -> client.
+constexpr int kSplicePipeBytes = 1024 * 1024;
+
+// A pipe for one spliced download; closed with it.
+class SplicePipe {
+public:
+    static std::optional<SplicePipe> open() {
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return std::nullopt;
+        SplicePipe p(fds[0], fds[1]);
+        (void)::fcntl(p.m_write, F_SETPIPE_SZ, kSplicePipeBytes);  // else the default size
+        const int size = ::fcntl(p.m_write, F_GETPIPE_SZ);
+        if (size <= 0) return std::nullopt;
+        p.m_capacity = static_cast<std::size_t>(size);
+        return p;
+    }
+    SplicePipe(SplicePipe&& o) noexcept
+        : m_read(std::exchange(o.m_read, -1)), m_write(std::exchange(o.m_write, -1)), m_capacity(o.m_capacity) {}
+    SplicePipe& operator=(SplicePipe&&) = delete;
+    ~SplicePipe() {
+        if (m_read >= 0) ::close(m_read);
+        if (m_write >= 0) ::close(m_write);
+    }
+    [[nodiscard]] int read_fd() const { return m_read; }
+    [[nodiscard]] int write_fd() const { return m_write; }
+    [[nodiscard]] std::size_t capacity() const { return m_capacity; }
+
+private:
+    SplicePipe(int r, int w) : m_read(r), m_write(w) {}
+    int m_read;
+    int m_write;
+    std::size_t m_capacity = 0;
+};
+
 // The bytes of an id never change, so a file whose link cannot close is cached for a year by
 // anyone; a file whose link can close (expiry, limit, price, an owner who can revoke) only by
 // the client, which asks again every time.
@@ -117,10 +162,19 @@ awaitable<void> App::download(Exchange& ex, const std::string& file_id) {
     std::optional<crypto::Sha256> hash;
     if (verify && fast) checksum.emplace();
     if (verify && !fast) hash.emplace();
+    // Bytes that need no check here go from the store's connection to the client's in the
+    // kernel where both ends allow it; otherwise through the buffer below.
+    std::optional<SplicePipe> pipe = [&]() -> std::optional<SplicePipe> {
+        if (!verify && length >= kSpliceMinBytes && opened->reader->can_splice() && ex.can_splice()) {
+            return SplicePipe::open();
+        }
+        return std::nullopt;
+    }();
     // Sized to the response (small files are the common case) and left uninitialised: zeroing
     // and mapping a fresh 512 KiB per request dominated small-object serving.
     const std::size_t buffer_bytes =
-        static_cast<std::size_t>(std::min<std::uint64_t>(kDownloadBufferBytes, std::max<std::uint64_t>(length, 1)));
+        pipe ? 0
+             : static_cast<std::size_t>(std::min<std::uint64_t>(kDownloadBufferBytes, std::max<std::uint64_t>(length, 1)));
     const std::unique_ptr<std::uint8_t[]> storage(new std::uint8_t[buffer_bytes]);
     const std::span<std::uint8_t> buffer(storage.get(), buffer_bytes);
     std::uint64_t at = first;
@@ -137,6 +191,29 @@ awaitable<void> App::download(Exchange& ex, const std::string& file_id) {
         (void)record_download(m_files, opened->record);
     }
     while (at < end) {
+        if (pipe) {
+            const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(pipe->capacity(), end - at));
+            auto n = opened->reader->splice_at(at, pipe->write_fd(), want);
+            if (!n || *n == 0) {
+                ex.close_after_response();
+                if (!header_sent) (void)co_await ex.send_header(std::move(head));
+                co_return;
+            }
+            const bool counted = carries_last_byte && at + *n == end && record_download(m_files, opened->record);
+            bool sent = header_sent;
+            if (!header_sent) {
+                header_sent = true;
+                sent = co_await ex.send_header(std::move(head));
+            }
+            if (sent) sent = co_await ex.send_body_from_pipe(pipe->read_fd(), *n);
+            if (!sent) {
+                if (counted && opened->record.max_downloads) m_files.uncount_download(file_id);
+                if (counted && !opened->record.max_downloads) m_files.uncount_download_later(file_id);
+                co_return;
+            }
+            at += *n;
+            continue;
+        }
         const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), end - at));
         auto n = opened->reader->read_at(at, std::span<std::uint8_t>(buffer.data(), want));
         if (!n || *n == 0) {

@@ -43,6 +43,16 @@ public:
         if (!co_await send_header(std::move(header))) co_return false;
         co_return co_await send_body(data);
     }
+    // Whether send_body_from_pipe works: a plain TCP connection, which can take bytes from a
+    // pipe inside the kernel (splice(2)); not a TLS one, which must encrypt them.
+    [[nodiscard]] virtual bool can_splice() const { return false; }
+    // Sends exactly `n` body bytes waiting in the pipe `pipe_fd` (its read end) after the
+    // header went with send_header. false if the connection failed or stalled.
+    virtual awaitable<bool> send_body_from_pipe(int pipe_fd, std::size_t n) {
+        (void)pipe_fd;
+        (void)n;
+        co_return false;
+    }
     // The address of the connection's peer (the proxy's, behind one), e.g. "127.0.0.1".
     [[nodiscard]] virtual std::string peer_address() const = 0;
     // The scheme and host this request reached us at, for absolute URLs.

@@ -36,6 +36,9 @@ std::string Metrics::render(std::uint64_t uploads_in_progress, std::uint64_t cor
     };
     counter("satload_http_bytes_received_total", "Request body bytes received.", bytes_received);
     counter("satload_http_bytes_sent_total", "Response body bytes sent.", bytes_sent);
+    counter("satload_http_bytes_spliced_total",
+            "Response body bytes passed from the blob store's connection to the client's in the kernel (splice).",
+            bytes_spliced);
     counter("satload_upload_bytes_received_total", "Body bytes accepted into uploads.",
             upload_bytes_received);
     counter("satload_downloads_completed_total", "Downloads whose last byte was sent.",

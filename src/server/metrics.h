@@ -16,6 +16,7 @@ public:
 
     std::atomic<std::uint64_t> bytes_received{0};         // request body bytes read
     std::atomic<std::uint64_t> bytes_sent{0};             // response body bytes written
+    std::atomic<std::uint64_t> bytes_spliced{0};          // of which passed on in the kernel (splice)
     std::atomic<std::uint64_t> upload_bytes_received{0};  // body bytes accepted into uploads
     std::atomic<std::uint64_t> downloads_completed{0};    // responses that carried a last byte
     std::atomic<std::int64_t> connections_open{0};

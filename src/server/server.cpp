@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <list>
 #include <map>
+#include <fcntl.h>
 #include <sched.h>
 #include <sys/socket.h>
 
@@ -302,6 +303,43 @@ public:
         }
         m_server.metrics().bytes_sent += n;
         co_return true;
+    }
+
+    [[nodiscard]] bool can_splice() const override { return !kTls; }
+
+    awaitable<bool> send_body_from_pipe(int pipe_fd, std::size_t n) override {
+        if constexpr (kTls) {
+            co_return false;
+        } else {
+            auto& socket = lowest().socket();
+            while (n > 0) {
+                const ssize_t r = ::splice(pipe_fd, nullptr, socket.native_handle(), nullptr, n,
+                                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE);
+                if (r > 0) {
+                    n -= static_cast<std::size_t>(r);
+                    m_server.metrics().bytes_sent += static_cast<std::uint64_t>(r);
+                    m_server.metrics().bytes_spliced += static_cast<std::uint64_t>(r);
+                    continue;
+                }
+                if (r < 0 && errno == EINTR) continue;
+                if (r < 0 && errno == EAGAIN) {
+                    // The socket's send buffer is full: wait until it drains, as long as a
+                    // stalled body may take (the stream's own timeout covers its operations
+                    // only, not a wait on its socket).
+                    asio::steady_timer stall(socket.get_executor(), m_options.body_stall_timeout);
+                    stall.async_wait([&socket](const beast::error_code& ec) {
+                        if (!ec) socket.cancel();
+                    });
+                    auto [ec] = co_await socket.async_wait(tcp::socket::wait_write, kAwait);
+                    stall.cancel();
+                    if (!ec) continue;
+                    if (ec == asio::error::operation_aborted) ++m_server.metrics().timeouts_total;
+                }
+                m_close = true;
+                co_return false;
+            }
+            co_return true;
+        }
     }
 
     awaitable<bool> send_header_with_body(http::response<http::empty_body> header,

@@ -59,6 +59,19 @@ public:
         (void)offset;
         (void)length;
     }
+    // Whether splice_at works: the store can move the bytes from its connection into a pipe
+    // inside the kernel (splice(2)), so a server passes them to its client without copying
+    // them through user space.
+    [[nodiscard]] virtual bool can_splice() const { return false; }
+    // Moves up to `max` bytes of the blob at `offset` into `pipe_fd`, the write end of a pipe
+    // with room for them (the caller empties it between calls); the count, 0 only at the end
+    // of the blob. Only where can_splice(); only inside a range announced with will_read.
+    virtual StoreResult<std::size_t> splice_at(std::uint64_t offset, int pipe_fd, std::size_t max) {
+        (void)offset;
+        (void)pipe_fd;
+        (void)max;
+        return fail(StoreFailure{StoreError::io, "this store cannot splice"});
+    }
 };
 
 struct BlobDigest {

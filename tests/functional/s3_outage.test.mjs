@@ -199,8 +199,15 @@ test('radosgw stopped mid-download: the connection ends early, the CLI fails cle
 
     // Back: both the plain GET and `satload get` deliver the exact bytes.
     await rgwStart();
+    const spliced = async () => {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      return Number(text.match(/^satload_http_bytes_spliced_total (\d+)$/m)?.[1] ?? NaN);
+    };
+    const splicedBefore = await spliced();
     const whole = Buffer.from(await (await fetch(blobUrl)).arrayBuffer());
     assert.equal(whole.length, cut.length);
+    // A plain TCP client's bytes went from RGW's connection to its own inside the kernel.
+    assert.ok(await spliced() - splicedBefore >= whole.length, 'the whole body was spliced');
     const again = await runCli(['get', link, '-o', out], { env: { SATLOAD_HOME: home } });
     assert.equal(again.code, 0, again.stderr);
     assert.equal(sha(readFileSync(out)), sha(data));

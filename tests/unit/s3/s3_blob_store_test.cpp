@@ -10,6 +10,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "core/checksum.h"
 #include "core/encoding.h"
@@ -537,7 +538,7 @@ TEST_F(S3BlobStoreTest, CommitResumesAfterACopyWhoseCleanUpNeverRan) {
 
 // A blob reader fetches ahead on sequential reads: pieces of odd sizes read one after another,
 // then jumps back, forward and to the last byte, all give exactly the stored bytes, and a
-// piece that runs past the end stops at it.
+// piece that runs past the end stops at it; an announced range streams, read or spliced.
 TEST_F(S3BlobStoreTest, ReadAheadServesSequentialAndRandomReadsExactly) {
     const std::string id = random_upload_id();
     const auto data = pseudo_random_bytes(static_cast<std::size_t>(kS3ReadAheadBytes * 2 + 12'345), 203);
@@ -591,6 +592,32 @@ TEST_F(S3BlobStoreTest, ReadAheadServesSequentialAndRandomReadsExactly) {
     expect_read(end + 5, 100);
     (*reader)->will_read(0, data.size());
     expect_read(data.size() - 2, 10);
+
+    // Spliced (can_splice): the announced range moves into a pipe in pieces no larger than
+    // asked, byte for byte; an offset outside the announced range is refused.
+    ASSERT_TRUE((*reader)->can_splice());
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    (*reader)->will_read(first, end - first);
+    Bytes spliced;
+    for (std::uint64_t at = first; at < end;) {
+        auto n = (*reader)->splice_at(at, fds[1], 65'536);
+        ASSERT_TRUE(n) << n.error().message;
+        ASSERT_GT(*n, 0u);
+        ASSERT_LE(*n, 65'536u);
+        std::vector<std::uint8_t> piece(*n);
+        for (std::size_t got = 0; got < *n;) {
+            const ssize_t r = ::read(fds[0], piece.data() + got, *n - got);
+            ASSERT_GT(r, 0);
+            got += static_cast<std::size_t>(r);
+        }
+        spliced.insert(spliced.end(), piece.begin(), piece.end());
+        at += *n;
+    }
+    EXPECT_EQ(spliced, slice(data, first, end));
+    EXPECT_FALSE((*reader)->splice_at(end + 1, fds[1], 100));
+    ::close(fds[0]);
+    ::close(fds[1]);
     EXPECT_TRUE(store().remove_blob(file_id));
 }
 

@@ -11,12 +11,16 @@
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <functional>
 #include <thread>
 
 #include <gtest/gtest.h>
 
+#include "core/check.h"
 #include "s3_test_env.h"
 
 namespace satload::s3 {
@@ -290,6 +294,85 @@ TEST(S3Client, StreamedRange) {
     EXPECT_EQ(client.read_object_range(all).value_or(1), 0u);  // nothing is left started
 }
 
+// A pipe for the splice tests; drains what a splice put in it.
+class TestPipe {
+public:
+    TestPipe() { SATLOAD_ASSERT(::pipe2(m_fds, O_CLOEXEC) == 0); }
+    ~TestPipe() {
+        ::close(m_fds[0]);
+        ::close(m_fds[1]);
+    }
+    TestPipe(const TestPipe&) = delete;
+    TestPipe& operator=(const TestPipe&) = delete;
+    [[nodiscard]] int write_fd() const { return m_fds[1]; }
+    // Reads exactly n bytes (what the last splice reported) and appends them to `out`.
+    void drain(std::size_t n, std::string& out) const {
+        std::string chunk(n, '\0');
+        std::size_t done = 0;
+        while (done < n) {
+            const ssize_t r = ::read(m_fds[0], chunk.data() + done, n - done);
+            ASSERT_GT(r, 0);
+            done += static_cast<std::size_t>(r);
+        }
+        out += chunk;
+    }
+
+private:
+    int m_fds[2];
+};
+
+// A streamed range passed on through a pipe (splice_object_range): the bytes that came with
+// the header first, then the rest from the socket, in pieces no larger than asked, 0 at the
+// end; the connection then serves the next request. A body cut short is a network error.
+TEST(S3Client, SplicedRange) {
+    const std::string body = "0123456789abcdefghijklmnopqrstuvwxyz";
+    const std::string head = "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 4-39/100\r\n"
+                             "Content-Length: 36\r\n\r\n";
+    ScriptedPeer peer({
+        [&](tcp::socket& s) {
+            if (!read_request(s)) return;
+            answer(s, head + body.substr(0, 5));
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            answer(s, body.substr(5));
+            if (read_request(s)) answer(s, kNoContent);
+        },
+        [&](tcp::socket& s) {
+            if (!read_request(s)) return;
+            answer(s, head + body.substr(0, 20));  // then the connection ends
+        },
+    });
+    S3Client client(local_endpoint(peer.port()), Credentials("id", "secret"));
+    TestPipe pipe;
+    ASSERT_TRUE(client.start_object_range("k", 4, 36));
+    std::string got;
+    std::vector<std::size_t> pieces;
+    for (;;) {
+        auto n = client.splice_object_range(pipe.write_fd(), 16);
+        ASSERT_TRUE(n) << n.error().message;
+        if (*n == 0) break;
+        EXPECT_LE(*n, 16u);
+        pieces.push_back(*n);
+        pipe.drain(*n, got);
+    }
+    EXPECT_EQ(got, body);
+    ASSERT_FALSE(pieces.empty());
+    EXPECT_EQ(pieces.front(), 5u);  // the bytes that came with the header, on their own
+    ASSERT_TRUE(client.delete_object("a"));
+    EXPECT_EQ(client.connections_opened(), 1u);
+
+    ASSERT_TRUE(client.start_object_range("k", 4, 36));
+    std::string partial;
+    S3Result<std::size_t> n = std::size_t{0};
+    do {
+        n = client.splice_object_range(pipe.write_fd(), 36);
+        if (n && *n > 0) pipe.drain(*n, partial);
+    } while (n && *n > 0);
+    ASSERT_FALSE(n);
+    EXPECT_EQ(n.error().code, S3Error::network);
+    EXPECT_EQ(partial, body.substr(0, 20));
+    EXPECT_EQ(client.splice_object_range(pipe.write_fd(), 36).value_or(1), 0u);  // nothing left started
+}
+
 // A part sent as it arrives (begin/write/finish_upload_part): the head declares the whole
 // length, the body arrives in the caller's pieces and the answer's ETag is returned; a part
 // abandoned half way (another request first) is cut off with its connection, so the service
@@ -422,6 +505,26 @@ TEST_F(S3ClientLive, StreamedRange) {
     auto past_end = m_client->start_object_range(key, body.size(), 10);
     ASSERT_FALSE(past_end);
     EXPECT_EQ(past_end.error().code, S3Error::invalid_range);
+    ASSERT_TRUE(m_client->delete_object(key));
+    EXPECT_EQ(m_client->connections_opened(), 1u);
+}
+
+// A range of a real object passed on through a pipe (splice): byte for byte what was
+// stored, on the one kept connection.
+TEST_F(S3ClientLive, SplicedRange) {
+    const std::string key = "client-test/" + random_file_id();
+    const auto body = pseudo_random_bytes(3'000'000, 75);
+    ASSERT_TRUE(m_client->put_object(key, body));
+    TestPipe pipe;
+    ASSERT_TRUE(m_client->start_object_range(key, 1'000, 2'500'000));
+    std::string got;
+    for (;;) {
+        auto n = m_client->splice_object_range(pipe.write_fd(), 65'536);
+        ASSERT_TRUE(n) << n.error().message;
+        if (*n == 0) break;
+        pipe.drain(*n, got);
+    }
+    EXPECT_EQ(Bytes(got.begin(), got.end()), Bytes(body.begin() + 1'000, body.begin() + 2'501'000));
     ASSERT_TRUE(m_client->delete_object(key));
     EXPECT_EQ(m_client->connections_opened(), 1u);
 }
