@@ -1,4 +1,4 @@
-// PgLoginThrottle: one row per (scope, SHA-256 of the key), updated by one upsert per failure,
+// PgLoginThrottle: one row per (scope, keyed hash of the key), updated by one upsert per failure,
 // so failures recorded on several instances at once all count. The delay is computed here
 // from the row, with the policy LoginThrottle uses.
 #include "accounts/pg_login_throttle.h"
@@ -36,7 +36,6 @@ bool valid_scope(std::string_view scope) {
            std::all_of(scope.begin(), scope.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
 }
 
-std::string key_hash_hex(std::string_view key) { return hex_encode(crypto::sha256(as_bytes(key))); }
 
 }  // namespace
 
@@ -47,12 +46,14 @@ StoreResult<std::unique_ptr<PgLoginThrottle>> PgLoginThrottle::open(std::shared_
     SATLOAD_ASSERT(policy.base_delay_s > 0 && policy.max_delay_s >= policy.base_delay_s);
     SATLOAD_ASSERT(policy.forget_after_s > 0);
     if (auto r = db->migrate(kPgThrottleComponent, kMigrations); !r) return fail(r.error());
-    return std::unique_ptr<PgLoginThrottle>(new PgLoginThrottle(std::move(db), clock, scope, policy));
+    auto hasher = store::PgKeyHasher::open(*db);
+    if (!hasher) return fail(hasher.error());
+    return std::unique_ptr<PgLoginThrottle>(new PgLoginThrottle(std::move(db), std::move(*hasher), clock, scope, policy));
 }
 
 StoreResult<std::int64_t> PgLoginThrottle::retry_after_s(std::string_view key) {
     const std::int64_t now_s = m_clock.now_s();
-    const std::string hash = key_hash_hex(key);
+    const std::string hash = m_hasher->hash_hex(m_scope, key);
     return m_db->read("read login failures", [&](pqxx::nontransaction& n) -> std::int64_t {
         const auto rows = n.exec_params(
             "SELECT failures, last_failure_s FROM login_throttle WHERE scope = $1 AND key_hash = decode($2, 'hex')",
@@ -69,7 +70,7 @@ StoreResult<std::int64_t> PgLoginThrottle::retry_after_s(std::string_view key) {
 
 StoreResult<void> PgLoginThrottle::record_failure(std::string_view key) {
     const std::int64_t now_s = m_clock.now_s();
-    const std::string hash = key_hash_hex(key);
+    const std::string hash = m_hasher->hash_hex(m_scope, key);
     const bool prune = m_failures_recorded.fetch_add(1) % kPgThrottlePruneEvery == 0;
     return m_db->transact("record a login failure", [&](pqxx::work& w) {
         // One statement: concurrent failures of one key on several instances serialize on its
@@ -91,7 +92,7 @@ StoreResult<void> PgLoginThrottle::record_failure(std::string_view key) {
 }
 
 StoreResult<void> PgLoginThrottle::record_success(std::string_view key) {
-    const std::string hash = key_hash_hex(key);
+    const std::string hash = m_hasher->hash_hex(m_scope, key);
     return m_db->transact("forget login failures", [&](pqxx::work& w) {
         w.exec_params("DELETE FROM login_throttle WHERE scope = $1 AND key_hash = decode($2, 'hex')", m_scope, hash);
     });

@@ -1,7 +1,8 @@
 // Login throttling shared by every server on one PostgreSQL database (serve --db
 // postgresql://…): the failures of a key are counted in the login_throttle table (component
 // "login_throttle"), so two instances give an attacker no more tries than one and a restart
-// forgets nothing. The key is stored as its SHA-256, never the username or address itself.
+// forgets nothing. The key is stored as its HMAC under the database's secret (store/pg_key_hash.h), never
+// the username or address itself.
 #pragma once
 
 #include <atomic>
@@ -12,6 +13,7 @@
 #include "accounts/account_service.h"
 #include "accounts/login_throttle.h"
 #include "store/pg_db.h"
+#include "store/pg_key_hash.h"
 
 namespace satload::accounts {
 
@@ -38,11 +40,12 @@ public:
     store::StoreResult<std::size_t> tracked_keys() override;
 
 private:
-    PgLoginThrottle(std::shared_ptr<store::PgDb> db, const Clock& clock, std::string_view scope,
-                    ThrottlePolicy policy)
-        : m_db(std::move(db)), m_clock(clock), m_scope(scope), m_policy(policy) {}
+    PgLoginThrottle(std::shared_ptr<store::PgDb> db, std::shared_ptr<const store::PgKeyHasher> hasher,
+                    const Clock& clock, std::string_view scope, ThrottlePolicy policy)
+        : m_db(std::move(db)), m_hasher(std::move(hasher)), m_clock(clock), m_scope(scope), m_policy(policy) {}
 
     std::shared_ptr<store::PgDb> m_db;
+    std::shared_ptr<const store::PgKeyHasher> m_hasher;  // keys are stored as its HMAC
     const Clock& m_clock;
     std::string m_scope;
     ThrottlePolicy m_policy;

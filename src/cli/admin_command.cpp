@@ -241,9 +241,10 @@ int run_migrate(const AdminArgs& args) {
         print_error(recorded.error());
         return kExitFailure;
     }
-    constexpr std::array<std::string_view, 9> kComponents{"meta",  "accounts", "payments",    "safety",
-                                                         "chain", "server",   "wallet_seed", "login_throttle",
-                                                         "rate_limits"};
+    constexpr std::array<std::string_view, 10> kComponents{"meta",        "accounts",       "payments",
+                                                          "safety",      "chain",          "server",
+                                                          "wallet_seed", "login_throttle", "rate_limits",
+                                                          "key_hash"};
     std::shared_ptr<store::PgDb> pg;
     std::vector<int> before;
     if (!recorded->db_url.empty()) {

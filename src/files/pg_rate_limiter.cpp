@@ -1,4 +1,4 @@
-// PgRateLimiter: one row per (scope, SHA-256 of the key) holding the key's current window,
+// PgRateLimiter: one row per (scope, keyed hash of the key) holding the key's current window,
 // moved by one upsert per event, so events counted on several instances at once all count.
 // The window semantics are MemoryRateLimiter's, computed in the statement from the row.
 #include "files/pg_rate_limiter.h"
@@ -36,7 +36,6 @@ bool valid_scope(std::string_view scope) {
            std::all_of(scope.begin(), scope.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
 }
 
-std::string key_hash_hex(std::string_view key) { return hex_encode(crypto::sha256(as_bytes(key))); }
 
 }  // namespace
 
@@ -50,12 +49,14 @@ StoreResult<std::unique_ptr<PgRateLimiter>> PgRateLimiter::open(std::shared_ptr<
     SATLOAD_ASSERT(db != nullptr && valid_scope(scope));
     SATLOAD_ASSERT(policy.events_per_window > 0 && policy.window_s > 0);
     if (auto r = migrate_rate_limits(*db); !r) return fail(r.error());
-    return std::unique_ptr<PgRateLimiter>(new PgRateLimiter(std::move(db), clock, scope, policy));
+    auto hasher = store::PgKeyHasher::open(*db);
+    if (!hasher) return fail(hasher.error());
+    return std::unique_ptr<PgRateLimiter>(new PgRateLimiter(std::move(db), std::move(*hasher), clock, scope, policy));
 }
 
 StoreResult<std::int64_t> PgRateLimiter::acquire(std::string_view key) {
     const std::int64_t now_s = m_clock.now_s();
-    const std::string hash = key_hash_hex(key);
+    const std::string hash = m_hasher->hash_hex(m_scope, key);
     const auto limit = static_cast<std::int64_t>(m_policy.events_per_window);
     auto counted = m_db->transact("count a rate-limited event", [&](pqxx::work& w) {
         // One statement: concurrent events of one key on several instances serialize on its

@@ -1,7 +1,7 @@
 // Rate limits shared by every server on one PostgreSQL database (serve --db postgresql://…):
 // the windows of a key are counted in the rate_limits table (component "rate_limits"), so N
 // instances admit no more than one and a restart forgets nothing. The key (a client address)
-// is stored as its SHA-256, never itself.
+// is stored as its HMAC under the database's secret (store/pg_key_hash.h), never itself.
 #pragma once
 
 #include <atomic>
@@ -11,6 +11,7 @@
 
 #include "files/rate_limiter.h"
 #include "store/pg_db.h"
+#include "store/pg_key_hash.h"
 
 namespace satload::files {
 
@@ -36,11 +37,13 @@ public:
     store::StoreResult<std::size_t> tracked_keys() override;
 
 private:
-    PgRateLimiter(std::shared_ptr<store::PgDb> db, const Clock& clock, std::string_view scope, RatePolicy policy)
-        : m_db(std::move(db)), m_clock(clock), m_scope(scope), m_policy(policy) {}
+    PgRateLimiter(std::shared_ptr<store::PgDb> db, std::shared_ptr<const store::PgKeyHasher> hasher,
+                  const Clock& clock, std::string_view scope, RatePolicy policy)
+        : m_db(std::move(db)), m_hasher(std::move(hasher)), m_clock(clock), m_scope(scope), m_policy(policy) {}
     void prune(std::int64_t now_s);
 
     std::shared_ptr<store::PgDb> m_db;
+    std::shared_ptr<const store::PgKeyHasher> m_hasher;  // keys are stored as its HMAC
     const Clock& m_clock;
     std::string m_scope;
     RatePolicy m_policy;

@@ -332,7 +332,7 @@ test('admin migrate on a fresh PostgreSQL schema', { skip }, async () => {
   const first = await runCli(['admin', 'migrate', '--data', dataDir]);
   assert.equal(first.code, 0, first.stderr + first.stdout);
   for (const component of ['meta', 'accounts', 'payments', 'safety', 'chain', 'server', 'wallet_seed', 'login_throttle',
-    'rate_limits']) {
+    'rate_limits', 'key_hash']) {
     assert.match(first.stdout, new RegExp(`^${component}: schema version 0 -> [1-9]\\d*$`, 'm'), first.stdout);
   }
   assert.match(first.stdout, /^audit passed \(after migrating\)/m);

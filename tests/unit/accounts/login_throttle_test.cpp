@@ -2,7 +2,7 @@
 // PostgreSQL): free failures, doubling delays with a cap, forgetting after a quiet period,
 // success resets, independent keys and scopes; the in-memory bound; and on PostgreSQL that
 // two instances (two pools on one schema) share one count, that keys are stored only as their
-// SHA-256, and that quiet rows are pruned.
+// keyed hash, and that quiet rows are pruned.
 #include "accounts/login_throttle.h"
 
 #include <gtest/gtest.h>
@@ -237,7 +237,8 @@ TEST_F(PgThrottleTest, TwoServicesShareTheCount) {
     EXPECT_TRUE(b.service->login("alice", alice.auth(), "198.51.100.1"));
 }
 
-// The username or address itself is never stored, only its SHA-256; scopes count apart.
+// The username or address itself is never stored, only its HMAC under the database's secret
+// (not a plain SHA-256, which a list of candidates reverses); scopes count apart.
 TEST_F(PgThrottleTest, KeysStoredAsHashesPerScope) {
     auto names = make(kUsernameThrottleScope);
     auto addresses = make(kAddressThrottleScope);
@@ -251,7 +252,14 @@ TEST_F(PgThrottleTest, KeysStoredAsHashesPerScope) {
     ASSERT_TRUE(rows) << rows.error().message;
     ASSERT_EQ(rows->size(), 1u);
     EXPECT_EQ((*rows)[0][0].as<std::string>(), kUsernameThrottleScope);
-    EXPECT_EQ((*rows)[0][1].as<std::string>(), hex_encode(crypto::sha256(as_bytes("alice@example"))));
+    auto secret = m_dbs[0]->read("secret", [](pqxx::nontransaction& n) {
+        return std::string(n.exec1("SELECT encode(secret, 'hex') FROM key_hash_secret")[0].c_str());
+    });
+    ASSERT_TRUE(secret) << secret.error().message;
+    const std::string scope(kUsernameThrottleScope);
+    const std::string message = std::to_string(scope.size()) + ":" + scope + "alice@example";
+    EXPECT_EQ((*rows)[0][1].as<std::string>(), hex_encode(crypto::hmac_sha256(*hex_decode(*secret), as_bytes(message))));
+    EXPECT_NE((*rows)[0][1].as<std::string>(), hex_encode(crypto::sha256(as_bytes("alice@example"))));
     auto found = m_dbs[0]->read("find", [](pqxx::nontransaction& n) {
         return n.exec1("SELECT count(*) FROM login_throttle WHERE position('alice'::bytea IN key_hash) > 0")[0].as<int>();
     });

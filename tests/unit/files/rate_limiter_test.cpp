@@ -3,7 +3,7 @@
 // seconds left, count nothing refused and open again when they end; exact keys; the in-memory
 // bound; and on PostgreSQL that two instances (two pools on one schema) share one count and a
 // new instance remembers it, that concurrent events all count and never over-admit, that keys
-// are stored only as their SHA-256, per scope, and that ended windows are pruned; and that a
+// are stored only as their keyed hash, per scope, and that ended windows are pruned; and that a
 // service falls back to its own count when the shared store fails.
 #include "files/rate_limiter.h"
 
@@ -203,7 +203,8 @@ TEST_F(PgRateLimiterTest, ConcurrentEventsAllCount) {
     }
 }
 
-// The address itself is never stored, only its SHA-256; scopes count apart.
+// The address itself is never stored, only its HMAC under the database's secret (a plain
+// SHA-256 of an IPv4 address is reversed by hashing all 2^32); scopes count apart.
 TEST_F(PgRateLimiterTest, KeysStoredAsHashesPerScope) {
     auto uploads = make();
     auto reports = make(small_policy(), "abuse_report");
@@ -218,9 +219,17 @@ TEST_F(PgRateLimiterTest, KeysStoredAsHashesPerScope) {
     ASSERT_EQ(rows->size(), 2u);
     EXPECT_EQ((*rows)[0][0].as<std::string>(), "abuse_report");
     EXPECT_EQ((*rows)[1][0].as<std::string>(), kAnonymousCreationRateScope);
+    auto secret = m_dbs[0]->read("secret", [](pqxx::nontransaction& n) {
+        return std::string(n.exec1("SELECT encode(secret, 'hex') FROM key_hash_secret")[0].c_str());
+    });
+    ASSERT_TRUE(secret) << secret.error().message;
     for (const auto& row : *rows) {
-        EXPECT_EQ(row[1].as<std::string>(), hex_encode(crypto::sha256(as_bytes("192.0.2.44"))));
+        const std::string scope = row[0].as<std::string>();
+        const std::string message = std::to_string(scope.size()) + ":" + scope + "192.0.2.44";
+        EXPECT_EQ(row[1].as<std::string>(), hex_encode(crypto::hmac_sha256(*hex_decode(*secret), as_bytes(message))));
+        EXPECT_NE(row[1].as<std::string>(), hex_encode(crypto::sha256(as_bytes("192.0.2.44"))));
     }
+    EXPECT_NE((*rows)[0][1].as<std::string>(), (*rows)[1][1].as<std::string>());
     auto found = m_dbs[0]->read("find", [](pqxx::nontransaction& n) {
         return n.exec1("SELECT count(*) FROM rate_limits WHERE position('192.0'::bytea IN key_hash) > 0")[0].as<int>();
     });
