@@ -72,7 +72,7 @@ StoreResult<void> PgLoginThrottle::record_failure(std::string_view key) {
     const std::int64_t now_s = m_clock.now_s();
     const std::string hash = m_hasher->hash_hex(m_scope, key);
     const bool prune = m_failures_recorded.fetch_add(1) % kPgThrottlePruneEvery == 0;
-    return m_db->transact("record a login failure", [&](pqxx::work& w) {
+    auto counted = m_db->transact("record a login failure", [&](pqxx::work& w) {
         // One statement: concurrent failures of one key on several instances serialize on its
         // row, so each counts. A quiet key restarts from one; a clock behind another
         // instance's never moves the last failure back.
@@ -84,11 +84,17 @@ StoreResult<void> PgLoginThrottle::record_failure(std::string_view key) {
             "ELSE least(login_throttle.failures + 1, 4294967295) END, "
             "last_failure_s = greatest(login_throttle.last_failure_s, $3)",
             m_scope, hash, now_s, m_policy.forget_after_s);
-        if (prune) {
+    });
+    if (counted && prune) {
+        // In a transaction of its own, after the count committed: were it in the count's, two
+        // instances each holding a key's row while deleting the other's could deadlock. A
+        // failure leaves the rows to the next pruning.
+        (void)m_db->transact("prune quiet login failures", [&](pqxx::work& w) {
             w.exec_params("DELETE FROM login_throttle WHERE scope = $1 AND last_failure_s <= $2", m_scope,
                           now_s - m_policy.forget_after_s);
-        }
-    });
+        });
+    }
+    return counted;
 }
 
 StoreResult<void> PgLoginThrottle::record_success(std::string_view key) {
