@@ -14,21 +14,18 @@ import { launchBrowser, memoryPeaks, newContext, processMemory, startServer } fr
 const small = Boolean(process.env.SATLOAD_SMALL_TESTS);
 const SIZE = small ? 48 << 20 : 1 << 30;
 // The issue's download figure: 512 MiB with the renderer's resident memory below 300 MiB
-// (ISSUE_RENDERER_BYTES). Met in most runs, not in all: the renderer that runs the page and
-// its worker peaks at ~220-290 MiB RSS in about two runs of three and at ~320-390 MiB in the
-// others (~115 MiB of it file-backed: Chromium's own code, shared with its other processes;
-// the rest mostly garbage awaiting collection, whose timing varies with the machine's load).
-// The worker reads the network body only when the download manager asks (no queue between
-// the two), with BYOB reads into one reused buffer, and assembles records in buffers of its
-// own, so the only garbage per record is WebCrypto's output; the old pipeline (a chain of
-// pipes, a buffer per network chunk) peaked at ~370-430 MiB in every run. So the download
-// runs DOWNLOAD_RUNS times: each run stays under MAX_RENDERER_BYTES with the heap growing by
-// far less than the file (a Blob or a buffer holding it would add all 512 MiB), and the best
-// run must be below the issue's figure.
+// (ISSUE_RENDERER_BYTES), in every run. The renderer runs the page and its worker and starts
+// at ~148 MiB (~115 MiB of it file-backed: Chromium's own code, shared with its other
+// processes). Each record's plaintext is a new WebCrypto buffer, freed only by a garbage
+// collection; left to the engine's timing that let the renderer peak at 270-370 MiB, so the
+// worker waits for a collection whenever 40 MiB of handed-on plaintext is uncollected
+// (sw.ts, CollectionPacer): 230-264 MiB in 33 runs on a loaded 2-core machine (load 3-9),
+// about as fast. The download runs DOWNLOAD_RUNS times (collection timing varies from run to
+// run), each held to the figure, with the heap growing by far less than the file (a Blob or
+// a buffer holding it would add all 512 MiB).
 const DOWNLOAD_SIZE = small ? 48 << 20 : 512 << 20;
 const ISSUE_RENDERER_BYTES = 300 << 20;
 const DOWNLOAD_RUNS = small ? 1 : 3;
-const MAX_RENDERER_BYTES = 448 << 20;
 const MAX_RENDERER_ANON_GROWTH_BYTES = 288 << 20;
 // Measured here: +~320 MiB for the upload, +~300 MiB for the download (a garbage-collection
 // saw-tooth in one renderer, the same for 512 MiB and 1 GiB). Holding the file anywhere
@@ -89,12 +86,11 @@ test(`a ${MiB(SIZE)} upload in the page: memory stays flat, satload get reads it
   assert.equal(await hashFile(out), digest);
 });
 
-test(`a ${MiB(DOWNLOAD_SIZE)} download in the page, ${DOWNLOAD_RUNS} times: the renderer below ${MiB(MAX_RENDERER_BYTES)} each time and below ${MiB(ISSUE_RENDERER_BYTES)} at best, the bytes are the file's`, async () => {
+test(`a ${MiB(DOWNLOAD_SIZE)} download in the page, ${DOWNLOAD_RUNS} times: the renderer below ${MiB(ISSUE_RENDERER_BYTES)} each time, the bytes are the file's`, async () => {
   const file = path.join(dir, 'down.bin');
   const digest = await writeRandomFile(file, DOWNLOAD_SIZE);
   const put = await runCli(['put', file, '--server', server.url]);
   assert.equal(put.code, 0, put.stderr);
-  const renderPeaks = [];
   for (let run = 1; run <= DOWNLOAD_RUNS; run++) {
     const { context, requests } = await newContext(browser);
     const page = await context.newPage();
@@ -110,25 +106,17 @@ test(`a ${MiB(DOWNLOAD_SIZE)} download in the page, ${DOWNLOAD_RUNS} times: the 
     assert.ok(requests.some((r) => r.fromWorker && r.url.includes('/d/')), 'the service worker streamed it');
     await context.close();
     const before = base.largest.renderer;
-    renderPeaks.push(peak.renderer);
     console.log(
       `# download ${run}: Chromium ${MiB(base.total)} before, peak ${MiB(peak.total)} (browser ${MiB(peak.browser)}); ` +
         `renderer ${MiB(before.rss)} before (anonymous ${MiB(before.anon)}, file-backed ${MiB(before.file)}), ` +
-        `peak ${MiB(peak.renderer)} (anonymous ${MiB(peak.rendererAnon)}, file-backed ${MiB(peak.rendererFile)}): ` +
-        `${peak.renderer < ISSUE_RENDERER_BYTES ? 'below' : 'NOT below'} the issue's ${MiB(ISSUE_RENDERER_BYTES)}`,
+        `peak ${MiB(peak.renderer)} (anonymous ${MiB(peak.rendererAnon)}, file-backed ${MiB(peak.rendererFile)})`,
     );
     if (!small) {
-      assert.ok(peak.renderer < MAX_RENDERER_BYTES, `the renderer peaked at ${MiB(peak.renderer)}`);
+      assert.ok(peak.renderer < ISSUE_RENDERER_BYTES, `run ${run}: the renderer peaked at ${MiB(peak.renderer)}`);
       assert.ok(peak.rendererAnon - before.anon < MAX_RENDERER_ANON_GROWTH_BYTES, `the renderer's heap grew by ${MiB(peak.rendererAnon - before.anon)}`);
       assert.ok(peak.total - base.total < MAX_GROWTH_BYTES, `grew by ${MiB(peak.total - base.total)}`);
       assert.ok(peak.browser - base.browser < 128 << 20, `the browser process grew by ${MiB(peak.browser - base.browser)}`);
     }
     assert.equal(await hashFile(saved), digest);
-  }
-  // The old pipeline never got below the target in any run (~370-430 MiB); this one does in
-  // most runs, and not in all (see the figures above), so the best run is what is held to it.
-  if (!small) {
-    const best = Math.min(...renderPeaks);
-    assert.ok(best < ISSUE_RENDERER_BYTES, `no run below ${MiB(ISSUE_RENDERER_BYTES)}: ${renderPeaks.map(MiB).join(', ')}`);
   }
 });
