@@ -314,7 +314,7 @@ public:
             auto& socket = lowest().socket();
             while (n > 0) {
                 // Not SPLICE_F_MORE: on the body's last piece it corks the final partial
-                // segment until a later write (a keep-alive client waited up to 0.24 s for it).
+                // segment until a later write on the connection.
                 const ssize_t r = ::splice(pipe_fd, nullptr, socket.native_handle(), nullptr, n,
                                            SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
                 if (r > 0) {
