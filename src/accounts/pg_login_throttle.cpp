@@ -29,20 +29,12 @@ CREATE INDEX login_throttle_by_age ON login_throttle (scope, last_failure_s);
 )sql",
 };
 
-constexpr std::size_t kMaxScopeBytes = 32;
-
-bool valid_scope(std::string_view scope) {
-    return !scope.empty() && scope.size() <= kMaxScopeBytes &&
-           std::all_of(scope.begin(), scope.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
-}
-
-
 }  // namespace
 
 StoreResult<std::unique_ptr<PgLoginThrottle>> PgLoginThrottle::open(std::shared_ptr<store::PgDb> db,
                                                                     const Clock& clock, std::string_view scope,
                                                                     ThrottlePolicy policy) {
-    SATLOAD_ASSERT(db != nullptr && valid_scope(scope));
+    SATLOAD_ASSERT(db != nullptr && store::is_key_scope(scope));
     SATLOAD_ASSERT(policy.base_delay_s > 0 && policy.max_delay_s >= policy.base_delay_s);
     SATLOAD_ASSERT(policy.forget_after_s > 0);
     if (auto r = db->migrate(kPgThrottleComponent, kMigrations); !r) return fail(r.error());

@@ -29,7 +29,7 @@ inline constexpr std::uint64_t kPgThrottlePruneEvery = 64;
 class PgLoginThrottle final : public Throttle {
 public:
     // Brings the table to this program's version (once, however many start together).
-    // `scope` is at most 32 bytes of [a-z_].
+    // `scope` is a store::is_key_scope.
     static store::StoreResult<std::unique_ptr<PgLoginThrottle>> open(std::shared_ptr<store::PgDb> db,
                                                                      const Clock& clock, std::string_view scope,
                                                                      ThrottlePolicy policy);

@@ -31,12 +31,6 @@ CREATE INDEX rate_limits_by_age ON rate_limits (scope, window_start_s);
 )sql",
 };
 
-bool valid_scope(std::string_view scope) {
-    return !scope.empty() && scope.size() <= kPgRateLimitScopeBytesMax &&
-           std::all_of(scope.begin(), scope.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
-}
-
-
 }  // namespace
 
 StoreResult<void> migrate_rate_limits(store::PgDb& db) {
@@ -46,7 +40,7 @@ StoreResult<void> migrate_rate_limits(store::PgDb& db) {
 
 StoreResult<std::unique_ptr<PgRateLimiter>> PgRateLimiter::open(std::shared_ptr<store::PgDb> db, const Clock& clock,
                                                                 std::string_view scope, RatePolicy policy) {
-    SATLOAD_ASSERT(db != nullptr && valid_scope(scope));
+    SATLOAD_ASSERT(db != nullptr && store::is_key_scope(scope));
     SATLOAD_ASSERT(policy.events_per_window > 0 && policy.window_s > 0);
     if (auto r = migrate_rate_limits(*db); !r) return fail(r.error());
     auto hasher = store::PgKeyHasher::open(*db);

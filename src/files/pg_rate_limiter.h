@@ -22,12 +22,11 @@ inline constexpr std::string_view kAnonymousCreationRateScope = "anonymous_uploa
 // window has ended are deleted, so the table holds about the keys active within the last
 // window, as MemoryRateLimiter's map does.
 inline constexpr std::uint64_t kPgRateLimitPruneEvery = 64;
-inline constexpr std::size_t kPgRateLimitScopeBytesMax = 32;
 
 class PgRateLimiter final : public RateLimiter {
 public:
     // Brings the table to this program's version (once, however many start together).
-    // `scope` is at most kPgRateLimitScopeBytesMax bytes of [a-z_]; policy.max_keys is unused
+    // `scope` is a store::is_key_scope; policy.max_keys is unused
     // (pruning bounds the table).
     static store::StoreResult<std::unique_ptr<PgRateLimiter>> open(std::shared_ptr<store::PgDb> db,
                                                                    const Clock& clock, std::string_view scope,

@@ -24,6 +24,11 @@ static_assert(kKeyHashSecretBytes == 32, "the key_hash_secret CHECK names the se
 
 }  // namespace
 
+bool is_key_scope(std::string_view scope) {
+    return !scope.empty() && scope.size() <= kKeyScopeBytesMax &&
+           std::all_of(scope.begin(), scope.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
+}
+
 StoreResult<std::shared_ptr<const PgKeyHasher>> PgKeyHasher::open(PgDb& db) {
     if (auto r = db.migrate(kPgKeyHashComponent, kMigrations); !r) return fail(r.error());
     std::array<std::uint8_t, kKeyHashSecretBytes> offered{};

@@ -17,6 +17,10 @@ namespace satload::store {
 // The component (and table) holding the secret.
 inline constexpr std::string_view kPgKeyHashComponent = "key_hash";
 inline constexpr std::size_t kKeyHashSecretBytes = 32;
+// A counter's scope (its name in the shared tables): 1 to this many bytes of [a-z_].
+inline constexpr std::size_t kKeyScopeBytesMax = 32;
+
+[[nodiscard]] bool is_key_scope(std::string_view scope);
 
 class PgKeyHasher {
 public:

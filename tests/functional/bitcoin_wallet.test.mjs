@@ -13,7 +13,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,10 +21,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as bitcoin from 'bitcoinjs-lib';
 import { Server, runCli, tempDir, lastLine, SCALE_DB, SCALE_BLOBS } from '../lib/server.mjs';
 import { apiUser, adminApi, ownedUpload } from '../lib/owned.mjs';
+import { rpcClient, runChainTool as runTool } from '../lib/regtest.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const buildDir = process.env.SATLOAD_BUILD_DIR;
-const tool = buildDir ? path.join(buildDir, 'tests', 'interop', 'chain_tool') : '';
 // The suite needs a bcoin install (make test provides one); "skip" opts out as the interop
 // suite does.
 const skip = process.env.SATLOAD_TEST_BCOIN_URL === 'skip' ? 'SATLOAD_TEST_BCOIN_URL=skip' : false;
@@ -48,31 +47,6 @@ let funding;
 let payee;
 const coins = []; // mature coinbase outputs paying the funding key
 const homes = {};
-
-function runTool(args) {
-  assert.ok(existsSync(tool), `chain_tool not found at ${tool}`);
-  const r = spawnSync(tool, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  assert.equal(r.status, 0, `chain_tool ${args[0]}: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
-
-function rpcClient(url) {
-  const u = new URL(url);
-  const auth = 'Basic ' + Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
-  u.username = '';
-  u.password = '';
-  let id = 0;
-  return async (method, ...params) => {
-    const res = await fetch(u, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: auth },
-      body: JSON.stringify({ jsonrpc: '1.0', id: ++id, method, params }),
-    });
-    const body = await res.json();
-    if (body.error) throw new Error(`${method}: ${body.error.message}`);
-    return body.result;
-  };
-}
 
 // A TCP proxy in front of the node's RPC port; cut() refuses connections until restore().
 function startProxy(target) {

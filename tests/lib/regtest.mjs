@@ -35,7 +35,8 @@ export function testAddress(index) {
     '--change', '0', '--from', String(index), '--count', '1']).keys[0].address;
 }
 
-function rpcClient(url) {
+// A JSON-RPC client of the node at `url` (credentials in the URL): rpc(method, ...params).
+export function rpcClient(url) {
   const u = new URL(url);
   const auth = 'Basic ' + Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
   u.username = '';
