@@ -155,7 +155,11 @@ UploadResult<store::UploadRecord> UploadWriter::finish() {
         release();
         return fail(failure);
     }
-    SATLOAD_ASSERT(*synced == m_start_offset + m_written);
+    if (*synced != m_start_offset + m_written) {
+        // Only after a body shorter than announced, which the caller would have cut instead.
+        release();
+        return fail(UploadFailure{UploadError::storage, "the store kept fewer bytes than were written"});
+    }
     // The offset is recorded (and the upload completed) only while the lock is still ours.
     if (auto kept = keep_lock(); !kept) return fail(kept.error());
     m_record.offset_bytes = *synced;
@@ -400,6 +404,7 @@ UploadResult<std::unique_ptr<UploadWriter>> UploadService::begin_write(
     }
     auto appender = m_blobs.open_append(upload_id, record.offset_bytes);
     if (!appender) return unlock_and_fail(from_store(appender.error()));
+    if (content_length) (*appender)->will_write(*content_length);
     return std::unique_ptr<UploadWriter>(
         new UploadWriter(*this, std::move(record), std::move(*appender), std::move(checksum),
                          *lock_until_s));

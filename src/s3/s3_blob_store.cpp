@@ -1,8 +1,11 @@
 // S3BlobStore: partial uploads as S3 multipart uploads, made durable at every sync.
 //
 // Durability scheme. A partial upload <id> is, in the bucket:
-//   partials/<id>/data                 an S3 multipart upload; part k (1-based) holds the
-//                                      bytes [(k-1)*P, k*P) for the configured part size P
+//   partials/<id>/data                 an S3 multipart upload; part k (1-based) starts at
+//                                      byte (k-1)*P for the configured part size P and holds
+//                                      one P-byte slot, or several (a long part, streamed
+//                                      when the caller announced a long body; the numbers of
+//                                      the slots inside it stay unused)
 //   partials/<id>/tail-<offset>        small objects ("pieces") holding bytes synced before
 //                                      they filled a part: [offset, offset + object size)
 // S3 forbids parts below 5 MiB except the last, and the parts of an unfinished upload cannot
@@ -49,7 +52,6 @@
 #include <vector>
 
 #include "core/check.h"
-#include "core/checksum.h"
 #include "core/ids.h"
 #include "crypto/primitives.h"
 
@@ -212,32 +214,46 @@ StoreResult<void> read_pieces(S3Client& client, std::string_view id,
     return {};
 }
 
-// Parts 1..count, each exactly part_bytes long; corrupt when one is missing or short.
+// The parts that tile the first `count` slots of part_bytes each: part k (1-based) starts at
+// slot k - 1 and is a whole number of slots long (a streamed part spans several slots; the
+// part numbers of the slots inside it stay unused), so the tiling follows each part's size
+// to the next part's number. Parts that do not lie on the tiling (left by a writer whose
+// acknowledgment was lost) are never named. Corrupt when a slot has no part or a part is not
+// a whole number of slots or passes the count.
 StoreResult<std::vector<PartInfo>> full_parts(S3Client& client, std::string_view id,
                                               const std::string& s3_upload_id, std::uint64_t count,
                                               std::uint64_t part_bytes) {
+    std::vector<PartInfo> parts;
+    if (count == 0) return parts;
     auto listed = client.list_parts(data_key(id), s3_upload_id);
     if (!listed) return fail(to_store(listed.error()));
-    std::vector<PartInfo> parts;
-    for (std::uint64_t k = 1; k <= count; ++k) {
-        auto it = std::find_if(listed->begin(), listed->end(), [k](const PartInfo& p) {
-            return static_cast<std::uint64_t>(p.part_number) == k;
-        });
-        if (it == listed->end() || it->size_bytes != part_bytes) {
-            return fail(
-                StoreFailure{StoreError::corrupt, "s3: a part of a partial upload is missing"});
-        }
-        parts.push_back(*it);
+    std::map<std::uint64_t, const PartInfo*> by_number;
+    for (const auto& p : *listed) {
+        if (p.part_number >= 1) by_number.emplace(static_cast<std::uint64_t>(p.part_number), &p);
+    }
+    const auto corrupt = [] {
+        return StoreFailure{StoreError::corrupt, "s3: a part of a partial upload is missing"};
+    };
+    std::uint64_t slot = 0;
+    while (slot < count) {
+        const auto it = by_number.find(slot + 1);
+        if (it == by_number.end()) return fail(corrupt());
+        const PartInfo& part = *it->second;
+        const std::uint64_t slots = part.size_bytes / part_bytes;
+        if (slots == 0 || part.size_bytes % part_bytes != 0 || slots > count - slot) return fail(corrupt());
+        parts.push_back(part);
+        slot += slots;
     }
     return parts;
 }
 
-// SHA-256, XXH3-128 and size of a stored object, read once in ranged GETs.
+// SHA-256 and size of a stored object, read once in ranged GETs. No XXH3: it is the fast check
+// of full reads, and S3 reads are checked by the store itself (S3BlobReader::checked_by_store);
+// files without one fall back to SHA-256 wherever their bytes are read unchecked.
 StoreResult<store::BlobDigest> digest_object(S3Client& client, const std::string& key) {
     auto info = client.head_object(key);
     if (!info) return fail(to_store(info.error()));
     crypto::Sha256 hasher;
-    Xxh3Checksum checksum;
     Bytes block(static_cast<std::size_t>(
         std::clamp<std::uint64_t>(info->size_bytes, 1, kS3ReadBlockBytes)));
     std::uint64_t offset = 0;
@@ -254,11 +270,10 @@ StoreResult<store::BlobDigest> digest_object(S3Client& client, const std::string
         if (*n == 0)
             return fail(StoreFailure{StoreError::corrupt, "s3: blob shorter than its size"});
         hasher.update(ByteSpan(block.data(), *n));
-        checksum.update(ByteSpan(block.data(), *n));
         offset += *n;
     }
     const crypto::Sha256Digest digest = hasher.finish();
-    return store::BlobDigest{hex_encode(digest), offset, checksum.finish_hex()};
+    return store::BlobDigest{hex_encode(digest), offset, {}};
 }
 
 // Deletes every piece and the data object of a partial; the first failure is reported.
@@ -292,22 +307,20 @@ std::optional<std::chrono::system_clock::time_point> parse_iso8601(const std::st
 
 }  // namespace
 
-// SHA-256 and XXH3 of a partial's first `size_bytes` bytes, as its appender wrote them.
+// SHA-256 of a partial's first `size_bytes` bytes, as its appender wrote them (no XXH3: see
+// digest_object).
 struct RunningDigest {
     crypto::Sha256 sha256;
-    Xxh3Checksum xxh3;
     std::uint64_t size_bytes = 0;
     std::string writer;  // the token of the appender that published it
 
     void update(ByteSpan data) {
         sha256.update(data);
-        xxh3.update(data);
         size_bytes += data.size();
     }
     [[nodiscard]] std::unique_ptr<RunningDigest> clone() const {
         auto copy = std::make_unique<RunningDigest>();
         copy->sha256.assign(sha256);
-        copy->xxh3.assign(xxh3);
         copy->size_bytes = size_bytes;
         copy->writer = writer;
         return copy;
@@ -361,7 +374,7 @@ public:
         if (digest->size_bytes != size_bytes || writer.empty() || digest->writer != writer) {
             return std::nullopt;
         }
-        return store::BlobDigest{hex_encode(digest->sha256.finish()), size_bytes, digest->xxh3.finish_hex()};
+        return store::BlobDigest{hex_encode(digest->sha256.finish()), size_bytes, {}};
     }
     void forget(const std::string& id) {
         const std::lock_guard lock(m_mutex);
@@ -381,12 +394,13 @@ public:
     // the next part streams on the other.
     S3BlobAppender(std::unique_ptr<S3Client> client, std::unique_ptr<S3Client> second,
                    std::string id, std::string s3_upload_id, std::uint64_t part_bytes,
-                   std::uint64_t durable, Bytes slot_bytes, std::set<std::uint64_t> pieces,
-                   std::shared_ptr<DigestBook> digests)
+                   std::uint64_t long_part_bytes, std::uint64_t durable, Bytes slot_bytes,
+                   std::set<std::uint64_t> pieces, std::shared_ptr<DigestBook> digests)
         : m_clients{std::move(client), std::move(second)},
           m_id(std::move(id)),
           m_s3_upload_id(std::move(s3_upload_id)),
           m_part_bytes(part_bytes),
+          m_long_part_limit(long_part_bytes),
           m_slot_start(durable / part_bytes * part_bytes),
           m_durable(durable),
           m_buffer(std::move(slot_bytes)),
@@ -400,9 +414,16 @@ public:
         m_buffer.reserve(static_cast<std::size_t>(m_part_bytes));
     }
 
+    void will_write(std::uint64_t bytes) override { m_expected = bytes; }
+
     StoreResult<void> write(std::span<const std::uint8_t> data) override {
         if (m_failed) return fail(poisoned());
         while (!data.empty()) {
+            if (!m_long_part && !m_part_streaming) begin_long_part();
+            if (m_long_part) {
+                if (auto r = write_long_part(data); !r) return r;
+                continue;
+            }
             const std::size_t room = static_cast<std::size_t>(m_part_bytes) - m_buffer.size();
             const std::size_t take = std::min(room, data.size());
             const std::size_t before = m_buffer.size();
@@ -411,6 +432,7 @@ public:
             // Sent on before it is hashed: S3 stores it while this thread hashes.
             stream_part(before);
             if (m_digest) m_digest->update(data.first(take));
+            m_expected -= std::min<std::uint64_t>(m_expected, take);
             data = data.subspan(take);
             if (m_buffer.size() == m_part_bytes) {
                 if (auto r = upload_full_part(); !r) return r;
@@ -421,6 +443,8 @@ public:
 
     StoreResult<std::uint64_t> sync() override {
         if (m_failed) return fail(poisoned());
+        if (m_long_part) return sync_cut_long_part();
+        m_expected = 0;
         if (auto r = settle_pending(); !r) return fail(r.error());
         const std::uint64_t end = size();
         if (end == m_durable) return m_durable;
@@ -452,11 +476,87 @@ public:
         return m_durable;
     }
 
-    [[nodiscard]] std::uint64_t size() const override { return m_slot_start + m_buffer.size(); }
+    [[nodiscard]] std::uint64_t size() const override {
+        return m_slot_start + (m_long_part ? m_long_sent : m_buffer.size());
+    }
 
 private:
     static StoreFailure poisoned() {
         return StoreFailure{StoreError::io, "s3: partial upload appender unusable after a failure"};
+    }
+
+    // A long part: when the caller announced (will_write) at least two slots' worth of bytes
+    // before its next sync, the part starting at this slot is one UploadPart of as many whole
+    // slots as those bytes fill, up to the configured long part size (see
+    // kDefaultLongPartBytes), and its bytes go to S3 as they arrive without being kept: memory
+    // stays one slot. The part numbers of the slots it covers stay unused (see full_parts).
+    // What the buffer held (the slot's synced bytes, read back from its pieces) goes first.
+    // Not keeping the bytes means a failed stream cannot be sent again: the appender becomes
+    // unusable and the caller resumes from its durable offset; and a sync before the part is
+    // whole (the body was cut short) keeps only what the parts S3 confirmed hold.
+    void begin_long_part() {
+        if (m_stream_broken) return;
+        const std::uint64_t slots = std::min<std::uint64_t>(
+            (m_buffer.size() + m_expected) / m_part_bytes, std::max<std::uint64_t>(1, m_long_part_limit / m_part_bytes));
+        if (slots < 2) return;
+        const std::uint64_t part_number = m_slot_start / m_part_bytes + 1;
+        if (part_number + slots - 1 > static_cast<std::uint64_t>(kMaxPartNumber)) return;
+        const std::uint64_t length = slots * m_part_bytes;
+        if (!client().begin_upload_part(data_key(m_id), m_s3_upload_id, static_cast<int>(part_number),
+                                        length)) {
+            m_stream_broken = true;  // the slot's part goes from the buffer, as without a hint
+            return;
+        }
+        if (!m_buffer.empty() && !client().write_upload_part(m_buffer)) {
+            m_stream_broken = true;  // nothing new was sent: the buffer still holds the slot
+            return;
+        }
+        m_long_part = true;
+        m_long_sent = m_buffer.size();
+        m_long_bytes = length;
+    }
+
+    StoreResult<void> write_long_part(std::span<const std::uint8_t>& data) {
+        const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(data.size(), m_long_bytes - m_long_sent));
+        if (auto r = client().write_upload_part(data.first(take)); !r) {
+            m_failed = true;
+            return fail(to_store(r.error()));
+        }
+        if (m_digest) m_digest->update(data.first(take));
+        m_long_sent += take;
+        m_expected -= std::min<std::uint64_t>(m_expected, take);
+        data = data.subspan(take);
+        if (m_long_sent < m_long_bytes) return {};
+        // Whole: its answer is read when the next part fills or at the next sync, as a slot's.
+        if (auto r = settle_pending(); !r) return r;
+        m_pending = true;
+        m_current ^= 1U;
+        m_slot_start += m_long_bytes;
+        m_buffer.clear();
+        m_long_part = false;
+        m_long_sent = 0;
+        m_long_bytes = 0;
+        return {};
+    }
+
+    // A sync while a long part is unfinished: its bytes are gone with its stream. What the
+    // confirmed parts hold stays: the durable offset moves to the long part's start (an empty
+    // piece there), or stays where it was when that is later (the slot's own pieces). The
+    // appender is unusable after: the caller resumes from the offset returned.
+    StoreResult<std::uint64_t> sync_cut_long_part() {
+        m_long_part = false;
+        m_failed = true;
+        m_digest.reset();  // it covers bytes past the durable offset
+        // Any request on this connection abandons the part; the other one's answer comes first.
+        if (auto r = settle_pending(); !r) return fail(r.error());
+        if (m_slot_start > m_durable) {
+            if (auto r = client().put_object(tail_key(m_id, m_slot_start), {}, m_writer); !r) {
+                return fail(to_store(r.error()));
+            }
+            m_pieces.insert(m_slot_start);
+            m_durable = m_slot_start;
+        }
+        return m_durable;
     }
 
     // Sends the part's bytes from `from` on to S3 as they arrive, so that the part's upload
@@ -536,6 +636,7 @@ private:
     std::string m_id;
     std::string m_s3_upload_id;
     std::uint64_t m_part_bytes;
+    std::uint64_t m_long_part_limit;  // the longest part streamed when told a long body is coming
     std::uint64_t m_slot_start;  // offset of m_buffer's first byte: a multiple of the part size
     std::uint64_t m_durable;     // the offset the last sync (or the open) made durable
     Bytes m_buffer;              // the current part's bytes, at most one part
@@ -546,6 +647,10 @@ private:
     std::string m_writer;                     // this appender's token on its pieces
     bool m_part_streaming = false;  // the current part's UploadPart is under way, fed by write()
     bool m_stream_broken = false;   // streaming failed: the current part goes from the buffer
+    std::uint64_t m_expected = 0;   // bytes the caller announced before its next sync, still to come
+    bool m_long_part = false;       // a long part streams: its bytes are not kept in the buffer
+    std::uint64_t m_long_sent = 0;  // of the long part, bytes sent (the buffer's first)
+    std::uint64_t m_long_bytes = 0; // the long part's declared length, a whole number of slots
 };
 
 class S3BlobReader final : public store::BlobReader {
@@ -790,6 +895,9 @@ StoreResult<std::unique_ptr<S3BlobStore>> S3BlobStore::open(S3StoreConfig config
     if (config.part_size_bytes < kMinPartBytes || config.part_size_bytes > kMaxPartBytes) {
         return fail(StoreFailure{StoreError::io, "s3: the part size must be 5 to 64 MiB"});
     }
+    if (config.long_part_bytes < config.part_size_bytes || config.long_part_bytes > kMaxPartSizeBytes) {
+        return fail(StoreFailure{StoreError::io, "s3: long parts must be one part to 5 GiB"});
+    }
     if (config.copy_part_bytes < kMinPartBytes || config.copy_part_bytes > kMaxPartSizeBytes ||
         config.single_copy_max_bytes > kMaxCopyObjectBytes) {
         return fail(StoreFailure{StoreError::io, "s3: copy parts must be 5 MiB to 5 GiB"});
@@ -865,7 +973,7 @@ StoreResult<std::unique_ptr<store::BlobAppender>> S3BlobStore::open_append(
     }
     return std::unique_ptr<store::BlobAppender>(std::make_unique<S3BlobAppender>(
         std::move(client), new_client(), std::string(upload_id), std::move(*s3_id), part,
-        durable_offset, std::move(slot_bytes), std::move(kept), m_digests));
+        m_config.long_part_bytes, durable_offset, std::move(slot_bytes), std::move(kept), m_digests));
 }
 
 StoreResult<std::unique_ptr<store::BlobReader>> S3BlobStore::open_partial(

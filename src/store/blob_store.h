@@ -35,10 +35,17 @@ class BlobAppender {
 public:
     virtual ~BlobAppender() = default;
     virtual StoreResult<void> write(std::span<const std::uint8_t> data) = 0;
-    // Makes everything written so far durable (fdatasync) and returns the durable size.
+    // Makes everything written so far durable (fdatasync) and returns the durable size (less
+    // only after will_write promised bytes that did not all arrive; see there).
     virtual StoreResult<std::uint64_t> sync() = 0;
     // Size including bytes written but not yet synced.
     [[nodiscard]] virtual std::uint64_t size() const = 0;
+    // A hint: the caller will write `bytes` more bytes before its next sync (a request's
+    // declared body length). A store that uploads in parts may then send a larger part; if
+    // fewer arrive (the body was cut short), its sync may return less than size(): the offset
+    // the caller can resume from, everything before which is durable. Stores ignore it by
+    // default.
+    virtual void will_write(std::uint64_t bytes) { (void)bytes; }
 };
 
 // Reads a complete blob. Thread-compatible: one reader per request.
