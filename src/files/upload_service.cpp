@@ -182,9 +182,12 @@ void UploadWriter::discard() { release(); }
 
 void UploadWriter::cut() {
     if (m_done) return;
-    if (!m_checksum && m_written > 0) {
-        // Keep what arrived: a client resuming after a cut re-sends only the rest.
-        if (auto synced = m_appender->sync(); synced && keep_lock()) {
+    // Keep what arrived: a client resuming after a cut re-sends only the rest. The lock first:
+    // a writer whose lease another process took over (a stalled client) must not sync at all,
+    // since a store's sync writes (S3: a piece, or a marker where the confirmed parts end)
+    // where the new writer may already have written.
+    if (!m_checksum && m_written > 0 && keep_lock()) {
+        if (auto synced = m_appender->sync(); synced) {
             (void)m_service.m_meta.set_upload_offset(m_record.upload_id, *synced);
         }
     }

@@ -156,7 +156,10 @@ struct S3Client::Impl {
     beast::flat_buffer buffer;
     std::uint64_t connections = 0;
     bool reused = false;  // the current connection has served a request before
-    std::chrono::steady_clock::time_point last_used;  // when its last answer was read
+    // When the connection last carried traffic as far as we know: an answer read, or a part's
+    // last byte sent (its answer came after, but may have waited unread; see finish_part).
+    std::chrono::steady_clock::time_point last_used;
+    std::chrono::steady_clock::time_point part_sent_at;  // when the part's last byte went
     // A streamed body (start_object_range) still being read: its bytes left, and whether the
     // connection may serve another request once they are all read.
     bool streaming = false;
@@ -549,6 +552,7 @@ struct S3Client::Impl {
             return fail(network_failure(part_request.operation, "send to", ec));
         }
         part_left -= data.size();
+        if (part_left == 0) part_sent_at = std::chrono::steady_clock::now();
         return {};
     }
 
@@ -560,7 +564,12 @@ struct S3Client::Impl {
         auto response = receive(part_request, answered);
         if (!response) return response;
         reused = stream.has_value();
-        last_used = std::chrono::steady_clock::now();
+        // Idle since the body went, not since now: a streamed part's answer is read only when
+        // the next part (on the other connection) is whole, which for a slow client can be
+        // longer than the service keeps an idle connection (RGW: 65 s). Counted from now, a
+        // connection the service had closed would look fresh and take the next part, whose
+        // bytes cannot be sent again.
+        last_used = part_sent_at;
         if (response->status / 100 != 2) return fail(answer_failure(part_request.operation, *response));
         return response;
     }

@@ -19,6 +19,52 @@ namespace {
 
 using store::testing::PgTestSchema;
 
+// The shared blob directory, counting the syncs its appenders make.
+class SyncCountingBlobStore final : public store::BlobStore {
+public:
+    explicit SyncCountingBlobStore(store::BlobStore& inner) : m_inner(inner) {}
+    store::StoreResult<void> create_partial(std::string_view id) override { return m_inner.create_partial(id); }
+    store::StoreResult<std::unique_ptr<store::BlobAppender>> open_append(std::string_view id,
+                                                                         std::uint64_t durable) override {
+        auto inner = m_inner.open_append(id, durable);
+        if (!inner) return fail(inner.error());
+        return std::unique_ptr<store::BlobAppender>(std::make_unique<Appender>(std::move(*inner), m_syncs));
+    }
+    store::StoreResult<std::unique_ptr<store::BlobReader>> open_partial(std::string_view id) override {
+        return m_inner.open_partial(id);
+    }
+    store::StoreResult<void> remove_partial(std::string_view id) override { return m_inner.remove_partial(id); }
+    store::StoreResult<store::BlobDigest> commit_partial(std::string_view id, std::string_view file_id) override {
+        return m_inner.commit_partial(id, file_id);
+    }
+    store::StoreResult<std::unique_ptr<store::BlobReader>> open_blob(std::string_view file_id) override {
+        return m_inner.open_blob(file_id);
+    }
+    store::StoreResult<void> remove_blob(std::string_view file_id) override { return m_inner.remove_blob(file_id); }
+    store::StoreResult<store::BlobDigest> digest_blob(std::string_view file_id) override {
+        return m_inner.digest_blob(file_id);
+    }
+    [[nodiscard]] int syncs() const { return m_syncs; }
+
+private:
+    class Appender final : public store::BlobAppender {
+    public:
+        Appender(std::unique_ptr<store::BlobAppender> inner, int& syncs) : m_inner(std::move(inner)), m_syncs(syncs) {}
+        store::StoreResult<void> write(std::span<const std::uint8_t> data) override { return m_inner->write(data); }
+        store::StoreResult<std::uint64_t> sync() override {
+            ++m_syncs;
+            return m_inner->sync();
+        }
+        [[nodiscard]] std::uint64_t size() const override { return m_inner->size(); }
+
+    private:
+        std::unique_ptr<store::BlobAppender> m_inner;
+        int& m_syncs;
+    };
+    store::BlobStore& m_inner;
+    int m_syncs = 0;
+};
+
 // One server process: its own connection pool, metadata store and upload service.
 struct Process {
     std::unique_ptr<store::PgMetaStore> meta;
@@ -34,6 +80,7 @@ protected:
                 ("uplock-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}()));
         std::filesystem::create_directories(m_dir);
         m_blobs = std::move(*store::LocalBlobStore::open(m_dir / "blobs"));
+        m_counting = std::make_unique<SyncCountingBlobStore>(*m_blobs);
         m_schema = std::make_unique<PgTestSchema>();
         m_a = start();
         m_b = start();
@@ -43,6 +90,7 @@ protected:
         m_a = {};
         m_b = {};
         m_schema.reset();  // after every connection to it closed
+        m_counting.reset();
         m_blobs.reset();
         if (!m_dir.empty()) std::filesystem::remove_all(m_dir);
     }
@@ -54,7 +102,7 @@ protected:
         EXPECT_TRUE(meta) << (meta ? "" : meta.error().message);
         if (!meta) return p;
         p.meta = std::move(*meta);
-        p.uploads = std::make_unique<UploadService>(*m_blobs, *p.meta, m_clock, crypto::random_bytes,
+        p.uploads = std::make_unique<UploadService>(*m_counting, *p.meta, m_clock, crypto::random_bytes,
                                                     UploadLimits{});
         return p;
     }
@@ -73,6 +121,7 @@ protected:
     std::filesystem::path m_dir;
     ManualClock m_clock{1'700'000'000};
     std::unique_ptr<store::LocalBlobStore> m_blobs;
+    std::unique_ptr<SyncCountingBlobStore> m_counting;
     std::unique_ptr<PgTestSchema> m_schema;
     Process m_a;
     Process m_b;
@@ -150,6 +199,32 @@ TEST_F(UploadLockTest, ExpiredLeaseIsTakenOver) {
     ASSERT_TRUE((*taker)->write(data));
     const auto done = (*taker)->finish();
     ASSERT_TRUE(done);
+    EXPECT_TRUE(done->complete);
+    const auto file = m_b.meta->get_file(record.file_id);
+    ASSERT_TRUE(file && *file);
+    EXPECT_EQ((*file)->sha256_hex, hex_encode(crypto::sha256(data)));
+}
+
+// A writer cut (its client gone) after another process took its expired lease over keeps
+// nothing: it does not even sync, since a store's sync writes (S3: a piece, or a marker where
+// its confirmed parts end) where the new holder may already have written; the new holder's
+// offset and bytes stand.
+TEST_F(UploadLockTest, WriterCutAfterATakeoverDoesNotSync) {
+    const auto record = create(4);
+    auto stalled = begin(m_a, record.upload_id, 0);
+    ASSERT_TRUE(stalled);
+    ASSERT_TRUE((*stalled)->write(Bytes{9, 9}));
+    m_clock.advance(kUploadLockLeaseS);
+    auto taker = begin(m_b, record.upload_id, 0);
+    ASSERT_TRUE(taker) << taker.error().message;
+    const int syncs_before = m_counting->syncs();
+    stalled->reset();  // the cut of a PATCH whose client went away
+    EXPECT_EQ(m_counting->syncs(), syncs_before);
+
+    const Bytes data = {1, 2, 3, 4};
+    ASSERT_TRUE((*taker)->write(data));
+    const auto done = (*taker)->finish();
+    ASSERT_TRUE(done) << done.error().message;
     EXPECT_TRUE(done->complete);
     const auto file = m_b.meta->get_file(record.file_id);
     ASSERT_TRUE(file && *file);

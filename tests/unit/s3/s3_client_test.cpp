@@ -426,6 +426,42 @@ TEST(S3Client, StreamedPart) {
     EXPECT_EQ(abandoned_bytes, 4u);
 }
 
+// A part's answer read long after its body was sent (the next part streamed meanwhile on the
+// other connection, at a slow client's pace) does not make the connection look fresh: the
+// next part goes on a new connection, since the service may have closed this one while it
+// waited (RGW closes idle connections after 65 s) and a streamed part cannot be sent again.
+TEST(S3Client, PartAfterALateAnswerTakesANewConnection) {
+    const auto take_part = [](tcp::socket& s) {
+        asio::streambuf buffer;
+        boost::system::error_code ec;
+        const std::size_t head = asio::read_until(s, buffer, "\r\n\r\n", ec);
+        if (ec) return false;
+        buffer.consume(head);
+        asio::read(s, buffer, asio::transfer_exactly(4 - std::min<std::size_t>(buffer.size(), 4)), ec);
+        if (ec) return false;
+        answer(s, "HTTP/1.1 200 OK\r\nETag: \"p\"\r\nContent-Length: 0\r\n\r\n");
+        return true;
+    };
+    ScriptedPeer peer({
+        [&](tcp::socket& s) {
+            // A second part here would mean the kept connection was used again.
+            if (take_part(s)) take_part(s);
+        },
+        [&](tcp::socket& s) { take_part(s); },
+    });
+    S3Client client(local_endpoint(peer.port()), Credentials("id", "secret"));
+    ASSERT_TRUE(client.begin_upload_part("k", "u", 1, 4));
+    ASSERT_TRUE(client.write_upload_part(as_bytes(std::string_view("abcd"))));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1'200));  // past kStreamedPartMaxIdle
+    auto first = client.finish_upload_part();
+    ASSERT_TRUE(first) << first.error().message;
+    ASSERT_TRUE(client.begin_upload_part("k", "u", 2, 4));
+    ASSERT_TRUE(client.write_upload_part(as_bytes(std::string_view("efgh"))));
+    auto second = client.finish_upload_part();
+    ASSERT_TRUE(second) << second.error().message;
+    EXPECT_EQ(client.connections_opened(), 2u);
+}
+
 // The status and S3 code classify as documented.
 TEST(S3Client, Classification) {
     EXPECT_EQ(classify_s3_error(404, "NoSuchKey"), S3Error::not_found);
