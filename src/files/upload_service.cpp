@@ -130,8 +130,10 @@ UploadResult<void> UploadWriter::write(ByteSpan data) {
                                   fmt::format("an upload may be at most {} bytes", max)});
     }
     if (auto ok = m_appender->write(data); !ok) {
+        // What the store already holds is kept, as when the client goes away (the S3 store:
+        // the parts it confirmed before a streamed part broke).
         const UploadFailure failure = from_store(ok.error());
-        release();
+        cut();
         return fail(failure);
     }
     if (m_hash) static_cast<crypto::Sha256*>(m_hash)->update(data);

@@ -417,7 +417,7 @@ public:
     void will_write(std::uint64_t bytes) override { m_expected = bytes; }
 
     StoreResult<void> write(std::span<const std::uint8_t> data) override {
-        if (m_failed) return fail(poisoned());
+        if (m_failed || m_long_broken) return fail(poisoned());
         while (!data.empty()) {
             if (!m_long_part && !m_part_streaming) begin_long_part();
             if (m_long_part) {
@@ -519,7 +519,9 @@ private:
     StoreResult<void> write_long_part(std::span<const std::uint8_t>& data) {
         const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(data.size(), m_long_bytes - m_long_sent));
         if (auto r = client().write_upload_part(data.first(take)); !r) {
-            m_failed = true;
+            // The part's bytes are gone with its stream: no more writes, but a sync still keeps
+            // what the confirmed parts hold (sync_cut_long_part), as after a body cut short.
+            m_long_broken = true;
             return fail(to_store(r.error()));
         }
         if (m_digest) m_digest->update(data.first(take));
@@ -539,12 +541,14 @@ private:
         return {};
     }
 
-    // A sync while a long part is unfinished: its bytes are gone with its stream. What the
+    // A sync while a long part is unfinished (the body was cut short, or the part's stream
+    // broke): its bytes are gone with its stream. What the
     // confirmed parts hold stays: the durable offset moves to the long part's start (an empty
     // piece there), or stays where it was when that is later (the slot's own pieces). The
     // appender is unusable after: the caller resumes from the offset returned.
     StoreResult<std::uint64_t> sync_cut_long_part() {
         m_long_part = false;
+        m_long_broken = false;
         m_failed = true;
         m_digest.reset();  // it covers bytes past the durable offset
         // Any request on this connection abandons the part; the other one's answer comes first.
@@ -649,6 +653,7 @@ private:
     bool m_stream_broken = false;   // streaming failed: the current part goes from the buffer
     std::uint64_t m_expected = 0;   // bytes the caller announced before its next sync, still to come
     bool m_long_part = false;       // a long part streams: its bytes are not kept in the buffer
+    bool m_long_broken = false;     // its stream failed: writes are refused, a sync keeps the parts before it
     std::uint64_t m_long_sent = 0;  // of the long part, bytes sent (the buffer's first)
     std::uint64_t m_long_bytes = 0; // the long part's declared length, a whole number of slots
 };

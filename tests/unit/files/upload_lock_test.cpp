@@ -10,6 +10,7 @@
 #include <random>
 
 #include "crypto/primitives.h"
+#include "instrumented_blob_store.h"
 #include "store/local_blob_store.h"
 #include "store/pg_meta_store.h"
 #include "store/pg_test_util.h"
@@ -18,52 +19,6 @@ namespace satload::files {
 namespace {
 
 using store::testing::PgTestSchema;
-
-// The shared blob directory, counting the syncs its appenders make.
-class SyncCountingBlobStore final : public store::BlobStore {
-public:
-    explicit SyncCountingBlobStore(store::BlobStore& inner) : m_inner(inner) {}
-    store::StoreResult<void> create_partial(std::string_view id) override { return m_inner.create_partial(id); }
-    store::StoreResult<std::unique_ptr<store::BlobAppender>> open_append(std::string_view id,
-                                                                         std::uint64_t durable) override {
-        auto inner = m_inner.open_append(id, durable);
-        if (!inner) return fail(inner.error());
-        return std::unique_ptr<store::BlobAppender>(std::make_unique<Appender>(std::move(*inner), m_syncs));
-    }
-    store::StoreResult<std::unique_ptr<store::BlobReader>> open_partial(std::string_view id) override {
-        return m_inner.open_partial(id);
-    }
-    store::StoreResult<void> remove_partial(std::string_view id) override { return m_inner.remove_partial(id); }
-    store::StoreResult<store::BlobDigest> commit_partial(std::string_view id, std::string_view file_id) override {
-        return m_inner.commit_partial(id, file_id);
-    }
-    store::StoreResult<std::unique_ptr<store::BlobReader>> open_blob(std::string_view file_id) override {
-        return m_inner.open_blob(file_id);
-    }
-    store::StoreResult<void> remove_blob(std::string_view file_id) override { return m_inner.remove_blob(file_id); }
-    store::StoreResult<store::BlobDigest> digest_blob(std::string_view file_id) override {
-        return m_inner.digest_blob(file_id);
-    }
-    [[nodiscard]] int syncs() const { return m_syncs; }
-
-private:
-    class Appender final : public store::BlobAppender {
-    public:
-        Appender(std::unique_ptr<store::BlobAppender> inner, int& syncs) : m_inner(std::move(inner)), m_syncs(syncs) {}
-        store::StoreResult<void> write(std::span<const std::uint8_t> data) override { return m_inner->write(data); }
-        store::StoreResult<std::uint64_t> sync() override {
-            ++m_syncs;
-            return m_inner->sync();
-        }
-        [[nodiscard]] std::uint64_t size() const override { return m_inner->size(); }
-
-    private:
-        std::unique_ptr<store::BlobAppender> m_inner;
-        int& m_syncs;
-    };
-    store::BlobStore& m_inner;
-    int m_syncs = 0;
-};
 
 // One server process: its own connection pool, metadata store and upload service.
 struct Process {
@@ -80,7 +35,7 @@ protected:
                 ("uplock-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}()));
         std::filesystem::create_directories(m_dir);
         m_blobs = std::move(*store::LocalBlobStore::open(m_dir / "blobs"));
-        m_counting = std::make_unique<SyncCountingBlobStore>(*m_blobs);
+        m_counting = std::make_unique<testing::InstrumentedBlobStore>(*m_blobs);
         m_schema = std::make_unique<PgTestSchema>();
         m_a = start();
         m_b = start();
@@ -121,7 +76,7 @@ protected:
     std::filesystem::path m_dir;
     ManualClock m_clock{1'700'000'000};
     std::unique_ptr<store::LocalBlobStore> m_blobs;
-    std::unique_ptr<SyncCountingBlobStore> m_counting;
+    std::unique_ptr<testing::InstrumentedBlobStore> m_counting;
     std::unique_ptr<PgTestSchema> m_schema;
     Process m_a;
     Process m_b;

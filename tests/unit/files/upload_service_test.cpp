@@ -8,6 +8,7 @@
 #include <random>
 
 #include "crypto/primitives.h"
+#include "instrumented_blob_store.h"
 #include "store/local_blob_store.h"
 #include "store/sqlite_meta_store.h"
 
@@ -112,6 +113,40 @@ TEST_F(UploadServiceTest, RefusedWriteKeepsNothing) {
     EXPECT_EQ(written.error().code, UploadError::exceeds_length);
     writer->reset();
     EXPECT_EQ(m_service->status(record.upload_id)->offset_bytes, 0u);
+}
+
+// A store write that fails mid-PATCH keeps what the store already holds, as a cut does: the
+// bytes written before it are synced and recorded, the PATCH reports the failure, and the
+// client resumes from there.
+TEST_F(UploadServiceTest, StoreWriteFailureKeepsWhatWasWritten) {
+    testing::InstrumentedBlobStore blobs(*m_blobs);
+    UploadService service(blobs, *m_meta, m_clock, crypto::random_bytes, UploadLimits{});
+    CreateUpload request;
+    request.length_bytes = 6;
+    auto record = service.create(request);
+    ASSERT_TRUE(record);
+    const Bytes data = {1, 2, 3, 4, 5, 6};
+    {
+        auto writer = service.begin_write(record->upload_id, 0, std::nullopt, std::nullopt, std::nullopt);
+        ASSERT_TRUE(writer);
+        blobs.fail_writes_after(1);
+        ASSERT_TRUE((*writer)->write(ByteSpan(data).first(2)));
+        const auto failed = (*writer)->write(ByteSpan(data).subspan(2, 2));
+        ASSERT_FALSE(failed);
+        EXPECT_EQ(failed.error().code, UploadError::storage);
+    }
+    EXPECT_EQ(blobs.syncs(), 1);
+    EXPECT_EQ(service.status(record->upload_id)->offset_bytes, 2u);
+    blobs.fail_writes_after(-1);
+    auto resumed = service.begin_write(record->upload_id, 2, std::nullopt, std::nullopt, std::nullopt);
+    ASSERT_TRUE(resumed) << resumed.error().message;
+    ASSERT_TRUE((*resumed)->write(ByteSpan(data).subspan(2)));
+    const auto done = (*resumed)->finish();
+    ASSERT_TRUE(done) << done.error().message;
+    EXPECT_TRUE(done->complete);
+    const auto file = m_meta->get_file(record->file_id);
+    ASSERT_TRUE(file && *file);
+    EXPECT_EQ((*file)->sha256_hex, hex_encode(crypto::sha256(data)));
 }
 
 // Deferred length: the first PATCH that names the length fixes it; a different one is refused.

@@ -234,5 +234,53 @@ TEST_F(S3OutageTest, SyncAndCommitDuringOutageFailThenResume) {
     EXPECT_TRUE(m_store->remove_blob(file_id));
 }
 
+// A long part's stream broken by an outage: the write fails, and a sync once S3 is back keeps
+// what the parts confirmed before it hold (not the broken part's bytes, which were never
+// kept), so the upload resumes there instead of where its PATCH began.
+TEST_F(S3OutageTest, BrokenLongPartKeepsTheConfirmedParts) {
+    auto config = env_config();
+    ASSERT_TRUE(config);
+    config->endpoint.port = m_forwarder->port();
+    const std::uint64_t slot = config->part_size_bytes;
+    config->long_part_bytes = 2 * slot;
+    auto opened = S3BlobStore::open(*config, env_credentials());
+    ASSERT_TRUE(opened) << opened.error().message;
+    S3BlobStore& store = **opened;
+    const auto data = pseudo_random_bytes(static_cast<std::size_t>(6 * slot + 77), 303);
+    const std::string id = random_upload_id();
+    const std::string file_id = random_file_id();
+    ASSERT_TRUE(store.create_partial(id));
+    {
+        auto appender = store.open_append(id, 0);
+        ASSERT_TRUE(appender) << appender.error().message;
+        (*appender)->will_write(data.size());
+        // Long part 1 whole (its answer read later, on its own connection), part 2 under way.
+        ASSERT_TRUE((*appender)->write(ByteSpan(data).first(3 * slot)));
+        std::this_thread::sleep_for(std::chrono::seconds(1));  // part 1's answer arrives
+        m_forwarder->cut();
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        std::uint64_t at = 3 * slot;
+        store::StoreResult<void> wrote;
+        while (at < 4 * slot && (wrote = (*appender)->write(ByteSpan(data).subspan(at, 65'536)))) at += 65'536;
+        ASSERT_FALSE(wrote) << "part 2 sent whole with S3 gone";
+        EXPECT_EQ(wrote.error().code, StoreError::io) << wrote.error().message;
+        EXPECT_FALSE((*appender)->write(ByteSpan(data).subspan(at, 1)));
+        ASSERT_TRUE(m_forwarder->listen());
+        auto kept = (*appender)->sync();
+        ASSERT_TRUE(kept) << kept.error().message;
+        EXPECT_EQ(*kept, 2 * slot);
+    }
+    auto appender = store.open_append(id, 2 * slot);
+    ASSERT_TRUE(appender) << appender.error().message;
+    (*appender)->will_write(data.size() - 2 * slot);
+    ASSERT_TRUE((*appender)->write(ByteSpan(data).subspan(2 * slot)));
+    ASSERT_EQ(*(*appender)->sync(), data.size());
+    appender->reset();
+    auto digest = store.commit_partial(id, file_id);
+    ASSERT_TRUE(digest) << digest.error().message;
+    expect_digest_of(*digest, data);
+    EXPECT_TRUE(store.remove_blob(file_id));
+}
+
 }  // namespace
 }  // namespace satload::s3

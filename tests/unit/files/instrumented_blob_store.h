@@ -1,0 +1,70 @@
+// A BlobStore that forwards to another and lets a test watch its appenders' syncs and make
+// their writes fail (the files layer's tests of what a store failure keeps).
+#pragma once
+
+#include <memory>
+
+#include "store/blob_store.h"
+
+namespace satload::files::testing {
+
+class InstrumentedBlobStore final : public store::BlobStore {
+public:
+    explicit InstrumentedBlobStore(store::BlobStore& inner) : m_inner(inner) {}
+
+    // Syncs made by all appenders so far.
+    [[nodiscard]] int syncs() const { return m_syncs; }
+    // Every appender's writes after the first `n` fail (an I/O error, nothing written).
+    void fail_writes_after(int n) { m_writes_left = n; }
+
+    store::StoreResult<void> create_partial(std::string_view id) override { return m_inner.create_partial(id); }
+    store::StoreResult<std::unique_ptr<store::BlobAppender>> open_append(std::string_view id,
+                                                                         std::uint64_t durable) override {
+        auto inner = m_inner.open_append(id, durable);
+        if (!inner) return fail(inner.error());
+        return std::unique_ptr<store::BlobAppender>(std::make_unique<Appender>(std::move(*inner), *this));
+    }
+    store::StoreResult<std::unique_ptr<store::BlobReader>> open_partial(std::string_view id) override {
+        return m_inner.open_partial(id);
+    }
+    store::StoreResult<void> remove_partial(std::string_view id) override { return m_inner.remove_partial(id); }
+    store::StoreResult<store::BlobDigest> commit_partial(std::string_view id, std::string_view file_id) override {
+        return m_inner.commit_partial(id, file_id);
+    }
+    store::StoreResult<std::unique_ptr<store::BlobReader>> open_blob(std::string_view file_id) override {
+        return m_inner.open_blob(file_id);
+    }
+    store::StoreResult<void> remove_blob(std::string_view file_id) override { return m_inner.remove_blob(file_id); }
+    store::StoreResult<store::BlobDigest> digest_blob(std::string_view file_id) override {
+        return m_inner.digest_blob(file_id);
+    }
+
+private:
+    class Appender final : public store::BlobAppender {
+    public:
+        Appender(std::unique_ptr<store::BlobAppender> inner, InstrumentedBlobStore& store)
+            : m_inner(std::move(inner)), m_store(store) {}
+        store::StoreResult<void> write(std::span<const std::uint8_t> data) override {
+            if (m_store.m_writes_left == 0) {
+                return fail(store::StoreFailure{store::StoreError::io, "injected write failure"});
+            }
+            if (m_store.m_writes_left > 0) --m_store.m_writes_left;
+            return m_inner->write(data);
+        }
+        store::StoreResult<std::uint64_t> sync() override {
+            ++m_store.m_syncs;
+            return m_inner->sync();
+        }
+        [[nodiscard]] std::uint64_t size() const override { return m_inner->size(); }
+
+    private:
+        std::unique_ptr<store::BlobAppender> m_inner;
+        InstrumentedBlobStore& m_store;
+    };
+
+    store::BlobStore& m_inner;
+    int m_syncs = 0;
+    int m_writes_left = -1;  // -1: no write fails
+};
+
+}  // namespace satload::files::testing
