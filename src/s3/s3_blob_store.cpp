@@ -431,9 +431,7 @@ public:
                             data.begin() + static_cast<std::ptrdiff_t>(take));
             // Sent on before it is hashed: S3 stores it while this thread hashes.
             stream_part(before);
-            if (m_digest) m_digest->update(data.first(take));
-            m_expected -= std::min<std::uint64_t>(m_expected, take);
-            data = data.subspan(take);
+            written(data, take);
             if (m_buffer.size() == m_part_bytes) {
                 if (auto r = upload_full_part(); !r) return r;
             }
@@ -485,6 +483,14 @@ private:
         return StoreFailure{StoreError::io, "s3: partial upload appender unusable after a failure"};
     }
 
+    // The first `take` bytes of `data` went on to S3 (and the buffer): hashed, counted against
+    // what the caller announced, and dropped from `data`.
+    void written(std::span<const std::uint8_t>& data, std::size_t take) {
+        if (m_digest) m_digest->update(data.first(take));
+        m_expected -= std::min<std::uint64_t>(m_expected, take);
+        data = data.subspan(take);
+    }
+
     // A long part: when the caller announced (will_write) at least two slots' worth of bytes
     // before its next sync, the part starting at this slot is one UploadPart of as many whole
     // slots as those bytes fill, up to the configured long part size (see
@@ -524,10 +530,8 @@ private:
             m_long_broken = true;
             return fail(to_store(r.error()));
         }
-        if (m_digest) m_digest->update(data.first(take));
         m_long_sent += take;
-        m_expected -= std::min<std::uint64_t>(m_expected, take);
-        data = data.subspan(take);
+        written(data, take);
         if (m_long_sent < m_long_bytes) return {};
         // Whole: its answer is read when the next part fills or at the next sync, as a slot's.
         if (auto r = settle_pending(); !r) return r;
@@ -548,7 +552,6 @@ private:
     // appender is unusable after: the caller resumes from the offset returned.
     StoreResult<std::uint64_t> sync_cut_long_part() {
         m_long_part = false;
-        m_long_broken = false;
         m_failed = true;
         m_digest.reset();  // it covers bytes past the durable offset
         // Any request on this connection abandons the part; the other one's answer comes first.
