@@ -3,6 +3,7 @@
 // runs ahead of the synced bytes.
 #include "files/upload_service.h"
 
+#include <algorithm>
 #include <array>
 
 #include <fmt/format.h>
@@ -97,9 +98,15 @@ UploadWriter::~UploadWriter() {
     delete static_cast<crypto::Sha256*>(m_hash);
 }
 
-void UploadWriter::release() {
+void UploadWriter::release(bool keep_appender) {
     if (m_done) return;
     m_done = true;
+    // Kept before the lock goes: the upload's next writer in this process finds it. Every
+    // write and the finish renewed the lock without losing it, so nobody else wrote since
+    // this appender was opened.
+    if (keep_appender && m_appender) {
+        m_service.keep_appender(m_record.upload_id, std::move(m_appender));
+    }
     m_appender.reset();
     m_service.unlock(m_record.upload_id);
 }
@@ -176,7 +183,7 @@ UploadResult<store::UploadRecord> UploadWriter::finish() {
         m_appender.reset();
         result = m_service.complete(m_record);
     }
-    release();
+    release(/*keep_appender=*/!is_complete(m_record));
     return result;
 }
 
@@ -209,7 +216,7 @@ UploadService::UploadService(store::BlobStore& blobs, store::MetaStore& meta, co
       m_lock_holder(new_lock_holder(m_random)),
       m_anonymous_rate(clock, limits.anonymous_rate, limits.shared_anonymous_rate) {}
 
-UploadResult<std::int64_t> UploadService::try_lock(const std::string& upload_id) {
+UploadResult<UploadService::HeldLock> UploadService::try_lock(const std::string& upload_id) {
     // This process's lock first: a request of this process never waits on the store for it.
     {
         std::lock_guard guard(m_locks_mutex);
@@ -218,7 +225,9 @@ UploadResult<std::int64_t> UploadService::try_lock(const std::string& upload_id)
     const std::int64_t now_s = m_clock.now_s();
     const std::int64_t until_s = now_s + kUploadLockLeaseS;
     auto held = m_meta.lock_upload(upload_id, m_lock_holder, now_s, until_s);
-    if (held && *held) return until_s;
+    if (held && *held != store::UploadLockGrant::refused) {
+        return HeldLock{until_s, *held == store::UploadLockGrant::kept};
+    }
     {
         std::lock_guard guard(m_locks_mutex);
         m_locked.erase(upload_id);
@@ -231,7 +240,9 @@ UploadResult<void> UploadService::renew_lock(const std::string& upload_id, std::
     const std::int64_t now_s = m_clock.now_s();
     if (until_s - now_s > kUploadLockLeaseS / 2) return {};
     const std::int64_t new_until_s = now_s + kUploadLockLeaseS;
-    auto held = m_meta.lock_upload(upload_id, m_lock_holder, now_s, new_until_s);
+    // Only while nobody else took it since: ours may have run out and another process held
+    // the lock (and written), even if it let go again.
+    auto held = m_meta.renew_upload_lock(upload_id, m_lock_holder, new_until_s);
     if (!held) return fail(from_store(held.error()));
     if (!*held) {
         return fail(UploadFailure{UploadError::locked,
@@ -239,6 +250,70 @@ UploadResult<void> UploadService::renew_lock(const std::string& upload_id, std::
     }
     until_s = new_until_s;
     return {};
+}
+
+std::unique_ptr<store::BlobAppender> UploadService::take_kept_appender(
+    const std::string& upload_id, std::uint64_t offset, bool lock_kept) {
+    KeptAppender found;
+    {
+        const std::lock_guard guard(m_kept_mutex);
+        const auto it = std::find_if(m_kept.begin(), m_kept.end(),
+                                     [&](const KeptAppender& k) { return k.upload_id == upload_id; });
+        if (it == m_kept.end()) return nullptr;
+        found = std::move(*it);
+        m_kept.erase(it);
+    }
+    // Another process that held the lock meanwhile may have written; an appender at another
+    // offset is stale (a sync whose offset was not recorded).
+    if (!lock_kept || found.appender->size() != offset ||
+        m_clock.now_s() - found.kept_s > kKeptAppenderIdleS) {
+        return nullptr;
+    }
+    return std::move(found.appender);
+}
+
+void UploadService::keep_appender(const std::string& upload_id,
+                                  std::unique_ptr<store::BlobAppender> appender) {
+    if (!m_blobs.appenders_worth_keeping()) return;
+    std::vector<KeptAppender> dropped;  // closed after the mutex is let go
+    const std::int64_t now_s = m_clock.now_s();
+    const std::lock_guard guard(m_kept_mutex);
+    for (auto it = m_kept.begin(); it != m_kept.end();) {
+        if (it->upload_id == upload_id || now_s - it->kept_s > kKeptAppenderIdleS) {
+            dropped.push_back(std::move(*it));
+            it = m_kept.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    if (m_kept.size() >= kMaxKeptAppenders) {
+        dropped.push_back(std::move(m_kept.front()));
+        m_kept.erase(m_kept.begin());
+    }
+    m_kept.push_back(KeptAppender{upload_id, std::move(appender), now_s});
+}
+
+void UploadService::drop_kept_appender(const std::string& upload_id) {
+    (void)take_kept_appender(upload_id, 0, false);
+}
+
+void UploadService::drop_idle_kept_appenders() {
+    std::vector<KeptAppender> dropped;  // closed after the mutex is let go
+    const std::int64_t now_s = m_clock.now_s();
+    const std::lock_guard guard(m_kept_mutex);
+    for (auto it = m_kept.begin(); it != m_kept.end();) {
+        if (now_s - it->kept_s > kKeptAppenderIdleS) {
+            dropped.push_back(std::move(*it));
+            it = m_kept.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+std::size_t UploadService::kept_appenders() const {
+    const std::lock_guard guard(m_kept_mutex);
+    return m_kept.size();
 }
 
 void UploadService::unlock(const std::string& upload_id) {
@@ -355,8 +430,8 @@ UploadResult<std::unique_ptr<UploadWriter>> UploadService::begin_write(
     if (checksum && checksum->second.size() != 32) {
         return fail(UploadFailure{UploadError::checksum_mismatch, "a sha256 digest has 32 bytes"});
     }
-    auto lock_until_s = try_lock(upload_id);
-    if (!lock_until_s) return fail(lock_until_s.error());
+    auto lock = try_lock(upload_id);
+    if (!lock) return fail(lock.error());
     // From here every failure path must unlock.
     auto unlock_and_fail = [&](UploadFailure f) -> UploadResult<std::unique_ptr<UploadWriter>> {
         unlock(upload_id);
@@ -407,15 +482,19 @@ UploadResult<std::unique_ptr<UploadWriter>> UploadService::begin_write(
         return unlock_and_fail({UploadError::exceeds_length,
                                 "the body would pass the upload's declared length"});
     }
-    auto appender = m_blobs.open_append(upload_id, record.offset_bytes);
-    if (!appender) return unlock_and_fail(from_store(appender.error()));
-    if (content_length) (*appender)->will_write(*content_length);
-    return std::unique_ptr<UploadWriter>(
-        new UploadWriter(*this, std::move(record), std::move(*appender), std::move(checksum),
-                         *lock_until_s));
+    auto appender = take_kept_appender(upload_id, record.offset_bytes, lock->kept);
+    if (!appender) {
+        auto opened = m_blobs.open_append(upload_id, record.offset_bytes);
+        if (!opened) return unlock_and_fail(from_store(opened.error()));
+        appender = std::move(*opened);
+    }
+    if (content_length) appender->will_write(*content_length);
+    return std::unique_ptr<UploadWriter>(new UploadWriter(
+        *this, std::move(record), std::move(appender), std::move(checksum), lock->until_s));
 }
 
 UploadResult<store::UploadRecord> UploadService::complete(store::UploadRecord record) {
+    drop_kept_appender(record.upload_id);
     auto digest = m_blobs.commit_partial(record.upload_id, record.file_id);
     if (!digest && digest.error().code == store::StoreError::not_found) {
         // A crash between the blob's rename and the metadata commit: the blob is in place.
@@ -570,6 +649,7 @@ UploadResult<void> UploadService::terminate(const std::string& upload_id) {
 }
 
 void UploadService::remove_upload(const store::UploadRecord& record) {
+    drop_kept_appender(record.upload_id);
     // A completed upload's blob belongs to its file now; only the record goes.
     if (!record.complete) (void)m_blobs.remove_partial(record.upload_id);
     (void)m_meta.delete_upload(record.upload_id);
@@ -590,6 +670,7 @@ std::size_t UploadService::recover(std::size_t limit) {
 }
 
 std::size_t UploadService::expire(std::size_t limit) {
+    drop_idle_kept_appenders();
     auto expired = m_meta.expired_uploads(m_clock.now_s(), limit);
     if (!expired) return 0;
     std::size_t removed = 0;

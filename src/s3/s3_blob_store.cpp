@@ -412,6 +412,7 @@ public:
         crypto::random_bytes(token);
         m_writer = hex_encode(token);
         m_buffer.reserve(static_cast<std::size_t>(m_part_bytes));
+        m_hashed = m_buffer.size();  // the synced bytes read back: the continued digest has them
     }
 
     void will_write(std::uint64_t bytes) override { m_expected = bytes; }
@@ -429,9 +430,9 @@ public:
             const std::size_t before = m_buffer.size();
             m_buffer.insert(m_buffer.end(), data.begin(),
                             data.begin() + static_cast<std::ptrdiff_t>(take));
-            // Sent on before it is hashed: S3 stores it while this thread hashes.
             stream_part(before);
-            written(data, take);
+            // Hashed later, from the buffer (hash_buffer).
+            counted(data, take);
             if (m_buffer.size() == m_part_bytes) {
                 if (auto r = upload_full_part(); !r) return r;
             }
@@ -443,6 +444,7 @@ public:
         if (m_failed) return fail(poisoned());
         if (m_long_part) return sync_cut_long_part();
         m_expected = 0;
+        hash_buffer();
         if (auto r = settle_pending(); !r) return fail(r.error());
         const std::uint64_t end = size();
         if (end == m_durable) return m_durable;
@@ -483,12 +485,28 @@ private:
         return StoreFailure{StoreError::io, "s3: partial upload appender unusable after a failure"};
     }
 
-    // The first `take` bytes of `data` went on to S3 (and the buffer): hashed, counted against
-    // what the caller announced, and dropped from `data`.
+    // The first `take` bytes of `data` went on to S3 in a long part, not kept: hashed, counted
+    // against what the caller announced, and dropped from `data`.
     void written(std::span<const std::uint8_t>& data, std::size_t take) {
         if (m_digest) m_digest->update(data.first(take));
+        counted(data, take);
+    }
+    // The first `take` bytes of `data` went on to S3 and into the buffer: counted against what
+    // the caller announced and dropped from `data`; hash_buffer hashes them later.
+    void counted(std::span<const std::uint8_t>& data, std::size_t take) {
         m_expected -= std::min<std::uint64_t>(m_expected, take);
         data = data.subspan(take);
+    }
+
+    // Hashes the buffer's bytes not hashed yet. A slot's bytes are hashed once the slot is full
+    // or synced, not as they arrive: by then its last byte has gone to S3, so the hashing runs
+    // while S3 finishes storing the part (on this machine's two cores, beside the client,
+    // satload and RGW, hashing during the transfer slowed the transfer itself).
+    void hash_buffer() {
+        if (m_digest && m_hashed < m_buffer.size()) {
+            m_digest->update(ByteSpan(m_buffer).subspan(m_hashed));
+        }
+        m_hashed = m_buffer.size();
     }
 
     // A long part: when the caller announced (will_write) at least two slots' worth of bytes
@@ -502,6 +520,7 @@ private:
     // whole (the body was cut short) keeps only what the parts S3 confirmed hold.
     void begin_long_part() {
         if (m_stream_broken) return;
+        hash_buffer();  // the long part's bytes are hashed as they go, after the buffer's
         const std::uint64_t slots = std::min<std::uint64_t>(
             (m_buffer.size() + m_expected) / m_part_bytes, std::max<std::uint64_t>(1, m_long_part_limit / m_part_bytes));
         if (slots < 2) return;
@@ -539,6 +558,7 @@ private:
         m_current ^= 1U;
         m_slot_start += m_long_bytes;
         m_buffer.clear();
+        m_hashed = 0;
         m_long_part = false;
         m_long_sent = 0;
         m_long_bytes = 0;
@@ -604,7 +624,9 @@ private:
             m_part_streaming = false;
             m_pending = true;
             m_current ^= 1U;
+            hash_buffer();
         } else {
+            hash_buffer();
             // Streaming failed (a kept-alive connection the service had closed, an error
             // answer): the buffer still holds the whole part.
             auto etag = client().upload_part(data_key(m_id), m_s3_upload_id,
@@ -616,6 +638,7 @@ private:
         }
         m_slot_start += m_part_bytes;
         m_buffer.clear();
+        m_hashed = 0;
         m_stream_broken = false;
         return {};
     }
@@ -647,6 +670,7 @@ private:
     std::uint64_t m_slot_start;  // offset of m_buffer's first byte: a multiple of the part size
     std::uint64_t m_durable;     // the offset the last sync (or the open) made durable
     Bytes m_buffer;              // the current part's bytes, at most one part
+    std::size_t m_hashed = 0;    // of m_buffer, the bytes m_digest covers (hash_buffer)
     std::set<std::uint64_t> m_pieces;  // offsets of the pieces known to exist
     bool m_failed = false;
     std::shared_ptr<DigestBook> m_digests;

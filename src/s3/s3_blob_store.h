@@ -73,6 +73,9 @@ public:
     store::StoreResult<void> create_partial(std::string_view upload_id) override;
     store::StoreResult<std::unique_ptr<store::BlobAppender>> open_append(
         std::string_view upload_id, std::uint64_t durable_offset) override;
+    // Opening one lists the multipart upload, the pieces and the parts (three requests) and
+    // connects twice.
+    [[nodiscard]] bool appenders_worth_keeping() const override { return true; }
     // Seals the partial first: the parts of an unfinished multipart upload cannot be read, so
     // the upload is completed into partials/<id>/data and read from there. After that the
     // partial takes no more appends (open_append is not_found) but commits and removes as

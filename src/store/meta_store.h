@@ -55,6 +55,13 @@ struct FileControlsUpdate {
     std::optional<std::string> meta;
 };
 
+// What MetaStore::lock_upload did.
+enum class UploadLockGrant {
+    refused,  // another holder's lease runs
+    kept,     // held by the caller, and nobody else held it since the caller's previous hold
+    taken,    // held by the caller, new to it: never held before, or last held by another
+};
+
 class MetaStore {
 public:
     virtual ~MetaStore() = default;
@@ -75,17 +82,30 @@ public:
     virtual StoreResult<std::vector<UploadRecord>> incomplete_uploads(std::size_t limit) = 0;
 
     // The "one writer per upload" lock across server processes sharing the store. Takes the
-    // lock of `upload_id` for `holder` until `until_s` and returns true when it was free, its
-    // lease ended (at or before now_s), or `holder` already held it (the lease is extended);
-    // false while another holder's lease runs. A store only one process uses (SqliteMetaStore)
-    // keeps these defaults: the uploads service's in-process lock is enough there.
-    virtual StoreResult<bool> lock_upload(const std::string& /*upload_id*/,
-                                          const std::string& /*holder*/, std::int64_t /*now_s*/,
-                                          std::int64_t /*until_s*/) {
+    // lock of `upload_id` for `holder` until `until_s` when it is free, its lease ended (at or
+    // before now_s), or `holder` already holds it (the lease is extended); refused while
+    // another holder's lease runs. `kept` tells the holder that nobody else held the lock since
+    // its own previous hold (released or not), so what it knew of the upload then is still
+    // true; `taken` that it is new to it (never held, or last held by another). A store only
+    // one process uses (SqliteMetaStore) keeps these defaults: the uploads service's
+    // in-process lock is enough there, and nobody else ever holds the lock.
+    virtual StoreResult<UploadLockGrant> lock_upload(const std::string& /*upload_id*/,
+                                                     const std::string& /*holder*/,
+                                                     std::int64_t /*now_s*/,
+                                                     std::int64_t /*until_s*/) {
+        return UploadLockGrant::kept;
+    }
+    // Extends the lock `holder` took to `until_s`, even when its lease ran out meanwhile, as
+    // long as nobody else took it since; false when another did (the caller lost it: even if
+    // that one let go again, it may have written).
+    virtual StoreResult<bool> renew_upload_lock(const std::string& /*upload_id*/,
+                                                const std::string& /*holder*/,
+                                                std::int64_t /*until_s*/) {
         return true;
     }
-    // Gives the lock back if `holder` holds it (else nothing changes). Deleting or completing
-    // an upload also drops its lock.
+    // Gives the lock back if `holder` holds it (else nothing changes): its lease ends, and the
+    // store still knows `holder` as the last to hold it. Deleting or completing an upload
+    // drops its lock.
     virtual StoreResult<void> unlock_upload(const std::string& /*upload_id*/,
                                             const std::string& /*holder*/) {
         return {};

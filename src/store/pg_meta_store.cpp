@@ -127,11 +127,28 @@ constexpr const char* kUpdateControls =
 // Takes the lock when it is free, its lease ended or the holder is the same (which extends it):
 // one statement, so two processes racing for a free lock serialize on the row and exactly one
 // gets it back in RETURNING. $1 upload, $2 holder, $3 now_s, $4 until_s.
+// The lock's last holder, read first and locked until the transaction ends: the row of a
+// released lock stays (unlock_upload ends its lease) and names who held it last. (Not a CTE
+// of kLockUpload: PostgreSQL runs a CTE only when its rows are asked for, here after the
+// upsert had changed the row, which its FOR UPDATE then skips.)
+constexpr const char* kLastUploadLockHolder =
+    "SELECT holder FROM upload_locks WHERE upload_id = $1 FOR UPDATE";
+// Answers one row when the lock is now $2's.
 constexpr const char* kLockUpload =
     "INSERT INTO upload_locks (upload_id, holder, until_s) VALUES ($1, $2, $4)"
     " ON CONFLICT (upload_id) DO UPDATE SET holder = EXCLUDED.holder, until_s = EXCLUDED.until_s"
     " WHERE upload_locks.until_s <= $3 OR upload_locks.holder = EXCLUDED.holder"
     " RETURNING holder";
+constexpr const char* kRenewUploadLock =
+    "UPDATE upload_locks SET until_s = $3 WHERE upload_id = $1 AND holder = $2 RETURNING holder";
+// A released lock's row stays while its upload is there to be written again (it names the
+// last holder: see kLockUpload); one of no incomplete upload (a request for an id that names
+// none, or an upload deleted meanwhile) goes, so the table does not grow with such requests.
+constexpr const char* kUnlockUpload =
+    "UPDATE upload_locks SET until_s = 0 WHERE upload_id = $1 AND holder = $2";
+constexpr const char* kDropStrayUploadLock =
+    "DELETE FROM upload_locks WHERE upload_id = $1 AND holder = $2 AND NOT EXISTS"
+    " (SELECT 1 FROM uploads WHERE uploads.upload_id = $1 AND NOT uploads.complete)";
 constexpr const char* kDropUploadLock = "DELETE FROM upload_locks WHERE upload_id = $1";
 
 #undef SATLOAD_UPLOADS_WITH_PARTS
@@ -343,14 +360,32 @@ StoreResult<void> PgMetaStore::delete_upload(const std::string& upload_id) {
     });
 }
 
-StoreResult<bool> PgMetaStore::lock_upload(const std::string& upload_id, const std::string& holder,
-                                           std::int64_t now_s, std::int64_t until_s) {
+StoreResult<UploadLockGrant> PgMetaStore::lock_upload(const std::string& upload_id,
+                                                      const std::string& holder,
+                                                      std::int64_t now_s, std::int64_t until_s) {
     // An id PostgreSQL cannot hold names no upload: there is nothing to write and nothing to
     // guard (the caller's read of it finds nothing), as get_upload treats it.
-    if (!pg_storable(upload_id)) return true;
+    if (!pg_storable(upload_id)) return UploadLockGrant::taken;
     if (!pg_storable(holder)) return fail(pg_unstorable("an upload lock's holder"));
     return m_db->transact("lock upload", [&](pqxx::work& w) {
-        return !w.exec_params(kLockUpload, upload_id, holder, now_s, until_s).empty();
+        // Read committed: when the row exists it is locked from here on; when another
+        // transaction inserts it meanwhile, the upsert below meets that row (refused, or taken
+        // over from it once its lease ended).
+        const pqxx::result last = w.exec_params(kLastUploadLockHolder, upload_id);
+        const bool ours_last = !last.empty() && last[0][0].as<std::string>() == holder;
+        if (w.exec_params(kLockUpload, upload_id, holder, now_s, until_s).empty()) {
+            return UploadLockGrant::refused;
+        }
+        return ours_last ? UploadLockGrant::kept : UploadLockGrant::taken;
+    });
+}
+
+StoreResult<bool> PgMetaStore::renew_upload_lock(const std::string& upload_id,
+                                                 const std::string& holder, std::int64_t until_s) {
+    if (!pg_storable(upload_id)) return true;  // as lock_upload: nothing was stored
+    if (!pg_storable(holder)) return fail(pg_unstorable("an upload lock's holder"));
+    return m_db->transact("renew upload lock", [&](pqxx::work& w) {
+        return !w.exec_params(kRenewUploadLock, upload_id, holder, until_s).empty();
     });
 }
 
@@ -358,8 +393,8 @@ StoreResult<void> PgMetaStore::unlock_upload(const std::string& upload_id,
                                              const std::string& holder) {
     if (!pg_storable_all(upload_id, holder)) return {};
     return m_db->transact("unlock upload", [&](pqxx::work& w) {
-        w.exec_params("DELETE FROM upload_locks WHERE upload_id = $1 AND holder = $2", upload_id,
-                      holder);
+        w.exec_params(kUnlockUpload, upload_id, holder);
+        w.exec_params(kDropStrayUploadLock, upload_id, holder);
     });
 }
 

@@ -37,8 +37,11 @@ public:
     StoreResult<std::vector<UploadRecord>> incomplete_uploads(std::size_t limit) override;
     // The lock is a row of upload_locks (schema step 2), taken and given back in one statement
     // each, so it holds across every process on the schema.
-    StoreResult<bool> lock_upload(const std::string& upload_id, const std::string& holder,
-                                  std::int64_t now_s, std::int64_t until_s) override;
+    StoreResult<UploadLockGrant> lock_upload(const std::string& upload_id,
+                                             const std::string& holder, std::int64_t now_s,
+                                             std::int64_t until_s) override;
+    StoreResult<bool> renew_upload_lock(const std::string& upload_id, const std::string& holder,
+                                        std::int64_t until_s) override;
     StoreResult<void> unlock_upload(const std::string& upload_id,
                                     const std::string& holder) override;
 

@@ -1,5 +1,6 @@
-// A BlobStore that forwards to another and lets a test watch its appenders' syncs and make
-// their writes fail (the files layer's tests of what a store failure keeps).
+// A BlobStore that forwards to another and lets a test watch its appenders' opens and syncs,
+// make their writes fail (the files layer's tests of what a store failure keeps), and say
+// that appenders are worth keeping between PATCHes, as an object store does.
 #pragma once
 
 #include <memory>
@@ -12,8 +13,12 @@ class InstrumentedBlobStore final : public store::BlobStore {
 public:
     explicit InstrumentedBlobStore(store::BlobStore& inner) : m_inner(inner) {}
 
-    // Syncs made by all appenders so far.
+    // Syncs made by all appenders so far, and appenders opened.
     [[nodiscard]] int syncs() const { return m_syncs; }
+    [[nodiscard]] int opens() const { return m_opens; }
+    // What appenders_worth_keeping answers (false, as the local store, unless set).
+    void set_worth_keeping(bool worth) { m_worth_keeping = worth; }
+    [[nodiscard]] bool appenders_worth_keeping() const override { return m_worth_keeping; }
     // Every appender's writes after the first `n` fail (an I/O error, nothing written).
     void fail_writes_after(int n) { m_writes_left = n; }
 
@@ -22,6 +27,7 @@ public:
                                                                          std::uint64_t durable) override {
         auto inner = m_inner.open_append(id, durable);
         if (!inner) return fail(inner.error());
+        ++m_opens;
         return std::unique_ptr<store::BlobAppender>(std::make_unique<Appender>(std::move(*inner), *this));
     }
     store::StoreResult<std::unique_ptr<store::BlobReader>> open_partial(std::string_view id) override {
@@ -64,6 +70,8 @@ private:
 
     store::BlobStore& m_inner;
     int m_syncs = 0;
+    int m_opens = 0;
+    bool m_worth_keeping = false;
     int m_writes_left = -1;  // -1: no write fails
 };
 

@@ -209,7 +209,8 @@ TEST_F(UploadLockTest, LongWriteRenewsItsLease) {
 TEST_F(UploadLockTest, CrashedProcessLockEndsWithItsLease) {
     const auto record = create(4);
     const std::int64_t now_s = m_clock.now_s();
-    ASSERT_TRUE(*m_a.meta->lock_upload(record.upload_id, "crashed", now_s, now_s + kUploadLockLeaseS));
+    ASSERT_NE(*m_a.meta->lock_upload(record.upload_id, "crashed", now_s, now_s + kUploadLockLeaseS),
+              store::UploadLockGrant::refused);
     const auto refused = m_b.uploads->terminate(record.upload_id);
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().code, UploadError::locked);
@@ -218,6 +219,61 @@ TEST_F(UploadLockTest, CrashedProcessLockEndsWithItsLease) {
     const auto gone = m_a.uploads->status(record.upload_id);
     ASSERT_FALSE(gone);
     EXPECT_EQ(gone.error().code, UploadError::not_found);
+}
+
+// Where the store says appenders are worth keeping (S3), a process keeps the appender of a
+// PATCH that ended well for the upload's next PATCH through it; but not once the other process
+// held the upload's lock in between, even if it wrote nothing and left the offset where it was
+// (it may have written to the store without recording it): the appender is opened again.
+TEST_F(UploadLockTest, KeptAppenderOnlyWhileNoOtherProcessHeldTheLock) {
+    m_counting->set_worth_keeping(true);
+    const auto record = create(6);
+    const Bytes data = {1, 2, 3, 4, 5, 6};
+    auto patch = [&](Process& p, std::uint64_t at, std::size_t n) {
+        auto writer = begin(p, record.upload_id, at);
+        ASSERT_TRUE(writer) << writer.error().message;
+        if (n > 0) {
+            ASSERT_TRUE((*writer)->write(ByteSpan(data).subspan(at, n)));
+        }
+        const auto done = (*writer)->finish();
+        ASSERT_TRUE(done) << done.error().message;
+    };
+    patch(m_a, 0, 2);
+    patch(m_a, 2, 1);
+    EXPECT_EQ(m_counting->opens(), 1);  // the second PATCH wrote with the first one's appender
+    EXPECT_EQ(m_a.uploads->kept_appenders(), 1u);
+    patch(m_b, 3, 0);  // another process holds the lock and lets it go, the offset unchanged
+    EXPECT_EQ(m_counting->opens(), 2);
+    patch(m_a, 3, 1);
+    EXPECT_EQ(m_counting->opens(), 3);  // not the appender kept from before b's hold
+    patch(m_a, 4, 2);
+    EXPECT_EQ(m_counting->opens(), 3);
+    EXPECT_EQ(m_a.uploads->kept_appenders(), 0u);  // the upload completed: nothing kept
+    const auto file = m_a.meta->get_file(record.file_id);
+    ASSERT_TRUE(file && *file);
+    EXPECT_EQ((*file)->sha256_hex, hex_encode(crypto::sha256(data)));
+}
+
+// A writer whose lease ran out loses the upload even when the process that took it over has
+// let it go again: renewing finds that another held the lock since, so the writer stops
+// rather than write and record beside what the other may have written.
+TEST_F(UploadLockTest, LeaseTakenAndReleasedMeanwhileIsLost) {
+    const auto record = create(4);
+    auto stalled = begin(m_a, record.upload_id, 0);
+    ASSERT_TRUE(stalled);
+    ASSERT_TRUE((*stalled)->write(Bytes{9}));
+    m_clock.advance(kUploadLockLeaseS);
+    {
+        auto taker = begin(m_b, record.upload_id, 0);
+        ASSERT_TRUE(taker) << taker.error().message;
+        ASSERT_TRUE((*taker)->write(Bytes{1, 2}));
+        ASSERT_TRUE((*taker)->finish());
+    }
+    const auto late = (*stalled)->write(Bytes{9});
+    ASSERT_FALSE(late);
+    EXPECT_EQ(late.error().code, UploadError::locked);
+    stalled->reset();
+    EXPECT_EQ(m_a.uploads->status(record.upload_id)->offset_bytes, 2u);
 }
 
 }  // namespace

@@ -149,6 +149,55 @@ TEST_F(UploadServiceTest, StoreWriteFailureKeepsWhatWasWritten) {
     EXPECT_EQ((*file)->sha256_hex, hex_encode(crypto::sha256(data)));
 }
 
+// Appenders kept between PATCHes (where the store says they are worth keeping) are bounded:
+// at most kMaxKeptAppenders, the least recently kept dropped first; none past
+// kKeptAppenderIdleS (the expiry sweep drops them); and a terminated upload's goes with it.
+TEST_F(UploadServiceTest, KeptAppendersAreBounded) {
+    testing::InstrumentedBlobStore blobs(*m_blobs);
+    blobs.set_worth_keeping(true);
+    UploadService service(blobs, *m_meta, m_clock, crypto::random_bytes, UploadLimits{});
+    std::vector<std::string> ids;
+    auto patch = [&](const std::string& id, std::uint64_t at) {
+        auto writer = service.begin_write(id, at, std::nullopt, std::nullopt, std::nullopt);
+        ASSERT_TRUE(writer) << writer.error().message;
+        ASSERT_TRUE((*writer)->write(Bytes{7}));
+        ASSERT_TRUE((*writer)->finish());
+    };
+    for (std::size_t i = 0; i <= kMaxKeptAppenders; ++i) {
+        CreateUpload request;
+        request.length_bytes = 4;
+        auto record = service.create(request);
+        ASSERT_TRUE(record);
+        ids.push_back(record->upload_id);
+        patch(ids.back(), 0);
+    }
+    EXPECT_EQ(service.kept_appenders(), kMaxKeptAppenders);
+    int opens = blobs.opens();
+    patch(ids.back(), 1);  // kept
+    EXPECT_EQ(blobs.opens(), opens);
+    patch(ids.front(), 1);  // the first one kept was dropped for the last (and now ids[1] is)
+    EXPECT_EQ(blobs.opens(), opens + 1);
+    ASSERT_TRUE(service.terminate(ids.back()));
+    EXPECT_EQ(service.kept_appenders(), kMaxKeptAppenders - 1);
+    m_clock.advance(kKeptAppenderIdleS);
+    patch(ids[2], 1);  // idle for exactly the limit: still kept
+    EXPECT_EQ(blobs.opens(), opens + 1);
+    m_clock.advance(1);
+    opens = blobs.opens();
+    patch(ids[3], 1);  // idle past it: opened again
+    EXPECT_EQ(blobs.opens(), opens + 1);
+    m_clock.advance(kKeptAppenderIdleS + 1);
+    service.expire();
+    EXPECT_EQ(service.kept_appenders(), 0u);
+    // Nothing is kept where the store does not say it is worth it (the local store).
+    blobs.set_worth_keeping(false);
+    patch(ids[4], 1);
+    EXPECT_EQ(service.kept_appenders(), 0u);
+    const auto status = service.status(ids[4]);
+    ASSERT_TRUE(status);
+    EXPECT_EQ(status->offset_bytes, 2u);
+}
+
 // Deferred length: the first PATCH that names the length fixes it; a different one is refused.
 TEST_F(UploadServiceTest, DeferredLengthIsSetOnce) {
     CreateUpload request;

@@ -190,6 +190,31 @@ TEST_F(S3BlobStoreTest, AppendAcrossPartsSyncReopenCommitRead) {
     EXPECT_EQ(store().remove_blob(file_id).error().code, StoreError::not_found);
 }
 
+// One appender through several PATCHes, as the upload service keeps it between them: a
+// PATCH of exactly one part, one of half a part, one that fills that slot and goes a little
+// past it, a long one begun on that slot, and the rest, each announced and synced. A slot's bytes are hashed once it is full or
+// synced, a long part's as they go; the commit in this process takes that running digest
+// (the last piece is this appender's), which must be the SHA-256 of the bytes.
+TEST_F(S3BlobStoreTest, OneAppenderThroughSeveralPatchesCommitsTheRightDigest) {
+    const std::string id = random_upload_id();
+    const std::uint64_t total = 5 * kPart + 4'321;
+    const auto data = pseudo_random_bytes(static_cast<std::size_t>(total), 77);
+    ASSERT_TRUE(store().create_partial(id));
+    auto appender = open_append(id, 0);
+    ASSERT_TRUE(appender);
+    std::uint64_t at = 0;
+    for (const std::uint64_t end : {kPart, kPart + kPart / 2 + 1, 2 * kPart + 10, 5 * kPart, total}) {
+        appender->will_write(end - at);
+        write_in_chunks(*appender, ByteSpan(data).subspan(at, end - at), 100'003);
+        auto durable = appender->sync();
+        ASSERT_TRUE(durable) << durable.error().message;
+        ASSERT_EQ(*durable, end);
+        at = end;
+    }
+    appender.reset();
+    expect_commit_of(store(), id, data, total, {});
+}
+
 // Bytes written after the last sync, including a whole part already uploaded, were never
 // acknowledged: reopening at the durable offset drops them and the resumed bytes land there.
 TEST_F(S3BlobStoreTest, ReopenDropsUnacknowledgedBytesAndParts) {

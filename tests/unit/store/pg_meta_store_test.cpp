@@ -201,22 +201,71 @@ TEST(PgMetaStore, UploadLockOneHolderUntilItsLeaseEnds) {
     auto a = open_process(schema);
     auto b = open_process(schema);
     ASSERT_TRUE(a && b);
+    using G = UploadLockGrant;
     const std::string id = make_upload_id(1);
-    EXPECT_TRUE(*a->lock_upload(id, "a", 100, 160));
-    EXPECT_FALSE(*b->lock_upload(id, "b", 100, 160));
-    EXPECT_FALSE(*b->lock_upload(id, "b", 159, 219));
-    EXPECT_TRUE(*a->lock_upload(id, "a", 150, 210));   // its own: extended to 210
-    EXPECT_FALSE(*b->lock_upload(id, "b", 160, 220));  // the old lease's end no longer frees it
-    EXPECT_TRUE(*b->lock_upload(id, "b", 210, 270));   // the extended lease ended
-    EXPECT_FALSE(*a->lock_upload(id, "a", 211, 271));
+    EXPECT_EQ(*a->lock_upload(id, "a", 100, 160), G::taken);
+    EXPECT_EQ(*b->lock_upload(id, "b", 100, 160), G::refused);
+    EXPECT_EQ(*b->lock_upload(id, "b", 159, 219), G::refused);
+    EXPECT_EQ(*a->lock_upload(id, "a", 150, 210), G::kept);     // its own: extended to 210
+    EXPECT_EQ(*b->lock_upload(id, "b", 160, 220), G::refused);  // the old lease's end no longer frees it
+    EXPECT_EQ(*b->lock_upload(id, "b", 210, 270), G::taken);    // the extended lease ended
+    EXPECT_EQ(*a->lock_upload(id, "a", 211, 271), G::refused);
     ASSERT_TRUE(a->unlock_upload(id, "a"));  // not its lock: nothing changes
-    EXPECT_FALSE(*a->lock_upload(id, "a", 212, 272));
+    EXPECT_EQ(*a->lock_upload(id, "a", 212, 272), G::refused);
     ASSERT_TRUE(b->unlock_upload(id, "b"));
-    EXPECT_TRUE(*a->lock_upload(id, "a", 213, 273));
+    EXPECT_EQ(*a->lock_upload(id, "a", 213, 273), G::taken);
     // Another upload's lock is separate.
-    EXPECT_TRUE(*b->lock_upload(make_upload_id(2), "b", 213, 273));
+    EXPECT_EQ(*b->lock_upload(make_upload_id(2), "b", 213, 273), G::taken);
     // An id PostgreSQL cannot hold names no upload: nothing to lock, nothing stored.
-    EXPECT_TRUE(*b->lock_upload(std::string("x\0y", 3), "b", 213, 273));
+    EXPECT_EQ(*b->lock_upload(std::string("x\0y", 3), "b", 213, 273), G::taken);
+}
+
+// A released lock remembers its last holder while the upload is there: taking it again tells
+// the holder whether anybody else held it since (an appender kept between PATCHes is still
+// right only then), be it a process that let it go or one whose lease ran out. The row of an
+// id that names no incomplete upload goes when it is released.
+TEST(PgMetaStore, UploadLockTellsWhetherAnotherHeldItSince) {
+    SATLOAD_REQUIRE_PG();
+    PgTestSchema schema;
+    auto a = open_process(schema);
+    auto b = open_process(schema);
+    ASSERT_TRUE(a && b);
+    using G = UploadLockGrant;
+    const UploadRecord upload = make_upload(1);
+    ASSERT_TRUE(a->create_upload(upload));
+    const std::string& id = upload.upload_id;
+    EXPECT_EQ(*a->lock_upload(id, "a", 100, 160), G::taken);
+    ASSERT_TRUE(a->unlock_upload(id, "a"));
+    EXPECT_EQ(*a->lock_upload(id, "a", 101, 161), G::kept);
+    ASSERT_TRUE(a->unlock_upload(id, "a"));
+    EXPECT_EQ(*b->lock_upload(id, "b", 102, 162), G::taken);
+    ASSERT_TRUE(b->unlock_upload(id, "b"));
+    EXPECT_EQ(*a->lock_upload(id, "a", 103, 163), G::taken);  // b held it since
+    EXPECT_EQ(*a->lock_upload(id, "a", 104, 164), G::kept);
+    // a's lease runs out; b takes it and never lets go; once b's lease ended, a is told.
+    EXPECT_EQ(*b->lock_upload(id, "b", 164, 224), G::taken);
+    EXPECT_EQ(*a->lock_upload(id, "a", 224, 284), G::taken);
+    // Renewing: the holder's own lock, even past its lease, while nobody else took it; not
+    // once another did, even if that one let go again (nor does the failed renewal take it).
+    EXPECT_TRUE(*a->renew_upload_lock(id, "a", 300));  // its lease ended at 284: nobody took it
+    EXPECT_EQ(*b->lock_upload(id, "b", 299, 359), G::refused);
+    EXPECT_EQ(*b->lock_upload(id, "b", 300, 360), G::taken);
+    ASSERT_TRUE(b->unlock_upload(id, "b"));
+    EXPECT_FALSE(*a->renew_upload_lock(id, "a", 400));
+    EXPECT_EQ(*b->lock_upload(id, "b", 301, 361), G::kept);  // still b's as last holder
+    EXPECT_FALSE(*a->renew_upload_lock(id, "a", 400));
+    // Unlocked rows of ids without an incomplete upload go.
+    auto lock_rows = [&] {
+        return *a->db()->transact("count locks", [](pqxx::work& w) {
+            return w.exec1("SELECT count(*) FROM upload_locks")[0].as<int>();
+        });
+    };
+    const std::string stray = make_upload_id(9);
+    EXPECT_EQ(*b->lock_upload(stray, "b", 300, 360), G::taken);
+    EXPECT_EQ(lock_rows(), 2);
+    ASSERT_TRUE(b->unlock_upload(stray, "b"));
+    ASSERT_TRUE(b->unlock_upload(id, "b"));
+    EXPECT_EQ(lock_rows(), 1);  // the upload's, released
 }
 
 // Completing or deleting an upload drops its lock row: the table does not grow with uploads,
@@ -236,14 +285,14 @@ TEST(PgMetaStore, UploadLockGoesWithTheUpload) {
     const UploadRecord dropped = make_upload(2);
     ASSERT_TRUE(a->create_upload(done));
     ASSERT_TRUE(a->create_upload(dropped));
-    ASSERT_TRUE(*a->lock_upload(done.upload_id, "a", 100, 160));
-    ASSERT_TRUE(*a->lock_upload(dropped.upload_id, "a", 100, 160));
+    ASSERT_EQ(*a->lock_upload(done.upload_id, "a", 100, 160), UploadLockGrant::taken);
+    ASSERT_EQ(*a->lock_upload(dropped.upload_id, "a", 100, 160), UploadLockGrant::taken);
     EXPECT_EQ(lock_rows(), 2);
     ASSERT_TRUE(a->complete_upload(done.upload_id, make_file(done)));
     EXPECT_EQ(lock_rows(), 1);
-    EXPECT_TRUE(*b->lock_upload(done.upload_id, "b", 101, 161));
+    EXPECT_EQ(*b->lock_upload(done.upload_id, "b", 101, 161), UploadLockGrant::taken);
     ASSERT_TRUE(a->delete_upload(dropped.upload_id));
-    EXPECT_TRUE(*b->lock_upload(dropped.upload_id, "b", 101, 161));
+    EXPECT_EQ(*b->lock_upload(dropped.upload_id, "b", 101, 161), UploadLockGrant::taken);
     ASSERT_TRUE(b->delete_upload(done.upload_id));
     ASSERT_TRUE(b->unlock_upload(dropped.upload_id, "b"));
     EXPECT_EQ(lock_rows(), 0);
@@ -269,7 +318,7 @@ TEST(PgMetaStore, UploadLockRaceHasOneWinner) {
                 threads.emplace_back([&, h] {
                     auto held = db.lock_upload(id, "holder" + std::to_string(h), 100, 160);
                     if (!held) ++failures;
-                    else if (*held) ++winners;
+                    else if (*held != UploadLockGrant::refused) ++winners;
                 });
             }
         }
