@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,16 @@ public:
     // server) started the same attempt; re-read and follow it. May be durable only after a
     // later commit (see AttemptState).
     virtual StoreResult<void> insert_attempt(const PaymentAttempt& attempt) = 0;
+    // Records attempts taken earlier in memory (BufferedPaymentStore), together where the
+    // store can: one whose number is taken already is skipped (the paywall numbers attempts
+    // after latest_attempt, which sees every record, so it only meets records rebuilt from the
+    // ledger). Durable as insert_attempt.
+    virtual StoreResult<void> insert_attempts(std::span<const PaymentAttempt> attempts) {
+        for (const auto& a : attempts) {
+            if (auto r = insert_attempt(a); !r && r.error().code != StoreError::exists) return r;
+        }
+        return {};
+    }
     // Ends a pending attempt. StoreError::not_found when it is not pending. May be durable
     // only after a later commit: an outcome a crash loses leaves the attempt pending, and the
     // paywall settles a pending attempt again by its payment id (never charged twice).

@@ -177,6 +177,21 @@ StoreResult<void> SqlitePaymentStore::insert_attempt(const PaymentAttempt& a) {
     });
 }
 
+StoreResult<void> SqlitePaymentStore::insert_attempts(std::span<const PaymentAttempt> attempts) {
+    // Unsynced as insert_attempt.
+    return m_writes.run_unsynced([attempts](sqlite3* db) -> StoreResult<void> {
+        const std::string sql = std::string("INSERT INTO payment_attempts (") + kAttemptColumns + ") VALUES " +
+                                kAttemptValues + " ON CONFLICT (payer_account_id, file_id, attempt_no) DO NOTHING";
+        for (const auto& a : attempts) {
+            Query q(db, sql);
+            if (!q.prepared()) return fail(failure(db, "prepare insert attempts"));
+            bind_attempt(q, a);
+            if (auto r = run(db, q, "insert attempts"); !r) return fail(r.error());
+        }
+        return {};
+    });
+}
+
 StoreResult<void> SqlitePaymentStore::record_recovered_attempt(const PaymentAttempt& a) {
     // Unsynced as finish_attempt: a lost record is rebuilt from the ledger again.
     return m_writes.run_unsynced([&a](sqlite3* db) -> StoreResult<void> {

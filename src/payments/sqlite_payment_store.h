@@ -28,6 +28,8 @@ public:
     StoreResult<std::optional<PaymentAttempt>> latest_attempt(AccountId payer,
                                                                const std::string& file_id) override;
     StoreResult<void> insert_attempt(const PaymentAttempt& attempt) override;
+    // One unsynced transaction for all of them.
+    StoreResult<void> insert_attempts(std::span<const PaymentAttempt> attempts) override;
     StoreResult<void> finish_attempt(AccountId payer, const std::string& file_id, std::int64_t attempt_no,
                                      AttemptState state, std::int64_t expires_s) override;
     StoreResult<void> record_recovered_attempt(const PaymentAttempt& attempt) override;

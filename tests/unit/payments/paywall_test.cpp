@@ -17,6 +17,7 @@
 #include "ledger/accounts.h"
 #include "ledger/checkpoint.h"
 #include "ledger/sqlite_ledger_store.h"
+#include "payments/buffered_payment_store.h"
 #include "payments/paywall.h"
 #include "payments/pg_payment_store.h"
 #include "payments/sqlite_payment_store.h"
@@ -109,9 +110,10 @@ protected:
             ASSERT_TRUE(payments) << payments.error().message;
             m_store = std::move(*payments);
         } else {
+            // As the server has it: one server's records written behind, in batches.
             auto payments = SqlitePaymentStore::open(m_dir / "meta.sqlite");
             ASSERT_TRUE(payments) << payments.error().message;
-            m_store = std::move(*payments);
+            m_store = std::make_unique<BufferedPaymentStore>(std::move(*payments));
         }
         m_wallets = std::make_unique<WalletService>(*m_ledger);
         make_paywall();
