@@ -1,20 +1,175 @@
 #include "payments/buffered_payment_store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstring>
+#include <fstream>
 #include <limits>
 #include <vector>
 
-namespace satload::payments {
+#include <fmt/format.h>
 
-BufferedPaymentStore::BufferedPaymentStore(std::unique_ptr<PaymentStore> inner,
+namespace satload::payments {
+namespace {
+
+constexpr std::string_view kLineTag = "a1";
+constexpr std::string_view kLogSuffix = ".log";
+constexpr int kLogFields = 14;  // the tag and 13 fields
+// A line is far shorter (13 numbers and a file id); anything longer is not one.
+constexpr std::size_t kMaxLogLineBytes = 1024;
+
+bool may_wait(const PaymentAttempt& a) {
+    return (a.state == AttemptState::granted || a.state == AttemptState::failed) && !a.held &&
+           a.hold_outcome == HoldOutcome::none && !a.settled_to;
+}
+
+bool plain_word(std::string_view s) {
+    return !s.empty() && s.size() <= kMaxLogLineBytes &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c > ' ' && c < 0x7f; });
+}
+
+std::string optional_text(const std::optional<AccountId>& v) { return v ? std::to_string(*v) : "-"; }
+
+bool parse_i64(std::string_view s, std::int64_t& out) {
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return ec == std::errc() && end == s.data() + s.size();
+}
+
+bool parse_optional(std::string_view s, std::optional<AccountId>& out) {
+    if (s == "-") {
+        out.reset();
+        return true;
+    }
+    std::int64_t v = 0;
+    if (!parse_i64(s, v)) return false;
+    out = v;
+    return true;
+}
+
+StoreFailure log_failure(std::string_view what, int err) {
+    return StoreFailure{StoreError::io, fmt::format("payment record log: {}: {}", what, std::strerror(err))};
+}
+
+}  // namespace
+
+std::optional<std::string> attempt_log_line(const PaymentAttempt& a) {
+    if (!may_wait(a) || !plain_word(a.file_id)) return std::nullopt;
+    return fmt::format("{} {} {} {} {} {} {} {} {} {} {} {} {} {}\n", kLineTag, a.payer, a.file_id, a.attempt_no,
+                       a.state == AttemptState::granted ? 'g' : 'f', a.uploader, optional_text(a.referrer),
+                       a.price_msat, a.uploader_msat, a.referrer_msat, a.platform_msat, a.created_s, a.expires_s,
+                       optional_text(a.payee));
+}
+
+std::optional<PaymentAttempt> parse_attempt_log_line(std::string_view line) {
+    if (line.size() > kMaxLogLineBytes || line.empty() || line.back() != '\n') return std::nullopt;
+    line.remove_suffix(1);
+    std::string_view fields[kLogFields];
+    int n = 0;
+    while (!line.empty()) {
+        if (n == kLogFields) return std::nullopt;
+        const std::size_t space = line.find(' ');
+        fields[n++] = line.substr(0, space);
+        if (space == std::string_view::npos) break;
+        line.remove_prefix(space + 1);
+        if (line.empty()) return std::nullopt;  // a trailing space
+    }
+    if (n != kLogFields || fields[0] != kLineTag || !plain_word(fields[2])) return std::nullopt;
+    PaymentAttempt a;
+    a.file_id = std::string(fields[2]);
+    if (fields[4] == "g") {
+        a.state = AttemptState::granted;
+    } else if (fields[4] == "f") {
+        a.state = AttemptState::failed;
+    } else {
+        return std::nullopt;
+    }
+    if (!parse_i64(fields[1], a.payer) || !parse_i64(fields[3], a.attempt_no) || !parse_i64(fields[5], a.uploader) ||
+        !parse_optional(fields[6], a.referrer) || !parse_i64(fields[7], a.price_msat) ||
+        !parse_i64(fields[8], a.uploader_msat) || !parse_i64(fields[9], a.referrer_msat) ||
+        !parse_i64(fields[10], a.platform_msat) || !parse_i64(fields[11], a.created_s) ||
+        !parse_i64(fields[12], a.expires_s) || !parse_optional(fields[13], a.payee)) {
+        return std::nullopt;
+    }
+    return a;
+}
+
+StoreResult<std::unique_ptr<BufferedPaymentStore>> BufferedPaymentStore::open(
+    std::unique_ptr<PaymentStore> inner, const std::filesystem::path& log_dir,
+    std::chrono::milliseconds flush_interval) {
+    std::error_code ec;
+    std::filesystem::create_directories(log_dir, ec);
+    if (ec) return fail(StoreFailure{StoreError::io, "payment record log: " + ec.message()});
+    // What a process that ended without writing its records left: written now, then the logs
+    // go. A line a crash cut short (the last of its file) is not a record, and was never
+    // acknowledged as one: its payment's answer came after the write.
+    std::vector<std::filesystem::path> logs;
+    std::uint64_t last_generation = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(log_dir, ec)) {
+        const auto name = entry.path().filename().string();
+        std::uint64_t generation = 0;
+        const auto [end, err] = std::from_chars(name.data(), name.data() + name.size(), generation);
+        if (err != std::errc() || std::string_view(end) != kLogSuffix) continue;
+        logs.push_back(entry.path());
+        last_generation = std::max(last_generation, generation);
+    }
+    if (ec) return fail(StoreFailure{StoreError::io, "payment record log: " + ec.message()});
+    std::vector<PaymentAttempt> left;
+    for (const auto& path : logs) {
+        std::ifstream in(path, std::ios::binary);
+        std::string line;
+        while (std::getline(in, line)) {
+            if (!in.eof()) line.push_back('\n');  // the last line without one was cut short
+            if (auto a = parse_attempt_log_line(line)) left.push_back(std::move(*a));
+        }
+    }
+    if (!left.empty()) {
+        if (auto r = inner->insert_attempts(left); !r) return fail(r.error());
+    }
+    for (const auto& path : logs) std::filesystem::remove(path, ec);
+    auto store = std::unique_ptr<BufferedPaymentStore>(
+        new BufferedPaymentStore(std::move(inner), log_dir, flush_interval));
+    store->m_log_generation = last_generation;
+    {
+        const std::lock_guard lock(store->m_mutex);
+        if (!store->next_log()) return fail(log_failure("open", errno));
+    }
+    return store;
+}
+
+BufferedPaymentStore::BufferedPaymentStore(std::unique_ptr<PaymentStore> inner, std::filesystem::path log_dir,
                                            std::chrono::milliseconds flush_interval)
     : m_inner(std::move(inner)),
+      m_log_dir(std::move(log_dir)),
       m_interval(flush_interval),
       m_flusher([this](const std::stop_token& stop) { flush_every_interval(stop); }) {}
 
 BufferedPaymentStore::~BufferedPaymentStore() {
     m_flusher.request_stop();
     m_flusher.join();
-    (void)flush();  // a failure loses what the ledger rebuilds
+    (void)flush();  // on failure the logs stay, for the next open
+    if (m_log_fd >= 0) ::close(m_log_fd);
+    if (m_waiting.empty()) {
+        std::error_code ec;
+        std::filesystem::remove(log_path(m_log_generation), ec);
+    }
+}
+
+std::filesystem::path BufferedPaymentStore::log_path(std::uint64_t generation) const {
+    return m_log_dir / fmt::format("{:020}{}", generation, kLogSuffix);
+}
+
+bool BufferedPaymentStore::next_log() {
+    const int fd = ::open(log_path(m_log_generation + 1).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
+                          0600);
+    if (fd < 0) return false;
+    if (m_log_fd >= 0) ::close(m_log_fd);
+    m_log_fd = fd;
+    ++m_log_generation;
+    return true;
 }
 
 void BufferedPaymentStore::flush_every_interval(const std::stop_token& stop) {
@@ -31,16 +186,32 @@ void BufferedPaymentStore::flush_every_interval(const std::stop_token& stop) {
 StoreResult<void> BufferedPaymentStore::flush() {
     const std::lock_guard flushing(m_flush_mutex);
     std::vector<PaymentAttempt> batch;
+    std::uint64_t logged_up_to = 0;  // the logs holding the batch: this generation and before
     {
         const std::lock_guard lock(m_mutex);
         if (m_waiting.empty()) return {};
         batch.reserve(m_waiting.size());
         for (const auto& [key, attempt] : m_waiting) batch.push_back(attempt);
+        // Later records go to a new log, which this flush leaves alone. When no new log can
+        // be opened, they go on in this one, which then stays until a later flush.
+        logged_up_to = next_log() ? m_log_generation - 1 : 0;
     }
     // They stay readable here until the store has them: latest_attempt never misses one.
     if (auto r = m_inner->insert_attempts(batch); !r) return r;
-    const std::lock_guard lock(m_mutex);
-    for (const auto& a : batch) m_waiting.erase(Key{a.payer, a.file_id, a.attempt_no});
+    {
+        const std::lock_guard lock(m_mutex);
+        for (const auto& a : batch) m_waiting.erase(Key{a.payer, a.file_id, a.attempt_no});
+    }
+    // Every log before the current one holds only records the store has now.
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(m_log_dir, ec)) {
+        const auto name = entry.path().filename().string();
+        std::uint64_t generation = 0;
+        const auto [end, err] = std::from_chars(name.data(), name.data() + name.size(), generation);
+        if (err == std::errc() && std::string_view(end) == kLogSuffix && generation <= logged_up_to) {
+            std::filesystem::remove(entry.path(), ec);
+        }
+    }
     return {};
 }
 
@@ -65,17 +236,31 @@ StoreResult<std::optional<PaymentAttempt>> BufferedPaymentStore::latest_attempt(
 }
 
 StoreResult<void> BufferedPaymentStore::insert_attempt(const PaymentAttempt& attempt) {
-    if (attempt.state == AttemptState::pending || attempt.held) {
-        if (auto r = flush(); !r) return r;
-        return m_inner->insert_attempt(attempt);
-    }
+    // A pending or held attempt has no line: it goes to the store at once, after what waits.
+    const auto line = attempt_log_line(attempt);
     bool full = false;
-    {
+    bool logged = false;
+    if (line) {
         const std::lock_guard lock(m_mutex);
-        if (!m_waiting.try_emplace(Key{attempt.payer, attempt.file_id, attempt.attempt_no}, attempt).second) {
+        const Key key{attempt.payer, attempt.file_id, attempt.attempt_no};
+        if (m_waiting.contains(key)) {
             return fail(StoreFailure{StoreError::exists, "the attempt is recorded already"});
         }
-        full = m_waiting.size() >= kMaxBufferedAttempts;
+        // One write of the whole line (O_APPEND): a short one (the disk full) is a line cut
+        // short, which the next open skips; this record then goes to the store at once, and
+        // later lines to a new log, so none is glued to the cut one.
+        const ssize_t n = ::write(m_log_fd, line->data(), line->size());
+        if (n == static_cast<ssize_t>(line->size())) {
+            m_waiting.emplace(key, attempt);
+            full = m_waiting.size() >= kMaxBufferedAttempts;
+            logged = true;
+        } else if (n > 0) {
+            (void)next_log();
+        }
+    }
+    if (!logged) {
+        if (auto r = flush(); !r) return r;
+        return m_inner->insert_attempt(attempt);
     }
     // Memory stays bounded: at the limit the payment writes them itself; if that fails, its
     // record is not taken, so the store's failure reaches the payment.

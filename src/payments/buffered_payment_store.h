@@ -8,11 +8,16 @@
 // wait). Reads see the waiting records: latest_attempt answers from them first (an attempt
 // waiting here always has a higher number than any written for its payer and file, since
 // every write that goes straight to the store writes what waits first), and every other read
-// of attempts (earnings, held legs) writes what waits before it reads. What a crash loses is
-// what an unsynced commit lost before, plus up to one interval: the retry builds the same
-// number, the ledger answers that it holds that payment id, and the paywall records what it
-// applied. A held attempt (its uploader leg pending in the ledger until settled) and a pending
-// one are written at once: the sweep that settles holds finds them only through their record.
+// of attempts (earnings, held legs) writes what waits before it reads.
+//   Each waiting record is also appended, as one line, to a record log (one write(2), not
+// synced: the same durability as the unsynced commit it replaces), so a crashed or killed
+// process loses none of them: the next open writes what the logs hold to the store first. A
+// flush starts a new log file and deletes the older ones once the store has their records.
+// Only a crash of the machine loses records, as it lost unsynced commits before: the retry
+// builds the same number, the ledger answers that it holds that payment id, and the paywall
+// records what it applied (the earnings report counts that download again only then). A held
+// attempt (its uploader leg pending in the ledger until settled) and a pending one are written
+// to the store at once: the sweep that settles holds finds them only through their record.
 //
 // Only for a store no other server shares (PaymentStore::shared_by_servers false): others
 // would not see what waits here.
@@ -21,6 +26,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -36,10 +42,20 @@ namespace satload::payments {
 inline constexpr std::chrono::milliseconds kAttemptFlushInterval{20};
 inline constexpr std::size_t kMaxBufferedAttempts = 4096;
 
+// A waiting record as one line of the record log ("a1" and its fields, space-separated,
+// ending in a newline), and back: nullopt for anything else (a line a crash cut short). Only
+// records that may wait (granted or failed, not held, no hold outcome, a file id of printable
+// characters without spaces) have a line.
+[[nodiscard]] std::optional<std::string> attempt_log_line(const PaymentAttempt& attempt);
+[[nodiscard]] std::optional<PaymentAttempt> parse_attempt_log_line(std::string_view line);
+
 class BufferedPaymentStore final : public PaymentStore {
 public:
-    explicit BufferedPaymentStore(std::unique_ptr<PaymentStore> inner,
-                                  std::chrono::milliseconds flush_interval = kAttemptFlushInterval);
+    // Writes the records the logs in `log_dir` hold (left by a process that ended without
+    // writing them) to `inner`, then starts a new log there.
+    static StoreResult<std::unique_ptr<BufferedPaymentStore>> open(
+        std::unique_ptr<PaymentStore> inner, const std::filesystem::path& log_dir,
+        std::chrono::milliseconds flush_interval = kAttemptFlushInterval);
     // Writes what waits.
     ~BufferedPaymentStore() override;
     BufferedPaymentStore(const BufferedPaymentStore&) = delete;
@@ -74,11 +90,19 @@ public:
 
 private:
     using Key = std::tuple<AccountId, std::string, std::int64_t>;  // payer, file, number
+    BufferedPaymentStore(std::unique_ptr<PaymentStore> inner, std::filesystem::path log_dir,
+                         std::chrono::milliseconds flush_interval);
     void flush_every_interval(const std::stop_token& stop);
+    // Closes the current log and opens the next (m_mutex held); false when it cannot.
+    bool next_log();
+    [[nodiscard]] std::filesystem::path log_path(std::uint64_t generation) const;
 
     std::unique_ptr<PaymentStore> m_inner;
+    std::filesystem::path m_log_dir;
     std::chrono::milliseconds m_interval;
-    mutable std::mutex m_mutex;  // guards m_waiting
+    mutable std::mutex m_mutex;  // guards m_waiting and the log
+    int m_log_fd = -1;
+    std::uint64_t m_log_generation = 0;
     std::map<Key, PaymentAttempt> m_waiting;
     std::mutex m_flush_mutex;  // one flush at a time
     std::condition_variable_any m_wake;

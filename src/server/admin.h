@@ -27,6 +27,8 @@ namespace satload::server {
 
 // What a data directory holds (beside logs and staging directories).
 inline constexpr std::string_view kMetaFileName = "meta.sqlite";
+// Payment attempt records waiting to be written to meta.sqlite (payments::BufferedPaymentStore).
+inline constexpr std::string_view kPaymentRecordLogDir = "payment-records";
 inline constexpr std::string_view kLedgerFileName = "ledger.sqlite";  // checkpoint: "<it>.head"
 inline constexpr std::string_view kBlobsDirName = "blobs";
 inline constexpr std::string_view kAdminFileName = "admin.json";

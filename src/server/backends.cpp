@@ -74,8 +74,11 @@ Result<void, std::string> open_sqlite(const ServerOptions& options, Backends& b)
     b.accounts = std::move(*accounts);
     auto payments = take<payments::PaymentStore>(payments::SqlitePaymentStore::open(meta_file), "payment store");
     if (!payments) return fail(payments.error());
-    // One server: its attempt records are written behind, in batches.
-    b.payments = std::make_unique<payments::BufferedPaymentStore>(std::move(*payments));
+    // One server: its attempt records are written behind, in batches, logged meanwhile.
+    auto buffered = payments::BufferedPaymentStore::open(std::move(*payments),
+                                                         fs::path(options.data_dir) / kPaymentRecordLogDir);
+    if (!buffered) return fail("cannot open the payment store: " + buffered.error().message);
+    b.payments = std::move(*buffered);
     auto safety = take<safety::SafetyStore>(safety::SqliteSafetyStore::open(meta_file), "safety store");
     if (!safety) return fail(safety.error());
     b.safety = std::move(*safety);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <thread>
 
@@ -53,11 +54,20 @@ protected:
         m_other.reset();
         std::filesystem::remove_all(m_dir);
     }
-    std::unique_ptr<BufferedPaymentStore> buffered(std::chrono::milliseconds interval) {
-        auto inner = SqlitePaymentStore::open(m_dir / "meta.sqlite");
+    std::unique_ptr<BufferedPaymentStore> buffered(std::chrono::milliseconds interval,
+                                                   const std::string& db = "meta.sqlite",
+                                                   const std::string& logs = "records") {
+        auto inner = SqlitePaymentStore::open(m_dir / db);
         EXPECT_TRUE(inner) << inner.error().message;
         if (!inner) return nullptr;
-        return std::make_unique<BufferedPaymentStore>(std::move(*inner), interval);
+        auto store = BufferedPaymentStore::open(std::move(*inner), m_dir / logs, interval);
+        EXPECT_TRUE(store) << store.error().message;
+        return store ? std::move(*store) : nullptr;
+    }
+    std::size_t log_files(const std::string& logs = "records") {
+        std::size_t n = 0;
+        for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(m_dir / logs)) ++n;
+        return n;
     }
     // The number of the latest attempt the database holds for (payer, file), 0 for none.
     std::int64_t written(AccountId payer, const std::string& file) {
@@ -147,6 +157,89 @@ TEST_F(BufferedPaymentStoreTest, TheIntervalWritesWhatWaits) {
     for (int i = 0; i < 1000 && written(1, "f") == 0; ++i) std::this_thread::sleep_for(10ms);
     EXPECT_EQ(written(1, "f"), 1);
     EXPECT_EQ(m_store->waiting(), 0u);
+}
+
+// A process killed with records waiting left them in its log: the next open writes them to
+// the store before anything else, and the log goes. (The kill: the waiting log is copied aside
+// and opened over a second database that never saw the records.)
+TEST_F(BufferedPaymentStoreTest, RecordsOfAKilledProcessAreWrittenAtTheNextOpen) {
+    ASSERT_TRUE(m_store->insert_attempt(attempt(1, "f", 1)));
+    ASSERT_TRUE(m_store->insert_attempt(attempt(2, "g", 3, AttemptState::failed)));
+    std::filesystem::copy(m_dir / "records", m_dir / "killed");
+    auto reopened = buffered(1h, "other.sqlite", "killed");
+    ASSERT_TRUE(reopened);
+    auto other = SqlitePaymentStore::open(m_dir / "other.sqlite");
+    ASSERT_TRUE(other);
+    auto first = (*other)->latest_attempt(1, "f");
+    ASSERT_TRUE(first && *first);
+    EXPECT_EQ((*first)->state, AttemptState::granted);
+    EXPECT_EQ((*first)->expires_s, 5'000);
+    auto second = (*other)->latest_attempt(2, "g");
+    ASSERT_TRUE(second && *second);
+    EXPECT_EQ((*second)->attempt_no, 3);
+    EXPECT_EQ((*second)->state, AttemptState::failed);
+    EXPECT_EQ(reopened->waiting(), 0u);
+    EXPECT_EQ(log_files("killed"), 1u);  // the new, empty log only
+    reopened.reset();
+    EXPECT_EQ(log_files("killed"), 0u);  // nothing waited at the end: no log left
+}
+
+// A line a crash cut short is skipped; the records before it are written.
+TEST_F(BufferedPaymentStoreTest, ALineCutShortIsSkipped) {
+    m_store.reset();
+    const std::string whole = attempt_log_line(attempt(1, "f", 1)).value();
+    const std::string cut = attempt_log_line(attempt(1, "f", 2)).value();
+    std::filesystem::create_directories(m_dir / "cut");
+    {
+        std::ofstream out(m_dir / "cut" / "00000000000000000007.log", std::ios::binary);
+        out << whole << cut.substr(0, cut.size() - 1);
+    }
+    auto store = buffered(1h, "meta.sqlite", "cut");
+    ASSERT_TRUE(store);
+    EXPECT_EQ(written(1, "f"), 1);
+}
+
+// The log line: every field reads back; only records that may wait have one; anything else
+// read as a line is refused.
+TEST(AttemptLogLine, RoundTripAndRefusals) {
+    PaymentAttempt a = attempt(-3, "AbC_d-9", 12, AttemptState::failed);
+    a.referrer = 77;
+    a.referrer_msat = 5;
+    a.payee = 88;
+    const auto line = attempt_log_line(a);
+    ASSERT_TRUE(line);
+    const auto back = parse_attempt_log_line(*line);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->payer, -3);
+    EXPECT_EQ(back->file_id, "AbC_d-9");
+    EXPECT_EQ(back->attempt_no, 12);
+    EXPECT_EQ(back->state, AttemptState::failed);
+    EXPECT_EQ(back->uploader, 50);
+    EXPECT_EQ(back->referrer, 77);
+    EXPECT_EQ(back->price_msat, 1'000);
+    EXPECT_EQ(back->uploader_msat, 900);
+    EXPECT_EQ(back->referrer_msat, 5);
+    EXPECT_EQ(back->platform_msat, 100);
+    EXPECT_EQ(back->created_s, 1'012);
+    EXPECT_EQ(back->payee, 88);
+    EXPECT_FALSE(back->held);
+    EXPECT_EQ(attempt_log_line(*back), line);
+
+    PaymentAttempt held = attempt(1, "f", 1);
+    held.held = true;
+    EXPECT_FALSE(attempt_log_line(held));
+    EXPECT_FALSE(attempt_log_line(attempt(1, "f", 1, AttemptState::pending)));
+    EXPECT_FALSE(attempt_log_line(attempt(1, "a b", 1)));
+    EXPECT_FALSE(attempt_log_line(attempt(1, "", 1)));
+
+    for (const std::string& bad : {std::string(""), std::string("\n"), line->substr(0, line->size() - 1),
+                                  "x" + line->substr(1), *line + "\n", line->substr(0, line->size() - 1) + " \n",
+                                  line->substr(0, line->size() - 1) + " 1\n"}) {
+        EXPECT_FALSE(parse_attempt_log_line(bad)) << bad;
+    }
+    std::string bad_state = *line;
+    bad_state.replace(bad_state.find(" f "), 3, " p ");
+    EXPECT_FALSE(parse_attempt_log_line(bad_state));
 }
 
 }  // namespace

@@ -113,7 +113,9 @@ protected:
             // As the server has it: one server's records written behind, in batches.
             auto payments = SqlitePaymentStore::open(m_dir / "meta.sqlite");
             ASSERT_TRUE(payments) << payments.error().message;
-            m_store = std::make_unique<BufferedPaymentStore>(std::move(*payments));
+            auto buffered = BufferedPaymentStore::open(std::move(*payments), m_dir / "payment-records");
+            ASSERT_TRUE(buffered) << buffered.error().message;
+            m_store = std::move(*buffered);
         }
         m_wallets = std::make_unique<WalletService>(*m_ledger);
         make_paywall();
