@@ -1,6 +1,7 @@
 #include "payments/buffered_payment_store.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -18,6 +20,7 @@ namespace {
 
 constexpr std::string_view kLineTag = "a1";
 constexpr std::string_view kLogSuffix = ".log";
+constexpr std::string_view kLockName = "lock";
 constexpr int kLogFields = 14;  // the tag and 13 fields
 // A line is far shorter (13 numbers and a file id); anything longer is not one.
 constexpr std::size_t kMaxLogLineBytes = 1024;
@@ -58,10 +61,12 @@ StoreFailure log_failure(std::string_view what, int err) {
 
 std::optional<std::string> attempt_log_line(const PaymentAttempt& a) {
     if (!may_wait(a) || !plain_word(a.file_id)) return std::nullopt;
-    return fmt::format("{} {} {} {} {} {} {} {} {} {} {} {} {} {}\n", kLineTag, a.payer, a.file_id, a.attempt_no,
+    std::string line = fmt::format("{} {} {} {} {} {} {} {} {} {} {} {} {} {}\n", kLineTag, a.payer, a.file_id, a.attempt_no,
                        a.state == AttemptState::granted ? 'g' : 'f', a.uploader, optional_text(a.referrer),
                        a.price_msat, a.uploader_msat, a.referrer_msat, a.platform_msat, a.created_s, a.expires_s,
                        optional_text(a.payee));
+    if (line.size() > kMaxLogLineBytes) return std::nullopt;  // the parser's bound: written at once
+    return line;
 }
 
 std::optional<PaymentAttempt> parse_attempt_log_line(std::string_view line) {
@@ -94,6 +99,14 @@ std::optional<PaymentAttempt> parse_attempt_log_line(std::string_view line) {
         !parse_i64(fields[12], a.expires_s) || !parse_optional(fields[13], a.payee)) {
         return std::nullopt;
     }
+    // What the attempts table's CHECKs require (a line refused here is one a store would
+    // refuse, with the whole batch it came in).
+    std::int64_t sum = 0;
+    if (a.attempt_no < 1 || a.price_msat <= 0 || a.uploader_msat < 0 || a.referrer_msat < 0 || a.platform_msat < 0 ||
+        __builtin_add_overflow(a.uploader_msat, a.referrer_msat, &sum) ||
+        __builtin_add_overflow(sum, a.platform_msat, &sum) || sum != a.price_msat) {
+        return std::nullopt;
+    }
     return a;
 }
 
@@ -103,36 +116,62 @@ StoreResult<std::unique_ptr<BufferedPaymentStore>> BufferedPaymentStore::open(
     std::error_code ec;
     std::filesystem::create_directories(log_dir, ec);
     if (ec) return fail(StoreFailure{StoreError::io, "payment record log: " + ec.message()});
+    // The logs are this process's from here until it ends: a second one on the same data
+    // directory (refused later by the ledger's lock) must not replay and delete them first.
+    const int lock_fd = ::open((log_dir / kLockName).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd < 0) return fail(log_failure("open its lock", errno));
+    if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        const int err = errno;
+        ::close(lock_fd);
+        if (err == EWOULDBLOCK) {
+            return fail(StoreFailure{StoreError::io, "payment record log: another process holds it"});
+        }
+        return fail(log_failure("lock", err));
+    }
+    struct LockGuard {  // closed on every early return, handed to the store at the end
+        int fd;
+        ~LockGuard() {
+            if (fd >= 0) ::close(fd);
+        }
+    } log_lock{lock_fd};
     // What a process that ended without writing its records left: written now, then the logs
     // go. A line a crash cut short (the last of its file) is not a record, and was never
     // acknowledged as one: its payment's answer came after the write.
-    std::vector<std::filesystem::path> logs;
-    std::uint64_t last_generation = 0;
+    std::vector<std::pair<std::uint64_t, std::filesystem::path>> logs;
     for (const auto& entry : std::filesystem::directory_iterator(log_dir, ec)) {
         const auto name = entry.path().filename().string();
         std::uint64_t generation = 0;
         const auto [end, err] = std::from_chars(name.data(), name.data() + name.size(), generation);
         if (err != std::errc() || std::string_view(end) != kLogSuffix) continue;
-        logs.push_back(entry.path());
-        last_generation = std::max(last_generation, generation);
+        logs.emplace_back(generation, entry.path());
     }
     if (ec) return fail(StoreFailure{StoreError::io, "payment record log: " + ec.message()});
-    std::vector<PaymentAttempt> left;
-    for (const auto& path : logs) {
+    // In the order they were written, the last line of a number winning: a record whose
+    // payment was answered with a failure may be followed by its retry's.
+    std::sort(logs.begin(), logs.end());
+    std::map<Key, PaymentAttempt> left;
+    for (const auto& [generation, path] : logs) {
         std::ifstream in(path, std::ios::binary);
         std::string line;
         while (std::getline(in, line)) {
             if (!in.eof()) line.push_back('\n');  // the last line without one was cut short
-            if (auto a = parse_attempt_log_line(line)) left.push_back(std::move(*a));
+            if (auto a = parse_attempt_log_line(line)) {
+                left.insert_or_assign(Key{a->payer, a->file_id, a->attempt_no}, std::move(*a));
+            }
         }
     }
     if (!left.empty()) {
-        if (auto r = inner->insert_attempts(left); !r) return fail(r.error());
+        std::vector<PaymentAttempt> records;
+        records.reserve(left.size());
+        for (auto& [key, a] : left) records.push_back(std::move(a));
+        if (auto r = inner->insert_attempts(records); !r) return fail(r.error());
     }
-    for (const auto& path : logs) std::filesystem::remove(path, ec);
+    for (const auto& [generation, path] : logs) std::filesystem::remove(path, ec);
+    const std::uint64_t last_generation = logs.empty() ? 0 : logs.back().first;
     auto store = std::unique_ptr<BufferedPaymentStore>(
         new BufferedPaymentStore(std::move(inner), log_dir, flush_interval));
     store->m_log_generation = last_generation;
+    store->m_lock_fd = std::exchange(log_lock.fd, -1);
     {
         const std::lock_guard lock(store->m_mutex);
         if (!store->next_log()) return fail(log_failure("open", errno));
@@ -156,6 +195,7 @@ BufferedPaymentStore::~BufferedPaymentStore() {
         std::error_code ec;
         std::filesystem::remove(log_path(m_log_generation), ec);
     }
+    if (m_lock_fd >= 0) ::close(m_lock_fd);  // last: the logs are settled
 }
 
 std::filesystem::path BufferedPaymentStore::log_path(std::uint64_t generation) const {
@@ -169,6 +209,7 @@ bool BufferedPaymentStore::next_log() {
     if (m_log_fd >= 0) ::close(m_log_fd);
     m_log_fd = fd;
     ++m_log_generation;
+    m_log_lines = 0;
     return true;
 }
 
@@ -193,8 +234,14 @@ StoreResult<void> BufferedPaymentStore::flush() {
         batch.reserve(m_waiting.size());
         for (const auto& [key, attempt] : m_waiting) batch.push_back(attempt);
         // Later records go to a new log, which this flush leaves alone. When no new log can
-        // be opened, they go on in this one, which then stays until a later flush.
-        logged_up_to = next_log() ? m_log_generation - 1 : 0;
+        // be opened, they go on in this one, which then stays until a later flush. A current
+        // log without lines (a flush before failed after starting it) is kept, not replaced:
+        // everything waiting is in the older ones.
+        if (m_log_lines == 0) {
+            logged_up_to = m_log_generation - 1;
+        } else {
+            logged_up_to = next_log() ? m_log_generation - 1 : 0;
+        }
     }
     // They stay readable here until the store has them: latest_attempt never misses one.
     if (auto r = m_inner->insert_attempts(batch); !r) return r;
@@ -251,6 +298,7 @@ StoreResult<void> BufferedPaymentStore::insert_attempt(const PaymentAttempt& att
         // later lines to a new log, so none is glued to the cut one.
         const ssize_t n = ::write(m_log_fd, line->data(), line->size());
         if (n == static_cast<ssize_t>(line->size())) {
+            ++m_log_lines;
             m_waiting.emplace(key, attempt);
             full = m_waiting.size() >= kMaxBufferedAttempts;
             logged = true;

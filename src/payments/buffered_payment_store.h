@@ -12,7 +12,9 @@
 //   Each waiting record is also appended, as one line, to a record log (one write(2), not
 // synced: the same durability as the unsynced commit it replaces), so a crashed or killed
 // process loses none of them: the next open writes what the logs hold to the store first. A
-// flush starts a new log file and deletes the older ones once the store has their records.
+// flush starts a new log file and deletes the older ones once the store has their records. The
+// logs are one process's (a flock(2) on a lock file beside them), and at the next open the
+// last line of a number wins.
 // Only a crash of the machine loses records, as it lost unsynced commits before: the retry
 // builds the same number, the ledger answers that it holds that payment id, and the paywall
 // records what it applied (the earnings report counts that download again only then). A held
@@ -103,6 +105,8 @@ private:
     mutable std::mutex m_mutex;  // guards m_waiting and the log
     int m_log_fd = -1;
     std::uint64_t m_log_generation = 0;
+    std::uint64_t m_log_lines = 0;  // written to the current log
+    int m_lock_fd = -1;             // flock(2) on the log directory's lock file, held for life
     std::map<Key, PaymentAttempt> m_waiting;
     std::mutex m_flush_mutex;  // one flush at a time
     std::condition_variable_any m_wake;

@@ -66,7 +66,7 @@ protected:
     }
     std::size_t log_files(const std::string& logs = "records") {
         std::size_t n = 0;
-        for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(m_dir / logs)) ++n;
+        for (const auto& e : std::filesystem::directory_iterator(m_dir / logs)) n += e.path().extension() == ".log";
         return n;
     }
     // The number of the latest attempt the database holds for (payer, file), 0 for none.
@@ -154,9 +154,10 @@ TEST_F(BufferedPaymentStoreTest, TheIntervalWritesWhatWaits) {
     m_store = buffered(5ms);
     ASSERT_TRUE(m_store);
     ASSERT_TRUE(m_store->insert_attempt(attempt(1, "f", 1)));
-    for (int i = 0; i < 1000 && written(1, "f") == 0; ++i) std::this_thread::sleep_for(10ms);
-    EXPECT_EQ(written(1, "f"), 1);
+    // A record leaves the waiting ones only once the store has it.
+    for (int i = 0; i < 1000 && m_store->waiting() > 0; ++i) std::this_thread::sleep_for(10ms);
     EXPECT_EQ(m_store->waiting(), 0u);
+    EXPECT_EQ(written(1, "f"), 1);
 }
 
 // A process killed with records waiting left them in its log: the next open writes them to
@@ -184,6 +185,37 @@ TEST_F(BufferedPaymentStoreTest, RecordsOfAKilledProcessAreWrittenAtTheNextOpen)
     EXPECT_EQ(log_files("killed"), 0u);  // nothing waited at the end: no log left
 }
 
+// A second process on the same logs is refused before it reads or deletes any: the first one's
+// waiting records stay logged.
+TEST_F(BufferedPaymentStoreTest, ASecondProcessIsRefusedTheLogs) {
+    ASSERT_TRUE(m_store->insert_attempt(attempt(1, "f", 1)));
+    auto inner = SqlitePaymentStore::open(m_dir / "other.sqlite");
+    ASSERT_TRUE(inner);
+    auto second = BufferedPaymentStore::open(std::move(*inner), m_dir / "records", 1h);
+    ASSERT_FALSE(second);
+    EXPECT_NE(second.error().message.find("another process"), std::string::npos) << second.error().message;
+    EXPECT_EQ(log_files(), 1u);
+    EXPECT_EQ(m_store->waiting(), 1u);
+}
+
+// Lines of one number in several logs: the latest written wins at the next open (a record
+// whose payment failed, then its retry's), whatever order the directory lists them in.
+TEST_F(BufferedPaymentStoreTest, TheLastLineOfANumberWinsAtReplay) {
+    m_store.reset();
+    std::filesystem::create_directories(m_dir / "two");
+    {
+        std::ofstream older(m_dir / "two" / "00000000000000000009.log", std::ios::binary);
+        older << attempt_log_line(attempt(1, "f", 1, AttemptState::failed)).value();
+        std::ofstream newer(m_dir / "two" / "00000000000000000010.log", std::ios::binary);
+        newer << attempt_log_line(attempt(1, "f", 1)).value();
+    }
+    auto store = buffered(1h, "meta.sqlite", "two");
+    ASSERT_TRUE(store);
+    auto latest = m_other->latest_attempt(1, "f");
+    ASSERT_TRUE(latest && *latest);
+    EXPECT_EQ((*latest)->state, AttemptState::granted);
+}
+
 // A line a crash cut short is skipped; the records before it are written.
 TEST_F(BufferedPaymentStoreTest, ALineCutShortIsSkipped) {
     m_store.reset();
@@ -205,6 +237,7 @@ TEST(AttemptLogLine, RoundTripAndRefusals) {
     PaymentAttempt a = attempt(-3, "AbC_d-9", 12, AttemptState::failed);
     a.referrer = 77;
     a.referrer_msat = 5;
+    a.uploader_msat = 895;
     a.payee = 88;
     const auto line = attempt_log_line(a);
     ASSERT_TRUE(line);
@@ -217,7 +250,7 @@ TEST(AttemptLogLine, RoundTripAndRefusals) {
     EXPECT_EQ(back->uploader, 50);
     EXPECT_EQ(back->referrer, 77);
     EXPECT_EQ(back->price_msat, 1'000);
-    EXPECT_EQ(back->uploader_msat, 900);
+    EXPECT_EQ(back->uploader_msat, 895);
     EXPECT_EQ(back->referrer_msat, 5);
     EXPECT_EQ(back->platform_msat, 100);
     EXPECT_EQ(back->created_s, 1'012);
@@ -240,6 +273,23 @@ TEST(AttemptLogLine, RoundTripAndRefusals) {
     std::string bad_state = *line;
     bad_state.replace(bad_state.find(" f "), 3, " p ");
     EXPECT_FALSE(parse_attempt_log_line(bad_state));
+    // What the attempts table would refuse: a number below 1, no price, shares that do not
+    // add up to it or are negative.
+    PaymentAttempt odd = attempt(1, "f", 1);
+    odd.attempt_no = 0;
+    EXPECT_FALSE(parse_attempt_log_line(attempt_log_line(odd).value()));
+    odd = attempt(1, "f", 1);
+    odd.platform_msat = 101;
+    EXPECT_FALSE(parse_attempt_log_line(attempt_log_line(odd).value()));
+    odd = attempt(1, "f", 1);
+    odd.uploader_msat = 1'100;
+    odd.platform_msat = -100;
+    EXPECT_FALSE(parse_attempt_log_line(attempt_log_line(odd).value()));
+    odd = attempt(1, "f", 1);
+    odd.price_msat = odd.uploader_msat = odd.platform_msat = 0;
+    EXPECT_FALSE(parse_attempt_log_line(attempt_log_line(odd).value()));
+    // A file id too long for a line has none: that record goes to the store at once.
+    EXPECT_FALSE(attempt_log_line(attempt(1, std::string(1'100, 'x'), 1)));
 }
 
 }  // namespace
