@@ -51,37 +51,29 @@ void record(benchmark::State& state, PaymentStore& store) {
     state.SetItemsProcessed(n);
 }
 
-void BM_RecordUnsyncedTransaction(benchmark::State& state) {
+// The store of a fresh directory: SQLite's alone, or written behind over it.
+std::unique_ptr<PaymentStore> open_store(const std::filesystem::path& dir, bool written_behind) {
+    auto sqlite = SqlitePaymentStore::open(dir / "meta.sqlite");
+    if (!sqlite) return nullptr;
+    if (!written_behind) return std::move(*sqlite);
+    auto buffered = BufferedPaymentStore::open(std::move(*sqlite), dir / "records");
+    return buffered ? std::move(*buffered) : nullptr;
+}
+
+void record_into(benchmark::State& state, bool written_behind) {
     const auto dir = fresh_dir();
-    {
-        auto store = SqlitePaymentStore::open(dir / "meta.sqlite");
-        if (!store) {
-            state.SkipWithError("open failed");
-            return;
-        }
-        record(state, **store);
+    if (auto store = open_store(dir, written_behind)) {
+        record(state, *store);
+    } else {
+        state.SkipWithError("open failed");
     }
     std::filesystem::remove_all(dir);
 }
+
+void BM_RecordUnsyncedTransaction(benchmark::State& state) { record_into(state, false); }
 BENCHMARK(BM_RecordUnsyncedTransaction)->Unit(benchmark::kMicrosecond)->MeasureProcessCPUTime()->UseRealTime();
 
-void BM_RecordWrittenBehind(benchmark::State& state) {
-    const auto dir = fresh_dir();
-    {
-        auto inner = SqlitePaymentStore::open(dir / "meta.sqlite");
-        if (!inner) {
-            state.SkipWithError("open failed");
-            return;
-        }
-        auto store = BufferedPaymentStore::open(std::move(*inner), dir / "records");
-        if (!store) {
-            state.SkipWithError("open failed");
-            return;
-        }
-        record(state, **store);
-    }
-    std::filesystem::remove_all(dir);
-}
+void BM_RecordWrittenBehind(benchmark::State& state) { record_into(state, true); }
 BENCHMARK(BM_RecordWrittenBehind)->Unit(benchmark::kMicrosecond)->MeasureProcessCPUTime()->UseRealTime();
 
 }  // namespace

@@ -275,22 +275,16 @@ std::unique_ptr<store::BlobAppender> UploadService::take_kept_appender(
 void UploadService::keep_appender(const std::string& upload_id,
                                   std::unique_ptr<store::BlobAppender> appender) {
     if (!m_blobs.appenders_worth_keeping()) return;
-    std::vector<KeptAppender> dropped;  // closed after the mutex is let go
-    const std::int64_t now_s = m_clock.now_s();
+    // None is kept for this upload now: its writer took it out (take_kept_appender) under the
+    // upload's lock, which it still holds.
+    drop_idle_kept_appenders();
+    KeptAppender evicted;  // closed after the mutex is let go
     const std::lock_guard guard(m_kept_mutex);
-    for (auto it = m_kept.begin(); it != m_kept.end();) {
-        if (it->upload_id == upload_id || now_s - it->kept_s > kKeptAppenderIdleS) {
-            dropped.push_back(std::move(*it));
-            it = m_kept.erase(it);
-        } else {
-            ++it;
-        }
-    }
     if (m_kept.size() >= kMaxKeptAppenders) {
-        dropped.push_back(std::move(m_kept.front()));
+        evicted = std::move(m_kept.front());
         m_kept.erase(m_kept.begin());
     }
-    m_kept.push_back(KeptAppender{upload_id, std::move(appender), now_s});
+    m_kept.push_back(KeptAppender{upload_id, std::move(appender), m_clock.now_s()});
 }
 
 void UploadService::drop_kept_appender(const std::string& upload_id) {

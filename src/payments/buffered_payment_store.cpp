@@ -171,6 +171,7 @@ StoreResult<std::unique_ptr<BufferedPaymentStore>> BufferedPaymentStore::open(
     auto store = std::unique_ptr<BufferedPaymentStore>(
         new BufferedPaymentStore(std::move(inner), log_dir, flush_interval));
     store->m_log_generation = last_generation;
+    store->m_oldest_log = last_generation + 1;  // the one next_log opens: the older ones are gone
     store->m_lock_fd = std::exchange(log_lock.fd, -1);
     {
         const std::lock_guard lock(store->m_mutex);
@@ -249,16 +250,9 @@ StoreResult<void> BufferedPaymentStore::flush() {
         const std::lock_guard lock(m_mutex);
         for (const auto& a : batch) m_waiting.erase(Key{a.payer, a.file_id, a.attempt_no});
     }
-    // Every log before the current one holds only records the store has now.
+    // The logs up to the batch's hold only records the store has now.
     std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(m_log_dir, ec)) {
-        const auto name = entry.path().filename().string();
-        std::uint64_t generation = 0;
-        const auto [end, err] = std::from_chars(name.data(), name.data() + name.size(), generation);
-        if (err == std::errc() && std::string_view(end) == kLogSuffix && generation <= logged_up_to) {
-            std::filesystem::remove(entry.path(), ec);
-        }
-    }
+    for (; m_oldest_log <= logged_up_to; ++m_oldest_log) std::filesystem::remove(log_path(m_oldest_log), ec);
     return {};
 }
 

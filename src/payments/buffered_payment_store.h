@@ -106,6 +106,7 @@ private:
     int m_log_fd = -1;
     std::uint64_t m_log_generation = 0;
     std::uint64_t m_log_lines = 0;  // written to the current log
+    std::uint64_t m_oldest_log = 0;  // the oldest log generation not deleted yet (flush's)
     int m_lock_fd = -1;             // flock(2) on the log directory's lock file, held for life
     std::map<Key, PaymentAttempt> m_waiting;
     std::mutex m_flush_mutex;  // one flush at a time

@@ -618,15 +618,14 @@ private:
         }
         // The previous part's answer first: at most one part is ever awaited.
         if (auto r = settle_pending(); !r) return r;
+        hash_buffer();  // a streamed part's bytes are all sent: S3 stores them meanwhile
         if (m_part_streaming) {
             // Its answer is read when the next part fills, or at the next sync: meanwhile the
             // next part streams on the other connection, and S3 stores this one.
             m_part_streaming = false;
             m_pending = true;
             m_current ^= 1U;
-            hash_buffer();
         } else {
-            hash_buffer();
             // Streaming failed (a kept-alive connection the service had closed, an error
             // answer): the buffer still holds the whole part.
             auto etag = client().upload_part(data_key(m_id), m_s3_upload_id,

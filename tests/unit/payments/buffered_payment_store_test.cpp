@@ -100,14 +100,21 @@ TEST_F(BufferedPaymentStoreTest, WaitingAttemptsAreReadHereAndWrittenTogether) {
     ASSERT_FALSE(again);
     EXPECT_EQ(again.error().code, StoreError::exists);
 
+    EXPECT_EQ(log_files(), 1u);
     ASSERT_TRUE(m_store->flush());
     EXPECT_EQ(m_store->waiting(), 0u);
+    EXPECT_EQ(log_files(), 1u);  // the flushed log went; the next one is empty
     EXPECT_EQ(written(1, "f"), 2);
     EXPECT_EQ(written(2, "f"), 1);
     EXPECT_EQ(written(1, "g"), 1);
     EXPECT_EQ(m_other->latest_attempt(1, "f").value()->state, AttemptState::granted);
     // Written, it is read from the database: the same answer.
     EXPECT_EQ(m_store->latest_attempt(1, "f").value()->attempt_no, 2);
+    // A second flush deletes the log the first one started, once its record is stored.
+    ASSERT_TRUE(m_store->insert_attempt(attempt(3, "f", 1)));
+    ASSERT_TRUE(m_store->flush());
+    EXPECT_EQ(log_files(), 1u);
+    EXPECT_EQ(written(3, "f"), 1);
 }
 
 TEST_F(BufferedPaymentStoreTest, HeldAndPendingAttemptsAreWrittenAtOnceAfterWhatWaits) {
