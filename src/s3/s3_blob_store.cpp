@@ -421,9 +421,7 @@ public:
         m_hashed = m_buffer.size();  // the synced bytes read back: the continued digest has them
     }
 
-    S3BlobAppender(const S3BlobAppender&) = delete;
-    S3BlobAppender& operator=(const S3BlobAppender&) = delete;
-    ~S3BlobAppender() override { finish_hashing(); }
+    ~S3BlobAppender() override { finish_hashing(); }  // hash_behind's thread reads the buffer
 
     void will_write(std::uint64_t bytes) override { m_expected = bytes; }
 

@@ -57,6 +57,11 @@ protected:
         return uploads ? uploads->size() : 0;
     }
 
+    // Writes data[from, end) through `appender` (at `from`), syncs, closes it, commits and
+    // expects the digest of all of data, and nothing of the partial left in the bucket.
+    void write_rest_commit_and_expect_nothing_left(std::unique_ptr<BlobAppender> appender, const std::string& id,
+                                                   const Bytes& data, std::uint64_t from);
+
     std::unique_ptr<S3BlobStore> m_store;
 };
 
@@ -105,6 +110,19 @@ void expect_commit_of(S3BlobStore& store, const std::string& id, const Bytes& da
     ASSERT_TRUE(digest) << digest.error().message;
     expect_digest_of(*digest, expected);
     EXPECT_TRUE(store.remove_blob(file_id));
+}
+
+void S3BlobStoreTest::write_rest_commit_and_expect_nothing_left(std::unique_ptr<BlobAppender> appender,
+                                                                const std::string& id, const Bytes& data,
+                                                                std::uint64_t from) {
+    write_in_chunks(*appender, ByteSpan(data).subspan(from), 1 << 20);
+    auto synced = appender->sync();
+    ASSERT_TRUE(synced) << synced.error().message;
+    EXPECT_EQ(*synced, data.size());
+    appender.reset();
+    expect_commit_of(store(), id, data, data.size(), {});
+    EXPECT_TRUE(partial_objects(id).empty());
+    EXPECT_EQ(multipart_uploads(id), 0U);
 }
 
 // Appends in odd-sized chunks across several parts, syncing mid-part and once exactly at a
@@ -233,14 +251,7 @@ TEST_F(S3BlobStoreTest, WholeSlotSyncsLeaveTwoMarkersAndCommitTheRunningDigest) 
             << "no marker at " << k * kPart;
         for (const auto& o : pieces) EXPECT_EQ(o.size_bytes, 0U) << o.key;
     }
-    write_in_chunks(*appender, ByteSpan(data).subspan(kSlots * kPart), 1 << 20);
-    auto synced = appender->sync();
-    ASSERT_TRUE(synced) << synced.error().message;
-    EXPECT_EQ(*synced, data.size());
-    appender.reset();
-    expect_commit_of(store(), id, data, data.size(), {});
-    EXPECT_TRUE(partial_objects(id).empty());
-    EXPECT_EQ(multipart_uploads(id), 0U);
+    write_rest_commit_and_expect_nothing_left(std::move(appender), id, data, kSlots * kPart);
 }
 
 // A sync PUTs its piece while S3 may still be storing the part before it; when that part then
@@ -272,14 +283,7 @@ TEST_F(S3BlobStoreTest, MarkerPastAPartNeverStoredGoesAtReopen) {
     for (const auto& o : pieces_of(partial_objects(id))) {
         EXPECT_NE(o.key, piece_key(id, 3 * kPart)) << "the marker past the acknowledged offset stayed";
     }
-    write_in_chunks(*again, ByteSpan(data).subspan(2 * kPart), 1 << 20);
-    auto synced = again->sync();
-    ASSERT_TRUE(synced) << synced.error().message;
-    EXPECT_EQ(*synced, data.size());
-    again.reset();
-    expect_commit_of(store(), id, data, data.size(), {});
-    EXPECT_TRUE(partial_objects(id).empty());
-    EXPECT_EQ(multipart_uploads(id), 0U);
+    write_rest_commit_and_expect_nothing_left(std::move(again), id, data, 2 * kPart);
 }
 
 // One appender through several PATCHes, as the upload service keeps it between them: a
