@@ -64,6 +64,11 @@ osd pool default size = 1
 osd pool default min size = 1
 mon allow pool size one = true
 mon warn on pool no redundancy = false
+# The mon refuses to start (and later stops) when the file system under its data has less than
+# 5% free. Its data here is a few MiB, and CI machines share a disk that is often fuller than
+# that, so the floor is off.
+mon data avail crit = 0
+mon data avail warn = 0
 osd crush chooseleaf type = 0
 osd pool default pg num = 8
 osd pool default pgp num = 8
@@ -87,12 +92,21 @@ rgw data = $dir/rgw
 EOF
 }
 
-wait_for() {  # wait_for WHAT COMMAND...: retries COMMAND until it succeeds or time runs out
-  local what=$1; shift
+wait_for() {  # wait_for WHAT DAEMON COMMAND...: retries COMMAND until it succeeds; gives up
+  # when time runs out or DAEMON (a name start_daemon started) has exited, and then prints
+  # the end of DAEMON's output, since the caller usually deletes DIR with the logs in it.
+  local what=$1 daemon=$2; shift 2
   local deadline=$((SECONDS + start_timeout_s))
   until "$@" >/dev/null 2>&1; do
-    if ((SECONDS >= deadline)); then
-      echo "ceph.sh: $what did not come up within ${start_timeout_s}s (logs in $dir/log)" >&2
+    local reason=""
+    if ! alive "$(cat "$dir/run/$daemon.pid")"; then
+      reason="$what exited"
+    elif ((SECONDS >= deadline)); then
+      reason="$what did not come up within ${start_timeout_s}s"
+    fi
+    if [[ -n $reason ]]; then
+      echo "ceph.sh: $reason (logs in $dir/log); the end of its output:" >&2
+      tail -n 5 "$dir/log/$daemon.out" >&2 || true
       exit 1
     fi
     sleep 0.2
@@ -127,7 +141,7 @@ rgw_accepts() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
 
 start_radosgw() {
   start_daemon radosgw radosgw -n client.rgw.a
-  wait_for "radosgw" rgw_accepts
+  wait_for "radosgw" radosgw rgw_accepts
 }
 
 random_text() {  # random_text N: N characters of [A-Za-z0-9]
@@ -149,14 +163,14 @@ case $cmd in
       "$dir/monmap" >"$dir/log/monmaptool.out" 2>&1
     ceph-mon -c "$conf" --mkfs -i a --monmap "$dir/monmap" >"$dir/log/mon-mkfs.out" 2>&1
     start_daemon mon ceph-mon -i a
-    wait_for "ceph-mon" ceph -c "$conf" --connect-timeout 5 mon stat
+    wait_for "ceph-mon" mon ceph -c "$conf" --connect-timeout 5 mon stat
 
     osd_uuid=$(cat /proc/sys/kernel/random/uuid)
     osd_id=$(ceph -c "$conf" osd new "$osd_uuid")
     [[ $osd_id == 0 ]] || { echo "ceph.sh: unexpected OSD id $osd_id" >&2; exit 1; }
     ceph-osd -c "$conf" -i 0 --mkfs --osd-uuid "$osd_uuid" >"$dir/log/osd-mkfs.out" 2>&1
     start_daemon osd ceph-osd -i 0
-    wait_for "ceph-osd" bash -c "ceph -c '$conf' osd dump | grep -q '^osd.0 up'"
+    wait_for "ceph-osd" osd bash -c "ceph -c '$conf' osd dump | grep -q '^osd.0 up'"
 
     start_radosgw
 
