@@ -384,7 +384,11 @@ UploadResult<store::UploadRecord> UploadService::create(const CreateUpload& requ
     record.expires_s = record.created_s + m_limits.upload_expiry_s;
     record.is_partial = request.partial;
     record.anonymous = request.anonymous;
-    if (auto ok = m_blobs.create_partial(record.upload_id); !ok) return fail(from_store(ok.error()));
+    // A part of a later concatenation never becomes a blob of its own; any other upload is
+    // stored where its blob will be, when the store can (the commit then copies nothing).
+    auto created = record.is_partial ? m_blobs.create_partial(record.upload_id)
+                                     : m_blobs.create_partial_for(record.upload_id, record.file_id);
+    if (!created) return fail(from_store(created.error()));
     if (auto ok = m_meta.create_upload(record); !ok) {
         (void)m_blobs.remove_partial(record.upload_id);
         return fail(from_store(ok.error()));
@@ -491,8 +495,13 @@ UploadResult<store::UploadRecord> UploadService::complete(store::UploadRecord re
     drop_kept_appender(record.upload_id);
     auto digest = m_blobs.commit_partial(record.upload_id, record.file_id);
     if (!digest && digest.error().code == store::StoreError::not_found) {
-        // A crash between the blob's rename and the metadata commit: the blob is in place.
+        // A commit that finished in the store (a local rename, an object store's upload
+        // completed in place or copied) but not in the metadata: the blob is in place.
         digest = m_blobs.digest_blob(record.file_id);
+        if (digest && record.length_bytes && digest->size_bytes != *record.length_bytes) {
+            return fail(UploadFailure{UploadError::storage,
+                                      "the stored blob's size differs from the upload's"});
+        }
     }
     if (!digest) return fail(from_store(digest.error()));
     store::FileRecord file;
@@ -590,7 +599,7 @@ UploadResult<store::UploadRecord> UploadService::concatenate(const CreateUpload&
         unlock_all();
         return fail(std::move(f));
     };
-    if (auto ok = m_blobs.create_partial(record.upload_id); !ok) {
+    if (auto ok = m_blobs.create_partial_for(record.upload_id, record.file_id); !ok) {
         unlock_all();
         return fail(from_store(ok.error()));
     }
@@ -644,9 +653,12 @@ UploadResult<void> UploadService::terminate(const std::string& upload_id) {
 
 void UploadService::remove_upload(const store::UploadRecord& record) {
     drop_kept_appender(record.upload_id);
-    // A completed upload's blob belongs to its file now; only the record goes.
-    if (!record.complete) (void)m_blobs.remove_partial(record.upload_id);
+    // The record first: a commit still running elsewhere (its holder's lease ran out) then
+    // cannot record its file, so the partial's bytes, which a store may keep at the blob's
+    // key until the commit is done (create_partial_for), are never a recorded file's blob. A
+    // completed upload's blob belongs to its file now; only the record goes.
     (void)m_meta.delete_upload(record.upload_id);
+    if (!record.complete) (void)m_blobs.remove_partial(record.upload_id);
 }
 
 std::size_t UploadService::recover(std::size_t limit) {

@@ -1,13 +1,16 @@
 // S3BlobStore: partial uploads as S3 multipart uploads, made durable at every sync.
 //
 // Durability scheme. A partial upload <id> is, in the bucket:
-//   partials/<id>/data                 an S3 multipart upload; part k (1-based) starts at
-//                                      byte (k-1)*P for the configured part size P and holds
-//                                      one P-byte slot, or several (a long part, streamed
-//                                      when the caller announced a long body; the numbers of
-//                                      the slots inside it stay unused)
+//   partials/<id>/data                 an S3 multipart upload (the partial's data key); part
+//                                      k (1-based) starts at byte (k-1)*P for the configured
+//                                      part size P and holds one P-byte slot, or several (a
+//                                      long part, streamed when the caller announced a long
+//                                      body; the numbers of the slots inside it stay unused)
 //   partials/<id>/tail-<offset>        small objects ("pieces") holding bytes synced before
 //                                      they filled a part: [offset, offset + object size)
+//   blobs/<file id>                    the data key instead, for a partial created for its
+//                                      file id (create_partial_for, see below)
+//   partials/<id>/blob-<file id>       an empty marker naming that file id
 // S3 forbids parts below 5 MiB except the last, and the parts of an unfinished upload cannot
 // be read back, so bytes that do not yet fill a part are made durable as pieces: sync() PUTs
 // the bytes written since the previous sync as one piece (an empty piece when a part upload
@@ -34,13 +37,30 @@
 // ranges before the previous acknowledgment's range: the caller can lose at most the latest
 // acknowledgment, so no offset it may reopen at needs them.
 //   Sealing uploads the last range's pieces as the final part (the one part S3 lets be
-// short), completes the multipart upload at partials/<id>/data and deletes the pieces. Commit
+// short), completes the multipart upload at its data key and deletes the pieces. Commit
 // seals, copies the data object server-side to blobs/<file_id> (CopyObject, or UploadPartCopy
-// ranges above 5 GiB; no byte passes through satload; on RGW, completing and copying 256 MiB
-// took ~0.3 s), takes the digest its appenders computed in this process (DigestBook) or else
-// hashes the stored blob read back with one GET, and deletes the partial's objects. open_partial seals too, to read the bytes back (tus concatenation). Sealing is
-// idempotent: a commit that crashed after completing resumes from the data object, and one
-// that stopped after the copy (S3 unreachable, the server stopped) resumes at the digest.
+// ranges above 5 GiB; no byte passes through satload; on RGW a CopyObject of 256 MiB took
+// 40-85 ms), takes the digest its appenders computed in this process (DigestBook) or else
+// hashes the stored blob read back with one GET, and deletes the partial's objects.
+// open_partial seals too, to read the bytes back (tus concatenation). Sealing is idempotent:
+// a commit that crashed after completing resumes from the data object, and one that stopped
+// after the copy (S3 unreachable, the server stopped) resumes at the digest. A commit that
+// finished (nothing of the partial is left) answers not_found, as a local store's does.
+//   A partial created for its file id (create_partial_for; every upload but the parts of a
+// concatenation) has its multipart upload at blobs/<file id> itself, and an empty marker
+// partials/<id>/blob-<file id> that names it; its pieces are as above. Its commit completes
+// the upload in place and copies nothing: a server-side copy is slower per gigabyte on AWS
+// than on RGW, and it runs inside the PATCH that completes the upload. The marker is created
+// after the multipart upload (an upload under blobs/ that no marker names is a crash's
+// leftover, which abort_abandoned aborts; that sweep also finds a partial's pieces through its
+// marker) and deleted last, after the pieces, once the commit is done. While it exists, the
+// blob (once sealed there) is the partial's and no file's: the upload service deletes an
+// upload's record before its partial, so a commit still running elsewhere cannot record the
+// file once the partial's removal has begun. Removing the partial therefore deletes a sealed
+// blob, and a commit resumes from one. An empty partial is sealed as an empty object PUT at
+// the key, then its upload aborted; a commit finds an abort that did not happen and does it.
+// All instances sharing a bucket must run a version that knows these markers: an older one
+// does not find a partial created for its file id.
 #include "s3/s3_blob_store.h"
 
 #include <boost/url/parse.hpp>
@@ -73,6 +93,9 @@ constexpr std::string_view kPartialsPrefix = "partials/";
 constexpr std::string_view kBlobsPrefix = "blobs/";
 constexpr std::string_view kDataName = "/data";
 constexpr std::string_view kTailName = "/tail-";
+// partials/<id>/blob-<file id>: the partial was created for that file id (create_partial_for),
+// and its multipart upload is at blobs/<file id> instead of partials/<id>/data.
+constexpr std::string_view kTargetName = "/blob-";
 // Piece offsets are zero-padded to this many digits so keys sort like their offsets.
 constexpr int kOffsetDigits = 20;
 // S3 bucket names are 3 to 63 characters.
@@ -96,6 +119,13 @@ std::string tail_key(std::string_view id, std::uint64_t offset) {
 }
 std::string blob_key(std::string_view file_id) {
     return std::string(kBlobsPrefix) + std::string(file_id);
+}
+std::string partial_prefix(std::string_view id) {
+    return std::string(kPartialsPrefix) + std::string(id) + "/";
+}
+std::string target_key(std::string_view id, std::string_view file_id) {
+    return std::string(kPartialsPrefix) + std::string(id) + std::string(kTargetName) +
+           std::string(file_id);
 }
 
 // Upload ids are write capabilities: messages never contain one.
@@ -128,25 +158,58 @@ struct Piece {
     [[nodiscard]] std::uint64_t end() const { return offset + size_bytes; }
 };
 
-StoreResult<std::vector<Piece>> list_pieces(S3Client& client, std::string_view id) {
-    const std::string prefix = tail_prefix(id);
+}  // namespace
+
+// What lies under partials/<id>/: the pieces, sorted by offset, and the file id the partial was
+// created for (create_partial_for), if any. One listing. Outside the anonymous namespace only
+// because S3BlobStore::seal names it (declared in the header); defined here with Piece.
+struct PartialObjects {
+    std::vector<Piece> pieces;
+    std::optional<std::string> target;  // the file id whose key holds the multipart upload
+    bool has_data = false;              // partials/<id>/data is listed (a sealed plain partial)
+    // The key of the partial's multipart upload, and of its data once sealed.
+    [[nodiscard]] std::string data(std::string_view id) const {
+        return target ? blob_key(*target) : data_key(id);
+    }
+    [[nodiscard]] bool empty() const { return pieces.empty() && !target && !has_data; }
+};
+
+namespace {
+
+StoreResult<PartialObjects> list_partial(S3Client& client, std::string_view id) {
+    const std::string prefix = partial_prefix(id);
     auto objects = client.list_objects(prefix);
     if (!objects) return fail(to_store(objects.error()));
-    std::vector<Piece> pieces;
+    const auto unexpected = [] {
+        return StoreFailure{StoreError::corrupt, "s3: unexpected object under a partial upload"};
+    };
+    const std::string_view tail = kTailName.substr(1);
+    const std::string_view target = kTargetName.substr(1);
+    PartialObjects found;
     for (const auto& object : *objects) {
-        const std::string_view digits = std::string_view(object.key).substr(prefix.size());
-        if (digits.size() != static_cast<std::size_t>(kOffsetDigits) ||
-            !std::all_of(digits.begin(), digits.end(),
-                         [](char c) { return c >= '0' && c <= '9'; })) {
-            return fail(
-                StoreFailure{StoreError::corrupt, "s3: unexpected object under a partial upload"});
+        const std::string_view name = std::string_view(object.key).substr(prefix.size());
+        if (name == kDataName.substr(1)) {
+            found.has_data = true;
+        } else if (name.starts_with(target)) {
+            const std::string_view file_id = name.substr(target.size());
+            if (!is_file_id(file_id) || found.target) return fail(unexpected());
+            found.target = std::string(file_id);
+        } else if (name.starts_with(tail)) {
+            const std::string_view digits = name.substr(tail.size());
+            if (digits.size() != static_cast<std::size_t>(kOffsetDigits) ||
+                !std::all_of(digits.begin(), digits.end(),
+                             [](char c) { return c >= '0' && c <= '9'; })) {
+                return fail(unexpected());
+            }
+            found.pieces.push_back(
+                Piece{std::strtoull(std::string(digits).c_str(), nullptr, 10), object.size_bytes});
+        } else {
+            return fail(unexpected());
         }
-        pieces.push_back(
-            Piece{std::strtoull(std::string(digits).c_str(), nullptr, 10), object.size_bytes});
     }
-    std::sort(pieces.begin(), pieces.end(),
+    std::sort(found.pieces.begin(), found.pieces.end(),
               [](const Piece& a, const Piece& b) { return a.offset < b.offset; });
-    return pieces;
+    return found;
 }
 
 std::uint64_t durable_end(const std::vector<Piece>& pieces) {
@@ -155,9 +218,8 @@ std::uint64_t durable_end(const std::vector<Piece>& pieces) {
     return end;
 }
 
-// The S3 multipart upload id of partial <id>; not_found when there is none.
-StoreResult<std::string> find_upload(S3Client& client, std::string_view id) {
-    const std::string key = data_key(id);
+// The S3 multipart upload id at `key` (a partial's data key); not_found when there is none.
+StoreResult<std::string> find_upload(S3Client& client, const std::string& key) {
     auto uploads = client.list_multipart_uploads(key);
     if (!uploads) return fail(to_store(uploads.error()));
     std::vector<std::string> ids;
@@ -170,18 +232,6 @@ StoreResult<std::string> find_upload(S3Client& client, std::string_view id) {
             StoreFailure{StoreError::corrupt, "s3: several multipart uploads for one partial"});
     }
     return ids.front();
-}
-
-// The size of partial <id>'s data object when the partial is sealed (its multipart upload
-// completed, so no upload is pending); nullopt when it is not sealed or has no data object.
-StoreResult<std::optional<std::uint64_t>> sealed_size(S3Client& client, std::string_view id) {
-    auto pending = find_upload(client, id);
-    if (pending) return std::optional<std::uint64_t>{};
-    if (pending.error().code != StoreError::not_found) return fail(pending.error());
-    auto head = client.head_object(data_key(id));
-    if (head) return std::optional<std::uint64_t>{head->size_bytes};
-    if (head.error().code == S3Error::not_found) return std::optional<std::uint64_t>{};
-    return fail(to_store(head.error()));
 }
 
 // Reads the whole object range [offset, offset + out.size()) into out.
@@ -226,12 +276,12 @@ StoreResult<void> read_pieces(S3Client& client, std::string_view id,
 // to the next part's number. Parts that do not lie on the tiling (left by a writer whose
 // acknowledgment was lost) are never named. Corrupt when a slot has no part or a part is not
 // a whole number of slots or passes the count.
-StoreResult<std::vector<PartInfo>> full_parts(S3Client& client, std::string_view id,
+StoreResult<std::vector<PartInfo>> full_parts(S3Client& client, const std::string& key,
                                               const std::string& s3_upload_id, std::uint64_t count,
                                               std::uint64_t part_bytes) {
     std::vector<PartInfo> parts;
     if (count == 0) return parts;
-    auto listed = client.list_parts(data_key(id), s3_upload_id);
+    auto listed = client.list_parts(key, s3_upload_id);
     if (!listed) return fail(to_store(listed.error()));
     std::map<std::uint64_t, const PartInfo*> by_number;
     for (const auto& p : *listed) {
@@ -282,13 +332,17 @@ StoreResult<store::BlobDigest> digest_object(S3Client& client, const std::string
     return store::BlobDigest{hex_encode(digest), offset, {}};
 }
 
-// Deletes every piece and the data object of a partial; the first failure is reported.
+// Deletes what lies under partials/<id>/: every piece, the data object of a plain partial,
+// then the target marker (last: while it exists, the partial's bytes are its file's blob
+// key, which this never deletes). The first failure is reported.
 StoreResult<void> delete_partial_objects(S3Client& client, std::string_view id,
-                                         const std::vector<Piece>& pieces) {
-    for (const auto& p : pieces) {
-        if (auto r = client.delete_object(tail_key(id, p.offset)); !r)
+                                         const PartialObjects& objects) {
+    for (const auto& p : objects.pieces) {
+        if (auto r = client.delete_object(tail_key(id, p.offset)); !r) {
             return fail(to_store(r.error()));
+        }
     }
+    if (objects.target) return lift(client.delete_object(target_key(id, *objects.target)));
     return lift(client.delete_object(data_key(id)));
 }
 
@@ -399,11 +453,13 @@ public:
     // `client` and `second` are two connections: a full part's answer is read on one while
     // the next part streams on the other.
     S3BlobAppender(std::unique_ptr<S3Client> client, std::unique_ptr<S3Client> second,
-                   std::string id, std::string s3_upload_id, std::uint64_t part_bytes,
-                   std::uint64_t long_part_bytes, std::uint64_t durable, Bytes slot_bytes,
-                   std::set<std::uint64_t> pieces, std::shared_ptr<DigestBook> digests)
+                   std::string id, std::string key, std::string s3_upload_id,
+                   std::uint64_t part_bytes, std::uint64_t long_part_bytes, std::uint64_t durable,
+                   Bytes slot_bytes, std::set<std::uint64_t> pieces,
+                   std::shared_ptr<DigestBook> digests)
         : m_clients{std::move(client), std::move(second)},
           m_id(std::move(id)),
+          m_data_key(std::move(key)),
           m_s3_upload_id(std::move(s3_upload_id)),
           m_part_bytes(part_bytes),
           m_long_part_limit(long_part_bytes),
@@ -575,7 +631,7 @@ private:
         const std::uint64_t part_number = m_slot_start / m_part_bytes + 1;
         if (part_number + slots - 1 > static_cast<std::uint64_t>(kMaxPartNumber)) return;
         const std::uint64_t length = slots * m_part_bytes;
-        if (!client().begin_upload_part(data_key(m_id), m_s3_upload_id, static_cast<int>(part_number),
+        if (!client().begin_upload_part(m_data_key, m_s3_upload_id, static_cast<int>(part_number),
                                         length)) {
             m_stream_broken = true;  // the slot's part goes from the buffer, as without a hint
             return;
@@ -644,8 +700,8 @@ private:
         const std::uint64_t part_number = m_slot_start / m_part_bytes + 1;
         if (part_number > static_cast<std::uint64_t>(kMaxPartNumber)) return;  // reported when full
         if (!m_part_streaming) {
-            if (!client().begin_upload_part(data_key(m_id), m_s3_upload_id,
-                                             static_cast<int>(part_number), m_part_bytes)) {
+            if (!client().begin_upload_part(m_data_key, m_s3_upload_id,
+                                            static_cast<int>(part_number), m_part_bytes)) {
                 m_stream_broken = true;
                 return;
             }
@@ -679,7 +735,7 @@ private:
             // Streaming failed (a kept-alive connection the service had closed, an error
             // answer): the buffer still holds the whole part.
             hash_buffer();
-            auto etag = client().upload_part(data_key(m_id), m_s3_upload_id,
+            auto etag = client().upload_part(m_data_key, m_s3_upload_id,
                                              static_cast<int>(part_number), m_buffer);
             if (!etag) {
                 m_failed = true;
@@ -714,6 +770,7 @@ private:
     unsigned m_current = 0;  // index into m_clients
     bool m_pending = false;  // the other connection's part answer is not read yet
     std::string m_id;
+    std::string m_data_key;  // where the multipart upload is: partials/<id>/data or blobs/<file id>
     std::string m_s3_upload_id;
     std::uint64_t m_part_bytes;
     std::uint64_t m_long_part_limit;  // the longest part streamed when told a long body is coming
@@ -1000,51 +1057,82 @@ StoreResult<std::unique_ptr<S3BlobStore>> S3BlobStore::open(S3StoreConfig config
 StoreResult<void> S3BlobStore::create_partial(std::string_view upload_id) {
     if (!is_upload_id(upload_id)) return fail(invalid_upload_id());
     auto client = lease();
-    auto existing = find_upload(*client, upload_id);
-    if (existing) return fail(StoreFailure{StoreError::exists, "partial upload exists"});
-    if (existing.error().code != StoreError::not_found) return fail(existing.error());
+    auto objects = list_partial(*client, upload_id);
+    if (!objects) return fail(objects.error());
+    auto existing = find_upload(*client, data_key(upload_id));
+    if (!existing && existing.error().code != StoreError::not_found) return fail(existing.error());
+    if (existing || !objects->empty()) {
+        return fail(StoreFailure{StoreError::exists, "partial upload exists"});
+    }
     return lift(client->create_multipart_upload(data_key(upload_id)).map([](auto&&) {}));
+}
+
+StoreResult<void> S3BlobStore::create_partial_for(std::string_view upload_id,
+                                                  std::string_view file_id) {
+    if (!is_upload_id(upload_id)) return fail(invalid_upload_id());
+    if (!is_file_id(file_id)) return fail(invalid_file_id());
+    auto client = lease();
+    auto objects = list_partial(*client, upload_id);
+    if (!objects) return fail(objects.error());
+    if (!objects->empty()) return fail(StoreFailure{StoreError::exists, "partial upload exists"});
+    // Never over a blob: completing the upload would replace it.
+    const std::string blob = blob_key(file_id);
+    auto taken = client->head_object(blob);
+    if (taken) return fail(StoreFailure{StoreError::exists, "a blob with this file id exists"});
+    if (taken.error().code != S3Error::not_found) return fail(to_store(taken.error()));
+    // The upload first: a crash before the marker leaves an upload under blobs/ that nothing
+    // names, which abort_abandoned aborts in time like a large commit's stray copy (nobody
+    // else knows the upload id yet: the caller records it once this returns).
+    auto upload = client->create_multipart_upload(blob);
+    if (!upload) return fail(to_store(upload.error()));
+    if (auto r = client->put_object(target_key(upload_id, file_id), {}); !r) {
+        (void)client->abort_multipart_upload(blob, *upload);
+        return fail(to_store(r.error()));
+    }
+    return {};
 }
 
 StoreResult<std::unique_ptr<store::BlobAppender>> S3BlobStore::open_append(
     std::string_view upload_id, std::uint64_t durable_offset) {
     if (!is_upload_id(upload_id)) return fail(invalid_upload_id());
     auto client = new_client();
-    auto s3_id = find_upload(*client, upload_id);
+    auto objects = list_partial(*client, upload_id);
+    if (!objects) return fail(objects.error());
+    std::string key = objects->data(upload_id);
+    auto s3_id = find_upload(*client, key);
     if (!s3_id) return fail(s3_id.error());
-    auto pieces = list_pieces(*client, upload_id);
-    if (!pieces) return fail(pieces.error());
-    if (durable_end(*pieces) < durable_offset) {
+    const std::vector<Piece>& pieces = objects->pieces;
+    if (durable_end(pieces) < durable_offset) {
         return fail(
             StoreFailure{StoreError::corrupt, "partial upload shorter than its durable offset"});
     }
     const std::uint64_t part = m_config.part_size_bytes;
     const std::uint64_t slot_start = durable_offset / part * part;
-    if (auto parts = full_parts(*client, upload_id, *s3_id, slot_start / part, part); !parts) {
+    if (auto parts = full_parts(*client, key, *s3_id, slot_start / part, part); !parts) {
         return fail(parts.error());
     }
     Bytes slot_bytes;
     slot_bytes.reserve(static_cast<std::size_t>(part));
-    if (auto r = read_pieces(*client, upload_id, *pieces, slot_start, durable_offset, slot_bytes);
+    if (auto r = read_pieces(*client, upload_id, pieces, slot_start, durable_offset, slot_bytes);
         !r) {
         return fail(r.error());
     }
     // Normalize the bucket to exactly durable_offset (see the file comment).
     std::set<std::uint64_t> kept;
     bool ends_at_durable = durable_offset == 0;
-    for (const auto& p : *pieces) {
-        const std::string key = tail_key(upload_id, p.offset);
+    for (const auto& p : pieces) {
+        const std::string piece_key = tail_key(upload_id, p.offset);
         if (p.offset >= slot_start && p.end() <= durable_offset) {
             kept.insert(p.offset);
             ends_at_durable = ends_at_durable || p.end() == durable_offset;
         } else if (p.offset >= slot_start && p.offset < durable_offset) {
             const auto from = static_cast<std::size_t>(p.offset - slot_start);
-            if (auto r = client->put_object(key, ByteSpan(slot_bytes).subspan(from)); !r) {
+            if (auto r = client->put_object(piece_key, ByteSpan(slot_bytes).subspan(from)); !r) {
                 return fail(to_store(r.error()));
             }
             kept.insert(p.offset);
             ends_at_durable = true;
-        } else if (auto r = client->delete_object(key); !r) {
+        } else if (auto r = client->delete_object(piece_key); !r) {
             return fail(to_store(r.error()));
         }
     }
@@ -1055,32 +1143,33 @@ StoreResult<std::unique_ptr<store::BlobAppender>> S3BlobStore::open_append(
         kept.insert(durable_offset);
     }
     return std::unique_ptr<store::BlobAppender>(std::make_unique<S3BlobAppender>(
-        std::move(client), new_client(), std::string(upload_id), std::move(*s3_id), part,
-        m_config.long_part_bytes, durable_offset, std::move(slot_bytes), std::move(kept), m_digests));
+        std::move(client), new_client(), std::string(upload_id), std::move(key), std::move(*s3_id),
+        part, m_config.long_part_bytes, durable_offset, std::move(slot_bytes), std::move(kept),
+        m_digests));
 }
 
 StoreResult<std::unique_ptr<store::BlobReader>> S3BlobStore::open_partial(
     std::string_view upload_id) {
     if (!is_upload_id(upload_id)) return fail(invalid_upload_id());
     auto client = new_client();
-    auto size = seal(*client, upload_id);
+    auto objects = list_partial(*client, upload_id);
+    if (!objects) return fail(objects.error());
+    auto size = seal(*client, upload_id, *objects);
     if (!size) return fail(size.error());
     return std::unique_ptr<store::BlobReader>(
-        std::make_unique<S3BlobReader>(std::move(client), data_key(upload_id), *size));
+        std::make_unique<S3BlobReader>(std::move(client), objects->data(upload_id), *size));
 }
 
 StoreResult<void> S3BlobStore::remove_partial(std::string_view upload_id) {
     if (!is_upload_id(upload_id)) return fail(invalid_upload_id());
     m_digests->forget(std::string(upload_id));
     auto client = lease();
-    const std::string key = data_key(upload_id);
+    auto objects = list_partial(*client, upload_id);
+    if (!objects) return fail(objects.error());
+    const std::string key = objects->data(upload_id);
     auto uploads = client->list_multipart_uploads(key);
     if (!uploads) return fail(to_store(uploads.error()));
-    auto pieces = list_pieces(*client, upload_id);
-    if (!pieces) return fail(pieces.error());
-    auto data = client->head_object(key);
-    if (!data && data.error().code != S3Error::not_found) return fail(to_store(data.error()));
-    bool found = !pieces->empty() || data.has_value();
+    bool found = !objects->empty();
     for (const auto& u : *uploads) {
         if (u.key != key) continue;
         found = true;
@@ -1089,7 +1178,12 @@ StoreResult<void> S3BlobStore::remove_partial(std::string_view upload_id) {
         }
     }
     if (!found) return fail(no_partial());
-    return delete_partial_objects(*client, upload_id, *pieces);
+    if (objects->target) {
+        // Sealed at its file's key by a commit that never finished (the marker goes only once
+        // one has): no file names the blob, whose bytes are this partial's.
+        if (auto r = client->delete_object(key); !r) return fail(to_store(r.error()));
+    }
+    return delete_partial_objects(*client, upload_id, *objects);
 }
 
 StoreResult<void> S3BlobStore::copy_blob(S3Client& client, const std::string& from,
@@ -1125,21 +1219,22 @@ StoreResult<void> S3BlobStore::copy_blob(S3Client& client, const std::string& fr
 }
 
 StoreResult<std::uint64_t> S3BlobStore::seal(S3Client& client, std::string_view upload_id,
+                                             const PartialObjects& objects,
                                              std::string* last_writer) {
-    const std::string data = data_key(upload_id);
-    auto pieces = list_pieces(client, upload_id);
-    if (!pieces) return fail(pieces.error());
+    const std::string data = objects.data(upload_id);
+    const std::vector<Piece>& pieces = objects.pieces;
     if (last_writer != nullptr) {
         // Before the pieces are deleted: whose sync wrote the last of them.
-        const auto last = std::max_element(pieces->begin(), pieces->end(),
-                                           [](const Piece& a, const Piece& b) { return a.end() < b.end(); });
-        if (last != pieces->end()) {
+        const auto last =
+            std::max_element(pieces.begin(), pieces.end(),
+                             [](const Piece& a, const Piece& b) { return a.end() < b.end(); });
+        if (last != pieces.end()) {
             auto info = client.head_object(tail_key(upload_id, last->offset));
             if (!info) return fail(to_store(info.error()));
             *last_writer = info->writer;
         }
     }
-    auto s3_id = find_upload(client, upload_id);
+    auto s3_id = find_upload(client, data);
     if (!s3_id && s3_id.error().code != StoreError::not_found) return fail(s3_id.error());
     if (!s3_id) {
         // Sealed before (open_partial, or a commit that crashed after completing), or none.
@@ -1150,15 +1245,15 @@ StoreResult<std::uint64_t> S3BlobStore::seal(S3Client& client, std::string_view 
         return head->size_bytes;
     }
     const std::uint64_t part = m_config.part_size_bytes;
-    const std::uint64_t end = durable_end(*pieces);
+    const std::uint64_t end = durable_end(pieces);
     const std::uint64_t full = end / part;
-    auto parts = full_parts(client, upload_id, *s3_id, full, part);
+    auto parts = full_parts(client, data, *s3_id, full, part);
     if (!parts) return fail(parts.error());
     if (end > full * part) {
         // The last range's pieces become the final part, the one S3 allows to be short.
         Bytes last;
         last.reserve(static_cast<std::size_t>(end - full * part));
-        if (auto r = read_pieces(client, upload_id, *pieces, full * part, end, last); !r) {
+        if (auto r = read_pieces(client, upload_id, pieces, full * part, end, last); !r) {
             return fail(r.error());
         }
         auto etag = client.upload_part(data, *s3_id, static_cast<int>(full + 1), last);
@@ -1174,7 +1269,7 @@ StoreResult<std::uint64_t> S3BlobStore::seal(S3Client& client, std::string_view 
         return fail(to_store(r.error()));
     }
     // The pieces' bytes now live in the data object.
-    for (const auto& p : *pieces) {
+    for (const auto& p : pieces) {
         if (auto r = client.delete_object(tail_key(upload_id, p.offset)); !r)
             return fail(to_store(r.error()));
     }
@@ -1187,8 +1282,15 @@ StoreResult<store::BlobDigest> S3BlobStore::commit_partial(std::string_view uplo
     if (!is_file_id(file_id)) return fail(invalid_file_id());
     auto leased = lease();
     S3Client& client = *leased;
-    const std::string data = data_key(upload_id);
     const std::string blob = blob_key(file_id);
+    auto objects = list_partial(client, upload_id);
+    if (!objects) return fail(objects.error());
+    if (objects->target && *objects->target != file_id) {
+        return fail(
+            StoreFailure{StoreError::exists, "the partial was created for another file id"});
+    }
+    // Where the partial's bytes are: its own data object, or already the blob's key.
+    const std::string data = objects->data(upload_id);
 
     std::uint64_t size = 0;
     std::string last_writer;
@@ -1197,22 +1299,44 @@ StoreResult<store::BlobDigest> S3BlobStore::commit_partial(std::string_view uplo
         return fail(to_store(existing.error()));
     if (existing) {
         // A commit cut short after its copy (S3 unreachable or the server stopped before the
-        // clean-up) left the blob beside this partial's sealed data object: S3 confirmed the
-        // copy (an object appears only whole), so the commit resumes at the digest. Any other
-        // partial naming an existing blob (unsealed, or of another size) is refused.
-        auto sealed = sealed_size(client, upload_id);
-        if (!sealed) return fail(sealed.error());
-        if (!*sealed || **sealed != existing->size_bytes) {
-            return fail(StoreFailure{StoreError::exists, "a blob with this file id exists"});
+        // clean-up) left the blob beside this partial's sealed data object, or a partial
+        // created for the blob's key was sealed there: S3 confirmed it (an object appears only
+        // whole), so the commit resumes at the digest. Any other partial naming an existing
+        // blob (unsealed, or of another size) is refused, and a commit that finished (nothing
+        // of the partial is left) is not_found, as for a local store.
+        auto pending = find_upload(client, data);
+        if (!pending && pending.error().code != StoreError::not_found) return fail(pending.error());
+        if (pending && objects->target && existing->size_bytes == 0 &&
+            durable_end(objects->pieces) == 0) {
+            // An empty partial sealed at its file's key: the empty object is PUT, then the
+            // upload aborted (S3 completes none without parts); the abort did not happen.
+            if (auto r = client.abort_multipart_upload(data, *pending); !r) {
+                if (r.error().code != S3Error::no_such_upload) return fail(to_store(r.error()));
+            }
+            pending = fail(no_partial());
         }
-        size = **sealed;
+        if (pending)
+            return fail(StoreFailure{StoreError::exists, "a blob with this file id exists"});
+        if (objects->empty()) return fail(no_partial());  // a commit that finished
+        if (!objects->target) {
+            // A plain partial: its sealed data object must be what was copied.
+            auto head = client.head_object(data);
+            if (!head && head.error().code != S3Error::not_found)
+                return fail(to_store(head.error()));
+            if (!head || head->size_bytes != existing->size_bytes) {
+                return fail(StoreFailure{StoreError::exists, "a blob with this file id exists"});
+            }
+        }
+        size = existing->size_bytes;
     } else {
         // A kept digest is used only when its own appender wrote the last piece (DigestBook).
         const bool digest_kept = m_digests->has(std::string(upload_id));
-        auto sealed = seal(client, upload_id, digest_kept ? &last_writer : nullptr);
+        auto sealed = seal(client, upload_id, *objects, digest_kept ? &last_writer : nullptr);
         if (!sealed) return fail(sealed.error());
         size = *sealed;
-        if (auto r = copy_blob(client, data, blob); !r) return fail(r.error());
+        if (data != blob) {
+            if (auto r = copy_blob(client, data, blob); !r) return fail(r.error());
+        }
     }
     // The digest of the bytes as this process sent them when it has one of the whole blob
     // (S3 confirmed each part, and the blob's size is checked), else the blob read back.
@@ -1230,8 +1354,8 @@ StoreResult<store::BlobDigest> S3BlobStore::commit_partial(std::string_view uplo
         return fail(StoreFailure{StoreError::corrupt,
                                  "s3: the stored blob's size differs from the upload's"});
     }
-    // The data object, and pieces a crash during sealing may have left.
-    auto leftover = list_pieces(client, upload_id);
+    // The data object (or the marker), and pieces a crash during sealing may have left.
+    auto leftover = list_partial(client, upload_id);
     if (!leftover) return fail(leftover.error());
     if (auto r = delete_partial_objects(client, upload_id, *leftover); !r) return fail(r.error());
     return digest;
@@ -1266,7 +1390,11 @@ StoreResult<std::size_t> S3BlobStore::abort_abandoned(
     std::chrono::system_clock::time_point initiated_before) {
     auto client = lease();
     std::size_t aborted = 0;
-    // Partial uploads, and the multipart copies of large commits (a crash can leave one).
+    // Partials created for a file id, by that file id: their uploads are under blobs/ (listed
+    // once, when the first upload there is aborted).
+    std::optional<std::map<std::string, std::string, std::less<>>> partial_of_file;
+    // Partial uploads (plain ones under partials/, those created for a file id under blobs/),
+    // and the multipart copies of large commits (a crash can leave one).
     for (std::string_view prefix : {kPartialsPrefix, kBlobsPrefix}) {
         auto uploads = client->list_multipart_uploads(prefix);
         if (!uploads) return fail(to_store(uploads.error()));
@@ -1279,22 +1407,40 @@ StoreResult<std::size_t> S3BlobStore::abort_abandoned(
                 if (r.error().code != S3Error::no_such_upload) return fail(to_store(r.error()));
             }
             ++aborted;
-            // partials/<id>/data: the partial's pieces go too.
+            // The partial's pieces (and marker) go too: partials/<id>/data, or blobs/<file id>
+            // with a marker naming it.
             const std::string_view key = u.key;
-            if (prefix != kPartialsPrefix || key.size() <= prefix.size() + kDataName.size() ||
-                key.substr(key.size() - kDataName.size()) != kDataName) {
-                continue;
+            std::string id;
+            if (prefix == kPartialsPrefix) {
+                if (key.size() <= prefix.size() + kDataName.size() ||
+                    key.substr(key.size() - kDataName.size()) != kDataName) {
+                    continue;
+                }
+                id = std::string(
+                    key.substr(prefix.size(), key.size() - prefix.size() - kDataName.size()));
+            } else {
+                if (!partial_of_file) {
+                    auto markers = client->list_objects(kPartialsPrefix);
+                    if (!markers) return fail(to_store(markers.error()));
+                    partial_of_file.emplace();
+                    for (const auto& m : *markers) {
+                        const std::string_view name =
+                            std::string_view(m.key).substr(kPartialsPrefix.size());
+                        const auto at = name.find(kTargetName);
+                        if (at == std::string_view::npos) continue;
+                        partial_of_file->emplace(std::string(name.substr(at + kTargetName.size())),
+                                                 std::string(name.substr(0, at)));
+                    }
+                }
+                const auto it = partial_of_file->find(key.substr(prefix.size()));
+                if (it == partial_of_file->end()) continue;
+                id = it->second;
             }
-            const std::string_view id =
-                key.substr(prefix.size(), key.size() - prefix.size() - kDataName.size());
             if (!is_upload_id(id)) continue;
-            m_digests->forget(std::string(id));
-            auto pieces = list_pieces(*client, id);
-            if (!pieces) return fail(pieces.error());
-            for (const auto& p : *pieces) {
-                if (auto r = client->delete_object(tail_key(id, p.offset)); !r)
-                    return fail(to_store(r.error()));
-            }
+            m_digests->forget(id);
+            auto objects = list_partial(*client, id);
+            if (!objects) return fail(objects.error());
+            if (auto r = delete_partial_objects(*client, id, *objects); !r) return fail(r.error());
         }
     }
     return aborted;

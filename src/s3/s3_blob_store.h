@@ -1,7 +1,8 @@
 // BlobStore over an S3 bucket (Ceph RGW, MinIO, AWS S3). A partial upload is an S3 multipart
-// upload of `partials/<upload_id>/data` plus small "tail" objects that make synced bytes
-// durable before they fill a part; commit completes the upload and copies it to
-// `blobs/<file_id>`. See s3_blob_store.cpp for the durability scheme.
+// upload plus small "tail" objects that make synced bytes durable before they fill a part.
+// One created for its file id (create_partial_for) is uploaded at `blobs/<file_id>`, and
+// commit completes it there; any other at `partials/<upload_id>/data`, and commit completes
+// it and copies it to `blobs/<file_id>`. See s3_blob_store.cpp for the durability scheme.
 #pragma once
 
 #include <chrono>
@@ -61,6 +62,7 @@ struct S3StoreConfig {
 [[nodiscard]] store::StoreResult<S3StoreConfig> parse_s3_url(std::string_view url);
 
 class DigestBook;
+struct PartialObjects;
 
 class S3BlobStore final : public store::BlobStore {
 public:
@@ -71,18 +73,30 @@ public:
                                                                  Credentials credentials);
 
     store::StoreResult<void> create_partial(std::string_view upload_id) override;
+    // The multipart upload goes straight to blobs/<file_id>, with a marker object
+    // partials/<upload_id>/blob-<file_id> naming it, so the commit completes the upload in
+    // place and copies nothing. Refused (exists) when a blob with that id exists.
+    store::StoreResult<void> create_partial_for(std::string_view upload_id,
+                                                std::string_view file_id) override;
     store::StoreResult<std::unique_ptr<store::BlobAppender>> open_append(
         std::string_view upload_id, std::uint64_t durable_offset) override;
     // Opening one lists the multipart upload, the pieces and the parts (three requests) and
     // connects twice.
     [[nodiscard]] bool appenders_worth_keeping() const override { return true; }
     // Seals the partial first: the parts of an unfinished multipart upload cannot be read, so
-    // the upload is completed into partials/<id>/data and read from there. After that the
+    // the upload is completed into its data key (partials/<id>/data, or blobs/<file_id> for a
+    // partial created for its file id: the blob then exists before the commit) and read from
+    // there. After that the
     // partial takes no more appends (open_append is not_found) but commits and removes as
     // before; the caller (tus concatenation) reads only complete, locked partials.
     store::StoreResult<std::unique_ptr<store::BlobReader>> open_partial(
         std::string_view upload_id) override;
+    // Aborts the upload and deletes the pieces, the data object and the marker; a partial
+    // created for its file id and sealed (by open_partial or an unfinished commit) takes its
+    // blob with it, which no file names (see the file comment).
     store::StoreResult<void> remove_partial(std::string_view upload_id) override;
+    // Completes in place (a partial created for file_id) or completes and copies; resumes a
+    // commit cut short; not_found once a commit finished (nothing of the partial is left).
     store::StoreResult<store::BlobDigest> commit_partial(std::string_view upload_id,
                                                          std::string_view file_id) override;
 
@@ -92,8 +106,9 @@ public:
     store::StoreResult<store::BlobDigest> digest_blob(std::string_view file_id) override;
 
     // Aborts the multipart uploads under partials/ and blobs/ begun before `initiated_before`,
-    // deleting a partial's tail objects with it: uploads abandoned by clients, or left by a
-    // crash between two steps (create, commit, a large blob's copy).
+    // deleting a partial's pieces and marker with it: uploads abandoned by clients (those
+    // created for their file id are under blobs/), or left by a crash between two steps
+    // (create, commit, a large blob's copy).
     // Returns how many uploads were aborted.
     store::StoreResult<std::size_t> abort_abandoned(
         std::chrono::system_clock::time_point initiated_before);
@@ -122,10 +137,13 @@ private:
     // A client with its own connection for one appender or reader.
     [[nodiscard]] std::unique_ptr<S3Client> new_client() const;
     [[nodiscard]] ClientLease lease();
-    // Completes the partial's multipart upload into partials/<id>/data (its last range's
-    // pieces as the final part) and deletes the pieces; returns the size. Idempotent. With
-    // `last_writer`, also gives the writer token of the last piece (empty when none).
+    // Completes the partial's multipart upload into its data key (partials/<id>/data, or
+    // blobs/<file_id> for a partial created for one), its last range's pieces as the final
+    // part, and deletes the pieces; returns the size. Idempotent. `objects` is the listing of
+    // partials/<id>/. With `last_writer`, also gives the writer token of the last piece (empty
+    // when none).
     store::StoreResult<std::uint64_t> seal(S3Client& client, std::string_view upload_id,
+                                           const PartialObjects& objects,
                                            std::string* last_writer = nullptr);
     // Server-side copy of a completed object: one CopyObject, or part by part when large.
     store::StoreResult<void> copy_blob(S3Client& client, const std::string& from,

@@ -93,6 +93,15 @@ public:
 
     // Partial uploads are keyed by upload id and live apart from complete blobs.
     virtual StoreResult<void> create_partial(std::string_view upload_id) = 0;
+    // A partial whose commit will name it `file_id` (commit_partial with another id may
+    // fail). A store may then write it where the blob will be, so the commit moves no bytes:
+    // an object store's server-side copy takes seconds per gigabyte, inside the request that
+    // completes the upload. By default a plain partial.
+    virtual StoreResult<void> create_partial_for(std::string_view upload_id,
+                                                 std::string_view file_id) {
+        (void)file_id;
+        return create_partial(upload_id);
+    }
     // Opens for appending at `offset`, which must equal the partial's current size after
     // truncating anything past `durable_offset` (bytes a crash may have left unacknowledged).
     virtual StoreResult<std::unique_ptr<BlobAppender>> open_append(std::string_view upload_id,
@@ -104,9 +113,12 @@ public:
     [[nodiscard]] virtual bool appenders_worth_keeping() const { return false; }
     // Reads from a partial upload (used to concatenate parts).
     virtual StoreResult<std::unique_ptr<BlobReader>> open_partial(std::string_view upload_id) = 0;
+    // Removes the partial; for one created for its file id and already sealed, a store may
+    // remove that blob too (no file names it: callers delete the upload's record first).
     virtual StoreResult<void> remove_partial(std::string_view upload_id) = 0;
     // Makes the partial an immutable blob named file_id, crash-safely (fsync file, rename,
-    // fsync directory), and returns its digest computed over the stored bytes.
+    // fsync directory), and returns its digest computed over the stored bytes. not_found
+    // when nothing of the partial is left: a commit that finished (the blob is then in place).
     virtual StoreResult<BlobDigest> commit_partial(std::string_view upload_id,
                                                    std::string_view file_id) = 0;
 

@@ -1,9 +1,14 @@
 // A BlobStore that forwards to another and lets a test watch its appenders' opens and syncs,
-// make their writes fail (the files layer's tests of what a store failure keeps), and say
-// that appenders are worth keeping between PATCHes, as an object store does.
+// the partials created (and for which file id) and removed, make their writes fail (the files
+// layer's tests of what a store failure keeps), and say that appenders are worth keeping
+// between PATCHes, as an object store does.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "store/blob_store.h"
 
@@ -21,8 +26,24 @@ public:
     [[nodiscard]] bool appenders_worth_keeping() const override { return m_worth_keeping; }
     // Every appender's writes after the first `n` fail (an I/O error, nothing written).
     void fail_writes_after(int n) { m_writes_left = n; }
+    // The partials created so far: (upload id, file id), the file id empty for create_partial.
+    [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& creations() const {
+        return m_creations;
+    }
+    // Called with the upload id before each remove_partial is passed on.
+    void on_remove_partial(std::function<void(std::string_view)> hook) {
+        m_on_remove = std::move(hook);
+    }
 
-    store::StoreResult<void> create_partial(std::string_view id) override { return m_inner.create_partial(id); }
+    store::StoreResult<void> create_partial(std::string_view id) override {
+        m_creations.emplace_back(id, "");
+        return m_inner.create_partial(id);
+    }
+    store::StoreResult<void> create_partial_for(std::string_view id,
+                                                std::string_view file_id) override {
+        m_creations.emplace_back(id, file_id);
+        return m_inner.create_partial_for(id, file_id);
+    }
     store::StoreResult<std::unique_ptr<store::BlobAppender>> open_append(std::string_view id,
                                                                          std::uint64_t durable) override {
         auto inner = m_inner.open_append(id, durable);
@@ -33,7 +54,10 @@ public:
     store::StoreResult<std::unique_ptr<store::BlobReader>> open_partial(std::string_view id) override {
         return m_inner.open_partial(id);
     }
-    store::StoreResult<void> remove_partial(std::string_view id) override { return m_inner.remove_partial(id); }
+    store::StoreResult<void> remove_partial(std::string_view id) override {
+        if (m_on_remove) m_on_remove(id);
+        return m_inner.remove_partial(id);
+    }
     store::StoreResult<store::BlobDigest> commit_partial(std::string_view id, std::string_view file_id) override {
         return m_inner.commit_partial(id, file_id);
     }
@@ -73,6 +97,8 @@ private:
     int m_opens = 0;
     bool m_worth_keeping = false;
     int m_writes_left = -1;  // -1: no write fails
+    std::vector<std::pair<std::string, std::string>> m_creations;
+    std::function<void(std::string_view)> m_on_remove;
 };
 
 }  // namespace satload::files::testing

@@ -149,6 +149,58 @@ TEST_F(UploadServiceTest, StoreWriteFailureKeepsWhatWasWritten) {
     EXPECT_EQ((*file)->sha256_hex, hex_encode(crypto::sha256(data)));
 }
 
+// Every upload's partial is created for its file id (a store may then write it where the blob
+// will be), the final upload of a concatenation's too, except the parts of a concatenation,
+// which never become blobs of their own. Removing an upload deletes its record before its
+// partial (a commit still running elsewhere then cannot record the file).
+TEST_F(UploadServiceTest, PartialsAreCreatedForTheirFileAndRemovedAfterTheirRecord) {
+    testing::InstrumentedBlobStore blobs(*m_blobs);
+    UploadService service(blobs, *m_meta, m_clock, crypto::random_bytes, UploadLimits{});
+    CreateUpload plain;
+    plain.length_bytes = 4;
+    auto whole = service.create(plain);
+    ASSERT_TRUE(whole) << whole.error().message;
+    ASSERT_EQ(blobs.creations().size(), 1U);
+    EXPECT_EQ(blobs.creations()[0], std::make_pair(whole->upload_id, whole->file_id));
+
+    std::vector<std::string> parts;
+    for (const Bytes& bytes : {Bytes{1, 2}, Bytes{3}}) {
+        CreateUpload part;
+        part.length_bytes = bytes.size();
+        part.partial = true;
+        auto created = service.create(part);
+        ASSERT_TRUE(created) << created.error().message;
+        EXPECT_EQ(blobs.creations().back(), std::make_pair(created->upload_id, std::string()));
+        auto writer =
+            service.begin_write(created->upload_id, 0, bytes.size(), std::nullopt, std::nullopt);
+        ASSERT_TRUE(writer) << writer.error().message;
+        ASSERT_TRUE((*writer)->write(bytes));
+        ASSERT_TRUE((*writer)->finish());
+        parts.push_back(created->upload_id);
+    }
+    CreateUpload final_upload;
+    final_upload.part_upload_ids = parts;
+    auto joined = service.create(final_upload);
+    ASSERT_TRUE(joined) << joined.error().message;
+    EXPECT_TRUE(joined->complete);
+    ASSERT_EQ(blobs.creations().size(), 4U);
+    EXPECT_EQ(blobs.creations()[3], std::make_pair(joined->upload_id, joined->file_id));
+    const auto file = m_meta->get_file(joined->file_id);
+    ASSERT_TRUE(file && *file);
+    EXPECT_EQ((*file)->sha256_hex, hex_encode(crypto::sha256(Bytes{1, 2, 3})));
+
+    int removals = 0;
+    blobs.on_remove_partial([&](std::string_view id) {
+        ++removals;
+        EXPECT_EQ(id, whole->upload_id);
+        auto record = m_meta->get_upload(std::string(id));
+        ASSERT_TRUE(record);
+        EXPECT_FALSE(record->has_value()) << "the record must be gone before the partial";
+    });
+    ASSERT_TRUE(service.terminate(whole->upload_id));
+    EXPECT_EQ(removals, 1);
+}
+
 // Appenders kept between PATCHes (where the store says they are worth keeping) are bounded:
 // at most kMaxKeptAppenders, the least recently kept dropped first; none past
 // kKeptAppenderIdleS (the expiry sweep drops them); and a terminated upload's goes with it.

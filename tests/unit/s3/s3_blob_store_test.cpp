@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/encoding.h"
+#include "s3_forwarder.h"
 #include "s3_test_env.h"
 
 namespace satload::s3 {
@@ -59,8 +60,11 @@ protected:
 
     // Writes data[from, end) through `appender` (at `from`), syncs, closes it, commits and
     // expects the digest of all of data, and nothing of the partial left in the bucket.
-    void write_rest_commit_and_expect_nothing_left(std::unique_ptr<BlobAppender> appender, const std::string& id,
-                                                   const Bytes& data, std::uint64_t from);
+    // The commit names `file_id` when one is given (and keeps the blob), else a new one.
+    void write_rest_commit_and_expect_nothing_left(std::unique_ptr<BlobAppender> appender,
+                                                   const std::string& id, const Bytes& data,
+                                                   std::uint64_t from,
+                                                   const std::string& file_id = {});
 
     std::unique_ptr<S3BlobStore> m_store;
 };
@@ -85,6 +89,27 @@ std::vector<std::uint8_t> read_all(BlobReader& reader) {
     }
     out.resize(done);
     return out;
+}
+
+// Multipart uploads at a key (the partial's own data key, or a blob's).
+std::size_t uploads_at(S3BlobStore& store, const std::string& key) {
+    S3Client client(store.config().endpoint, env_credentials());
+    auto uploads = client.list_multipart_uploads(key);
+    EXPECT_TRUE(uploads);
+    return uploads ? uploads->size() : 0;
+}
+
+// A new partial created for `file_id` (create_partial_for) holding `data`, synced.
+std::string created_for_and_synced(S3BlobStore& store, const std::string& file_id, ByteSpan data) {
+    const std::string id = random_upload_id();
+    EXPECT_TRUE(store.create_partial_for(id, file_id));
+    auto appender = store.open_append(id, 0);
+    EXPECT_TRUE(appender) << (appender ? "" : appender.error().message);
+    if (appender) {
+        EXPECT_TRUE((*appender)->write(data));
+        EXPECT_TRUE((*appender)->sync());
+    }
+    return id;
 }
 
 void expect_digest_of(const store::BlobDigest& digest, ByteSpan data) {
@@ -112,15 +137,23 @@ void expect_commit_of(S3BlobStore& store, const std::string& id, const Bytes& da
     EXPECT_TRUE(store.remove_blob(file_id));
 }
 
-void S3BlobStoreTest::write_rest_commit_and_expect_nothing_left(std::unique_ptr<BlobAppender> appender,
-                                                                const std::string& id, const Bytes& data,
-                                                                std::uint64_t from) {
+void S3BlobStoreTest::write_rest_commit_and_expect_nothing_left(
+    std::unique_ptr<BlobAppender> appender, const std::string& id, const Bytes& data,
+    std::uint64_t from, const std::string& file_id) {
+    ASSERT_TRUE(appender);
     write_in_chunks(*appender, ByteSpan(data).subspan(from), 1 << 20);
     auto synced = appender->sync();
     ASSERT_TRUE(synced) << synced.error().message;
     EXPECT_EQ(*synced, data.size());
     appender.reset();
-    expect_commit_of(store(), id, data, data.size(), {});
+    if (file_id.empty()) {
+        expect_commit_of(store(), id, data, data.size(), {});
+    } else {
+        auto digest = store().commit_partial(id, file_id);
+        ASSERT_TRUE(digest) << digest.error().message;
+        expect_digest_of(*digest, data);
+        EXPECT_EQ(uploads_at(store(), "blobs/" + file_id), 0U);  // completed in place
+    }
     EXPECT_TRUE(partial_objects(id).empty());
     EXPECT_EQ(multipart_uploads(id), 0U);
 }
@@ -625,8 +658,8 @@ TEST_F(S3BlobStoreTest, RemovePartialAbortsUploadAndDeletesPieces) {
     EXPECT_EQ(store().remove_partial(id).error().code, StoreError::not_found);
 }
 
-// Multipart uploads begun before the cut-off (a partial's, with its pieces, and a large
-// commit's copy) are aborted; newer ones stay.
+// Multipart uploads begun before the cut-off (a plain partial's and one created for its file
+// id, each with its pieces, and a large commit's copy) are aborted; newer ones stay.
 // In a bucket of its own, since it sweeps the whole bucket.
 TEST_F(S3BlobStoreTest, AbandonedUploadsAreAborted) {
     auto own = open_env_store(random_suffix());
@@ -637,6 +670,16 @@ TEST_F(S3BlobStoreTest, AbandonedUploadsAreAborted) {
         auto appender = own->open_append(abandoned, 0);
         ASSERT_TRUE(appender);
         ASSERT_TRUE((*appender)->write(pseudo_random_bytes(1000, 61)));
+        ASSERT_TRUE((*appender)->sync());
+    }
+    // A partial created for its file id: the upload under blobs/, a marker and a piece under
+    // partials/.
+    const std::string direct = random_upload_id();
+    ASSERT_TRUE(own->create_partial_for(direct, random_file_id()));
+    {
+        auto appender = own->open_append(direct, 0);
+        ASSERT_TRUE(appender);
+        ASSERT_TRUE((*appender)->write(pseudo_random_bytes(1000, 62)));
         ASSERT_TRUE((*appender)->sync());
     }
     // A large commit's copy that a crash left unfinished: a multipart upload under blobs/.
@@ -651,8 +694,9 @@ TEST_F(S3BlobStoreTest, AbandonedUploadsAreAborted) {
 
     auto swept = own->abort_abandoned(now + std::chrono::minutes(1));
     ASSERT_TRUE(swept) << swept.error().message;
-    EXPECT_EQ(*swept, 2u);
+    EXPECT_EQ(*swept, 3u);
     EXPECT_EQ(own->open_append(abandoned, 0).error().code, StoreError::not_found);
+    EXPECT_EQ(own->open_append(direct, 0).error().code, StoreError::not_found);
     auto left = client.list_objects("partials/");
     ASSERT_TRUE(left);
     EXPECT_TRUE(left->empty());
@@ -804,6 +848,162 @@ TEST_F(S3BlobStoreTest, CommitResumesAfterACopyWhoseCleanUpNeverRan) {
     ASSERT_TRUE(reader) << reader.error().message;
     EXPECT_EQ(read_all(**reader), data);
     EXPECT_TRUE(store().remove_blob(file_id));
+}
+
+// A partial created for its file id is uploaded at blobs/<file id> (a marker under
+// partials/<id>/ names it) through syncs, a restart and a reopen, and its commit completes
+// the upload in place: no request of the whole upload carries x-amz-copy-source (the commit of
+// a plain partial with the same bytes, through the same forwarder, does), the blob's bytes and
+// digest are the data's, and nothing of the partial is left.
+TEST_F(S3BlobStoreTest, PartialCreatedForItsFileIsCommittedInPlace) {
+    auto config = env_config();
+    ASSERT_TRUE(config);
+    ASSERT_EQ(config->endpoint.host, "127.0.0.1") << "the forwarder needs a loopback endpoint";
+    CuttableForwarder forwarder(config->endpoint.port, "x-amz-copy-source:");
+    ASSERT_TRUE(forwarder.listen());
+    config->endpoint.port = forwarder.port();
+    const auto open_forwarded = [&] {
+        auto opened = S3BlobStore::open(*config, env_credentials());
+        EXPECT_TRUE(opened) << opened.error().message;
+        m_store = opened ? std::move(*opened) : nullptr;
+    };
+    open_forwarded();
+    ASSERT_TRUE(m_store);
+
+    const std::string id = random_upload_id();
+    const std::string file_id = random_file_id();
+    const auto data = pseudo_random_bytes(static_cast<std::size_t>(2 * kPart + 4'321), 301);
+    ASSERT_TRUE(store().create_partial_for(id, file_id));
+    const auto objects = partial_objects(id);
+    ASSERT_EQ(objects.size(), 1U);
+    EXPECT_EQ(objects[0].key, "partials/" + id + "/blob-" + file_id);
+    EXPECT_EQ(multipart_uploads(id), 0U);
+    EXPECT_EQ(uploads_at(store(), "blobs/" + file_id), 1U);
+
+    const std::uint64_t first_sync = kPart + 12'345;  // mid part 2, a tail piece
+    {
+        auto appender = open_append(id, 0);
+        ASSERT_TRUE(appender);
+        write_in_chunks(*appender, ByteSpan(data).first(first_sync), 65'537);
+        auto synced = appender->sync();
+        ASSERT_TRUE(synced) << synced.error().message;
+        EXPECT_EQ(*synced, first_sync);
+    }
+    open_forwarded();  // as after a restart
+    ASSERT_TRUE(m_store);
+    write_rest_commit_and_expect_nothing_left(open_append(id, first_sync), id, data, first_sync,
+                                              file_id);
+    EXPECT_EQ(uploads_at(store(), "blobs/" + file_id), 0U);
+    EXPECT_EQ(forwarder.counted(), 0U);
+    auto reader = store().open_blob(file_id);
+    ASSERT_TRUE(reader) << reader.error().message;
+    EXPECT_EQ(read_all(**reader), data);
+    EXPECT_TRUE(store().remove_blob(file_id));
+
+    // The same bytes through a plain partial: committed by a copy.
+    const std::string plain = random_upload_id();
+    ASSERT_TRUE(store().create_partial(plain));
+    {
+        auto appender = open_append(plain, 0);
+        ASSERT_TRUE(appender);
+        write_in_chunks(*appender, data, 1 << 20);
+        ASSERT_TRUE(appender->sync());
+    }
+    expect_commit_of(store(), plain, data, data.size(), {});
+    EXPECT_EQ(forwarder.counted(), 1U);
+    m_store.reset();  // its connections go through the forwarder, which ends first
+}
+
+// What a partial created for a file id refuses and leaves: a second creation (of the partial,
+// or over an existing blob) is refused; a commit under another file id is refused; a commit
+// stopped after sealing (the blob is in place, the marker left) resumes at the digest, and
+// once it finished a retry is not_found (the upload service then reads the blob's digest);
+// removing one sealed by a commit that never finished deletes its blob, since no file names
+// it, and removing an unsealed one aborts the upload and deletes the marker.
+TEST_F(S3BlobStoreTest, PartialCreatedForAFileOutcomes) {
+    const std::string id = random_upload_id();
+    const std::string file_id = random_file_id();
+    const auto data = pseudo_random_bytes(static_cast<std::size_t>(kPart + 999), 302);
+    ASSERT_TRUE(store().create_partial_for(id, file_id));
+    EXPECT_EQ(store().create_partial_for(id, random_file_id()).error().code, StoreError::exists);
+    EXPECT_EQ(store().create_partial(id).error().code, StoreError::exists);
+    EXPECT_EQ(store().create_partial_for(random_upload_id(), "../x").error().code,
+              StoreError::not_found);
+    {
+        auto appender = open_append(id, 0);
+        ASSERT_TRUE(appender);
+        write_in_chunks(*appender, data, 1 << 20);
+        ASSERT_TRUE(appender->sync());
+    }
+    EXPECT_EQ(store().commit_partial(id, random_file_id()).error().code, StoreError::exists);
+    // Sealed, as a commit does first (here by reading it back): the blob is in place.
+    {
+        auto sealed = store().open_partial(id);
+        ASSERT_TRUE(sealed) << sealed.error().message;
+        EXPECT_EQ(read_all(**sealed), data);
+    }
+    EXPECT_EQ(store().create_partial_for(random_upload_id(), file_id).error().code,
+              StoreError::exists);
+    auto digest = store().commit_partial(id, file_id);
+    ASSERT_TRUE(digest) << digest.error().message;
+    expect_digest_of(*digest, data);
+    EXPECT_TRUE(partial_objects(id).empty());
+    EXPECT_EQ(store().commit_partial(id, file_id).error().code, StoreError::not_found);
+    EXPECT_EQ(store().remove_partial(id).error().code, StoreError::not_found);
+    EXPECT_TRUE(store().open_blob(file_id));  // a finished partial's removal leaves the blob
+    EXPECT_TRUE(store().remove_blob(file_id));
+
+    // An empty one commits to an empty blob; so does one whose sealing PUT the empty object
+    // but never aborted the upload (S3 completes none without parts).
+    for (const bool abort_lost : {false, true}) {
+        const std::string empty = random_upload_id();
+        const std::string empty_file = random_file_id();
+        ASSERT_TRUE(store().create_partial_for(empty, empty_file));
+        if (abort_lost) {
+            S3Client client(store().config().endpoint, env_credentials());
+            ASSERT_TRUE(client.put_object("blobs/" + empty_file, {}));
+        }
+        auto empty_digest = store().commit_partial(empty, empty_file);
+        ASSERT_TRUE(empty_digest) << empty_digest.error().message;
+        expect_digest_of(*empty_digest, {});
+        EXPECT_EQ(uploads_at(store(), "blobs/" + empty_file), 0U);
+        EXPECT_TRUE(partial_objects(empty).empty());
+        EXPECT_TRUE(store().remove_blob(empty_file));
+    }
+
+    // Sealed in place, with a piece a crash kept from being deleted: the commit resumes and
+    // deletes it.
+    const std::string leftover_file = random_file_id();
+    const std::string leftover = created_for_and_synced(store(), leftover_file, data);
+    ASSERT_TRUE(store().open_partial(leftover));
+    {
+        S3Client client(store().config().endpoint, env_credentials());
+        const std::string offset = std::to_string(kPart);  // zero-padded to 20 digits in keys
+        const std::string key =
+            "partials/" + leftover + "/tail-" + std::string(20 - offset.size(), '0') + offset;
+        ASSERT_TRUE(client.put_object(key, ByteSpan(data).subspan(kPart)));
+    }
+    auto resumed = store().commit_partial(leftover, leftover_file);
+    ASSERT_TRUE(resumed) << resumed.error().message;
+    expect_digest_of(*resumed, data);
+    EXPECT_TRUE(partial_objects(leftover).empty());
+    EXPECT_TRUE(store().remove_blob(leftover_file));
+
+    const std::string sealed_file = random_file_id();
+    const std::string sealed_only = created_for_and_synced(store(), sealed_file, data);
+    ASSERT_TRUE(store().open_partial(sealed_only));
+    ASSERT_TRUE(store().open_blob(sealed_file));
+    ASSERT_TRUE(store().remove_partial(sealed_only));
+    EXPECT_EQ(store().open_blob(sealed_file).error().code, StoreError::not_found);
+    EXPECT_TRUE(partial_objects(sealed_only).empty());
+
+    const std::string unsealed_file = random_file_id();
+    const std::string unsealed = created_for_and_synced(store(), unsealed_file, data);
+    ASSERT_TRUE(store().remove_partial(unsealed));
+    EXPECT_EQ(uploads_at(store(), "blobs/" + unsealed_file), 0U);
+    EXPECT_TRUE(partial_objects(unsealed).empty());
+    EXPECT_EQ(store().open_append(unsealed, 0).error().code, StoreError::not_found);
+    EXPECT_EQ(store().open_blob(unsealed_file).error().code, StoreError::not_found);
 }
 
 // A blob reader fetches ahead on sequential reads: pieces of odd sizes read one after another,

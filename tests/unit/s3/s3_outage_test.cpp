@@ -4,13 +4,7 @@
 // errors (never not_found, which the upload service takes for "already committed", nor a
 // digest of bytes S3 did not confirm); afterwards the upload reopens at its durable offset and
 // commits with the digest of all its bytes. SKIPPED without SATLOAD_S3_URL and keys.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <chrono>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -19,6 +13,7 @@
 #include "core/checksum.h"
 #include "core/encoding.h"
 #include "s3/s3_blob_store.h"
+#include "s3_forwarder.h"
 #include "s3_test_env.h"
 
 namespace satload::s3 {
@@ -29,99 +24,6 @@ using store::StoreError;
 
 // A failing S3 call must return within this (refused connections fail at once).
 constexpr auto kFailsWithin = std::chrono::seconds(20);
-constexpr std::size_t kPumpBytes = 64 * 1024;
-
-// Forwards every connection accepted on 127.0.0.1:port to the S3 endpoint until cut(), which
-// closes the listener and every forwarded connection; listen() again takes the same port.
-class CuttableForwarder {
-public:
-    explicit CuttableForwarder(std::uint16_t port) : m_target(port) {}
-    ~CuttableForwarder() { cut(); }
-    CuttableForwarder(const CuttableForwarder&) = delete;
-    CuttableForwarder& operator=(const CuttableForwarder&) = delete;
-
-    [[nodiscard]] std::uint16_t port() const { return m_port; }
-
-    bool listen() {
-        m_listener = ::socket(AF_INET, SOCK_STREAM, 0);
-        const int one = 1;
-        ::setsockopt(m_listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        sockaddr_in addr = loopback(m_port);
-        if (::bind(m_listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-            ::listen(m_listener, 64) != 0) {
-            return false;
-        }
-        socklen_t len = sizeof(addr);
-        ::getsockname(m_listener, reinterpret_cast<sockaddr*>(&addr), &len);
-        m_port = ntohs(addr.sin_port);
-        m_accept = std::thread([this, fd = m_listener] { accept_loop(fd); });
-        return true;
-    }
-
-    void cut() {
-        // The accept loop first, so no connection is added while the others are ended.
-        if (m_listener >= 0) ::shutdown(m_listener, SHUT_RDWR);
-        if (m_accept.joinable()) m_accept.join();
-        {
-            std::lock_guard lock(m_mutex);
-            for (int fd : m_open) ::shutdown(fd, SHUT_RDWR);
-        }
-        for (auto& t : m_threads) t.join();
-        m_threads.clear();
-        std::lock_guard lock(m_mutex);
-        for (int fd : m_open) ::close(fd);
-        m_open.clear();
-        if (m_listener >= 0) ::close(m_listener);
-        m_listener = -1;
-    }
-
-private:
-    static sockaddr_in loopback(std::uint16_t port) {
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_port = htons(port);
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        return addr;
-    }
-
-    void accept_loop(int listener) {
-        for (;;) {
-            const int client = ::accept(listener, nullptr, nullptr);
-            if (client < 0) return;
-            const int upstream = ::socket(AF_INET, SOCK_STREAM, 0);
-            sockaddr_in addr = loopback(m_target);
-            std::lock_guard lock(m_mutex);
-            m_open.push_back(client);
-            m_open.push_back(upstream);
-            if (::connect(upstream, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-                ::shutdown(client, SHUT_RDWR);
-                continue;
-            }
-            m_threads.emplace_back([client, upstream] { pump(client, upstream); });
-            m_threads.emplace_back([client, upstream] { pump(upstream, client); });
-        }
-    }
-
-    // Copies from -> to until either side ends, then ends both.
-    static void pump(int from, int to) {
-        std::vector<char> buffer(kPumpBytes);
-        for (;;) {
-            const ssize_t n = ::read(from, buffer.data(), buffer.size());
-            if (n <= 0) break;
-            if (::send(to, buffer.data(), static_cast<std::size_t>(n), MSG_NOSIGNAL) != n) break;
-        }
-        ::shutdown(from, SHUT_RDWR);
-        ::shutdown(to, SHUT_RDWR);
-    }
-
-    std::uint16_t m_target;
-    std::uint16_t m_port = 0;
-    int m_listener = -1;
-    std::thread m_accept;
-    std::mutex m_mutex;  // guards m_open and m_threads while the accept loop runs
-    std::vector<int> m_open;
-    std::vector<std::thread> m_threads;  // two pumps a forwarded connection
-};
 
 class S3OutageTest : public ::testing::Test {
 protected:
