@@ -123,7 +123,7 @@ done
 # Upload: the file's bytes (what a client sends is ciphertext; the server cannot tell) with
 # tus into satload, POST then PATCHes of `chunk` bytes (or one PATCH of the whole file), each
 # its own curl and answered only once S3 holds the bytes; the last one completes (S3 multipart
-# completion, server-side copy to blobs/<id>; the digest is the one computed while appending). Rate: bytes / the sum of the PATCHes' time_total.
+# completion, in place at blobs/<id>; the digest is the one computed while appending). Rate: bytes / the sum of the PATCHes' time_total.
 # Against one SigV4 curl PUT of the same bytes (RGW answers once it stored them). Each run's
 # objects are deleted afterwards so the memstore OSD does not fill.
 
@@ -249,7 +249,7 @@ echo
 echo "Upload into Ceph RGW of one $size_mib MiB file (MiB/s; alternated)"
 echo "  satload: tus POST, then PATCHes of $chunk_mib MiB as \`satload put\` sends (each its own curl, answered"
 echo "    once S3 holds the bytes), or one PATCH of the whole file as tus-js-client sends by default;"
-echo "    the last PATCH completes: multipart completion, server-side copy (median"
+echo "    the last PATCH completes: multipart completion at the blob's key (median"
 echo "    $(awk -v s="$done_med" 'BEGIN { printf "%.2f", s }') s of the $chunk_mib MiB total); rate = bytes / sum of the PATCHes' time"
 echo "  direct: one curl PUT of the whole file with SigV4 (UNSIGNED-PAYLOAD), RGW answers once stored;"
 echo "    or an S3 multipart upload in $chunk_mib MiB parts, each its own curl, then the completion"
