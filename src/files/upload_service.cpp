@@ -686,6 +686,14 @@ std::size_t UploadService::expire(std::size_t limit) {
         unlock(record.upload_id);
         ++removed;
     }
+    const std::int64_t now_s = m_clock.now_s();
+    if (!m_last_blob_sweep_s || now_s - *m_last_blob_sweep_s >= kBlobSweepIntervalS) {
+        m_last_blob_sweep_s = now_s;
+        // Every upload expires upload_expiry_s after its creation: anything older is no live
+        // upload's. A failure is tried again at the next sweep.
+        const std::chrono::seconds cutoff(now_s - m_limits.upload_expiry_s - kBlobSweepMarginS);
+        (void)m_blobs.sweep_abandoned(std::chrono::system_clock::time_point(cutoff));
+    }
     return removed;
 }
 

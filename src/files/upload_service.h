@@ -71,6 +71,12 @@ inline constexpr std::size_t kUploadLockHolderBytes = 16;
 // and none longer than kKeptAppenderIdleS.
 inline constexpr std::size_t kMaxKeptAppenders = 8;
 inline constexpr std::int64_t kKeptAppenderIdleS = 30;
+// expire() also asks the blob store, at most this often, to remove what crashes left that no
+// record names (BlobStore::sweep_abandoned), begun more than an upload's lifetime plus this
+// margin ago (for clock skew and a commit still running at its upload's end). Instances
+// sharing a store must agree on the upload lifetime.
+inline constexpr std::int64_t kBlobSweepIntervalS = 3600;
+inline constexpr std::int64_t kBlobSweepMarginS = 3600;
 
 struct UploadLimits {
     std::uint64_t max_upload_bytes = 64ull << 30;
@@ -164,7 +170,8 @@ public:
     // At start-up: completes uploads whose bytes were all synced but whose completion was cut
     // off by a crash. Returns how many it completed.
     std::size_t recover(std::size_t limit = 10000);
-    // Removes up to `limit` expired incomplete uploads; returns how many.
+    // Removes up to `limit` expired incomplete uploads; returns how many. Also sweeps the blob
+    // store for crash leftovers, at most every kBlobSweepIntervalS.
     std::size_t expire(std::size_t limit = 1000);
     // Uploads currently being written to (by this process).
     [[nodiscard]] std::size_t writes_in_progress() const;
@@ -224,6 +231,7 @@ private:
     std::vector<KeptAppender> m_kept;  // oldest first, at most kMaxKeptAppenders
     ServiceRateLimit m_anonymous_rate;
     CompletionGuard m_completion_guard;
+    std::optional<std::int64_t> m_last_blob_sweep_s;  // expire()'s thread only
 };
 
 [[nodiscard]] std::string_view to_string(UploadError e);

@@ -52,7 +52,7 @@
 // the upload in place and copies nothing: a server-side copy is slower per gigabyte on AWS
 // than on RGW, and it runs inside the PATCH that completes the upload. The marker is created
 // after the multipart upload (an upload under blobs/ that no marker names is a crash's
-// leftover, which abort_abandoned aborts; that sweep also finds a partial's pieces through its
+// leftover, which sweep_abandoned aborts; that sweep also finds a partial's pieces through its
 // marker) and deleted last, after the pieces, once the commit is done. While it exists, the
 // blob (once sealed there) is the partial's and no file's: the upload service deletes an
 // upload's record before its partial, so a commit still running elsewhere cannot record the
@@ -1081,7 +1081,7 @@ StoreResult<void> S3BlobStore::create_partial_for(std::string_view upload_id,
     if (taken) return fail(StoreFailure{StoreError::exists, "a blob with this file id exists"});
     if (taken.error().code != S3Error::not_found) return fail(to_store(taken.error()));
     // The upload first: a crash before the marker leaves an upload under blobs/ that nothing
-    // names, which abort_abandoned aborts in time like a large commit's stray copy (nobody
+    // names, which sweep_abandoned aborts in time like a large commit's stray copy (nobody
     // else knows the upload id yet: the caller records it once this returns).
     auto upload = client->create_multipart_upload(blob);
     if (!upload) return fail(to_store(upload.error()));
@@ -1386,7 +1386,7 @@ StoreResult<store::BlobDigest> S3BlobStore::digest_blob(std::string_view file_id
     return digest_object(*client, blob_key(file_id));
 }
 
-StoreResult<std::size_t> S3BlobStore::abort_abandoned(
+StoreResult<std::size_t> S3BlobStore::sweep_abandoned(
     std::chrono::system_clock::time_point initiated_before) {
     auto client = lease();
     std::size_t aborted = 0;

@@ -110,8 +110,8 @@ public:
     // created for their file id are under blobs/), or left by a crash between two steps
     // (create, commit, a large blob's copy).
     // Returns how many uploads were aborted.
-    store::StoreResult<std::size_t> abort_abandoned(
-        std::chrono::system_clock::time_point initiated_before);
+    store::StoreResult<std::size_t> sweep_abandoned(
+        std::chrono::system_clock::time_point initiated_before) override;
 
     [[nodiscard]] const S3StoreConfig& config() const { return m_config; }
 

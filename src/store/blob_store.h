@@ -3,6 +3,7 @@
 // later S3BlobStore. Domain services depend on this interface only.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -126,6 +127,16 @@ public:
     virtual StoreResult<void> remove_blob(std::string_view file_id) = 0;
     // Recomputes a complete blob's digest (for full-read checks and the scrub).
     virtual StoreResult<BlobDigest> digest_blob(std::string_view file_id) = 0;
+    // Removes what a crash between two steps can leave that no upload record names: for an
+    // object store, multipart uploads begun before `begun_before` (a partial's, or a large
+    // commit's copy) with their pieces. The caller picks a cut-off older than any live
+    // upload. Returns how many it removed; a local store has nothing of the kind (its
+    // partials are files its records name, removed when they expire).
+    virtual StoreResult<std::size_t> sweep_abandoned(
+        std::chrono::system_clock::time_point begun_before) {
+        (void)begun_before;
+        return std::size_t{0};
+    }
 };
 
 }  // namespace satload::store

@@ -4,6 +4,7 @@
 // between PATCHes, as an object store does.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -29,6 +30,10 @@ public:
     // The partials created so far: (upload id, file id), the file id empty for create_partial.
     [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& creations() const {
         return m_creations;
+    }
+    // The cut-offs of the sweeps asked for so far.
+    [[nodiscard]] const std::vector<std::chrono::system_clock::time_point>& sweeps() const {
+        return m_sweeps;
     }
     // Called with the upload id before each remove_partial is passed on.
     void on_remove_partial(std::function<void(std::string_view)> hook) {
@@ -68,6 +73,11 @@ public:
     store::StoreResult<store::BlobDigest> digest_blob(std::string_view file_id) override {
         return m_inner.digest_blob(file_id);
     }
+    store::StoreResult<std::size_t> sweep_abandoned(
+        std::chrono::system_clock::time_point before) override {
+        m_sweeps.push_back(before);
+        return m_inner.sweep_abandoned(before);
+    }
 
 private:
     class Appender final : public store::BlobAppender {
@@ -99,6 +109,7 @@ private:
     int m_writes_left = -1;  // -1: no write fails
     std::vector<std::pair<std::string, std::string>> m_creations;
     std::function<void(std::string_view)> m_on_remove;
+    std::vector<std::chrono::system_clock::time_point> m_sweeps;
 };
 
 }  // namespace satload::files::testing

@@ -201,6 +201,30 @@ TEST_F(UploadServiceTest, PartialsAreCreatedForTheirFileAndRemovedAfterTheirReco
     EXPECT_EQ(removals, 1);
 }
 
+// expire() asks the blob store to sweep crash leftovers at once, then at most every
+// kBlobSweepIntervalS, each time with a cut-off an upload's lifetime plus the margin ago: no
+// live upload is that old.
+TEST_F(UploadServiceTest, ExpiryAlsoSweepsTheBlobStoreHourlyPastAnyLiveUpload) {
+    testing::InstrumentedBlobStore blobs(*m_blobs);
+    UploadLimits limits;
+    limits.upload_expiry_s = 7 * 24 * 3600;
+    UploadService service(blobs, *m_meta, m_clock, crypto::random_bytes, limits);
+    const auto cutoff_at = [&](std::int64_t now_s) {
+        return std::chrono::system_clock::time_point(
+            std::chrono::seconds(now_s - limits.upload_expiry_s - kBlobSweepMarginS));
+    };
+    service.expire();
+    ASSERT_EQ(blobs.sweeps().size(), 1U);
+    EXPECT_EQ(blobs.sweeps()[0], cutoff_at(m_clock.now_s()));
+    m_clock.advance(kBlobSweepIntervalS - 1);
+    service.expire();
+    EXPECT_EQ(blobs.sweeps().size(), 1U);
+    m_clock.advance(1);
+    service.expire();
+    ASSERT_EQ(blobs.sweeps().size(), 2U);
+    EXPECT_EQ(blobs.sweeps()[1], cutoff_at(m_clock.now_s()));
+}
+
 // Appenders kept between PATCHes (where the store says they are worth keeping) are bounded:
 // at most kMaxKeptAppenders, the least recently kept dropped first; none past
 // kKeptAppenderIdleS (the expiry sweep drops them); and a terminated upload's goes with it.

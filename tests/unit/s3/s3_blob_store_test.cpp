@@ -687,12 +687,12 @@ TEST_F(S3BlobStoreTest, AbandonedUploadsAreAborted) {
     auto stray_copy = client.create_multipart_upload("blobs/" + random_file_id());
     ASSERT_TRUE(stray_copy) << stray_copy.error().message;
     const auto now = std::chrono::system_clock::now();
-    auto none = own->abort_abandoned(now - std::chrono::hours(1));
+    auto none = own->sweep_abandoned(now - std::chrono::hours(1));
     ASSERT_TRUE(none) << none.error().message;
     EXPECT_EQ(*none, 0u);
     EXPECT_TRUE(own->open_append(abandoned, 1000));
 
-    auto swept = own->abort_abandoned(now + std::chrono::minutes(1));
+    auto swept = own->sweep_abandoned(now + std::chrono::minutes(1));
     ASSERT_TRUE(swept) << swept.error().message;
     EXPECT_EQ(*swept, 3u);
     EXPECT_EQ(own->open_append(abandoned, 0).error().code, StoreError::not_found);
