@@ -7,7 +7,9 @@ root=$PWD
 what=${1:-all}
 jobs=$(nproc)
 
-log() { printf '\n=== %s\n' "$*" >&2; }
+# Each stage's heading carries the minutes since the start, so a run shows where its time went.
+started=$SECONDS
+log() { printf '\n=== %s  [%dm%02ds]\n' "$*" $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60)) >&2; }
 
 # A throwaway PostgreSQL cluster for the suites that run against PostgreSQL; stopped on exit.
 pg_dir=""
@@ -15,6 +17,10 @@ ceph_dir=""
 ceph_port=""
 bcoin_dir=""
 cleanup() {
+  if [[ -n ${background_pid:-} ]]; then
+    kill -- -"$background_pid" 2>/dev/null || true
+    wait "$background_pid" 2>/dev/null || true
+  fi
   if [[ -n $pg_dir ]]; then
     scripts/pg.sh stop "$pg_dir" >/dev/null 2>&1 || true
     rm -rf "$pg_dir"
@@ -46,7 +52,8 @@ start_bcoin() {
   echo "bcoin regtest node for tests: ${SATLOAD_TEST_BCOIN_URL#*@}" >&2
 }
 
-scripts/install-deps.sh test
+# background-builds (the ASan+UBSan and fuzz builds that `all` starts) has been installed for.
+[[ $what == background-builds ]] || scripts/install-deps.sh test
 
 build_release() {
   log "release build (warnings are errors)"
@@ -61,12 +68,16 @@ run_unit() {
   (cd build && ctest --output-on-failure -j "$jobs" -L unit)
 }
 
-run_asan() {
-  log "unit tests under ASan+UBSan"
-  start_pg
+build_asan() {
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSATLOAD_WERROR=ON \
     -DSATLOAD_SANITIZE=ON -DSATLOAD_BENCH=OFF >/dev/null
   cmake --build build-asan -j "$jobs" --target unit_tests satload ece_tool macaroon_tool chain_tool
+}
+
+run_asan() {
+  log "unit tests under ASan+UBSan"
+  start_pg
+  build_asan
   (cd build-asan && LSAN_OPTIONS=suppressions=$root/tests/unit/lsan.supp SATLOAD_SMALL_TESTS=1 \
     ctest --output-on-failure -j "$jobs" -L unit)
   # The functional and interop suites again, against the sanitized binary with small sizes:
@@ -78,26 +89,69 @@ run_asan() {
     node --test --test-concurrency=1 tests/functional/ tests/interop/
 }
 
-run_fuzz() {
-  log "fuzz targets (libFuzzer, a few seconds each)"
+build_fuzz() {
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug \
     -DSATLOAD_FUZZ=ON -DSATLOAD_TESTS=OFF -DSATLOAD_BENCH=OFF >/dev/null
   cmake --build build-fuzz -j "$jobs" --target fuzz_all
-  local n=0
+}
+
+# One fuzz target for a few seconds; its output goes to build-fuzz/NAME.log, shown on failure.
+fuzz_one() {
+  local t=$1 name corpus
+  name=$(basename "$t")
+  corpus=fuzz/corpus/${name%_fuzz}
+  mkdir -p build-fuzz/corpus/"$name"
+  "$t" -max_total_time="${SATLOAD_FUZZ_SECONDS:-5}" -rss_limit_mb=2048 \
+    build-fuzz/corpus/"$name" $( [[ -d $corpus ]] && echo "$corpus" ) 2>build-fuzz/"$name".log \
+    || { echo "fuzz target $name failed:" >&2; tail -40 build-fuzz/"$name".log >&2; return 1; }
+}
+
+# The targets run $jobs at a time (each is one process on one core).
+run_fuzz() {
+  log "fuzz targets (libFuzzer, a few seconds each, $jobs at a time)"
+  build_fuzz
+  local n=0 failed=0 t pids=()
   for t in build-fuzz/fuzz/*_fuzz; do
     [[ -x $t ]] || continue
-    local name corpus
-    name=$(basename "$t")
-    corpus=fuzz/corpus/${name%_fuzz}
-    mkdir -p build-fuzz/corpus/"$name"
-    echo "fuzzing $name" >&2
-    "$t" -max_total_time="${SATLOAD_FUZZ_SECONDS:-5}" -rss_limit_mb=2048 \
-      build-fuzz/corpus/"$name" $( [[ -d $corpus ]] && echo "$corpus" ) 2>build-fuzz/"$name".log \
-      || { tail -40 build-fuzz/"$name".log; return 1; }
+    echo "fuzzing $(basename "$t")" >&2
+    fuzz_one "$t" &
+    pids+=($!)
     n=$((n + 1))
+    if ((${#pids[@]} >= jobs)); then
+      wait "${pids[0]}" || failed=$((failed + 1))
+      pids=("${pids[@]:1}")
+    fi
   done
-  echo "fuzz: $n targets ran" >&2
-  ((n > 0))
+  for t in "${pids[@]}"; do wait "$t" || failed=$((failed + 1)); done
+  echo "fuzz: $n targets ran, $failed failed" >&2
+  ((n > 0 && failed == 0))
+}
+
+# For `all`: the ASan+UBSan and fuzz builds run in the background at the lowest priority while
+# the release build's suites run, taking only the CPU those leave idle (their servers, clients
+# and browser wait much of the time); the stages that need them wait for them. In a session of
+# their own (setsid) so that an early exit stops the compilers too. A new session is a new
+# scheduler autogroup where the kernel has them (sched_autogroup_enabled), and groups share the
+# CPU by the group's niceness, not their tasks': so the group's is lowered as well.
+background_pid=""
+background_log=build/background-builds.log
+start_background_builds() {
+  setsid -w sh -c '{ echo 19 >/proc/self/autogroup; } 2>/dev/null; exec nice -n 19 scripts/test.sh background-builds' \
+    >"$background_log" 2>&1 &
+  background_pid=$!
+  echo "ASan+UBSan and fuzz builds started in the background (log: $background_log)" >&2
+}
+wait_background_builds() {
+  [[ -n $background_pid ]] || return 0
+  log "waiting for the background ASan+UBSan and fuzz builds"
+  local rc=0
+  wait "$background_pid" || rc=$?
+  background_pid=""
+  if ((rc != 0)); then
+    tail -60 "$background_log" >&2
+    echo "the background builds failed (exit $rc)" >&2
+    return 1
+  fi
 }
 
 # A throwaway Ceph (mon, memstore OSD, radosgw) on loopback for the S3 stages; stopped on exit.
@@ -185,15 +239,18 @@ run_bench_smoke() {
 case $what in
   all)
     build_release
+    start_background_builds
     run_unit
     run_functional
     run_s3
     run_scale
     run_web
     run_bench_smoke
+    wait_background_builds
     run_asan
     run_fuzz
     ;;
+  background-builds) build_asan; build_fuzz ;;
   unit) build_release; run_unit ;;
   s3) build_release; run_s3 ;;
   scale) build_release; run_scale ;;
