@@ -239,12 +239,13 @@ run_bench_smoke() {
 case $what in
   all)
     build_release
+    # The browser tests measure the page's memory: they run before the background builds.
+    run_web
     start_background_builds
     run_unit
     run_functional
     run_s3
     run_scale
-    run_web
     run_bench_smoke
     wait_background_builds
     run_asan

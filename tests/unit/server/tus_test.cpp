@@ -2,6 +2,8 @@
 // concatenation, termination, expiry, and keeping what arrived when a body is cut.
 #include "server_fixture.h"
 
+#include <charconv>
+
 #include "core/encoding.h"
 
 namespace satload::server::testing {
@@ -241,6 +243,69 @@ TEST_F(TusTest, KeepAliveConnectionCarriesSeveralRequests) {
     EXPECT_EQ(res.status, 200u);
     EXPECT_EQ(res.body, "abc");
     EXPECT_FALSE(res.connection_closed);
+}
+
+// Request bodies are framed by the parser whatever pieces they arrive in: a chunked PATCH in
+// uneven chunks (one larger than a socket read), written in slices that split chunk headers,
+// then a PATCH with Content-Length and a HEAD pipelined behind it in the same write, so the
+// body's last read also holds the next request. Every byte lands once, in order.
+TEST_F(TusTest, BodiesAreFramedWhateverPiecesTheyArriveIn) {
+    const std::string data = random_text(1'000'000);
+    const std::string id = create_upload(data.size());
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::socket socket(io);
+    socket.connect({boost::asio::ip::make_address("127.0.0.1"), port()});
+    timeval tv{10, 0};
+    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    // The responses are read through one buffer: the pipelined ones may arrive together.
+    namespace http = boost::beast::http;
+    boost::beast::flat_buffer buffer;
+    const auto next_response = [&](bool head) {
+        http::response_parser<http::string_body> parser;
+        if (head) parser.skip(true);
+        http::read(socket, buffer, parser);
+        return parser.release();
+    };
+
+    std::string chunked =
+        "PATCH /files/" + id +
+        " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n"
+        "Content-Type: application/offset+octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+    std::size_t at = 0;
+    for (const std::size_t n :
+         {std::size_t{1}, std::size_t{65'535}, std::size_t{300'000}, std::size_t{114'464}}) {
+        char hex[16];
+        const auto end = std::to_chars(hex, hex + sizeof hex, n, 16).ptr;
+        chunked += std::string(hex, end) + "\r\n" + data.substr(at, n) + "\r\n";
+        at += n;
+    }
+    chunked += "0\r\n\r\n";
+    for (std::size_t from = 0; from < chunked.size(); from += 7'777) {
+        boost::asio::write(socket, boost::asio::buffer(chunked.substr(from, 7'777)));
+    }
+    auto res = next_response(false);
+    ASSERT_EQ(res.result_int(), 204u);
+    EXPECT_EQ(res["upload-offset"], "480000");
+
+    const std::string rest = data.substr(at);
+    boost::asio::write(
+        socket, boost::asio::buffer(
+                    "PATCH /files/" + id +
+                    " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\n"
+                    "Upload-Offset: 480000\r\nContent-Type: application/offset+octet-stream\r\n"
+                    "Content-Length: " +
+                    std::to_string(rest.size()) + "\r\n\r\n" + rest + "HEAD /files/" + id +
+                    " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\n\r\n"));
+    res = next_response(false);
+    ASSERT_EQ(res.result_int(), 204u);
+    EXPECT_EQ(res["upload-offset"], "1000000");
+    const std::string file_id(res["satload-file-id"]);
+    ASSERT_FALSE(file_id.empty());
+    res = next_response(true);
+    EXPECT_EQ(res.result_int(), 200u);
+    EXPECT_EQ(res["upload-offset"], "1000000");
+    EXPECT_TRUE(res.keep_alive());
+    EXPECT_EQ(request("GET", "/d/" + file_id).body, data);
 }
 
 }  // namespace
