@@ -9,7 +9,10 @@ jobs=$(nproc)
 
 # Each stage's heading carries the minutes since the start, so a run shows where its time went.
 started=$SECONDS
-log() { printf '\n=== %s  [%dm%02ds]\n' "$*" $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60)) >&2; }
+log() {
+  local s=$((SECONDS - started))
+  printf '\n=== %s  [%dm%02ds]\n' "$*" $((s / 60)) $((s % 60)) >&2
+}
 
 # A throwaway PostgreSQL cluster for the suites that run against PostgreSQL; stopped on exit.
 pg_dir=""

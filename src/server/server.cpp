@@ -258,9 +258,7 @@ public:
                 // Nothing (or only part of a chunk's framing) buffered: read the socket once.
                 lowest().expires_after(m_options.body_stall_timeout);
                 auto [read_ec, n] = co_await m_stream.async_read_some(
-                    m_buffer.prepare(std::max<std::size_t>(want - std::min(want, m_buffer.size()),
-                                                           kMinBodyReadBytes)),
-                    kAwait);
+                    m_buffer.prepare(beast::read_size(m_buffer, want)), kAwait);
                 m_buffer.commit(n);
                 if (read_ec == asio::error::eof && n == 0) {
                     // The peer closed: complete only if the framing allows it (it never does

@@ -9,7 +9,26 @@
 namespace satload::server::testing {
 namespace {
 
-using TusTest = ServerFixture;
+class TusTest : public ServerFixture {
+protected:
+    // The upload's offset once it reads `want` (a cut request is kept after the connection
+    // ends), or the last one read after about 2.5 s.
+    std::string offset_when(const std::string& id, const std::string& want) {
+        std::string offset;
+        for (int i = 0; i < 50 && offset != want; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            offset =
+                request("HEAD", "/files/" + id, "Tus-Resumable: 1.0.0\r\n").header("upload-offset");
+        }
+        return offset;
+    }
+    // Resumes the upload at `offset` with the rest of `data`: it completes into exactly `data`.
+    void resume_and_check(const std::string& id, std::size_t offset, const std::string& data) {
+        const RawResponse res = patch(id, offset, data.substr(offset));
+        EXPECT_EQ(res.status, 204u);
+        EXPECT_EQ(request("GET", "/d/" + res.header("satload-file-id")).body, data);
+    }
+};
 
 std::string sha256_b64(const std::string& data) {
     return base64_encode(crypto::sha256(as_bytes(data)));
@@ -189,15 +208,35 @@ TEST_F(TusTest, CutBodyKeepsWhatArrived) {
         boost::asio::write(socket, boost::asio::buffer(head + data.substr(0, 600)));
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }  // closed
-    std::string offset;
-    for (int i = 0; i < 50 && offset != "600"; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        offset = request("HEAD", "/files/" + id, "Tus-Resumable: 1.0.0\r\n").header("upload-offset");
+    EXPECT_EQ(offset_when(id, "600"), "600");
+    resume_and_check(id, 600, data);
+}
+
+// A chunked body whose framing turns malformed (a chunk size that is not hex) ends the
+// request and the connection, and keeps the bytes of the chunks that came whole before it,
+// as a cut body does: the client resumes from there.
+TEST_F(TusTest, MalformedChunkFramingKeepsTheChunksBeforeIt) {
+    const std::string data = random_text(1000);
+    const std::string id = create_upload(data.size());
+    {
+        boost::asio::io_context io;
+        boost::asio::ip::tcp::socket socket(io);
+        socket.connect({boost::asio::ip::make_address("127.0.0.1"), port()});
+        timeval tv{5, 0};
+        ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        boost::asio::write(
+            socket, boost::asio::buffer(
+                        "PATCH /files/" + id +
+                        " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n"
+                        "Content-Type: application/offset+octet-stream\r\n"
+                        "Transfer-Encoding: chunked\r\n\r\n190\r\n" +
+                        data.substr(0, 400) + "\r\nzz\r\n" + data.substr(400) + "\r\n0\r\n\r\n"));
+        const RawResponse res = read_response(socket, false);
+        EXPECT_TRUE(res.connection_closed);
+        EXPECT_NE(res.status, 204u);
     }
-    EXPECT_EQ(offset, "600");
-    const RawResponse res = patch(id, 600, data.substr(600));
-    EXPECT_EQ(res.status, 204u);
-    EXPECT_EQ(request("GET", "/d/" + res.header("satload-file-id")).body, data);
+    EXPECT_EQ(offset_when(id, "400"), "400");
+    resume_and_check(id, 400, data);
 }
 
 // An empty file is complete at creation.
