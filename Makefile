@@ -42,4 +42,4 @@ bench:
 	@bench/run.sh
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-san build-asan build-fuzz

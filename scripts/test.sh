@@ -55,7 +55,7 @@ start_bcoin() {
   echo "bcoin regtest node for tests: ${SATLOAD_TEST_BCOIN_URL#*@}" >&2
 }
 
-# background-builds (the ASan+UBSan and fuzz builds that `all` starts) has been installed for.
+# background-builds (the sanitized build that `all` starts) has been installed for.
 [[ $what == background-builds ]] || scripts/install-deps.sh test
 
 build_release() {
@@ -71,50 +71,49 @@ run_unit() {
   (cd build && ctest --output-on-failure -j "$jobs" -L unit)
 }
 
-build_asan() {
-  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSATLOAD_WERROR=ON \
-    -DSATLOAD_SANITIZE=ON -DSATLOAD_BENCH=OFF >/dev/null
-  cmake --build build-asan -j "$jobs" --target unit_tests satload ece_tool macaroon_tool chain_tool
+# One sanitized build (clang, ASan+UBSan, every layer instrumented for libFuzzer's coverage)
+# serves both the unit and functional tests under the sanitizers and the fuzz targets, so the
+# layers compile under sanitizers once instead of twice (a g++ ASan build and a clang fuzz
+# build). Coverage instrumentation costs the tests a little speed and finds nothing by itself.
+# Warnings are errors in the release build (g++), which compiles the same code.
+build_san() {
+  CC=clang CXX=clang++ cmake -S . -B build-san -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+    -DSATLOAD_FUZZ=ON -DSATLOAD_BENCH=OFF >/dev/null
+  cmake --build build-san -j "$jobs" --target unit_tests satload ece_tool macaroon_tool chain_tool fuzz_all
 }
 
 run_asan() {
   log "unit tests under ASan+UBSan"
   start_pg
-  build_asan
-  (cd build-asan && LSAN_OPTIONS=suppressions=$root/tests/unit/lsan.supp SATLOAD_SMALL_TESTS=1 \
+  build_san
+  (cd build-san && LSAN_OPTIONS=suppressions=$root/tests/unit/lsan.supp SATLOAD_SMALL_TESTS=1 \
     ctest --output-on-failure -j "$jobs" -L unit)
   # The functional and interop suites again, against the sanitized binary with small sizes:
   # memory errors in request handling show up here (the server's log carries ASan's report).
   # The S3 outage suite (its own Ceph) runs once, in the functional stage.
   log "functional and interop tests against the ASan+UBSan binary (small sizes)"
   start_bcoin
-  SATLOAD_TEST_S3=skip SATLOAD_SMALL_TESTS=1 SATLOAD_BIN=$root/build-asan/satload SATLOAD_BUILD_DIR=$root/build-asan \
+  SATLOAD_TEST_S3=skip SATLOAD_SMALL_TESTS=1 SATLOAD_BIN=$root/build-san/satload SATLOAD_BUILD_DIR=$root/build-san \
     node --test --test-concurrency=1 tests/functional/ tests/interop/
 }
 
-build_fuzz() {
-  CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-    -DSATLOAD_FUZZ=ON -DSATLOAD_TESTS=OFF -DSATLOAD_BENCH=OFF >/dev/null
-  cmake --build build-fuzz -j "$jobs" --target fuzz_all
-}
-
-# One fuzz target for a few seconds; its output goes to build-fuzz/NAME.log, shown on failure.
+# One fuzz target for a few seconds; its output goes to build-san/NAME.log, shown on failure.
 fuzz_one() {
   local t=$1 name corpus
   name=$(basename "$t")
   corpus=fuzz/corpus/${name%_fuzz}
-  mkdir -p build-fuzz/corpus/"$name"
+  mkdir -p build-san/corpus/"$name"
   "$t" -max_total_time="${SATLOAD_FUZZ_SECONDS:-5}" -rss_limit_mb=2048 \
-    build-fuzz/corpus/"$name" $( [[ -d $corpus ]] && echo "$corpus" ) 2>build-fuzz/"$name".log \
-    || { echo "fuzz target $name failed:" >&2; tail -40 build-fuzz/"$name".log >&2; return 1; }
+    build-san/corpus/"$name" $( [[ -d $corpus ]] && echo "$corpus" ) 2>build-san/"$name".log \
+    || { echo "fuzz target $name failed:" >&2; tail -40 build-san/"$name".log >&2; return 1; }
 }
 
 # The targets run $jobs at a time (each is one process on one core).
 run_fuzz() {
   log "fuzz targets (libFuzzer, a few seconds each, $jobs at a time)"
-  build_fuzz
+  build_san
   local n=0 failed=0 t pids=()
-  for t in build-fuzz/fuzz/*_fuzz; do
+  for t in build-san/fuzz/*_fuzz; do
     [[ -x $t ]] || continue
     echo "fuzzing $(basename "$t")" >&2
     fuzz_one "$t" &
@@ -130,10 +129,10 @@ run_fuzz() {
   ((n > 0 && failed == 0))
 }
 
-# For `all`: the ASan+UBSan and fuzz builds run in the background at the lowest priority while
-# the release build's suites run, taking only the CPU those leave idle (their servers, clients
-# and browser wait much of the time); the stages that need them wait for them. In a session of
-# their own (setsid) so that an early exit stops the compilers too. A new session is a new
+# For `all`: the sanitized build (ASan+UBSan tests, fuzz targets) runs in the background at the
+# lowest priority while the release build's suites run, taking only the CPU those leave idle
+# (their servers, clients and browser wait much of the time); the stages that need it wait for
+# it. In a session of its own (setsid) so that an early exit stops the compilers too. A new session is a new
 # scheduler autogroup where the kernel has them (sched_autogroup_enabled), and groups share the
 # CPU by the group's niceness, not their tasks': so the group's is lowered as well.
 background_pid=""
@@ -142,17 +141,17 @@ start_background_builds() {
   setsid -w sh -c '{ echo 19 >/proc/self/autogroup; } 2>/dev/null; exec nice -n 19 scripts/test.sh background-builds' \
     >"$background_log" 2>&1 &
   background_pid=$!
-  echo "ASan+UBSan and fuzz builds started in the background (log: $background_log)" >&2
+  echo "the sanitized build (ASan+UBSan, fuzz targets) started in the background (log: $background_log)" >&2
 }
 wait_background_builds() {
   [[ -n $background_pid ]] || return 0
-  log "waiting for the background ASan+UBSan and fuzz builds"
+  log "waiting for the background sanitized build"
   local rc=0
   wait "$background_pid" || rc=$?
   background_pid=""
   if ((rc != 0)); then
     tail -60 "$background_log" >&2
-    echo "the background builds failed (exit $rc)" >&2
+    echo "the background build failed (exit $rc)" >&2
     return 1
   fi
 }
@@ -254,13 +253,7 @@ case $what in
     run_asan
     run_fuzz
     ;;
-  background-builds)
-    # Both at once: the more compilers wait to run, the more of the idle CPU they take.
-    build_fuzz >build/fuzz-build.log 2>&1 &
-    fuzz_pid=$!
-    build_asan
-    wait "$fuzz_pid" || { tail -40 build/fuzz-build.log; exit 1; }
-    ;;
+  background-builds) build_san ;;
   unit) build_release; run_unit ;;
   s3) build_release; run_s3 ;;
   scale) build_release; run_scale ;;

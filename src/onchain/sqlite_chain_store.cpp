@@ -248,8 +248,8 @@ StoreResult<DisconnectEffects> SqliteChainStore::disconnect_block(std::int64_t h
         }
     }
     const char* const statements[] = {
-        "UPDATE chain_deposits SET height = NULL, status = CASE WHEN status IN ('credited', 'reversing') "
-        "THEN 'reversing' ELSE 'orphaned' END WHERE height = ?1",
+        ("UPDATE chain_deposits SET height = NULL, status = CASE WHEN status IN "
+         "('credited', 'reversing') THEN 'reversing' ELSE 'orphaned' END WHERE height = ?1"),
         // A coin a withdrawal holds stays (out of the chain, height -1) so the withdrawal still
         // knows its inputs when the coin is mined again; the others go.
         "DELETE FROM chain_coins WHERE height = ?1 AND reserved_by IS NULL",

@@ -17,7 +17,6 @@ namespace json = boost::json;
 // A report is a link and a few short texts: every field's own limit fits well inside this.
 constexpr std::size_t kReportBodyBytesMax = 16 * 1024;
 constexpr std::size_t kCounterNoticeBodyBytesMax = 12 * 1024;
-constexpr std::string_view kProblemBase = "https://satload.dev/problems/";
 
 awaitable<void> send_response(Exchange& ex, StringResponse res) {
     if (!ex.body_done()) ex.close_after_response();
