@@ -14,6 +14,8 @@
 
 namespace satload::chain {
 namespace {
+// Named too: a unity build compiles this layer's test files as one translation unit.
+namespace address_test {
 
 using test::hex;
 using test::unhex;
@@ -194,5 +196,6 @@ TEST(SegwitAddress, LengthLimit) {
     EXPECT_EQ(decode_segwit_address_any(std::string(91, 'q')).error(), AddressError::too_long);
 }
 
+}  // namespace address_test
 }  // namespace
 }  // namespace satload::chain

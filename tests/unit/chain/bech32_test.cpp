@@ -11,6 +11,8 @@
 
 namespace satload::chain {
 namespace {
+// Named too: a unity build compiles this layer's test files as one translation unit.
+namespace bech32_test {
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -158,5 +160,6 @@ TEST(ConvertBits, PaddingRules) {
     EXPECT_FALSE(convert_bits(std::vector<std::uint8_t>{32}, 5, 8, true).has_value());
 }
 
+}  // namespace bech32_test
 }  // namespace
 }  // namespace satload::chain

@@ -14,6 +14,8 @@
 
 namespace satload::chain {
 namespace {
+// Named too: a unity build compiles this layer's test files as one translation unit.
+namespace bip39_test {
 
 using test::hex;
 using test::unhex;
@@ -302,5 +304,6 @@ TEST(Bip39, RandomEntropyRoundTrips) {
     }
 }
 
+}  // namespace bip39_test
 }  // namespace
 }  // namespace satload::chain

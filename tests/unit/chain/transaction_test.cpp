@@ -10,6 +10,8 @@
 
 namespace satload::chain {
 namespace {
+// Named too: a unity build compiles this layer's test files as one translation unit.
+namespace transaction_test {
 
 using test::hex;
 using test::unhex;
@@ -277,5 +279,6 @@ TEST(Transaction, Limits) {
     EXPECT_EQ(parse_fails(Bytes(kMaxTxBytes + 1, 0)), ParseError::too_large);
 }
 
+}  // namespace transaction_test
 }  // namespace
 }  // namespace satload::chain

@@ -12,6 +12,8 @@
 
 namespace satload::client {
 namespace {
+// Named too: a unity build compiles this layer's test files as one translation unit.
+namespace paywall_test {
 
 using testing::TempDir;
 
@@ -405,5 +407,6 @@ TEST(DownloadAuthorizer, LiveGrantReturnedWithoutCharge) {
     EXPECT_EQ(h.notices.back(), "already paid: using the live grant, nothing charged");
 }
 
+}  // namespace paywall_test
 }  // namespace
 }  // namespace satload::client

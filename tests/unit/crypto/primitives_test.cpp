@@ -9,6 +9,8 @@
 
 namespace satload::crypto {
 namespace {
+// Named too: a unity build compiles this layer's test files as one translation unit.
+namespace primitives_test {
 
 std::string hex(ByteSpan b) {
     return hex_encode(b);
@@ -125,5 +127,6 @@ TEST(RandomBytes, FillsWholeSpan) {
     EXPECT_FALSE(std::all_of(big.begin(), big.begin() + 64, [](std::uint8_t v) { return v == 0; }));
 }
 
+}  // namespace primitives_test
 }  // namespace
 }  // namespace satload::crypto

@@ -18,6 +18,8 @@
 
 namespace satload::files {
 namespace {
+// Named too: a unity build compiles this layer's test files as one translation unit.
+namespace link_controls_test {
 
 // "key <base64 of value>" pairs, as a tus client sends them.
 std::string tus_pairs(std::initializer_list<std::pair<std::string, std::string>> pairs) {
@@ -263,5 +265,6 @@ TEST_F(FileServiceTest, RemovesExpiredAnonymousFilesOnly) {
     EXPECT_EQ(m_files->remove_expired(100), 0u);
 }
 
+}  // namespace link_controls_test
 }  // namespace
 }  // namespace satload::files

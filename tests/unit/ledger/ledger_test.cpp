@@ -14,6 +14,8 @@
 
 namespace satload::ledger {
 namespace {
+// Named too: a unity build compiles this layer's test files as one translation unit.
+namespace ledger_test {
 
 using testing::Backend;
 using testing::Place;
@@ -470,5 +472,6 @@ TEST(LedgerCheckpoint, MissingCheckpointIsRefused) {
     EXPECT_TRUE((*recovered)->audit().passed());
 }
 
+}  // namespace ledger_test
 }  // namespace
 }  // namespace satload::ledger

@@ -21,6 +21,8 @@
 
 namespace satload::ledger {
 namespace {
+// Named too: a unity build compiles this layer's test files as one translation unit.
+namespace model_test {
 
 using testing::Backend;
 using testing::Place;
@@ -535,5 +537,6 @@ TEST_P(ModelTest, RandomWorkloadAgreesWithReferenceModel) {
 INSTANTIATE_TEST_SUITE_P(Backends, ModelTest, ::testing::Values(Backend::sqlite, Backend::postgres),
                          testing::param_name);
 
+}  // namespace model_test
 }  // namespace
 }  // namespace satload::ledger

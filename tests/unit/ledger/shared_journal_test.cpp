@@ -18,6 +18,8 @@
 
 namespace satload::ledger {
 namespace {
+// Named too: a unity build compiles this layer's test files as one translation unit.
+namespace shared_journal_test {
 
 using testing::Backend;
 using testing::Place;
@@ -158,5 +160,6 @@ TEST_F(SharedJournal, IdleWriterSeesOtherCommits) {
     EXPECT_TRUE(ledger_a->audit().passed());
 }
 
+}  // namespace shared_journal_test
 }  // namespace
 }  // namespace satload::ledger

@@ -9,6 +9,8 @@
 
 namespace satload::ledger {
 namespace {
+// Named too: a unity build compiles this layer's test files as one translation unit.
+namespace state_machine_test {
 
 using R = TransferResult;
 namespace tf = transfer_flags;
@@ -422,5 +424,6 @@ TEST(StateMachine, ResultNamesAreDistinct) {
     }
 }
 
+}  // namespace state_machine_test
 }  // namespace
 }  // namespace satload::ledger

@@ -16,6 +16,8 @@
 
 namespace satload::onchain {
 namespace {
+// Named too: a unity build compiles this layer's test files as one translation unit.
+namespace chain_store_test {
 
 using store::StoreError;
 using store::testing::DbBackend;
@@ -447,5 +449,6 @@ INSTANTIATE_TEST_SUITE_P(Backends, ChainStoreTest,
                          ::testing::Values(DbBackend::sqlite, DbBackend::postgres),
                          store::testing::db_backend_name);
 
+}  // namespace chain_store_test
 }  // namespace
 }  // namespace satload::onchain

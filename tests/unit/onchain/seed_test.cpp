@@ -13,6 +13,8 @@
 
 namespace satload::onchain {
 namespace {
+// Named too: a unity build compiles this layer's test files as one translation unit.
+namespace seed_test {
 
 namespace fs = std::filesystem;
 
@@ -118,5 +120,6 @@ TEST(Seed, AccountKeyFollowsTheMnemonic) {
     EXPECT_EQ(account.depth, 3);
 }
 
+}  // namespace seed_test
 }  // namespace
 }  // namespace satload::onchain

@@ -15,6 +15,8 @@
 
 namespace satload::payments {
 namespace {
+// Named too: a unity build compiles this layer's test files as one translation unit.
+namespace payment_store_test {
 
 using store::testing::DbBackend;
 
@@ -360,5 +362,6 @@ INSTANTIATE_TEST_SUITE_P(Backends, PaymentStoreTest,
                          ::testing::Values(DbBackend::sqlite, DbBackend::postgres),
                          store::testing::db_backend_name);
 
+}  // namespace payment_store_test
 }  // namespace
 }  // namespace satload::payments

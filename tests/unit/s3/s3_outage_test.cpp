@@ -18,6 +18,8 @@
 
 namespace satload::s3 {
 namespace {
+// Named too: a unity build compiles this layer's test files as one translation unit.
+namespace s3_outage_test {
 
 using namespace satload::s3::testing;
 using store::StoreError;
@@ -184,5 +186,6 @@ TEST_F(S3OutageTest, BrokenLongPartKeepsTheConfirmedParts) {
     EXPECT_TRUE(store.remove_blob(file_id));
 }
 
+}  // namespace s3_outage_test
 }  // namespace
 }  // namespace satload::s3

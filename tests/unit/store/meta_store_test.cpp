@@ -14,6 +14,8 @@
 
 namespace satload::store {
 namespace {
+// Named too: a unity build compiles this layer's test files as one translation unit.
+namespace meta_store_test {
 
 namespace fs = std::filesystem;
 using testing::DbBackend;
@@ -507,5 +509,6 @@ TEST_P(MetaStoreTest, ConcurrentUseFromThreads) {
     for (const auto& u : uploads) EXPECT_EQ(get(*db, u.upload_id).offset_bytes, writes);
 }
 
+}  // namespace meta_store_test
 }  // namespace
 }  // namespace satload::store

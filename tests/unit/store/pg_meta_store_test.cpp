@@ -13,6 +13,8 @@
 
 namespace satload::store {
 namespace {
+// Named too: a unity build compiles this layer's test files as one translation unit.
+namespace pg_meta_store_test {
 
 using testing::make_file;
 using testing::make_upload;
@@ -357,5 +359,6 @@ TEST(PgMetaStore, ProcessesStartingTogetherMigrateOnce) {
     EXPECT_TRUE(*stores[3]->get_upload(u.upload_id));
 }
 
+}  // namespace pg_meta_store_test
 }  // namespace
 }  // namespace satload::store
