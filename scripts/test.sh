@@ -132,9 +132,9 @@ run_fuzz() {
 # For `all`: the sanitized build (ASan+UBSan tests, fuzz targets) runs in the background at the
 # lowest priority while the release build's suites run, taking only the CPU those leave idle
 # (their servers, clients and browser wait much of the time); the stages that need it wait for
-# it. In a session of its own (setsid) so that an early exit stops the compilers too. A new session is a new
-# scheduler autogroup where the kernel has them (sched_autogroup_enabled), and groups share the
-# CPU by the group's niceness, not their tasks': so the group's is lowered as well.
+# it. In a session of its own (setsid) so that an early exit stops the compilers too. A new
+# session is a new scheduler autogroup where the kernel has them (sched_autogroup_enabled), and
+# groups share the CPU by the group's niceness, not their tasks': so the group's is lowered too.
 background_pid=""
 background_log=build/background-builds.log
 start_background_builds() {

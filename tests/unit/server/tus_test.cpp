@@ -218,23 +218,14 @@ TEST_F(TusTest, CutBodyKeepsWhatArrived) {
 TEST_F(TusTest, MalformedChunkFramingKeepsTheChunksBeforeIt) {
     const std::string data = random_text(1000);
     const std::string id = create_upload(data.size());
-    {
-        boost::asio::io_context io;
-        boost::asio::ip::tcp::socket socket(io);
-        socket.connect({boost::asio::ip::make_address("127.0.0.1"), port()});
-        timeval tv{5, 0};
-        ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        boost::asio::write(
-            socket, boost::asio::buffer(
-                        "PATCH /files/" + id +
-                        " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n"
-                        "Content-Type: application/offset+octet-stream\r\n"
-                        "Transfer-Encoding: chunked\r\n\r\n190\r\n" +
-                        data.substr(0, 400) + "\r\nzz\r\n" + data.substr(400) + "\r\n0\r\n\r\n"));
-        const RawResponse res = read_response(socket, false);
-        EXPECT_TRUE(res.connection_closed);
-        EXPECT_NE(res.status, 204u);
-    }
+    const RawResponse res =
+        send_raw("PATCH /files/" + id +
+                 " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n"
+                 "Content-Type: application/offset+octet-stream\r\n"
+                 "Transfer-Encoding: chunked\r\n\r\n190\r\n" +
+                 data.substr(0, 400) + "\r\nzz\r\n" + data.substr(400) + "\r\n0\r\n\r\n");
+    EXPECT_TRUE(res.connection_closed);
+    EXPECT_NE(res.status, 204u);
     EXPECT_EQ(offset_when(id, "400"), "400");
     resume_and_check(id, 400, data);
 }
