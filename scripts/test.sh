@@ -247,21 +247,14 @@ run_functional() {
 # The web app: its node unit tests (RFC 8188 and keys on WebCrypto, against the RFC's vectors
 # and http_ece), then the browser tests in Debian's headless Chromium against the release
 # binary. A browser that cannot start fails them; a run that passes no test is a failure too.
-# With arguments: only those browser test files, and no node unit tests.
 run_web() {
-  local files=("$@")
-  if ((${#files[@]} == 0)); then
-    log "web app: unit tests (node) and browser tests (headless Chromium, real server)"
-    (cd web && npm test)
-    files=(tests/browser/)
-  else
-    log "browser tests: ${files[*]#tests/browser/}"
-  fi
+  log "web app: unit tests (node) and browser tests (headless Chromium, real server)"
+  (cd web && npm test)
   (cd tests/browser && npm install --no-audit --no-fund --loglevel=error >/dev/null)
   local tap=$root/build/browser-tests.tap
   SATLOAD_BIN=$root/build/satload SATLOAD_BUILD_DIR=$root/build node --test --test-concurrency=1 \
     --test-reporter=spec --test-reporter-destination=stdout \
-    --test-reporter=tap --test-reporter-destination="$tap" "${files[@]}"
+    --test-reporter=tap --test-reporter-destination="$tap" tests/browser/
   local passed
   passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap")
   echo "browser tests: ${passed:-0} passed; screenshots in build/screenshots" >&2
@@ -280,14 +273,9 @@ run_bench_smoke() {
 case $what in
   all)
     build_release
-    # The page-memory tests run on a quiet machine, before the background builds: beside a
-    # build the renderer peaked at 370 MiB against a 300 MiB limit (261 MiB when quiet). The
-    # other browser tests wait on the page much of the time (a third of the CPU idle), so the
-    # sanitized build takes that time.
-    run_web tests/browser/memory.test.mjs
+    # The browser tests measure the page's memory: they run before the background builds.
+    run_web
     start_background_builds
-    (cd web && npm test)
-    run_web $(ls tests/browser/*.test.mjs | grep -v '/memory\.test\.mjs$')
     run_unit
     run_functional
     run_s3
