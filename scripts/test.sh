@@ -94,7 +94,7 @@ run_asan() {
   log "functional and interop tests against the ASan+UBSan binary (small sizes, two lanes)"
   start_bcoin
   SATLOAD_TEST_S3=skip SATLOAD_SMALL_TESTS=1 SATLOAD_BIN=$root/build-san/satload SATLOAD_BUILD_DIR=$root/build-san \
-    run_in_lanes "${lane_one[@]}"
+    run_in_lanes
 }
 
 # The sanitized functional suites wait on their servers and clients about half the time (one
@@ -106,27 +106,29 @@ lane_one=(tests/functional/bitcoin_wallet.test.mjs tests/functional/multi_instan
   tests/interop/bcoin_node.test.mjs tests/functional/cli_payments.test.mjs tests/functional/link_controls.test.mjs
   tests/functional/account_recovery.test.mjs tests/functional/admin.test.mjs tests/interop/http_ece.test.mjs)
 run_in_lanes() {
-  local one=("$@") two=() f g skip rc1=0 rc2=0 home1 home2 log
+  local -A in_one=()
+  local two=() f lane rc=0 pids=()
+  for f in "${lane_one[@]}"; do
+    [[ -f $f ]] || { echo "lane one names $f, which does not exist" >&2; return 1; }
+    in_one[$f]=1
+  done
   for f in tests/functional/*.test.mjs tests/interop/*.test.mjs; do
-    skip=0
-    for g in "${one[@]}"; do [[ $f == "$g" ]] && skip=1; done
-    ((skip)) || two+=("$f")
+    [[ -n ${in_one[$f]:-} ]] || two+=("$f")
   done
-  for f in "${one[@]}"; do [[ -f $f ]] || { echo "lane one names $f, which does not exist" >&2; return 1; }; done
-  home1=$(mktemp -d /tmp/satload-lane1.XXXXXX)
-  home2=$(mktemp -d /tmp/satload-lane2.XXXXXX)
-  HOME=$home1 node --test --test-concurrency=1 "${one[@]}" >"$root/build-san/lane1.log" 2>&1 &
-  local pid1=$!
-  HOME=$home2 node --test --test-concurrency=1 "${two[@]}" >"$root/build-san/lane2.log" 2>&1 || rc2=$?
-  wait "$pid1" || rc1=$?
-  cat "$root/build-san/lane1.log" "$root/build-san/lane2.log"
-  rm -rf "$home1" "$home2"
-  echo "lane one: ${#one[@]} files, exit $rc1; lane two: ${#two[@]} files, exit $rc2" >&2
-  ((rc1 == 0 && rc2 == 0)) || return 1
-  # A lane that passed no test ran nothing: a failure too.
-  for log in "$root/build-san/lane1.log" "$root/build-san/lane2.log"; do
-    grep -q '^# pass [1-9]' "$log" || { echo "$(basename "$log"): no test passed" >&2; return 1; }
+  for lane in 1 2; do
+    rm -rf "$root/build-san/lane$lane-home" && mkdir -p "$root/build-san/lane$lane-home"
+    if ((lane == 1)); then set -- "${lane_one[@]}"; else set -- "${two[@]}"; fi
+    HOME=$root/build-san/lane$lane-home node --test --test-concurrency=1 "$@" >"$root/build-san/lane$lane.log" 2>&1 &
+    pids+=($!)
   done
+  for lane in 1 2; do
+    wait "${pids[lane - 1]}" || { echo "lane $lane failed" >&2; rc=1; }
+    cat "$root/build-san/lane$lane.log"
+    # A lane that passed no test ran nothing: a failure too.
+    grep -q '^# pass [1-9]' "$root/build-san/lane$lane.log" || { echo "lane $lane: no test passed" >&2; rc=1; }
+  done
+  echo "lane one: ${#lane_one[@]} files; lane two: ${#two[@]} files" >&2
+  return "$rc"
 }
 
 # One fuzz target for a few seconds; its output goes to build-san/NAME.log, shown on failure.
