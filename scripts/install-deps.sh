@@ -12,7 +12,7 @@ build_pkgs=(
   nodejs npm
 )
 test_pkgs=(
-  clang libclang-rt-14-dev nodejs npm curl strace postgresql nginx-light procps jq
+  clang libclang-rt-14-dev lld-14 nodejs npm curl strace postgresql nginx-light procps jq
   sqlite3 openssl python3 bsdutils wrk haproxy
   chromium
 )

@@ -75,10 +75,12 @@ run_unit() {
 # serves both the unit and functional tests under the sanitizers and the fuzz targets, so the
 # layers compile under sanitizers once instead of twice (a g++ ASan build and a clang fuzz
 # build). Coverage instrumentation costs the tests a little speed and finds nothing by itself.
-# Warnings are errors in the release build (g++), which compiles the same code.
+# Warnings are errors in the release build (g++), which compiles the same code. LLVM's linker
+# links these instrumented programs (the server's is 250 MB) in a fifth of GNU ld's time:
+# 1.7 s against 8.8 s for `satload`, and there are about forty of them.
 build_san() {
   CC=clang CXX=clang++ cmake -S . -B build-san -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-    -DSATLOAD_FUZZ=ON -DSATLOAD_BENCH=OFF >/dev/null
+    -DSATLOAD_FUZZ=ON -DSATLOAD_BENCH=OFF -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld >/dev/null
   cmake --build build-san -j "$jobs" --target unit_tests satload ece_tool macaroon_tool chain_tool fuzz_all
 }
 

@@ -23,11 +23,8 @@ namespace {
 namespace json = boost::json;
 namespace http = boost::beast::http;
 
-// Wipes a string holding a secret (JSON bodies with keys, tokens).
-void wipe(std::string& s) { crypto::secure_wipe(s.data(), s.size()); }
-
 // Wipes the string members of a JSON object that carried keys.
-void wipe(json::object& o) {
+void wipe_strings(json::object& o) {
     for (auto& [key, value] : o) {
         if (value.is_string())
             crypto::secure_wipe(value.as_string().data(), value.as_string().size());
@@ -46,7 +43,7 @@ ClientResult<HttpResponse> send_json(HttpClient& client, const ServerUrl& server
     }
     if (!token.empty()) req.headers.emplace_back("Authorization", "Bearer " + std::string(token));
     auto res = client.send(server.endpoint, req);
-    if (!req.headers.empty() && !token.empty()) wipe(req.headers.back().second);
+    if (!req.headers.empty() && !token.empty()) crypto::secure_wipe(req.headers.back().second);
     return res;
 }
 
@@ -115,7 +112,7 @@ ClientResult<crypto::AccountSalt> fetch_salt(HttpClient& client, const ServerUrl
 ClientResult<Session> session_from(HttpResponse& res, const ServerUrl& server,
                                    std::string_view what, const crypto::PasswordKeys& keys) {
     auto o = parse_object(res, what);
-    wipe(res.body);
+    crypto::secure_wipe(res.body);
     if (!o) return tl::unexpected(o.error());
     auto token = string_of(*o, "token");
     const auto name = string_of(*o, "username");
@@ -124,9 +121,9 @@ ClientResult<Session> session_from(HttpResponse& res, const ServerUrl& server,
     if (!token || !name || !wrapped)
         return client_error(ErrorCode::protocol, "the login answer is malformed");
     auto master = crypto::unwrap_master_key(keys.password_key, *wrapped);
-    wipe(*o);
+    wipe_strings(*o);
     if (!master) {
-        wipe(*token);
+        crypto::secure_wipe(*token);
         return client_error(ErrorCode::authentication_failed,
                             "the master key did not decrypt with this password");
     }
@@ -139,7 +136,7 @@ ClientResult<Session> login_with(HttpClient& client, const ServerUrl& server,
     std::string body = json::serialize(json::object{
         {"username", username}, {"auth_key", base64url_encode(keys.auth_key.bytes())}});
     auto res = send_json(client, server, http::verb::post, "/api/v1/account/login", body, "");
-    wipe(body);
+    crypto::secure_wipe(body);
     if (!res) return tl::unexpected(res.error());
     if (!res->ok()) return tl::unexpected(request_error("login", *res));
     return session_from(*res, server, "login", keys);
@@ -270,7 +267,7 @@ ClientResult<Registered> register_account(const ServerUrl& server, std::string_v
     });
     HttpClient client(options);
     auto res = send_json(client, server, http::verb::post, "/api/v1/account/register", body, "");
-    wipe(body);
+    crypto::secure_wipe(body);
     if (!res) return tl::unexpected(res.error());
     if (!res->ok()) return tl::unexpected(request_error("registration", *res));
     auto session = login_with(client, server, username, *keys);
@@ -312,7 +309,7 @@ ClientResult<void> save_session(const std::filesystem::path& home, const Session
         {"master_key", base64url_encode(session.master_key.bytes())},
     });
     auto written = write_file_atomic(home / kSessionFileName, text);
-    wipe(text);
+    crypto::secure_wipe(text);
     return written;
 }
 
@@ -334,7 +331,7 @@ ClientResult<Session> load_stored_session(const std::filesystem::path& home) {
     }
     boost::system::error_code ec;
     json::value v = json::parse(*text, ec);
-    wipe(*text);
+    crypto::secure_wipe(*text);
     const json::object* o = (!ec && v.is_object()) ? &v.as_object() : nullptr;
     const auto server_text = o ? string_of(*o, "server") : std::nullopt;
     const auto username = o ? string_of(*o, "username") : std::nullopt;
@@ -343,7 +340,7 @@ ClientResult<Session> load_stored_session(const std::filesystem::path& home) {
     auto master_bytes = master_text ? base64url_decode(*master_text) : std::nullopt;
     auto server = server_text ? parse_server_url(*server_text) : client_error(ErrorCode::state, "");
     auto master = master_bytes ? crypto::MasterKey::from(*master_bytes) : std::nullopt;
-    if (master_text) wipe(*master_text);
+    if (master_text) crypto::secure_wipe(*master_text);
     if (master_bytes) crypto::secure_wipe(master_bytes->data(), master_bytes->size());
     if (o) {
         for (auto& [key, value] : v.as_object()) {
@@ -352,7 +349,7 @@ ClientResult<Session> load_stored_session(const std::filesystem::path& home) {
         }
     }
     if (!server || !username || !token || !master) {
-        if (token) wipe(*token);
+        if (token) crypto::secure_wipe(*token);
         return client_error(ErrorCode::state, "the session file is malformed: log in again");
     }
     return Session{std::move(*server), *username, std::move(*token), std::move(*master)};
@@ -374,10 +371,10 @@ ClientResult<void> change_password(const Session& session, std::string_view curr
     if (!body) return tl::unexpected(body.error());
     (*body)["current_auth_key"] = base64url_encode(current->auth_key.bytes());
     std::string text = json::serialize(*body);
-    wipe(*body);
+    wipe_strings(*body);
     auto res = send_json(client, session.server, http::verb::post, "/api/v1/account/password", text,
                          session.token);
-    wipe(text);
+    crypto::secure_wipe(text);
     if (!res) return tl::unexpected(res.error());
     if (!res->ok()) return tl::unexpected(request_error("password change", *res));
     return {};
@@ -399,10 +396,10 @@ ClientResult<Session> recover_account(const ServerUrl& server, std::string_view 
     begin["username"] = username;
     begin["recovery_auth_key"] = base64url_encode(auth_key.bytes());
     std::string text = json::serialize(begin);
-    wipe(begin);
+    wipe_strings(begin);
     auto res =
         send_json(client, server, http::verb::post, "/api/v1/account/recover/begin", text, "");
-    wipe(text);
+    crypto::secure_wipe(text);
     if (!res) return tl::unexpected(res.error());
     if (!res->ok()) return tl::unexpected(request_error("recovery", *res));
     auto o = parse_object(*res, "recovery");
@@ -422,9 +419,9 @@ ClientResult<Session> recover_account(const ServerUrl& server, std::string_view 
     (*complete)["username"] = username;
     (*complete)["recovery_auth_key"] = base64url_encode(auth_key.bytes());
     text = json::serialize(*complete);
-    wipe(*complete);
+    wipe_strings(*complete);
     res = send_json(client, server, http::verb::post, "/api/v1/account/recover/complete", text, "");
-    wipe(text);
+    crypto::secure_wipe(text);
     if (!res) return tl::unexpected(res.error());
     if (!res->ok()) return tl::unexpected(request_error("recovery", *res));
     auto session = session_from(*res, server, "recovery", *new_keys);
@@ -447,14 +444,14 @@ ClientResult<NewApiToken> create_api_token(const Session& session, std::string_v
     if (!res) return tl::unexpected(res.error());
     if (!res->ok()) return tl::unexpected(request_error("token creation", *res));
     auto o = parse_object(*res, "the token creation");
-    wipe(res->body);
+    crypto::secure_wipe(res->body);
     if (!o) return tl::unexpected(o.error());
     const json::value* id = o->if_contains("id");
     const auto got_name = string_of(*o, "name");
     auto token = string_of(*o, "token");
-    wipe(*o);
+    wipe_strings(*o);
     if (id == nullptr || !id->is_int64() || !got_name || !token) {
-        if (token) wipe(*token);
+        if (token) crypto::secure_wipe(*token);
         return client_error(ErrorCode::protocol, "the token creation answer is malformed");
     }
     return NewApiToken{ApiToken{id->as_int64(), *got_name, 0}, std::move(*token)};

@@ -37,8 +37,6 @@ namespace http = boost::beast::http;
 
 namespace {
 
-constexpr std::chrono::milliseconds kAbortPollMs{50};
-
 fs::path sibling(const fs::path& target, std::string_view suffix) {
     return target.parent_path() / ("." + target.filename().string() + std::string(suffix));
 }

@@ -21,13 +21,11 @@ bool is_base64_char(char c) {
            c == '/' || c == '-' || c == '_';
 }
 
-void wipe(std::string& s) { crypto::secure_wipe(s.data(), s.size()); }
-
 }  // namespace
 
 StoredGrant::~StoredGrant() {
-    wipe(preimage);
-    wipe(macaroon);
+    crypto::secure_wipe(preimage);
+    crypto::secure_wipe(macaroon);
 }
 
 std::string l402_authorization(const StoredGrant& grant) {
@@ -114,7 +112,7 @@ ClientResult<void> save_grant(const fs::path& home, std::string_view file_id,
     if (auto r = make_private_dir(path->parent_path()); !r) return r;
     std::string text = grant_to_json(grant);
     auto written = write_file_atomic(*path, text);
-    wipe(text);
+    crypto::secure_wipe(text);
     return written;
 }
 
@@ -128,7 +126,7 @@ ClientResult<std::optional<StoredGrant>> load_grant(const fs::path& home,
         return tl::unexpected(text.error());
     }
     auto grant = grant_from_json(*text);
-    wipe(*text);
+    crypto::secure_wipe(*text);
     if (!grant) return tl::unexpected(grant.error());
     return std::optional<StoredGrant>(std::move(*grant));
 }

@@ -27,8 +27,6 @@ constexpr std::string_view kBearerPrefix = "Bearer ";
 constexpr std::string_view kL402Prefix = "L402 ";
 constexpr std::string_view kProblemTypePrefix = "https://satload.dev/problems/";
 
-void wipe(std::string& s) { crypto::secure_wipe(s.data(), s.size()); }
-
 bool is_tchar(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
@@ -215,8 +213,8 @@ ClientResult<Payment> parse_pay_answer(std::string_view text) {
             crypto::secure_wipe(value.as_string().data(), value.as_string().size());
     }
     const auto cleanup = [&] {
-        if (preimage) wipe(*preimage);
-        if (macaroon) wipe(*macaroon);
+        if (preimage) crypto::secure_wipe(*preimage);
+        if (macaroon) crypto::secure_wipe(*macaroon);
     };
     if (!preimage || !macaroon || !is_preimage_hex(*preimage) || !is_grant_macaroon(*macaroon) ||
         receipt == nullptr || !receipt->is_object()) {
@@ -265,7 +263,7 @@ Result<Payment, PayError> pay_invoice(const Session& session, std::string_view i
     if (!res) return failure(PayRefusal::other, res.error());
     if (res->status == 200) {
         auto paid = parse_pay_answer(res->body);
-        wipe(res->body);
+        crypto::secure_wipe(res->body);
         if (!paid) return failure(PayRefusal::other, paid.error());
         paid->grant.server = session.server.text();
         return std::move(*paid);

@@ -13,6 +13,8 @@
 namespace satload::client {
 
 inline constexpr std::chrono::milliseconds kProgressIntervalMs{250};
+// A transfer's worker waiting before a retry looks at the transfer's abort flag this often.
+inline constexpr std::chrono::milliseconds kAbortPollMs{50};
 
 class Progress {
 public:

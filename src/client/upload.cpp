@@ -27,8 +27,6 @@ namespace ece = crypto::ece;
 
 namespace {
 
-constexpr std::chrono::milliseconds kAbortPollMs{50};
-
 struct Source {
     fs::path absolute;
     std::string name;  // the base name the user gave

@@ -86,6 +86,8 @@ void secure_wipe(void* data, std::size_t size) {
     if (data != nullptr && size != 0) OPENSSL_cleanse(data, size);
 }
 
+void secure_wipe(std::string& text) { secure_wipe(text.data(), text.size()); }
+
 bool constant_time_equal(ByteSpan a, ByteSpan b) {
     if (a.size() != b.size()) return false;
     if (a.empty()) return true;

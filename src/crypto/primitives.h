@@ -5,7 +5,9 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "core/encoding.h"
 
@@ -19,7 +21,12 @@ void random_bytes(std::span<std::uint8_t> out);
 
 // Overwrites memory in a way the compiler may not elide (OPENSSL_cleanse).
 void secure_wipe(void* data, std::size_t size);
+// Overwrites a string's characters (a secret in a JSON body, a token); its length stays.
+void secure_wipe(std::string& text);
+// Overwrites an object's bytes: arrays and other plain objects only (a string's or a vector's
+// bytes are elsewhere, and overwriting their object would break it).
 template <class T>
+requires std::is_trivially_copyable_v<T>
 void secure_wipe(T& object) {
     secure_wipe(static_cast<void*>(&object), sizeof(object));
 }

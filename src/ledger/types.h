@@ -213,6 +213,11 @@ inline constexpr std::uint8_t kTransferResultMax =
     static_cast<std::uint8_t>(TransferResult::exceeds_debits);
 [[nodiscard]] std::string_view result_name(TransferResult r);
 
+// Whether a transfer is applied: now (ok) or before, under the same id (exists).
+[[nodiscard]] constexpr bool applied(TransferResult r) {
+    return r == TransferResult::ok || r == TransferResult::exists;
+}
+
 // Results that depend on the ledger's state rather than on the transfer alone. A group that
 // fails with one of these is recorded, so retrying its ids returns the first result.
 [[nodiscard]] constexpr bool is_state_dependent(TransferResult r) {

@@ -22,10 +22,6 @@ std::string outpoint_text(const chain::OutPoint& o) {
     return chain::hash_to_display_hex(o.txid) + ":" + std::to_string(o.vout);
 }
 
-bool accepted(ledger::TransferResult r) {
-    return r == ledger::TransferResult::ok || r == ledger::TransferResult::exists;
-}
-
 }  // namespace
 
 OnchainResult<SyncReport> OnchainWallet::sync_once() {
@@ -200,7 +196,7 @@ OnchainResult<std::int64_t> OnchainWallet::credit_confirmed(std::int64_t tip_hei
         auto outcome = m_ledger.create_transfers({t});
         if (!outcome) return fail(OnchainFailure{OnchainError::ledger, outcome.error().message});
         const auto r = outcome->at(0).result;
-        if (!accepted(r)) {
+        if (!ledger::applied(r)) {
             return fail(OnchainFailure{OnchainError::ledger, "the ledger refused the deposit " +
                                                                  outpoint_text(d.outpoint) + ": " +
                                                                  std::string(ledger::result_name(r))});
@@ -271,7 +267,7 @@ OnchainResult<void> OnchainWallet::reverse_one(const DepositRecord& d) {
     auto outcome = m_ledger.create_transfers(group);
     if (!outcome) return fail(OnchainFailure{OnchainError::ledger, outcome.error().message});
     for (const auto& o : *outcome) {
-        if (accepted(o.result)) continue;
+        if (ledger::applied(o.result)) continue;
         // Refused (the wallet was spent between plan and booking): plan again under new ids.
         (void)m_store.set_reversal_plan(d.outpoint, std::nullopt, d.plan_attempt + 1);
         return fail(OnchainFailure{OnchainError::ledger, "the ledger refused the reversal of " +

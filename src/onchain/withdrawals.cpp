@@ -36,10 +36,6 @@ ledger::Id128 derived_id(std::string_view kind, const std::string& withdrawal_id
     return id;
 }
 
-bool accepted(ledger::TransferResult r) {
-    return r == ledger::TransferResult::ok || r == ledger::TransferResult::exists;
-}
-
 // Weights of the parts of a P2WPKH spend (BIP141: non-witness bytes weigh 4, witness bytes 1).
 constexpr std::size_t kTxOverheadWeight = 4 * (4 + 4 + 1 + 1) + 2;  // version, lock time, counts; marker, flag
 constexpr std::size_t kInputWeight = 4 * (32 + 4 + 1 + 4) + (1 + 1 + chain::kMaxDerSignatureBytes + 1 + 1 +
@@ -244,7 +240,7 @@ WithdrawalResult<WithdrawalView> WithdrawalEngine::request(AccountId account, co
         return fail(wfail(WithdrawalError::store, s.error().message));
     }
     auto outcome = m_ledger.create_transfers({reservation(id, w)});
-    if (!outcome || !accepted(outcome->at(0).result)) {
+    if (!outcome || !ledger::applied(outcome->at(0).result)) {
         (void)m_store.delete_withdrawal(w.id);
         if (!outcome) return fail(wfail(WithdrawalError::ledger, outcome.error().message));
         return fail(wfail(WithdrawalError::insufficient_funds,
@@ -348,7 +344,7 @@ void WithdrawalEngine::check(std::int64_t tip_height) {
             if (!id) continue;
             auto outcome = m_ledger.create_transfers({reservation(*id, w)});
             if (!outcome) continue;
-            if (accepted(outcome->at(0).result)) {
+            if (ledger::applied(outcome->at(0).result)) {
                 (void)m_store.set_withdrawal_status(w.id, "awaiting_approval");
             } else {
                 (void)m_store.delete_withdrawal(w.id);
@@ -391,7 +387,7 @@ void WithdrawalEngine::check(std::int64_t tip_height) {
             auto outcome = m_ledger.create_transfers({post, out, fee});
             bool ok = outcome.has_value();
             if (ok) {
-                for (const auto& o : *outcome) ok = ok && accepted(o.result);
+                for (const auto& o : *outcome) ok = ok && ledger::applied(o.result);
             }
             if (ok) {
                 (void)m_store.set_withdrawal_status(w.id, "confirmed");
@@ -410,7 +406,7 @@ void WithdrawalEngine::check(std::int64_t tip_height) {
             v.code = ledger::transfer_code::withdrawal;
             v.flags = ledger::transfer_flags::void_pending;
             auto outcome = m_ledger.create_transfers({v});
-            if (outcome && accepted(outcome->at(0).result)) {
+            if (outcome && ledger::applied(outcome->at(0).result)) {
                 (void)m_store.set_withdrawal_status(w.id, "voided");
                 m_wallet.alert("ALERT withdrawal " + w.id + " voided: a conflicting spend of its coins confirmed");
             }

@@ -469,7 +469,7 @@ PayResult<void> Paywall::settle_one(const PaymentAttempt& a, const std::optional
     if (!outcome) return fail(unavailable(outcome.error().message));
     for (const auto& o : *outcome) {
         // `exists`: settled before (a repeat after a crash); the record below catches up.
-        if (o.result != ledger::TransferResult::ok && o.result != ledger::TransferResult::exists) {
+        if (!ledger::applied(o.result)) {
             return fail(unavailable("the ledger refused to settle a held payment: " +
                                     std::string(ledger::result_name(o.result))));
         }

@@ -101,7 +101,7 @@ WalletResult<CreditReceipt> WalletService::credit(AccountId account, Msat amount
     auto outcome = m_ledger.create_transfers({*transfer});
     if (!outcome) return fail(WalletFailure{WalletError::ledger_unavailable, outcome.error().message});
     const auto r = outcome->at(0).result;
-    if (r != ledger::TransferResult::ok && r != ledger::TransferResult::exists) {
+    if (!ledger::applied(r)) {
         return fail(WalletFailure{WalletError::refused,
                                   "the ledger refused the credit: " + std::string(ledger::result_name(r)), r});
     }

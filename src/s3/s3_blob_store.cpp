@@ -101,7 +101,6 @@ constexpr int kOffsetDigits = 20;
 // S3 bucket names are 3 to 63 characters.
 constexpr std::size_t kMinBucketChars = 3;
 constexpr std::size_t kMaxBucketChars = 63;
-constexpr std::uint16_t kDefaultHttpPort = 80;
 constexpr std::string_view kDefaultRegion = "us-east-1";
 // Random bytes of an appender's token (DigestBook).
 constexpr std::size_t kWriterTokenBytes = 16;

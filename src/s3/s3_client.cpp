@@ -37,7 +37,6 @@ constexpr std::string_view kService = "s3";
 // User metadata naming who wrote an object (S3 returns x-amz-meta-* headers on HEAD and GET).
 constexpr std::string_view kWriterHeader = "x-amz-meta-satload-writer";
 constexpr std::string_view kUserAgent = "satload-s3/0.1";
-constexpr std::uint16_t kDefaultHttpPort = 80;
 // Receive buffer: Beast reads at most the free capacity per system call.
 constexpr std::size_t kReceiveBufferBytes = 128 * 1024;
 // A part streamed as it arrives goes on a fresh connection when the kept one has been idle

@@ -34,6 +34,8 @@ inline constexpr std::size_t kMaxXmlBodyBytes = std::size_t{4} << 20;
 inline constexpr std::uint32_t kMaxResponseHeaderBytes = 64 * 1024;
 // Listings follow at most this many continuation pages.
 inline constexpr std::size_t kMaxListPages = 1'000;
+// An endpoint URL without a port names this one (plain HTTP).
+inline constexpr std::uint16_t kDefaultHttpPort = 80;
 // S3's multipart rules: parts are numbered 1..10,000 and each but the last is at least 5 MiB.
 inline constexpr int kMaxPartNumber = 10'000;
 inline constexpr std::uint64_t kMinPartBytes = std::uint64_t{5} << 20;

@@ -114,6 +114,18 @@ TEST(SecureWipe, ZeroesMemory) {
     secure_wipe(nullptr, 0);  // allowed: nothing to wipe
 }
 
+// A string's characters are wiped, not its object: a short one (stored inside the object) and a
+// long one (on the heap) keep their length and hold zeros, and stay usable.
+TEST(SecureWipe, ZeroesAStringsCharacters) {
+    for (const std::size_t length : {std::size_t{5}, std::size_t{100}}) {
+        std::string secret(length, 'k');
+        secure_wipe(secret);
+        EXPECT_EQ(secret, std::string(length, '\0'));
+        secret += "x";
+        EXPECT_EQ(secret.size(), length + 1);
+    }
+}
+
 // Two draws differ, and a fill larger than one RAND_bytes piece reaches the end of the span.
 TEST(RandomBytes, FillsWholeSpan) {
     std::array<std::uint8_t, 32> a{}, b{};

@@ -199,6 +199,15 @@ TEST(StateMachine, IdempotentById) {
     EXPECT_EQ(h.balance(2), 1);
 }
 
+// A retry's callers take ok and exists alike as applied; every other result, an "exists with
+// a difference" included, is not.
+TEST(StateMachine, AppliedMeansOkOrExistsOnly) {
+    for (unsigned r = 0; r <= kTransferResultMax; ++r) {
+        const auto result = static_cast<R>(r);
+        EXPECT_EQ(applied(result), result == R::ok || result == R::exists) << result_name(result);
+    }
+}
+
 // A wallet cannot go below zero; the failure is recorded, so retrying the id later (even once
 // funds are there) returns the first result instead of applying it.
 TEST(StateMachine, ExceedsCreditsIsRecordedForRetries) {
