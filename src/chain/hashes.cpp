@@ -78,11 +78,6 @@ Hash160 digest160(const EVP_MD* md, ByteSpan data) {
     return out;
 }
 
-int to_int(std::size_t size) {
-    SATLOAD_ASSERT(size <= static_cast<std::size_t>(std::numeric_limits<int>::max()));
-    return static_cast<int>(size);
-}
-
 }  // namespace
 
 Hash256 sha256d(ByteSpan data) {
@@ -121,10 +116,11 @@ void pbkdf2_hmac_sha512(ByteSpan password, ByteSpan salt, std::uint32_t iteratio
                         std::span<std::uint8_t> out) {
     SATLOAD_ASSERT(iterations >= 1 && !out.empty());
     SATLOAD_ASSERT(iterations <= static_cast<std::uint32_t>(std::numeric_limits<int>::max()));
-    const int ok = PKCS5_PBKDF2_HMAC(reinterpret_cast<const char*>(data_or_empty(password)),
-                                     to_int(password.size()), data_or_empty(salt),
-                                     to_int(salt.size()), static_cast<int>(iterations),
-                                     EVP_sha512(), to_int(out.size()), out.data());
+    const int ok =
+        PKCS5_PBKDF2_HMAC(reinterpret_cast<const char*>(data_or_empty(password)),
+                          crypto::openssl_length(password.size()), data_or_empty(salt),
+                          crypto::openssl_length(salt.size()), static_cast<int>(iterations),
+                          EVP_sha512(), crypto::openssl_length(out.size()), out.data());
     SATLOAD_ASSERT(ok == 1);
 }
 

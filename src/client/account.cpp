@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "client/api.h"
 #include "client/files.h"
 #include "client/link.h"
 #include "client/link_controls.h"
@@ -22,14 +23,6 @@ namespace {
 
 namespace json = boost::json;
 namespace http = boost::beast::http;
-
-// Wipes the string members of a JSON object that carried keys.
-void wipe_strings(json::object& o) {
-    for (auto& [key, value] : o) {
-        if (value.is_string())
-            crypto::secure_wipe(value.as_string().data(), value.as_string().size());
-    }
-}
 
 ClientResult<HttpResponse> send_json(HttpClient& client, const ServerUrl& server, http::verb method,
                                      std::string_view path, const std::string& body,
@@ -121,7 +114,7 @@ ClientResult<Session> session_from(HttpResponse& res, const ServerUrl& server,
     if (!token || !name || !wrapped)
         return client_error(ErrorCode::protocol, "the login answer is malformed");
     auto master = crypto::unwrap_master_key(keys.password_key, *wrapped);
-    wipe_strings(*o);
+    wipe_json_strings(*o);
     if (!master) {
         crypto::secure_wipe(*token);
         return client_error(ErrorCode::authentication_failed,
@@ -342,12 +335,7 @@ ClientResult<Session> load_stored_session(const std::filesystem::path& home) {
     auto master = master_bytes ? crypto::MasterKey::from(*master_bytes) : std::nullopt;
     if (master_text) crypto::secure_wipe(*master_text);
     if (master_bytes) crypto::secure_wipe(master_bytes->data(), master_bytes->size());
-    if (o) {
-        for (auto& [key, value] : v.as_object()) {
-            if (value.is_string())
-                crypto::secure_wipe(value.as_string().data(), value.as_string().size());
-        }
-    }
+    if (o) wipe_json_strings(v.as_object());
     if (!server || !username || !token || !master) {
         if (token) crypto::secure_wipe(*token);
         return client_error(ErrorCode::state, "the session file is malformed: log in again");
@@ -371,7 +359,7 @@ ClientResult<void> change_password(const Session& session, std::string_view curr
     if (!body) return tl::unexpected(body.error());
     (*body)["current_auth_key"] = base64url_encode(current->auth_key.bytes());
     std::string text = json::serialize(*body);
-    wipe_strings(*body);
+    wipe_json_strings(*body);
     auto res = send_json(client, session.server, http::verb::post, "/api/v1/account/password", text,
                          session.token);
     crypto::secure_wipe(text);
@@ -396,7 +384,7 @@ ClientResult<Session> recover_account(const ServerUrl& server, std::string_view 
     begin["username"] = username;
     begin["recovery_auth_key"] = base64url_encode(auth_key.bytes());
     std::string text = json::serialize(begin);
-    wipe_strings(begin);
+    wipe_json_strings(begin);
     auto res =
         send_json(client, server, http::verb::post, "/api/v1/account/recover/begin", text, "");
     crypto::secure_wipe(text);
@@ -419,7 +407,7 @@ ClientResult<Session> recover_account(const ServerUrl& server, std::string_view 
     (*complete)["username"] = username;
     (*complete)["recovery_auth_key"] = base64url_encode(auth_key.bytes());
     text = json::serialize(*complete);
-    wipe_strings(*complete);
+    wipe_json_strings(*complete);
     res = send_json(client, server, http::verb::post, "/api/v1/account/recover/complete", text, "");
     crypto::secure_wipe(text);
     if (!res) return tl::unexpected(res.error());
@@ -449,7 +437,7 @@ ClientResult<NewApiToken> create_api_token(const Session& session, std::string_v
     const json::value* id = o->if_contains("id");
     const auto got_name = string_of(*o, "name");
     auto token = string_of(*o, "token");
-    wipe_strings(*o);
+    wipe_json_strings(*o);
     if (id == nullptr || !id->is_int64() || !got_name || !token) {
         if (token) crypto::secure_wipe(*token);
         return client_error(ErrorCode::protocol, "the token creation answer is malformed");

@@ -93,4 +93,11 @@ std::string problem_detail(const HttpResponse& response) {
     return describe_response(response);
 }
 
+void wipe_json_strings(json::object& o) {
+    for (auto& [key, value] : o) {
+        if (value.is_string())
+            crypto::secure_wipe(value.as_string().data(), value.as_string().size());
+    }
+}
+
 }  // namespace satload::client

@@ -41,6 +41,9 @@ namespace satload::client {
                                                    std::string_view key);
 [[nodiscard]] std::optional<bool> json_flag(const boost::json::object& o, std::string_view key);
 
+// Wipes the string members of an object that carried secrets (keys, tokens, credentials).
+void wipe_json_strings(boost::json::object& o);
+
 // The server's "detail" of a problem+json answer (printable, capped), else describe_response.
 [[nodiscard]] std::string problem_detail(const HttpResponse& response);
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "client/api.h"
 #include "client/files.h"
 #include "core/ids.h"
 #include "crypto/primitives.h"
@@ -58,10 +59,7 @@ std::string grant_to_json(const StoredGrant& grant) {
     o["expires"] = grant.expires_s;
     if (!grant.server.empty()) o["server"] = grant.server;
     std::string text = json::serialize(o);
-    for (auto& [key, value] : o) {
-        if (value.is_string())
-            crypto::secure_wipe(value.as_string().data(), value.as_string().size());
-    }
+    wipe_json_strings(o);
     return text;
 }
 
@@ -87,10 +85,7 @@ ClientResult<StoredGrant> grant_from_json(std::string_view text) {
             ok = is_grant_macaroon(grant.macaroon) && is_preimage_hex(grant.preimage) &&
                  grant.expires_s > 0;
         }
-        for (auto& [key, value] : v.as_object()) {
-            if (value.is_string())
-                crypto::secure_wipe(value.as_string().data(), value.as_string().size());
-        }
+        wipe_json_strings(v.as_object());
     }
     if (!ok) return client_error(ErrorCode::state, "a stored payment grant is malformed");
     return grant;

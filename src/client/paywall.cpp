@@ -208,10 +208,7 @@ ClientResult<Payment> parse_pay_answer(std::string_view text) {
     auto preimage = json_text(*o, "preimage");
     auto macaroon = json_text(*o, "macaroon");
     const json::value* receipt = o->if_contains("receipt");
-    for (auto& [key, value] : *o) {
-        if (value.is_string())
-            crypto::secure_wipe(value.as_string().data(), value.as_string().size());
-    }
+    wipe_json_strings(*o);
     const auto cleanup = [&] {
         if (preimage) crypto::secure_wipe(*preimage);
         if (macaroon) crypto::secure_wipe(*macaroon);

@@ -5,7 +5,6 @@
 #include <sodium.h>
 
 #include <algorithm>
-#include <limits>
 
 #include "core/check.h"
 
@@ -21,11 +20,6 @@ void ensure_sodium() {
     // sodium_init is thread-safe and idempotent; it only fails if the OS has no randomness.
     static const int rc = sodium_init();
     SATLOAD_ASSERT(rc >= 0);
-}
-
-int evp_length(std::size_t size) {
-    SATLOAD_ASSERT(size <= static_cast<std::size_t>(std::numeric_limits<int>::max()));
-    return static_cast<int>(size);
 }
 
 struct CipherCtx {
@@ -141,22 +135,22 @@ Bytes wrap_bytes(ByteSpan key, std::string_view ad, ByteSpan plaintext,
     CipherCtx ctx;
     int len = 0;
     SATLOAD_ASSERT(EVP_EncryptInit_ex(ctx.p, EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1);
-    SATLOAD_ASSERT(EVP_CIPHER_CTX_ctrl(ctx.p, EVP_CTRL_GCM_SET_IVLEN, evp_length(kWrapNonceBytes),
-                                       nullptr) == 1);
+    SATLOAD_ASSERT(EVP_CIPHER_CTX_ctrl(ctx.p, EVP_CTRL_GCM_SET_IVLEN,
+                                       openssl_length(kWrapNonceBytes), nullptr) == 1);
     SATLOAD_ASSERT(EVP_EncryptInit_ex(ctx.p, nullptr, nullptr, key.data(), out.data()) == 1);
     if (!ad.empty()) {
         SATLOAD_ASSERT(EVP_EncryptUpdate(ctx.p, nullptr, &len,
                                          reinterpret_cast<const unsigned char*>(ad.data()),
-                                         evp_length(ad.size())) == 1);
+                                         openssl_length(ad.size())) == 1);
     }
     std::uint8_t* ct = out.data() + kWrapNonceBytes;
     if (!plaintext.empty()) {
         SATLOAD_ASSERT(EVP_EncryptUpdate(ctx.p, ct, &len, plaintext.data(),
-                                         evp_length(plaintext.size())) == 1);
+                                         openssl_length(plaintext.size())) == 1);
         SATLOAD_ASSERT(static_cast<std::size_t>(len) == plaintext.size());
     }
     SATLOAD_ASSERT(EVP_EncryptFinal_ex(ctx.p, ct + plaintext.size(), &len) == 1);
-    SATLOAD_ASSERT(EVP_CIPHER_CTX_ctrl(ctx.p, EVP_CTRL_GCM_GET_TAG, evp_length(kWrapTagBytes),
+    SATLOAD_ASSERT(EVP_CIPHER_CTX_ctrl(ctx.p, EVP_CTRL_GCM_GET_TAG, openssl_length(kWrapTagBytes),
                                        ct + plaintext.size()) == 1);
     return out;
 }
@@ -178,18 +172,19 @@ Result<Bytes, UnwrapError> unwrap_bytes(ByteSpan key, std::string_view ad, ByteS
     CipherCtx ctx;
     int len = 0;
     SATLOAD_ASSERT(EVP_DecryptInit_ex(ctx.p, EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1);
-    SATLOAD_ASSERT(EVP_CIPHER_CTX_ctrl(ctx.p, EVP_CTRL_GCM_SET_IVLEN, evp_length(kWrapNonceBytes),
-                                       nullptr) == 1);
+    SATLOAD_ASSERT(EVP_CIPHER_CTX_ctrl(ctx.p, EVP_CTRL_GCM_SET_IVLEN,
+                                       openssl_length(kWrapNonceBytes), nullptr) == 1);
     SATLOAD_ASSERT(EVP_DecryptInit_ex(ctx.p, nullptr, nullptr, key.data(), nonce) == 1);
     if (!ad.empty()) {
         SATLOAD_ASSERT(EVP_DecryptUpdate(ctx.p, nullptr, &len,
                                          reinterpret_cast<const unsigned char*>(ad.data()),
-                                         evp_length(ad.size())) == 1);
+                                         openssl_length(ad.size())) == 1);
     }
     if (ct_size != 0) {
-        SATLOAD_ASSERT(EVP_DecryptUpdate(ctx.p, plain.data(), &len, ct, evp_length(ct_size)) == 1);
+        SATLOAD_ASSERT(EVP_DecryptUpdate(ctx.p, plain.data(), &len, ct, openssl_length(ct_size)) ==
+                       1);
     }
-    SATLOAD_ASSERT(EVP_CIPHER_CTX_ctrl(ctx.p, EVP_CTRL_GCM_SET_TAG, evp_length(kWrapTagBytes),
+    SATLOAD_ASSERT(EVP_CIPHER_CTX_ctrl(ctx.p, EVP_CTRL_GCM_SET_TAG, openssl_length(kWrapTagBytes),
                                        tag.data()) == 1);
     std::uint8_t final_block[16];
     if (EVP_DecryptFinal_ex(ctx.p, final_block, &len) != 1) {

@@ -25,11 +25,6 @@ const std::uint8_t* data_or_empty(ByteSpan s) {
     return s.empty() ? kEmpty : s.data();
 }
 
-int to_int(std::size_t size) {
-    SATLOAD_ASSERT(size <= static_cast<std::size_t>(std::numeric_limits<int>::max()));
-    return static_cast<int>(size);
-}
-
 EVP_MD_CTX* md_ctx(void* p) {
     return static_cast<EVP_MD_CTX*>(p);
 }
@@ -77,13 +72,18 @@ void random_bytes(std::span<std::uint8_t> out) {
     constexpr std::size_t kPieceBytes = 1u << 20;
     while (!out.empty()) {
         const std::size_t n = std::min(out.size(), kPieceBytes);
-        SATLOAD_ASSERT(RAND_bytes(out.data(), to_int(n)) == 1);
+        SATLOAD_ASSERT(RAND_bytes(out.data(), openssl_length(n)) == 1);
         out = out.subspan(n);
     }
 }
 
 void secure_wipe(void* data, std::size_t size) {
     if (data != nullptr && size != 0) OPENSSL_cleanse(data, size);
+}
+
+int openssl_length(std::size_t size) {
+    SATLOAD_ASSERT(size <= static_cast<std::size_t>(std::numeric_limits<int>::max()));
+    return static_cast<int>(size);
 }
 
 void secure_wipe(std::string& text) { secure_wipe(text.data(), text.size()); }

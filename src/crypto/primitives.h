@@ -19,6 +19,10 @@ using Sha256Digest = std::array<std::uint8_t, 32>;
 // caller can continue safely without randomness.
 void random_bytes(std::span<std::uint8_t> out);
 
+// A length for an OpenSSL call that takes an int; a larger one is a programmer's mistake
+// (callers bound their inputs far below), so it aborts.
+[[nodiscard]] int openssl_length(std::size_t size);
+
 // Overwrites memory in a way the compiler may not elide (OPENSSL_cleanse).
 void secure_wipe(void* data, std::size_t size);
 // Overwrites a string's characters (a secret in a JSON body, a token); its length stays.

@@ -302,10 +302,8 @@ PayResult<PaidGrant> Paywall::pay_locked(AccountId payer, std::string_view invoi
     }
     ledger::TransferResult refused = ledger::TransferResult::ok;
     for (const auto& o : *outcome) {
-        if (o.result == ledger::TransferResult::ok || o.result == ledger::TransferResult::exists ||
-            o.result == ledger::TransferResult::linked_event_failed) {
+        if (ledger::applied(o.result) || o.result == ledger::TransferResult::linked_event_failed)
             continue;
-        }
         refused = o.result;
         break;
     }
