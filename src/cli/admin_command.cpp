@@ -799,8 +799,10 @@ int run_withdraw(const AdminArgs& args) {
 
 void add_admin_command(CLI::App& app, int& exit_code) {
     CLI::App* admin = app.add_subcommand(
-        "admin", "Operator commands on a server's data directory (through the running server's "
-                 "admin API when it runs, else directly)");
+        "admin",
+        "Operator commands on a server's data directory: through the running server's admin "
+        "API when it runs, else directly (credit, quota, audit, backup; restore and migrate "
+        "always work directly; the others need the running server)");
     admin->require_subcommand(1);
 
     auto credit_args = std::make_shared<AdminArgs>();

@@ -34,7 +34,7 @@ void add_report_command(CLI::App& app, int& exit_code);
 void print_error(std::string_view message);
 void print_notice(std::string_view message);
 
-// SATLOAD_SERVER, else kDefaultServerUrl (later: the logged-in server).
+// SATLOAD_SERVER, else kDefaultServerUrl (callers with a login session use its server first).
 [[nodiscard]] std::string default_server_url();
 
 }  // namespace satload::cli

@@ -127,7 +127,8 @@ void add_put_command(CLI::App& app, int& exit_code) {
                "Rerun the same command to resume an interrupted upload.");
     cmd->add_option("FILE", args->file, "The file to upload")->required();
     cmd->add_option("--server", args->server,
-                    "Server base URL (default: $SATLOAD_SERVER, else http://127.0.0.1:8080)");
+                    "Server base URL (default: the logged-in server, else $SATLOAD_SERVER, else "
+                    "http://127.0.0.1:8080)");
     cmd->add_option("--parallel", args->parallel, "Parts uploaded at once (small files use one)")
         ->check(CLI::Range(1u, client::kMaxParallelParts))
         ->capture_default_str();
