@@ -455,6 +455,7 @@ UploadResult<std::unique_ptr<UploadWriter>> UploadService::begin_write(
                                 fmt::format("Upload-Offset is {} but the upload is at {}", offset,
                                             record.offset_bytes)});
     }
+    std::optional<std::uint64_t> declared;  // a deferred length this request sets
     if (length_bytes) {
         if (record.length_bytes && *record.length_bytes != *length_bytes) {
             return unlock_and_fail({UploadError::length_conflict,
@@ -468,17 +469,21 @@ UploadResult<std::unique_ptr<UploadWriter>> UploadService::begin_write(
             return unlock_and_fail({UploadError::length_conflict,
                                     "Upload-Length is below the upload's offset"});
         }
-        if (!record.length_bytes) {
-            if (auto ok = m_meta.set_upload_length(upload_id, *length_bytes); !ok) {
-                return unlock_and_fail(from_store(ok.error()));
-            }
-            record.length_bytes = length_bytes;
-        }
+        if (!record.length_bytes) declared = length_bytes;
     }
-    const std::uint64_t limit = record.length_bytes.value_or(max_length_bytes(record.anonymous));
+    const std::uint64_t limit =
+        declared.value_or(record.length_bytes.value_or(max_length_bytes(record.anonymous)));
     if (content_length && *content_length > limit - record.offset_bytes) {
         return unlock_and_fail({UploadError::exceeds_length,
                                 "the body would pass the upload's declared length"});
+    }
+    // A deferred length is recorded only once the request passed its checks: a refused one
+    // keeps nothing of it (docs/HTTP.md), so the client may send the right length after.
+    if (declared) {
+        if (auto ok = m_meta.set_upload_length(upload_id, *declared); !ok) {
+            return unlock_and_fail(from_store(ok.error()));
+        }
+        record.length_bytes = declared;
     }
     auto appender = take_kept_appender(upload_id, record.offset_bytes, lock->kept);
     if (!appender) {
@@ -549,6 +554,11 @@ UploadResult<store::UploadRecord> UploadService::concatenate(const CreateUpload&
         if (!is_upload_id(id)) {
             unlock_all();
             return fail(UploadFailure{UploadError::concat_invalid, "a part is not an upload URL"});
+        }
+        // Named twice, it would be met locked (by this very request: 423, as if retryable).
+        if (std::find(locked.begin(), locked.end(), id) != locked.end()) {
+            unlock_all();
+            return fail(UploadFailure{UploadError::concat_invalid, "a part is named twice"});
         }
         if (auto lock = try_lock(id); !lock) {
             unlock_all();

@@ -92,7 +92,13 @@ Result<std::vector<Transfer>, SplitError> download_payment_transfers(
                               *p.referrer_account_id != p.uploader_account_id;
     const auto s = split_price(p.price_msat, shares, has_referrer);
     if (!s) return fail(s.error());
+    DownloadPayment legs_of = p;
+    if (!has_referrer) legs_of.referrer_account_id.reset();
+    return download_payment_legs(legs_of, *s);
+}
 
+std::vector<Transfer> download_payment_legs(const DownloadPayment& p, const PaymentSplit& amounts) {
+    std::vector<Transfer> legs;
     auto leg = [&](std::uint8_t index, Id128 credit, std::int64_t amount, std::uint16_t code) {
         if (amount == 0) return;
         Transfer t;
@@ -105,11 +111,11 @@ Result<std::vector<Transfer>, SplitError> download_payment_transfers(
         t.flags = transfer_flags::linked;
         legs.push_back(t);
     };
-    leg(0, p.uploader_account_id, s->uploader_msat, transfer_code::download_payment);
-    if (has_referrer) {
-        leg(1, *p.referrer_account_id, s->referrer_msat, transfer_code::referral_reward);
+    leg(0, p.uploader_account_id, amounts.uploader_msat, transfer_code::download_payment);
+    if (p.referrer_account_id) {
+        leg(1, *p.referrer_account_id, amounts.referrer_msat, transfer_code::referral_reward);
     }
-    leg(2, p.platform_account_id, s->platform_msat, transfer_code::platform_fee);
+    leg(2, p.platform_account_id, amounts.platform_msat, transfer_code::platform_fee);
     if (!legs.empty()) legs.back().flags &= static_cast<std::uint16_t>(~transfer_flags::linked);
     return legs;
 }

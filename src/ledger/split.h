@@ -73,4 +73,10 @@ struct DownloadPayment {
 [[nodiscard]] Result<std::vector<Transfer>, SplitError> download_payment_transfers(
     const DownloadPayment& payment, const SplitShares& shares);
 
+// The same group from amounts already split (a recorded payment settled or rebuilt after the
+// shares changed): the referrer leg only with a referrer account; legs of 0 msat left out.
+// `payment.price_msat` is not read.
+[[nodiscard]] std::vector<Transfer> download_payment_legs(const DownloadPayment& payment,
+                                                          const PaymentSplit& amounts);
+
 }  // namespace satload::ledger

@@ -142,6 +142,12 @@ private:
     // Records the next index of the branch (the caller holds m_alloc_mutex).
     OnchainResult<AddressRecord> allocate(Branch branch, std::optional<AccountId> account);
     OnchainResult<void> disconnect_to(std::int64_t fork_height, std::int64_t tip_height, SyncReport& report);
+    // A credit the ledger applied whose mark_credited was lost (a crash or a failed store call
+    // between the two) leaves its deposit pending, and disconnecting its block would orphan it
+    // and leave the user money no coins back. So before a reorg disconnects anything above
+    // `fork_height`, the ledger is asked (the credit's id is derived) and each such deposit is
+    // marked credited, which the disconnect then turns into a reversal.
+    OnchainResult<void> record_applied_credits(std::int64_t fork_height);
     OnchainResult<bool> connect_height(std::int64_t height, const std::optional<BlockRecord>& parent);
     OnchainResult<std::int64_t> credit_confirmed(std::int64_t tip_height);
     OnchainResult<std::int64_t> book_reversals();

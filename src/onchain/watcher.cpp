@@ -1,7 +1,10 @@
 // The chain watcher's round: follow the node block by block (raw blocks parsed here), walk
 // back over reorgs, credit deposits at N confirmations and reverse credited ones a reorg took.
 // Every ledger transfer has a deterministic id and the chain_* record is updated after the
-// ledger answered, so a crash between the two repeats the same transfer (applied once).
+// ledger answered, so a crash between the two repeats the same transfer (applied once); a
+// reorg before that repeat asks the ledger which credits it applied (record_applied_credits).
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "chain/address.h"
@@ -98,6 +101,7 @@ OnchainResult<void> OnchainWallet::disconnect_to(std::int64_t fork_height, std::
                                                  SyncReport& report) {
     alert(fmt::format("chain watcher: reorg: disconnecting {} block(s) above height {}", tip_height - fork_height,
                       fork_height));
+    if (auto r = record_applied_credits(fork_height); !r) return fail(r.error());
     for (std::int64_t h = tip_height; h > fork_height; --h) {
         auto effects = m_store.disconnect_block(h);
         if (!effects) return fail(store_failure(effects.error()));
@@ -112,6 +116,42 @@ OnchainResult<void> OnchainWallet::disconnect_to(std::int64_t fork_height, std::
                               "reorg at height {}: booking a reversal",
                               outpoint_text(d.outpoint), d.amount_sat, d.account, h));
         }
+    }
+    return {};
+}
+
+OnchainResult<void> OnchainWallet::record_applied_credits(std::int64_t fork_height) {
+    auto pending = m_store.deposits_with_status(DepositStatus::pending);
+    if (!pending) return fail(store_failure(pending.error()));
+    std::vector<const DepositRecord*> leaving;  // in a block the reorg takes
+    std::vector<ledger::Id128> ids;
+    for (const auto& d : *pending) {
+        if (!d.height || *d.height <= fork_height) continue;
+        leaving.push_back(&d);
+        ids.push_back(deposit_transfer_id("deposit", d.outpoint, d.credits));
+    }
+    if (ids.empty()) return {};
+    auto known = m_ledger.lookup_transfers(ids);
+    if (!known) return fail(OnchainFailure{OnchainError::ledger, known.error().message});
+    for (std::size_t i = 0; i < leaving.size(); ++i) {
+        const DepositRecord& d = *leaving[i];
+        const auto applied = std::find_if(
+            known->begin(), known->end(),
+            [&](const ledger::KnownTransfer& k) { return k.transfer.id == ids[i] && !k.failure; });
+        if (applied == known->end()) continue;  // never credited: the reorg orphans it
+        // The same id with other fields is not this deposit's credit: stop rather than guess.
+        if (applied->transfer.amount_msat != d.amount_sat * kMsatPerSat ||
+            applied->transfer.credit_account_id !=
+                ledger::user_wallet_id(payments::wallet_user_id(d.account))) {
+            return fail(OnchainFailure{OnchainError::ledger, "the ledger's credit of deposit " +
+                                                                 outpoint_text(d.outpoint) +
+                                                                 " does not match the deposit"});
+        }
+        if (auto m = m_store.mark_credited(d.outpoint); !m) return fail(store_failure(m.error()));
+        alert(fmt::format(
+            "chain watcher: deposit {} was credited but not recorded; recorded before the reorg "
+            "takes it back",
+            outpoint_text(d.outpoint)));
     }
     return {};
 }

@@ -128,9 +128,10 @@ public:
     virtual StoreResult<void> set_referral_code(AccountId account, const std::string& code) = 0;
     virtual StoreResult<std::optional<AccountId>> referral_owner(const std::string& code) = 0;
 
-    // Held earnings: granted attempts of the file whose uploader leg is still pending (at most
-    // `limit`, oldest first), every file that has such attempts, and the settlement of one
-    // (not_found unless it is held and unsettled).
+    // Held earnings: held attempts of the file whose uploader leg is still pending, granted or
+    // still recorded pending (a crash between recording and finishing; the ledger tells whether
+    // its group applied), at most `limit`, oldest first; every file that has such attempts; and
+    // the settlement of one (not_found unless it is held and unsettled).
     virtual StoreResult<std::vector<PaymentAttempt>> unsettled_holds(const std::string& file_id,
                                                                      std::size_t limit) = 0;
     virtual StoreResult<std::vector<std::string>> files_with_unsettled_holds(std::size_t limit) = 0;

@@ -233,6 +233,14 @@ PayResult<PaidGrant> Paywall::pay_locked(AccountId payer, std::string_view invoi
         // payment id, which the ledger applies at most once.
         attempt = **latest;
         recorded_pending = true;
+        // It is followed as recorded, at its price then: above what the payer allows now (the
+        // price fell since) it may only be granted if the ledger applied it already.
+        if (attempt.price_msat > max_msat && !applied_attempt(attempt)) {
+            return fail(PayFailure{PayError::price_above_maximum,
+                                   "a payment of " + std::to_string(attempt.price_msat) +
+                                       " msat for this file is pending, above the " +
+                                       std::to_string(max_msat) + " msat you allowed"});
+        }
     } else {
         attempt.payer = payer;
         attempt.file_id = inv->file_id;
@@ -256,7 +264,9 @@ PayResult<PaidGrant> Paywall::pay_locked(AccountId payer, std::string_view invoi
         attempt.held = attempt.uploader_msat > 0 && m_hold_policy && m_hold_policy(inv->file_id);
         attempt.created_s = now;
         attempt.expires_s = 0;
-        if (m_store.shared_by_servers()) {
+        // A held attempt is recorded first too: its reservation is settled only through its
+        // record, so a crash after the ledger group must not leave the group without one.
+        if (m_store.shared_by_servers() || attempt.held) {
             if (auto r = m_store.insert_attempt(attempt); !r) {
                 // Another server started this very attempt: follow it on the next request.
                 return fail(unavailable(r.error().code == StoreError::exists
@@ -379,26 +389,22 @@ PayResult<std::vector<ledger::Transfer>> Paywall::legs_of(const PaymentAttempt& 
     p.uploader_account_id = wallet_id(attempt.uploader_leg_account());
     p.platform_account_id = ledger::kPlatformRevenueId;
     if (attempt.referrer) p.referrer_account_id = wallet_id(*attempt.referrer);
-    p.price_msat = attempt.price_msat;
     if (const auto fid = base64url_decode(attempt.file_id); fid && fid->size() == ledger::kIdBytes) {
         p.user_data = ledger::id_from_bytes(*fid);
     }
-    auto legs = ledger::download_payment_transfers(p, m_options.split);
-    if (!legs || legs->empty()) return fail(PayFailure{PayError::unavailable, "the payment cannot be built"});
-    // The recorded split is what the group must move (the shares may have changed since).
-    for (auto& t : *legs) {
-        if (t.code == ledger::transfer_code::download_payment) {
-            t.amount_msat = attempt.uploader_msat;
-            // Held: reserved from the payer and shown to the payee as pending, posted or
-            // voided when the report is resolved. No timeout: only a decision settles it.
-            if (attempt.held) t.flags |= ledger::transfer_flags::pending;
-        } else if (t.code == ledger::transfer_code::referral_reward) {
-            t.amount_msat = attempt.referrer_msat;
-        } else if (t.code == ledger::transfer_code::platform_fee) {
-            t.amount_msat = attempt.platform_msat;
-        }
+    // The recorded split is what the group moves: the shares may have changed since (a leg
+    // the shares would make 0 msat today is still the recorded one).
+    auto legs = ledger::download_payment_legs(
+        p,
+        ledger::PaymentSplit{attempt.uploader_msat, attempt.referrer_msat, attempt.platform_msat});
+    if (legs.empty()) return fail(PayFailure{PayError::unavailable, "the payment cannot be built"});
+    for (auto& t : legs) {
+        // Held: reserved from the payer and shown to the payee as pending, posted or voided
+        // when the report is resolved. No timeout: only a decision settles it.
+        if (t.code == ledger::transfer_code::download_payment && attempt.held)
+            t.flags |= ledger::transfer_flags::pending;
     }
-    return std::move(*legs);
+    return legs;
 }
 
 ledger::Id128 Paywall::settlement_id(ledger::Id128 payment_id, std::string_view step) {
@@ -500,12 +506,45 @@ PayResult<HoldSettlement> Paywall::settle_holds(const std::string& file_id) {
     for (;;) {
         auto batch = m_store.unsettled_holds(file_id, kSettleBatchMax);
         if (!batch) return fail(unavailable(batch.error().message));
-        if (batch->empty()) break;
+        bool settled_any = false;
         for (const auto& a : *batch) {
-            if (auto r = settle_one(a, *redirect, out); !r) return fail(r.error());
+            auto held = a;
+            if (a.state == AttemptState::pending) {
+                auto granted = recover_pending_hold(a);
+                if (!granted) return fail(granted.error());
+                if (!*granted) continue;  // its group is not in the ledger: nothing is reserved
+                held = std::move(**granted);
+            }
+            if (auto r = settle_one(held, *redirect, out); !r) return fail(r.error());
+            settled_any = true;
         }
+        // What is left is pending attempts whose groups the ledger does not hold.
+        if (!settled_any) break;
     }
     return out;
+}
+
+PayResult<std::optional<PaymentAttempt>> Paywall::recover_pending_hold(
+    const PaymentAttempt& pending) {
+    // Called under the exclusive hold lock: no payment of this process is between recording
+    // and settling, so a pending record here was left by a crash (or by another server).
+    auto applied = applied_attempt(pending);
+    if (!applied) {
+        // Not in the ledger (or not readable now): left pending, never marked failed, since
+        // another server may still be applying it; its payer's retry settles it either way.
+        const auto found = m_wallets.ledger().lookup_transfers({ledger::payment_leg_id(
+            payment_id(pending.payer, pending.file_id, pending.attempt_no), 0)});
+        if (!found) return fail(PayFailure{PayError::unavailable, found.error().message});
+        return std::optional<PaymentAttempt>();
+    }
+    PaymentAttempt a = std::move(*applied);
+    a.state = AttemptState::granted;
+    a.expires_s = pending.created_s + m_options.grant_lifetime_s;
+    if (auto r = m_store.record_recovered_attempt(a); !r) {
+        return fail(PayFailure{PayError::unavailable, r.error().message});
+    }
+    if (!a.held) return std::optional<PaymentAttempt>();  // applied, but nothing was held
+    return std::optional(std::move(a));
 }
 
 PayResult<HoldSettlement> Paywall::settle_stale_holds() {

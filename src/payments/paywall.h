@@ -176,6 +176,10 @@ private:
     [[nodiscard]] PayResult<std::vector<ledger::Transfer>> legs_of(const PaymentAttempt& attempt) const;
     PayResult<void> settle_one(const PaymentAttempt& attempt, const std::optional<EarningsRedirect>& redirect,
                                HoldSettlement& out);
+    // A held attempt recorded pending and never finished (a crash after its ledger group, or
+    // before it): recorded as granted from what the ledger applied, and returned when its
+    // uploader leg is held; nullopt when the ledger holds no group of it (nothing reserved).
+    PayResult<std::optional<PaymentAttempt>> recover_pending_hold(const PaymentAttempt& pending);
 
     WalletService& m_wallets;
     PaymentStore& m_store;

@@ -265,7 +265,8 @@ StoreResult<std::vector<PaymentAttempt>> PgPaymentStore::unsettled_holds(const s
         const auto r = w.exec_params(
             std::string("SELECT ") + kAttemptColumns +
                 " FROM payment_attempts WHERE file_id = $1 AND held AND hold_outcome = '' AND "
-                "state = 'granted' ORDER BY created_s, payer_account_id, attempt_no LIMIT $2",
+                "state IN ('granted', 'pending') ORDER BY created_s, payer_account_id, attempt_no "
+                "LIMIT $2",
             file_id, pg_limit(limit));
         return pg_rows(r, read_attempt);
     });
@@ -276,7 +277,7 @@ StoreResult<std::vector<std::string>> PgPaymentStore::files_with_unsettled_holds
     return m_db->transact("files with holds", [limit](pqxx::work& w) {
         const auto r = w.exec_params(
             "SELECT DISTINCT file_id FROM payment_attempts WHERE held AND hold_outcome = '' AND "
-            "state = 'granted' ORDER BY file_id LIMIT $1",
+            "state IN ('granted', 'pending') ORDER BY file_id LIMIT $1",
             pg_limit(limit));
         return pg_rows(r, [](const pqxx::row& row) { return pg_text(row[0]); });
     });

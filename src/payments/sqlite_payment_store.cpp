@@ -290,9 +290,11 @@ StoreResult<std::optional<AccountId>> SqlitePaymentStore::referral_owner(const s
 StoreResult<std::vector<PaymentAttempt>> SqlitePaymentStore::unsettled_holds(const std::string& file_id,
                                                                            std::size_t limit) {
     const std::lock_guard lock(m_read_mutex);
-    Query q(m_read_db, std::string("SELECT ") + kAttemptColumns +
-                      " FROM payment_attempts WHERE file_id = ?1 AND held = 1 AND hold_outcome = '' AND "
-                      "state = 'granted' ORDER BY created_s, payer_account_id, attempt_no LIMIT ?2");
+    Query q(m_read_db,
+            std::string("SELECT ") + kAttemptColumns +
+                " FROM payment_attempts WHERE file_id = ?1 AND held = 1 AND hold_outcome = '' AND "
+                "state IN ('granted', 'pending') ORDER BY created_s, payer_account_id, attempt_no "
+                "LIMIT ?2");
     if (!q.prepared()) return fail(failure(m_read_db, "prepare unsettled holds"));
     q.text(1, file_id).i64(2, static_cast<std::int64_t>(limit));
     return collect<PaymentAttempt>(m_read_db, q, read_attempt, "unsettled holds");
@@ -300,9 +302,10 @@ StoreResult<std::vector<PaymentAttempt>> SqlitePaymentStore::unsettled_holds(con
 
 StoreResult<std::vector<std::string>> SqlitePaymentStore::files_with_unsettled_holds(std::size_t limit) {
     const std::lock_guard lock(m_read_mutex);
-    Query q(m_read_db,
-            "SELECT DISTINCT file_id FROM payment_attempts WHERE held = 1 AND hold_outcome = '' AND "
-            "state = 'granted' ORDER BY file_id LIMIT ?1");
+    Query q(
+        m_read_db,
+        "SELECT DISTINCT file_id FROM payment_attempts WHERE held = 1 AND hold_outcome = '' AND "
+        "state IN ('granted', 'pending') ORDER BY file_id LIMIT ?1");
     if (!q.prepared()) return fail(failure(m_read_db, "prepare files with holds"));
     q.i64(1, static_cast<std::int64_t>(limit));
     return collect<std::string>(m_read_db, q, [](sqlite3_stmt* s) { return column_text(s, 0); }, "files with holds");

@@ -580,6 +580,17 @@ awaitable<void> App::owned_file_delete(Exchange& ex, const std::string& file_id)
     // Ownership first: another account's file and an absent one get the same 404.
     auto owned = m_accounts->accounts.get_file(*caller.principal, file_id);
     if (!owned) co_return co_await send_account_failure(ex, owned.error());
+    // An upload still under way is ended first (under its lock: a PATCH writing it makes this
+    // answer 423, and nothing changes), so it can never complete into a file without an owner
+    // that no quota counts. One that completed meanwhile left its file record, removed below.
+    auto upload = m_accounts->meta.upload_id_of_file(file_id);
+    if (!upload) co_return co_await send_problem(ex, Problem::internal, "storage failure");
+    if (*upload) {
+        if (auto ended = m_uploads.terminate(**upload);
+            !ended && ended.error().code != files::UploadError::not_found) {
+            co_return co_await send_upload_failure(ex, ended.error());
+        }
+    }
     // The file record goes first, so the link answers 404 at once; then the blob; then the
     // ownership, which frees the quota. A crash in between leaves at worst an orphan blob.
     if (auto r = m_accounts->meta.delete_file(file_id);

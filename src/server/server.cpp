@@ -293,6 +293,9 @@ public:
             status != 304 && status >= 200) {
             response.content_length(response.body().size());
         }
+        // A HEAD answer is the header only (RFC 9110 9.3.2), its Content-Length what GET would
+        // send: a body here would be read as the start of the next response.
+        if (request().method() == http::verb::head) response.body().clear();
         finish_response_header(response);
         const std::size_t body_bytes = response.body().size();
         lowest().expires_after(m_options.body_stall_timeout);
@@ -538,6 +541,15 @@ private:
                        ec != http::error::end_of_stream && ec != http::error::partial_message) {
                 co_await answer_and_close(Problem::bad_request, fmt::format("malformed request: {}", ec.message()));
             }
+            co_return false;
+        }
+        // RFC 9112 6.3: a Transfer-Encoding whose last coding is not chunked leaves the body's
+        // length unknown; the only safe answer is 400 and closing (else the body could be read
+        // as the next request).
+        if (m_parser->get().find(http::field::transfer_encoding) != m_parser->get().end() &&
+            !m_parser->chunked()) {
+            co_await answer_and_close(Problem::bad_request,
+                                      "Transfer-Encoding must end with chunked");
             co_return false;
         }
         m_status = 0;

@@ -6,8 +6,10 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "core/encoding.h"
 #include "core/http_headers.h"
 #include "core/ids.h"
+#include "files/file_meta.h"
 #include "server/app.h"
 #include "server/client_limits.h"
 #include "server/request_path.h"
@@ -97,8 +99,17 @@ awaitable<void> App::tus_create(Exchange& ex) {
     }
     files::CreateUpload create;
     if (const auto metadata = header(req, "Upload-Metadata")) {
-        if (!parse_upload_metadata(*metadata)) {
+        const auto pairs = parse_upload_metadata(*metadata);
+        if (!pairs) {
             co_return co_await send_problem(ex, Problem::bad_request, "Upload-Metadata is malformed");
+        }
+        // The encrypted metadata is returned as a JSON string: it must be base64url text.
+        for (const auto& [key, value] : *pairs) {
+            if (key == files::kMetaKey && !base64url_decode(value)) {
+                co_return co_await send_problem(
+                    ex, Problem::bad_request,
+                    "Upload-Metadata meta must be base64url text without padding");
+            }
         }
         create.metadata = std::string(*metadata);
     }
@@ -119,6 +130,9 @@ awaitable<void> App::tus_create(Exchange& ex) {
     }
     const auto length = header(req, "Upload-Length");
     const auto defer = header(req, "Upload-Defer-Length");
+    // A body: a positive Content-Length, or a chunked one (even if it turns out empty).
+    const bool has_body =
+        ex.content_length().value_or(0) > 0 || (!ex.content_length() && !ex.body_done());
     if (create.part_upload_ids.empty()) {
         if (length && defer) {
             co_return co_await send_problem(ex, Problem::bad_request,
@@ -132,12 +146,11 @@ awaitable<void> App::tus_create(Exchange& ex) {
             co_return co_await send_problem(ex, Problem::bad_request,
                                             "Upload-Length (or Upload-Defer-Length: 1) is required");
         }
-    } else if (length || ex.content_length().value_or(0) > 0) {
+    } else if (length || has_body) {
+        // Refused before anything is made: the parts are consumed by the concatenation.
         co_return co_await send_problem(ex, Problem::bad_request,
                                         "a final concatenation has no length or body of its own");
     }
-    const bool has_body = ex.content_length().value_or(0) > 0 ||
-                          (!ex.content_length() && !ex.body_done());
     if (has_body && header(req, "Content-Type") != kOffsetOctetStream) {
         co_return co_await send_problem(ex, Problem::unsupported_media_type,
                                         "a creation body needs Content-Type: application/offset+octet-stream");
@@ -193,7 +206,8 @@ awaitable<void> App::tus_create(Exchange& ex) {
     auto created = m_uploads.create(create);
     if (!created) co_return co_await send_upload_failure(ex, created.error());
     store::UploadRecord record = std::move(*created);
-    if (caller.principal && owner_secret) {
+    const bool owned = caller.principal && owner_secret;
+    if (owned) {
         auto added = m_accounts->accounts.add_file(
             *caller.principal, accounts::NewOwnedFile{record.file_id, std::move(*owner_secret), owned_length_bytes});
         if (!added) {
@@ -216,7 +230,13 @@ awaitable<void> App::tus_create(Exchange& ex) {
     }
     if (has_body) {
         auto written = co_await receive_body(ex, record.upload_id, 0, std::nullopt);
-        if (!written) co_return;  // receive_body answered the error
+        if (!written) {
+            // receive_body answered the error (or the connection is gone): the client has no
+            // Location, so nothing of the upload may stay to count against its quota.
+            if (owned) (void)m_accounts->accounts.delete_file(*caller.principal, record.file_id);
+            (void)m_uploads.terminate(record.upload_id);
+            co_return;
+        }
         record = std::move(*written);
     }
     StringResponse res{http::status::created, req.version()};

@@ -68,6 +68,9 @@ public:
 
     virtual StoreResult<void> create_upload(const UploadRecord& upload) = 0;
     virtual StoreResult<std::optional<UploadRecord>> get_upload(const std::string& upload_id) = 0;
+    // The id of the upload that reserved `file_id` (complete or not), if its record is kept.
+    virtual StoreResult<std::optional<std::string>> upload_id_of_file(
+        const std::string& file_id) = 0;
     virtual StoreResult<void> set_upload_offset(const std::string& upload_id,
                                                 std::uint64_t offset_bytes) = 0;
     virtual StoreResult<void> set_upload_length(const std::string& upload_id,

@@ -276,6 +276,14 @@ StoreResult<std::optional<UploadRecord>> PgMetaStore::get_upload(const std::stri
     });
 }
 
+StoreResult<std::optional<std::string>> PgMetaStore::upload_id_of_file(const std::string& file_id) {
+    if (!pg_storable(file_id)) return std::optional<std::string>();
+    return m_db->read("read the file's upload", [&](pqxx::nontransaction& n) {
+        const auto r = n.exec_params("SELECT upload_id FROM uploads WHERE file_id = $1", file_id);
+        return r.empty() ? std::optional<std::string>() : std::optional(pg_text(r[0][0]));
+    });
+}
+
 StoreResult<void> PgMetaStore::set_upload_offset(const std::string& upload_id,
                                                  std::uint64_t offset_bytes) {
     if (!pg_storable(upload_id)) return fail(not_found("no such upload"));

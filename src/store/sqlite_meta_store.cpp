@@ -520,6 +520,17 @@ StoreResult<std::optional<UploadRecord>> SqliteMetaStore::get_upload(const std::
     return found;
 }
 
+StoreResult<std::optional<std::string>> SqliteMetaStore::upload_id_of_file(
+    const std::string& file_id) {
+    const std::lock_guard lock(m_mutex);
+    Use use(m_stmts->select_upload_of_file);
+    bind_text(use.get(), 1, file_id);
+    const int rc = sqlite3_step(use.get());
+    if (rc == SQLITE_DONE) return std::optional<std::string>();
+    if (rc != SQLITE_ROW) return fail(sqlite_failure(m_db, "read the file's upload"));
+    return std::optional(column_text(use.get(), 0));
+}
+
 StoreResult<void> SqliteMetaStore::set_upload_offset(const std::string& upload_id,
                                                      std::uint64_t offset_bytes) {
     auto offset = to_db(offset_bytes);

@@ -33,6 +33,7 @@ public:
 
     StoreResult<void> create_upload(const UploadRecord& upload) override;
     StoreResult<std::optional<UploadRecord>> get_upload(const std::string& upload_id) override;
+    StoreResult<std::optional<std::string>> upload_id_of_file(const std::string& file_id) override;
     StoreResult<void> set_upload_offset(const std::string& upload_id,
                                         std::uint64_t offset_bytes) override;
     StoreResult<void> set_upload_length(const std::string& upload_id,

@@ -27,6 +27,85 @@
 namespace satload::onchain {
 namespace {
 
+// A chain store whose first mark_credited fails (the store refused, or the process died,
+// after the ledger applied the credit): everything else goes to the real store.
+class MarkCreditedFailsOnce final : public ChainStore {
+public:
+    explicit MarkCreditedFailsOnce(ChainStore& inner) : m_inner(inner) {}
+    bool failed = false;
+
+    StoreResult<void> mark_credited(const chain::OutPoint& o) override {
+        if (failed) return m_inner.mark_credited(o);
+        failed = true;
+        return fail(store::StoreFailure{store::StoreError::io, "injected: mark_credited lost"});
+    }
+    StoreResult<std::optional<BlockRecord>> tip() override { return m_inner.tip(); }
+    StoreResult<std::optional<BlockRecord>> block_at(std::int64_t h) override {
+        return m_inner.block_at(h);
+    }
+    StoreResult<void> connect_block(const BlockEffects& e) override {
+        return m_inner.connect_block(e);
+    }
+    StoreResult<DisconnectEffects> disconnect_block(std::int64_t h) override {
+        return m_inner.disconnect_block(h);
+    }
+    StoreResult<std::optional<AddressRecord>> address_by_script(ByteSpan s) override {
+        return m_inner.address_by_script(s);
+    }
+    StoreResult<std::optional<AddressRecord>> unused_address(AccountId a) override {
+        return m_inner.unused_address(a);
+    }
+    StoreResult<std::uint32_t> next_index(Branch b) override { return m_inner.next_index(b); }
+    StoreResult<void> insert_address(const AddressRecord& a) override {
+        return m_inner.insert_address(a);
+    }
+    StoreResult<std::vector<DepositRecord>> deposits_of(AccountId a) override {
+        return m_inner.deposits_of(a);
+    }
+    StoreResult<std::vector<DepositRecord>> deposits_with_status(DepositStatus s) override {
+        return m_inner.deposits_with_status(s);
+    }
+    StoreResult<void> set_reversal_plan(const chain::OutPoint& o, std::optional<ReversalPlan> p,
+                                        std::int64_t attempt) override {
+        return m_inner.set_reversal_plan(o, p, attempt);
+    }
+    StoreResult<void> mark_reversed(const chain::OutPoint& o, std::int64_t reversed_msat,
+                                    std::int64_t receivable_msat) override {
+        return m_inner.mark_reversed(o, reversed_msat, receivable_msat);
+    }
+    StoreResult<std::vector<CoinRecord>> unspent_coins() override {
+        return m_inner.unspent_coins();
+    }
+    StoreResult<std::vector<CoinRecord>> coins_of_withdrawal(const std::string& id) override {
+        return m_inner.coins_of_withdrawal(id);
+    }
+    StoreResult<void> insert_withdrawal(const WithdrawalRecord& w,
+                                        const std::vector<chain::OutPoint>& c) override {
+        return m_inner.insert_withdrawal(w, c);
+    }
+    StoreResult<void> delete_withdrawal(const std::string& id) override {
+        return m_inner.delete_withdrawal(id);
+    }
+    StoreResult<void> set_withdrawal_status(const std::string& id, std::string_view s) override {
+        return m_inner.set_withdrawal_status(id, s);
+    }
+    StoreResult<std::optional<WithdrawalRecord>> withdrawal(const std::string& id) override {
+        return m_inner.withdrawal(id);
+    }
+    StoreResult<std::vector<WithdrawalRecord>> withdrawals_of(AccountId a) override {
+        return m_inner.withdrawals_of(a);
+    }
+    StoreResult<std::vector<WithdrawalRecord>> withdrawals_with_status(
+        std::string_view s) override {
+        return m_inner.withdrawals_with_status(s);
+    }
+    StoreResult<std::int64_t> withdrawn_since(std::int64_t since_s) override {
+        return m_inner.withdrawn_since(since_s);
+    }
+
+private:
+    ChainStore& m_inner;
+};
 
 // A user's address stays the same until an output paying it is mined; then the next index is
 // handed out. Users get different addresses, each the BIP84 receive address of its index.
@@ -121,6 +200,52 @@ TEST_P(WatcherTest, CreditRetriedAfterCrashAppliesOnce) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->at(0).result, ledger::TransferResult::exists);
     EXPECT_EQ(balance(3), 9'000'000);
+}
+
+// The ledger applied a deposit's credit but the store did not record it (mark_credited
+// failed; a crash there leaves the same state), and a reorg takes the deposit's block before
+// the retry. The deposit still reads pending, yet the user holds the money: the reorg must
+// reverse the credit (reversed, the wallet back to zero), not orphan the deposit and leave the
+// user money that no coins back. A later round books nothing twice.
+TEST_P(WatcherTest, ReorgReversesCreditTheStoreDidNotRecord) {
+    MarkCreditedFailsOnce store(*m_store);
+    OnchainWallet wallet(store, m_node, *m_ledger,
+                         account_key(m_entropy, chain::network_params(chain::Network::regtest)),
+                         OnchainOptions{});
+    wallet.set_freeze_hook([this](AccountId a, const std::string& why) { m_frozen[a] = why; });
+    wallet.set_alert_hook([this](const std::string& line) { m_alerts.push_back(line); });
+    ASSERT_TRUE(wallet.sync_once());
+    const std::string addr = *wallet.deposit_address(14);
+    const std::int64_t before = m_node.height();
+    m_node.mine({pay(addr, 35'000)});
+    m_node.mine_empty(2);
+    auto lost = wallet.sync_once();
+    ASSERT_FALSE(lost);
+    ASSERT_TRUE(store.failed);
+    EXPECT_EQ(lost.error().code, OnchainError::store);
+    ASSERT_EQ(balance(14), 35'000'000);               // the ledger's credit committed
+    ASSERT_EQ(deposits(14).at(0).status, "pending");  // the store never heard of it
+    m_node.rewind_to(before);
+    m_node.mine_empty(4);  // a longer branch without the deposit
+    auto retried = wallet.sync_once();
+    ASSERT_TRUE(retried) << retried.error().message;
+    EXPECT_EQ(retried->disconnected, 3);
+    EXPECT_EQ(retried->reversed, 1);
+    auto d = deposits(14);
+    ASSERT_EQ(d.size(), 1u);
+    EXPECT_EQ(d[0].status, "reversed");
+    EXPECT_EQ(balance(14), 0);
+    EXPECT_TRUE(m_frozen.empty());
+    auto rows = m_store->deposits_of(14);
+    ASSERT_TRUE(rows && rows->size() == 1);
+    EXPECT_EQ(rows->at(0).credits, 1);
+    EXPECT_EQ(rows->at(0).reversed_msat, 35'000'000);
+    m_node.mine_empty(1);
+    auto again = wallet.sync_once();
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->reversed, 0);
+    EXPECT_EQ(balance(14), 0);
+    EXPECT_TRUE(m_ledger->audit().passed());
 }
 
 // Outputs below the dust threshold are neither deposits nor coins; a deposit of exactly the

@@ -199,7 +199,9 @@ TEST_P(PaymentStoreTest, HeldLegsListedOldestFirstAndSettledOnce) {
     }
     PaymentAttempt pending = attempt(4, "held", 1);
     pending.held = true;
-    ASSERT_TRUE(m_store->insert_attempt(pending));  // not granted: not listed
+    // Recorded pending and never finished (a crash): listed too, last (the newest); settlement
+    // asks the ledger whether its group applied.
+    ASSERT_TRUE(m_store->insert_attempt(pending));
     PaymentAttempt other = attempt(1, "Another", 1);
     other.held = true;
     ASSERT_TRUE(m_store->insert_attempt(other));
@@ -229,9 +231,11 @@ TEST_P(PaymentStoreTest, HeldLegsListedOldestFirstAndSettledOnce) {
     EXPECT_EQ(settled->settled_to, 99);
     holds = m_store->unsettled_holds("held", 10);
     ASSERT_TRUE(holds);
-    ASSERT_EQ(holds->size(), 2u);
+    ASSERT_EQ(holds->size(), 3u);
     EXPECT_EQ((*holds)[0].payer, 2);
     EXPECT_EQ((*holds)[1].payer, 1);
+    EXPECT_EQ((*holds)[2].payer, 4);
+    EXPECT_EQ((*holds)[2].state, AttemptState::pending);
 }
 
 // A file's redirect reads back as set, and setting it again replaces it.

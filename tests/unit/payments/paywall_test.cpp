@@ -36,22 +36,25 @@ std::string file_id(std::uint8_t n) {
     return base64url_encode(b);
 }
 
-// The payment store as a crash leaves it when the attempts' writes were not synced yet (the
-// ledger's commit is the payment's one sync): every read goes to the real store, and the
-// unsynced writes (the attempt, its outcome, a recovered attempt) report success and are lost.
-class CrashLosingStore final : public PaymentStore {
+// Every call goes to the real store; the test stores below lose some writes.
+class ForwardingStore : public PaymentStore {
 public:
-    explicit CrashLosingStore(PaymentStore& real) : m_real(real) {}
+    explicit ForwardingStore(PaymentStore& real) : m_real(real) {}
     [[nodiscard]] bool shared_by_servers() const override { return m_real.shared_by_servers(); }
     StoreResult<std::optional<PaymentAttempt>> latest_attempt(AccountId payer, const std::string& file_id) override {
         return m_real.latest_attempt(payer, file_id);
     }
-    StoreResult<void> insert_attempt(const PaymentAttempt&) override { return {}; }
-    StoreResult<void> finish_attempt(AccountId, const std::string&, std::int64_t, AttemptState,
-                                     std::int64_t) override {
-        return {};
+    StoreResult<void> insert_attempt(const PaymentAttempt& a) override {
+        return m_real.insert_attempt(a);
     }
-    StoreResult<void> record_recovered_attempt(const PaymentAttempt&) override { return {}; }
+    StoreResult<void> finish_attempt(AccountId payer, const std::string& file_id,
+                                     std::int64_t attempt_no, AttemptState state,
+                                     std::int64_t expires_s) override {
+        return m_real.finish_attempt(payer, file_id, attempt_no, state, expires_s);
+    }
+    StoreResult<void> record_recovered_attempt(const PaymentAttempt& a) override {
+        return m_real.record_recovered_attempt(a);
+    }
     StoreResult<std::vector<FileEarnings>> earnings(AccountId uploader) override { return m_real.earnings(uploader); }
     StoreResult<ReferralEarnings> referral_earnings(AccountId referrer) override {
         return m_real.referral_earnings(referrer);
@@ -82,6 +85,36 @@ public:
 
 private:
     PaymentStore& m_real;
+};
+
+// The payment store as a crash leaves it when the attempts' writes were not synced yet (the
+// ledger's commit is the payment's one sync): every read goes to the real store, and the
+// unsynced writes (the attempt, its outcome, a recovered attempt) report success and are lost.
+class CrashLosingStore final : public ForwardingStore {
+public:
+    using ForwardingStore::ForwardingStore;
+    StoreResult<void> insert_attempt(const PaymentAttempt&) override { return {}; }
+    StoreResult<void> finish_attempt(AccountId, const std::string&, std::int64_t, AttemptState,
+                                     std::int64_t) override {
+        return {};
+    }
+    StoreResult<void> record_recovered_attempt(const PaymentAttempt&) override { return {}; }
+};
+
+// The payment store as a crash right after the ledger group leaves it: what was written before
+// the group (an attempt recorded pending) is kept, the outcome written after it is lost.
+class OutcomeLosingStore final : public ForwardingStore {
+public:
+    using ForwardingStore::ForwardingStore;
+    StoreResult<void> insert_attempt(const PaymentAttempt& a) override {
+        if (a.state == AttemptState::pending) return ForwardingStore::insert_attempt(a);
+        return {};
+    }
+    StoreResult<void> finish_attempt(AccountId, const std::string&, std::int64_t, AttemptState,
+                                     std::int64_t) override {
+        return {};
+    }
+    StoreResult<void> record_recovered_attempt(const PaymentAttempt&) override { return {}; }
 };
 
 class PaywallTest : public ::testing::TestWithParam<DbBackend> {
@@ -168,6 +201,27 @@ protected:
         ASSERT_TRUE(r) << r.error().message;
     }
     std::int64_t balance(AccountId a) { return m_wallets->balance(a).balance_msat; }
+    // `payer` (given 10,000 msat) pays 1,000 msat through `via` for file 1 of `uploader`, held
+    // under an open report: 900 msat reserved for the uploader.
+    void pay_held_file(Paywall& via, AccountId payer, AccountId uploader) {
+        fund(payer, 10'000);
+        put_file(file_id(1), 1'000, uploader);
+        hold(file_id(1), true);
+        auto g = via.pay(payer, invoice(file_id(1)), 1'000);
+        ASSERT_TRUE(g) << g.error().message;
+        EXPECT_TRUE(g->attempt.held);
+    }
+    // One held leg of `msat` released: nothing reserved is left on either side.
+    void expect_released(const HoldSettlement& settled, AccountId payer, std::int64_t payer_left,
+                         AccountId uploader, std::int64_t msat) {
+        EXPECT_EQ(settled.released, 1U);
+        EXPECT_EQ(settled.released_msat, msat);
+        EXPECT_EQ(wallet(payer).balance_msat, payer_left);
+        EXPECT_EQ(wallet(payer).pending_out_msat, 0);
+        EXPECT_EQ(wallet(uploader).balance_msat, msat);
+        EXPECT_EQ(wallet(uploader).pending_in_msat, 0);
+    }
+
     std::int64_t platform() { return m_ledger->lookup_account(ledger::kPlatformRevenueId)->balance_msat(); }
     void put_file(const std::string& id, std::int64_t price, AccountId owner) {
         const std::lock_guard lock(m_files_mutex);
@@ -584,6 +638,86 @@ TEST_P(PaywallTest, HeldUploaderLegIsReleasedExactly) {
     ASSERT_TRUE(again);
     EXPECT_EQ(again->released + again->redirected, 0U);
     EXPECT_EQ(wallet(uploader).balance_msat, 801);
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
+// A crash after a held payment's ledger group, before its outcome was recorded: the attempt was
+// recorded (pending) before the group, so the decision on the report still finds the
+// reservation, records the attempt from the ledger and releases it, exactly once; without the
+// record the payer's money would stay reserved and the uploader never be paid.
+TEST_P(PaywallTest, HeldPaymentWhoseOutcomeWasLostIsSettled) {
+    const AccountId payer = 1, uploader = 2;
+    {
+        OutcomeLosingStore losing(*m_store);
+        auto crashed = new_paywall(losing);
+        pay_held_file(*crashed, payer, uploader);
+    }
+    EXPECT_EQ(wallet(payer).pending_out_msat, 900);
+    EXPECT_EQ(wallet(uploader).pending_in_msat, 900);
+    auto files = m_store->files_with_unsettled_holds(10);
+    ASSERT_TRUE(files) << files.error().message;
+    EXPECT_EQ(*files, std::vector<std::string>{file_id(1)});
+
+    hold(file_id(1), false);
+    auto settled = m_paywall->settle_stale_holds();
+    ASSERT_TRUE(settled) << settled.error().message;
+    expect_released(*settled, payer, 9'000, uploader, 900);
+    auto recorded = m_store->latest_attempt(payer, file_id(1));
+    ASSERT_TRUE(recorded && *recorded);
+    EXPECT_EQ((*recorded)->state, AttemptState::granted);
+    EXPECT_EQ((*recorded)->hold_outcome, HoldOutcome::released);
+    // The payer's later request gets the grant without paying again.
+    auto again = m_paywall->pay(payer, invoice(file_id(1)), 1'000);
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_FALSE(again->charged_now);
+    EXPECT_EQ(wallet(payer).balance_msat, 9'000);
+    auto none = m_paywall->settle_stale_holds();
+    ASSERT_TRUE(none);
+    EXPECT_EQ(none->released + none->redirected, 0U);
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
+// A held payment settled after the operator changed the split (here to 0/0/100, which would
+// give today's uploader leg 0 msat): the recorded leg is what is settled, not today's shares.
+TEST_P(PaywallTest, HeldPaymentIsSettledAsRecordedAfterTheSplitChanged) {
+    const AccountId payer = 1, uploader = 2;
+    pay_held_file(*m_paywall, payer, uploader);
+    EXPECT_EQ(wallet(uploader).pending_in_msat, 900);
+    make_paywall(ledger::SplitShares{0, 0, 10'000});
+    hold(file_id(1), false);
+    auto settled = m_paywall->settle_holds(file_id(1));
+    ASSERT_TRUE(settled) << settled.error().message;
+    expect_released(*settled, payer, 9'000, uploader, 900);
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
+// A pending attempt is followed at its recorded price: when the price fell since and the payer
+// allows only the new one, nothing is charged (the ledger never applied the old group).
+TEST_P(PaywallTest, PendingAttemptAboveTheAllowedPriceChargesNothing) {
+    const AccountId payer = 1, uploader = 2;
+    fund(payer, 10'000);
+    ASSERT_TRUE(m_wallets->ensure_wallet(uploader));
+    put_file(file_id(1), 500, uploader);
+    PaymentAttempt a;
+    a.payer = payer;
+    a.file_id = file_id(1);
+    a.attempt_no = 1;
+    a.uploader = uploader;
+    a.price_msat = 1'000;  // recorded before the owner lowered the price
+    a.uploader_msat = 900;
+    a.platform_msat = 100;
+    a.created_s = m_now;
+    ASSERT_TRUE(m_store->insert_attempt(a));
+    auto g = m_paywall->pay(payer, invoice(file_id(1)), 500);
+    ASSERT_FALSE(g);
+    EXPECT_EQ(g.error().code, PayError::price_above_maximum);
+    EXPECT_EQ(wallet(payer).balance_msat, 10'000);
+    EXPECT_EQ(wallet(payer).pending_out_msat, 0);
+    // Allowing the recorded price settles it, once.
+    auto paid = m_paywall->pay(payer, invoice(file_id(1)), 1'000);
+    ASSERT_TRUE(paid) << paid.error().message;
+    EXPECT_EQ(paid->attempt.price_msat, 1'000);
+    EXPECT_EQ(wallet(payer).balance_msat, 9'000);
     EXPECT_TRUE(m_ledger->audit().passed());
 }
 
