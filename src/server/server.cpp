@@ -2,6 +2,7 @@
 // wait has a deadline (header, idle, body stall); shutdown drains before it cuts.
 #include "server/server.h"
 
+#include <cctype>
 #include <cstring>
 
 #include <boost/asio/as_tuple.hpp>
@@ -29,6 +30,51 @@ namespace beast = boost::beast;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+// The one Host field of a request: host[:port], where host is a name or IPv4 address (letters,
+// digits, '.', '-', '_', '~') or a bracketed IPv6 literal, and a port is 1 to 5 digits.
+bool valid_host_field(const http::request_header<>& req) {
+    if (req.count(http::field::host) != 1) return false;
+    const std::string_view value = req[http::field::host];
+    constexpr std::size_t kMaxHostChars = 255 + 1 + 5;  // a DNS name, ':', a port
+    if (value.empty() || value.size() > kMaxHostChars) return false;
+    std::string_view port;
+    if (value.front() == '[') {
+        const auto close = value.find(']');
+        if (close == std::string_view::npos || close < 2) return false;
+        const auto inside = value.substr(1, close - 1);
+        if (!std::all_of(inside.begin(), inside.end(), [](char c) {
+                return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+            })) {
+            return false;
+        }
+        const auto after = value.substr(close + 1);
+        if (!after.empty()) {
+            if (after.front() != ':' || after.size() == 1) return false;
+            port = after.substr(1);
+        }
+    } else {
+        std::string_view host = value;
+        if (const auto colon = value.find(':'); colon != std::string_view::npos) {
+            port = value.substr(colon + 1);
+            host = value.substr(0, colon);
+            if (port.empty()) return false;
+        }
+        if (host.empty() || !std::all_of(host.begin(), host.end(), [](char c) {
+                return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ||
+                       c == '_' || c == '~';
+            })) {
+            return false;
+        }
+    }
+    return port.size() <= 5 && std::all_of(port.begin(), port.end(), [](char c) {
+               return std::isdigit(static_cast<unsigned char>(c));
+           });
+}
+
+}  // namespace
 
 class ConnectionBase {
 public:
@@ -234,8 +280,29 @@ public:
     bool body_done() const override { return m_parser->is_done(); }
     bool keep_alive() const override { return m_parser->keep_alive(); }
 
+    bool expects_continue() const {
+        const auto& req = m_parser->get();
+        const auto it = req.find(http::field::expect);
+        return req.version() >= 11 && it != req.end() &&
+               beast::iequals(it->value(), "100-continue");
+    }
+
     awaitable<std::optional<std::size_t>> read_body(std::span<std::uint8_t> out) override {
         if (m_body_failed) co_return std::nullopt;
+        // A client that sent `Expect: 100-continue` waits for this before its body (curl: up
+        // to a second per request); it is sent once the handler wants the body, so a request
+        // refused from its header alone never gets it (RFC 9110 10.1.1).
+        if (!m_continue_sent && m_buffer.size() == 0 && expects_continue()) {
+            m_continue_sent = true;
+            static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+            lowest().expires_after(m_options.body_stall_timeout);
+            auto [ec, n] = co_await asio::async_write(m_stream, asio::buffer(kContinue), kAwait);
+            if (ec) {
+                m_close = true;
+                m_body_failed = true;
+                co_return std::nullopt;
+            }
+        }
         // The body is read here rather than by http::async_read, which reads at most 64 KiB at
         // a time: each socket read takes as much as `out` holds (up to kBodyReadBytes), so a
         // large upload costs a quarter of the reads, wake-ups and acknowledgments. The parser
@@ -528,6 +595,7 @@ private:
         lowest().expires_after(m_options.header_timeout);
         m_parser = std::make_unique<http::request_parser<http::buffer_body>>();
         m_body_failed = false;
+        m_continue_sent = false;
         m_parser->header_limit(m_options.max_header_bytes);
         m_parser->body_limit(boost::none);  // handlers enforce their own body limits
         auto [ec, n] = co_await http::async_read_header(m_stream, m_buffer, *m_parser, kAwait);
@@ -552,6 +620,13 @@ private:
                                       "Transfer-Encoding must end with chunked");
             co_return false;
         }
+        // RFC 9112 3.2: an HTTP/1.1 request carries exactly one Host, a valid authority (it
+        // becomes part of the URLs this server answers with when no --public-url is set).
+        if (const auto& req = m_parser->get(); req.version() >= 11 && !valid_host_field(req)) {
+            co_await answer_and_close(Problem::bad_request,
+                                      "the request needs one valid Host header");
+            co_return false;
+        }
         m_status = 0;
         co_await m_app.handle(*this);
         // An idle connection keeps no buffer at all: it costs memory only while it talks.
@@ -573,6 +648,7 @@ private:
     bool m_resumed = false;
     bool m_idle = true;
     bool m_body_failed = false;
+    bool m_continue_sent = false;  // this request's interim 100 (Continue) answer
     unsigned m_status = 0;
     std::string m_peer_address;
     std::array<char, 1> m_first_byte{};

@@ -203,7 +203,9 @@ awaitable<void> App::tus_create(Exchange& ex) {
             co_return co_await send_account_failure(ex, fits.error());
         }
     }
-    auto created = m_uploads.create(create);
+    // On the blocking pool: the record's durable commit and, for a final concatenation, the
+    // copy of its parts' bytes into one blob, as a completing PATCH's commit is.
+    auto created = co_await m_blocking.run([this, &create] { return m_uploads.create(create); });
     if (!created) co_return co_await send_upload_failure(ex, created.error());
     store::UploadRecord record = std::move(*created);
     const bool owned = caller.principal && owner_secret;
@@ -376,7 +378,10 @@ awaitable<std::optional<store::UploadRecord>> App::receive_body(
             co_return std::nullopt;
         }
     }
-    auto done = (*writer)->finish();
+    // On the blocking pool: the sync of what arrived and, when this PATCH completes the upload,
+    // the commit (a local blob is read back whole for its digest: seconds for gigabytes), which
+    // would stall every other connection of this event loop meanwhile.
+    auto done = co_await m_blocking.run([&writer] { return (*writer)->finish(); });
     if (!done) {
         co_await send_upload_failure(ex, done.error());
         co_return std::nullopt;

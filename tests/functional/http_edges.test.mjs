@@ -206,3 +206,52 @@ test('a Transfer-Encoding that does not end with chunked gets 400 and the connec
   const ok = await exchange('GET /healthz HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
   assert.deepEqual(statusLines(ok), ['HTTP/1.1 200'], ok);
 });
+
+test('Expect: 100-continue gets its interim answer once the body is wanted, and never for a request refused from its header', async () => {
+  const upload = await anonymousUpload(5);
+  const { hostname, port } = new URL(server.url);
+  const wire = await new Promise((resolve, reject) => {
+    let seen = '';
+    let sentBody = false;
+    const socket = net.connect(Number(port), hostname, () => {
+      socket.write(
+        `PATCH ${upload} HTTP/1.1\r\nHost: test\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n` +
+          'Content-Type: application/offset+octet-stream\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n',
+      );
+    });
+    socket.on('data', (d) => {
+      seen += d.toString('latin1');
+      // The body goes only after the interim answer: without it the PATCH would never finish.
+      if (!sentBody && seen.startsWith('HTTP/1.1 100 Continue\r\n\r\n')) {
+        sentBody = true;
+        socket.write('hello');
+      }
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(seen));
+  });
+  assert.deepEqual(statusLines(wire), ['HTTP/1.1 100', 'HTTP/1.1 204'], wire);
+  assert.match(wire, /Satload-File-Id: /i);
+
+  const refused = await exchange(
+    `PATCH ${upload} HTTP/1.1\r\nHost: test\r\nUpload-Offset: 5\r\nContent-Type: application/offset+octet-stream\r\n` +
+      'Content-Length: 5\r\nExpect: 100-continue\r\n\r\n',
+  );
+  assert.deepEqual(statusLines(refused), ['HTTP/1.1 412'], refused);
+});
+
+test('an HTTP/1.1 request needs exactly one valid Host (400 and close otherwise)', async () => {
+  const get = (hostLines, version = '1.1') => exchange(`GET /healthz HTTP/${version}\r\n${hostLines}Connection: close\r\n\r\n`);
+  for (const bad of ['', 'Host: evil.example/phish?x=\r\n', 'Host: a\r\nHost: b\r\n', 'Host: a b\r\n', 'Host: host:\r\n',
+    'Host: host:123456\r\n', 'Host: [zz]\r\n', 'Host: [::1]x\r\n', 'Host: \r\n']) {
+    const wire = await get(bad);
+    assert.deepEqual(statusLines(wire), ['HTTP/1.1 400'], `${JSON.stringify(bad)}: ${wire}`);
+  }
+  for (const good of ['Host: localhost\r\n', 'Host: 127.0.0.1:8080\r\n', 'Host: [::1]:8080\r\n', 'Host: [::1]\r\n',
+    'Host: files.example.org\r\n']) {
+    const wire = await get(good);
+    assert.deepEqual(statusLines(wire), ['HTTP/1.1 200'], `${JSON.stringify(good)}: ${wire}`);
+  }
+  // HTTP/1.0 predates Host: still served without it.
+  assert.match(await get('', '1.0'), /^HTTP\/1\.[01] 200/);
+});
