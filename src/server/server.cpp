@@ -490,6 +490,9 @@ private:
         // response already sees its request.
         m_server.metrics().count_request(request().method_string(), m_status);
         if (m_close || m_server.draining()) response.keep_alive(false);
+        // A body the handler did not read ends the connection after this answer (it would be
+        // parsed as the next request): the answer says so, so the client does not pipeline on.
+        if (m_parser && !m_parser->is_done()) response.keep_alive(false);
         if (!response.keep_alive()) m_close = true;
     }
 

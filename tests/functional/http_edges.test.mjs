@@ -255,3 +255,12 @@ test('an HTTP/1.1 request needs exactly one valid Host (400 and close otherwise)
   // HTTP/1.0 predates Host: still served without it.
   assert.match(await get('', '1.0'), /^HTTP\/1\.[01] 200/);
 });
+
+test('an answer sent while the request body stays unread says Connection: close', async () => {
+  const wire = await exchange('GET /healthz HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n\r\nhello');
+  assert.deepEqual(statusLines(wire), ['HTTP/1.1 200'], wire);
+  assert.match(wire, /\r\nConnection: close\r\n/i);
+  // With no body, the connection stays open for the next request.
+  const two = await exchange('GET /healthz HTTP/1.1\r\nHost: test\r\n\r\nGET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n');
+  assert.deepEqual(statusLines(two), ['HTTP/1.1 200', 'HTTP/1.1 200'], two);
+});
