@@ -22,9 +22,11 @@ constexpr std::string_view kTusExtensions =
     "creation,creation-with-upload,creation-defer-length,termination,checksum,expiration,"
     "concatenation";
 constexpr std::string_view kOffsetOctetStream = "application/offset+octet-stream";
-// Request bodies are read in pieces of this size: large enough for fast disks, small enough
-// that thousands of concurrent uploads do not hold much memory.
+// Request bodies are read in pieces of up to this size: large enough for fast disks. A body
+// starts with the small buffer and doubles it each time a read fills it, so a client that
+// trickles bytes (or stalls) holds 16 KiB, not 256 KiB, per connection.
 constexpr std::size_t kBodyBufferBytes = 256 * 1024;
+constexpr std::size_t kFirstBodyBufferBytes = 16 * 1024;
 // How long a PATCH waits for another request on the same upload to finish, and how often it
 // looks again, before answering 423.
 constexpr auto kLockWait = std::chrono::seconds(2);
@@ -356,10 +358,12 @@ awaitable<std::optional<store::UploadRecord>> App::receive_body(
         co_await send_upload_failure(ex, writer.error());
         co_return std::nullopt;
     }
-    std::vector<std::uint8_t> buffer(kBodyBufferBytes);
+    std::vector<std::uint8_t> buffer(kFirstBodyBufferBytes);
     std::uint64_t received = 0;
     while (true) {
         const auto n = co_await ex.read_body(buffer);
+        if (n && *n == buffer.size() && buffer.size() < kBodyBufferBytes)
+            buffer.resize(buffer.size() * 2);
         if (!n) {
             // The client went away or stalled: keep what arrived, as a resumable offset.
             (*writer)->cut();
