@@ -75,7 +75,9 @@ awaitable<void> App::send_upload_failure(Exchange& ex, const files::UploadFailur
     if (failure.code == files::UploadError::rate_limited) {
         co_return co_await send_too_many_requests(ex, failure.retry_after_s, failure.message);
     }
-    // Storage failures are logged in full but only summarised to the client.
+    // Storage failures are only summarised to the client (their messages name paths inside the
+    // data directory). They are not logged either: a partial's path holds its upload id, which
+    // is a write capability, and secrets are never logged.
     const bool internal = failure.code == files::UploadError::storage;
     co_await send_problem(ex, problem_of(failure.code),
                           internal ? "storage failure" : std::string_view(failure.message));
