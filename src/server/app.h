@@ -151,6 +151,10 @@ private:
     WalletContext* m_wallet = nullptr;
     OnchainContext* m_onchain = nullptr;
     BlockingPool m_blocking;
+    // Upload commits (a local blob read back whole for its digest, a concatenation's copy) and
+    // upload records' durable writes: a pool of their own, so that many large uploads
+    // completing at once never hold up the payments' pool.
+    BlockingPool m_upload_blocking{kUploadBlockingThreads};
     // Initialized here rather than in the constructor: m_options is declared (so set) first.
     std::shared_ptr<const WebAssets> m_web = load_web_assets(m_options);
 };

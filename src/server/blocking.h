@@ -20,6 +20,9 @@ namespace satload::server {
 // Threads that may wait on blocking work at once: enough for many payments to share one
 // ledger commit, few enough to cost little (their stacks are mostly untouched).
 inline constexpr std::size_t kBlockingThreads = 32;
+// Threads for upload commits and upload records (App::m_upload_blocking): more commits than
+// this wait their turn rather than take the disk and both cores from everything else.
+inline constexpr std::size_t kUploadBlockingThreads = 8;
 // The pool's threads run at this niceness (the event loops at 0): when many of them are
 // runnable at once they must not starve the loops, which serve every other request. Measured
 // on one core under a paid-download load: without it a 1 KiB GET waited ~9 ms for its loop.

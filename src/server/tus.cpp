@@ -209,7 +209,8 @@ awaitable<void> App::tus_create(Exchange& ex) {
     }
     // On the blocking pool: the record's durable commit and, for a final concatenation, the
     // copy of its parts' bytes into one blob, as a completing PATCH's commit is.
-    auto created = co_await m_blocking.run([this, &create] { return m_uploads.create(create); });
+    auto created =
+        co_await m_upload_blocking.run([this, &create] { return m_uploads.create(create); });
     if (!created) co_return co_await send_upload_failure(ex, created.error());
     store::UploadRecord record = std::move(*created);
     const bool owned = caller.principal && owner_secret;
@@ -238,9 +239,17 @@ awaitable<void> App::tus_create(Exchange& ex) {
         auto written = co_await receive_body(ex, record.upload_id, 0, std::nullopt);
         if (!written) {
             // receive_body answered the error (or the connection is gone): the client has no
-            // Location, so nothing of the upload may stay to count against its quota.
-            if (owned) (void)m_accounts->accounts.delete_file(*caller.principal, record.file_id);
-            (void)m_uploads.terminate(record.upload_id);
+            // Location, so an unfinished upload may not stay to count against its quota. One
+            // that is complete, or full and so perhaps mid-commit, stays as it was (owned,
+            // listed, deletable; recovery completes a full one): ending it could leave a file
+            // or a committed blob that nothing owns.
+            const auto now = m_uploads.status(record.upload_id);
+            const bool full = now && now->length_bytes && now->offset_bytes == *now->length_bytes;
+            if (now && !now->complete && !full) {
+                if (owned)
+                    (void)m_accounts->accounts.delete_file(*caller.principal, record.file_id);
+                (void)m_uploads.terminate(record.upload_id);
+            }
             co_return;
         }
         record = std::move(*written);
@@ -387,7 +396,7 @@ awaitable<std::optional<store::UploadRecord>> App::receive_body(
     // On the blocking pool: the sync of what arrived and, when this PATCH completes the upload,
     // the commit (a local blob is read back whole for its digest: seconds for gigabytes), which
     // would stall every other connection of this event loop meanwhile.
-    auto done = co_await m_blocking.run([&writer] { return (*writer)->finish(); });
+    auto done = co_await m_upload_blocking.run([&writer] { return (*writer)->finish(); });
     if (!done) {
         co_await send_upload_failure(ex, done.error());
         co_return std::nullopt;

@@ -264,3 +264,18 @@ test('an answer sent while the request body stays unread says Connection: close'
   const two = await exchange('GET /healthz HTTP/1.1\r\nHost: test\r\n\r\nGET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n');
   assert.deepEqual(statusLines(two), ['HTTP/1.1 200', 'HTTP/1.1 200'], two);
 });
+
+test('an upload complete at creation (length 0) stays owned when a body sent with it is refused', async () => {
+  const user = await apiUser(server.url, 'edge-empty');
+  const res = await createOwned(user, 0, OCTETS, randomBytes(5));
+  assert.ok(res.status >= 400 && res.status < 500, `${res.status} ${await res.text()}`);
+  // The file exists (its upload completed at once): it must stay its owner's, listed and
+  // deletable, never a file that nothing owns.
+  const files = await ownedFiles(user);
+  assert.equal(files.length, 1);
+  assert.equal(files[0].complete, true);
+  assert.equal((await fetch(`${server.url}/d/${files[0].id}`)).status, 200);
+  const del = await fetch(`${server.url}/api/v1/files/${files[0].id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${user.token}` } });
+  assert.equal(del.status, 204);
+  assert.equal((await fetch(`${server.url}/d/${files[0].id}`)).status, 404);
+});
