@@ -33,10 +33,6 @@ std::string meta_of(const std::string& upload_metadata) {
     return {};
 }
 
-bool is_complete(const store::UploadRecord& r) {
-    return r.complete || (r.length_bytes && r.offset_bytes == *r.length_bytes);
-}
-
 UploadFailure locked_failure() {
     return {UploadError::locked, "another request is writing to this upload"};
 }
@@ -49,6 +45,10 @@ std::string new_lock_holder(const RandomFn& random) {
 }
 
 }  // namespace
+
+bool is_complete(const store::UploadRecord& r) {
+    return r.complete || (r.length_bytes && r.offset_bytes == *r.length_bytes);
+}
 
 std::string_view to_string(UploadError e) {
     switch (e) {

@@ -235,5 +235,7 @@ private:
 };
 
 [[nodiscard]] std::string_view to_string(UploadError e);
+// Complete, or holding every byte of its length (and so completing, or left to recovery).
+[[nodiscard]] bool is_complete(const store::UploadRecord& r);
 
 }  // namespace satload::files

@@ -235,11 +235,14 @@ PayResult<PaidGrant> Paywall::pay_locked(AccountId payer, std::string_view invoi
         recorded_pending = true;
         // It is followed as recorded, at its price then: above what the payer allows now (the
         // price fell since) it may only be granted if the ledger applied it already.
-        if (attempt.price_msat > max_msat && !applied_attempt(attempt)) {
-            return fail(PayFailure{PayError::price_above_maximum,
-                                   "a payment of " + std::to_string(attempt.price_msat) +
-                                       " msat for this file is pending, above the " +
-                                       std::to_string(max_msat) + " msat you allowed"});
+        if (attempt.price_msat > max_msat) {
+            const auto applied = applied_attempt(attempt);
+            if (!applied) return fail(applied.error());
+            if (!*applied)
+                return fail(PayFailure{PayError::price_above_maximum,
+                                       "a payment of " + std::to_string(attempt.price_msat) +
+                                           " msat for this file is pending, above the " +
+                                           std::to_string(max_msat) + " msat you allowed"});
         }
     } else {
         attempt.payer = payer;
@@ -306,7 +309,8 @@ PayResult<PaidGrant> Paywall::pay_locked(AccountId payer, std::string_view invoi
         // that attempt and grant it, charging nothing more.
         auto applied = applied_attempt(attempt);
         if (!applied) return fail(applied.error());
-        attempt = std::move(*applied);
+        if (!*applied) return fail(unavailable("the ledger holds no applied leg of the payment"));
+        attempt = std::move(**applied);
         attempt.state = AttemptState::granted;
         attempt.expires_s = now + m_options.grant_lifetime_s;
         if (auto r = m_store.record_recovered_attempt(attempt); !r) return fail(unavailable(r.error().message));
@@ -345,7 +349,7 @@ PayResult<PaidGrant> Paywall::pay_locked(AccountId payer, std::string_view invoi
     return grant_of(attempt, true);
 }
 
-PayResult<PaymentAttempt> Paywall::applied_attempt(const PaymentAttempt& built) {
+PayResult<std::optional<PaymentAttempt>> Paywall::applied_attempt(const PaymentAttempt& built) {
     const auto unavailable = [](std::string message) { return PayFailure{PayError::unavailable, std::move(message)}; };
     const ledger::Id128 pid = payment_id(built.payer, built.file_id, built.attempt_no);
     std::vector<ledger::Id128> ids;
@@ -380,8 +384,8 @@ PayResult<PaymentAttempt> Paywall::applied_attempt(const PaymentAttempt& built) 
         }
         a.price_msat += t.amount_msat;
     }
-    if (a.price_msat <= 0) return fail(unavailable("the ledger holds no applied leg of the payment"));
-    return a;
+    if (a.price_msat <= 0) return std::optional<PaymentAttempt>();  // no leg applied
+    return std::optional(std::move(a));
 }
 
 PayResult<std::vector<ledger::Transfer>> Paywall::legs_of(const PaymentAttempt& attempt) const {
@@ -531,15 +535,11 @@ PayResult<std::optional<PaymentAttempt>> Paywall::recover_pending_hold(
     // Called under the exclusive hold lock: no payment of this process is between recording
     // and settling, so a pending record here was left by a crash (or by another server).
     auto applied = applied_attempt(pending);
-    if (!applied) {
-        // Not in the ledger (or not readable now): left pending, never marked failed, since
-        // another server may still be applying it; its payer's retry settles it either way.
-        const auto found = m_wallets.ledger().lookup_transfers({ledger::payment_leg_id(
-            payment_id(pending.payer, pending.file_id, pending.attempt_no), 0)});
-        if (!found) return fail(PayFailure{PayError::unavailable, found.error().message});
-        return std::optional<PaymentAttempt>();
-    }
-    PaymentAttempt a = std::move(*applied);
+    if (!applied) return fail(applied.error());
+    // Not in the ledger: left pending, never marked failed, since another server may still be
+    // applying it; its payer's retry settles it either way.
+    if (!*applied) return std::optional<PaymentAttempt>();
+    PaymentAttempt a = std::move(**applied);
     a.state = AttemptState::granted;
     a.expires_s = pending.created_s + m_options.grant_lifetime_s;
     if (auto r = m_store.record_recovered_attempt(a); !r) {

@@ -171,7 +171,8 @@ private:
     PayResult<PaidGrant> pay_locked(AccountId payer, std::string_view invoice, std::int64_t max_msat);
     // The attempt the ledger applied for `built`'s payment id, read back from its legs (the
     // split, referrer, payee and held flag; payer, file, number and uploader from `built`).
-    PayResult<PaymentAttempt> applied_attempt(const PaymentAttempt& built);
+    // nullopt when the ledger applied no leg of it.
+    PayResult<std::optional<PaymentAttempt>> applied_attempt(const PaymentAttempt& built);
     // The attempt's ledger group, the uploader leg pending when the attempt is held.
     [[nodiscard]] PayResult<std::vector<ledger::Transfer>> legs_of(const PaymentAttempt& attempt) const;
     PayResult<void> settle_one(const PaymentAttempt& attempt, const std::optional<EarningsRedirect>& redirect,

@@ -210,7 +210,6 @@ awaitable<App::Caller> App::optional_caller(Exchange& ex) {
                                                   Problem::unauthorized,
                                                   "the session has expired or was revoked: log in");
             res.set(http::field::set_cookie, clearing_cookie_header(secure_cookies(m_options)));
-            if (req.method() == http::verb::head) res.body().clear();
             co_await ex.send(std::move(res));
             co_return caller;
         }

@@ -40,12 +40,7 @@ awaitable<void> App::send_problem(Exchange& ex, Problem problem, std::string_vie
     const Request& req = ex.request();
     // A request whose body we did not read cannot be followed on this connection.
     if (!ex.body_done()) ex.close_after_response();
-    StringResponse res = problem_response(req.version(), ex.keep_alive(), problem, detail);
-    if (req.method() == http::verb::head) {
-        // HEAD answers carry the header only; Content-Length still says what GET would send.
-        res.body().clear();
-    }
-    co_await ex.send(std::move(res));
+    co_await ex.send(problem_response(req.version(), ex.keep_alive(), problem, detail));
 }
 
 awaitable<void> App::send_text(Exchange& ex, http::status status, std::string body,

@@ -29,7 +29,8 @@ public:
     // Reads up to out.size() body bytes. Returns 0 at the end of the body; nullopt when the
     // connection failed or stalled (the caller stops; the connection is closed).
     virtual awaitable<std::optional<std::size_t>> read_body(std::span<std::uint8_t> out) = 0;
-    // Sends a complete response; false if the connection failed.
+    // Sends a complete response; false if the connection failed. The answer to a HEAD leaves
+    // without its body (its Content-Length still what GET would get): handlers need not clear it.
     virtual awaitable<bool> send(StringResponse response) = 0;
     // Streams a response: the header first (with Content-Length set by the caller), then body
     // pieces. false if the connection failed.

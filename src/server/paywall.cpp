@@ -181,7 +181,6 @@ awaitable<bool> App::paywall_gate(Exchange& ex, const store::FileRecord& file) {
     res.keep_alive(ex.keep_alive());
     res.body() = json::serialize(body);
     res.prepare_payload();
-    if (req.method() == http::verb::head) res.body().clear();
     co_await ex.send(std::move(res));
     co_return false;
 }

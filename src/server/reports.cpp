@@ -20,10 +20,6 @@ constexpr std::size_t kCounterNoticeBodyBytesMax = 12 * 1024;
 
 awaitable<void> send_response(Exchange& ex, StringResponse res) {
     if (!ex.body_done()) ex.close_after_response();
-    if (ex.request().method() == http::verb::head) {
-        // HEAD answers carry the header only; Content-Length still says what GET would send.
-        res.body().clear();
-    }
     co_await ex.send(std::move(res));
 }
 

@@ -243,9 +243,8 @@ awaitable<void> App::tus_create(Exchange& ex) {
             // that is complete, or full and so perhaps mid-commit, stays as it was (owned,
             // listed, deletable; recovery completes a full one): ending it could leave a file
             // or a committed blob that nothing owns.
-            const auto now = m_uploads.status(record.upload_id);
-            const bool full = now && now->length_bytes && now->offset_bytes == *now->length_bytes;
-            if (now && !now->complete && !full) {
+            if (const auto now = m_uploads.status(record.upload_id);
+                now && !files::is_complete(*now)) {
                 if (owned)
                     (void)m_accounts->accounts.delete_file(*caller.principal, record.file_id);
                 (void)m_uploads.terminate(record.upload_id);

@@ -233,7 +233,6 @@ awaitable<void> App::web_file(Exchange& ex, std::string_view path) {
         res.body() = asset->body;
     }
     res.prepare_payload();
-    if (req.method() == http::verb::head) res.body().clear();
     co_await ex.send(std::move(res));
 }
 
@@ -248,7 +247,6 @@ awaitable<void> App::web_page(Exchange& ex, std::string_view file_name) {
     res.keep_alive(ex.keep_alive());
     res.body() = std::string(kFallbackPage);
     res.prepare_payload();
-    if (req.method() == http::verb::head) res.body().clear();
     co_await ex.send(std::move(res));
 }
 
