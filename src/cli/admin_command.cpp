@@ -68,6 +68,8 @@ struct AdminArgs {
     std::string reason;
     // quota:
     std::string quota;  // a size, or "default"
+    // withdraw: the Idempotency-Key (empty: a new one)
+    std::string request_key;
 };
 
 // Who runs this command, for the admin log: the local login name (the password database, else
@@ -106,12 +108,16 @@ public:
 
     // `attempts` > 1 only for idempotent requests: a transport failure (no answer) is retried
     // on a fresh connection.
-    Result<client::HttpResponse, std::string> call(boost::beast::http::verb method, std::string_view path,
-                                                  const std::string& body = {}, unsigned attempts = 1) {
+    Result<client::HttpResponse, std::string> call(boost::beast::http::verb method,
+                                                   std::string_view path,
+                                                   const std::string& body = {},
+                                                   unsigned attempts = 1,
+                                                   const std::string& request_key = {}) {
         client::HttpRequest req;
         req.method = method;
         req.target = m_url.target(path);
         req.headers.emplace_back("Authorization", m_auth);
+        if (!request_key.empty()) req.headers.emplace_back("Idempotency-Key", request_key);
         if (const auto actor = local_actor()) req.headers.emplace_back(std::string(server::kAdminActorHeader), *actor);
         if (!body.empty()) {
             req.headers.emplace_back("Content-Type", "application/json");
@@ -750,7 +756,10 @@ int run_safety_action(const SafetyArgs& args, std::string_view action) {
 }
 // A withdrawal through the running server's admin API (only it holds the keys): POST `path`
 // with `body`; prints the withdrawal, then its txid last (or its id while it awaits approval).
-int send_withdrawal(const AdminArgs& args, const std::string& path, const std::string& body) {
+// `request_key`: the withdrawal's Idempotency-Key (empty for an approval, which is idempotent by
+// itself: a second one finds the withdrawal sent); a transport failure is then retried.
+int send_withdrawal(const AdminArgs& args, const std::string& path, const std::string& body,
+                    const std::string& request_key = {}) {
     auto api = AdminApi::find(args.data_dir);
     if (!api) {
         print_error(api.error());
@@ -760,9 +769,13 @@ int send_withdrawal(const AdminArgs& args, const std::string& path, const std::s
         print_error("no server is running on " + args.data_dir + ": bitcoin withdrawals need it");
         return kExitFailure;
     }
-    auto res = (*api)->call(boost::beast::http::verb::post, path, body);
+    auto res = (*api)->call(boost::beast::http::verb::post, path, body,
+                            request_key.empty() ? 1 : client::kWithdrawAttempts, request_key);
     if (!res) {
-        print_error(res.error());
+        print_error(request_key.empty()
+                        ? res.error()
+                        : res.error() + " (run the same command with --idempotency-key " +
+                              request_key + " to see what became of it without sending twice)");
         return kExitFailure;
     }
     auto w = client::parse_withdrawal(res->body);
@@ -793,7 +806,9 @@ int run_withdraw(const AdminArgs& args) {
     json::object body;
     body["address"] = args.target;
     body["amount_msat"] = amount->value;
-    return send_withdrawal(args, "/api/v1/admin/withdrawals", json::serialize(body));
+    // Made once, so this run's retries (and a later run given it) make at most one withdrawal.
+    const std::string key = args.request_key.empty() ? client::new_request_key() : args.request_key;
+    return send_withdrawal(args, "/api/v1/admin/withdrawals", json::serialize(body), key);
 }
 }  // namespace
 
@@ -922,6 +937,10 @@ void add_admin_command(CLI::App& app, int& exit_code) {
                     "limits it waits for `admin approve`)");
     withdraw->add_option("ADDRESS", withdraw_args->target, "Where to send it")->required();
     withdraw->add_option("AMOUNT", withdraw_args->amount, "How much, in whole sats (like 50000sat)")->required();
+    withdraw->add_option(
+        "--idempotency-key", withdraw_args->request_key,
+        "Send the request under this key (1-64 of A-Z a-z 0-9 - _): with the key of an earlier "
+        "run, answers that run's withdrawal instead of sending a second (a new key by default)");
     withdraw->add_option("--data", withdraw_args->data_dir, "The server's data directory")->capture_default_str();
     withdraw->callback([withdraw_args, &exit_code] { exit_code = run_withdraw(*withdraw_args); });
 }

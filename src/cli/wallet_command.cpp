@@ -30,6 +30,7 @@ struct WalletArgs {
     std::int64_t before = 0;
     std::string address;
     std::string amount;
+    std::string request_key;  // withdraw: the Idempotency-Key (empty: a new one)
 };
 
 std::string iso_time(std::int64_t unix_s) {
@@ -179,7 +180,9 @@ int run_withdraw(const WalletArgs& args) {
     }
     auto session = logged_in_session();
     if (!session) return kExitFailure;
-    auto w = client::withdraw(*session, args.address, amount->value, {});
+    // Made once, so this run's retries (and a later run given it) make at most one withdrawal.
+    const std::string key = args.request_key.empty() ? client::new_request_key() : args.request_key;
+    auto w = client::withdraw(*session, args.address, amount->value, key, {});
     if (!w) {
         print_error(w.error().message);
         return kExitFailure;
@@ -188,6 +191,14 @@ int run_withdraw(const WalletArgs& args) {
         print_notice("above the hot-wallet limits: waits for the operator (satload admin approve " + w->id + ")");
         std::printf("%s\n", w->id.c_str());
         return flush_stdout();
+    }
+    if (w->status != "broadcast" && w->status != "confirmed") {
+        // A retry under the key of a withdrawal still being set up, or voided since.
+        print_error("withdrawal " + w->id + " is " + w->status +
+                    (w->status == "reserving"
+                         ? ": its reservation is being settled; run the same command later"
+                         : ""));
+        return kExitFailure;
     }
     std::printf("sent:    %s\nfee:     %s\n", client::amount_text(w->amount_msat).c_str(),
                 client::amount_text(w->fee_msat).c_str());
@@ -233,6 +244,10 @@ void add_wallet_command(CLI::App& app, int& exit_code) {
                     "Prints the txid last (or the id of a withdrawal waiting for approval)");
     withdraw->add_option("ADDRESS", withdraw_args->address, "Bitcoin address")->required();
     withdraw->add_option("AMOUNT", withdraw_args->amount, "Amount, e.g. 50000sat or 0.001btc")->required();
+    withdraw->add_option(
+        "--idempotency-key", withdraw_args->request_key,
+        "Send the request under this key (1-64 of A-Z a-z 0-9 - _): with the key of an earlier "
+        "run, answers that run's withdrawal instead of sending a second (a new key by default)");
     withdraw->callback([withdraw_args, &exit_code] { exit_code = run_withdraw(*withdraw_args); });
 }
 

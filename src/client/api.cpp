@@ -12,13 +12,14 @@ namespace satload::client {
 namespace json = boost::json;
 namespace http = boost::beast::http;
 
-ClientResult<HttpResponse> session_request(HttpClient& client, const Session& session,
-                                           http::verb method, std::string_view path,
-                                           std::string_view body) {
+ClientResult<HttpResponse> session_request(
+    HttpClient& client, const Session& session, http::verb method, std::string_view path,
+    std::string_view body, const std::vector<std::pair<std::string, std::string>>& extra) {
     HttpRequest req;
     req.method = method;
     req.target = session.server.target(path);
     req.headers.emplace_back("Accept", "application/json");
+    req.headers.insert(req.headers.end(), extra.begin(), extra.end());
     if (!body.empty()) {
         req.headers.emplace_back("Content-Type", "application/json");
         req.body = as_bytes(body);

@@ -16,12 +16,12 @@
 
 namespace satload::client {
 
-// Sends `body` (JSON, may be empty) to `path` below the session's server with its token.
-// Any status is a success here (as HttpClient::send).
-[[nodiscard]] ClientResult<HttpResponse> session_request(HttpClient& client, const Session& session,
-                                                         boost::beast::http::verb method,
-                                                         std::string_view path,
-                                                         std::string_view body);
+// Sends `body` (JSON, may be empty) to `path` below the session's server with its token, and
+// `extra` headers. Any status is a success here (as HttpClient::send).
+[[nodiscard]] ClientResult<HttpResponse> session_request(
+    HttpClient& client, const Session& session, boost::beast::http::verb method,
+    std::string_view path, std::string_view body,
+    const std::vector<std::pair<std::string, std::string>>& extra = {});
 
 // GET `path` and its JSON object; a non-2xx answer is an error naming `what` and the server's
 // problem text (401 says to log in again).

@@ -4,8 +4,12 @@
 
 #include <boost/json.hpp>
 
+#include <array>
+
 #include "client/api.h"
+#include "core/encoding.h"
 #include "core/money.h"
+#include "crypto/primitives.h"
 
 namespace satload::client {
 
@@ -290,12 +294,34 @@ ClientResult<WithdrawalAnswer> parse_withdrawal(std::string_view text) {
     return w;
 }
 
-ClientResult<WithdrawalAnswer> withdraw(const Session& session, std::string_view address, std::int64_t amount_msat,
+std::string new_request_key() {
+    std::array<std::uint8_t, 16> random{};
+    crypto::random_bytes(random);
+    return base64url_encode(random);
+}
+
+ClientResult<WithdrawalAnswer> withdraw(const Session& session, std::string_view address,
+                                        std::int64_t amount_msat, const std::string& request_key,
                                         const HttpOptions& options) {
     HttpClient client(options);
     const std::string body = json::serialize(json::object{{"address", address}, {"amount_msat", amount_msat}});
-    auto res = session_request(client, session, boost::beast::http::verb::post, "/api/v1/wallet/withdrawals", body);
-    if (!res) return tl::unexpected(res.error());
+    const std::vector<std::pair<std::string, std::string>> key{{"Idempotency-Key", request_key}};
+    const std::string retry_hint = "; run the same command with --idempotency-key " + request_key +
+                                   " to see what became of it without sending a second withdrawal";
+    auto res = session_request(client, session, boost::beast::http::verb::post,
+                               "/api/v1/wallet/withdrawals", body, key);
+    for (unsigned attempt = 1;
+         !res && res.error().code == ErrorCode::network && attempt < kWithdrawAttempts; ++attempt) {
+        client.close();  // the same key: the server makes at most one withdrawal of them
+        res = session_request(client, session, boost::beast::http::verb::post,
+                              "/api/v1/wallet/withdrawals", body, key);
+    }
+    if (!res) return client_error(res.error().code, res.error().message + retry_hint);
+    // 503 (no node, no fee rate, the hot wallet short) is a refusal before anything is reserved.
+    if (res->status >= 500 && res->status != 503) {
+        return client_error(ErrorCode::http_status,
+                            "the server failed: " + problem_detail(*res) + retry_hint);
+    }
     if (!res->ok()) {
         return client_error(res->status == 402 ? ErrorCode::payment_required : ErrorCode::http_status,
                             "withdrawal refused, nothing was reserved: " + problem_detail(*res));

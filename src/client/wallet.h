@@ -127,10 +127,19 @@ struct WithdrawalAnswer {
     std::int64_t amount_msat = 0;
     std::int64_t fee_msat = 0;
 };
-// POST /api/v1/wallet/withdrawals {"address", "amount_msat"}; a refusal is an error with the
-// server's reason (nothing was reserved).
-[[nodiscard]] ClientResult<WithdrawalAnswer> withdraw(const Session& session, std::string_view address,
-                                                      std::int64_t amount_msat, const HttpOptions& http);
+// Transport failures (no answer) a withdrawal request is sent again after, with the same key.
+inline constexpr unsigned kWithdrawAttempts = 3;
+// A new Idempotency-Key: 128 random bits, base64url (22 characters).
+[[nodiscard]] std::string new_request_key();
+// POST /api/v1/wallet/withdrawals {"address", "amount_msat"} with `request_key` as its
+// Idempotency-Key: a retry (here on a transport failure, or a later run with the same key)
+// answers the withdrawal the first request made instead of sending a second. A refusal (4xx)
+// is an error with the server's reason (nothing was reserved).
+[[nodiscard]] ClientResult<WithdrawalAnswer> withdraw(const Session& session,
+                                                      std::string_view address,
+                                                      std::int64_t amount_msat,
+                                                      const std::string& request_key,
+                                                      const HttpOptions& http);
 [[nodiscard]] ClientResult<WithdrawalAnswer> parse_withdrawal(std::string_view json_text);
 
 }  // namespace satload::client

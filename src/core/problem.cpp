@@ -72,6 +72,7 @@ const ProblemInfo& problem_info(Problem p) {
         {"onchain-unavailable", 503, "On-chain deposits and withdrawals are unavailable"},
         {"invalid-address", 400, "Not a bitcoin address of this network"},
         {"amount-below-dust", 400, "The amount is below the dust limit"},
+        {"idempotency-key-reused", 422, "The Idempotency-Key was used for another request"},
     };
     static_assert(sizeof(table) / sizeof(table[0]) == static_cast<std::size_t>(Problem::kCount));
     return table[static_cast<std::size_t>(p)];

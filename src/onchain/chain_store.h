@@ -92,6 +92,8 @@ struct WithdrawalRecord {
     chain::Hash256 txid{};
     Bytes raw_tx;
     std::int64_t created_s = 0;
+    // The client's Idempotency-Key, unique per account; empty: none was given.
+    std::string request_key;
 };
 
 // What one block does to the wallet, found by the watcher.
@@ -150,13 +152,20 @@ public:
     virtual StoreResult<std::vector<CoinRecord>> unspent_coins() = 0;
     virtual StoreResult<std::vector<CoinRecord>> coins_of_withdrawal(const std::string& id) = 0;
 
-    // Withdrawals. Inserting holds its coins (all or nothing: `exists` if one is taken).
+    // Withdrawals. Inserting holds its coins (all or nothing: `exists` if one is taken, or if
+    // the account has a withdrawal with the same request key).
     virtual StoreResult<void> insert_withdrawal(const WithdrawalRecord& withdrawal,
                                                 const std::vector<chain::OutPoint>& coins) = 0;
     // Drops a withdrawal whose reservation the ledger refused, releasing its coins.
     virtual StoreResult<void> delete_withdrawal(const std::string& id) = 0;
-    virtual StoreResult<void> set_withdrawal_status(const std::string& id, std::string_view status) = 0;
+    // Moves a withdrawal from status `from` to `to`; false (nothing written) when it is not in
+    // `from` any more: another instance (or the watcher) moved it first.
+    virtual StoreResult<bool> set_withdrawal_status(const std::string& id, std::string_view from,
+                                                    std::string_view to) = 0;
     virtual StoreResult<std::optional<WithdrawalRecord>> withdrawal(const std::string& id) = 0;
+    // The account's withdrawal made under this request key, if any.
+    virtual StoreResult<std::optional<WithdrawalRecord>> withdrawal_by_key(
+        AccountId account, const std::string& key) = 0;
     virtual StoreResult<std::vector<WithdrawalRecord>> withdrawals_of(AccountId account) = 0;
     virtual StoreResult<std::vector<WithdrawalRecord>> withdrawals_with_status(std::string_view status) = 0;
     // Sats sent (or being sent) by withdrawals created since then: the daily limit's sum.

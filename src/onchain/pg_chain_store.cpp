@@ -83,6 +83,12 @@ CREATE TABLE chain_withdrawals (
 CREATE INDEX chain_withdrawals_by_account ON chain_withdrawals (account_id, created_s);
 CREATE INDEX chain_withdrawals_by_status ON chain_withdrawals (status);
 )sql",
+    // 2: the client's Idempotency-Key of a withdrawal, unique per account.
+    R"sql(
+ALTER TABLE chain_withdrawals ADD COLUMN request_key TEXT COLLATE "C";
+CREATE UNIQUE INDEX chain_withdrawals_by_request_key ON chain_withdrawals (account_id, request_key)
+    WHERE request_key IS NOT NULL;
+)sql",
 };
 
 constexpr const char* kBlockColumns = "height, encode(hash, 'hex'), encode(parent, 'hex')";
@@ -97,7 +103,7 @@ constexpr const char* kCoinColumns =
 constexpr const char* kWithdrawalColumns =
     "id, account_id, address, amount_sat, fee_sat, status, encode(txid, 'hex'), encode(raw_tx, "
     "'hex'), "
-    "created_s";
+    "created_s, request_key";
 
 // A byte column read as hex. The schema's CHECKs fix the lengths that matter, so a bad value
 // is a damaged database: the throw becomes the call's io failure.
@@ -186,6 +192,7 @@ WithdrawalRecord read_withdrawal(const pqxx::row& r) {
     w.txid = field_hash(r[6]);
     w.raw_tx = field_bytes(r[7]);
     w.created_s = r[8].as<std::int64_t>();
+    if (!r[9].is_null()) w.request_key = r[9].c_str();
     return w;
 }
 
@@ -445,16 +452,17 @@ StoreResult<void> PgChainStore::insert_withdrawal(const WithdrawalRecord& wd,
     std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
         return std::tie(a.txid, a.vout) < std::tie(b.txid, b.vout);
     });
-    if (has_nul(wd.id) || has_nul(wd.address) || has_nul(wd.status)) {
+    if (has_nul(wd.id) || has_nul(wd.address) || has_nul(wd.status) || has_nul(wd.request_key)) {
         return fail(StoreFailure{StoreError::io, "a withdrawal's text holds a NUL byte"});
     }
     return m_db->transact("insert withdrawal", [&](pqxx::work& w) -> StoreResult<void> {
         w.exec_params(
             "INSERT INTO chain_withdrawals (id, account_id, address, amount_sat, fee_sat, status, "
-            "txid, raw_tx, created_s) VALUES ($1, $2, $3, $4, $5, $6, decode($7, 'hex'), "
-            "decode($8, 'hex'), $9)",
+            "txid, raw_tx, created_s, request_key) VALUES ($1, $2, $3, $4, $5, $6, "
+            "decode($7, 'hex'), decode($8, 'hex'), $9, $10)",
             wd.id, wd.account, wd.address, wd.amount_sat, wd.fee_sat, wd.status,
-            hex_encode(wd.txid), hex_encode(wd.raw_tx), wd.created_s);
+            hex_encode(wd.txid), hex_encode(wd.raw_tx), wd.created_s,
+            wd.request_key.empty() ? std::optional<std::string>() : std::optional(wd.request_key));
         for (const auto& c : sorted) {
             const auto held = w.exec_params(
                 "UPDATE chain_coins SET reserved_by = $3 WHERE txid = decode($1, 'hex') "
@@ -477,15 +485,29 @@ StoreResult<void> PgChainStore::delete_withdrawal(const std::string& id) {
     });
 }
 
-StoreResult<void> PgChainStore::set_withdrawal_status(const std::string& id,
-                                                      std::string_view status) {
-    if (has_nul(id)) return {};  // names no withdrawal
-    if (has_nul(status)) {
+StoreResult<bool> PgChainStore::set_withdrawal_status(const std::string& id, std::string_view from,
+                                                      std::string_view to) {
+    if (has_nul(id) || has_nul(from)) return false;  // names no withdrawal in that status
+    if (has_nul(to)) {
         return fail(StoreFailure{StoreError::io, "a withdrawal status holds a NUL byte"});
     }
     return m_db->transact("withdrawal status", [&](pqxx::work& w) {
-        w.exec_params("UPDATE chain_withdrawals SET status = $2 WHERE id = $1", id,
-                      std::string(status));
+        const auto r =
+            w.exec_params("UPDATE chain_withdrawals SET status = $3 WHERE id = $1 AND status = $2",
+                          id, std::string(from), std::string(to));
+        return r.affected_rows() == 1;
+    });
+}
+
+StoreResult<std::optional<WithdrawalRecord>> PgChainStore::withdrawal_by_key(
+    AccountId account, const std::string& key) {
+    if (has_nul(key)) return std::optional<WithdrawalRecord>();
+    return m_db->transact("withdrawal by key", [&](pqxx::work& w) {
+        return first_row(w.exec_params(std::string("SELECT ") + kWithdrawalColumns +
+                                           " FROM chain_withdrawals WHERE account_id = $1 "
+                                           "AND request_key = $2",
+                                       account, key),
+                         read_withdrawal);
     });
 }
 

@@ -82,10 +82,16 @@ CREATE TABLE chain_withdrawals (
 CREATE INDEX chain_withdrawals_by_account ON chain_withdrawals (account_id, created_s);
 CREATE INDEX chain_withdrawals_by_status ON chain_withdrawals (status);
 )sql",
+    // 3: the client's Idempotency-Key of a withdrawal, unique per account.
+    R"sql(
+ALTER TABLE chain_withdrawals ADD COLUMN request_key TEXT;
+CREATE UNIQUE INDEX chain_withdrawals_by_request_key ON chain_withdrawals (account_id, request_key)
+    WHERE request_key IS NOT NULL;
+)sql",
 };
 
 constexpr const char* kWithdrawalColumns =
-    "id, account_id, address, amount_sat, fee_sat, status, txid, raw_tx, created_s";
+    "id, account_id, address, amount_sat, fee_sat, status, txid, raw_tx, created_s, request_key";
 
 WithdrawalRecord read_withdrawal(sqlite3_stmt* s) {
     WithdrawalRecord w;
@@ -98,6 +104,7 @@ WithdrawalRecord read_withdrawal(sqlite3_stmt* s) {
     w.txid = column_array<32>(s, 6);
     w.raw_tx = column_blob(s, 7);
     w.created_s = sqlite3_column_int64(s, 8);
+    if (sqlite3_column_type(s, 9) != SQLITE_NULL) w.request_key = column_text(s, 9);
     return w;
 }
 
@@ -391,10 +398,15 @@ StoreResult<void> SqliteChainStore::insert_withdrawal(const WithdrawalRecord& w,
     Transaction tx(m_db);
     if (auto r = tx.begin(true); !r) return r;
     Query q(m_db, std::string("INSERT INTO chain_withdrawals (") + kWithdrawalColumns +
-                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
     if (!q.prepared()) return fail(failure(m_db, "prepare insert withdrawal"));
     q.text(1, w.id).i64(2, w.account).text(3, w.address).i64(4, w.amount_sat).i64(5, w.fee_sat).text(6, w.status);
     q.blob(7, w.txid).blob(8, w.raw_tx).i64(9, w.created_s);
+    if (w.request_key.empty()) {
+        q.null(10);
+    } else {
+        q.text(10, w.request_key);
+    }
     if (auto r = run(m_db, q, "insert withdrawal"); !r) return fail(r.error());
     for (const auto& c : coins) {
         Query hold(m_db,
@@ -423,13 +435,26 @@ StoreResult<void> SqliteChainStore::delete_withdrawal(const std::string& id) {
     return tx.commit();
 }
 
-StoreResult<void> SqliteChainStore::set_withdrawal_status(const std::string& id, std::string_view status) {
+StoreResult<bool> SqliteChainStore::set_withdrawal_status(const std::string& id,
+                                                          std::string_view from,
+                                                          std::string_view to) {
     const std::lock_guard lock(m_mutex);
-    Query q(m_db, "UPDATE chain_withdrawals SET status = ?2 WHERE id = ?1");
+    Query q(m_db, "UPDATE chain_withdrawals SET status = ?3 WHERE id = ?1 AND status = ?2");
     if (!q.prepared()) return fail(failure(m_db, "prepare withdrawal status"));
-    q.text(1, id).text(2, status);
-    if (auto r = run(m_db, q, "withdrawal status"); !r) return fail(r.error());
-    return {};
+    q.text(1, id).text(2, from).text(3, to);
+    auto n = run(m_db, q, "withdrawal status");
+    if (!n) return fail(n.error());
+    return *n == 1;
+}
+
+StoreResult<std::optional<WithdrawalRecord>> SqliteChainStore::withdrawal_by_key(
+    AccountId account, const std::string& key) {
+    const std::lock_guard lock(m_mutex);
+    Query q(m_db, std::string("SELECT ") + kWithdrawalColumns +
+                      " FROM chain_withdrawals WHERE account_id = ?1 AND request_key = ?2");
+    if (!q.prepared()) return fail(failure(m_db, "prepare withdrawal by key"));
+    q.i64(1, account).text(2, key);
+    return first<WithdrawalRecord>(m_db, q, read_withdrawal, "withdrawal by key");
 }
 
 StoreResult<std::optional<WithdrawalRecord>> SqliteChainStore::withdrawal(const std::string& id) {

@@ -41,8 +41,11 @@ public:
     StoreResult<void> insert_withdrawal(const WithdrawalRecord& withdrawal,
                                         const std::vector<chain::OutPoint>& coins) override;
     StoreResult<void> delete_withdrawal(const std::string& id) override;
-    StoreResult<void> set_withdrawal_status(const std::string& id, std::string_view status) override;
+    StoreResult<bool> set_withdrawal_status(const std::string& id, std::string_view from,
+                                            std::string_view to) override;
     StoreResult<std::optional<WithdrawalRecord>> withdrawal(const std::string& id) override;
+    StoreResult<std::optional<WithdrawalRecord>> withdrawal_by_key(AccountId account,
+                                                                   const std::string& key) override;
     StoreResult<std::vector<WithdrawalRecord>> withdrawals_of(AccountId account) override;
     StoreResult<std::vector<WithdrawalRecord>> withdrawals_with_status(std::string_view status) override;
     StoreResult<std::int64_t> withdrawn_since(std::int64_t since_s) override;

@@ -10,6 +10,7 @@
 
 #include "chain/address.h"
 #include "chain/sighash.h"
+#include "core/check.h"
 #include "crypto/primitives.h"
 #include "ledger/accounts.h"
 #include "payments/wallet_service.h"
@@ -77,11 +78,21 @@ std::string_view withdrawal_error_name(WithdrawalError e) {
         case WithdrawalError::hot_wallet_short: return "hot_wallet_short";
         case WithdrawalError::not_found: return "not_found";
         case WithdrawalError::not_awaiting: return "not_awaiting";
+        case WithdrawalError::key_reused:
+            return "key_reused";
         case WithdrawalError::node: return "node";
         case WithdrawalError::store: return "store";
         case WithdrawalError::ledger: return "ledger";
     }
     return "unknown";
+}
+
+bool is_request_key(std::string_view key) {
+    if (key.empty() || key.size() > kRequestKeyCharsMax) return false;
+    return std::all_of(key.begin(), key.end(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '_';
+    });
 }
 
 std::size_t estimate_vsize(std::size_t inputs, const std::vector<std::size_t>& output_script_bytes) {
@@ -133,8 +144,10 @@ WithdrawalEngine::WithdrawalEngine(OnchainWallet& wallet, ChainStore& store, Nod
                                    WithdrawalOptions options)
     : m_wallet(wallet), m_store(store), m_node(node), m_ledger(ledger), m_options(options) {}
 
-WithdrawalResult<WithdrawalView> WithdrawalEngine::request(AccountId account, const std::string& address,
-                                                           std::int64_t amount_msat) {
+WithdrawalResult<WithdrawalView> WithdrawalEngine::request(AccountId account,
+                                                           const std::string& address,
+                                                           std::int64_t amount_msat,
+                                                           const std::string& request_key) {
     // Refusals first: nothing is held or reserved for any of them.
     if (amount_msat <= 0 || amount_msat % kMsatPerSat != 0) {
         return fail(wfail(WithdrawalError::bad_amount, "the amount must be a positive whole number of sats"));
@@ -153,12 +166,19 @@ WithdrawalResult<WithdrawalView> WithdrawalEngine::request(AccountId account, co
     if (amount_sat < kDustSat) {
         return fail(wfail(WithdrawalError::below_dust, fmt::format("the amount is below the dust limit of {} sat", kDustSat)));
     }
+    SATLOAD_ASSERT(request_key.empty() || is_request_key(request_key));
+    const std::lock_guard lock(m_mutex);
+    // A retry of a request that was answered (or cut off) before: that withdrawal, not a second.
+    if (!request_key.empty()) {
+        auto earlier = m_store.withdrawal_by_key(account, request_key);
+        if (!earlier) return fail(wfail(WithdrawalError::store, earlier.error().message));
+        if (*earlier) return replay(**earlier, address, amount_sat);
+    }
     if (m_is_frozen && m_is_frozen(account)) {
         return fail(wfail(WithdrawalError::frozen, "this wallet is frozen: it cannot withdraw"));
     }
     const Bytes payee_script = chain::witness_script_pubkey(*program);
 
-    const std::lock_guard lock(m_mutex);
     auto estimate = m_node.estimate_fee_sat_per_vb(kFeeTargetBlocks);
     if (!estimate) return fail(wfail(WithdrawalError::node, "the bitcoin node is unreachable: " + estimate.error().message));
     double rate = 0;
@@ -236,21 +256,36 @@ WithdrawalResult<WithdrawalView> WithdrawalEngine::request(AccountId account, co
     w.txid = chain::txid(*tx);
     w.raw_tx = chain::serialize_transaction(*tx);
     w.created_s = now_s();
+    w.request_key = request_key;
     if (auto s = m_store.insert_withdrawal(w, held); !s) {
+        if (s.error().code == store::StoreError::exists && !request_key.empty()) {
+            // Another instance took this key a moment ago.
+            auto earlier = m_store.withdrawal_by_key(account, request_key);
+            if (earlier && *earlier) return replay(**earlier, address, amount_sat);
+        }
         return fail(wfail(WithdrawalError::store, s.error().message));
     }
     auto outcome = m_ledger.create_transfers({reservation(id, w)});
-    if (!outcome || !ledger::applied(outcome->at(0).result)) {
+    if (!outcome) {
+        // The ledger may have applied the reservation before it failed: the row stays
+        // `reserving` and the watcher's check settles it from what the ledger holds.
+        return fail(wfail(
+            WithdrawalError::ledger,
+            fmt::format("the ledger did not confirm the reservation of withdrawal {} ({}); it is "
+                        "settled within {} s: held for the operator's approval if the money was "
+                        "reserved, dropped if not",
+                        w.id, outcome.error().message, m_options.reserving_grace_s)));
+    }
+    if (!ledger::applied(outcome->at(0).result)) {
         (void)m_store.delete_withdrawal(w.id);
-        if (!outcome) return fail(wfail(WithdrawalError::ledger, outcome.error().message));
         return fail(wfail(WithdrawalError::insufficient_funds,
                           "the wallet cannot cover this withdrawal: " +
                               std::string(ledger::result_name(outcome->at(0).result))));
     }
     if (needs_approval) {
-        if (auto s = m_store.set_withdrawal_status(w.id, "awaiting_approval"); !s) {
-            return fail(wfail(WithdrawalError::store, s.error().message));
-        }
+        auto moved = m_store.set_withdrawal_status(w.id, "reserving", "awaiting_approval");
+        if (!moved) return fail(wfail(WithdrawalError::store, moved.error().message));
+        if (!*moved) return current_view(w.id);
         w.status = "awaiting_approval";
         m_wallet.alert(fmt::format("withdrawal {} of {} sat to {} waits for `satload admin approve {}` (above the "
                                    "hot-wallet limits)",
@@ -260,11 +295,34 @@ WithdrawalResult<WithdrawalView> WithdrawalEngine::request(AccountId account, co
     return broadcast(w);
 }
 
+WithdrawalResult<WithdrawalView> WithdrawalEngine::replay(const WithdrawalRecord& earlier,
+                                                          const std::string& address,
+                                                          std::int64_t amount_sat) {
+    if (earlier.address != address || earlier.amount_sat != amount_sat) {
+        return fail(wfail(
+            WithdrawalError::key_reused,
+            fmt::format("this Idempotency-Key was used for withdrawal {} of {} sat to {}: a new "
+                        "withdrawal needs a new key",
+                        earlier.id, earlier.amount_sat, earlier.address)));
+    }
+    WithdrawalView v = view(earlier);
+    v.replayed = true;
+    return v;
+}
+
+WithdrawalResult<WithdrawalView> WithdrawalEngine::current_view(const std::string& id) {
+    auto now = m_store.withdrawal(id);
+    if (!now) return fail(wfail(WithdrawalError::store, now.error().message));
+    if (!*now) return fail(wfail(WithdrawalError::not_found, "withdrawal " + id + " was dropped"));
+    return view(**now);
+}
+
 WithdrawalResult<WithdrawalView> WithdrawalEngine::broadcast(const WithdrawalRecord& record) {
     WithdrawalRecord w = record;
-    if (auto s = m_store.set_withdrawal_status(w.id, "broadcast"); !s) {
-        return fail(wfail(WithdrawalError::store, s.error().message));
-    }
+    // Only the one that moves it to broadcast sends it.
+    auto moved = m_store.set_withdrawal_status(w.id, w.status, "broadcast");
+    if (!moved) return fail(wfail(WithdrawalError::store, moved.error().message));
+    if (!*moved) return current_view(w.id);
     w.status = "broadcast";
     // The answer proves nothing (bcoin answers the txid of a transaction it rejected): the
     // mempool does. Either way the withdrawal stays reserved and the watcher rebroadcasts.
@@ -336,19 +394,10 @@ WithdrawalResult<std::vector<WithdrawalView>> WithdrawalEngine::list(AccountId a
 
 void WithdrawalEngine::check(std::int64_t tip_height) {
     const std::lock_guard lock(m_mutex);
-    // A crash between holding the coins and the reservation's answer: the reservation is
-    // submitted again under its id (applied at most once); the operator then decides.
     if (auto reserving = m_store.withdrawals_with_status("reserving")) {
+        const std::int64_t settle_before = now_s() - m_options.reserving_grace_s;
         for (const auto& w : *reserving) {
-            auto id = ledger::parse_id_hex(w.id);
-            if (!id) continue;
-            auto outcome = m_ledger.create_transfers({reservation(*id, w)});
-            if (!outcome) continue;
-            if (ledger::applied(outcome->at(0).result)) {
-                (void)m_store.set_withdrawal_status(w.id, "awaiting_approval");
-            } else {
-                (void)m_store.delete_withdrawal(w.id);
-            }
+            if (w.created_s <= settle_before) settle_reserving(w);
         }
     }
     auto rows = m_store.withdrawals_with_status("broadcast");
@@ -390,7 +439,7 @@ void WithdrawalEngine::check(std::int64_t tip_height) {
                 for (const auto& o : *outcome) ok = ok && ledger::applied(o.result);
             }
             if (ok) {
-                (void)m_store.set_withdrawal_status(w.id, "confirmed");
+                (void)m_store.set_withdrawal_status(w.id, "broadcast", "confirmed");
             } else {
                 m_wallet.alert("ALERT withdrawal " + w.id + ": the ledger refused posting it");
             }
@@ -407,7 +456,7 @@ void WithdrawalEngine::check(std::int64_t tip_height) {
             v.flags = ledger::transfer_flags::void_pending;
             auto outcome = m_ledger.create_transfers({v});
             if (outcome && ledger::applied(outcome->at(0).result)) {
-                (void)m_store.set_withdrawal_status(w.id, "voided");
+                (void)m_store.set_withdrawal_status(w.id, "broadcast", "voided");
                 m_wallet.alert("ALERT withdrawal " + w.id + " voided: a conflicting spend of its coins confirmed");
             }
             continue;
@@ -419,6 +468,29 @@ void WithdrawalEngine::check(std::int64_t tip_height) {
                 (void)m_node.send_raw_transaction(w.raw_tx);
             }
         }
+    }
+}
+
+void WithdrawalEngine::settle_reserving(const WithdrawalRecord& w) {
+    // A crash (or a ledger error) between holding the coins and the reservation's answer; the
+    // caller was told nothing, or that the withdrawal is settled here. Looked up, not
+    // submitted again: a reservation the ledger never applied is not made now.
+    const auto id = ledger::parse_id_hex(w.id);
+    if (!id) return;
+    auto found = m_ledger.lookup_transfers({*id});
+    if (!found) return;  // the next check tries again
+    const bool reserved = std::any_of(found->begin(), found->end(),
+                                      [](const ledger::KnownTransfer& k) { return !k.failure; });
+    if (!reserved) {
+        (void)m_store.delete_withdrawal(w.id);
+        return;
+    }
+    auto moved = m_store.set_withdrawal_status(w.id, "reserving", "awaiting_approval");
+    if (moved && *moved) {
+        m_wallet.alert(fmt::format(
+            "withdrawal {} of {} sat to {} was reserved but not sent (a crash or a ledger "
+            "error); it waits for `satload admin approve {}`",
+            w.id, w.amount_sat, w.address, w.id));
     }
 }
 

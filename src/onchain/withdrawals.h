@@ -39,6 +39,13 @@ inline constexpr std::chrono::milliseconds kMempoolWait{5000};
 inline constexpr std::chrono::milliseconds kMempoolPoll{100};
 // Coins one withdrawal spends at most (keeps the transaction far below standardness limits).
 inline constexpr std::size_t kMaxWithdrawalInputs = 200;
+// A withdrawal left `reserving` (a crash, or a ledger error, between holding its coins and the
+// reservation's answer) is settled by the watcher's check only once it is this old, so that no
+// check settles one that a request on another instance is still setting up.
+inline constexpr std::int64_t kReservingGraceS = 300;
+// An Idempotency-Key: 1 to 64 characters of A-Z a-z 0-9 - _ (the CLI sends 22).
+inline constexpr std::size_t kRequestKeyCharsMax = 64;
+[[nodiscard]] bool is_request_key(std::string_view key);
 
 // The account the operator withdraws platform revenue from (no user account has id 0): the
 // same engine, limits and approvals, with the platform revenue account as the source.
@@ -49,6 +56,7 @@ struct WithdrawalOptions {
     std::int64_t max_withdrawal_sat = kDefaultMaxWithdrawalSat;
     std::int64_t daily_withdrawal_sat = kDefaultDailyWithdrawalSat;
     std::chrono::milliseconds mempool_wait = kMempoolWait;
+    std::int64_t reserving_grace_s = kReservingGraceS;
 };
 
 enum class WithdrawalError {
@@ -62,6 +70,7 @@ enum class WithdrawalError {
     hot_wallet_short,    // the hot wallet's confirmed coins cannot fund it now
     not_found,           // approve: no such withdrawal
     not_awaiting,        // approve: the withdrawal does not wait for approval
+    key_reused,          // the request key names a withdrawal with another address or amount
     node,                // the node is unreachable
     store,
     ledger,
@@ -85,6 +94,7 @@ struct WithdrawalView {
     std::int64_t amount_msat = 0;
     std::int64_t fee_msat = 0;
     std::int64_t confirmations = 0;
+    bool replayed = false;  // an earlier request with the same key made it: nothing new was done
 };
 
 // Coin selection (largest first) for paying `amount_sat` to a script of `payee_script_bytes`.
@@ -108,8 +118,12 @@ public:
 
     void set_frozen_check(std::function<bool(AccountId)> check) { m_is_frozen = std::move(check); }
 
-    [[nodiscard]] WithdrawalResult<WithdrawalView> request(AccountId account, const std::string& address,
-                                                           std::int64_t amount_msat);
+    // `request_key` (empty, or is_request_key): a request with the key of an earlier one of the
+    // same account answers that withdrawal (replayed) instead of making a second one.
+    [[nodiscard]] WithdrawalResult<WithdrawalView> request(AccountId account,
+                                                           const std::string& address,
+                                                           std::int64_t amount_msat,
+                                                           const std::string& request_key = {});
     [[nodiscard]] WithdrawalResult<WithdrawalView> approve(const std::string& id);
     [[nodiscard]] WithdrawalResult<std::vector<WithdrawalView>> list(AccountId account);
     // After each watcher round: post confirmed ones, void conflicted ones, rebroadcast dropped ones.
@@ -117,6 +131,14 @@ public:
 
 private:
     WithdrawalResult<WithdrawalView> broadcast(const WithdrawalRecord& w);
+    // The answer to a request whose key names `earlier`.
+    WithdrawalResult<WithdrawalView> replay(const WithdrawalRecord& earlier,
+                                            const std::string& address, std::int64_t amount_sat);
+    // The stored row's view after another instance (or the watcher) moved it first.
+    WithdrawalResult<WithdrawalView> current_view(const std::string& id);
+    // A reservation whose answer was lost: awaiting approval if the ledger applied it, dropped
+    // (its coins released) if not.
+    void settle_reserving(const WithdrawalRecord& w);
     WithdrawalView view(const WithdrawalRecord& w);
     std::optional<std::int64_t> confirmed_height(const WithdrawalRecord& w, bool& conflicted_deep);
 

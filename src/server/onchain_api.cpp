@@ -24,6 +24,8 @@ namespace json = boost::json;
 
 // A withdrawal request is two short fields.
 constexpr std::size_t kWithdrawalBodyBytesMax = 4096;
+// The request header (draft-ietf-httpapi-idempotency-key-header) that makes a retry safe.
+constexpr std::string_view kIdempotencyKeyHeader = "Idempotency-Key";
 
 Problem problem_of(onchain::WithdrawalError e) {
     using E = onchain::WithdrawalError;
@@ -39,6 +41,8 @@ Problem problem_of(onchain::WithdrawalError e) {
         case E::node: return Problem::onchain_unavailable;
         case E::not_found: return Problem::not_found;
         case E::not_awaiting: return Problem::conflict;
+        case E::key_reused:
+            return Problem::idempotency_key_reused;
         case E::store:
         case E::ledger: return Problem::internal;
     }
@@ -161,12 +165,24 @@ awaitable<void> App::withdrawals_of(Exchange& ex, OnchainContext& onchain, accou
         co_return co_await send_problem(ex, Problem::bad_request,
                                         "the body must be {\"address\": string, \"amount_msat\": integer}");
     }
+    // A retry with the same key answers the withdrawal the first request made (200, not 201).
+    std::string key;
+    if (const auto field = ex.request().find(kIdempotencyKeyHeader); field != ex.request().end()) {
+        key = std::string(field->value());
+        if (!onchain::is_request_key(key)) {
+            co_return co_await send_problem(
+                ex, Problem::bad_request,
+                "Idempotency-Key must be 1 to 64 characters of A-Z a-z 0-9 - _");
+        }
+    }
     // On the blocking pool: the node's answers and up to the mempool wait (5 s).
     const std::string to = *address;
     const std::int64_t msat = *amount;
-    auto w = co_await m_blocking.run([&] { return onchain.withdrawals->request(who, to, msat); });
+    auto w =
+        co_await m_blocking.run([&] { return onchain.withdrawals->request(who, to, msat, key); });
     if (!w) co_return co_await send_problem(ex, problem_of(w.error().code), w.error().message);
-    co_await send_text(ex, http::status::created, json::serialize(withdrawal_json(*w)), "application/json");
+    co_await send_text(ex, w->replayed ? http::status::ok : http::status::created,
+                       json::serialize(withdrawal_json(*w)), "application/json");
 }
 
 // The operator's withdrawals of platform revenue: /api/v1/admin/withdrawals.

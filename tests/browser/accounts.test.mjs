@@ -258,10 +258,29 @@ test('paying in the page: one click pays a priced CLI upload, the bytes match, b
   // This server runs without a bitcoin node: the page says so in the server's words.
   assert.match(await p.textContent('#deposit-message'), /^A deposit address is not possible right now: .*node.*\.$/);
   assert.match(await p.textContent('#deposits-message'), /^Listing deposits is not possible right now: .*node.*\.$/);
-  await p.fill('#withdraw-address', 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080');
-  await p.fill('#withdraw-amount', '1000');
-  await p.click('#withdraw-submit');
-  await p.waitForFunction(() => /^Withdrawing is not possible right now/.test(document.querySelector('#withdraw-message').textContent));
+  // Each withdrawal request carries an Idempotency-Key: the same one when the same withdrawal is
+  // asked for again after the server failed (a retry finds the first one), a new one for other
+  // fields.
+  const keys = [];
+  const onRequest = (r) => {
+    if (r.url().endsWith('/api/v1/wallet/withdrawals') && r.method() === 'POST') keys.push(r.headers()['idempotency-key']);
+  };
+  p.on('request', onRequest);
+  const withdrawOnce = async (amount) => {
+    await p.fill('#withdraw-address', 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080');
+    await p.fill('#withdraw-amount', amount);
+    await p.evaluate(() => (document.querySelector('#withdraw-message').textContent = ''));
+    await p.click('#withdraw-submit');
+    await p.waitForFunction(() => /^Withdrawing is not possible right now/.test(document.querySelector('#withdraw-message').textContent));
+  };
+  await withdrawOnce('1000');
+  await withdrawOnce('1000');
+  await withdrawOnce('2000');
+  p.off('request', onRequest);
+  assert.equal(keys.length, 3);
+  assert.match(keys[0], /^[A-Za-z0-9_-]{22}$/);
+  assert.equal(keys[1], keys[0], 'the same withdrawal asked for again: the same key');
+  assert.notEqual(keys[2], keys[0], 'another amount: a new key');
   assert.equal(await balance('buyer'), FUNDS_MSAT - PRICE_MSAT, 'a refused withdrawal moves nothing');
   await screenshot(p, 'wallet');
   await context.close();

@@ -165,6 +165,13 @@ async function depositsOf(token) {
   assert.equal(r.status, 200, JSON.stringify(r.body));
   return r.body.deposits;
 }
+// A deposit of `sat` to the user's address, mined to the confirmations that credit it.
+async function depositAndCredit(token, sat) {
+  const { body } = await api('POST', '/api/v1/wallet/deposit-address', token);
+  await pay(body.address, sat);
+  await mine(CONFIRMATIONS);
+  await waitFor('credited', async () => (await depositsOf(token))[0]?.status === 'credited');
+}
 async function walletOf(token) {
   const r = await api('GET', '/api/v1/wallet', token);
   assert.equal(r.status, 200);
@@ -358,10 +365,7 @@ test('the node unreachable mid-run: the watcher retries and catches up without l
 test('a withdrawal above --max-withdrawal is reserved but waits for satload admin approve, which broadcasts it',
   { skip, timeout: 240_000 }, async () => {
     const bob = await apiUser(server.url, 'bob2');
-    const { body } = await api('POST', '/api/v1/wallet/deposit-address', bob.token);
-    await pay(body.address, 90_000);
-    await mine(CONFIRMATIONS);
-    await waitFor('credited', async () => (await depositsOf(bob.token))[0]?.status === 'credited');
+    await depositAndCredit(bob.token, 90_000);
     const w = await api('POST', '/api/v1/wallet/withdrawals', bob.token, { address: payee.address, amount_msat: 60_000_000 });
     assert.equal(w.status, 201, JSON.stringify(w.body));
     assert.equal(w.body.status, 'awaiting_approval');
@@ -382,6 +386,62 @@ test('a withdrawal above --max-withdrawal is reserved but waits for satload admi
     await waitFor('posted', async () =>
       (await api('GET', '/api/v1/wallet/withdrawals', bob.token)).body.withdrawals[0].status === 'confirmed');
     assert.equal((await walletOf(bob.token)).balance_msat, 90_000_000 - 60_000_000 - w.body.fee_msat);
+  });
+
+// A withdrawal whose answer was lost is sent again under the same Idempotency-Key: over HTTP
+// and through the CLI (`--idempotency-key`), the second request answers the first withdrawal
+// (200, same id and txid) instead of sending a second; the key with another amount is 422 and
+// reserves nothing; a malformed key is 400.
+test('a withdrawal sent again under its Idempotency-Key goes out once (HTTP and the CLI)',
+  { skip, timeout: 240_000 }, async () => {
+    const gail = await apiUser(server.url, 'gail');
+    await depositAndCredit(gail.token, 90_000);
+    const post = async (key, amountMsat) => {
+      const res = await fetch(`${server.url}/api/v1/wallet/withdrawals`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${gail.token}`, 'Content-Type': 'application/json', 'Idempotency-Key': key },
+        body: JSON.stringify({ address: payee.address, amount_msat: amountMsat }),
+      });
+      return { status: res.status, type: res.headers.get('content-type'), body: await res.json() };
+    };
+    const first = await post('gail-key-1', 20_000_000);
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    assert.equal(first.body.status, 'broadcast');
+    const charged = (await walletOf(gail.token)).available_msat;
+    assert.equal(charged, 90_000_000 - 20_000_000 - first.body.fee_msat);
+    const again = await post('gail-key-1', 20_000_000);
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal(again.body.id, first.body.id);
+    assert.equal(again.body.txid, first.body.txid);
+    const reused = await post('gail-key-1', 21_000_000);
+    assert.equal(reused.status, 422, JSON.stringify(reused.body));
+    assert.equal(reused.type, 'application/problem+json');
+    assert.match(reused.body.type, /idempotency-key-reused$/);
+    const malformed = await post('not a key', 20_000_000);
+    assert.equal(malformed.status, 400, JSON.stringify(malformed.body));
+    assert.equal((await walletOf(gail.token)).available_msat, charged, 'reserved once');
+    assert.equal((await api('GET', '/api/v1/wallet/withdrawals', gail.token)).body.withdrawals.length, 1);
+    await mine(1);
+
+    await registerCli('hank');
+    const hank = await cliToken('hank');
+    await depositAndCredit(hank, 90_000);
+    const args = ['wallet', 'withdraw', payee.address, '10000sat', '--idempotency-key', 'hank-run-1'];
+    const run1 = await cli('hank', args);
+    assert.equal(run1.code, 0, run1.stderr);
+    const run2 = await cli('hank', args);
+    assert.equal(run2.code, 0, run2.stderr);
+    const txid = lastLine(run1.stdout);
+    assert.match(txid, /^[0-9a-f]{64}$/);
+    assert.equal(lastLine(run2.stdout), txid, 'the second run answers the first withdrawal');
+    const listed = (await api('GET', '/api/v1/wallet/withdrawals', hank)).body.withdrawals;
+    assert.equal(listed.length, 1);
+    assert.equal((await walletOf(hank)).available_msat, 90_000_000 - 10_000_000 - listed[0].fee_msat);
+    const other = await cli('hank', ['wallet', 'withdraw', payee.address, '11000sat', '--idempotency-key', 'hank-run-1']);
+    assert.notEqual(other.code, 0);
+    assert.match(other.stderr, /Idempotency-Key was used for withdrawal/);
+    assert.equal(other.stderr.trim().split('\n').length, 1, 'one line on stderr');
+    await mine(1);
   });
 
 test('invalidateblock: an uncredited deposit is un-pended; a credited one is reversed with a record, the shortfall owed and the wallet frozen',

@@ -322,9 +322,12 @@ TEST_P(ChainStoreTest, WithdrawalsHoldCoinsAllOrNothing) {
 
     EXPECT_EQ(m_store->withdrawn_since(0).value(), 5'000 + 7'000);
     EXPECT_EQ(m_store->withdrawn_since(60).value(), 5'000);
-    ASSERT_TRUE(m_store->set_withdrawal_status("w1", "voided"));
+    EXPECT_TRUE(m_store->set_withdrawal_status("w1", "broadcast", "voided").value());
     EXPECT_EQ(m_store->withdrawn_since(60).value(), 0);
-    ASSERT_TRUE(m_store->set_withdrawal_status("w1", "confirmed"));
+    // Moved only from the status named: a second move from broadcast finds it voided.
+    EXPECT_FALSE(m_store->set_withdrawal_status("w1", "broadcast", "confirmed").value());
+    EXPECT_EQ(m_store->withdrawal("w1").value()->status, "voided");
+    EXPECT_TRUE(m_store->set_withdrawal_status("w1", "voided", "confirmed").value());
     const auto mine = m_store->withdrawals_of(1).value();
     ASSERT_EQ(mine.size(), 2u);
     EXPECT_EQ(mine[0].id, "w2");  // newest first
@@ -352,6 +355,38 @@ TEST_P(ChainStoreTest, WithdrawalsHoldCoinsAllOrNothing) {
         m_store->insert_withdrawal(withdrawal("w3", 1, 1'000, 200), {outpoint(1), outpoint(2)}));
 }
 
+// An account's request key names one withdrawal: a second insert under it is `exists` and holds
+// no coin; another account may use the same key; withdrawals without a key do not clash.
+TEST_P(ChainStoreTest, RequestKeyIsUniquePerAccount) {
+    const AddressRecord a = address(Branch::receive, 0, 1);
+    ASSERT_TRUE(m_store->insert_address(a));
+    BlockEffects b = block(0);
+    for (std::uint8_t t = 1; t <= 3; ++t) pay(b, outpoint(t), 10'000, a, false);
+    ASSERT_TRUE(m_store->connect_block(b));
+    WithdrawalRecord first = withdrawal("w1", 1, 1'000, 10);
+    first.request_key = "key-1";
+    ASSERT_TRUE(m_store->insert_withdrawal(first, {outpoint(1)}));
+    WithdrawalRecord again = withdrawal("w2", 1, 1'000, 11);
+    again.request_key = "key-1";
+    auto clash = m_store->insert_withdrawal(again, {outpoint(2)});
+    ASSERT_FALSE(clash);
+    EXPECT_EQ(clash.error().code, StoreError::exists);
+    EXPECT_FALSE(m_store->unspent_coins().value()[1].reserved_by.has_value());
+    WithdrawalRecord other_account = withdrawal("w3", 2, 1'000, 12);
+    other_account.request_key = "key-1";
+    ASSERT_TRUE(m_store->insert_withdrawal(other_account, {outpoint(2)}));
+    ASSERT_TRUE(m_store->insert_withdrawal(withdrawal("w4", 1, 1'000, 13), {}));
+    ASSERT_TRUE(m_store->insert_withdrawal(withdrawal("w5", 1, 1'000, 14), {}));
+
+    const auto found = m_store->withdrawal_by_key(1, "key-1").value();
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->id, "w1");
+    EXPECT_EQ(found->request_key, "key-1");
+    EXPECT_EQ(m_store->withdrawal_by_key(2, "key-1").value()->id, "w3");
+    EXPECT_FALSE(m_store->withdrawal_by_key(1, "key-2").value().has_value());
+    EXPECT_TRUE(m_store->withdrawal("w4").value()->request_key.empty());
+}
+
 // A withdrawal id with a NUL byte after a known id names nothing on either backend (on
 // PostgreSQL, whose client library ends parameters at a NUL, it must not reach the row of the
 // id before it); on PostgreSQL writing one is refused and holds no coin.
@@ -366,7 +401,8 @@ TEST_P(ChainStoreTest, TextWithNulNamesNothing) {
     const std::string nul_id("w\0x", 3);
     EXPECT_FALSE(m_store->withdrawal(nul_id).value().has_value());
     EXPECT_TRUE(m_store->coins_of_withdrawal(nul_id).value().empty());
-    ASSERT_TRUE(m_store->set_withdrawal_status(nul_id, "voided"));
+    EXPECT_FALSE(m_store->set_withdrawal_status(nul_id, "broadcast", "voided").value());
+    EXPECT_FALSE(m_store->withdrawal_by_key(1, nul_id).value().has_value());
     ASSERT_TRUE(m_store->delete_withdrawal(nul_id));
     const auto w = m_store->withdrawal("w").value();
     ASSERT_TRUE(w);
@@ -400,8 +436,11 @@ TEST_P(ChainStoreTest, TwoInstancesSeeEachOthersWritesAtOnce) {
     auto taken = m_store->insert_withdrawal(withdrawal("x", 3, 1'000, 10), {outpoint(1)});
     ASSERT_FALSE(taken);
     EXPECT_EQ(taken.error().code, StoreError::exists);
-    ASSERT_TRUE(m_store->set_withdrawal_status("w", "confirmed"));
+    EXPECT_TRUE(m_store->set_withdrawal_status("w", "broadcast", "confirmed").value());
     EXPECT_EQ(other->withdrawal("w").value()->status, "confirmed");
+    // A status another instance moved first is not overwritten.
+    EXPECT_FALSE(other->set_withdrawal_status("w", "broadcast", "voided").value());
+    EXPECT_EQ(m_store->withdrawal("w").value()->status, "confirmed");
 }
 
 // Two withdrawals wanting overlapping coins (named in opposite orders) from two instances at

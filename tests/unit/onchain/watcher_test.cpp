@@ -86,11 +86,16 @@ public:
     StoreResult<void> delete_withdrawal(const std::string& id) override {
         return m_inner.delete_withdrawal(id);
     }
-    StoreResult<void> set_withdrawal_status(const std::string& id, std::string_view s) override {
-        return m_inner.set_withdrawal_status(id, s);
+    StoreResult<bool> set_withdrawal_status(const std::string& id, std::string_view from,
+                                            std::string_view to) override {
+        return m_inner.set_withdrawal_status(id, from, to);
     }
     StoreResult<std::optional<WithdrawalRecord>> withdrawal(const std::string& id) override {
         return m_inner.withdrawal(id);
+    }
+    StoreResult<std::optional<WithdrawalRecord>> withdrawal_by_key(
+        AccountId a, const std::string& key) override {
+        return m_inner.withdrawal_by_key(a, key);
     }
     StoreResult<std::vector<WithdrawalRecord>> withdrawals_of(AccountId a) override {
         return m_inner.withdrawals_of(a);

@@ -239,6 +239,116 @@ TEST_P(WithdrawalTest, AboveLimitWaitsForApproval) {
     EXPECT_EQ(m_engine->approve("00000000000000000000000000000001").error().code, WithdrawalError::not_found);
 }
 
+// A request sent again under its Idempotency-Key (the client's retry after a lost answer, or
+// another server behind the same database) answers the first withdrawal: one broadcast, the
+// money reserved once. The key with another amount or address is refused and reserves
+// nothing; another key is a new withdrawal.
+TEST_P(WithdrawalTest, RetryWithTheSameKeyMakesOneWithdrawal) {
+    fund(8, 200'000);
+    auto first = m_engine->request(8, payee(), 30'000'000, "retry-key_1");
+    ASSERT_TRUE(first) << first.error().message;
+    EXPECT_EQ(first->status, "broadcast");
+    EXPECT_FALSE(first->replayed);
+    const auto reserved = m_wallets->balance(8).available_msat;
+    auto again = m_engine->request(8, payee(), 30'000'000, "retry-key_1");
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_TRUE(again->replayed);
+    EXPECT_EQ(again->id, first->id);
+    EXPECT_EQ(again->txid, first->txid);
+    WithdrawalEngine other_server(*m_wallet, *m_store, m_node, *m_ledger, options());
+    auto elsewhere = other_server.request(8, payee(), 30'000'000, "retry-key_1");
+    ASSERT_TRUE(elsewhere) << elsewhere.error().message;
+    EXPECT_EQ(elsewhere->id, first->id);
+    EXPECT_EQ(m_node.broadcasts, 1);
+    EXPECT_EQ(m_wallets->balance(8).available_msat, reserved);
+
+    auto other_amount = m_engine->request(8, payee(), 31'000'000, "retry-key_1");
+    ASSERT_FALSE(other_amount);
+    EXPECT_EQ(other_amount.error().code, WithdrawalError::key_reused);
+    auto other_address =
+        m_engine->request(8, m_wallet->address_at(Branch::receive, 998), 30'000'000, "retry-key_1");
+    ASSERT_FALSE(other_address);
+    EXPECT_EQ(other_address.error().code, WithdrawalError::key_reused);
+    EXPECT_EQ(m_wallets->balance(8).available_msat, reserved);
+    EXPECT_EQ(m_engine->list(8)->size(), 1u);
+
+    m_node.mine_mempool();  // its change confirmed: a coin for the next one
+    sync();
+    auto second = m_engine->request(8, payee(), 30'000'000, "retry-key_2");
+    ASSERT_TRUE(second) << second.error().message;
+    EXPECT_NE(second->id, first->id);
+    EXPECT_EQ(m_engine->list(8)->size(), 2u);
+    EXPECT_EQ(m_node.broadcasts, 2);
+    EXPECT_TRUE(is_request_key("retry-key_1"));
+    EXPECT_FALSE(is_request_key(""));
+    EXPECT_FALSE(is_request_key("a b"));
+    EXPECT_FALSE(is_request_key(std::string(kRequestKeyCharsMax + 1, 'a')));
+}
+
+// A withdrawal left `reserving` (its server crashed, or the ledger failed, before the
+// reservation's answer) is settled by the watcher's check only once it is older than the
+// grace period, so a request still being set up on another server is never touched; then from
+// what the ledger holds: reserved -> awaiting approval (nothing sent), never reserved ->
+// dropped with its coins released (no reservation made after the fact).
+TEST_P(WithdrawalTest, ReservingLeftByACrashIsSettledFromTheLedgerAfterTheGrace) {
+    fund(9, 100'000);
+    auto coins = m_store->unspent_coins();
+    ASSERT_TRUE(coins);
+    ASSERT_EQ(coins->size(), 1u);
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+    const auto row = [&](const std::string& id, std::int64_t created_s) {
+        WithdrawalRecord w;
+        w.id = id;
+        w.account = 9;
+        w.address = payee();
+        w.amount_sat = 20'000;
+        w.fee_sat = 200;
+        w.status = "reserving";
+        w.txid.fill(0x5a);
+        w.raw_tx = Bytes{0x02};
+        w.created_s = created_s;
+        return w;
+    };
+    const std::string young = "00000000000000000000000000000a01";
+    ASSERT_TRUE(m_store->insert_withdrawal(row(young, now), {coins->at(0).outpoint}));
+    sync();  // the check runs after the round
+    EXPECT_EQ(m_store->withdrawal(young).value()->status, "reserving");
+    EXPECT_EQ(m_store->unspent_coins().value().at(0).reserved_by, young);
+    ASSERT_TRUE(m_store->delete_withdrawal(young));
+
+    // Old, and the ledger never saw its reservation: dropped, the coin free, nothing reserved.
+    const std::string lost = "00000000000000000000000000000a02";
+    ASSERT_TRUE(
+        m_store->insert_withdrawal(row(lost, now - kReservingGraceS - 1), {coins->at(0).outpoint}));
+    sync();
+    EXPECT_FALSE(m_store->withdrawal(lost).value().has_value());
+    EXPECT_FALSE(m_store->unspent_coins().value().at(0).reserved_by.has_value());
+    EXPECT_EQ(m_wallets->balance(9).pending_out_msat, 0);
+    EXPECT_EQ(pending_withdrawals(), 0);
+
+    // Old, and the ledger applied its reservation before the crash: held for the operator.
+    const std::string kept = "00000000000000000000000000000a03";
+    ASSERT_TRUE(
+        m_store->insert_withdrawal(row(kept, now - kReservingGraceS - 1), {coins->at(0).outpoint}));
+    ledger::Transfer t;
+    t.id = *ledger::parse_id_hex(kept);
+    t.debit_account_id = ledger::user_wallet_id(payments::wallet_user_id(9));
+    t.credit_account_id = ledger::kPendingWithdrawalsId;
+    t.amount_msat = 20'200'000;
+    t.code = ledger::transfer_code::withdrawal;
+    t.flags = ledger::transfer_flags::pending;
+    auto applied = m_ledger->create_transfers({t});
+    ASSERT_TRUE(applied);
+    ASSERT_TRUE(ledger::applied(applied->at(0).result));
+    sync();
+    EXPECT_EQ(m_store->withdrawal(kept).value()->status, "awaiting_approval");
+    EXPECT_EQ(m_wallets->balance(9).pending_out_msat, 20'200'000);
+    EXPECT_EQ(m_node.broadcasts, 0);
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
 // A reorg takes the block that created the withdrawal's coin (and the withdrawal's own block);
 // both transactions are mined again: the withdrawal still knows its coin and is posted once,
 // and the deposit's reversal and second credit leave the user's net position exact.

@@ -127,6 +127,16 @@ el<HTMLButtonElement>('deposit-get').addEventListener('click', () => {
   );
 });
 
+// The Idempotency-Key of the withdrawal being asked for: kept while a retry of the same address
+// and amount could find the first request's withdrawal (no answer came, or the server failed),
+// so a second click never sends twice; a new one once an answer came or the fields changed.
+let withdrawal: { address: string; sat: string; key: string } | null = null;
+
+function newRequestKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
 el<HTMLFormElement>('withdraw-form').addEventListener('submit', (e) => {
   e.preventDefault();
   const message = el<HTMLParagraphElement>('withdraw-message');
@@ -136,18 +146,29 @@ el<HTMLFormElement>('withdraw-form').addEventListener('submit', (e) => {
     message.textContent = 'The amount is a whole number of sat (on-chain amounts have no fractions).';
     return;
   }
+  if (!withdrawal || withdrawal.address !== address || withdrawal.sat !== sat) {
+    withdrawal = { address, sat, key: newRequestKey() };
+  }
+  const sent = withdrawal;
   el<HTMLButtonElement>('withdraw-submit').disabled = true;
   message.textContent = 'Sending…';
   void apiJson<{ id: string | number; status: string; txid?: string }>('/api/v1/wallet/withdrawals', {
     method: 'POST',
     json: { address, amount_msat: Number(sat) * 1000 },
+    headers: { 'Idempotency-Key': sent.key },
   }).then(
     (w) => {
+      if (withdrawal === sent) withdrawal = null;
       message.textContent = `Withdrawal ${w.id}: ${w.status}${w.txid ? `, transaction ${w.txid}` : ''}.`;
       void loadBalance().catch(() => undefined);
       void loadHistory().catch(() => undefined);
     },
-    (err: unknown) => (message.textContent = chainMessage('Withdrawing', err)),
+    (err: unknown) => {
+      // Refused (4xx): nothing was made, so the next try is a new request.
+      const status = err instanceof ApiError ? err.problem.status : 0;
+      if (status > 0 && status < 500 && withdrawal === sent) withdrawal = null;
+      message.textContent = chainMessage('Withdrawing', err);
+    },
   ).finally(() => (el<HTMLButtonElement>('withdraw-submit').disabled = false));
 });
 

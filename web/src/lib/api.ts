@@ -14,14 +14,15 @@ export class ApiError extends Error {
 export interface ApiOptions {
   method?: string;
   json?: unknown;
+  headers?: Record<string, string>;
 }
 
 export function csrfHeaders(): Record<string, string> {
   return { [CSRF_HEADER]: '1' };
 }
 
-export async function api(path: string, { method = 'GET', json }: ApiOptions = {}): Promise<Response> {
-  const headers: Record<string, string> = {};
+export async function api(path: string, { method = 'GET', json, headers: extra }: ApiOptions = {}): Promise<Response> {
+  const headers: Record<string, string> = { ...extra };
   if (method !== 'GET' && method !== 'HEAD') Object.assign(headers, csrfHeaders());
   if (json !== undefined) headers['Content-Type'] = 'application/json';
   return fetch(path, {
