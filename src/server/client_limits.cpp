@@ -1,12 +1,27 @@
 // Client addresses and 429 answers (see client_limits.h).
 #include "server/client_limits.h"
 
+#include <boost/asio/ip/address.hpp>
+
 #include <algorithm>
 #include <optional>
 
 #include "server/app.h"
 
 namespace satload::server {
+
+std::string limit_key(std::string_view address) {
+    boost::system::error_code ec;
+    const auto ip = boost::asio::ip::make_address(address, ec);
+    if (ec || !ip.is_v6()) return std::string(address);
+    const auto v6 = ip.to_v6();
+    if (v6.is_v4_mapped()) {
+        return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).to_string();
+    }
+    auto bytes = v6.to_bytes();
+    std::fill(bytes.begin() + 8, bytes.end(), std::uint8_t{0});  // the /64: no zone, no host part
+    return boost::asio::ip::address_v6(bytes).to_string() + "/64";
+}
 
 std::string client_address(const Request& req, bool trust_proxy, std::string_view peer) {
     if (trust_proxy) {
@@ -21,10 +36,10 @@ std::string client_address(const Request& req, bool trust_proxy, std::string_vie
             if (const auto comma = v.rfind(','); comma != std::string_view::npos) v.remove_prefix(comma + 1);
             while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
             while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-            if (!v.empty()) return std::string(v.substr(0, kClientAddressBytesMax));
+            if (!v.empty()) return limit_key(v.substr(0, kClientAddressBytesMax));
         }
     }
-    return std::string(peer.substr(0, kClientAddressBytesMax));
+    return limit_key(peer.substr(0, kClientAddressBytesMax));
 }
 
 awaitable<void> send_too_many_requests(Exchange& ex, std::int64_t retry_after_s, std::string_view detail) {

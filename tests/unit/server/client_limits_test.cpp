@@ -35,6 +35,24 @@ TEST(ClientAddress, PeerOtherwise) {
 }
 
 // An address is cut at kClientAddressBytesMax, from the proxy's entry or the peer.
+// An IPv6 client counts by its /64 (any address of it is one client), from the peer or the
+// proxy's entry; an IPv4-mapped peer as its IPv4 address; IPv4 and non-addresses unchanged.
+TEST(ClientAddress, Ipv6CountsByItsSlash64) {
+    EXPECT_EQ(client_address(with_forwarded({}), false, "2001:db8:1:2:aaaa:bbbb:cccc:dddd"),
+              "2001:db8:1:2::/64");
+    EXPECT_EQ(client_address(with_forwarded({}), false, "2001:db8:1:2::1"),
+              client_address(with_forwarded({}), false, "2001:db8:1:2:ffff::9"));
+    EXPECT_NE(client_address(with_forwarded({}), false, "2001:db8:1:2::1"),
+              client_address(with_forwarded({}), false, "2001:db8:1:3::1"));
+    EXPECT_EQ(client_address(with_forwarded({"1.2.3.4, 2001:db8::7"}), true, "10.0.0.2"),
+              "2001:db8::/64");
+    EXPECT_EQ(client_address(with_forwarded({}), false, "fe80::1%2"), "fe80::/64");
+    EXPECT_EQ(client_address(with_forwarded({}), false, "::ffff:203.0.113.9"), "203.0.113.9");
+    EXPECT_EQ(limit_key("203.0.113.9"), "203.0.113.9");
+    EXPECT_EQ(limit_key("unknown"), "unknown");
+    EXPECT_EQ(limit_key("::1"), "::/64");
+}
+
 TEST(ClientAddress, Bounded) {
     const std::string long_entry(kClientAddressBytesMax + 10, 'a');
     EXPECT_EQ(client_address(with_forwarded({"x, " + long_entry}), true, "p").size(), kClientAddressBytesMax);
