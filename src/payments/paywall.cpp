@@ -228,7 +228,8 @@ PayResult<PaidGrant> Paywall::pay_locked(AccountId payer, std::string_view invoi
     // share the records; otherwise it is recorded once, with its outcome (see
     // PaymentStore::shared_by_servers), and a crash before that is caught by the ledger.
     bool recorded_pending = false;
-    if (*latest && (*latest)->state == AttemptState::pending) {
+    bool follow = *latest && (*latest)->state == AttemptState::pending;
+    if (follow) {
         // Left by a crash (or another server) between recording and settling: settle the same
         // payment id, which the ledger applies at most once.
         attempt = **latest;
@@ -238,13 +239,29 @@ PayResult<PaidGrant> Paywall::pay_locked(AccountId payer, std::string_view invoi
         if (attempt.price_msat > max_msat) {
             const auto applied = applied_attempt(attempt);
             if (!applied) return fail(applied.error());
-            if (!*applied)
+            if (!*applied && m_store.shared_by_servers()) {
+                // Another server may be applying it right now: a new attempt could charge twice.
                 return fail(PayFailure{PayError::price_above_maximum,
                                        "a payment of " + std::to_string(attempt.price_msat) +
                                            " msat for this file is pending, above the " +
                                            std::to_string(max_msat) + " msat you allowed"});
+            }
+            if (!*applied) {
+                // One server, and this lock held: nothing else can apply the old group any more
+                // (a crash or a failed ledger call left it), so it ends failed and a new attempt
+                // is made at today's price.
+                if (auto r = m_store.finish_attempt(attempt.payer, attempt.file_id,
+                                                    attempt.attempt_no, AttemptState::failed, 0);
+                    !r) {
+                    return fail(unavailable(r.error().message));
+                }
+                follow = false;
+                recorded_pending = false;
+            }
         }
-    } else {
+    }
+    if (!follow) {
+        attempt = PaymentAttempt{};
         attempt.payer = payer;
         attempt.file_id = inv->file_id;
         attempt.attempt_no = *latest ? (*latest)->attempt_no + 1 : 1;

@@ -111,11 +111,14 @@ public:
         : m_strand(asio::make_strand(io)), m_timer(m_strand), m_server(server), m_sweep_interval(sweep_interval) {}
 
     // Takes an idle connection's socket; callable from any thread. Counted at once, so a
-    // connection is never in neither the server's registry nor the lot.
-    void park(tcp::socket socket, std::string peer_address, Clock::time_point deadline) {
+    // connection is never in neither the server's registry nor the lot. `first`: no request
+    // began on it yet, and `deadline` is also the one its first request's header must meet.
+    void park(tcp::socket socket, std::string peer_address, Clock::time_point deadline,
+              bool first) {
         ++m_count;
         ++m_server.metrics().connections_open;
-        asio::post(m_strand, [this, s = std::move(socket), peer = std::move(peer_address), deadline]() mutable {
+        asio::post(m_strand, [this, s = std::move(socket), peer = std::move(peer_address), deadline,
+                              first]() mutable {
             if (m_closing) {
                 beast::error_code ignored;
                 s.close(ignored);
@@ -124,7 +127,7 @@ public:
             }
             // Deadlines grow with the time of parking, so the list stays (nearly) in deadline
             // order and the sweeper looks only at its front.
-            m_slots.push_back(Slot{std::move(s), std::move(peer), deadline});
+            m_slots.push_back(Slot{std::move(s), std::move(peer), deadline, first});
             const auto it = std::prev(m_slots.end());
             it->socket.async_wait(
                 tcp::socket::wait_read,
@@ -155,6 +158,7 @@ private:
         tcp::socket socket;
         std::string peer_address;
         Clock::time_point deadline;
+        bool first = false;
     };
 
     // Its wait ended: the next request began (or the peer left), or the socket was closed by
@@ -162,9 +166,11 @@ private:
     void on_ready(std::list<Slot>::iterator it, const beast::error_code& ec) {
         tcp::socket socket = std::move(it->socket);
         std::string peer = std::move(it->peer_address);
+        const std::optional<Clock::time_point> header_deadline =
+            it->first ? std::optional(it->deadline) : std::nullopt;
         m_slots.erase(it);
         if (!ec && !m_closing && socket.is_open()) {
-            m_server.resume(std::move(socket), std::move(peer));
+            m_server.resume(std::move(socket), std::move(peer), header_deadline);
         } else {
             beast::error_code ignored;
             socket.close(ignored);
@@ -216,6 +222,9 @@ namespace {
 // A connection made again from a parked socket: it already counts as accepted.
 struct Resumed {
     std::string peer_address;
+    // Set when no request began on the connection yet: its first header's deadline, counted
+    // from the accept (not from the first byte, which would give it the timeout twice).
+    std::optional<std::chrono::steady_clock::time_point> header_deadline;
 };
 
 // Scrub pacing: files checked per batch between checks for shutdown.
@@ -243,12 +252,14 @@ public:
         const auto remote = lowest().socket().remote_endpoint(ec);
         if (!ec) m_peer_address = remote.address().to_string();
     }
-    Connection(Server& server, App& app, const ServerOptions& options, Resumed resumed, tcp::socket socket)
+    Connection(Server& server, App& app, const ServerOptions& options, Resumed resumed,
+               tcp::socket socket)
         : m_stream(std::move(socket)),
           m_server(server),
           m_app(app),
           m_options(options),
           m_resumed(true),
+          m_header_deadline(resumed.header_deadline),
           m_peer_address(std::move(resumed.peer_address)) {
         ++m_server.metrics().connections_open;
     }
@@ -515,10 +526,13 @@ private:
             auto [ec] = co_await m_stream.async_handshake(ssl::stream_base::server, kAwait);
             if (ec) co_return;
         }
+        // A new connection's first request header is due one header timeout after the accept
+        // (after the TLS handshake), however long its first byte took.
+        if (!m_resumed)
+            m_header_deadline = std::chrono::steady_clock::now() + m_options.header_timeout;
         // The loop's own frame stays small: what a request needs lives in serve_request's
         // frame, which exists only while a request is read and answered, so an idle
         // keep-alive connection holds just this frame, wait_for_request's and its socket.
-        bool first = !m_resumed;
         while (!m_close) {
             if (m_buffer.size() == 0) {
                 if constexpr (!kTls) {
@@ -527,14 +541,13 @@ private:
                     const NextByte next = take_next_byte();
                     if (next == NextByte::gone) break;
                     if (next == NextByte::none) {
-                        park(first);
+                        park();
                         co_return;
                     }
-                } else if (!co_await wait_for_request(first)) {
+                } else if (!co_await wait_for_request()) {
                     break;
                 }
             }
-            first = false;
             if (!co_await serve_request()) break;
         }
         if constexpr (kTls) {
@@ -560,25 +573,30 @@ private:
         return NextByte::gone;  // the peer closed (0) or the socket failed
     }
 
-    // Hands the idle socket to the server's parking lot, with the header timeout before a
-    // connection's first request and the idle timeout between requests.
-    void park(bool first) {
+    // Hands the idle socket to the server's parking lot, until the first request's header
+    // deadline on a connection that has not begun one, else for the idle timeout.
+    void park() {
         m_parser.reset();
-        const auto timeout = first ? m_options.header_timeout : m_options.idle_timeout;
         auto& socket = lowest().socket();
         ParkingLot& lot = m_server.parking_for(asio::query(socket.get_executor(), asio::execution::context));
-        lot.park(tcp::socket(std::move(socket)), std::move(m_peer_address),
-                                ParkingLot::Clock::now() + timeout);
+        const auto deadline = m_header_deadline ? *m_header_deadline
+                                                : ParkingLot::Clock::now() + m_options.idle_timeout;
+        lot.park(tcp::socket(std::move(socket)), std::move(m_peer_address), deadline,
+                 m_header_deadline.has_value());
     }
 
     // Idle between requests: waits for the next request's first byte holding no parser and no
     // read buffer (a 1-byte read into the connection itself). False when the peer left, the
     // wait timed out, or the server is draining.
-    awaitable<bool> wait_for_request(bool first) {
+    awaitable<bool> wait_for_request() {
         m_idle = true;
         m_parser.reset();
         m_buffer.shrink_to_fit();
-        lowest().expires_after(first ? m_options.header_timeout : m_options.idle_timeout);
+        if (m_header_deadline) {
+            lowest().expires_at(*m_header_deadline);
+        } else {
+            lowest().expires_after(m_options.idle_timeout);
+        }
         auto [ec, n] = co_await m_stream.async_read_some(asio::buffer(m_first_byte), kAwait);
         if (ec || n == 0) {
             if (ec == beast::error::timeout) ++m_server.metrics().timeouts_total;
@@ -594,8 +612,14 @@ private:
     // close now (a read error, after answering what can be answered).
     awaitable<bool> serve_request() {
         m_idle = true;  // until the header is in, a drain may close the connection
-        // A request has begun (or bytes of it are buffered): its header has the header timeout.
-        lowest().expires_after(m_options.header_timeout);
+        // A request has begun (or bytes of it are buffered): its header has the header timeout,
+        // the first one counted from the accept.
+        if (m_header_deadline) {
+            lowest().expires_at(*m_header_deadline);
+            m_header_deadline.reset();
+        } else {
+            lowest().expires_after(m_options.header_timeout);
+        }
         m_parser = std::make_unique<http::request_parser<http::buffer_body>>();
         m_body_failed = false;
         m_continue_sent = false;
@@ -649,6 +673,8 @@ private:
     const ServerOptions& m_options;
     bool m_close = false;
     bool m_resumed = false;
+    // Until the first request's header is in: when it is due (see serve).
+    std::optional<std::chrono::steady_clock::time_point> m_header_deadline;
     bool m_idle = true;
     bool m_body_failed = false;
     bool m_continue_sent = false;  // this request's interim 100 (Continue) answer
@@ -811,11 +837,12 @@ awaitable<void> Server::accept_loop() {
     }
 }
 
-void Server::resume(tcp::socket socket, std::string peer_address) {
+void Server::resume(tcp::socket socket, std::string peer_address,
+                    std::optional<std::chrono::steady_clock::time_point> header_deadline) {
     auto executor = socket.get_executor();
-    auto conn = std::make_shared<Connection<beast::tcp_stream>>(*this, m_app, m_options,
-                                                                Resumed{std::move(peer_address)},
-                                                                std::move(socket));
+    auto conn = std::make_shared<Connection<beast::tcp_stream>>(
+        *this, m_app, m_options, Resumed{std::move(peer_address), header_deadline},
+        std::move(socket));
     asio::co_spawn(executor, [conn]() { return conn->run(); }, asio::detached);
 }
 

@@ -6,9 +6,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -51,7 +53,9 @@ public:
     // request begins comes back here to be served by a fresh connection.
     // One lot per event loop: a socket parks in, and resumes from, the loop it belongs to.
     ParkingLot& parking_for(const boost::asio::execution_context& context);
-    void resume(boost::asio::ip::tcp::socket socket, std::string peer_address);
+    // `header_deadline`: set when no request began on the socket yet (see Resumed).
+    void resume(boost::asio::ip::tcp::socket socket, std::string peer_address,
+                std::optional<std::chrono::steady_clock::time_point> header_deadline);
 
 private:
     boost::asio::awaitable<void> accept_loop();
