@@ -355,10 +355,10 @@ StoreResult<std::optional<AccountId>> BufferedPaymentStore::referral_owner(const
     return m_inner->referral_owner(code);
 }
 
-StoreResult<std::vector<PaymentAttempt>> BufferedPaymentStore::unsettled_holds(const std::string& file_id,
-                                                                               std::size_t limit) {
+StoreResult<std::vector<PaymentAttempt>> BufferedPaymentStore::unsettled_holds(
+    const std::string& file_id, std::size_t limit, std::optional<HoldCursor> after) {
     if (auto r = flush(); !r) return fail(r.error());
-    return m_inner->unsettled_holds(file_id, limit);
+    return m_inner->unsettled_holds(file_id, limit, after);
 }
 
 StoreResult<std::vector<std::string>> BufferedPaymentStore::files_with_unsettled_holds(std::size_t limit) {

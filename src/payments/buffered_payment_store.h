@@ -83,7 +83,9 @@ public:
     StoreResult<std::optional<std::string>> referral_code(AccountId account) override;
     StoreResult<void> set_referral_code(AccountId account, const std::string& code) override;
     StoreResult<std::optional<AccountId>> referral_owner(const std::string& code) override;
-    StoreResult<std::vector<PaymentAttempt>> unsettled_holds(const std::string& file_id, std::size_t limit) override;
+    StoreResult<std::vector<PaymentAttempt>> unsettled_holds(
+        const std::string& file_id, std::size_t limit,
+        std::optional<HoldCursor> after = {}) override;
     StoreResult<std::vector<std::string>> files_with_unsettled_holds(std::size_t limit) override;
     StoreResult<void> settle_hold(AccountId payer, const std::string& file_id, std::int64_t attempt_no,
                                   HoldOutcome outcome, AccountId settled_to) override;

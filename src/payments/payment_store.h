@@ -78,6 +78,13 @@ struct ReferralEarnings {
     std::int64_t earned_msat = 0;
 };
 
+// A position in a file's unsettled holds, in their order (oldest first).
+struct HoldCursor {
+    std::int64_t created_s = 0;
+    AccountId payer = 0;
+    std::int64_t attempt_no = 0;
+};
+
 class PaymentStore {
 public:
     virtual ~PaymentStore() = default;
@@ -132,8 +139,10 @@ public:
     // still recorded pending (a crash between recording and finishing; the ledger tells whether
     // its group applied), at most `limit`, oldest first; every file that has such attempts; and
     // the settlement of one (not_found unless it is held and unsettled).
-    virtual StoreResult<std::vector<PaymentAttempt>> unsettled_holds(const std::string& file_id,
-                                                                     std::size_t limit) = 0;
+    // `after`: only those past this one in that order (a settlement's next page, beyond the
+    // records it could not settle).
+    virtual StoreResult<std::vector<PaymentAttempt>> unsettled_holds(
+        const std::string& file_id, std::size_t limit, std::optional<HoldCursor> after = {}) = 0;
     virtual StoreResult<std::vector<std::string>> files_with_unsettled_holds(std::size_t limit) = 0;
     virtual StoreResult<void> settle_hold(AccountId payer, const std::string& file_id,
                                           std::int64_t attempt_no, HoldOutcome outcome,

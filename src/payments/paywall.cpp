@@ -526,10 +526,14 @@ PayResult<HoldSettlement> Paywall::settle_holds(const std::string& file_id) {
     }
     auto redirect = m_store.redirect_of(file_id);
     if (!redirect) return fail(unavailable(redirect.error().message));
+    // One pass in the holds' order, a page at a time: a page starts after the last record of
+    // the one before, so records that cannot be settled (pending attempts whose groups the
+    // ledger does not hold) never hide the ones behind them. No payment records a new held
+    // attempt meanwhile (the exclusive hold lock).
+    std::optional<HoldCursor> after;
     for (;;) {
-        auto batch = m_store.unsettled_holds(file_id, kSettleBatchMax);
+        auto batch = m_store.unsettled_holds(file_id, kSettleBatchMax, after);
         if (!batch) return fail(unavailable(batch.error().message));
-        bool settled_any = false;
         for (const auto& a : *batch) {
             auto held = a;
             if (a.state == AttemptState::pending) {
@@ -539,10 +543,9 @@ PayResult<HoldSettlement> Paywall::settle_holds(const std::string& file_id) {
                 held = std::move(**granted);
             }
             if (auto r = settle_one(held, *redirect, out); !r) return fail(r.error());
-            settled_any = true;
         }
-        // What is left is pending attempts whose groups the ledger does not hold.
-        if (!settled_any) break;
+        if (batch->size() < kSettleBatchMax) break;
+        after = HoldCursor{batch->back().created_s, batch->back().payer, batch->back().attempt_no};
     }
     return out;
 }

@@ -258,16 +258,21 @@ StoreResult<std::optional<AccountId>> PgPaymentStore::referral_owner(const std::
     });
 }
 
-StoreResult<std::vector<PaymentAttempt>> PgPaymentStore::unsettled_holds(const std::string& file_id,
-                                                                         std::size_t limit) {
+StoreResult<std::vector<PaymentAttempt>> PgPaymentStore::unsettled_holds(
+    const std::string& file_id, std::size_t limit, std::optional<HoldCursor> after) {
     if (!pg_storable(file_id)) return std::vector<PaymentAttempt>();
     return m_db->transact("unsettled holds", [&](pqxx::work& w) {
+        // The cursor's first field NULL: from the start.
         const auto r = w.exec_params(
             std::string("SELECT ") + kAttemptColumns +
                 " FROM payment_attempts WHERE file_id = $1 AND held AND hold_outcome = '' AND "
-                "state IN ('granted', 'pending') ORDER BY created_s, payer_account_id, attempt_no "
-                "LIMIT $2",
-            file_id, pg_limit(limit));
+                "state IN ('granted', 'pending') AND ($3::BIGINT IS NULL OR (created_s, "
+                "payer_account_id, attempt_no) > ($3::BIGINT, $4::BIGINT, $5::BIGINT)) "
+                "ORDER BY created_s, payer_account_id, attempt_no LIMIT $2",
+            file_id, pg_limit(limit),
+            after ? std::optional(after->created_s) : std::optional<std::int64_t>(),
+            after ? std::optional<std::int64_t>(after->payer) : std::optional<std::int64_t>(),
+            after ? std::optional(after->attempt_no) : std::optional<std::int64_t>());
         return pg_rows(r, read_attempt);
     });
 }

@@ -287,16 +287,22 @@ StoreResult<std::optional<AccountId>> SqlitePaymentStore::referral_owner(const s
                             "referral owner");
 }
 
-StoreResult<std::vector<PaymentAttempt>> SqlitePaymentStore::unsettled_holds(const std::string& file_id,
-                                                                           std::size_t limit) {
+StoreResult<std::vector<PaymentAttempt>> SqlitePaymentStore::unsettled_holds(
+    const std::string& file_id, std::size_t limit, std::optional<HoldCursor> after) {
     const std::lock_guard lock(m_read_mutex);
     Query q(m_read_db,
             std::string("SELECT ") + kAttemptColumns +
                 " FROM payment_attempts WHERE file_id = ?1 AND held = 1 AND hold_outcome = '' AND "
-                "state IN ('granted', 'pending') ORDER BY created_s, payer_account_id, attempt_no "
-                "LIMIT ?2");
+                "state IN ('granted', 'pending') AND (?3 IS NULL OR (created_s, payer_account_id, "
+                "attempt_no) > "
+                "(?3, ?4, ?5)) ORDER BY created_s, payer_account_id, attempt_no LIMIT ?2");
     if (!q.prepared()) return fail(failure(m_read_db, "prepare unsettled holds"));
     q.text(1, file_id).i64(2, static_cast<std::int64_t>(limit));
+    if (after) {
+        q.i64(3, after->created_s).i64(4, after->payer).i64(5, after->attempt_no);
+    } else {
+        q.null(3).null(4).null(5);
+    }
     return collect<PaymentAttempt>(m_read_db, q, read_attempt, "unsettled holds");
 }
 

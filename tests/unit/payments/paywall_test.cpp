@@ -68,8 +68,10 @@ public:
     StoreResult<std::optional<AccountId>> referral_owner(const std::string& code) override {
         return m_real.referral_owner(code);
     }
-    StoreResult<std::vector<PaymentAttempt>> unsettled_holds(const std::string& file_id, std::size_t limit) override {
-        return m_real.unsettled_holds(file_id, limit);
+    StoreResult<std::vector<PaymentAttempt>> unsettled_holds(
+        const std::string& file_id, std::size_t limit,
+        std::optional<HoldCursor> after = {}) override {
+        return m_real.unsettled_holds(file_id, limit, after);
     }
     StoreResult<std::vector<std::string>> files_with_unsettled_holds(std::size_t limit) override {
         return m_real.files_with_unsettled_holds(limit);
@@ -222,6 +224,21 @@ protected:
         EXPECT_EQ(wallet(uploader).pending_in_msat, 0);
     }
 
+    // The record of attempt 1 of a 1,000 msat payment (900 to the uploader, 100 to the platform),
+    // as left pending by a crash before its outcome.
+    PaymentAttempt pending_attempt(AccountId payer, AccountId uploader, bool held = false) {
+        PaymentAttempt a;
+        a.payer = payer;
+        a.file_id = file_id(1);
+        a.attempt_no = 1;
+        a.uploader = uploader;
+        a.price_msat = 1'000;
+        a.uploader_msat = 900;
+        a.platform_msat = 100;
+        a.held = held;
+        a.created_s = m_now;
+        return a;
+    }
     std::int64_t platform() { return m_ledger->lookup_account(ledger::kPlatformRevenueId)->balance_msat(); }
     void put_file(const std::string& id, std::int64_t price, AccountId owner) {
         const std::lock_guard lock(m_files_mutex);
@@ -448,15 +465,7 @@ TEST_P(PaywallTest, PendingAttemptAfterCrashChargesOnce) {
     fund(payer, 10'000);
     ASSERT_TRUE(m_wallets->ensure_wallet(uploader));
     put_file(file_id(1), 1'000, uploader);
-    PaymentAttempt a;
-    a.payer = payer;
-    a.file_id = file_id(1);
-    a.attempt_no = 1;
-    a.uploader = uploader;
-    a.price_msat = 1'000;
-    a.uploader_msat = 900;
-    a.platform_msat = 100;
-    a.created_s = m_now;
+    const PaymentAttempt a = pending_attempt(payer, uploader);
     ASSERT_TRUE(m_store->insert_attempt(a));
     ledger::DownloadPayment p;
     p.payment_id = Paywall::payment_id(payer, file_id(1), 1);
@@ -677,6 +686,26 @@ TEST_P(PaywallTest, HeldPaymentWhoseOutcomeWasLostIsSettled) {
     EXPECT_TRUE(m_ledger->audit().passed());
 }
 
+// More pending held records than one page of a settlement, none of them in the ledger (their
+// servers crashed before the group): they cannot be settled, and the held payment recorded
+// after them is still found and released (the next page starts after them).
+TEST_P(PaywallTest, UnsettleablePendingRecordsDoNotHideTheHeldPaymentsBehindThem) {
+    const AccountId uploader = 2, payer = 1;
+    for (std::size_t i = 0; i < kSettleBatchMax + 1; ++i) {
+        PaymentAttempt a = pending_attempt(static_cast<AccountId>(1000 + i), uploader, true);
+        a.created_s = m_now - 10;  // older than the real payment: first in the holds' order
+        ASSERT_TRUE(m_store->insert_attempt(a));
+    }
+    pay_held_file(*m_paywall, payer, uploader);
+    hold(file_id(1), false);
+    auto settled = m_paywall->settle_holds(file_id(1));
+    ASSERT_TRUE(settled) << settled.error().message;
+    expect_released(*settled, payer, 9'000, uploader, 900);
+    EXPECT_EQ(m_store->unsettled_holds(file_id(1), kSettleBatchMax + 10).value().size(),
+              kSettleBatchMax + 1);
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
 // A held payment settled after the operator changed the split (here to 0/0/100, which would
 // give today's uploader leg 0 msat): the recorded leg is what is settled, not today's shares.
 TEST_P(PaywallTest, HeldPaymentIsSettledAsRecordedAfterTheSplitChanged) {
@@ -700,16 +729,8 @@ TEST_P(PaywallTest, PendingAttemptAboveTheAllowedPriceChargesNothing) {
     fund(payer, 10'000);
     ASSERT_TRUE(m_wallets->ensure_wallet(uploader));
     put_file(file_id(1), 500, uploader);
-    PaymentAttempt a;
-    a.payer = payer;
-    a.file_id = file_id(1);
-    a.attempt_no = 1;
-    a.uploader = uploader;
-    a.price_msat = 1'000;  // recorded before the owner lowered the price
-    a.uploader_msat = 900;
-    a.platform_msat = 100;
-    a.created_s = m_now;
-    ASSERT_TRUE(m_store->insert_attempt(a));
+    // Recorded at 1,000 msat, before the owner lowered the price.
+    ASSERT_TRUE(m_store->insert_attempt(pending_attempt(payer, uploader)));
     auto g = m_paywall->pay(payer, invoice(file_id(1)), 500);
     if (!m_store->shared_by_servers()) {
         ASSERT_TRUE(g) << g.error().message;
@@ -906,16 +927,7 @@ TEST_P(PaywallTest, HeldAttemptRetriedAfterTheDecisionIsSettled) {
     fund(payer, 10'000);
     ASSERT_TRUE(m_wallets->ensure_wallet(uploader));
     put_file(file_id(1), 1'000, uploader);
-    PaymentAttempt a;
-    a.payer = payer;
-    a.file_id = file_id(1);
-    a.attempt_no = 1;
-    a.uploader = uploader;
-    a.price_msat = 1'000;
-    a.uploader_msat = 900;
-    a.platform_msat = 100;
-    a.held = true;
-    a.created_s = m_now;
+    const PaymentAttempt a = pending_attempt(payer, uploader, true);
     ASSERT_TRUE(m_store->insert_attempt(a));
     auto g = m_paywall->pay(payer, invoice(file_id(1)), 1'000);  // the file is not held now
     ASSERT_TRUE(g) << g.error().message;
