@@ -783,6 +783,16 @@ int send_withdrawal(const AdminArgs& args, const std::string& path, const std::s
         print_error(w.error().message);
         return kExitFailure;
     }
+    if (w->status != "broadcast" && w->status != "confirmed" && w->status != "awaiting_approval") {
+        // A retry under the key of a withdrawal still being set up, or voided since.
+        print_error("withdrawal " + w->id + " is " + w->status +
+                    (w->status == "reserving" && !request_key.empty()
+                         ? ": its reservation is being settled; run the same command with "
+                           "--idempotency-key " +
+                               request_key + " later to see its outcome"
+                         : ""));
+        return kExitFailure;
+    }
     std::printf("withdrawal %s %s\n%s\n", w->id.c_str(), w->status.c_str(),
                 w->txid.empty() ? w->id.c_str() : w->txid.c_str());
     return 0;

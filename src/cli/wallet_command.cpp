@@ -196,7 +196,9 @@ int run_withdraw(const WalletArgs& args) {
         // A retry under the key of a withdrawal still being set up, or voided since.
         print_error("withdrawal " + w->id + " is " + w->status +
                     (w->status == "reserving"
-                         ? ": its reservation is being settled; run the same command later"
+                         ? ": its reservation is being settled; run the same command with "
+                           "--idempotency-key " +
+                               key + " later to see its outcome"
                          : ""));
         return kExitFailure;
     }

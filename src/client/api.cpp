@@ -94,6 +94,19 @@ std::string problem_detail(const HttpResponse& response) {
     return describe_response(response);
 }
 
+std::string problem_slug(const HttpResponse& response) {
+    // Whatever the Content-Type says: the type names one of this server's problems or nothing.
+    boost::system::error_code ec;
+    const json::value v = json::parse(response.body, ec);
+    if (ec || !v.is_object()) return {};
+    const json::value* type = v.as_object().if_contains("type");
+    if (type == nullptr || !type->is_string()) return {};
+    constexpr std::string_view kPrefix = "https://satload.dev/problems/";
+    const std::string_view text = type->as_string();
+    if (text.substr(0, kPrefix.size()) != kPrefix) return {};
+    return std::string(text.substr(kPrefix.size()));
+}
+
 void wipe_json_strings(json::object& o) {
     for (auto& [key, value] : o) {
         if (value.is_string())

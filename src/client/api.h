@@ -46,5 +46,7 @@ void wipe_json_strings(boost::json::object& o);
 
 // The server's "detail" of a problem+json answer (printable, capped), else describe_response.
 [[nodiscard]] std::string problem_detail(const HttpResponse& response);
+// The slug of a problem answer's type ("https://satload.dev/problems/<slug>"), or empty.
+[[nodiscard]] std::string problem_slug(const HttpResponse& response);
 
 }  // namespace satload::client

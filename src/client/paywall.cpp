@@ -25,7 +25,6 @@ namespace {
 
 constexpr std::string_view kBearerPrefix = "Bearer ";
 constexpr std::string_view kL402Prefix = "L402 ";
-constexpr std::string_view kProblemTypePrefix = "https://satload.dev/problems/";
 
 bool is_tchar(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -112,17 +111,6 @@ std::optional<std::vector<ParsedChallenge>> parse_challenges(std::string_view s)
         if (!had_chars || (i < n && s[i] != ',')) i = mark;  // parameters follow instead
     }
     return out;
-}
-
-std::string problem_type_slug(const HttpResponse& response) {
-    boost::system::error_code ec;
-    const json::value v = json::parse(response.body, ec);
-    if (ec || !v.is_object()) return {};
-    const json::value* type = v.as_object().if_contains("type");
-    if (type == nullptr || !type->is_string()) return {};
-    const std::string_view text = type->as_string();
-    if (text.substr(0, kProblemTypePrefix.size()) != kProblemTypePrefix) return {};
-    return std::string(text.substr(kProblemTypePrefix.size()));
 }
 
 // The name to put in "satload account login NAME" (a SATLOAD_TOKEN credential has none).
@@ -266,7 +254,7 @@ Result<Payment, PayError> pay_invoice(const Session& session, std::string_view i
         return std::move(*paid);
     }
     const std::string detail = problem_detail(*res);
-    const std::string slug = problem_type_slug(*res);
+    const std::string slug = problem_slug(*res);
     switch (res->status) {
         case 402:
             return failure(

@@ -317,8 +317,10 @@ ClientResult<WithdrawalAnswer> withdraw(const Session& session, std::string_view
                               "/api/v1/wallet/withdrawals", body, key);
     }
     if (!res) return client_error(res.error().code, res.error().message + retry_hint);
-    // 503 (no node, no fee rate, the hot wallet short) is a refusal before anything is reserved.
-    if (res->status >= 500 && res->status != 503) {
+    // The server's 503 onchain-unavailable (no node, no fee rate, the hot wallet short) is a
+    // refusal before anything is reserved; any other 5xx (also a proxy's 503) may come after.
+    if (res->status >= 500 &&
+        !(res->status == 503 && problem_slug(*res) == "onchain-unavailable")) {
         return client_error(ErrorCode::http_status,
                             "the server failed: " + problem_detail(*res) + retry_hint);
     }

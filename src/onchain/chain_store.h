@@ -156,8 +156,9 @@ public:
     // the account has a withdrawal with the same request key).
     virtual StoreResult<void> insert_withdrawal(const WithdrawalRecord& withdrawal,
                                                 const std::vector<chain::OutPoint>& coins) = 0;
-    // Drops a withdrawal whose reservation the ledger refused, releasing its coins.
-    virtual StoreResult<void> delete_withdrawal(const std::string& id) = 0;
+    // Drops a withdrawal still `reserving` whose reservation the ledger refused (or never
+    // applied), releasing its coins; false (nothing dropped) when it is not reserving any more.
+    virtual StoreResult<bool> delete_withdrawal(const std::string& id) = 0;
     // Moves a withdrawal from status `from` to `to`; false (nothing written) when it is not in
     // `from` any more: another instance (or the watcher) moved it first.
     virtual StoreResult<bool> set_withdrawal_status(const std::string& id, std::string_view from,

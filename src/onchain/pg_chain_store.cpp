@@ -477,11 +477,14 @@ StoreResult<void> PgChainStore::insert_withdrawal(const WithdrawalRecord& wd,
     });
 }
 
-StoreResult<void> PgChainStore::delete_withdrawal(const std::string& id) {
-    if (has_nul(id)) return {};  // names no withdrawal
+StoreResult<bool> PgChainStore::delete_withdrawal(const std::string& id) {
+    if (has_nul(id)) return false;  // names no withdrawal
     return m_db->transact("delete withdrawal", [&id](pqxx::work& w) {
+        const auto dropped = w.exec_params(
+            "DELETE FROM chain_withdrawals WHERE id = $1 AND status = 'reserving'", id);
+        if (dropped.affected_rows() == 0) return false;  // moved on (or gone): its coins stay held
         w.exec_params("UPDATE chain_coins SET reserved_by = NULL WHERE reserved_by = $1", id);
-        w.exec_params("DELETE FROM chain_withdrawals WHERE id = $1", id);
+        return true;
     });
 }
 

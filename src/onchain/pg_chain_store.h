@@ -37,7 +37,7 @@ public:
     StoreResult<std::vector<CoinRecord>> coins_of_withdrawal(const std::string& id) override;
     StoreResult<void> insert_withdrawal(const WithdrawalRecord& withdrawal,
                                         const std::vector<chain::OutPoint>& coins) override;
-    StoreResult<void> delete_withdrawal(const std::string& id) override;
+    StoreResult<bool> delete_withdrawal(const std::string& id) override;
     StoreResult<bool> set_withdrawal_status(const std::string& id, std::string_view from,
                                             std::string_view to) override;
     StoreResult<std::optional<WithdrawalRecord>> withdrawal(const std::string& id) override;

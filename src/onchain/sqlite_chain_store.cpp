@@ -421,18 +421,22 @@ StoreResult<void> SqliteChainStore::insert_withdrawal(const WithdrawalRecord& w,
     return tx.commit();
 }
 
-StoreResult<void> SqliteChainStore::delete_withdrawal(const std::string& id) {
+StoreResult<bool> SqliteChainStore::delete_withdrawal(const std::string& id) {
     const std::lock_guard lock(m_mutex);
     Transaction tx(m_db);
-    if (auto r = tx.begin(true); !r) return r;
-    for (const char* sql : {"UPDATE chain_coins SET reserved_by = NULL WHERE reserved_by = ?1",
-                            "DELETE FROM chain_withdrawals WHERE id = ?1"}) {
-        Query q(m_db, sql);
-        if (!q.prepared()) return fail(failure(m_db, "prepare delete withdrawal"));
-        q.text(1, id);
-        if (auto r = run(m_db, q, "delete withdrawal"); !r) return fail(r.error());
-    }
-    return tx.commit();
+    if (auto r = tx.begin(true); !r) return fail(r.error());
+    Query drop(m_db, "DELETE FROM chain_withdrawals WHERE id = ?1 AND status = 'reserving'");
+    if (!drop.prepared()) return fail(failure(m_db, "prepare delete withdrawal"));
+    drop.text(1, id);
+    auto dropped = run(m_db, drop, "delete withdrawal");
+    if (!dropped) return fail(dropped.error());
+    if (*dropped == 0) return false;  // moved on (or gone): its coins stay held
+    Query release(m_db, "UPDATE chain_coins SET reserved_by = NULL WHERE reserved_by = ?1");
+    if (!release.prepared()) return fail(failure(m_db, "prepare release coins"));
+    release.text(1, id);
+    if (auto r = run(m_db, release, "release coins"); !r) return fail(r.error());
+    if (auto r = tx.commit(); !r) return fail(r.error());
+    return true;
 }
 
 StoreResult<bool> SqliteChainStore::set_withdrawal_status(const std::string& id,

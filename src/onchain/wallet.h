@@ -26,6 +26,7 @@
 #include "chain/bip32.h"
 #include "chain/network.h"
 #include "core/result.h"
+#include "ledger/audit.h"
 #include "ledger/ledger.h"
 #include "onchain/chain_store.h"
 #include "onchain/rpc.h"
@@ -43,6 +44,8 @@ inline constexpr std::int64_t kDefaultSafetyWindowBlocks = 100;
 // Blocks connected per sync round at most, so a long catch-up still checks for reorgs and
 // credits as it goes.
 inline constexpr std::int64_t kMaxBlocksPerSync = 200;
+// Deposit records whose credits the audit looks up in the ledger in one request.
+inline constexpr std::size_t kAuditDepositsPerLookup = 1000;
 inline constexpr std::chrono::milliseconds kDefaultPollInterval{1000};
 // Back-off while the node is away: doubling from the poll interval up to this.
 inline constexpr std::chrono::milliseconds kMaxBackoff{8000};
@@ -113,6 +116,12 @@ public:
     // The user's current deposit address (the same until it is paid).
     [[nodiscard]] OnchainResult<std::string> deposit_address(AccountId account);
     [[nodiscard]] OnchainResult<std::vector<DepositView>> deposits(AccountId account);
+    // The audit's "chain_deposits" check: every deposit record against the ledger. Each credit
+    // it counts is in the ledger (the deposit's amount, into its owner's wallet), none beyond
+    // them is (except the one a pending deposit's crediting may be applying right now), and
+    // what its credits and booked reversals add up to is its amount while it counts as
+    // credited and nothing otherwise.
+    [[nodiscard]] ledger::AuditCheck audit_deposits();
     // The address of a branch and index (for tests and the withdrawal engine).
     [[nodiscard]] std::string address_at(Branch branch, std::uint32_t index) const;
     [[nodiscard]] Bytes script_at(Branch branch, std::uint32_t index) const;

@@ -4,6 +4,7 @@
 // ledger answered, so a crash between the two repeats the same transfer (applied once); a
 // reorg before that repeat asks the ledger which credits it applied (record_applied_credits).
 #include <algorithm>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -323,6 +324,81 @@ OnchainResult<void> OnchainWallet::reverse_one(const DepositRecord& d) {
                       outpoint_text(d.outpoint), d.account, plan.wallet_msat, plan.receivable_msat,
                       plan.receivable_msat > 0 ? " and the wallet is FROZEN" : ""));
     return {};
+}
+
+ledger::AuditCheck OnchainWallet::audit_deposits() {
+    ledger::AuditCheck check{"chain_deposits", true, {}};
+    const auto failed = [&check](std::string detail) {
+        check.passed = false;
+        check.detail = std::move(detail);
+        return check;
+    };
+    std::vector<DepositRecord> all;
+    for (const DepositStatus s :
+         {DepositStatus::pending, DepositStatus::credited, DepositStatus::orphaned,
+          DepositStatus::reversing, DepositStatus::reversed}) {
+        auto rows = m_store.deposits_with_status(s);
+        if (!rows) return failed("cannot read the deposits: " + rows.error().message);
+        all.insert(all.end(), rows->begin(), rows->end());
+    }
+    std::int64_t credits_checked = 0;
+    for (std::size_t from = 0; from < all.size(); from += kAuditDepositsPerLookup) {
+        const std::size_t to = std::min(all.size(), from + kAuditDepositsPerLookup);
+        std::vector<ledger::Id128> ids;
+        for (std::size_t i = from; i < to; ++i) {
+            for (std::int64_t n = 0; n <= all[i].credits; ++n)
+                ids.push_back(deposit_transfer_id("deposit", all[i].outpoint, n));
+        }
+        auto known = m_ledger.lookup_transfers(ids);
+        if (!known) return failed("cannot read the ledger: " + known.error().message);
+        std::unordered_map<ledger::Id128, const ledger::KnownTransfer*, ledger::Id128Hash> by_id;
+        for (const auto& k : *known) {
+            if (!k.failure) by_id.emplace(k.transfer.id, &k);
+        }
+        for (std::size_t i = from; i < to; ++i) {
+            const DepositRecord& d = all[i];
+            const std::string what = "deposit " + outpoint_text(d.outpoint);
+            const std::int64_t amount_msat = d.amount_sat * kMsatPerSat;
+            const ledger::Id128 wallet =
+                ledger::user_wallet_id(payments::wallet_user_id(d.account));
+            for (std::int64_t n = 0; n < d.credits; ++n) {
+                const auto it = by_id.find(deposit_transfer_id("deposit", d.outpoint, n));
+                if (it == by_id.end())
+                    return failed(fmt::format("{}: credit {} is not in the ledger", what, n));
+                const ledger::Transfer& t = it->second->transfer;
+                if (t.amount_msat != amount_msat || t.credit_account_id != wallet ||
+                    t.code != ledger::transfer_code::deposit) {
+                    return failed(fmt::format(
+                        "{}: credit {} in the ledger is {} msat to another account or of another "
+                        "kind (the record says {} msat to account {})",
+                        what, n, t.amount_msat, amount_msat, d.account));
+                }
+                ++credits_checked;
+            }
+            if (d.status != DepositStatus::pending &&
+                by_id.count(deposit_transfer_id("deposit", d.outpoint, d.credits))) {
+                return failed(
+                    fmt::format("{} ({}): the ledger holds a credit the record does not count",
+                                what, deposit_status_name(d.status)));
+            }
+            const bool counts =
+                d.status == DepositStatus::credited || d.status == DepositStatus::reversing;
+            std::int64_t net = 0;
+            if (__builtin_mul_overflow(d.credits, amount_msat, &net) ||
+                __builtin_sub_overflow(net, d.reversed_msat, &net) ||
+                __builtin_sub_overflow(net, d.receivable_msat, &net) ||
+                net != (counts ? amount_msat : 0)) {
+                return failed(fmt::format(
+                    "{} ({}): {} credits of {} msat less {} msat reversed and {} msat owed leave "
+                    "{} msat, not {}",
+                    what, deposit_status_name(d.status), d.credits, amount_msat, d.reversed_msat,
+                    d.receivable_msat, net, counts ? amount_msat : 0));
+            }
+        }
+    }
+    check.detail = fmt::format("{} deposit records, {} credits found in the ledger as recorded",
+                               all.size(), credits_checked);
+    return check;
 }
 
 }  // namespace satload::onchain

@@ -64,6 +64,18 @@ ledger::Transfer reservation(ledger::Id128 id, const WithdrawalRecord& w) {
     return t;
 }
 
+// The transfer that voids a withdrawal's reservation (its amount comes back to the source).
+ledger::Transfer reservation_void(const WithdrawalRecord& w, ledger::Id128 reservation_id) {
+    ledger::Transfer v;
+    v.id = derived_id("withdrawal-void", w.id);
+    v.pending_id = reservation_id;
+    v.debit_account_id = source_account(w.account);
+    v.credit_account_id = ledger::kPendingWithdrawalsId;
+    v.code = ledger::transfer_code::withdrawal;
+    v.flags = ledger::transfer_flags::void_pending;
+    return v;
+}
+
 }  // namespace
 
 std::string_view withdrawal_error_name(WithdrawalError e) {
@@ -285,7 +297,7 @@ WithdrawalResult<WithdrawalView> WithdrawalEngine::request(AccountId account,
     if (needs_approval) {
         auto moved = m_store.set_withdrawal_status(w.id, "reserving", "awaiting_approval");
         if (!moved) return fail(wfail(WithdrawalError::store, moved.error().message));
-        if (!*moved) return current_view(w.id);
+        if (!*moved) return current_view(w);
         w.status = "awaiting_approval";
         m_wallet.alert(fmt::format("withdrawal {} of {} sat to {} waits for `satload admin approve {}` (above the "
                                    "hot-wallet limits)",
@@ -310,11 +322,25 @@ WithdrawalResult<WithdrawalView> WithdrawalEngine::replay(const WithdrawalRecord
     return v;
 }
 
-WithdrawalResult<WithdrawalView> WithdrawalEngine::current_view(const std::string& id) {
-    auto now = m_store.withdrawal(id);
+WithdrawalResult<WithdrawalView> WithdrawalEngine::current_view(const WithdrawalRecord& w) {
+    auto now = m_store.withdrawal(w.id);
     if (!now) return fail(wfail(WithdrawalError::store, now.error().message));
-    if (!*now) return fail(wfail(WithdrawalError::not_found, "withdrawal " + id + " was dropped"));
-    return view(**now);
+    if (*now) return view(**now);
+    // Only a reserving row is ever dropped: the watcher's check found no reservation while
+    // this request was still making it (it took longer than the grace period), and released
+    // the coins. The reservation this request made is voided so no money stays held for it.
+    const auto id = ledger::parse_id_hex(w.id);
+    SATLOAD_ASSERT(id.has_value());
+    auto outcome = m_ledger.create_transfers({reservation_void(w, *id)});
+    if (!outcome || !ledger::applied(outcome->at(0).result)) {
+        m_wallet.alert("ALERT withdrawal " + w.id +
+                       ": dropped while being set up, and its reservation could not "
+                       "be voided");
+    }
+    return fail(wfail(WithdrawalError::ledger,
+                      "withdrawal " + w.id +
+                          " was dropped while its reservation was being made (it took "
+                          "too long); nothing is sent and the reservation is released"));
 }
 
 WithdrawalResult<WithdrawalView> WithdrawalEngine::broadcast(const WithdrawalRecord& record) {
@@ -322,7 +348,7 @@ WithdrawalResult<WithdrawalView> WithdrawalEngine::broadcast(const WithdrawalRec
     // Only the one that moves it to broadcast sends it.
     auto moved = m_store.set_withdrawal_status(w.id, w.status, "broadcast");
     if (!moved) return fail(wfail(WithdrawalError::store, moved.error().message));
-    if (!*moved) return current_view(w.id);
+    if (!*moved) return current_view(w);
     w.status = "broadcast";
     // The answer proves nothing (bcoin answers the txid of a transaction it rejected): the
     // mempool does. Either way the withdrawal stays reserved and the watcher rebroadcasts.
@@ -447,14 +473,7 @@ void WithdrawalEngine::check(std::int64_t tip_height) {
         }
         if (!height && conflicted) {
             // Another spend of its coins is confirmed: this transaction can never confirm.
-            ledger::Transfer v;
-            v.id = derived_id("withdrawal-void", w.id);
-            v.pending_id = *pending_id;
-            v.debit_account_id = source_account(w.account);
-            v.credit_account_id = ledger::kPendingWithdrawalsId;
-            v.code = ledger::transfer_code::withdrawal;
-            v.flags = ledger::transfer_flags::void_pending;
-            auto outcome = m_ledger.create_transfers({v});
+            auto outcome = m_ledger.create_transfers({reservation_void(w, *pending_id)});
             if (outcome && ledger::applied(outcome->at(0).result)) {
                 (void)m_store.set_withdrawal_status(w.id, "broadcast", "voided");
                 m_wallet.alert("ALERT withdrawal " + w.id + " voided: a conflicting spend of its coins confirmed");
@@ -482,7 +501,7 @@ void WithdrawalEngine::settle_reserving(const WithdrawalRecord& w) {
     const bool reserved = std::any_of(found->begin(), found->end(),
                                       [](const ledger::KnownTransfer& k) { return !k.failure; });
     if (!reserved) {
-        (void)m_store.delete_withdrawal(w.id);
+        (void)m_store.delete_withdrawal(w.id);  // only if still reserving
         return;
     }
     auto moved = m_store.set_withdrawal_status(w.id, "reserving", "awaiting_approval");

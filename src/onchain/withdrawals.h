@@ -134,8 +134,9 @@ private:
     // The answer to a request whose key names `earlier`.
     WithdrawalResult<WithdrawalView> replay(const WithdrawalRecord& earlier,
                                             const std::string& address, std::int64_t amount_sat);
-    // The stored row's view after another instance (or the watcher) moved it first.
-    WithdrawalResult<WithdrawalView> current_view(const std::string& id);
+    // The stored row's view after another instance (or the watcher) moved `w` first; if the
+    // watcher dropped it meanwhile, its reservation is voided and the answer is an error.
+    WithdrawalResult<WithdrawalView> current_view(const WithdrawalRecord& w);
     // A reservation whose answer was lost: awaiting approval if the ledger applied it, dropped
     // (its coins released) if not.
     void settle_reserving(const WithdrawalRecord& w);

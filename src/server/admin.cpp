@@ -8,6 +8,7 @@
 #include "server/admin.h"
 #include "server/app.h"
 #include "server/json_body.h"
+#include "server/onchain_api.h"
 #include "server/session_cookie.h"
 
 namespace satload::server {
@@ -189,7 +190,12 @@ awaitable<void> App::admin_quota(Exchange& ex, AdminContext& admin) {
 // Blocks this Asio thread for the audit's full journal scan. Acceptable for an operator
 // command for now (other threads keep serving); later it belongs on a worker pool.
 awaitable<void> App::admin_audit(Exchange& ex, AdminContext& admin) {
-    const ledger::AuditReport report = admin.ledger.audit();
+    ledger::AuditReport report = admin.ledger.audit();
+    // With a bitcoin node: the chain's deposit records against the ledger's credits.
+    if (const OnchainContext* onchain = m_onchain;
+        onchain != nullptr && onchain->wallet != nullptr) {
+        report.checks.push_back(onchain->wallet->audit_deposits());
+    }
     co_await send_text(ex, http::status::ok, audit_json(report), "application/json");
 }
 

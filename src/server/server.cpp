@@ -521,15 +521,15 @@ private:
     }
 
     awaitable<void> serve() {
+        // A new connection's first request header (and a TLS handshake before it) is due one
+        // header timeout after the accept, however long its first byte took.
+        if (!m_resumed)
+            m_header_deadline = std::chrono::steady_clock::now() + m_options.header_timeout;
         if constexpr (kTls) {
-            lowest().expires_after(m_options.header_timeout);
+            lowest().expires_at(*m_header_deadline);
             auto [ec] = co_await m_stream.async_handshake(ssl::stream_base::server, kAwait);
             if (ec) co_return;
         }
-        // A new connection's first request header is due one header timeout after the accept
-        // (after the TLS handshake), however long its first byte took.
-        if (!m_resumed)
-            m_header_deadline = std::chrono::steady_clock::now() + m_options.header_timeout;
         // The loop's own frame stays small: what a request needs lives in serve_request's
         // frame, which exists only while a request is read and answered, so an idle
         // keep-alive connection holds just this frame, wait_for_request's and its socket.

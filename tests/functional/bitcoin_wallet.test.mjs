@@ -488,6 +488,11 @@ test('invalidateblock: an uncredited deposit is un-pended; a credited one is rev
     assert.equal(refused.body.type, 'https://satload.dev/problems/wallet-frozen');
     const audit = await adminApi(server.dataDir).audit();
     assert.equal(audit.body.passed, true, JSON.stringify(audit.body));
+    // The chain's deposit records, reversals included, agree with the ledger's credits.
+    const deposits = audit.body.checks.find((c) => c.name === 'chain_deposits');
+    assert.ok(deposits, JSON.stringify(audit.body.checks));
+    assert.equal(deposits.passed, true, deposits.detail);
+    assert.match(deposits.detail, /^\d+ deposit records, [1-9]\d* credits found in the ledger as recorded$/);
   });
 
 // The operator withdraws the platform's share of a paid download: the revenue account pays

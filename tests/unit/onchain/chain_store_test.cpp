@@ -348,7 +348,11 @@ TEST_P(ChainStoreTest, WithdrawalsHoldCoinsAllOrNothing) {
     EXPECT_EQ(m_store->coins_of_withdrawal("w1").value()[0].height, 0);
     EXPECT_EQ(m_store->coins_of_withdrawal("w1").value()[0].reserved_by, "w1");
 
-    ASSERT_TRUE(m_store->delete_withdrawal("w1"));
+    // Only a withdrawal still reserving is dropped: w1 (confirmed) keeps its row and coins.
+    EXPECT_FALSE(m_store->delete_withdrawal("w1").value());
+    EXPECT_EQ(m_store->coins_of_withdrawal("w1").value().size(), 2u);
+    ASSERT_TRUE(m_store->set_withdrawal_status("w1", "confirmed", "reserving").value());
+    EXPECT_TRUE(m_store->delete_withdrawal("w1").value());
     EXPECT_FALSE(m_store->withdrawal("w1").value().has_value());
     EXPECT_TRUE(m_store->coins_of_withdrawal("w1").value().empty());
     ASSERT_TRUE(
@@ -403,7 +407,7 @@ TEST_P(ChainStoreTest, TextWithNulNamesNothing) {
     EXPECT_TRUE(m_store->coins_of_withdrawal(nul_id).value().empty());
     EXPECT_FALSE(m_store->set_withdrawal_status(nul_id, "broadcast", "voided").value());
     EXPECT_FALSE(m_store->withdrawal_by_key(1, nul_id).value().has_value());
-    ASSERT_TRUE(m_store->delete_withdrawal(nul_id));
+    EXPECT_FALSE(m_store->delete_withdrawal(nul_id).value());
     const auto w = m_store->withdrawal("w").value();
     ASSERT_TRUE(w);
     EXPECT_EQ(w->status, "broadcast");

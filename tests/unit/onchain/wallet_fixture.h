@@ -25,6 +25,87 @@ namespace fs = std::filesystem;
 
 using store::testing::DbBackend;
 
+// A chain store that hands every call to another: tests override the calls they fault.
+class ForwardingChainStore : public ChainStore {
+public:
+    explicit ForwardingChainStore(ChainStore& inner) : m_inner(inner) {}
+
+    StoreResult<void> mark_credited(const chain::OutPoint& o) override {
+        return m_inner.mark_credited(o);
+    }
+    StoreResult<std::optional<BlockRecord>> tip() override { return m_inner.tip(); }
+    StoreResult<std::optional<BlockRecord>> block_at(std::int64_t h) override {
+        return m_inner.block_at(h);
+    }
+    StoreResult<void> connect_block(const BlockEffects& e) override {
+        return m_inner.connect_block(e);
+    }
+    StoreResult<DisconnectEffects> disconnect_block(std::int64_t h) override {
+        return m_inner.disconnect_block(h);
+    }
+    StoreResult<std::optional<AddressRecord>> address_by_script(ByteSpan s) override {
+        return m_inner.address_by_script(s);
+    }
+    StoreResult<std::optional<AddressRecord>> unused_address(AccountId a) override {
+        return m_inner.unused_address(a);
+    }
+    StoreResult<std::uint32_t> next_index(Branch b) override { return m_inner.next_index(b); }
+    StoreResult<void> insert_address(const AddressRecord& a) override {
+        return m_inner.insert_address(a);
+    }
+    StoreResult<std::vector<DepositRecord>> deposits_of(AccountId a) override {
+        return m_inner.deposits_of(a);
+    }
+    StoreResult<std::vector<DepositRecord>> deposits_with_status(DepositStatus s) override {
+        return m_inner.deposits_with_status(s);
+    }
+    StoreResult<void> set_reversal_plan(const chain::OutPoint& o, std::optional<ReversalPlan> p,
+                                        std::int64_t attempt) override {
+        return m_inner.set_reversal_plan(o, p, attempt);
+    }
+    StoreResult<void> mark_reversed(const chain::OutPoint& o, std::int64_t reversed_msat,
+                                    std::int64_t receivable_msat) override {
+        return m_inner.mark_reversed(o, reversed_msat, receivable_msat);
+    }
+    StoreResult<std::vector<CoinRecord>> unspent_coins() override {
+        return m_inner.unspent_coins();
+    }
+    StoreResult<std::vector<CoinRecord>> coins_of_withdrawal(const std::string& id) override {
+        return m_inner.coins_of_withdrawal(id);
+    }
+    StoreResult<void> insert_withdrawal(const WithdrawalRecord& w,
+                                        const std::vector<chain::OutPoint>& c) override {
+        return m_inner.insert_withdrawal(w, c);
+    }
+    StoreResult<bool> delete_withdrawal(const std::string& id) override {
+        return m_inner.delete_withdrawal(id);
+    }
+    StoreResult<bool> set_withdrawal_status(const std::string& id, std::string_view from,
+                                            std::string_view to) override {
+        return m_inner.set_withdrawal_status(id, from, to);
+    }
+    StoreResult<std::optional<WithdrawalRecord>> withdrawal(const std::string& id) override {
+        return m_inner.withdrawal(id);
+    }
+    StoreResult<std::optional<WithdrawalRecord>> withdrawal_by_key(
+        AccountId a, const std::string& key) override {
+        return m_inner.withdrawal_by_key(a, key);
+    }
+    StoreResult<std::vector<WithdrawalRecord>> withdrawals_of(AccountId a) override {
+        return m_inner.withdrawals_of(a);
+    }
+    StoreResult<std::vector<WithdrawalRecord>> withdrawals_with_status(
+        std::string_view s) override {
+        return m_inner.withdrawals_with_status(s);
+    }
+    StoreResult<std::int64_t> withdrawn_since(std::int64_t since_s) override {
+        return m_inner.withdrawn_since(since_s);
+    }
+
+protected:
+    ChainStore& m_inner;
+};
+
 class WatcherTest : public ::testing::TestWithParam<DbBackend> {
 protected:
     void SetUp() override {

@@ -29,9 +29,9 @@ namespace {
 
 // A chain store whose first mark_credited fails (the store refused, or the process died,
 // after the ledger applied the credit): everything else goes to the real store.
-class MarkCreditedFailsOnce final : public ChainStore {
+class MarkCreditedFailsOnce final : public ForwardingChainStore {
 public:
-    explicit MarkCreditedFailsOnce(ChainStore& inner) : m_inner(inner) {}
+    using ForwardingChainStore::ForwardingChainStore;
     bool failed = false;
 
     StoreResult<void> mark_credited(const chain::OutPoint& o) override {
@@ -39,77 +39,6 @@ public:
         failed = true;
         return fail(store::StoreFailure{store::StoreError::io, "injected: mark_credited lost"});
     }
-    StoreResult<std::optional<BlockRecord>> tip() override { return m_inner.tip(); }
-    StoreResult<std::optional<BlockRecord>> block_at(std::int64_t h) override {
-        return m_inner.block_at(h);
-    }
-    StoreResult<void> connect_block(const BlockEffects& e) override {
-        return m_inner.connect_block(e);
-    }
-    StoreResult<DisconnectEffects> disconnect_block(std::int64_t h) override {
-        return m_inner.disconnect_block(h);
-    }
-    StoreResult<std::optional<AddressRecord>> address_by_script(ByteSpan s) override {
-        return m_inner.address_by_script(s);
-    }
-    StoreResult<std::optional<AddressRecord>> unused_address(AccountId a) override {
-        return m_inner.unused_address(a);
-    }
-    StoreResult<std::uint32_t> next_index(Branch b) override { return m_inner.next_index(b); }
-    StoreResult<void> insert_address(const AddressRecord& a) override {
-        return m_inner.insert_address(a);
-    }
-    StoreResult<std::vector<DepositRecord>> deposits_of(AccountId a) override {
-        return m_inner.deposits_of(a);
-    }
-    StoreResult<std::vector<DepositRecord>> deposits_with_status(DepositStatus s) override {
-        return m_inner.deposits_with_status(s);
-    }
-    StoreResult<void> set_reversal_plan(const chain::OutPoint& o, std::optional<ReversalPlan> p,
-                                        std::int64_t attempt) override {
-        return m_inner.set_reversal_plan(o, p, attempt);
-    }
-    StoreResult<void> mark_reversed(const chain::OutPoint& o, std::int64_t reversed_msat,
-                                    std::int64_t receivable_msat) override {
-        return m_inner.mark_reversed(o, reversed_msat, receivable_msat);
-    }
-    StoreResult<std::vector<CoinRecord>> unspent_coins() override {
-        return m_inner.unspent_coins();
-    }
-    StoreResult<std::vector<CoinRecord>> coins_of_withdrawal(const std::string& id) override {
-        return m_inner.coins_of_withdrawal(id);
-    }
-    StoreResult<void> insert_withdrawal(const WithdrawalRecord& w,
-                                        const std::vector<chain::OutPoint>& c) override {
-        return m_inner.insert_withdrawal(w, c);
-    }
-    StoreResult<void> delete_withdrawal(const std::string& id) override {
-        return m_inner.delete_withdrawal(id);
-    }
-    StoreResult<bool> set_withdrawal_status(const std::string& id, std::string_view from,
-                                            std::string_view to) override {
-        return m_inner.set_withdrawal_status(id, from, to);
-    }
-    StoreResult<std::optional<WithdrawalRecord>> withdrawal(const std::string& id) override {
-        return m_inner.withdrawal(id);
-    }
-    StoreResult<std::optional<WithdrawalRecord>> withdrawal_by_key(
-        AccountId a, const std::string& key) override {
-        return m_inner.withdrawal_by_key(a, key);
-    }
-    StoreResult<std::vector<WithdrawalRecord>> withdrawals_of(AccountId a) override {
-        return m_inner.withdrawals_of(a);
-    }
-    StoreResult<std::vector<WithdrawalRecord>> withdrawals_with_status(
-        std::string_view s) override {
-        return m_inner.withdrawals_with_status(s);
-    }
-    StoreResult<std::int64_t> withdrawn_since(std::int64_t since_s) override {
-        return m_inner.withdrawn_since(since_s);
-    }
-
-private:
-    ChainStore& m_inner;
 };
 
 // A user's address stays the same until an output paying it is mined; then the next index is
@@ -251,6 +180,65 @@ TEST_P(WatcherTest, ReorgReversesCreditTheStoreDidNotRecord) {
     EXPECT_EQ(again->reversed, 0);
     EXPECT_EQ(balance(14), 0);
     EXPECT_TRUE(m_ledger->audit().passed());
+    EXPECT_TRUE(wallet.audit_deposits().passed) << wallet.audit_deposits().detail;
+}
+
+// The audit's chain_deposits check compares the deposit records with the ledger: it passes
+// while they agree, and fails on a record that counts a credit the ledger lacks, and on a
+// ledger credit of a deposit whose record (orphaned) counts none.
+TEST_P(WatcherTest, DepositAuditComparesTheRecordsWithTheLedger) {
+    sync();
+    const std::string a = *m_wallet->deposit_address(30);
+    m_node.mine({pay(a, 25'000, 1)});
+    m_node.mine_empty(2);
+    sync();
+    ASSERT_EQ(balance(30), 25'000'000);
+    auto ok = m_wallet->audit_deposits();
+    EXPECT_EQ(ok.name, "chain_deposits");
+    EXPECT_TRUE(ok.passed) << ok.detail;
+    EXPECT_NE(ok.detail.find("1 deposit records, 1 credits"), std::string::npos) << ok.detail;
+
+    // A record that says credited, with no credit in the ledger.
+    const std::string b = *m_wallet->deposit_address(31);
+    const auto tx_b = pay(b, 26'000, 2);
+    m_node.mine({tx_b});
+    sync();
+    const auto pending = m_store->deposits_of(31).value().at(0);
+    ASSERT_EQ(pending.status, DepositStatus::pending);
+    ASSERT_TRUE(m_store->mark_credited(pending.outpoint));
+    auto missing = m_wallet->audit_deposits();
+    EXPECT_FALSE(missing.passed);
+    EXPECT_NE(missing.detail.find("credit 0 is not in the ledger"), std::string::npos)
+        << missing.detail;
+}
+
+TEST_P(WatcherTest, DepositAuditFindsACreditOfAnOrphanedDeposit) {
+    sync();
+    const std::string addr = *m_wallet->deposit_address(32);
+    const std::int64_t before = m_node.height();
+    m_node.mine({pay(addr, 27'000, 3)});
+    sync();
+    m_node.rewind_to(before);
+    m_node.mine_empty(3);
+    sync();
+    const auto orphaned = m_store->deposits_of(32).value().at(0);
+    ASSERT_EQ(orphaned.status, DepositStatus::orphaned);
+    EXPECT_TRUE(m_wallet->audit_deposits().passed);
+    // The ledger credits it anyway (what a lost record used to leave behind).
+    ASSERT_TRUE(m_ledger->create_accounts({ledger::user_wallet(payments::wallet_user_id(32))}));
+    ledger::Transfer t;
+    t.id = deposit_transfer_id("deposit", orphaned.outpoint, 0);
+    t.debit_account_id = ledger::kOnchainAssetsId;
+    t.credit_account_id = ledger::user_wallet_id(payments::wallet_user_id(32));
+    t.amount_msat = 27'000'000;
+    t.code = ledger::transfer_code::deposit;
+    auto applied = m_ledger->create_transfers({t});
+    ASSERT_TRUE(applied && ledger::applied(applied->at(0).result));
+    auto found = m_wallet->audit_deposits();
+    EXPECT_FALSE(found.passed);
+    EXPECT_NE(found.detail.find("the ledger holds a credit the record does not count"),
+              std::string::npos)
+        << found.detail;
 }
 
 // Outputs below the dust threshold are neither deposits nor coins; a deposit of exactly the
@@ -298,6 +286,7 @@ TEST_P(WatcherTest, ReorgOrphansUncreditedDeposit) {
     EXPECT_EQ(sync().credited, 1);
     EXPECT_EQ(balance(5), 30'000'000);
     EXPECT_TRUE(m_ledger->audit().passed());
+    EXPECT_TRUE(m_wallet->audit_deposits().passed) << m_wallet->audit_deposits().detail;
 }
 
 // A reorg that takes back a credited deposit the wallet still holds: the reversal takes it
@@ -324,6 +313,7 @@ TEST_P(WatcherTest, ReorgReversesCreditedDeposit) {
     for (const auto& line : m_alerts) alerted = alerted || line.find("ALERT") != std::string::npos;
     EXPECT_TRUE(alerted);
     EXPECT_TRUE(m_ledger->audit().passed());
+    EXPECT_TRUE(m_wallet->audit_deposits().passed) << m_wallet->audit_deposits().detail;
 }
 
 // The wallet spent part of a deposit a reorg takes back: the wallet goes to zero (never

@@ -316,7 +316,7 @@ TEST_P(WithdrawalTest, ReservingLeftByACrashIsSettledFromTheLedgerAfterTheGrace)
     sync();  // the check runs after the round
     EXPECT_EQ(m_store->withdrawal(young).value()->status, "reserving");
     EXPECT_EQ(m_store->unspent_coins().value().at(0).reserved_by, young);
-    ASSERT_TRUE(m_store->delete_withdrawal(young));
+    ASSERT_TRUE(m_store->delete_withdrawal(young).value());
 
     // Old, and the ledger never saw its reservation: dropped, the coin free, nothing reserved.
     const std::string lost = "00000000000000000000000000000a02";
@@ -346,6 +346,39 @@ TEST_P(WithdrawalTest, ReservingLeftByACrashIsSettledFromTheLedgerAfterTheGrace)
     EXPECT_EQ(m_store->withdrawal(kept).value()->status, "awaiting_approval");
     EXPECT_EQ(m_wallets->balance(9).pending_out_msat, 20'200'000);
     EXPECT_EQ(m_node.broadcasts, 0);
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
+// A chain store on which the watcher's check drops a withdrawal still reserving just before
+// its request moves it on (the request took longer than the grace period).
+class DroppedWhileReserving final : public ForwardingChainStore {
+public:
+    using ForwardingChainStore::ForwardingChainStore;
+    StoreResult<bool> set_withdrawal_status(const std::string& id, std::string_view from,
+                                            std::string_view to) override {
+        if (from == "reserving") (void)m_inner.delete_withdrawal(id);
+        return m_inner.set_withdrawal_status(id, from, to);
+    }
+};
+
+// The request whose row the watcher dropped meanwhile sends nothing, voids the reservation it
+// made and says so: no money stays reserved, no coin stays held, nothing is broadcast.
+TEST_P(WithdrawalTest, RequestWhoseRowWasDroppedMeanwhileReleasesItsReservation) {
+    fund(10, 100'000);
+    DroppedWhileReserving store(*m_store);
+    WithdrawalEngine engine(*m_wallet, store, m_node, *m_ledger, options());
+    auto r = engine.request(10, payee(), 20'000'000);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, WithdrawalError::ledger);
+    EXPECT_NE(r.error().message.find("was dropped"), std::string::npos) << r.error().message;
+    EXPECT_EQ(m_node.broadcasts, 0);
+    EXPECT_EQ(m_wallets->balance(10).pending_out_msat, 0);
+    EXPECT_EQ(m_wallets->balance(10).available_msat, 100'000'000);
+    EXPECT_EQ(pending_withdrawals(), 0);
+    const auto coins = m_store->unspent_coins();  // named: a range-for over *temporary dangles
+    ASSERT_TRUE(coins);
+    for (const auto& c : *coins) EXPECT_FALSE(c.reserved_by.has_value());
+    EXPECT_TRUE(m_engine->list(10)->empty());
     EXPECT_TRUE(m_ledger->audit().passed());
 }
 

@@ -158,7 +158,8 @@ el<HTMLFormElement>('withdraw-form').addEventListener('submit', (e) => {
     headers: { 'Idempotency-Key': sent.key },
   }).then(
     (w) => {
-      if (withdrawal === sent) withdrawal = null;
+      // Still being set up (a retry found it reserving): the next try must ask about it again.
+      if (withdrawal === sent && w.status !== 'reserving') withdrawal = null;
       message.textContent = `Withdrawal ${w.id}: ${w.status}${w.txid ? `, transaction ${w.txid}` : ''}.`;
       void loadBalance().catch(() => undefined);
       void loadHistory().catch(() => undefined);
