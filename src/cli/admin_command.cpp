@@ -783,8 +783,9 @@ int send_withdrawal(const AdminArgs& args, const std::string& path, const std::s
         print_error(w.error().message);
         return kExitFailure;
     }
-    if (w->status != "broadcast" && w->status != "confirmed" && w->status != "awaiting_approval") {
-        // A retry under the key of a withdrawal still being set up, or voided since.
+    // A withdraw's retry under the key of a withdrawal still being set up, or voided since (a
+    // rejection's answer is voided: that one is what was asked for).
+    if (w->status == "reserving" || (w->status == "voided" && !request_key.empty())) {
         print_error("withdrawal " + w->id + " is " + w->status +
                     (w->status == "reserving" && !request_key.empty()
                          ? ": its reservation is being settled; run the same command with "
@@ -801,6 +802,12 @@ int send_withdrawal(const AdminArgs& args, const std::string& path, const std::s
 // `satload admin approve ID`: sends a bitcoin withdrawal held above the hot-wallet limits.
 int run_approve(const AdminArgs& args) {
     return send_withdrawal(args, "/api/v1/admin/withdrawals/" + args.target + "/approve", "");
+}
+
+// `satload admin reject ID`: refuses a withdrawal held above the hot-wallet limits (its money
+// goes back, nothing is sent).
+int run_reject(const AdminArgs& args) {
+    return send_withdrawal(args, "/api/v1/admin/withdrawals/" + args.target + "/reject", "");
 }
 
 // `satload admin withdraw ADDRESS AMOUNT`: the operator withdraws platform revenue on chain,
@@ -940,6 +947,16 @@ void add_admin_command(CLI::App& app, int& exit_code) {
     approve->add_option("ID", approve_args->target, "The withdrawal's id")->required();
     approve->add_option("--data", approve_args->data_dir, "The server's data directory")->capture_default_str();
     approve->callback([approve_args, &exit_code] { exit_code = run_approve(*approve_args); });
+
+    auto reject_args = std::make_shared<AdminArgs>();
+    CLI::App* reject = admin->add_subcommand(
+        "reject",
+        "Refuse a bitcoin withdrawal that waits for approval: its money goes back to its wallet, "
+        "nothing is sent");
+    reject->add_option("ID", reject_args->target, "The withdrawal's id")->required();
+    reject->add_option("--data", reject_args->data_dir, "The server's data directory")
+        ->capture_default_str();
+    reject->callback([reject_args, &exit_code] { exit_code = run_reject(*reject_args); });
 
     auto withdraw_args = std::make_shared<AdminArgs>();
     CLI::App* withdraw = admin->add_subcommand(

@@ -164,6 +164,8 @@ public:
     virtual StoreResult<bool> set_withdrawal_status(const std::string& id, std::string_view from,
                                                     std::string_view to) = 0;
     virtual StoreResult<std::optional<WithdrawalRecord>> withdrawal(const std::string& id) = 0;
+    // Frees the coins a withdrawal holds (one rejected before it was sent).
+    virtual StoreResult<void> release_coins(const std::string& id) = 0;
     // The account's withdrawal made under this request key, if any.
     virtual StoreResult<std::optional<WithdrawalRecord>> withdrawal_by_key(
         AccountId account, const std::string& key) = 0;

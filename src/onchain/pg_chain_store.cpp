@@ -514,6 +514,13 @@ StoreResult<std::optional<WithdrawalRecord>> PgChainStore::withdrawal_by_key(
     });
 }
 
+StoreResult<void> PgChainStore::release_coins(const std::string& id) {
+    if (has_nul(id)) return {};  // names no withdrawal
+    return m_db->transact("release coins", [&id](pqxx::work& w) {
+        w.exec_params("UPDATE chain_coins SET reserved_by = NULL WHERE reserved_by = $1", id);
+    });
+}
+
 StoreResult<std::optional<WithdrawalRecord>> PgChainStore::withdrawal(const std::string& id) {
     if (has_nul(id)) return std::optional<WithdrawalRecord>();
     return m_db->transact("withdrawal", [&id](pqxx::work& w) {

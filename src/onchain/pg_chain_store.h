@@ -41,6 +41,7 @@ public:
     StoreResult<bool> set_withdrawal_status(const std::string& id, std::string_view from,
                                             std::string_view to) override;
     StoreResult<std::optional<WithdrawalRecord>> withdrawal(const std::string& id) override;
+    StoreResult<void> release_coins(const std::string& id) override;
     StoreResult<std::optional<WithdrawalRecord>> withdrawal_by_key(AccountId account,
                                                                    const std::string& key) override;
     StoreResult<std::vector<WithdrawalRecord>> withdrawals_of(AccountId account) override;

@@ -461,6 +461,15 @@ StoreResult<std::optional<WithdrawalRecord>> SqliteChainStore::withdrawal_by_key
     return first<WithdrawalRecord>(m_db, q, read_withdrawal, "withdrawal by key");
 }
 
+StoreResult<void> SqliteChainStore::release_coins(const std::string& id) {
+    const std::lock_guard lock(m_mutex);
+    Query q(m_db, "UPDATE chain_coins SET reserved_by = NULL WHERE reserved_by = ?1");
+    if (!q.prepared()) return fail(failure(m_db, "prepare release coins"));
+    q.text(1, id);
+    if (auto r = run(m_db, q, "release coins"); !r) return fail(r.error());
+    return {};
+}
+
 StoreResult<std::optional<WithdrawalRecord>> SqliteChainStore::withdrawal(const std::string& id) {
     const std::lock_guard lock(m_mutex);
     Query q(m_db, std::string("SELECT ") + kWithdrawalColumns + " FROM chain_withdrawals WHERE id = ?1");

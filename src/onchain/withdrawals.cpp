@@ -368,16 +368,53 @@ WithdrawalResult<WithdrawalView> WithdrawalEngine::broadcast(const WithdrawalRec
     return view(w);
 }
 
-WithdrawalResult<WithdrawalView> WithdrawalEngine::approve(const std::string& id) {
-    const std::lock_guard lock(m_mutex);
+WithdrawalResult<WithdrawalRecord> WithdrawalEngine::awaiting(const std::string& id) {
     auto w = m_store.withdrawal(id);
     if (!w) return fail(wfail(WithdrawalError::store, w.error().message));
     if (!*w) return fail(wfail(WithdrawalError::not_found, "no withdrawal " + id));
     if ((*w)->status != "awaiting_approval") {
-        return fail(wfail(WithdrawalError::not_awaiting, "withdrawal " + id + " is " + (*w)->status +
-                                                             ", not awaiting approval"));
+        return fail(wfail(WithdrawalError::not_awaiting,
+                          "withdrawal " + id + " is " + (*w)->status + ", not awaiting approval"));
     }
-    return broadcast(**w);
+    return std::move(**w);
+}
+
+WithdrawalResult<WithdrawalView> WithdrawalEngine::approve(const std::string& id) {
+    const std::lock_guard lock(m_mutex);
+    auto w = awaiting(id);
+    if (!w) return fail(w.error());
+    return broadcast(*w);
+}
+
+WithdrawalResult<WithdrawalView> WithdrawalEngine::reject(const std::string& id) {
+    const std::lock_guard lock(m_mutex);
+    auto w = awaiting(id);
+    if (!w) return fail(w.error());
+    const auto reservation_id = ledger::parse_id_hex(id);
+    if (!reservation_id)
+        return fail(wfail(WithdrawalError::store, "withdrawal " + id + " has a malformed id"));
+    // Claimed first, so no approval (here or on another instance) can send it meanwhile.
+    auto moved = m_store.set_withdrawal_status(id, "awaiting_approval", "voided");
+    if (!moved) return fail(wfail(WithdrawalError::store, moved.error().message));
+    if (!*moved) {
+        return fail(wfail(WithdrawalError::not_awaiting,
+                          "withdrawal " + id + " was approved or rejected meanwhile"));
+    }
+    auto outcome = m_ledger.create_transfers({reservation_void(*w, *reservation_id)});
+    if (!outcome || !ledger::applied(outcome->at(0).result)) {
+        m_wallet.alert("ALERT withdrawal " + id +
+                       ": rejected, but its reservation could not be voided (" +
+                       (outcome ? std::string(ledger::result_name(outcome->at(0).result))
+                                : outcome.error().message) +
+                       ")");
+        return fail(wfail(WithdrawalError::ledger, "withdrawal " + id +
+                                                       " is rejected, but the ledger did not void "
+                                                       "its reservation; the operator is alerted"));
+    }
+    if (auto r = m_store.release_coins(id); !r)
+        return fail(wfail(WithdrawalError::store, r.error().message));
+    w->status = "voided";
+    return view(*w);
 }
 
 std::optional<std::int64_t> WithdrawalEngine::confirmed_height(const WithdrawalRecord& w, bool& conflicted_deep) {

@@ -125,12 +125,17 @@ public:
                                                            std::int64_t amount_msat,
                                                            const std::string& request_key = {});
     [[nodiscard]] WithdrawalResult<WithdrawalView> approve(const std::string& id);
+    // The operator's refusal of a withdrawal awaiting approval: its reservation is voided (the
+    // money back in the source account), its coins freed, and it ends `voided`, never sent.
+    [[nodiscard]] WithdrawalResult<WithdrawalView> reject(const std::string& id);
     [[nodiscard]] WithdrawalResult<std::vector<WithdrawalView>> list(AccountId account);
     // After each watcher round: post confirmed ones, void conflicted ones, rebroadcast dropped ones.
     void check(std::int64_t tip_height);
 
 private:
     WithdrawalResult<WithdrawalView> broadcast(const WithdrawalRecord& w);
+    // The withdrawal `id` if it awaits approval; else not_found or not_awaiting.
+    WithdrawalResult<WithdrawalRecord> awaiting(const std::string& id);
     // The answer to a request whose key names `earlier`.
     WithdrawalResult<WithdrawalView> replay(const WithdrawalRecord& earlier,
                                             const std::string& address, std::int64_t amount_sat);

@@ -122,7 +122,10 @@ awaitable<bool> App::onchain_admin_route(Exchange& ex, std::span<const std::stri
         co_await platform_withdrawals(ex);
         co_return true;
     }
-    if (rest.size() != 3 || rest[0] != "withdrawals" || rest[2] != "approve") co_return false;
+    if (rest.size() != 3 || rest[0] != "withdrawals" ||
+        (rest[2] != "approve" && rest[2] != "reject")) {
+        co_return false;
+    }
     if (ex.request().method() != http::verb::post) {
         co_await send_problem(ex, Problem::method_not_allowed, "this method is not allowed on this resource");
         co_return true;
@@ -133,7 +136,10 @@ awaitable<bool> App::onchain_admin_route(Exchange& ex, std::span<const std::stri
         co_return true;
     }
     const std::string id(rest[1]);
-    auto w = co_await m_blocking.run([&] { return onchain->withdrawals->approve(id); });
+    const bool approve = rest[2] == "approve";
+    auto w = co_await m_blocking.run([&] {
+        return approve ? onchain->withdrawals->approve(id) : onchain->withdrawals->reject(id);
+    });
     if (!w) {
         co_await send_problem(ex, problem_of(w.error().code), w.error().message);
         co_return true;

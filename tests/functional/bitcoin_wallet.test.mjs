@@ -385,7 +385,26 @@ test('a withdrawal above --max-withdrawal is reserved but waits for satload admi
     await mine(CONFIRMATIONS);
     await waitFor('posted', async () =>
       (await api('GET', '/api/v1/wallet/withdrawals', bob.token)).body.withdrawals[0].status === 'confirmed');
-    assert.equal((await walletOf(bob.token)).balance_msat, 90_000_000 - 60_000_000 - w.body.fee_msat);
+    const left = 90_000_000 - 60_000_000 - w.body.fee_msat;
+    assert.equal((await walletOf(bob.token)).balance_msat, left);
+
+    // `admin reject`: a held withdrawal is refused, nothing is sent and the money is back.
+    const more = (await api('POST', '/api/v1/wallet/deposit-address', bob.token)).body.address;
+    await pay(more, 60_000);
+    await mine(CONFIRMATIONS);
+    await waitFor('credited', async () => (await walletOf(bob.token)).available_msat === left + 60_000_000);
+    const second = await api('POST', '/api/v1/wallet/withdrawals', bob.token, { address: payee.address, amount_msat: 51_000_000 });
+    assert.equal(second.status, 201, JSON.stringify(second.body));
+    assert.equal(second.body.status, 'awaiting_approval');
+    assert.equal((await walletOf(bob.token)).available_msat, left + 60_000_000 - 51_000_000 - second.body.fee_msat, 'reserved');
+    const rejected = await runCli(['admin', 'reject', second.body.id, '--data', server.dataDir]);
+    assert.equal(rejected.code, 0, rejected.stderr);
+    assert.match(rejected.stdout, /voided/);
+    assert.equal((await walletOf(bob.token)).available_msat, left + 60_000_000, 'the money is back');
+    const listed = (await api('GET', '/api/v1/wallet/withdrawals', bob.token)).body.withdrawals;
+    assert.equal(listed.find((x) => x.id === second.body.id).status, 'voided');
+    const late = await runCli(['admin', 'approve', second.body.id, '--data', server.dataDir]);
+    assert.notEqual(late.code, 0, 'a rejected withdrawal cannot be approved');
   });
 
 // A withdrawal whose answer was lost is sent again under the same Idempotency-Key: over HTTP

@@ -87,6 +87,9 @@ public:
     StoreResult<std::optional<WithdrawalRecord>> withdrawal(const std::string& id) override {
         return m_inner.withdrawal(id);
     }
+    StoreResult<void> release_coins(const std::string& id) override {
+        return m_inner.release_coins(id);
+    }
     StoreResult<std::optional<WithdrawalRecord>> withdrawal_by_key(
         AccountId a, const std::string& key) override {
         return m_inner.withdrawal_by_key(a, key);

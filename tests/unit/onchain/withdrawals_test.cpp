@@ -111,6 +111,15 @@ protected:
         return m_ledger->lookup_account(ledger::kPendingWithdrawalsId)->credits_pending_msat;
     }
     std::string payee() { return m_wallet->address_at(Branch::receive, 999); }
+    // Nothing of `account`'s `funded_msat` is reserved, and no coin is held.
+    void expect_nothing_reserved(AccountId account, std::int64_t funded_msat) {
+        EXPECT_EQ(m_wallets->balance(account).pending_out_msat, 0);
+        EXPECT_EQ(m_wallets->balance(account).available_msat, funded_msat);
+        EXPECT_EQ(pending_withdrawals(), 0);
+        const auto coins = m_store->unspent_coins();  // named: a range-for over *temporary dangles
+        ASSERT_TRUE(coins);
+        for (const auto& c : *coins) EXPECT_FALSE(c.reserved_by.has_value());
+    }
     std::unique_ptr<WithdrawalEngine> m_engine;
 };
 
@@ -372,13 +381,33 @@ TEST_P(WithdrawalTest, RequestWhoseRowWasDroppedMeanwhileReleasesItsReservation)
     EXPECT_EQ(r.error().code, WithdrawalError::ledger);
     EXPECT_NE(r.error().message.find("was dropped"), std::string::npos) << r.error().message;
     EXPECT_EQ(m_node.broadcasts, 0);
-    EXPECT_EQ(m_wallets->balance(10).pending_out_msat, 0);
-    EXPECT_EQ(m_wallets->balance(10).available_msat, 100'000'000);
-    EXPECT_EQ(pending_withdrawals(), 0);
-    const auto coins = m_store->unspent_coins();  // named: a range-for over *temporary dangles
-    ASSERT_TRUE(coins);
-    for (const auto& c : *coins) EXPECT_FALSE(c.reserved_by.has_value());
+    expect_nothing_reserved(10, 100'000'000);
     EXPECT_TRUE(m_engine->list(10)->empty());
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
+// The operator's rejection of a withdrawal awaiting approval: nothing is sent, the money is
+// back (nothing reserved), its coins are free for the next one, and it lists as voided; it
+// can be neither rejected nor approved again.
+TEST_P(WithdrawalTest, RejectedWithdrawalReleasesItsMoneyAndCoins) {
+    fund(11, 400'000);
+    auto r = m_engine->request(11, payee(), 250'000'000);
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_EQ(r->status, "awaiting_approval");
+    EXPECT_GT(m_wallets->balance(11).pending_out_msat, 0);
+    auto rejected = m_engine->reject(r->id);
+    ASSERT_TRUE(rejected) << rejected.error().message;
+    EXPECT_EQ(rejected->status, "voided");
+    EXPECT_EQ(m_node.broadcasts, 0);
+    expect_nothing_reserved(11, 400'000'000);
+    EXPECT_EQ(m_engine->list(11)->at(0).status, "voided");
+    EXPECT_EQ(m_engine->reject(r->id).error().code, WithdrawalError::not_awaiting);
+    EXPECT_EQ(m_engine->approve(r->id).error().code, WithdrawalError::not_awaiting);
+    EXPECT_EQ(m_engine->reject("00000000000000000000000000000001").error().code,
+              WithdrawalError::not_found);
+    auto next = m_engine->request(11, payee(), 150'000'000);  // the coin serves the next one
+    ASSERT_TRUE(next) << next.error().message;
+    EXPECT_EQ(next->status, "broadcast");
     EXPECT_TRUE(m_ledger->audit().passed());
 }
 
