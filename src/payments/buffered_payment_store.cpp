@@ -361,9 +361,10 @@ StoreResult<std::vector<PaymentAttempt>> BufferedPaymentStore::unsettled_holds(
     return m_inner->unsettled_holds(file_id, limit, after);
 }
 
-StoreResult<std::vector<std::string>> BufferedPaymentStore::files_with_unsettled_holds(std::size_t limit) {
+StoreResult<std::vector<std::string>> BufferedPaymentStore::files_with_unsettled_holds(
+    std::size_t limit, const std::string& after_file) {
     if (auto r = flush(); !r) return fail(r.error());
-    return m_inner->files_with_unsettled_holds(limit);
+    return m_inner->files_with_unsettled_holds(limit, after_file);
 }
 
 StoreResult<void> BufferedPaymentStore::settle_hold(AccountId payer, const std::string& file_id,

@@ -86,7 +86,8 @@ public:
     StoreResult<std::vector<PaymentAttempt>> unsettled_holds(
         const std::string& file_id, std::size_t limit,
         std::optional<HoldCursor> after = {}) override;
-    StoreResult<std::vector<std::string>> files_with_unsettled_holds(std::size_t limit) override;
+    StoreResult<std::vector<std::string>> files_with_unsettled_holds(
+        std::size_t limit, const std::string& after_file = {}) override;
     StoreResult<void> settle_hold(AccountId payer, const std::string& file_id, std::int64_t attempt_no,
                                   HoldOutcome outcome, AccountId settled_to) override;
     StoreResult<std::optional<EarningsRedirect>> redirect_of(const std::string& file_id) override;

@@ -143,7 +143,9 @@ public:
     // records it could not settle).
     virtual StoreResult<std::vector<PaymentAttempt>> unsettled_holds(
         const std::string& file_id, std::size_t limit, std::optional<HoldCursor> after = {}) = 0;
-    virtual StoreResult<std::vector<std::string>> files_with_unsettled_holds(std::size_t limit) = 0;
+    // ... in file id order, those after `after_file` (the next page) when it is not empty.
+    virtual StoreResult<std::vector<std::string>> files_with_unsettled_holds(
+        std::size_t limit, const std::string& after_file = {}) = 0;
     virtual StoreResult<void> settle_hold(AccountId payer, const std::string& file_id,
                                           std::int64_t attempt_no, HoldOutcome outcome,
                                           AccountId settled_to) = 0;

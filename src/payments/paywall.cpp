@@ -570,18 +570,31 @@ PayResult<std::optional<PaymentAttempt>> Paywall::recover_pending_hold(
 }
 
 PayResult<HoldSettlement> Paywall::settle_stale_holds() {
-    auto files = m_store.files_with_unsettled_holds(kStaleHoldFilesMax);
-    if (!files) return fail(PayFailure{PayError::unavailable, files.error().message});
+    // Every file, a page at a time in file id order: files still held (or holding only records
+    // that cannot be settled) never hide the ones after them, and one file that fails does not
+    // stop the others (the first failure is reported once all were tried).
     HoldSettlement total;
-    for (const auto& f : *files) {
-        auto one = settle_holds(f);
-        if (!one) return fail(one.error());
-        total.released += one->released;
-        total.redirected += one->redirected;
-        total.released_msat += one->released_msat;
-        total.redirected_msat += one->redirected_msat;
-        total.still_held = total.still_held || one->still_held;
+    std::optional<PayFailure> first_failure;
+    std::string after;
+    for (;;) {
+        auto files = m_store.files_with_unsettled_holds(kStaleHoldFilesMax, after);
+        if (!files) return fail(PayFailure{PayError::unavailable, files.error().message});
+        for (const auto& f : *files) {
+            auto one = settle_holds(f);
+            if (!one) {
+                if (!first_failure) first_failure = one.error();
+                continue;
+            }
+            total.released += one->released;
+            total.redirected += one->redirected;
+            total.released_msat += one->released_msat;
+            total.redirected_msat += one->redirected_msat;
+            total.still_held = total.still_held || one->still_held;
+        }
+        if (files->size() < kStaleHoldFilesMax) break;
+        after = files->back();
     }
+    if (first_failure) return fail(std::move(*first_failure));
     return total;
 }
 

@@ -278,12 +278,13 @@ StoreResult<std::vector<PaymentAttempt>> PgPaymentStore::unsettled_holds(
 }
 
 StoreResult<std::vector<std::string>> PgPaymentStore::files_with_unsettled_holds(
-    std::size_t limit) {
-    return m_db->transact("files with holds", [limit](pqxx::work& w) {
+    std::size_t limit, const std::string& after_file) {
+    if (!pg_storable(after_file)) return std::vector<std::string>();
+    return m_db->transact("files with holds", [limit, &after_file](pqxx::work& w) {
         const auto r = w.exec_params(
             "SELECT DISTINCT file_id FROM payment_attempts WHERE held AND hold_outcome = '' AND "
-            "state IN ('granted', 'pending') ORDER BY file_id LIMIT $1",
-            pg_limit(limit));
+            "state IN ('granted', 'pending') AND file_id > $2 ORDER BY file_id LIMIT $1",
+            pg_limit(limit), after_file);
         return pg_rows(r, [](const pqxx::row& row) { return pg_text(row[0]); });
     });
 }

@@ -306,14 +306,15 @@ StoreResult<std::vector<PaymentAttempt>> SqlitePaymentStore::unsettled_holds(
     return collect<PaymentAttempt>(m_read_db, q, read_attempt, "unsettled holds");
 }
 
-StoreResult<std::vector<std::string>> SqlitePaymentStore::files_with_unsettled_holds(std::size_t limit) {
+StoreResult<std::vector<std::string>> SqlitePaymentStore::files_with_unsettled_holds(
+    std::size_t limit, const std::string& after_file) {
     const std::lock_guard lock(m_read_mutex);
     Query q(
         m_read_db,
         "SELECT DISTINCT file_id FROM payment_attempts WHERE held = 1 AND hold_outcome = '' AND "
-        "state IN ('granted', 'pending') ORDER BY file_id LIMIT ?1");
+        "state IN ('granted', 'pending') AND file_id > ?2 ORDER BY file_id LIMIT ?1");
     if (!q.prepared()) return fail(failure(m_read_db, "prepare files with holds"));
-    q.i64(1, static_cast<std::int64_t>(limit));
+    q.i64(1, static_cast<std::int64_t>(limit)).text(2, after_file);
     return collect<std::string>(m_read_db, q, [](sqlite3_stmt* s) { return column_text(s, 0); }, "files with holds");
 }
 

@@ -218,6 +218,9 @@ TEST_P(PaymentStoreTest, HeldLegsListedOldestFirstAndSettledOnce) {
               (std::vector<std::string>{"Another", "held"}));
     EXPECT_EQ(m_store->files_with_unsettled_holds(1).value(),
               (std::vector<std::string>{"Another"}));
+    EXPECT_EQ(m_store->files_with_unsettled_holds(1, "Another").value(),
+              (std::vector<std::string>{"held"}));
+    EXPECT_TRUE(m_store->files_with_unsettled_holds(10, "held").value().empty());
 
     ASSERT_TRUE(m_store->settle_hold(3, "held", 1, HoldOutcome::redirected, 99));
     auto again = m_store->settle_hold(3, "held", 1, HoldOutcome::released, 50);

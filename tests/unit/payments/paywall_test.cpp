@@ -73,8 +73,9 @@ public:
         std::optional<HoldCursor> after = {}) override {
         return m_real.unsettled_holds(file_id, limit, after);
     }
-    StoreResult<std::vector<std::string>> files_with_unsettled_holds(std::size_t limit) override {
-        return m_real.files_with_unsettled_holds(limit);
+    StoreResult<std::vector<std::string>> files_with_unsettled_holds(
+        std::size_t limit, const std::string& after_file = {}) override {
+        return m_real.files_with_unsettled_holds(limit, after_file);
     }
     StoreResult<void> settle_hold(AccountId payer, const std::string& file_id, std::int64_t attempt_no,
                                   HoldOutcome outcome, AccountId settled_to) override {
@@ -703,6 +704,24 @@ TEST_P(PaywallTest, UnsettleablePendingRecordsDoNotHideTheHeldPaymentsBehindThem
     expect_released(*settled, payer, 9'000, uploader, 900);
     EXPECT_EQ(m_store->unsettled_holds(file_id(1), kSettleBatchMax + 10).value().size(),
               kSettleBatchMax + 1);
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
+// More files than one page of the start-up sweep hold only records that cannot be settled
+// (pending attempts their servers never applied): the file after them, whose hold was lifted,
+// is still settled.
+TEST_P(PaywallTest, StaleHoldSweepReachesFilesPastAFullPage) {
+    const AccountId uploader = 2, payer = 1;
+    for (std::size_t i = 0; i < kStaleHoldFilesMax; ++i) {
+        PaymentAttempt a = pending_attempt(static_cast<AccountId>(1000 + i), uploader, true);
+        a.file_id = "AA" + std::to_string(1'000'000 + i);  // before file_id(1) ("AQEB...") in order
+        ASSERT_TRUE(m_store->insert_attempt(a));
+    }
+    pay_held_file(*m_paywall, payer, uploader);
+    hold(file_id(1), false);
+    auto settled = m_paywall->settle_stale_holds();
+    ASSERT_TRUE(settled) << settled.error().message;
+    expect_released(*settled, payer, 9'000, uploader, 900);
     EXPECT_TRUE(m_ledger->audit().passed());
 }
 
