@@ -60,10 +60,15 @@ void check_forwarded(std::string_view value) {
     if (a == kPeer) return;
     if (a.find(',') != std::string::npos) std::abort();
     if (a.front() == ' ' || a.front() == '\t') std::abort();
-    // From the last entry (the proxy's): the value's text after its last comma holds it.
+    // From the last entry (the proxy's): the value's text after its last comma, trimmed and
+    // bounded, as the limits count it (an IPv6 address by its /64).
     const auto comma = value.rfind(',');
-    const std::string_view last = comma == std::string_view::npos ? value : value.substr(comma + 1);
-    if (last.find(a) == std::string_view::npos) std::abort();
+    std::string_view last = comma == std::string_view::npos ? value : value.substr(comma + 1);
+    while (!last.empty() && (last.front() == ' ' || last.front() == '\t')) last.remove_prefix(1);
+    while (!last.empty() && (last.back() == ' ' || last.back() == '\t')) last.remove_suffix(1);
+    if (a != server::limit_key(last.substr(0, server::kClientAddressBytesMax))) std::abort();
+    // A key is its own key: counting it again changes nothing.
+    if (server::limit_key(a) != a) std::abort();
     // Whatever a client puts before the proxy's entry does not change the answer.
     req.set("X-Forwarded-For", "198.51.100.1, " + std::string(value));
     if (server::client_address(req, true, kPeer) != a) std::abort();
