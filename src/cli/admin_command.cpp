@@ -783,16 +783,12 @@ int send_withdrawal(const AdminArgs& args, const std::string& path, const std::s
         print_error(w.error().message);
         return kExitFailure;
     }
-    // A withdraw's retry under the key of a withdrawal still being set up, or voided since (a
-    // rejection's answer is voided: that one is what was asked for).
-    if (w->status == "reserving" || (w->status == "voided" && !request_key.empty())) {
-        print_error("withdrawal " + w->id + " is " + w->status +
-                    (w->status == "reserving" && !request_key.empty()
-                         ? ": its reservation is being settled; run the same command with "
-                           "--idempotency-key " +
-                               request_key + " later to see its outcome"
-                         : ""));
-        return kExitFailure;
+    // Only a withdraw request has a key (a rejection's answer is voided: what was asked for).
+    if (!request_key.empty()) {
+        if (const auto not_going = client::withdrawal_not_going_out(*w, request_key)) {
+            print_error(*not_going);
+            return kExitFailure;
+        }
     }
     std::printf("withdrawal %s %s\n%s\n", w->id.c_str(), w->status.c_str(),
                 w->txid.empty() ? w->id.c_str() : w->txid.c_str());

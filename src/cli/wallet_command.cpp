@@ -192,14 +192,8 @@ int run_withdraw(const WalletArgs& args) {
         std::printf("%s\n", w->id.c_str());
         return flush_stdout();
     }
-    if (w->status != "broadcast" && w->status != "confirmed") {
-        // A retry under the key of a withdrawal still being set up, or voided since.
-        print_error("withdrawal " + w->id + " is " + w->status +
-                    (w->status == "reserving"
-                         ? ": its reservation is being settled; run the same command with "
-                           "--idempotency-key " +
-                               key + " later to see its outcome"
-                         : ""));
+    if (const auto not_going = client::withdrawal_not_going_out(*w, key)) {
+        print_error(*not_going);
         return kExitFailure;
     }
     std::printf("sent:    %s\nfee:     %s\n", client::amount_text(w->amount_msat).c_str(),

@@ -300,6 +300,18 @@ std::string new_request_key() {
     return base64url_encode(random);
 }
 
+std::optional<std::string> withdrawal_not_going_out(const WithdrawalAnswer& w,
+                                                    std::string_view request_key) {
+    if (w.status != "reserving" && w.status != "voided") return std::nullopt;
+    std::string message = "withdrawal " + w.id + " is " + w.status;
+    if (w.status == "reserving") {
+        message +=
+            ": its reservation is being settled; run the same command with --idempotency-key " +
+            std::string(request_key) + " later to see its outcome";
+    }
+    return message;
+}
+
 ClientResult<WithdrawalAnswer> withdraw(const Session& session, std::string_view address,
                                         std::int64_t amount_msat, const std::string& request_key,
                                         const HttpOptions& options) {

@@ -141,5 +141,10 @@ inline constexpr unsigned kWithdrawAttempts = 3;
                                                       const std::string& request_key,
                                                       const HttpOptions& http);
 [[nodiscard]] ClientResult<WithdrawalAnswer> parse_withdrawal(std::string_view json_text);
+// The error to show when a withdrawal request sent under `request_key` was answered with a
+// withdrawal that is not going out (a retry found it still being set up, or voided since);
+// nullopt when it was sent, confirmed or waits for approval.
+[[nodiscard]] std::optional<std::string> withdrawal_not_going_out(const WithdrawalAnswer& w,
+                                                                  std::string_view request_key);
 
 }  // namespace satload::client

@@ -10,6 +10,7 @@
 
 #include "chain/address.h"
 #include "chain/block.h"
+#include "core/money.h"
 #include "ledger/accounts.h"
 #include "onchain/wallet.h"
 #include "payments/wallet_service.h"
@@ -383,16 +384,16 @@ ledger::AuditCheck OnchainWallet::audit_deposits() {
             }
             const bool counts =
                 d.status == DepositStatus::credited || d.status == DepositStatus::reversing;
-            std::int64_t net = 0;
-            if (__builtin_mul_overflow(d.credits, amount_msat, &net) ||
-                __builtin_sub_overflow(net, d.reversed_msat, &net) ||
-                __builtin_sub_overflow(net, d.receivable_msat, &net) ||
-                net != (counts ? amount_msat : 0)) {
+            auto net = checked_mul(Msat{amount_msat}, d.credits);
+            if (net) net = checked_sub(*net, Msat{d.reversed_msat});
+            if (net) net = checked_sub(*net, Msat{d.receivable_msat});
+            if (!net || net->value != (counts ? amount_msat : 0)) {
                 return failed(fmt::format(
                     "{} ({}): {} credits of {} msat less {} msat reversed and {} msat owed leave "
-                    "{} msat, not {}",
+                    "{}, not {} msat",
                     what, deposit_status_name(d.status), d.credits, amount_msat, d.reversed_msat,
-                    d.receivable_msat, net, counts ? amount_msat : 0));
+                    d.receivable_msat, net ? std::to_string(net->value) + " msat" : "an overflow",
+                    counts ? amount_msat : 0));
             }
         }
     }

@@ -297,7 +297,7 @@ WithdrawalResult<WithdrawalView> WithdrawalEngine::request(AccountId account,
     if (needs_approval) {
         auto moved = m_store.set_withdrawal_status(w.id, "reserving", "awaiting_approval");
         if (!moved) return fail(wfail(WithdrawalError::store, moved.error().message));
-        if (!*moved) return current_view(w);
+        if (!*moved) return view_after_lost_move(w);
         w.status = "awaiting_approval";
         m_wallet.alert(fmt::format("withdrawal {} of {} sat to {} waits for `satload admin approve {}` (above the "
                                    "hot-wallet limits)",
@@ -322,7 +322,7 @@ WithdrawalResult<WithdrawalView> WithdrawalEngine::replay(const WithdrawalRecord
     return v;
 }
 
-WithdrawalResult<WithdrawalView> WithdrawalEngine::current_view(const WithdrawalRecord& w) {
+WithdrawalResult<WithdrawalView> WithdrawalEngine::view_after_lost_move(const WithdrawalRecord& w) {
     auto now = m_store.withdrawal(w.id);
     if (!now) return fail(wfail(WithdrawalError::store, now.error().message));
     if (*now) return view(**now);
@@ -348,7 +348,7 @@ WithdrawalResult<WithdrawalView> WithdrawalEngine::broadcast(const WithdrawalRec
     // Only the one that moves it to broadcast sends it.
     auto moved = m_store.set_withdrawal_status(w.id, w.status, "broadcast");
     if (!moved) return fail(wfail(WithdrawalError::store, moved.error().message));
-    if (!*moved) return current_view(w);
+    if (!*moved) return view_after_lost_move(w);
     w.status = "broadcast";
     // The answer proves nothing (bcoin answers the txid of a transaction it rejected): the
     // mempool does. Either way the withdrawal stays reserved and the watcher rebroadcasts.

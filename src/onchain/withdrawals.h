@@ -141,7 +141,7 @@ private:
                                             const std::string& address, std::int64_t amount_sat);
     // The stored row's view after another instance (or the watcher) moved `w` first; if the
     // watcher dropped it meanwhile, its reservation is voided and the answer is an error.
-    WithdrawalResult<WithdrawalView> current_view(const WithdrawalRecord& w);
+    WithdrawalResult<WithdrawalView> view_after_lost_move(const WithdrawalRecord& w);
     // A reservation whose answer was lost: awaiting approval if the ledger applied it, dropped
     // (its coins released) if not.
     void settle_reserving(const WithdrawalRecord& w);

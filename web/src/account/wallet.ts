@@ -2,6 +2,7 @@
 // deposits, a withdraw form, earnings per file (names decrypted here) and the history. The
 // on-chain endpoints may be absent or refuse (no node configured): each part says so alone.
 import '../styles.css';
+import { b64urlEncode } from '../crypto/base64url.js';
 import { ApiError, apiJson, apiMessage } from '../lib/api.js';
 import { formatDate, formatSat } from '../lib/format.js';
 import { el, showLoginNeeded } from '../lib/dom.js';
@@ -133,8 +134,7 @@ el<HTMLButtonElement>('deposit-get').addEventListener('click', () => {
 let withdrawal: { address: string; sat: string; key: string } | null = null;
 
 function newRequestKey(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return b64urlEncode(crypto.getRandomValues(new Uint8Array(16)));
 }
 
 el<HTMLFormElement>('withdraw-form').addEventListener('submit', (e) => {
