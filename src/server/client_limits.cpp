@@ -10,10 +10,46 @@
 
 namespace satload::server {
 
-std::string limit_key(std::string_view address) {
+namespace {
+
+bool is_port(std::string_view text) {
+    return !text.empty() && text.size() <= 5 &&
+           std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The address of an entry some proxies write with the client's port ("203.0.113.9:51234",
+// "[2001:db8::1]:51234", or the bracketed address alone); nullopt for any other text. Counted
+// with its port, one client would be a new key per connection.
+std::optional<boost::asio::ip::address> address_of_entry(std::string_view entry) {
     boost::system::error_code ec;
-    const auto ip = boost::asio::ip::make_address(address, ec);
-    if (ec || !ip.is_v6()) return std::string(address);
+    if (entry.starts_with('[')) {
+        const auto close = entry.find(']');
+        if (close == std::string_view::npos) return std::nullopt;
+        const std::string_view rest = entry.substr(close + 1);
+        if (!rest.empty() && !(rest.front() == ':' && is_port(rest.substr(1)))) return std::nullopt;
+        const auto ip = boost::asio::ip::make_address_v6(entry.substr(1, close - 1), ec);
+        if (ec) return std::nullopt;
+        return boost::asio::ip::address(ip);
+    }
+    const auto colon = entry.find(':');
+    if (colon != std::string_view::npos && entry.find(':', colon + 1) == std::string_view::npos &&
+        is_port(entry.substr(colon + 1))) {
+        const auto ip = boost::asio::ip::make_address_v4(entry.substr(0, colon), ec);
+        if (!ec) return boost::asio::ip::address(ip);
+        return std::nullopt;
+    }
+    const auto ip = boost::asio::ip::make_address(entry, ec);
+    if (ec) return std::nullopt;
+    return ip;
+}
+
+}  // namespace
+
+std::string limit_key(std::string_view address) {
+    const auto parsed = address_of_entry(address);
+    if (!parsed) return std::string(address);
+    const auto& ip = *parsed;
+    if (!ip.is_v6()) return ip.to_string();
     const auto v6 = ip.to_v6();
     if (v6.is_v4_mapped()) {
         return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).to_string();

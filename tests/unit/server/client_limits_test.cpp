@@ -53,6 +53,28 @@ TEST(ClientAddress, Ipv6CountsByItsSlash64) {
     EXPECT_EQ(limit_key("::1"), "::/64");
 }
 
+// A proxy that writes the client's port after its address (some do): one client is one key,
+// whatever port each connection came from. Text that only looks like it stays as it is.
+TEST(ClientAddress, PortOfAForwardedEntryIsNotCounted) {
+    EXPECT_EQ(client_address(with_forwarded({"203.0.113.9:51234"}), true, "10.0.0.2"),
+              "203.0.113.9");
+    EXPECT_EQ(client_address(with_forwarded({"203.0.113.9:51234"}), true, "10.0.0.2"),
+              client_address(with_forwarded({"203.0.113.9:40000"}), true, "10.0.0.2"));
+    EXPECT_EQ(client_address(with_forwarded({"1.2.3.4, [2001:db8:1:2::7]:443"}), true, "10.0.0.2"),
+              "2001:db8:1:2::/64");
+    EXPECT_EQ(limit_key("[2001:db8::1]"), "2001:db8::/64");
+    EXPECT_EQ(limit_key("[::ffff:203.0.113.9]:80"), "203.0.113.9");
+    EXPECT_EQ(limit_key("2001:db8::1:80"), "2001:db8::/64");  // an IPv6 address, not a port
+    EXPECT_EQ(limit_key("203.0.113.9:"), "203.0.113.9:");
+    EXPECT_EQ(limit_key("203.0.113.9:123456"), "203.0.113.9:123456");
+    EXPECT_EQ(limit_key("[2001:db8::1]x"), "[2001:db8::1]x");
+    EXPECT_EQ(limit_key("[203.0.113.9]:80"), "[203.0.113.9]:80");
+    EXPECT_EQ(limit_key("host:80"), "host:80");
+    for (const char* entry : {"203.0.113.9:51234", "[2001:db8::1]:443", "host:80", "[x]"}) {
+        EXPECT_EQ(limit_key(limit_key(entry)), limit_key(entry)) << entry;
+    }
+}
+
 TEST(ClientAddress, Bounded) {
     const std::string long_entry(kClientAddressBytesMax + 10, 'a');
     EXPECT_EQ(client_address(with_forwarded({"x, " + long_entry}), true, "p").size(), kClientAddressBytesMax);
