@@ -171,6 +171,9 @@ public:
         AccountId account, const std::string& key) = 0;
     virtual StoreResult<std::vector<WithdrawalRecord>> withdrawals_of(AccountId account) = 0;
     virtual StoreResult<std::vector<WithdrawalRecord>> withdrawals_with_status(std::string_view status) = 0;
+    // Voided withdrawals that still hold an unspent coin, oldest first, at most `limit`: a
+    // rejection whose ledger void failed (it releases the coins only after the void).
+    virtual StoreResult<std::vector<WithdrawalRecord>> voided_holding_coins(std::size_t limit) = 0;
     // Sats sent (or being sent) by withdrawals created since then: the daily limit's sum.
     virtual StoreResult<std::int64_t> withdrawn_since(std::int64_t since_s) = 0;
 };

@@ -553,6 +553,19 @@ StoreResult<std::vector<WithdrawalRecord>> PgChainStore::withdrawals_with_status
     });
 }
 
+StoreResult<std::vector<WithdrawalRecord>> PgChainStore::voided_holding_coins(std::size_t limit) {
+    const auto n = static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX));
+    return m_db->transact("voided withdrawals holding coins", [n](pqxx::work& w) {
+        return all_rows(
+            w.exec_params(std::string("SELECT ") + kWithdrawalColumns +
+                              " FROM chain_withdrawals w WHERE status = 'voided' AND EXISTS "
+                              "(SELECT 1 FROM chain_coins c WHERE c.reserved_by = w.id "
+                              "AND c.spent_txid IS NULL) ORDER BY created_s, id LIMIT $1",
+                          n),
+            read_withdrawal);
+    });
+}
+
 StoreResult<std::int64_t> PgChainStore::withdrawn_since(std::int64_t since_s) {
     return m_db->transact("withdrawn since", [since_s](pqxx::work& w) {
         const auto r = w.exec_params(

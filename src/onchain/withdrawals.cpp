@@ -406,10 +406,10 @@ WithdrawalResult<WithdrawalView> WithdrawalEngine::reject(const std::string& id)
                        ": rejected, but its reservation could not be voided (" +
                        (outcome ? std::string(ledger::result_name(outcome->at(0).result))
                                 : outcome.error().message) +
-                       ")");
+                       "); the chain watcher's check tries again");
         return fail(wfail(WithdrawalError::ledger, "withdrawal " + id +
                                                        " is rejected, but the ledger did not void "
-                                                       "its reservation; the operator is alerted"));
+                                                       "its reservation yet; it is tried again"));
     }
     if (auto r = m_store.release_coins(id); !r)
         return fail(wfail(WithdrawalError::store, r.error().message));
@@ -462,6 +462,9 @@ void WithdrawalEngine::check(std::int64_t tip_height) {
         for (const auto& w : *reserving) {
             if (w.created_s <= settle_before) settle_reserving(w);
         }
+    }
+    if (auto voided = m_store.voided_holding_coins(kVoidRetriesPerCheck)) {
+        for (const auto& w : *voided) finish_rejection(w);
     }
     auto rows = m_store.withdrawals_with_status("broadcast");
     if (!rows) return;
@@ -524,6 +527,19 @@ void WithdrawalEngine::check(std::int64_t tip_height) {
                 (void)m_node.send_raw_transaction(w.raw_tx);
             }
         }
+    }
+}
+
+void WithdrawalEngine::finish_rejection(const WithdrawalRecord& w) {
+    const auto id = ledger::parse_id_hex(w.id);
+    if (!id) return;
+    auto outcome = m_ledger.create_transfers({reservation_void(w, *id)});
+    if (!outcome || !ledger::applied(outcome->at(0).result)) return;  // the next check tries again
+    if (auto r = m_store.release_coins(w.id); !r) return;
+    if (outcome->at(0).result == ledger::TransferResult::ok) {
+        m_wallet.alert(
+            "withdrawal " + w.id + ": its rejection's void went through on a later try; " +
+            std::to_string(w.amount_sat + w.fee_sat) + " sat are back and its coins are free");
     }
 }
 

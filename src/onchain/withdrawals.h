@@ -43,6 +43,8 @@ inline constexpr std::size_t kMaxWithdrawalInputs = 200;
 // reservation's answer) is settled by the watcher's check only once it is this old, so that no
 // check settles one that a request on another instance is still setting up.
 inline constexpr std::int64_t kReservingGraceS = 300;
+// Rejected withdrawals whose reservation's void failed that one check retries at most.
+inline constexpr std::size_t kVoidRetriesPerCheck = 100;
 // An Idempotency-Key: 1 to 64 characters of A-Z a-z 0-9 - _ (the CLI sends 22).
 inline constexpr std::size_t kRequestKeyCharsMax = 64;
 [[nodiscard]] bool is_request_key(std::string_view key);
@@ -129,7 +131,9 @@ public:
     // money back in the source account), its coins freed, and it ends `voided`, never sent.
     [[nodiscard]] WithdrawalResult<WithdrawalView> reject(const std::string& id);
     [[nodiscard]] WithdrawalResult<std::vector<WithdrawalView>> list(AccountId account);
-    // After each watcher round: post confirmed ones, void conflicted ones, rebroadcast dropped ones.
+    // After each watcher round: post confirmed ones, void conflicted ones, rebroadcast dropped
+    // ones, settle old `reserving` ones, and void again the reservation of rejected ones whose
+    // void failed.
     void check(std::int64_t tip_height);
 
 private:
@@ -145,6 +149,9 @@ private:
     // A reservation whose answer was lost: awaiting approval if the ledger applied it, dropped
     // (its coins released) if not.
     void settle_reserving(const WithdrawalRecord& w);
+    // A rejected withdrawal that still holds its coins (the void failed, or the coins' release):
+    // its reservation voided again (the same void id: applied once) and its coins freed.
+    void finish_rejection(const WithdrawalRecord& w);
     WithdrawalView view(const WithdrawalRecord& w);
     std::optional<std::int64_t> confirmed_height(const WithdrawalRecord& w, bool& conflicted_deep);
 

@@ -101,6 +101,9 @@ public:
         std::string_view s) override {
         return m_inner.withdrawals_with_status(s);
     }
+    StoreResult<std::vector<WithdrawalRecord>> voided_holding_coins(std::size_t limit) override {
+        return m_inner.voided_holding_coins(limit);
+    }
     StoreResult<std::int64_t> withdrawn_since(std::int64_t since_s) override {
         return m_inner.withdrawn_since(since_s);
     }

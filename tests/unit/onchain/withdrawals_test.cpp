@@ -411,6 +411,53 @@ TEST_P(WithdrawalTest, RejectedWithdrawalReleasesItsMoneyAndCoins) {
     EXPECT_TRUE(m_ledger->audit().passed());
 }
 
+// A chain store whose release of a withdrawal's coins fails.
+class ReleaseFails final : public ForwardingChainStore {
+public:
+    using ForwardingChainStore::ForwardingChainStore;
+    StoreResult<void> release_coins(const std::string&) override {
+        return fail(store::StoreFailure{store::StoreError::io, "release failed"});
+    }
+};
+
+// A rejection whose ledger void failed leaves the withdrawal voided (claimed first, so it can
+// never be sent) with its money still reserved and its coins held. The watcher's next check
+// voids the reservation again and frees the coins: the money comes back without the operator.
+// Reproduces the gap where nothing ever retried it.
+TEST_P(WithdrawalTest, RejectionWhoseVoidFailedIsFinishedByTheCheck) {
+    fund(12, 400'000);
+    auto r = m_engine->request(12, payee(), 250'000'000);
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_EQ(r->status, "awaiting_approval");
+    // What reject() leaves when the ledger fails the void: the claim, and nothing after it.
+    ASSERT_TRUE(m_store->set_withdrawal_status(r->id, "awaiting_approval", "voided").value());
+    ASSERT_GT(m_wallets->balance(12).pending_out_msat, 0);
+    ASSERT_EQ(m_store->voided_holding_coins(10).value().size(), 1u);
+    sync();  // the check runs after the round
+    expect_nothing_reserved(12, 400'000'000);
+    EXPECT_TRUE(m_store->voided_holding_coins(10).value().empty());
+    EXPECT_EQ(m_engine->list(12)->at(0).status, "voided");
+    EXPECT_EQ(m_engine->approve(r->id).error().code, WithdrawalError::not_awaiting);
+    EXPECT_EQ(m_node.broadcasts, 0);
+    sync();  // nothing more to do: voided once
+    expect_nothing_reserved(12, 400'000'000);
+    EXPECT_TRUE(m_ledger->audit().passed());
+
+    // The void applied but the coins' release failed: the check frees them, and the money is
+    // not given back twice.
+    auto again = m_engine->request(12, payee(), 250'000'000);
+    ASSERT_TRUE(again) << again.error().message;
+    ReleaseFails store(*m_store);
+    WithdrawalEngine engine(*m_wallet, store, m_node, *m_ledger, options());
+    ASSERT_FALSE(engine.reject(again->id));
+    EXPECT_EQ(m_store->withdrawal(again->id).value()->status, "voided");
+    EXPECT_EQ(m_store->voided_holding_coins(10).value().size(), 1u);
+    EXPECT_EQ(m_wallets->balance(12).available_msat, 400'000'000);
+    sync();
+    expect_nothing_reserved(12, 400'000'000);
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
 // A reorg takes the block that created the withdrawal's coin (and the withdrawal's own block);
 // both transactions are mined again: the withdrawal still knows its coin and is posted once,
 // and the deposit's reversal and second credit leave the user's net position exact.
