@@ -47,6 +47,7 @@ TransferResult validate_transfer(const Transfer& t) {
     if (phases > 1) return R::flags_are_mutually_exclusive;
     if (t.memo.size() > kMemoBytesMax) return R::memo_too_long;
     if (is_two_phase_resolution(t)) {
+        if ((t.flags & f::debits_must_not_exceed_credits) != 0) return R::flags_invalid;
         if (t.pending_id.is_zero()) return R::pending_id_must_not_be_zero;
         if (t.pending_id == t.id) return R::pending_id_must_be_different;
     } else if (!t.pending_id.is_zero()) {
@@ -385,8 +386,9 @@ TransferResult StateMachine::apply_new(const Transfer& t, std::int64_t timestamp
             add3_overflows(credit->credits_pending_msat, credit->credits_posted_msat, a)) {
             return R::overflows_credits;
         }
-        if ((debit->flags & account_flags::debits_must_not_exceed_credits) != 0 &&
-            debit->debits_pending_msat + debit->debits_posted_msat + a > debit->credits_posted_msat) {
+        const bool limited = (debit->flags & account_flags::debits_must_not_exceed_credits) != 0 ||
+                             (t.flags & f::debits_must_not_exceed_credits) != 0;
+        if (limited && debit->debits_pending_msat + debit->debits_posted_msat + a > debit->credits_posted_msat) {
             return R::exceeds_credits;
         }
         if ((credit->flags & account_flags::credits_must_not_exceed_debits) != 0 &&

@@ -113,7 +113,14 @@ inline constexpr std::uint16_t linked = 1U << 0;
 inline constexpr std::uint16_t pending = 1U << 1;
 inline constexpr std::uint16_t post_pending = 1U << 2;
 inline constexpr std::uint16_t void_pending = 1U << 3;
-inline constexpr std::uint16_t all = linked | pending | post_pending | void_pending;
+// This transfer fails with exceeds_credits when it would take its debit account's debits
+// (pending and posted) above its posted credits, as the account flag of that name does for
+// every transfer of an account that has it: for one movement that must not overdraw an account
+// that may otherwise go below zero (the operator's withdrawal of platform revenue). Checked by
+// the writer against the committed state, so two such transfers racing on two servers cannot
+// both pass. Not for a post or void (they reserve nothing new).
+inline constexpr std::uint16_t debits_must_not_exceed_credits = 1U << 4;
+inline constexpr std::uint16_t all = linked | pending | post_pending | void_pending | debits_must_not_exceed_credits;
 }  // namespace transfer_flags
 
 // What a transfer is for. The ledger only requires a non-zero code; these name satload's.

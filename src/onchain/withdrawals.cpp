@@ -51,7 +51,9 @@ ledger::Id128 source_account(AccountId account) {
 }
 
 // The pending transfer that reserves a withdrawal's amount + fee in its source account; its id
-// is the withdrawal's.
+// is the withdrawal's. It may never overdraw the source: a user's wallet refuses that by its
+// own flag, platform revenue (which has none) by the transfer's, so two operator withdrawals on
+// two servers cannot both pass the balance check and take the revenue below zero.
 ledger::Transfer reservation(ledger::Id128 id, const WithdrawalRecord& w) {
     ledger::Transfer t;
     t.id = id;
@@ -59,7 +61,7 @@ ledger::Transfer reservation(ledger::Id128 id, const WithdrawalRecord& w) {
     t.credit_account_id = ledger::kPendingWithdrawalsId;
     t.amount_msat = (w.amount_sat + w.fee_sat) * kMsatPerSat;
     t.code = ledger::transfer_code::withdrawal;
-    t.flags = ledger::transfer_flags::pending;
+    t.flags = ledger::transfer_flags::pending | ledger::transfer_flags::debits_must_not_exceed_credits;
     t.memo = "withdrawal to " + w.address;
     return t;
 }

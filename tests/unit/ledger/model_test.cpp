@@ -105,6 +105,12 @@ public:
             std::int64_t amount = static_cast<std::int64_t>(1 + below(60'000));
             if (chance(25)) amount = std::max<std::int64_t>(1, m_available(from) + static_cast<std::int64_t>(below(3)) - 1);
             t.push_back(plain(from, to, amount));
+        } else if (pick < 31) {  // platform revenue spent, never below zero (it has no flag)
+            const bool pending = chance(50);
+            std::int64_t amount = static_cast<std::int64_t>(1 + below(60'000));
+            if (chance(40)) amount = std::max<std::int64_t>(1, m_available(kRevenue) + static_cast<std::int64_t>(below(3)) - 1);
+            t.push_back(plain(kRevenue, kAssets, amount));
+            t.back().flags = tf::debits_must_not_exceed_credits | (pending ? tf::pending : 0);
         } else if (pick < 38) {  // a linked group from one wallet
             const Id128 from = wallet();
             const std::size_t legs = 2 + below(3);
@@ -261,9 +267,9 @@ private:
     }
 
     void defect(Transfer& t) {
-        switch (below(17)) {
+        switch (below(18)) {
             case 0: t.id = Id128{}; break;
-            case 1: t.flags = static_cast<std::uint16_t>(t.flags | (1U << (4 + below(12)))); break;
+            case 1: t.flags = static_cast<std::uint16_t>(t.flags | (1U << (5 + below(11)))); break;
             case 2: t.flags |= tf::pending | tf::post_pending; break;
             case 3: t.memo.assign(kMemoBytesMax + 1 + below(10), 'x'); break;
             case 4: t.pending_id = Id128{0xF, 1}; break;
@@ -278,6 +284,10 @@ private:
             case 13: t.amount_msat = 0; break;
             case 14: t.code = 0; break;
             case 15: t.flags = (t.flags & tf::linked) | tf::void_pending; t.pending_id = Id128{0xF, 2}; t.amount_msat = 0; break;
+            case 16:  // a post may not carry the no-overdraft transfer flag
+                t.flags = (t.flags & tf::linked) | tf::post_pending | tf::debits_must_not_exceed_credits;
+                t.pending_id = Id128{0xF, 3};
+                break;
             default: t.flags |= tf::pending; t.timeout_s = 1; break;
         }
     }

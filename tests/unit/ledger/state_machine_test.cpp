@@ -220,6 +220,25 @@ TEST(StateMachine, ExceedsCreditsIsRecordedForRetries) {
     EXPECT_EQ(h.one(xfer(403, 1, 2, 1)), R::exceeds_credits);
 }
 
+// The transfer flag: one movement that must not overdraw an account that has no such account
+// flag (platform revenue, 11), counting its reservations; other transfers still may. Refused
+// on a post or void, which reserve nothing new.
+TEST(StateMachine, TransferFlagKeepsItsDebitAccountFromGoingBelowZero) {
+    Harness h;
+    constexpr auto limited = tf::debits_must_not_exceed_credits;
+    EXPECT_EQ(h.one(xfer(450, 11, 1, 1, limited)), R::exceeds_credits);
+    EXPECT_EQ(h.one(xfer(451, 10, 11, 1'000)), R::ok);
+    EXPECT_EQ(h.one(xfer(452, 11, 10, 600, tf::pending | limited)), R::ok);
+    EXPECT_EQ(h.one(xfer(453, 11, 10, 401, tf::pending | limited)), R::exceeds_credits);  // 600 reserved
+    EXPECT_EQ(h.one(xfer(454, 11, 10, 400, limited)), R::ok);
+    EXPECT_EQ(h.acc(11).available_msat(), 0);
+    EXPECT_EQ(h.one(xfer(455, 11, 10, 1)), R::ok);  // without the flag the account may go below
+    EXPECT_EQ(h.acc(11).available_msat(), -1);
+    EXPECT_EQ(h.one(resolve(456, 452, 11, 10, 600, tf::post_pending | limited)), R::flags_invalid);
+    EXPECT_EQ(h.one(resolve(457, 452, 11, 10, 0, tf::void_pending | limited)), R::flags_invalid);
+    EXPECT_EQ(h.one(resolve(458, 452, 11, 10, 600, tf::post_pending)), R::ok);
+}
+
 // The mirror flag: an account that may only be credited up to its debits.
 TEST(StateMachine, ExceedsDebits) {
     Harness h;

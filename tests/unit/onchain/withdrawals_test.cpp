@@ -458,6 +458,62 @@ TEST_P(WithdrawalTest, RejectionWhoseVoidFailedIsFinishedByTheCheck) {
     EXPECT_TRUE(m_ledger->audit().passed());
 }
 
+// A chain store on which another server's operator withdrawal reserves most of the platform
+// revenue between this request's balance check and its reservation (while its row is written).
+class RevenueReservedMeanwhile final : public ForwardingChainStore {
+public:
+    RevenueReservedMeanwhile(ChainStore& inner, ledger::Ledger& ledger, std::int64_t msat)
+        : ForwardingChainStore(inner), m_ledger(ledger), m_msat(msat) {}
+    StoreResult<void> insert_withdrawal(const WithdrawalRecord& w,
+                                        const std::vector<chain::OutPoint>& c) override {
+        ledger::Transfer other;
+        other.id = ledger::Id128{0x0e, 1};
+        other.debit_account_id = ledger::kPlatformRevenueId;
+        other.credit_account_id = ledger::kPendingWithdrawalsId;
+        other.amount_msat = m_msat;
+        other.code = ledger::transfer_code::withdrawal;
+        other.flags = ledger::transfer_flags::pending;
+        auto r = m_ledger.create_transfers({other});
+        EXPECT_TRUE(r && ledger::applied(r->at(0).result));
+        return m_inner.insert_withdrawal(w, c);
+    }
+
+private:
+    ledger::Ledger& m_ledger;
+    std::int64_t m_msat;
+};
+
+// Two operator withdrawals of platform revenue on two servers: both pass the balance check,
+// and the ledger's writer lets only what the revenue covers through. The platform revenue
+// account has no overdraft flag of its own; the reservation's transfer flag keeps it from
+// going below zero. Reproduces the gap where the second one took the revenue below zero.
+TEST_P(WithdrawalTest, OperatorWithdrawalsRacingOnTwoServersNeverOverdrawRevenue) {
+    fund(13, 400'000);
+    ledger::Transfer fees;  // revenue the platform earned
+    fees.id = ledger::Id128{0x0e, 2};
+    fees.debit_account_id = payments::wallet_id(13);
+    fees.credit_account_id = ledger::kPlatformRevenueId;
+    fees.amount_msat = 300'000'000;
+    fees.code = ledger::transfer_code::platform_fee;
+    ASSERT_EQ(m_ledger->create_transfers({fees})->at(0).result, ledger::TransferResult::ok);
+    RevenueReservedMeanwhile store(*m_store, *m_ledger, 250'000'000);
+    WithdrawalEngine engine(*m_wallet, store, m_node, *m_ledger, options());
+    auto r = engine.request(kPlatformAccount, payee(), 100'000'000);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, WithdrawalError::insufficient_funds) << r.error().message;
+    const auto revenue = m_ledger->lookup_account(ledger::kPlatformRevenueId);
+    ASSERT_TRUE(revenue);
+    EXPECT_EQ(revenue->available_msat(), 50'000'000);
+    EXPECT_EQ(m_node.broadcasts, 0);
+    EXPECT_TRUE(engine.list(kPlatformAccount)->empty());
+    for (const auto& c : m_store->unspent_coins().value()) EXPECT_FALSE(c.reserved_by.has_value());
+    // What the revenue covers still goes out.
+    auto fits = m_engine->request(kPlatformAccount, payee(), 40'000'000);
+    ASSERT_TRUE(fits) << fits.error().message;
+    EXPECT_EQ(fits->status, "broadcast");
+    EXPECT_GE(m_ledger->lookup_account(ledger::kPlatformRevenueId)->available_msat(), 0);
+}
+
 // A reorg takes the block that created the withdrawal's coin (and the withdrawal's own block);
 // both transactions are mined again: the withdrawal still knows its coin and is posted once,
 // and the deposit's reversal and second credit leave the user's net position exact.
