@@ -17,6 +17,7 @@
 #include <boost/beast/ssl.hpp>
 #include <fmt/format.h>
 #include <algorithm>
+#include <array>
 #include <list>
 #include <map>
 #include <fcntl.h>
@@ -125,10 +126,13 @@ public:
                 forget();
                 return;
             }
-            // Deadlines grow with the time of parking, so the list stays (nearly) in deadline
-            // order and the sweeper looks only at its front.
-            m_slots.push_back(Slot{std::move(s), std::move(peer), deadline, first});
-            const auto it = std::prev(m_slots.end());
+            // One list per timeout (the header's for first requests, the idle one otherwise):
+            // deadlines grow with the time of parking, so each list stays (nearly) in deadline
+            // order and the sweeper looks only at their fronts. In one list, a new connection's
+            // short deadline would wait behind the idle ones' longer deadlines.
+            std::list<Slot>& slots = m_slots[first ? 1 : 0];
+            slots.push_back(Slot{std::move(s), std::move(peer), deadline, first});
+            const auto it = std::prev(slots.end());
             it->socket.async_wait(
                 tcp::socket::wait_read,
                 asio::bind_executor(m_strand, asio::bind_allocator(ExactAllocator<void>(),
@@ -143,9 +147,11 @@ public:
     void close_all() {
         asio::post(m_strand, [this] {
             m_closing = true;
-            for (Slot& slot : m_slots) {
-                beast::error_code ignored;
-                slot.socket.close(ignored);
+            for (auto& slots : m_slots) {
+                for (Slot& slot : slots) {
+                    beast::error_code ignored;
+                    slot.socket.close(ignored);
+                }
             }
             m_timer.cancel();
         });
@@ -168,7 +174,7 @@ private:
         std::string peer = std::move(it->peer_address);
         const std::optional<Clock::time_point> header_deadline =
             it->first ? std::optional(it->deadline) : std::nullopt;
-        m_slots.erase(it);
+        m_slots[it->first ? 1 : 0].erase(it);
         if (!ec && !m_closing && socket.is_open()) {
             m_server.resume(std::move(socket), std::move(peer), header_deadline);
         } else {
@@ -191,19 +197,21 @@ private:
             m_sweeping = false;
             if (ec || m_closing) return;
             sweep();
-            if (!m_slots.empty()) arm_sweeper();
+            if (!m_slots[0].empty() || !m_slots[1].empty()) arm_sweeper();
         }));
     }
 
     // Closes the sockets past their deadline; their waits end and on_ready drops the slots.
     void sweep() {
         const auto now = Clock::now();
-        for (Slot& slot : m_slots) {
-            if (slot.deadline > now) break;
-            if (!slot.socket.is_open()) continue;
-            beast::error_code ignored;
-            slot.socket.close(ignored);
-            ++m_server.metrics().timeouts_total;
+        for (auto& slots : m_slots) {
+            for (Slot& slot : slots) {
+                if (slot.deadline > now) break;
+                if (!slot.socket.is_open()) continue;
+                beast::error_code ignored;
+                slot.socket.close(ignored);
+                ++m_server.metrics().timeouts_total;
+            }
         }
     }
 
@@ -211,7 +219,7 @@ private:
     asio::steady_timer m_timer;
     Server& m_server;
     const std::chrono::milliseconds m_sweep_interval;
-    std::list<Slot> m_slots;
+    std::array<std::list<Slot>, 2> m_slots;  // [0] idle between requests, [1] first request
     std::atomic<std::size_t> m_count{0};
     bool m_sweeping = false;
     bool m_closing = false;

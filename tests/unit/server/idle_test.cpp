@@ -118,6 +118,24 @@ TEST_F(IdleTest, FirstHeaderIsDueOneHeaderTimeoutAfterTheAccept) {
     EXPECT_TRUE(wait_open(0));
 }
 
+// A new connection parked behind idle ones (whose idle timeout, 2 s, ends later than its header
+// timeout, 1 s) is still closed at its own deadline: the sweeper does not wait for theirs.
+// Reproduces the bug where one deadline-ordered list kept it open until the idle ones expired.
+TEST_F(IdleTest, SilentNewConnectionBehindIdleOnesIsClosedAtItsHeaderTimeout) {
+    asio::io_context io;
+    std::vector<tcp::socket> idle;
+    for (int i = 0; i < 4; ++i) {  // on every event loop's lot
+        idle.push_back(connect(io));
+        ASSERT_EQ(healthz(idle.back()).status, 200u);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // parked
+    tcp::socket silent = connect(io);
+    const auto start = std::chrono::steady_clock::now();
+    const auto waited = closed_after(silent, start);
+    EXPECT_LT(waited, std::chrono::milliseconds(1600));
+    EXPECT_TRUE(wait_open(4));  // the silent one is gone, the idle ones are still open
+}
+
 // After the first request, the next one's header gets its own header timeout from its first
 // byte (the idle wait before it is the idle timeout's).
 TEST_F(IdleTest, LaterHeaderHasItsOwnTimeout) {
