@@ -388,7 +388,8 @@ TransferResult StateMachine::apply_new(const Transfer& t, std::int64_t timestamp
         }
         const bool limited = (debit->flags & account_flags::debits_must_not_exceed_credits) != 0 ||
                              (t.flags & f::debits_must_not_exceed_credits) != 0;
-        if (limited && debit->debits_pending_msat + debit->debits_posted_msat + a > debit->credits_posted_msat) {
+        if (limited && debit->debits_pending_msat + debit->debits_posted_msat + a >
+                           debit->credits_posted_msat) {
             return R::exceeds_credits;
         }
         if ((credit->flags & account_flags::credits_must_not_exceed_debits) != 0 &&

@@ -120,7 +120,8 @@ inline constexpr std::uint16_t void_pending = 1U << 3;
 // the writer against the committed state, so two such transfers racing on two servers cannot
 // both pass. Not for a post or void (they reserve nothing new).
 inline constexpr std::uint16_t debits_must_not_exceed_credits = 1U << 4;
-inline constexpr std::uint16_t all = linked | pending | post_pending | void_pending | debits_must_not_exceed_credits;
+inline constexpr std::uint16_t all =
+    linked | pending | post_pending | void_pending | debits_must_not_exceed_credits;
 }  // namespace transfer_flags
 
 // What a transfer is for. The ledger only requires a non-zero code; these name satload's.

@@ -61,7 +61,8 @@ ledger::Transfer reservation(ledger::Id128 id, const WithdrawalRecord& w) {
     t.credit_account_id = ledger::kPendingWithdrawalsId;
     t.amount_msat = (w.amount_sat + w.fee_sat) * kMsatPerSat;
     t.code = ledger::transfer_code::withdrawal;
-    t.flags = ledger::transfer_flags::pending | ledger::transfer_flags::debits_must_not_exceed_credits;
+    t.flags =
+        ledger::transfer_flags::pending | ledger::transfer_flags::debits_must_not_exceed_credits;
     t.memo = "withdrawal to " + w.address;
     return t;
 }

@@ -2,6 +2,7 @@
 // wait has a deadline (header, idle, body stall); shutdown drains before it cuts.
 #include "server/server.h"
 
+#include <array>
 #include <cctype>
 #include <cstring>
 
@@ -17,7 +18,6 @@
 #include <boost/beast/ssl.hpp>
 #include <fmt/format.h>
 #include <algorithm>
-#include <array>
 #include <list>
 #include <map>
 #include <fcntl.h>

@@ -108,7 +108,9 @@ public:
         } else if (pick < 31) {  // platform revenue spent, never below zero (it has no flag)
             const bool pending = chance(50);
             std::int64_t amount = static_cast<std::int64_t>(1 + below(60'000));
-            if (chance(40)) amount = std::max<std::int64_t>(1, m_available(kRevenue) + static_cast<std::int64_t>(below(3)) - 1);
+            if (chance(40))
+                amount = std::max<std::int64_t>(
+                    1, m_available(kRevenue) + static_cast<std::int64_t>(below(3)) - 1);
             t.push_back(plain(kRevenue, kAssets, amount));
             t.back().flags = tf::debits_must_not_exceed_credits | (pending ? tf::pending : 0);
         } else if (pick < 38) {  // a linked group from one wallet
@@ -269,7 +271,9 @@ private:
     void defect(Transfer& t) {
         switch (below(18)) {
             case 0: t.id = Id128{}; break;
-            case 1: t.flags = static_cast<std::uint16_t>(t.flags | (1U << (5 + below(11)))); break;
+            case 1:
+                t.flags = static_cast<std::uint16_t>(t.flags | (1U << (5 + below(11))));
+                break;
             case 2: t.flags |= tf::pending | tf::post_pending; break;
             case 3: t.memo.assign(kMemoBytesMax + 1 + below(10), 'x'); break;
             case 4: t.pending_id = Id128{0xF, 1}; break;
@@ -285,7 +289,8 @@ private:
             case 14: t.code = 0; break;
             case 15: t.flags = (t.flags & tf::linked) | tf::void_pending; t.pending_id = Id128{0xF, 2}; t.amount_msat = 0; break;
             case 16:  // a post may not carry the no-overdraft transfer flag
-                t.flags = (t.flags & tf::linked) | tf::post_pending | tf::debits_must_not_exceed_credits;
+                t.flags =
+                    (t.flags & tf::linked) | tf::post_pending | tf::debits_must_not_exceed_credits;
                 t.pending_id = Id128{0xF, 3};
                 break;
             default: t.flags |= tf::pending; t.timeout_s = 1; break;

@@ -160,7 +160,8 @@ private:
         if (kinds >= 2) return R::flags_are_mutually_exclusive;
         if (t.memo.size() > 200) return R::memo_too_long;
         const bool resolves = has(t, transfer_flags::post_pending) || has(t, transfer_flags::void_pending);
-        if (resolves && has(t, transfer_flags::debits_must_not_exceed_credits)) return R::flags_invalid;
+        if (resolves && has(t, transfer_flags::debits_must_not_exceed_credits))
+            return R::flags_invalid;
         if (resolves && t.pending_id.is_zero()) return R::pending_id_must_not_be_zero;
         if (resolves && t.pending_id == t.id) return R::pending_id_must_be_different;
         if (!resolves && !t.pending_id.is_zero()) return R::pending_id_must_be_zero;
@@ -215,7 +216,8 @@ private:
                 !fits(Wide{c.credits_pending} + c.credits_posted + a)) {
                 return R::overflows_credits;
             }
-            const bool limited = (d.flags & 1) || has(t, transfer_flags::debits_must_not_exceed_credits);
+            const bool limited =
+                (d.flags & 1) || has(t, transfer_flags::debits_must_not_exceed_credits);
             if (limited && Wide{d.debits_pending} + d.debits_posted + a > d.credits_posted) {
                 return R::exceeds_credits;
             }

@@ -229,7 +229,8 @@ TEST(StateMachine, TransferFlagKeepsItsDebitAccountFromGoingBelowZero) {
     EXPECT_EQ(h.one(xfer(450, 11, 1, 1, limited)), R::exceeds_credits);
     EXPECT_EQ(h.one(xfer(451, 10, 11, 1'000)), R::ok);
     EXPECT_EQ(h.one(xfer(452, 11, 10, 600, tf::pending | limited)), R::ok);
-    EXPECT_EQ(h.one(xfer(453, 11, 10, 401, tf::pending | limited)), R::exceeds_credits);  // 600 reserved
+    EXPECT_EQ(h.one(xfer(453, 11, 10, 401, tf::pending | limited)),
+              R::exceeds_credits);  // 600 reserved
     EXPECT_EQ(h.one(xfer(454, 11, 10, 400, limited)), R::ok);
     EXPECT_EQ(h.acc(11).available_msat(), 0);
     EXPECT_EQ(h.one(xfer(455, 11, 10, 1)), R::ok);  // without the flag the account may go below
