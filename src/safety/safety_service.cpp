@@ -3,6 +3,7 @@
 #include "safety/safety_service.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -77,7 +78,7 @@ SafetyResult<std::unique_ptr<SafetyService>> SafetyService::open(SafetyStore& st
     return service;
 }
 
-SafetyResult<void> SafetyService::refresh() {
+SafetyResult<std::vector<std::string>> SafetyService::refresh() {
     // Read everything first, then swap it in at once: a check never sees half a state.
     std::map<std::string, TakedownRecord> taken_down;
     std::multiset<std::string> blocked;
@@ -97,13 +98,16 @@ SafetyResult<void> SafetyService::refresh() {
     auto held = m_store.files_with_open_reports(Category::copyright);
     if (!held) return fail(storage_failure(held.error()));
     std::set<std::string> open_copyright(held->begin(), held->end());
+    std::vector<std::string> hold_ended;
     const std::lock_guard lock(m_mutex);
+    std::set_difference(m_open_copyright.begin(), m_open_copyright.end(), open_copyright.begin(),
+                        open_copyright.end(), std::back_inserter(hold_ended));
     m_taken_down = std::move(taken_down);
     m_blocked = std::move(blocked);
     m_strikes = std::move(strikes);
     m_frozen = std::move(frozen_set);
     m_open_copyright = std::move(open_copyright);
-    return {};
+    return hold_ended;
 }
 
 SafetyResult<ReportRecord> SafetyService::report(const ReportInput& input, std::string_view client_address) {

@@ -169,8 +169,11 @@ public:
 
     // Re-reads the takedowns in force, the blocklist, the frozen accounts and the files under
     // an open copyright report from the store: what other server processes on the same
-    // database changed (the server calls it every kSafetyRefreshInterval with --db).
-    [[nodiscard]] SafetyResult<void> refresh();
+    // database changed (the server calls it every kSafetyRefreshInterval with --db). Answers
+    // the files whose earnings this service held until now and holds no more (their last
+    // copyright report was resolved elsewhere): what this process held for them since that
+    // resolution, its settlement did not see.
+    [[nodiscard]] SafetyResult<std::vector<std::string>> refresh();
 
     // The checks the server makes (from memory, cheap).
     [[nodiscard]] std::optional<Takedown> takedown_of(const std::string& file_id) const;

@@ -1,13 +1,14 @@
 // `satload serve`: opens the stores (embedded under the data directory, or PostgreSQL and S3), writes
 // the admin token file, and runs the server.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <set>
 #include <stop_token>
 #include <thread>
-#include <fmt/format.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include "accounts/account_service.h"
 #include "accounts/pg_login_throttle.h"
@@ -206,26 +207,6 @@ int run_server(const ServerOptions& options) {
         return 1;
     }
     safety::SafetyService& safety = **safety_service;
-    // Several instances on one database: take in the takedowns, freezes and reports made
-    // through the others (stopped and joined before the service goes).
-    std::jthread safety_refresher;
-    if (backends->pg) {
-        safety_refresher = std::jthread([&safety](const std::stop_token& stop) {
-            std::mutex mutex;
-            std::condition_variable_any wake;
-            bool failing = false;
-            for (;;) {
-                std::unique_lock lock(mutex);
-                (void)wake.wait_for(lock, stop, safety::kSafetyRefreshInterval, [] { return false; });
-                if (stop.stop_requested()) return;
-                auto refreshed = safety.refresh();
-                if (!refreshed && !failing) {
-                    fmt::print(stderr, "warning: trust and safety state not refreshed: {}\n", refreshed.error().message);
-                }
-                failing = !refreshed;
-            }
-        });
-    }
     files.set_link_block([&safety](const std::string& file_id) { return safety.takedown_of(file_id).has_value(); });
     uploads.set_completion_guard(
         [&safety, &owners](const store::UploadRecord& upload,
@@ -248,6 +229,51 @@ int run_server(const ServerOptions& options) {
     admin.paywall = &paywall;
     if (auto settled = paywall.settle_stale_holds(); !settled) {
         fmt::print(stderr, "warning: held earnings not settled yet: {}\n", settled.error().message);
+    }
+
+    // Several instances on one database: take in the takedowns, freezes and reports made
+    // through the others (stopped and joined before the service and the paywall go). When a
+    // file's last copyright report was resolved through another instance, that instance
+    // settled the holds it could see; what this one held for the file before it learned of the
+    // resolution (up to kSafetyRefreshInterval) is settled here, and again after a failure.
+    std::jthread safety_refresher;
+    if (backends->pg) {
+        safety_refresher = std::jthread([&safety, &paywall](const std::stop_token& stop) {
+            std::mutex mutex;
+            std::condition_variable_any wake;
+            bool failing = false;
+            std::set<std::string> unsettled;  // files whose hold ended and are not settled yet
+            for (;;) {
+                std::unique_lock lock(mutex);
+                (void)wake.wait_for(lock, stop, safety::kSafetyRefreshInterval,
+                                    [] { return false; });
+                if (stop.stop_requested()) return;
+                auto refreshed = safety.refresh();
+                if (!refreshed && !failing) {
+                    fmt::print(stderr, "warning: trust and safety state not refreshed: {}\n",
+                               refreshed.error().message);
+                }
+                failing = !refreshed;
+                if (refreshed) unsettled.insert(refreshed->begin(), refreshed->end());
+                for (auto it = unsettled.begin(); it != unsettled.end();) {
+                    auto settled = paywall.settle_holds(*it);
+                    if (!settled) {
+                        fmt::print(stderr,
+                                   "warning: held earnings of file {} not settled yet: {}\n", *it,
+                                   settled.error().message);
+                        ++it;
+                        continue;
+                    }
+                    if (settled->released + settled->redirected > 0) {
+                        fmt::print(stderr,
+                                   "settled {} payment(s) held for file {} after its report was "
+                                   "resolved\n",
+                                   settled->released + settled->redirected, *it);
+                    }
+                    it = unsettled.erase(it);
+                }
+            }
+        });
     }
 
     // Bitcoin deposits and withdrawals (--node): the seed, the chain_* tables (meta.sqlite or the --db schema) and
