@@ -5,8 +5,8 @@
 #include <unistd.h>
 #include <condition_variable>
 #include <filesystem>
+#include <map>
 #include <mutex>
-#include <set>
 #include <stop_token>
 #include <thread>
 
@@ -242,7 +242,8 @@ int run_server(const ServerOptions& options) {
             std::mutex mutex;
             std::condition_variable_any wake;
             bool failing = false;
-            std::set<std::string> unsettled;  // files whose hold ended and are not settled yet
+            // Files whose hold ended and are not settled yet, and whether that was said.
+            std::map<std::string, bool> unsettled;
             for (;;) {
                 std::unique_lock lock(mutex);
                 (void)wake.wait_for(lock, stop, safety::kSafetyRefreshInterval,
@@ -254,13 +255,20 @@ int run_server(const ServerOptions& options) {
                                refreshed.error().message);
                 }
                 failing = !refreshed;
-                if (refreshed) unsettled.insert(refreshed->begin(), refreshed->end());
+                if (refreshed) {
+                    for (const auto& file : *refreshed) unsettled.emplace(file, false);
+                }
                 for (auto it = unsettled.begin(); it != unsettled.end();) {
-                    auto settled = paywall.settle_holds(*it);
+                    auto settled = paywall.settle_holds(it->first);
                     if (!settled) {
-                        fmt::print(stderr,
-                                   "warning: held earnings of file {} not settled yet: {}\n", *it,
-                                   settled.error().message);
+                        if (!it->second) {
+                            fmt::print(stderr,
+                                       "warning: held earnings of file {} not settled yet (retried "
+                                       "every {} ms): {}\n",
+                                       it->first, safety::kSafetyRefreshInterval.count(),
+                                       settled.error().message);
+                        }
+                        it->second = true;
                         ++it;
                         continue;
                     }
@@ -268,7 +276,7 @@ int run_server(const ServerOptions& options) {
                         fmt::print(stderr,
                                    "settled {} payment(s) held for file {} after its report was "
                                    "resolved\n",
-                                   settled->released + settled->redirected, *it);
+                                   settled->released + settled->redirected, it->first);
                     }
                     it = unsettled.erase(it);
                 }
