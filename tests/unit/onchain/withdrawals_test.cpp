@@ -506,7 +506,9 @@ TEST_P(WithdrawalTest, OperatorWithdrawalsRacingOnTwoServersNeverOverdrawRevenue
     EXPECT_EQ(revenue->available_msat(), 50'000'000);
     EXPECT_EQ(m_node.broadcasts, 0);
     EXPECT_TRUE(engine.list(kPlatformAccount)->empty());
-    for (const auto& c : m_store->unspent_coins().value()) EXPECT_FALSE(c.reserved_by.has_value());
+    const auto coins = m_store->unspent_coins();  // named: a range-for over *temporary dangles
+    ASSERT_TRUE(coins);
+    for (const auto& c : *coins) EXPECT_FALSE(c.reserved_by.has_value());
     // What the revenue covers still goes out.
     auto fits = m_engine->request(kPlatformAccount, payee(), 40'000'000);
     ASSERT_TRUE(fits) << fits.error().message;
