@@ -498,12 +498,10 @@ StoreResult<std::vector<WithdrawalRecord>> SqliteChainStore::withdrawals_with_st
 StoreResult<std::vector<WithdrawalRecord>> SqliteChainStore::voided_holding_coins(
     std::size_t limit) {
     const std::lock_guard lock(m_mutex);
-    Query q(
-        m_db,
-        std::string("SELECT ") + kWithdrawalColumns +
-            " FROM chain_withdrawals w WHERE status = 'voided' AND EXISTS (SELECT 1 FROM "
-            "chain_coins c "
-            "WHERE c.reserved_by = w.id AND c.spent_txid IS NULL) ORDER BY created_s, id LIMIT ?1");
+    Query q(m_db, std::string("SELECT ") + kWithdrawalColumns +
+                      " FROM chain_withdrawals w WHERE status = 'voided' AND EXISTS "
+                      "(SELECT 1 FROM chain_coins c WHERE c.reserved_by = w.id "
+                      "AND c.spent_txid IS NULL) ORDER BY created_s, id LIMIT ?1");
     if (!q.prepared()) return fail(failure(m_db, "prepare voided withdrawals holding coins"));
     q.i64(1, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
     return collect<WithdrawalRecord>(m_db, q, read_withdrawal, "voided withdrawals holding coins");

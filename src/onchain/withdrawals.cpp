@@ -403,19 +403,15 @@ WithdrawalResult<WithdrawalView> WithdrawalEngine::reject(const std::string& id)
         return fail(wfail(WithdrawalError::not_awaiting,
                           "withdrawal " + id + " was approved or rejected meanwhile"));
     }
-    auto outcome = m_ledger.create_transfers({reservation_void(*w, *reservation_id)});
-    if (!outcome || !ledger::applied(outcome->at(0).result)) {
+    if (auto released = release_rejected(*w, *reservation_id); !released) {
+        if (released.error().code != WithdrawalError::ledger) return fail(released.error());
         m_wallet.alert("ALERT withdrawal " + id +
                        ": rejected, but its reservation could not be voided (" +
-                       (outcome ? std::string(ledger::result_name(outcome->at(0).result))
-                                : outcome.error().message) +
-                       "); the chain watcher's check tries again");
+                       released.error().message + "); the chain watcher's check tries again");
         return fail(wfail(WithdrawalError::ledger, "withdrawal " + id +
                                                        " is rejected, but the ledger did not void "
                                                        "its reservation yet; it is tried again"));
     }
-    if (auto r = m_store.release_coins(id); !r)
-        return fail(wfail(WithdrawalError::store, r.error().message));
     w->status = "voided";
     return view(*w);
 }
@@ -533,13 +529,23 @@ void WithdrawalEngine::check(std::int64_t tip_height) {
     }
 }
 
+WithdrawalResult<ledger::TransferResult> WithdrawalEngine::release_rejected(
+    const WithdrawalRecord& w, ledger::Id128 reservation_id) {
+    auto outcome = m_ledger.create_transfers({reservation_void(w, reservation_id)});
+    if (!outcome) return fail(wfail(WithdrawalError::ledger, outcome.error().message));
+    const ledger::TransferResult result = outcome->at(0).result;
+    if (!ledger::applied(result))
+        return fail(wfail(WithdrawalError::ledger, std::string(ledger::result_name(result))));
+    if (auto r = m_store.release_coins(w.id); !r)
+        return fail(wfail(WithdrawalError::store, r.error().message));
+    return result;
+}
+
 void WithdrawalEngine::finish_rejection(const WithdrawalRecord& w) {
     const auto id = ledger::parse_id_hex(w.id);
     if (!id) return;
-    auto outcome = m_ledger.create_transfers({reservation_void(w, *id)});
-    if (!outcome || !ledger::applied(outcome->at(0).result)) return;  // the next check tries again
-    if (auto r = m_store.release_coins(w.id); !r) return;
-    if (outcome->at(0).result == ledger::TransferResult::ok) {
+    const auto released = release_rejected(w, *id);  // on failure the next check tries again
+    if (released && *released == ledger::TransferResult::ok) {
         m_wallet.alert(
             "withdrawal " + w.id + ": its rejection's void went through on a later try; " +
             std::to_string(w.amount_sat + w.fee_sat) + " sat are back and its coins are free");

@@ -149,8 +149,12 @@ private:
     // A reservation whose answer was lost: awaiting approval if the ledger applied it, dropped
     // (its coins released) if not.
     void settle_reserving(const WithdrawalRecord& w);
+    // A rejected (voided) withdrawal's reservation voided (the same void id: applied once) and
+    // its coins freed; the ledger's answer (ok: voided now, exists: before). Errors: ledger, store.
+    WithdrawalResult<ledger::TransferResult> release_rejected(const WithdrawalRecord& w,
+                                                              ledger::Id128 reservation_id);
     // A rejected withdrawal that still holds its coins (the void failed, or the coins' release):
-    // its reservation voided again (the same void id: applied once) and its coins freed.
+    // release_rejected again.
     void finish_rejection(const WithdrawalRecord& w);
     WithdrawalView view(const WithdrawalRecord& w);
     std::optional<std::int64_t> confirmed_height(const WithdrawalRecord& w, bool& conflicted_deep);

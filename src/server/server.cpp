@@ -130,7 +130,7 @@ public:
             // deadlines grow with the time of parking, so each list stays (nearly) in deadline
             // order and the sweeper looks only at their fronts. In one list, a new connection's
             // short deadline would wait behind the idle ones' longer deadlines.
-            std::list<Slot>& slots = m_slots[first ? 1 : 0];
+            std::list<Slot>& slots = list_for(first);
             slots.push_back(Slot{std::move(s), std::move(peer), deadline, first});
             const auto it = std::prev(slots.end());
             it->socket.async_wait(
@@ -174,7 +174,7 @@ private:
         std::string peer = std::move(it->peer_address);
         const std::optional<Clock::time_point> header_deadline =
             it->first ? std::optional(it->deadline) : std::nullopt;
-        m_slots[it->first ? 1 : 0].erase(it);
+        list_for(it->first).erase(it);
         if (!ec && !m_closing && socket.is_open()) {
             m_server.resume(std::move(socket), std::move(peer), header_deadline);
         } else {
@@ -183,6 +183,8 @@ private:
         }
         forget();
     }
+
+    std::list<Slot>& list_for(bool first) { return m_slots[first ? 1 : 0]; }
 
     void forget() {
         --m_server.metrics().connections_open;
