@@ -2,6 +2,7 @@
 // here beyond one request; uploads and files live in the services.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -67,9 +68,11 @@ private:
     awaitable<void> tus_patch(Exchange& ex, const std::string& upload_id);
     awaitable<void> tus_delete(Exchange& ex, const std::string& upload_id);
     // Writes the request body into an upload; sends the error response itself on failure.
+    // `abandon`, when given, runs on every failure before anything is answered, so a client
+    // that reads the error can never see state the failure is about to undo.
     awaitable<std::optional<store::UploadRecord>> receive_body(
         Exchange& ex, const std::string& upload_id, std::uint64_t offset,
-        std::optional<std::uint64_t> length_bytes);
+        std::optional<std::uint64_t> length_bytes, const std::function<void()>& abandon = {});
     awaitable<void> download(Exchange& ex, const std::string& file_id);
     awaitable<void> api_file(Exchange& ex, const std::string& file_id);
     // The web app (web.cpp): the upload page at /, the link page at /f/<id>, and the app's

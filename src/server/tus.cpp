@@ -236,21 +236,21 @@ awaitable<void> App::tus_create(Exchange& ex) {
         }
     }
     if (has_body) {
-        auto written = co_await receive_body(ex, record.upload_id, 0, std::nullopt);
-        if (!written) {
-            // receive_body answered the error (or the connection is gone): the client has no
-            // Location, so an unfinished upload may not stay to count against its quota. One
-            // that is complete, or full and so perhaps mid-commit, stays as it was (owned,
-            // listed, deletable; recovery completes a full one): ending it could leave a file
-            // or a committed blob that nothing owns.
+        // On failure the client has no Location, so an unfinished upload may not stay to count
+        // against its quota; it goes before the error is answered. One that is complete, or full
+        // and so perhaps mid-commit, stays as it was (owned, listed, deletable; recovery
+        // completes a full one): ending it could leave a file or a committed blob that nothing
+        // owns.
+        const auto abandon = [&] {
             if (const auto now = m_uploads.status(record.upload_id);
                 now && !files::is_complete(*now)) {
                 if (owned)
                     (void)m_accounts->accounts.delete_file(*caller.principal, record.file_id);
                 (void)m_uploads.terminate(record.upload_id);
             }
-            co_return;
-        }
+        };
+        auto written = co_await receive_body(ex, record.upload_id, 0, std::nullopt, abandon);
+        if (!written) co_return;
         record = std::move(*written);
     }
     StringResponse res{http::status::created, req.version()};
@@ -337,9 +337,13 @@ awaitable<void> App::tus_patch(Exchange& ex, const std::string& upload_id) {
 
 awaitable<std::optional<store::UploadRecord>> App::receive_body(
     Exchange& ex, const std::string& upload_id, std::uint64_t offset,
-    std::optional<std::uint64_t> length_bytes) {
+    std::optional<std::uint64_t> length_bytes, const std::function<void()>& abandon) {
     const Request& req = ex.request();
+    const auto give_up = [&abandon] {
+        if (abandon) abandon();
+    };
     if (ex.content_length() && *ex.content_length() > m_options.max_chunk_bytes) {
+        give_up();
         co_await send_problem(ex, Problem::payload_too_large,
                               fmt::format("a single request body may carry at most {} bytes",
                                           m_options.max_chunk_bytes));
@@ -349,6 +353,7 @@ awaitable<std::optional<store::UploadRecord>> App::receive_body(
     if (const auto text = header(req, "Upload-Checksum")) {
         auto parsed = parse_upload_checksum(*text);
         if (!parsed) {
+            give_up();
             co_await send_problem(ex, Problem::bad_request, "Upload-Checksum is malformed");
             co_return std::nullopt;
         }
@@ -365,6 +370,7 @@ awaitable<std::optional<store::UploadRecord>> App::receive_body(
         writer = m_uploads.begin_write(upload_id, offset, ex.content_length(), length_bytes, checksum);
     }
     if (!writer) {
+        give_up();
         co_await send_upload_failure(ex, writer.error());
         co_return std::nullopt;
     }
@@ -377,6 +383,7 @@ awaitable<std::optional<store::UploadRecord>> App::receive_body(
         if (!n) {
             // The client went away or stalled: keep what arrived, as a resumable offset.
             (*writer)->cut();
+            give_up();
             co_return std::nullopt;
         }
         if (*n == 0) break;
@@ -384,10 +391,12 @@ awaitable<std::optional<store::UploadRecord>> App::receive_body(
         m_metrics.upload_bytes_received += *n;
         if (received > m_options.max_chunk_bytes) {
             (*writer)->discard();
+            give_up();
             co_await send_problem(ex, Problem::payload_too_large, "the request body is too large");
             co_return std::nullopt;
         }
         if (auto ok = (*writer)->write(std::span<const std::uint8_t>(buffer.data(), *n)); !ok) {
+            give_up();
             co_await send_upload_failure(ex, ok.error());
             co_return std::nullopt;
         }
@@ -397,6 +406,7 @@ awaitable<std::optional<store::UploadRecord>> App::receive_body(
     // would stall every other connection of this event loop meanwhile.
     auto done = co_await m_upload_blocking.run([&writer] { return (*writer)->finish(); });
     if (!done) {
+        give_up();
         co_await send_upload_failure(ex, done.error());
         co_return std::nullopt;
     }
