@@ -360,15 +360,21 @@ AccountResult<Quota> AccountService::quota(const Principal& principal) {
     auto account = m_store.get_account(principal.account_id);
     if (!account) return fail(store_failure(account.error()));
     if (!*account) return fail(failure(AccountError::unauthenticated));
-    auto used = m_store.used_bytes(principal.account_id);
+    auto used = m_store.used_bytes(principal.account_id, m_clock.now_s());
     if (!used) return fail(store_failure(used.error()));
     return Quota{(*account)->quota_override_bytes.value_or(m_options.default_quota_bytes), *used};
 }
 
 AccountResult<void> AccountService::check_upload(const Principal& principal,
-                                                 std::uint64_t length_bytes) {
+                                                 std::uint64_t length_bytes,
+                                                 const std::vector<std::string>& part_upload_ids) {
     auto q = quota(principal);
     if (!q) return fail(q.error());
+    if (!part_upload_ids.empty()) {
+        auto counted = m_store.parts_bytes(principal.account_id, part_upload_ids, m_clock.now_s());
+        if (!counted) return fail(store_failure(counted.error()));
+        q->used_bytes -= std::min(*counted, q->used_bytes);
+    }
     // Written so that no sum can overflow.
     if (q->used_bytes > q->limit_bytes || length_bytes > q->limit_bytes - q->used_bytes) {
         return fail(failure(AccountError::quota_exceeded));
@@ -395,11 +401,27 @@ AccountResult<void> AccountService::add_file(const Principal& principal, const N
     }
     OwnedFileRecord record{file.file_id, principal.account_id, file.wrapped_secret, file.size_bytes,
                            m_clock.now_s()};
-    auto r = m_store.add_file(record);
+    auto r = m_store.add_file_from_parts(record, file.part_upload_ids);
     if (!r) {
         if (r.error().code == StoreError::exists) return fail(failure(AccountError::file_exists));
         return fail(store_failure(r.error()));
     }
+    return {};
+}
+
+AccountResult<void> AccountService::add_part(const Principal& principal,
+                                             const std::string& upload_id, std::uint64_t size_bytes,
+                                             std::int64_t expires_s) {
+    auto r = m_store.add_part(
+        OwnedPartRecord{upload_id, principal.account_id, size_bytes, expires_s}, m_clock.now_s());
+    if (!r) return fail(store_failure(r.error()));
+    return {};
+}
+
+AccountResult<void> AccountService::remove_parts(const std::vector<std::string>& upload_ids) {
+    if (upload_ids.empty()) return {};
+    auto r = m_store.remove_parts(upload_ids);
+    if (!r) return fail(store_failure(r.error()));
     return {};
 }
 

@@ -150,6 +150,8 @@ struct NewOwnedFile {
     std::string file_id;
     Bytes wrapped_secret;  // kWrappedFileSecretBytes
     std::uint64_t size_bytes = 0;
+    // A final concatenation: the upload ids of its parts, whose records (add_part) it ends.
+    std::vector<std::string> part_upload_ids;
 };
 
 class AccountService {
@@ -188,12 +190,21 @@ public:
     AccountResult<void> revoke_api_token(const Principal& principal, TokenId token_id);
 
     AccountResult<Quota> quota(const Principal& principal);
-    // Whether an upload of `length_bytes` fits (checked at upload creation).
-    AccountResult<void> check_upload(const Principal& principal, std::uint64_t length_bytes);
+    // Whether an upload of `length_bytes` fits (checked at upload creation). For a final
+    // concatenation, the caller's own parts among `part_upload_ids` are counted already: the
+    // file takes their place.
+    AccountResult<void> check_upload(const Principal& principal, std::uint64_t length_bytes,
+                                     const std::vector<std::string>& part_upload_ids = {});
     // Operator: a per-account quota, or nullopt for the default.
     AccountResult<void> set_quota(std::string_view username, std::optional<std::uint64_t> bytes);
 
     AccountResult<void> add_file(const Principal& principal, const NewOwnedFile& file);
+    // A part of a parallel upload made with the caller's session: counted against its quota
+    // until a final upload claims it (add_file), remove_parts, or `expires_s`.
+    AccountResult<void> add_part(const Principal& principal, const std::string& upload_id,
+                                 std::uint64_t size_bytes, std::int64_t expires_s);
+    // The parts' uploads are gone (terminated, or claimed by an upload without a session).
+    AccountResult<void> remove_parts(const std::vector<std::string>& upload_ids);
     AccountResult<std::vector<OwnedFileRecord>> list_files(const Principal& principal,
                                                            const std::string& after_id,
                                                            std::size_t limit);

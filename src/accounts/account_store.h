@@ -60,6 +60,16 @@ struct OwnedFileRecord {
     std::int64_t created_s = 0;
 };
 
+// A part of a parallel upload made with a session (tus Upload-Concat: partial): its bytes
+// count against the account's quota from its creation until a final upload claims it, it is
+// removed (terminated, or claimed by a final upload without a session) or it expires.
+struct OwnedPartRecord {
+    std::string upload_id;
+    AccountId account_id = 0;
+    std::uint64_t size_bytes = 0;
+    std::int64_t expires_s = 0;  // the upload's own expiry: not counted from then on
+};
+
 // Which tokens a password replacement revokes.
 struct RevokeOnPasswordChange {
     std::optional<TokenId> keep_token_id;  // the caller's own session survives a change
@@ -96,6 +106,10 @@ public:
 
     // StoreError::exists when the file id is already recorded (by anyone).
     virtual StoreResult<void> add_file(const OwnedFileRecord& file) = 0;
+    // add_file, and the removal of the records of the parts it was made from (whoever made
+    // them), in one transaction: the parts' bytes are never counted twice, nor not at all.
+    virtual StoreResult<void> add_file_from_parts(
+        const OwnedFileRecord& file, const std::vector<std::string>& part_upload_ids) = 0;
     // Only the account's own files: another account's file is not_found /
     // nullopt.
     virtual StoreResult<std::optional<OwnedFileRecord>> get_file(AccountId account_id,
@@ -104,7 +118,18 @@ public:
                                                                  const std::string& after_id,
                                                                  std::size_t limit) = 0;
     virtual StoreResult<void> delete_file(AccountId account_id, const std::string& file_id) = 0;
-    virtual StoreResult<std::uint64_t> used_bytes(AccountId account_id) = 0;
+    // The account's files and its parts not expired at `now_s`.
+    virtual StoreResult<std::uint64_t> used_bytes(AccountId account_id, std::int64_t now_s) = 0;
+
+    // StoreError::exists when the upload id is already recorded. Also forgets the account's
+    // parts expired at `now_s` (their uploads are gone, or about to be).
+    virtual StoreResult<void> add_part(const OwnedPartRecord& part, std::int64_t now_s) = 0;
+    // Ids with no record are skipped.
+    virtual StoreResult<void> remove_parts(const std::vector<std::string>& upload_ids) = 0;
+    // The bytes of the account's own parts among `upload_ids` not expired at `now_s`.
+    virtual StoreResult<std::uint64_t> parts_bytes(AccountId account_id,
+                                                   const std::vector<std::string>& upload_ids,
+                                                   std::int64_t now_s) = 0;
     // The account that owns a file, for the paywall (who is paid, who downloads free).
     virtual StoreResult<std::optional<AccountId>> file_owner(const std::string& file_id) = 0;
 };

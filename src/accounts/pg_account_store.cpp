@@ -4,6 +4,7 @@
 #include "accounts/pg_account_store.h"
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 
 namespace satload::accounts {
@@ -53,6 +54,16 @@ CREATE TABLE account_files (
     created_s      BIGINT NOT NULL
 );
 CREATE INDEX account_files_by_account ON account_files (account_id, file_id);
+)sql",
+    // 2: parts of parallel uploads made with a session, counted until claimed or expired.
+    R"sql(
+CREATE TABLE account_parts (
+    upload_id  TEXT COLLATE "C" PRIMARY KEY,
+    account_id BIGINT NOT NULL REFERENCES account_users (account_id) ON DELETE CASCADE,
+    size_bytes BIGINT NOT NULL CHECK (size_bytes >= 0),
+    expires_s  BIGINT NOT NULL
+);
+CREATE INDEX account_parts_by_account ON account_parts (account_id, expires_s);
 )sql",
 };
 static_assert(std::size(kMigrations) == kPgAccountSchemaVersion,
@@ -261,6 +272,11 @@ StoreResult<std::size_t> PgAccountStore::delete_dead_tokens(std::int64_t now_s, 
 }
 
 StoreResult<void> PgAccountStore::add_file(const OwnedFileRecord& f) {
+    return add_file_from_parts(f, {});
+}
+
+StoreResult<void> PgAccountStore::add_file_from_parts(
+    const OwnedFileRecord& f, const std::vector<std::string>& part_upload_ids) {
     if (!pg_storable(f.file_id)) return fail(pg_unstorable("the file id"));
     auto size = pg_bigint(f.size_bytes);
     if (!size) return fail(size.error());
@@ -268,6 +284,10 @@ StoreResult<void> PgAccountStore::add_file(const OwnedFileRecord& f) {
         w.exec_params("INSERT INTO account_files (" + std::string(kFileColumns) +
                           ") VALUES ($1, $2, $3, $4, $5)",
                       f.file_id, f.account_id, bin(f.wrapped_secret), *size, f.created_s);
+        for (const std::string& id : part_upload_ids) {
+            if (pg_storable(id))
+                w.exec_params("DELETE FROM account_parts WHERE upload_id = $1", id);
+        }
     });
 }
 
@@ -307,12 +327,59 @@ StoreResult<void> PgAccountStore::delete_file(AccountId account_id, const std::s
     return found_or(std::move(touched), "no such file");
 }
 
-StoreResult<std::uint64_t> PgAccountStore::used_bytes(AccountId account_id) {
+StoreResult<std::uint64_t> PgAccountStore::used_bytes(AccountId account_id, std::int64_t now_s) {
     return m_db->transact("used bytes", [&](pqxx::work& w) {
         // sum(bigint) is numeric: cast back, the sizes of one account fit in a BIGINT.
-        return pg_u64(w.exec_params1("SELECT coalesce(sum(size_bytes), 0)::bigint FROM account_files "
-                                     "WHERE account_id = $1",
-                                     account_id)[0]);
+        return pg_u64(
+            w.exec_params1("SELECT ((SELECT coalesce(sum(size_bytes), 0) FROM account_files WHERE "
+                           "account_id = $1) + "
+                           "(SELECT coalesce(sum(size_bytes), 0) FROM account_parts WHERE "
+                           "account_id = $1 AND expires_s > $2))::bigint",
+                           account_id, now_s)[0]);
+    });
+}
+
+StoreResult<void> PgAccountStore::add_part(const OwnedPartRecord& part, std::int64_t now_s) {
+    if (!pg_storable(part.upload_id)) return fail(pg_unstorable("the upload id"));
+    auto size = pg_bigint(part.size_bytes);
+    if (!size) return fail(size.error());
+    return m_db->transact("add part", [&](pqxx::work& w) {
+        w.exec_params("DELETE FROM account_parts WHERE account_id = $1 AND expires_s <= $2",
+                      part.account_id, now_s);
+        w.exec_params(
+            "INSERT INTO account_parts (upload_id, account_id, size_bytes, expires_s) "
+            "VALUES ($1, $2, $3, $4)",
+            part.upload_id, part.account_id, *size, part.expires_s);
+    });
+}
+
+StoreResult<void> PgAccountStore::remove_parts(const std::vector<std::string>& upload_ids) {
+    return m_db->transact("remove parts", [&](pqxx::work& w) {
+        for (const std::string& id : upload_ids) {
+            if (pg_storable(id))
+                w.exec_params("DELETE FROM account_parts WHERE upload_id = $1", id);
+        }
+    });
+}
+
+StoreResult<std::uint64_t> PgAccountStore::parts_bytes(AccountId account_id,
+                                                       const std::vector<std::string>& upload_ids,
+                                                       std::int64_t now_s) {
+    return m_db->read("parts bytes", [&](pqxx::nontransaction& n) -> std::uint64_t {
+        std::uint64_t total = 0;
+        for (const std::string& id : upload_ids) {
+            if (!pg_storable(id)) continue;
+            const auto size = pg_first(
+                n.exec_params(
+                    "SELECT size_bytes FROM account_parts WHERE upload_id = $1 AND account_id = $2 "
+                    "AND expires_s > $3",
+                    id, account_id, now_s),
+                [](const pqxx::row& r) { return pg_u64(r[0]); });
+            // Each size fits in a BIGINT; a sum past 2^64 is no sum of real parts.
+            if (size && __builtin_add_overflow(total, *size, &total))
+                total = std::numeric_limits<std::uint64_t>::max();
+        }
+        return total;
     });
 }
 

@@ -12,7 +12,7 @@
 namespace satload::accounts {
 
 // The "accounts" component's schema version this program writes (steps in the .cpp).
-inline constexpr int kPgAccountSchemaVersion = 1;
+inline constexpr int kPgAccountSchemaVersion = 2;
 // The component name under which the migrations are recorded.
 inline constexpr std::string_view kPgAccountComponent = "accounts";
 
@@ -41,13 +41,20 @@ public:
     StoreResult<std::size_t> delete_dead_tokens(std::int64_t now_s, std::size_t limit) override;
 
     StoreResult<void> add_file(const OwnedFileRecord& file) override;
+    StoreResult<void> add_file_from_parts(const OwnedFileRecord& file,
+                                          const std::vector<std::string>& part_upload_ids) override;
     StoreResult<std::optional<OwnedFileRecord>> get_file(AccountId account_id,
                                                          const std::string& file_id) override;
     StoreResult<std::vector<OwnedFileRecord>> list_files(AccountId account_id,
                                                          const std::string& after_id,
                                                          std::size_t limit) override;
     StoreResult<void> delete_file(AccountId account_id, const std::string& file_id) override;
-    StoreResult<std::uint64_t> used_bytes(AccountId account_id) override;
+    StoreResult<std::uint64_t> used_bytes(AccountId account_id, std::int64_t now_s) override;
+    StoreResult<void> add_part(const OwnedPartRecord& part, std::int64_t now_s) override;
+    StoreResult<void> remove_parts(const std::vector<std::string>& upload_ids) override;
+    StoreResult<std::uint64_t> parts_bytes(AccountId account_id,
+                                           const std::vector<std::string>& upload_ids,
+                                           std::int64_t now_s) override;
     StoreResult<std::optional<AccountId>> file_owner(const std::string& file_id) override;
 
     // The account schema version recorded in the database.

@@ -5,6 +5,7 @@
 #include "accounts/sqlite_account_store.h"
 
 #include <algorithm>
+#include <limits>
 #include <string_view>
 
 #include "core/check.h"
@@ -50,6 +51,16 @@ CREATE TABLE account_files (
     created_s      INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX account_files_by_account ON account_files (account_id, file_id);
+)sql",
+    // 2: parts of parallel uploads made with a session, counted until claimed or expired.
+    R"sql(
+CREATE TABLE account_parts (
+    upload_id  TEXT PRIMARY KEY NOT NULL,
+    account_id INTEGER NOT NULL REFERENCES account_users (account_id) ON DELETE CASCADE,
+    size_bytes INTEGER NOT NULL CHECK (size_bytes >= 0),
+    expires_s  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX account_parts_by_account ON account_parts (account_id, expires_s);
 )sql",
 };
 static_assert(std::size(kMigrations) == kSqliteAccountSchemaVersion,
@@ -102,6 +113,15 @@ OwnedFileRecord read_file(sqlite3_stmt* s) {
 }
 
 const char* kind_text(TokenKind kind) { return kind == TokenKind::api ? "api" : "session"; }
+
+StoreResult<void> delete_parts(sqlite3* db, const std::vector<std::string>& upload_ids) {
+    for (const std::string& id : upload_ids) {
+        Query q(db, "DELETE FROM account_parts WHERE upload_id = ?1");
+        if (q.prepared()) q.text(1, id);
+        if (auto r = run(db, q, "remove part"); !r) return fail(r.error());
+    }
+    return {};
+}
 
 }  // namespace
 
@@ -297,20 +317,30 @@ StoreResult<std::size_t> SqliteAccountStore::delete_dead_tokens(std::int64_t now
 }
 
 StoreResult<void> SqliteAccountStore::add_file(const OwnedFileRecord& f) {
+    return add_file_from_parts(f, {});
+}
+
+StoreResult<void> SqliteAccountStore::add_file_from_parts(
+    const OwnedFileRecord& f, const std::vector<std::string>& part_upload_ids) {
     auto size = to_db(f.size_bytes);
     if (!size) return fail(size.error());
     const std::lock_guard lock(m_mutex);
-    Query q(m_db, std::string("INSERT INTO account_files (") + kFileColumns +
-                      ") VALUES (?1, ?2, ?3, ?4, ?5)");
-    if (q.prepared()) {
-        q.text(1, f.file_id)
-            .i64(2, f.account_id)
-            .blob(3, f.wrapped_secret)
-            .i64(4, *size)
-            .i64(5, f.created_s);
+    Transaction tx(m_db);
+    if (auto r = tx.begin(true); !r) return r;
+    {
+        Query q(m_db, std::string("INSERT INTO account_files (") + kFileColumns +
+                          ") VALUES (?1, ?2, ?3, ?4, ?5)");
+        if (q.prepared()) {
+            q.text(1, f.file_id)
+                .i64(2, f.account_id)
+                .blob(3, f.wrapped_secret)
+                .i64(4, *size)
+                .i64(5, f.created_s);
+        }
+        if (auto r = run(m_db, q, "add file"); !r) return fail(r.error());
     }
-    if (auto r = run(m_db, q, "add file"); !r) return fail(r.error());
-    return {};
+    if (auto r = delete_parts(m_db, part_upload_ids); !r) return r;
+    return tx.commit();
 }
 
 StoreResult<std::optional<OwnedFileRecord>> SqliteAccountStore::get_file(
@@ -343,15 +373,67 @@ StoreResult<void> SqliteAccountStore::delete_file(AccountId account_id,
     return {};
 }
 
-StoreResult<std::uint64_t> SqliteAccountStore::used_bytes(AccountId account_id) {
+StoreResult<std::uint64_t> SqliteAccountStore::used_bytes(AccountId account_id,
+                                                          std::int64_t now_s) {
     const std::lock_guard lock(m_mutex);
-    Query q(m_db,
-            "SELECT coalesce(sum(size_bytes), 0) FROM account_files WHERE "
-            "account_id = ?1");
+    Query q(
+        m_db,
+        "SELECT (SELECT coalesce(sum(size_bytes), 0) FROM account_files WHERE account_id = ?1) + "
+        "(SELECT coalesce(sum(size_bytes), 0) FROM account_parts WHERE account_id = ?1 AND "
+        "expires_s > ?2)");
     if (!q.prepared()) return fail(failure(m_db, "prepare used bytes"));
-    q.i64(1, account_id);
+    q.i64(1, account_id).i64(2, now_s);
     if (q.step() != SQLITE_ROW) return fail(failure(m_db, "used bytes"));
     return column_u64(q.get(), 0);
+}
+
+StoreResult<void> SqliteAccountStore::add_part(const OwnedPartRecord& part, std::int64_t now_s) {
+    auto size = to_db(part.size_bytes);
+    if (!size) return fail(size.error());
+    const std::lock_guard lock(m_mutex);
+    Transaction tx(m_db);
+    if (auto r = tx.begin(true); !r) return r;
+    {
+        Query q(m_db, "DELETE FROM account_parts WHERE account_id = ?1 AND expires_s <= ?2");
+        if (q.prepared()) q.i64(1, part.account_id).i64(2, now_s);
+        if (auto r = run(m_db, q, "forget expired parts"); !r) return fail(r.error());
+    }
+    {
+        Query q(m_db,
+                "INSERT INTO account_parts (upload_id, account_id, size_bytes, expires_s) "
+                "VALUES (?1, ?2, ?3, ?4)");
+        if (q.prepared())
+            q.text(1, part.upload_id).i64(2, part.account_id).i64(3, *size).i64(4, part.expires_s);
+        if (auto r = run(m_db, q, "add part"); !r) return fail(r.error());
+    }
+    return tx.commit();
+}
+
+StoreResult<void> SqliteAccountStore::remove_parts(const std::vector<std::string>& upload_ids) {
+    const std::lock_guard lock(m_mutex);
+    Transaction tx(m_db);
+    if (auto r = tx.begin(true); !r) return r;
+    if (auto r = delete_parts(m_db, upload_ids); !r) return r;
+    return tx.commit();
+}
+
+StoreResult<std::uint64_t> SqliteAccountStore::parts_bytes(
+    AccountId account_id, const std::vector<std::string>& upload_ids, std::int64_t now_s) {
+    const std::lock_guard lock(m_mutex);
+    std::uint64_t total = 0;
+    for (const std::string& id : upload_ids) {
+        Query q(m_db,
+                "SELECT size_bytes FROM account_parts WHERE upload_id = ?1 AND account_id = ?2 "
+                "AND expires_s > ?3");
+        if (q.prepared()) q.text(1, id).i64(2, account_id).i64(3, now_s);
+        auto size = first<std::uint64_t>(
+            m_db, q, [](sqlite3_stmt* st) { return column_u64(st, 0); }, "part bytes");
+        if (!size) return fail(size.error());
+        // Each size fits in an INTEGER; a sum past 2^64 is no sum of real parts.
+        if (*size && __builtin_add_overflow(total, **size, &total))
+            total = std::numeric_limits<std::uint64_t>::max();
+    }
+    return total;
 }
 
 StoreResult<std::optional<AccountId>> SqliteAccountStore::file_owner(const std::string& file_id) {

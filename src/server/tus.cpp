@@ -200,9 +200,12 @@ awaitable<void> App::tus_create(Exchange& ex) {
                     "an upload with a session needs Upload-Metadata owner_secret (the wrapped file secret)");
             }
         }
-        // Parts are counted when the final upload claims them.
+        // A part counts from its creation (add_part below); a final concatenation's file
+        // takes the place of the caller's own parts, which are counted already.
         if (auto fits = m_accounts->accounts.check_upload(
-                *caller.principal, create.partial ? create.length_bytes.value_or(0) : owned_length_bytes);
+                *caller.principal,
+                create.partial ? create.length_bytes.value_or(0) : owned_length_bytes,
+                create.part_upload_ids);
             !fits) {
             co_return co_await send_account_failure(ex, fits.error());
         }
@@ -214,19 +217,29 @@ awaitable<void> App::tus_create(Exchange& ex) {
     if (!created) co_return co_await send_upload_failure(ex, created.error());
     store::UploadRecord record = std::move(*created);
     const bool owned = caller.principal && owner_secret;
-    if (owned) {
-        auto added = m_accounts->accounts.add_file(
-            *caller.principal, accounts::NewOwnedFile{record.file_id, std::move(*owner_secret), owned_length_bytes});
+    const bool owned_part = caller.principal && create.partial;
+    if (owned || owned_part) {
+        // The parts' uploads are gone now (their bytes are the final blob's): their records go
+        // with the file's in one transaction.
+        auto added = owned ? m_accounts->accounts.add_file(
+                                 *caller.principal,
+                                 accounts::NewOwnedFile{record.file_id, std::move(*owner_secret),
+                                                        owned_length_bytes, create.part_upload_ids})
+                           : m_accounts->accounts.add_part(*caller.principal, record.upload_id,
+                                                           create.length_bytes.value_or(0),
+                                                           record.expires_s);
         if (!added) {
             // Nothing of a refused upload stays (a concurrent upload took the last quota).
             (void)m_uploads.terminate(record.upload_id);
+            (void)m_accounts->accounts.remove_parts(create.part_upload_ids);
             co_return co_await send_account_failure(ex, added.error());
         }
         // Two creations racing could both pass check_upload: checking again once recorded
         // makes the loser (possibly both: conservative, never over) give its place back.
         auto quota = m_accounts->accounts.quota(*caller.principal);
         if (!quota || quota->used_bytes > quota->limit_bytes) {
-            (void)m_accounts->accounts.delete_file(*caller.principal, record.file_id);
+            if (owned) (void)m_accounts->accounts.delete_file(*caller.principal, record.file_id);
+            (void)m_accounts->accounts.remove_parts({record.upload_id});
             (void)m_uploads.terminate(record.upload_id);
             // A named local, not a temporary of ?: inside co_await: GCC 12 destroys such
             // temporaries twice in a coroutine frame (found by ASan as a bad free).
@@ -234,6 +247,10 @@ awaitable<void> App::tus_create(Exchange& ex) {
                 quota ? accounts::AccountFailure{accounts::AccountError::quota_exceeded, 0, {}} : quota.error();
             co_return co_await send_account_failure(ex, failure);
         }
+    } else if (m_accounts && !create.part_upload_ids.empty()) {
+        // A final concatenation without a session used up parts that may have been counted
+        // against the quota of whoever made them.
+        (void)m_accounts->accounts.remove_parts(create.part_upload_ids);
     }
     if (has_body) {
         // On failure the client has no Location, so an unfinished upload may not stay to count
@@ -246,6 +263,7 @@ awaitable<void> App::tus_create(Exchange& ex) {
                 now && !files::is_complete(*now)) {
                 if (owned)
                     (void)m_accounts->accounts.delete_file(*caller.principal, record.file_id);
+                if (owned_part) (void)m_accounts->accounts.remove_parts({record.upload_id});
                 (void)m_uploads.terminate(record.upload_id);
             }
         };
@@ -421,6 +439,8 @@ awaitable<void> App::tus_delete(Exchange& ex, const std::string& upload_id) {
     }
     auto ok = m_uploads.terminate(upload_id);
     if (!ok) co_return co_await send_upload_failure(ex, ok.error());
+    // A part made with a session counted against its maker's quota until now.
+    if (m_accounts) (void)m_accounts->accounts.remove_parts({upload_id});
     StringResponse res{http::status::no_content, req.version()};
     res.set("Tus-Resumable", kTusVersion);
     res.keep_alive(ex.keep_alive());

@@ -128,6 +128,74 @@ test('a refused creation-with-upload keeps nothing: no upload, no quota used', a
   assert.equal(next.status, 201, await next.text());
 });
 
+// A part of a parallel upload made with `user`'s session: its upload path.
+async function ownedPart(user, length) {
+  const res = await fetch(`${server.url}/files`, {
+    method: 'POST',
+    headers: { ...TUS, 'Upload-Length': String(length), 'Upload-Concat': 'partial', Authorization: `Bearer ${user.token}` },
+  });
+  return res;
+}
+
+// The final upload of `parts`, owned by `user` (or anonymous without one).
+async function ownedFinal(user, parts) {
+  const headers = { ...TUS, 'Upload-Concat': `final;${parts.join(' ')}` };
+  if (user) {
+    const keys = deriveKeys(b64url(randomBytes(16)));
+    const meta = ece(keys.metadata, Buffer.from(JSON.stringify({ name: 'p', size: 1, type: 'text/plain' })), 8192);
+    const ownerSecret = wrap(user.masterKey, 'satload/v1 file-secret', keys.secret);
+    headers['Upload-Metadata'] = `meta ${tusValue(b64url(meta))},owner_secret ${tusValue(b64url(ownerSecret))}`;
+    headers.Authorization = `Bearer ${user.token}`;
+  }
+  return fetch(`${server.url}/files`, { method: 'POST', headers });
+}
+
+test('parts of a parallel upload count against the quota from their creation, once, until used, deleted or claimed', async () => {
+  const user = await apiUser(server.url, 'edge-parts');
+  const KiB = 1024;
+  const first = await ownedPart(user, 700 * KiB);
+  assert.equal(first.status, 201, await first.text());
+  const firstPath = new URL(first.headers.get('location')).pathname;
+  assert.equal(await usedBytes(user), 700 * KiB);
+  // The quota (1 MiB) has 324 KiB left: a part of 400 KiB does not fit, and leaves nothing.
+  const refused = await ownedPart(user, 400 * KiB);
+  assert.equal(refused.status, 413, await refused.text());
+  assert.equal(await usedBytes(user), 700 * KiB);
+  const second = await ownedPart(user, 300 * KiB);
+  assert.equal(second.status, 201, await second.text());
+  const secondPath = new URL(second.headers.get('location')).pathname;
+  assert.equal(await usedBytes(user), 1000 * KiB);
+  assert.equal((await patch(firstPath, 0, randomBytes(700 * KiB))).status, 204);
+  assert.equal((await patch(secondPath, 0, randomBytes(300 * KiB))).status, 204);
+
+  // The file takes the parts' place: 1000 KiB, counted once, in a quota they fill nearly whole.
+  const final = await ownedFinal(user, [firstPath, secondPath]);
+  assert.equal(final.status, 201, await final.text());
+  assert.equal(await usedBytes(user), 1000 * KiB);
+  const [file] = await ownedFiles(user);
+  assert.equal(file.size_bytes, 1000 * KiB);
+  const del = await fetch(`${server.url}/api/v1/files/${file.id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${user.token}` } });
+  assert.equal(del.status, 204);
+  assert.equal(await usedBytes(user), 0);
+
+  // A part terminated (tus DELETE) frees its place at once.
+  const third = await ownedPart(user, 10 * KiB);
+  assert.equal(third.status, 201);
+  const thirdPath = new URL(third.headers.get('location')).pathname;
+  assert.equal(await usedBytes(user), 10 * KiB);
+  assert.equal((await fetch(`${server.url}${thirdPath}`, { method: 'DELETE', headers: TUS })).status, 204);
+  assert.equal(await usedBytes(user), 0);
+
+  // A part used by a final upload without a session no longer counts for its maker.
+  const fourth = await ownedPart(user, 5 * KiB);
+  const fourthPath = new URL(fourth.headers.get('location')).pathname;
+  assert.equal((await patch(fourthPath, 0, randomBytes(5 * KiB))).status, 204);
+  assert.equal(await usedBytes(user), 5 * KiB);
+  const anonymous = await ownedFinal(null, [fourthPath]);
+  assert.equal(anonymous.status, 201, await anonymous.text());
+  assert.equal(await usedBytes(user), 0);
+});
+
 test('a final concatenation with a chunked body is refused before its parts are used', async () => {
   const part = await anonymousUpload(10, { 'Upload-Concat': 'partial' });
   assert.equal((await patch(part, 0, randomBytes(10))).status, 204);

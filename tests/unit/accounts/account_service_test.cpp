@@ -238,8 +238,8 @@ TEST_P(AccountsBackendTest, FilesAreVisibleToTheirOwnerOnly) {
     const Principal a = logged_in(alice).principal;
     const Principal b = logged_in(bob).principal;
     const Bytes wrapped = crypto::wrap_file_secret(alice.master_key, secret_of(7), m_random);
-    ASSERT_TRUE(m_service->add_file(a, NewOwnedFile{"fileA1", wrapped, 1000}));
-    ASSERT_TRUE(m_service->add_file(a, NewOwnedFile{"fileA2", wrapped, 2000}));
+    ASSERT_TRUE(m_service->add_file(a, NewOwnedFile{"fileA1", wrapped, 1000, {}}));
+    ASSERT_TRUE(m_service->add_file(a, NewOwnedFile{"fileA2", wrapped, 2000, {}}));
 
     EXPECT_EQ(m_service->list_files(a, "", 100)->size(), 2u);
     EXPECT_TRUE(m_service->list_files(b, "", 100)->empty());
@@ -247,7 +247,7 @@ TEST_P(AccountsBackendTest, FilesAreVisibleToTheirOwnerOnly) {
     EXPECT_EQ(m_service->get_file(b, "nosuch").error().code, AccountError::not_found);
     EXPECT_EQ(m_service->delete_file(b, "fileA1").error().code, AccountError::not_found);
     // B cannot take over A's id by recording it as their own either.
-    EXPECT_EQ(m_service->add_file(b, NewOwnedFile{"fileA1", wrapped, 1}).error().code,
+    EXPECT_EQ(m_service->add_file(b, NewOwnedFile{"fileA1", wrapped, 1, {}}).error().code,
               AccountError::file_exists);
     EXPECT_EQ(m_service->list_files(a, "", 100)->size(), 2u);
 
@@ -266,9 +266,9 @@ TEST_P(AccountsBackendTest, FilesAreVisibleToTheirOwnerOnly) {
     auto page = m_service->list_files(a, "fileA1", 1);
     ASSERT_EQ(page->size(), 1u);
     EXPECT_EQ((*page)[0].file_id, "fileA2");
-    EXPECT_EQ(m_service->add_file(a, NewOwnedFile{"bad id", wrapped, 1}).error().code,
+    EXPECT_EQ(m_service->add_file(a, NewOwnedFile{"bad id", wrapped, 1, {}}).error().code,
               AccountError::malformed);
-    EXPECT_EQ(m_service->add_file(a, NewOwnedFile{"x", Bytes(43, 0), 1}).error().code,
+    EXPECT_EQ(m_service->add_file(a, NewOwnedFile{"x", Bytes(43, 0), 1, {}}).error().code,
               AccountError::malformed);
 }
 
@@ -287,7 +287,7 @@ TEST_P(AccountsBackendTest, QuotaIsEnforcedAndFreedByDeletion) {
     EXPECT_TRUE(m_service->check_upload(a, 1000));
     EXPECT_EQ(m_service->check_upload(a, 1001).error().code, AccountError::quota_exceeded);
     const Bytes wrapped = crypto::wrap_file_secret(alice.master_key, secret_of(1), m_random);
-    ASSERT_TRUE(m_service->add_file(a, NewOwnedFile{"f1", wrapped, 600}));
+    ASSERT_TRUE(m_service->add_file(a, NewOwnedFile{"f1", wrapped, 600, {}}));
     EXPECT_EQ(m_service->quota(a)->used_bytes, 600u);
     EXPECT_TRUE(m_service->check_upload(a, 400));
     EXPECT_EQ(m_service->check_upload(a, 401).error().code, AccountError::quota_exceeded);
@@ -297,6 +297,54 @@ TEST_P(AccountsBackendTest, QuotaIsEnforcedAndFreedByDeletion) {
     ASSERT_TRUE(m_service->set_quota("alice", std::nullopt));
     EXPECT_EQ(m_service->quota(a)->limit_bytes, kDefaultQuotaBytes);
     EXPECT_EQ(m_service->set_quota("nobody", 5).error().code, AccountError::not_found);
+}
+
+// A part made with a session counts against the quota until it expires or is removed; a
+// final upload's check counts the caller's own parts among its parts once (the file takes
+// their place), another account's parts in full; the file then ends the parts' records.
+TEST_P(AccountsBackendTest, PartsCountUntilTheFileTakesTheirPlace) {
+    Client alice = registered("alice");
+    Client bob = registered("bob");
+    const Principal a = logged_in(alice).principal;
+    const Principal b = logged_in(bob).principal;
+    ASSERT_TRUE(m_service->set_quota("alice", 1000));
+    ASSERT_TRUE(m_service->set_quota("bob", 1000));
+    const std::string p1(27, '1');
+    const std::string p2(27, '2');
+    const std::string pb(27, 'b');
+    const std::int64_t expires = m_clock.now_s() + 3600;
+    ASSERT_TRUE(m_service->add_part(a, p1, 400, expires));
+    ASSERT_TRUE(m_service->add_part(a, p2, 400, expires));
+    ASSERT_TRUE(m_service->add_part(b, pb, 150, expires));
+    EXPECT_EQ(m_service->quota(a)->used_bytes, 800u);
+    EXPECT_EQ(m_service->check_upload(a, 201).error().code, AccountError::quota_exceeded);
+    EXPECT_TRUE(m_service->check_upload(a, 200));
+    // A final of p1 and p2 (800): fits, as they are counted already; with bob's part too (950):
+    // only the 150 are new.
+    EXPECT_TRUE(m_service->check_upload(a, 800, {p1, p2}));
+    EXPECT_TRUE(m_service->check_upload(a, 950, {p1, p2, pb}));
+    EXPECT_EQ(m_service->check_upload(a, 1001, {p1, p2, pb}).error().code,
+              AccountError::quota_exceeded);
+    // Bob's own part among them counts once; alice's do not count for him (his other part does).
+    ASSERT_TRUE(m_service->add_part(b, std::string(27, 'c'), 100, expires));
+    EXPECT_TRUE(m_service->check_upload(b, 900, {p1, p2, pb}));
+    EXPECT_EQ(m_service->check_upload(b, 901, {p1, p2, pb}).error().code,
+              AccountError::quota_exceeded);
+    ASSERT_TRUE(m_service->remove_parts({std::string(27, 'c')}));
+
+    const Bytes wrapped = crypto::wrap_file_secret(alice.master_key, secret_of(1), m_random);
+    ASSERT_TRUE(m_service->add_file(a, NewOwnedFile{"f1", wrapped, 950, {p1, p2, pb}}));
+    EXPECT_EQ(m_service->quota(a)->used_bytes, 950u);
+    EXPECT_EQ(m_service->quota(b)->used_bytes, 0u);
+
+    ASSERT_TRUE(m_service->add_part(b, p1, 300, m_clock.now_s() + 10));
+    EXPECT_EQ(m_service->quota(b)->used_bytes, 300u);
+    m_clock.advance(10);
+    EXPECT_EQ(m_service->quota(b)->used_bytes, 0u);
+    ASSERT_TRUE(m_service->add_part(b, p2, 700, m_clock.now_s() + 10));
+    EXPECT_EQ(m_service->quota(b)->used_bytes, 700u);
+    ASSERT_TRUE(m_service->remove_parts({p2}));
+    EXPECT_EQ(m_service->quota(b)->used_bytes, 0u);
 }
 
 // Password change: the current auth key is proven again; afterwards the old
@@ -309,7 +357,7 @@ TEST_P(AccountsBackendTest, PasswordChangeKeepsMasterKey) {
     const LoginGrant other = logged_in(alice);
     const Principal a = current.principal;
     const Bytes wrapped = crypto::wrap_file_secret(alice.master_key, secret_of(9), m_random);
-    ASSERT_TRUE(m_service->add_file(a, NewOwnedFile{"f1", wrapped, 10}));
+    ASSERT_TRUE(m_service->add_file(a, NewOwnedFile{"f1", wrapped, 10, {}}));
     auto api = m_service->create_api_token(a, "script");
     ASSERT_TRUE(api);
 
@@ -352,7 +400,7 @@ TEST_P(AccountsBackendTest, RecoveryKeepsMasterKeyAndRevokesEverything) {
     const LoginGrant old_session = logged_in(alice);
     const Principal a = old_session.principal;
     const Bytes wrapped = crypto::wrap_file_secret(alice.master_key, secret_of(3), m_random);
-    ASSERT_TRUE(m_service->add_file(a, NewOwnedFile{"f1", wrapped, 10}));
+    ASSERT_TRUE(m_service->add_file(a, NewOwnedFile{"f1", wrapped, 10, {}}));
     auto api = m_service->create_api_token(a, "script");
     ASSERT_TRUE(api);
 

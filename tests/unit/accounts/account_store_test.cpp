@@ -50,6 +50,10 @@ OwnedFileRecord file_of(AccountId account, const std::string& file_id, std::uint
     return f;
 }
 
+// The clock of the tests that count parts (which expire): every file and part here is
+// created before it.
+constexpr std::int64_t kNow = 1'700'000'500;
+
 // A 22-character file id starting with `c`.
 std::string fid(char c) { return std::string(1, c) + std::string(21, 'x'); }
 
@@ -304,16 +308,68 @@ TEST_P(AccountStoreTest, FilesBelongToTheirOwner) {
     EXPECT_EQ(paged, ids);
     EXPECT_EQ(m_store->list_files(bob, "", 10)->size(), 1u);
 
-    EXPECT_EQ(*m_store->used_bytes(alice), 15'000u);
-    EXPECT_EQ(*m_store->used_bytes(bob), 7u);
-    EXPECT_EQ(*m_store->used_bytes(bob + alice + 100), 0u);
+    EXPECT_EQ(*m_store->used_bytes(alice, kNow), 15'000u);
+    EXPECT_EQ(*m_store->used_bytes(bob, kNow), 7u);
+    EXPECT_EQ(*m_store->used_bytes(bob + alice + 100, kNow), 0u);
 
     auto foreign = m_store->delete_file(bob, ids[0]);
     ASSERT_FALSE(foreign);
     EXPECT_EQ(foreign.error().code, StoreError::not_found);
     ASSERT_TRUE(m_store->delete_file(alice, ids[0]));
     EXPECT_EQ(m_store->delete_file(alice, ids[0]).error().code, StoreError::not_found);
-    EXPECT_EQ(*m_store->used_bytes(alice), 14'000u);
+    EXPECT_EQ(*m_store->used_bytes(alice, kNow), 14'000u);
+}
+
+// A part made with a session counts from its record until a file made from it takes its place
+// (one transaction: never twice, never not at all), it is removed, or it expires; parts_bytes
+// counts only the asking account's live parts; a new part forgets the account's expired ones.
+TEST_P(AccountStoreTest, PartsCountUntilClaimedRemovedOrExpired) {
+    const AccountId alice = create("alice");
+    const AccountId bob = create("bob", 2);
+    const std::string p1(27, '1');
+    const std::string p2(27, '2');
+    const std::string p3(27, '3');
+    const std::string gone(27, '9');
+    ASSERT_TRUE(m_store->add_file(file_of(alice, fid('A'), 100)));
+    ASSERT_TRUE(m_store->add_part(OwnedPartRecord{p1, alice, 1000, kNow + 60}, kNow));
+    ASSERT_TRUE(m_store->add_part(OwnedPartRecord{p2, alice, 2000, kNow + 60}, kNow));
+    ASSERT_TRUE(m_store->add_part(OwnedPartRecord{p3, bob, 4000, kNow + 60}, kNow));
+    auto again = m_store->add_part(OwnedPartRecord{p1, bob, 1, kNow + 60}, kNow);
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().code, StoreError::exists);
+    EXPECT_EQ(*m_store->used_bytes(alice, kNow), 3100u);
+    EXPECT_EQ(*m_store->used_bytes(bob, kNow), 4000u);
+
+    EXPECT_EQ(*m_store->parts_bytes(alice, {p1, p2, p3, gone}, kNow), 3000u);
+    EXPECT_EQ(*m_store->parts_bytes(bob, {p1, p3}, kNow), 4000u);
+    EXPECT_EQ(*m_store->parts_bytes(alice, {}, kNow), 0u);
+
+    // Alice's file made of her p1 and bob's p3: both records end with the file's.
+    ASSERT_TRUE(m_store->add_file_from_parts(file_of(alice, fid('B'), 5000), {p1, p3, gone}));
+    EXPECT_EQ(*m_store->used_bytes(alice, kNow), 100u + 2000u + 5000u);
+    EXPECT_EQ(*m_store->used_bytes(bob, kNow), 0u);
+    EXPECT_EQ(*m_store->parts_bytes(alice, {p1}, kNow), 0u);
+    // A refused file (its id is taken) ends no part.
+    EXPECT_FALSE(m_store->add_file_from_parts(file_of(alice, fid('B'), 1), {p2}));
+    EXPECT_EQ(*m_store->parts_bytes(alice, {p2}, kNow), 2000u);
+
+    // Expired: no longer counted, and forgotten by the account's next part.
+    EXPECT_EQ(*m_store->used_bytes(alice, kNow + 60), 100u + 5000u);
+    EXPECT_EQ(*m_store->parts_bytes(alice, {p2}, kNow + 60), 0u);
+    ASSERT_TRUE(m_store->add_part(OwnedPartRecord{p3, alice, 10, kNow + 120}, kNow + 60));
+    ASSERT_TRUE(
+        m_store->add_part(OwnedPartRecord{p2, bob, 20, kNow + 120}, kNow + 60));  // p2's id is free
+    EXPECT_EQ(*m_store->used_bytes(alice, kNow + 60), 100u + 5000u + 10u);
+
+    ASSERT_TRUE(m_store->remove_parts({p3, gone}));
+    ASSERT_TRUE(m_store->remove_parts({}));
+    EXPECT_EQ(*m_store->used_bytes(alice, kNow + 60), 5100u);
+    EXPECT_EQ(*m_store->used_bytes(bob, kNow + 60), 20u);
+    auto huge = m_store->add_part(
+        OwnedPartRecord{p1, alice, std::numeric_limits<std::uint64_t>::max(), kNow + 60}, kNow);
+    ASSERT_FALSE(huge);
+    EXPECT_EQ(huge.error().code, StoreError::io);
+    EXPECT_FALSE(m_store->add_part(OwnedPartRecord{p1, alice + bob + 100, 1, kNow + 60}, kNow));
 }
 
 // A size past the database's range is refused; a file of an account that does not exist is
@@ -399,7 +455,7 @@ TEST_P(AccountStoreTest, TwoInstancesSeeEachOthersWritesAtOnce) {
 
     ASSERT_TRUE(a.add_file(file_of(*alice, fid('A'), 500)));
     EXPECT_EQ(*b.file_owner(fid('A')), std::optional<AccountId>(*alice));
-    EXPECT_EQ(*b.used_bytes(*alice), 500u);
+    EXPECT_EQ(*b.used_bytes(*alice, kNow), 500u);
     ASSERT_TRUE(b.delete_file(*alice, fid('A')));
     EXPECT_FALSE(a.get_file(*alice, fid('A'))->has_value());
     second->reset();

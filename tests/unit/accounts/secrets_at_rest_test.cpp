@@ -91,8 +91,9 @@ TEST_P(AccountsBackendTest, DatabaseHoldsNoSecretInAnyEncoding) {
     m_random(file_secret);
     secrets.emplace_back("file secret", copy(file_secret));
     ASSERT_TRUE(m_service->add_file(
-        a, NewOwnedFile{"file1", crypto::wrap_file_secret(alice.master_key, file_secret, m_random),
-                        4096}));
+        a,
+        NewOwnedFile{
+            "file1", crypto::wrap_file_secret(alice.master_key, file_secret, m_random), 4096, {}}));
     auto api = m_service->create_api_token(a, "script");
     ASSERT_TRUE(api);
     secrets.emplace_back("api token", copy(as_bytes(api->token)));
