@@ -285,9 +285,8 @@ PayResult<PaidGrant> Paywall::pay_locked(AccountId payer, std::string_view invoi
         attempt.created_s = now;
         attempt.expires_s = 0;
         // A held attempt is recorded first too: its reservation is settled only through its
-        // record, so a crash of the process after the ledger group must not leave the group
-        // without one. (The record is not synced: a crash of the machine can still lose it,
-        // and then only the payer's retry settles the reservation.)
+        // record, so a crash after the ledger group must not leave the group without one: the
+        // store syncs a held record before it answers (of the machine too).
         if (m_store.shared_by_servers() || attempt.held) {
             if (auto r = m_store.insert_attempt(attempt); !r) {
                 // Another server started this very attempt: follow it on the next request.

@@ -147,10 +147,12 @@ StoreResult<void> PgPaymentStore::insert_attempt(const PaymentAttempt& a) {
     // this one is told `exists` (without an error in the server's log). Committed without
     // waiting for the WAL flush: a payment's one sync is the ledger's commit (on the same
     // server, a later synced commit flushes this one too). A record a crash loses is rebuilt
-    // from the ledger (see PaymentStore::record_recovered_attempt).
+    // from the ledger (see PaymentStore::record_recovered_attempt). A held attempt waits for
+    // the flush: the sweep that settles holds finds its reservation only through this record,
+    // and the ledger may be on another server.
     if (!pg_storable(a.file_id)) return fail(pg_unstorable("the attempt's file id"));
     return m_db->transact("insert attempt", [&a](pqxx::work& w) -> StoreResult<void> {
-        w.exec("SET LOCAL synchronous_commit = off");
+        if (!a.held) w.exec("SET LOCAL synchronous_commit = off");
         const auto r = w.exec_params(std::string("INSERT INTO payment_attempts (") + kAttemptColumns + ") VALUES " +
                                          kAttemptValues + " ON CONFLICT (payer_account_id, file_id, attempt_no) DO NOTHING",
                                      a.payer, a.file_id, a.attempt_no, state_name(a.state), a.uploader, a.referrer,

@@ -164,17 +164,22 @@ StoreResult<std::optional<PaymentAttempt>> SqlitePaymentStore::latest_attempt(Ac
 }
 
 StoreResult<void> SqlitePaymentStore::insert_attempt(const PaymentAttempt& a) {
-    // Unsynced: a payment's one sync is the ledger's commit. A crash that loses this record
-    // after the ledger applied the payment leaves the number free; the retry builds the same
-    // number (the same payment id), the ledger answers that it holds it, and the paywall
-    // records what the ledger applied (record_recovered_attempt): never charged twice.
-    return m_writes.run_unsynced([&a](sqlite3* db) -> StoreResult<void> {
+    const auto write = [&a](sqlite3* db) -> StoreResult<void> {
         Query q(db, std::string("INSERT INTO payment_attempts (") + kAttemptColumns + ") VALUES " + kAttemptValues);
         if (!q.prepared()) return fail(failure(db, "prepare insert attempt"));
         bind_attempt(q, a);
         if (auto r = run(db, q, "insert attempt"); !r) return fail(r.error());
         return {};
-    });
+    };
+    // A held attempt is synced (group-committed) before its ledger group: the sweep that
+    // settles holds finds the group's reservation only through this record, which a crash of
+    // the machine must therefore not lose. Held payments are rare (a file under report).
+    if (a.held) return m_writes.run(write);
+    // Unsynced: a payment's one sync is the ledger's commit. A crash that loses this record
+    // after the ledger applied the payment leaves the number free; the retry builds the same
+    // number (the same payment id), the ledger answers that it holds it, and the paywall
+    // records what the ledger applied (record_recovered_attempt): never charged twice.
+    return m_writes.run_unsynced(write);
 }
 
 StoreResult<void> SqlitePaymentStore::insert_attempts(std::span<const PaymentAttempt> attempts) {

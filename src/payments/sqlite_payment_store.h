@@ -48,6 +48,9 @@ public:
     StoreResult<std::optional<EarningsRedirect>> redirect_of(const std::string& file_id) override;
     StoreResult<void> set_redirect(const EarningsRedirect& redirect) override;
 
+    // Synced commits so far (a held attempt's record is one; see insert_attempt).
+    [[nodiscard]] std::size_t synced_commits() const { return m_writes.commits(); }
+
 private:
     SqlitePaymentStore(sqlite3* db, sqlite3* read_db);
     std::mutex m_mutex;  // the writing connection, used by one call at a time

@@ -299,5 +299,22 @@ TEST(AttemptLogLine, RoundTripAndRefusals) {
     EXPECT_FALSE(attempt_log_line(attempt(1, std::string(1'100, 'x'), 1)));
 }
 
+// The SQLite store under the buffer syncs a held attempt's record before it answers (the
+// sweep that settles holds finds the reservation only through it: a crash of the machine must
+// not lose it); any other attempt is committed unsynced, durable with the next synced commit.
+TEST_F(BufferedPaymentStoreTest, HeldAttemptsAreSyncedOthersAreNot) {
+    const std::size_t before = m_other->synced_commits();
+    ASSERT_TRUE(m_other->insert_attempt(attempt(1, "plain", 1)));
+    ASSERT_TRUE(m_other->insert_attempt(attempt(1, "pending", 1, AttemptState::pending)));
+    EXPECT_EQ(m_other->synced_commits(), before);
+    PaymentAttempt held = attempt(1, "held", 1, AttemptState::pending);
+    held.held = true;
+    ASSERT_TRUE(m_other->insert_attempt(held));
+    EXPECT_EQ(m_other->synced_commits(), before + 1);
+    auto read = m_store->latest_attempt(1, "held");
+    ASSERT_TRUE(read && *read);
+    EXPECT_TRUE((*read)->held);
+}
+
 }  // namespace
 }  // namespace satload::payments
