@@ -171,6 +171,12 @@ public:
         AccountId account, const std::string& key) = 0;
     virtual StoreResult<std::vector<WithdrawalRecord>> withdrawals_of(AccountId account) = 0;
     virtual StoreResult<std::vector<WithdrawalRecord>> withdrawals_with_status(std::string_view status) = 0;
+    // Withdrawals still `reserving` begun at least `grace_s` ago: left by a crash (or a request
+    // that is taking that long). One server's store judges by `created_s` against `now_s`; a
+    // store that servers share judges by its own clock, at the row's insert and now, since the
+    // servers' clocks may differ by more than the grace.
+    virtual StoreResult<std::vector<WithdrawalRecord>> stale_reserving(std::int64_t grace_s,
+                                                                       std::int64_t now_s) = 0;
     // Voided withdrawals that still hold an unspent coin, oldest first, at most `limit`: a
     // rejection whose ledger void failed (it releases the coins only after the void).
     virtual StoreResult<std::vector<WithdrawalRecord>> voided_holding_coins(std::size_t limit) = 0;

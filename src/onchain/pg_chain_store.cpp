@@ -89,6 +89,12 @@ ALTER TABLE chain_withdrawals ADD COLUMN request_key TEXT COLLATE "C";
 CREATE UNIQUE INDEX chain_withdrawals_by_request_key ON chain_withdrawals (account_id, request_key)
     WHERE request_key IS NOT NULL;
 )sql",
+    // 3: when the row was written, by the database's clock (instances' clocks may differ): a
+    // withdrawal left `reserving` is judged stale by it. Rows written before count from now.
+    R"sql(
+ALTER TABLE chain_withdrawals ADD COLUMN written_s BIGINT NOT NULL
+    DEFAULT (floor(extract(epoch FROM now())))::bigint;
+)sql",
 };
 
 constexpr const char* kBlockColumns = "height, encode(hash, 'hex'), encode(parent, 'hex')";
@@ -550,6 +556,19 @@ StoreResult<std::vector<WithdrawalRecord>> PgChainStore::withdrawals_with_status
                                           " FROM chain_withdrawals WHERE status = $1 ORDER BY id",
                                       s),
                         read_withdrawal);
+    });
+}
+
+StoreResult<std::vector<WithdrawalRecord>> PgChainStore::stale_reserving(std::int64_t grace_s,
+                                                                         std::int64_t /*now_s*/) {
+    return m_db->transact("stale reserving", [grace_s](pqxx::work& w) {
+        return all_rows(
+            w.exec_params(
+                std::string("SELECT ") + kWithdrawalColumns +
+                    " FROM chain_withdrawals WHERE status = 'reserving' AND "
+                    "written_s <= (floor(extract(epoch FROM now())))::bigint - $1 ORDER BY id",
+                grace_s),
+            read_withdrawal);
     });
 }
 

@@ -47,6 +47,8 @@ public:
     StoreResult<std::vector<WithdrawalRecord>> withdrawals_of(AccountId account) override;
     StoreResult<std::vector<WithdrawalRecord>> withdrawals_with_status(
         std::string_view status) override;
+    StoreResult<std::vector<WithdrawalRecord>> stale_reserving(std::int64_t grace_s,
+                                                               std::int64_t now_s) override;
     StoreResult<std::vector<WithdrawalRecord>> voided_holding_coins(std::size_t limit) override;
     StoreResult<std::int64_t> withdrawn_since(std::int64_t since_s) override;
 

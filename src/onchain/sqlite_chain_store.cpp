@@ -495,6 +495,17 @@ StoreResult<std::vector<WithdrawalRecord>> SqliteChainStore::withdrawals_with_st
     return collect<WithdrawalRecord>(m_db, q, read_withdrawal, "withdrawals with status");
 }
 
+StoreResult<std::vector<WithdrawalRecord>> SqliteChainStore::stale_reserving(std::int64_t grace_s,
+                                                                             std::int64_t now_s) {
+    const std::lock_guard lock(m_mutex);
+    Query q(m_db, std::string("SELECT ") + kWithdrawalColumns +
+                      " FROM chain_withdrawals WHERE status = 'reserving' AND created_s <= ?1 - ?2 "
+                      "ORDER BY id");
+    if (!q.prepared()) return fail(failure(m_db, "prepare stale reserving"));
+    q.i64(1, now_s).i64(2, grace_s);
+    return collect<WithdrawalRecord>(m_db, q, read_withdrawal, "stale reserving");
+}
+
 StoreResult<std::vector<WithdrawalRecord>> SqliteChainStore::voided_holding_coins(
     std::size_t limit) {
     const std::lock_guard lock(m_mutex);

@@ -456,11 +456,8 @@ WithdrawalResult<std::vector<WithdrawalView>> WithdrawalEngine::list(AccountId a
 
 void WithdrawalEngine::check(std::int64_t tip_height) {
     const std::lock_guard lock(m_mutex);
-    if (auto reserving = m_store.withdrawals_with_status("reserving")) {
-        const std::int64_t settle_before = now_s() - m_options.reserving_grace_s;
-        for (const auto& w : *reserving) {
-            if (w.created_s <= settle_before) settle_reserving(w);
-        }
+    if (auto stale = m_store.stale_reserving(m_options.reserving_grace_s, now_s())) {
+        for (const auto& w : *stale) settle_reserving(w);
     }
     if (auto voided = m_store.voided_holding_coins(kVoidRetriesPerCheck)) {
         for (const auto& w : *voided) finish_rejection(w);

@@ -101,6 +101,10 @@ public:
         std::string_view s) override {
         return m_inner.withdrawals_with_status(s);
     }
+    StoreResult<std::vector<WithdrawalRecord>> stale_reserving(std::int64_t grace_s,
+                                                               std::int64_t now_s) override {
+        return m_inner.stale_reserving(grace_s, now_s);
+    }
     StoreResult<std::vector<WithdrawalRecord>> voided_holding_coins(std::size_t limit) override {
         return m_inner.voided_holding_coins(limit);
     }

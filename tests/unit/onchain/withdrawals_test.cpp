@@ -111,6 +111,26 @@ protected:
         return m_ledger->lookup_account(ledger::kPendingWithdrawalsId)->credits_pending_msat;
     }
     std::string payee() { return m_wallet->address_at(Branch::receive, 999); }
+    // A withdrawal row as a request writes it before its ledger reservation.
+    WithdrawalRecord reserving_row(const std::string& id, AccountId account,
+                                   std::int64_t created_s) {
+        WithdrawalRecord w;
+        w.id = id;
+        w.account = account;
+        w.address = payee();
+        w.amount_sat = 20'000;
+        w.fee_sat = 200;
+        w.status = "reserving";
+        w.txid.fill(0x5a);
+        w.raw_tx = Bytes{0x02};
+        w.created_s = created_s;
+        return w;
+    }
+    static std::int64_t wall_clock_s() {
+        return std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    }
     // Nothing of `account`'s `funded_msat` is reserved, and no coin is held.
     void expect_nothing_reserved(AccountId account, std::int64_t funded_msat) {
         EXPECT_EQ(m_wallets->balance(account).pending_out_msat, 0);
@@ -304,21 +324,9 @@ TEST_P(WithdrawalTest, ReservingLeftByACrashIsSettledFromTheLedgerAfterTheGrace)
     auto coins = m_store->unspent_coins();
     ASSERT_TRUE(coins);
     ASSERT_EQ(coins->size(), 1u);
-    const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                 .count();
+    const std::int64_t now = wall_clock_s();
     const auto row = [&](const std::string& id, std::int64_t created_s) {
-        WithdrawalRecord w;
-        w.id = id;
-        w.account = 9;
-        w.address = payee();
-        w.amount_sat = 20'000;
-        w.fee_sat = 200;
-        w.status = "reserving";
-        w.txid.fill(0x5a);
-        w.raw_tx = Bytes{0x02};
-        w.created_s = created_s;
-        return w;
+        return reserving_row(id, 9, created_s);
     };
     const std::string young = "00000000000000000000000000000a01";
     ASSERT_TRUE(m_store->insert_withdrawal(row(young, now), {coins->at(0).outpoint}));
@@ -326,6 +334,13 @@ TEST_P(WithdrawalTest, ReservingLeftByACrashIsSettledFromTheLedgerAfterTheGrace)
     EXPECT_EQ(m_store->withdrawal(young).value()->status, "reserving");
     EXPECT_EQ(m_store->unspent_coins().value().at(0).reserved_by, young);
     ASSERT_TRUE(m_store->delete_withdrawal(young).value());
+
+    // The rows below are old by their created_s; a store servers share judges by its own clock
+    // at their insert (just now), so the grace is 0 from here on, for both backends alike.
+    WithdrawalOptions no_grace = options();
+    no_grace.reserving_grace_s = 0;
+    m_engine = std::make_unique<WithdrawalEngine>(*m_wallet, *m_store, m_node, *m_ledger, no_grace);
+    m_engine->set_frozen_check([this](AccountId a) { return m_frozen.count(a) > 0; });
 
     // Old, and the ledger never saw its reservation: dropped, the coin free, nothing reserved.
     const std::string lost = "00000000000000000000000000000a02";
@@ -354,6 +369,29 @@ TEST_P(WithdrawalTest, ReservingLeftByACrashIsSettledFromTheLedgerAfterTheGrace)
     sync();
     EXPECT_EQ(m_store->withdrawal(kept).value()->status, "awaiting_approval");
     EXPECT_EQ(m_wallets->balance(9).pending_out_msat, 20'200'000);
+    EXPECT_EQ(m_node.broadcasts, 0);
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
+// A withdrawal another server began, with a clock 1,000 s behind this one's: a store the
+// servers share (PostgreSQL) judges it by the database's clock, so this server leaves it to
+// its request; one server's store (SQLite) has that server's clock only, and settles it.
+TEST_P(WithdrawalTest, ReservingIsJudgedByTheSharedStoresOwnClock) {
+    fund(9, 100'000);
+    auto coins = m_store->unspent_coins();
+    ASSERT_TRUE(coins);
+    ASSERT_EQ(coins->size(), 1u);
+    const std::string id = "00000000000000000000000000000a04";
+    ASSERT_TRUE(m_store->insert_withdrawal(
+        reserving_row(id, 9, wall_clock_s() - kReservingGraceS - 1'000), {coins->at(0).outpoint}));
+    sync();
+    if (GetParam() == DbBackend::postgres) {
+        EXPECT_EQ(m_store->withdrawal(id).value()->status, "reserving");
+        EXPECT_EQ(m_store->unspent_coins().value().at(0).reserved_by, id);
+    } else {
+        EXPECT_FALSE(m_store->withdrawal(id).value().has_value());
+        EXPECT_FALSE(m_store->unspent_coins().value().at(0).reserved_by.has_value());
+    }
     EXPECT_EQ(m_node.broadcasts, 0);
     EXPECT_TRUE(m_ledger->audit().passed());
 }
