@@ -185,7 +185,15 @@ awaitable<void> App::tus_create(Exchange& ex) {
         for (const auto& part_id : create.part_upload_ids) {
             auto part = m_uploads.status(part_id);
             if (!part) co_return co_await send_upload_failure(ex, part.error());
-            owned_length_bytes += part->length_bytes.value_or(0);
+            // A length still deferred is a part not complete, and one that could be declared
+            // before the concatenation runs, past the quota checked here.
+            if (!part->length_bytes) {
+                // Named, not a temporary inside co_await (GCC 12 destroys those twice).
+                const files::UploadFailure incomplete{files::UploadError::concat_incomplete,
+                                                      "a part is not complete"};
+                co_return co_await send_upload_failure(ex, incomplete);
+            }
+            owned_length_bytes += *part->length_bytes;
         }
         if (!create.partial) {
             const auto pairs = parse_upload_metadata(create.metadata);
@@ -218,6 +226,18 @@ awaitable<void> App::tus_create(Exchange& ex) {
     store::UploadRecord record = std::move(*created);
     const bool owned = caller.principal && owner_secret;
     const bool owned_part = caller.principal && create.partial;
+    // A final concatenation's length as made, under its parts' locks.
+    if (!create.part_upload_ids.empty() && record.length_bytes)
+        owned_length_bytes = *record.length_bytes;
+    // Nothing of a refused upload stays: its record and, when it completed at creation (a final
+    // concatenation, or a length of 0), its file and blob too, which nobody would own.
+    const auto discard_created = [&] {
+        (void)m_uploads.terminate(record.upload_id);
+        if (record.complete) {
+            (void)m_accounts->meta.delete_file(record.file_id);
+            (void)m_accounts->blobs.remove_blob(record.file_id);
+        }
+    };
     if (owned || owned_part) {
         // The parts' uploads are gone now (their bytes are the final blob's): their records go
         // with the file's in one transaction.
@@ -229,8 +249,8 @@ awaitable<void> App::tus_create(Exchange& ex) {
                                                            create.length_bytes.value_or(0),
                                                            record.expires_s);
         if (!added) {
-            // Nothing of a refused upload stays (a concurrent upload took the last quota).
-            (void)m_uploads.terminate(record.upload_id);
+            // A concurrent upload took the last quota.
+            discard_created();
             (void)m_accounts->accounts.remove_parts(create.part_upload_ids);
             co_return co_await send_account_failure(ex, added.error());
         }
@@ -238,9 +258,9 @@ awaitable<void> App::tus_create(Exchange& ex) {
         // makes the loser (possibly both: conservative, never over) give its place back.
         auto quota = m_accounts->accounts.quota(*caller.principal);
         if (!quota || quota->used_bytes > quota->limit_bytes) {
+            discard_created();
             if (owned) (void)m_accounts->accounts.delete_file(*caller.principal, record.file_id);
             (void)m_accounts->accounts.remove_parts({record.upload_id});
-            (void)m_uploads.terminate(record.upload_id);
             // A named local, not a temporary of ?: inside co_await: GCC 12 destroys such
             // temporaries twice in a coroutine frame (found by ASan as a bad free).
             const accounts::AccountFailure failure =

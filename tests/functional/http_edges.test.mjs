@@ -196,6 +196,26 @@ test('parts of a parallel upload count against the quota from their creation, on
   assert.equal(await usedBytes(user), 0);
 });
 
+test('a final upload with a session naming a part whose length is still deferred is refused before anything is made', async () => {
+  const user = await apiUser(server.url, 'edge-deferred-part');
+  // A part of deferred length (no Upload-Length yet): its size could still be declared after
+  // the quota was checked, so it is refused as not complete, and stays usable.
+  const deferred = await fetch(`${server.url}/files`, {
+    method: 'POST',
+    headers: { ...TUS, 'Upload-Defer-Length': '1', 'Upload-Concat': 'partial' },
+  });
+  assert.equal(deferred.status, 201, await deferred.text());
+  const deferredPath = new URL(deferred.headers.get('location')).pathname;
+  const refused = await ownedFinal(user, [deferredPath]);
+  assert.equal(refused.status, 409, await refused.text());
+  assert.equal(await usedBytes(user), 0);
+  assert.deepEqual(await ownedFiles(user), []);
+  assert.equal((await patch(deferredPath, 0, randomBytes(64), { 'Upload-Length': '64' })).status, 204);
+  const final = await ownedFinal(user, [deferredPath]);
+  assert.equal(final.status, 201, await final.text());
+  assert.equal(await usedBytes(user), 64);
+});
+
 test('a final concatenation with a chunked body is refused before its parts are used', async () => {
   const part = await anonymousUpload(10, { 'Upload-Concat': 'partial' });
   assert.equal((await patch(part, 0, randomBytes(10))).status, 204);
