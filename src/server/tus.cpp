@@ -229,18 +229,25 @@ awaitable<void> App::tus_create(Exchange& ex) {
     // A final concatenation's length as made, under its parts' locks.
     if (!create.part_upload_ids.empty() && record.length_bytes)
         owned_length_bytes = *record.length_bytes;
-    // Nothing of a refused upload stays: its record and, when it completed at creation (a final
-    // concatenation, or a length of 0), its file and blob too, which nobody would own.
+    // Undoes a creation refused once made: the client gets no Location, so nothing of it may stay
+    // to count against a quota or to be owned by nobody. That is its upload and, when it
+    // completed at creation (a final concatenation, or a length of 0), its file and blob; its
+    // owner's record (file or part); and the records of the parts it used up.
     const auto discard_created = [&] {
         (void)m_uploads.terminate(record.upload_id);
+        if (!caller.principal) return;  // nothing else is recorded for an anonymous upload
         if (record.complete) {
             (void)m_accounts->meta.delete_file(record.file_id);
             (void)m_accounts->blobs.remove_blob(record.file_id);
         }
+        if (owned) (void)m_accounts->accounts.delete_file(*caller.principal, record.file_id);
+        std::vector<std::string> counted = create.part_upload_ids;
+        counted.push_back(record.upload_id);
+        (void)m_accounts->accounts.remove_parts(counted);
     };
     if (owned || owned_part) {
-        // The parts' uploads are gone now (their bytes are the final blob's): their records go
-        // with the file's in one transaction.
+        // A final's parts are gone now (their bytes are its blob's): their records go with the
+        // file's in one transaction.
         auto added = owned ? m_accounts->accounts.add_file(
                                  *caller.principal,
                                  accounts::NewOwnedFile{record.file_id, std::move(*owner_secret),
@@ -251,7 +258,6 @@ awaitable<void> App::tus_create(Exchange& ex) {
         if (!added) {
             // A concurrent upload took the last quota.
             discard_created();
-            (void)m_accounts->accounts.remove_parts(create.part_upload_ids);
             co_return co_await send_account_failure(ex, added.error());
         }
         // Two creations racing could both pass check_upload: checking again once recorded
@@ -259,8 +265,6 @@ awaitable<void> App::tus_create(Exchange& ex) {
         auto quota = m_accounts->accounts.quota(*caller.principal);
         if (!quota || quota->used_bytes > quota->limit_bytes) {
             discard_created();
-            if (owned) (void)m_accounts->accounts.delete_file(*caller.principal, record.file_id);
-            (void)m_accounts->accounts.remove_parts({record.upload_id});
             // A named local, not a temporary of ?: inside co_await: GCC 12 destroys such
             // temporaries twice in a coroutine frame (found by ASan as a bad free).
             const accounts::AccountFailure failure =
@@ -273,19 +277,13 @@ awaitable<void> App::tus_create(Exchange& ex) {
         (void)m_accounts->accounts.remove_parts(create.part_upload_ids);
     }
     if (has_body) {
-        // On failure the client has no Location, so an unfinished upload may not stay to count
-        // against its quota; it goes before the error is answered. One that is complete, or full
-        // and so perhaps mid-commit, stays as it was (owned, listed, deletable; recovery
-        // completes a full one): ending it could leave a file or a committed blob that nothing
-        // owns.
+        // On failure, before the error is answered. One that is complete, or full and so
+        // perhaps mid-commit, stays as it was (owned, listed, deletable; recovery completes a
+        // full one): ending it could leave a file or a committed blob that nothing owns.
         const auto abandon = [&] {
             if (const auto now = m_uploads.status(record.upload_id);
-                now && !files::is_complete(*now)) {
-                if (owned)
-                    (void)m_accounts->accounts.delete_file(*caller.principal, record.file_id);
-                if (owned_part) (void)m_accounts->accounts.remove_parts({record.upload_id});
-                (void)m_uploads.terminate(record.upload_id);
-            }
+                now && !files::is_complete(*now))
+                discard_created();
         };
         auto written = co_await receive_body(ex, record.upload_id, 0, std::nullopt, abandon);
         if (!written) co_return;
