@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstring>
 #include <unordered_set>
+#include <utility>
 
 #include "core/check.h"
 #include "ledger/checkpoint.h"
@@ -33,6 +34,20 @@ std::future<LedgerResult<T>> ready(LedgerFailure failure) {
     std::promise<LedgerResult<T>> p;
     p.set_value(fail(std::move(failure)));
     return p.get_future();
+}
+
+// A job's answer through a promise (std::function needs a copyable target, hence shared).
+template <class T>
+std::pair<std::function<void(LedgerResult<T>)>, std::future<LedgerResult<T>>> answer_by_promise() {
+    auto p = std::make_shared<std::promise<LedgerResult<T>>>();
+    auto future = p->get_future();
+    return {[p](LedgerResult<T> r) { p->set_value(std::move(r)); }, std::move(future)};
+}
+
+LedgerFailure invalid_submission(std::string_view what) {
+    return {LedgerError::invalid_submission, "a submission holds 1 to " +
+                                                 std::to_string(kSubmissionEventsMax) + " " +
+                                                 std::string(what)};
 }
 
 }  // namespace
@@ -164,7 +179,7 @@ void Ledger::enqueue(Job job, std::size_t events) {
         std::visit(
             [&](auto& j) {
                 if constexpr (!std::is_same_v<std::decay_t<decltype(j)>, TaskJob>) {
-                    j.done.set_value(fail(closed));
+                    j.done(fail(closed));
                 }
             },
             job);
@@ -172,36 +187,45 @@ void Ledger::enqueue(Job job, std::size_t events) {
     }
     m_queued_events += events;
     m_queue.push_back(std::move(job));
+    // The writer waits for the first job, or (gathering) for enough events; a wake-up for
+    // any other job would only cost it a switch.
+    const bool wake = m_queue.size() == 1 || m_queued_events >= m_options.gather_events ||
+                      m_options.gather_wait.count() == 0;
     lock.unlock();
-    m_work_cv.notify_one();
+    if (wake) m_work_cv.notify_one();
 }
 
 std::future<LedgerResult<std::vector<TransferOutcome>>> Ledger::submit_transfers(
     std::vector<Transfer> transfers) {
     if (transfers.empty() || transfers.size() > kSubmissionEventsMax) {
-        return ready<std::vector<TransferOutcome>>(
-            {LedgerError::invalid_submission,
-             "a submission holds 1 to " + std::to_string(kSubmissionEventsMax) + " transfers"});
+        return ready<std::vector<TransferOutcome>>(invalid_submission("transfers"));
     }
-    TransferJob job{std::move(transfers), {}};
-    auto future = job.done.get_future();
-    const std::size_t n = job.events.size();
-    enqueue(std::move(job), n);
-    return future;
+    auto [done, future] = answer_by_promise<std::vector<TransferOutcome>>();
+    const std::size_t n = transfers.size();
+    enqueue(TransferJob{std::move(transfers), std::move(done)}, n);
+    return std::move(future);
+}
+
+void Ledger::submit_transfers_then(
+    std::vector<Transfer> transfers,
+    std::function<void(LedgerResult<std::vector<TransferOutcome>>)> then) {
+    SATLOAD_ASSERT(then != nullptr);
+    if (transfers.empty() || transfers.size() > kSubmissionEventsMax) {
+        return then(fail(invalid_submission("transfers")));
+    }
+    const std::size_t n = transfers.size();
+    enqueue(TransferJob{std::move(transfers), std::move(then)}, n);
 }
 
 std::future<LedgerResult<std::vector<AccountOutcome>>> Ledger::submit_accounts(
     std::vector<Account> accounts) {
     if (accounts.empty() || accounts.size() > kSubmissionEventsMax) {
-        return ready<std::vector<AccountOutcome>>(
-            {LedgerError::invalid_submission,
-             "a submission holds 1 to " + std::to_string(kSubmissionEventsMax) + " accounts"});
+        return ready<std::vector<AccountOutcome>>(invalid_submission("accounts"));
     }
-    AccountJob job{std::move(accounts), {}};
-    auto future = job.done.get_future();
-    const std::size_t n = job.events.size();
-    enqueue(std::move(job), n);
-    return future;
+    auto [done, future] = answer_by_promise<std::vector<AccountOutcome>>();
+    const std::size_t n = accounts.size();
+    enqueue(AccountJob{std::move(accounts), std::move(done)}, n);
+    return std::move(future);
 }
 
 LedgerResult<std::vector<TransferOutcome>> Ledger::create_transfers(std::vector<Transfer> transfers) {
@@ -343,6 +367,14 @@ void Ledger::writer_loop() {
                 m_work_cv.wait(lock, ready);
             }
             if (m_queue.empty()) return;  // stopping and drained
+            // Others are likely on their way (the last batch had company): gather them into
+            // this commit, up to gather_wait. enqueue wakes the writer at gather_events.
+            if (m_options.gather_wait.count() > 0 && m_last_batch_jobs > 1 &&
+                m_queued_events < m_options.gather_events) {
+                m_work_cv.wait_for(lock, m_options.gather_wait, [&] {
+                    return m_stopping || m_queued_events >= m_options.gather_events;
+                });
+            }
             std::size_t events = 0;
             if (std::holds_alternative<TaskJob>(m_queue.front())) {
                 batch.push_back(std::move(m_queue.front()));
@@ -365,6 +397,7 @@ void Ledger::writer_loop() {
                 }
             }
             m_queued_events -= events;
+            if (!std::holds_alternative<TaskJob>(batch.front())) m_last_batch_jobs = batch.size();
         }
         m_space_cv.notify_all();
         if (auto* task = std::get_if<TaskJob>(&batch.front())) {
@@ -380,7 +413,7 @@ void Ledger::fail_all(std::vector<Job>& batch, const LedgerFailure& failure) {
         std::visit(
             [&](auto& j) {
                 if constexpr (!std::is_same_v<std::decay_t<decltype(j)>, TaskJob>) {
-                    j.done.set_value(fail(failure));
+                    j.done(fail(failure));
                 }
             },
             job);
@@ -523,9 +556,9 @@ void Ledger::process(std::vector<Job>& batch) {
     // Acknowledge: the commit above is durable (the checkpoint follows on its own thread).
     for (std::size_t i = 0; i < batch.size(); ++i) {
         if (auto* t = std::get_if<TransferJob>(&batch[i])) {
-            t->done.set_value(std::move(transfer_out[i]));
+            t->done(std::move(transfer_out[i]));
         } else if (auto* a = std::get_if<AccountJob>(&batch[i])) {
-            a->done.set_value(std::move(account_out[i]));
+            a->done(std::move(account_out[i]));
         }
     }
     std::unique_lock lock(m_read_mutex);

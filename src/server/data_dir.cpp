@@ -164,6 +164,7 @@ Result<std::unique_ptr<ledger::Ledger>, std::string> open_ledger_on(std::unique_
     // in its own data directory: an instance that joins with a new directory has none yet. Its
     // checkpoint then guards the journal from the first start on.
     options.allow_missing_checkpoint = store->shared_journal();
+    options.gather_wait = kLedgerGatherWait;
     auto opened = ledger::Ledger::open(std::move(store), std::move(options));
     if (!opened) {
         return fail(fmt::format("cannot open the ledger {}: {} ({})", where, opened.error().message,

@@ -6,6 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
 #include <thread>
 
 #include "backends.h"
@@ -387,16 +391,38 @@ TEST(LedgerBackup, RestoredBackupPassesAudit) {
     EXPECT_EQ((*ledger)->accounts().size(), before.size());
 }
 
-// A store whose commit fails on demand, wrapping a real one.
+// A store whose commit fails on demand, or waits at a closed gate, wrapping a real one.
 class FlakyStore final : public LedgerStore {
 public:
     explicit FlakyStore(std::unique_ptr<LedgerStore> inner) : m_inner(std::move(inner)) {}
     std::atomic<bool> fail_commits{false};
+    void close_gate() {
+        const std::lock_guard lock(m_gate_mutex);
+        m_gate_closed = true;
+    }
+    void open_gate() {
+        {
+            const std::lock_guard lock(m_gate_mutex);
+            m_gate_closed = false;
+        }
+        m_gate_cv.notify_all();
+    }
+    // Until `n` commits have reached the store.
+    void wait_for_commits(int n) {
+        std::unique_lock lock(m_gate_mutex);
+        m_gate_cv.wait(lock, [&] { return m_commits >= n; });
+    }
     StoreResult<LoadedLedger> load() override { return m_inner->load(); }
     StoreResult<std::vector<KnownTransfer>> find_transfers(std::span<const Id128> ids) override {
         return m_inner->find_transfers(ids);
     }
     StoreResult<void> commit(std::span<const JournalEntry> e, std::span<const Account> a) override {
+        {
+            std::unique_lock lock(m_gate_mutex);
+            ++m_commits;
+            m_gate_cv.notify_all();
+            m_gate_cv.wait(lock, [&] { return !m_gate_closed; });
+        }
         if (fail_commits) return fail(StoreFailure{StoreError::io, "injected"});
         return m_inner->commit(e, a);
     }
@@ -414,7 +440,105 @@ public:
 
 private:
     std::unique_ptr<LedgerStore> m_inner;
+    std::mutex m_gate_mutex;
+    std::condition_variable m_gate_cv;
+    bool m_gate_closed = false;
+    int m_commits = 0;
 };
+
+struct GatedLedger {
+    std::unique_ptr<Ledger> ledger;
+    FlakyStore* store = nullptr;
+};
+
+GatedLedger open_gated(Place& place, LedgerOptions options = {}) {
+    auto flaky = std::make_unique<FlakyStore>(place.open_store());
+    GatedLedger g;
+    g.store = flaky.get();
+    options.checkpoint_file = place.checkpoint();
+    auto ledger = Ledger::open(std::move(flaky), options);
+    if (!ledger) {
+        ADD_FAILURE() << ledger.error().message;
+        return g;
+    }
+    g.ledger = std::move(*ledger);
+    return g;
+}
+
+// submit_transfers_then answers in the writer's thread, only once the batch is durable (the
+// store's commit returned), and a refused submission at once in the caller's.
+TEST(LedgerCallbacks, SubmitThenAnswersOnceDurable) {
+    Place place(Backend::sqlite);
+    auto [ledger, store] = open_gated(place);
+    ASSERT_TRUE(ledger);
+    ASSERT_TRUE(
+        ledger->create_accounts({wallet(1), system_account(kAssets, AccountKind::onchain_assets)}));
+    store->close_gate();
+    std::promise<LedgerResult<std::vector<TransferOutcome>>> answered;
+    auto answer = answered.get_future();
+    std::thread::id answered_on;
+    ledger->submit_transfers_then({xfer(1, kAssets, 1, 50)},
+                                  [&](LedgerResult<std::vector<TransferOutcome>> r) {
+                                      answered_on = std::this_thread::get_id();
+                                      answered.set_value(std::move(r));
+                                  });
+    store->wait_for_commits(2);  // the accounts' commit, then this one, held at the gate
+    EXPECT_EQ(answer.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+    store->open_gate();
+    const auto outcome = answer.get();
+    ASSERT_TRUE(outcome) << outcome.error().message;
+    ASSERT_EQ(outcome->size(), 1U);
+    EXPECT_EQ((*outcome)[0].result, R::ok);
+    EXPECT_NE(answered_on, std::this_thread::get_id());
+    EXPECT_EQ(ledger->lookup_account(id(1))->balance_msat(), 50);
+
+    bool refused = false;
+    ledger->submit_transfers_then({}, [&](LedgerResult<std::vector<TransferOutcome>> r) {
+        refused = !r && r.error().code == LedgerError::invalid_submission;
+        answered_on = std::this_thread::get_id();
+    });
+    EXPECT_TRUE(refused);
+    EXPECT_EQ(answered_on, std::this_thread::get_id());
+}
+
+// With gather_wait, a submission that follows a batch of several waits for company (here up to
+// gather_events) and commits with it; a submission after a lone one is not held back.
+TEST(LedgerGather, ABatchAfterCompanyWaitsForMore) {
+    Place place(Backend::sqlite);
+    LedgerOptions options;
+    options.gather_wait = std::chrono::seconds(20);
+    options.gather_events = 2;
+    auto [ledger, store] = open_gated(place, options);
+    ASSERT_TRUE(ledger);
+    ASSERT_TRUE(
+        ledger->create_accounts({wallet(1), system_account(kAssets, AccountKind::onchain_assets)}));
+    // After a lone batch: committed without waiting for the 20 s.
+    auto lone = ledger->submit_transfers({xfer(1, kAssets, 1, 1)});
+    ASSERT_EQ(lone.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    ASSERT_TRUE(lone.get());
+
+    // A batch of two submissions: the writer held in one commit while two queue behind it.
+    store->close_gate();
+    auto held = ledger->submit_transfers({xfer(2, kAssets, 1, 1)});
+    store->wait_for_commits(3);
+    auto first = ledger->submit_transfers({xfer(3, kAssets, 1, 1)});
+    auto second = ledger->submit_transfers({xfer(4, kAssets, 1, 1)});
+    store->open_gate();
+    ASSERT_TRUE(held.get());
+    ASSERT_TRUE(first.get());
+    ASSERT_TRUE(second.get());
+    const auto batches = ledger->stats().batches;
+
+    // Company before: the next one waits for a second submission.
+    auto a = ledger->submit_transfers({xfer(5, kAssets, 1, 1)});
+    EXPECT_EQ(a.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+    auto b = ledger->submit_transfers({xfer(6, kAssets, 1, 1)});
+    ASSERT_EQ(a.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    ASSERT_TRUE(a.get());
+    ASSERT_TRUE(b.get());
+    EXPECT_EQ(ledger->stats().batches, batches + 1);
+    EXPECT_EQ(ledger->lookup_account(id(1))->balance_msat(), 6);
+}
 
 // A failed commit is reported as a store error, leaves no trace in memory or on disk, and the
 // same transfers apply normally once the store works again.
