@@ -217,17 +217,15 @@ AccountResult<Principal> AccountService::authenticate(std::string_view token) {
     crypto::secure_wipe(raw->data(), raw->size());
     // The lookup is by hash: timing reveals at most a prefix of a hash, never of
     // the token.
-    auto record = m_store.find_token(hash);
+    // One read for the token and its account (a gone account is no principal).
+    auto record = m_store.find_token_owner(hash);
     if (!record) return fail(store_failure(record.error()));
     if (!*record) return fail(failure(AccountError::unauthenticated));
-    const TokenRecord& t = **record;
+    const TokenRecord& t = (*record)->token;
     if (t.revoked || t.kind != kind || (t.expires_s && *t.expires_s <= m_clock.now_s())) {
         return fail(failure(AccountError::unauthenticated));
     }
-    auto account = m_store.get_account(t.account_id);
-    if (!account) return fail(store_failure(account.error()));
-    if (!*account) return fail(failure(AccountError::unauthenticated));
-    return Principal{t.account_id, (*account)->username, t.token_id, t.kind};
+    return Principal{t.account_id, std::move((*record)->username), t.token_id, t.kind};
 }
 
 AccountResult<void> AccountService::logout(const Principal& principal) {

@@ -51,6 +51,11 @@ struct TokenRecord {
     bool revoked = false;
 };
 
+struct TokenOwner {
+    TokenRecord token;
+    std::string username;
+};
+
 struct OwnedFileRecord {
     std::string file_id;
     AccountId account_id = 0;
@@ -93,6 +98,10 @@ public:
 
     virtual StoreResult<TokenId> create_token(const TokenRecord& token) = 0;
     virtual StoreResult<std::optional<TokenRecord>> find_token(
+        const crypto::Sha256Digest& token_hash) = 0;
+    // The token and its account's username in one read (what every authenticated request
+    // needs); nullopt when either is gone.
+    virtual StoreResult<std::optional<TokenOwner>> find_token_owner(
         const crypto::Sha256Digest& token_hash) = 0;
     // Unrevoked tokens of one kind of an account, oldest first.
     virtual StoreResult<std::vector<TokenRecord>> list_tokens(AccountId account_id,

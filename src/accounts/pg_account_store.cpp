@@ -74,6 +74,10 @@ constexpr const char* kUserColumns =
     "master_by_recovery, quota_override_bytes, created_s";
 constexpr const char* kTokenColumns =
     "token_id, account_id, kind, name, token_hash, created_s, expires_s, revoked";
+// kTokenColumns of `t` and the username of `u` (find_token_owner's join).
+constexpr const char* kTokenOwnerColumns =
+    "t.token_id, t.account_id, t.kind, t.name, t.token_hash, t.created_s, t.expires_s, t.revoked, "
+    "u.username";
 constexpr const char* kFileColumns = "file_id, account_id, wrapped_secret, size_bytes, created_s";
 
 std::string select(const char* columns, const char* rest) {
@@ -236,6 +240,21 @@ StoreResult<std::optional<TokenRecord>> PgAccountStore::find_token(const crypto:
             n.exec_params(select(kTokenColumns, "FROM account_tokens WHERE token_hash = $1"),
                           bin(token_hash)),
             read_token);
+    });
+}
+
+StoreResult<std::optional<TokenOwner>> PgAccountStore::find_token_owner(
+    const crypto::Sha256Digest& token_hash) {
+    return m_db->read("find token owner", [&](pqxx::nontransaction& n) {
+        return pg_first(
+            n.exec_params(
+                select(kTokenOwnerColumns,
+                       "FROM account_tokens t JOIN account_users u ON u.account_id = t.account_id "
+                       "WHERE t.token_hash = $1"),
+                bin(token_hash)),
+            [](const pqxx::row& r) {
+                return TokenOwner{read_token(r), r[8].as<std::string>()};
+            });
     });
 }
 

@@ -73,6 +73,10 @@ constexpr const char* kUserColumns =
 constexpr const char* kTokenColumns =
     "token_id, account_id, kind, name, token_hash, created_s, expires_s, "
     "revoked";
+// kTokenColumns of `t` and the username of `u` (find_token_owner's join).
+constexpr const char* kTokenOwnerColumns =
+    "t.token_id, t.account_id, t.kind, t.name, t.token_hash, t.created_s, t.expires_s, "
+    "t.revoked, u.username";
 constexpr const char* kFileColumns = "file_id, account_id, wrapped_secret, size_bytes, created_s";
 
 AccountRecord read_user(sqlite3_stmt* s) {
@@ -277,6 +281,21 @@ StoreResult<std::optional<TokenRecord>> SqliteAccountStore::find_token(
             std::string("SELECT ") + kTokenColumns + " FROM account_tokens WHERE token_hash = ?1");
     if (q.prepared()) q.blob(1, token_hash);
     return first<TokenRecord>(m_db, q, read_token, "find token");
+}
+
+StoreResult<std::optional<TokenOwner>> SqliteAccountStore::find_token_owner(
+    const crypto::Sha256Digest& token_hash) {
+    const std::lock_guard lock(m_mutex);
+    Query q(m_db, std::string("SELECT ") + kTokenOwnerColumns +
+                      " FROM account_tokens t JOIN account_users u ON u.account_id = t.account_id"
+                      " WHERE t.token_hash = ?1");
+    if (q.prepared()) q.blob(1, token_hash);
+    return first<TokenOwner>(
+        m_db, q,
+        [](sqlite3_stmt* s) {
+            return TokenOwner{read_token(s), column_text(s, 8)};
+        },
+        "find token owner");
 }
 
 StoreResult<std::vector<TokenRecord>> SqliteAccountStore::list_tokens(AccountId account_id,

@@ -38,6 +38,8 @@ public:
     StoreResult<TokenId> create_token(const TokenRecord& token) override;
     StoreResult<std::optional<TokenRecord>> find_token(
         const crypto::Sha256Digest& token_hash) override;
+    StoreResult<std::optional<TokenOwner>> find_token_owner(
+        const crypto::Sha256Digest& token_hash) override;
     StoreResult<std::vector<TokenRecord>> list_tokens(AccountId account_id,
                                                       TokenKind kind) override;
     StoreResult<void> revoke_token(AccountId account_id, TokenId token_id) override;

@@ -206,6 +206,25 @@ TEST_P(AccountStoreTest, TokensRoundTripListAndRevoke) {
     EXPECT_EQ(live_ids(alice, TokenKind::session), (std::vector<TokenId>{s2}));
     hash.fill(1);
     EXPECT_TRUE((*m_store->find_token(hash))->revoked);  // kept, marked, until housekeeping
+
+    // The same records with their owners' names, in one read.
+    auto owned = m_store->find_token_owner(hash);
+    ASSERT_TRUE(owned && owned->has_value());
+    EXPECT_EQ((*owned)->token.token_id, s1);
+    EXPECT_TRUE((*owned)->token.revoked);
+    EXPECT_EQ((*owned)->username, "alice");
+    hash.fill(4);
+    owned = m_store->find_token_owner(hash);
+    ASSERT_TRUE(owned && owned->has_value());
+    EXPECT_EQ((*owned)->token.token_id, b1);
+    EXPECT_EQ((*owned)->token.account_id, bob);
+    EXPECT_EQ((*owned)->token.kind, TokenKind::session);
+    EXPECT_EQ((*owned)->token.expires_s, std::optional<std::int64_t>(1'700'003'600));
+    EXPECT_EQ((*owned)->username, "bob");
+    hash.fill(9);
+    owned = m_store->find_token_owner(hash);
+    ASSERT_TRUE(owned);
+    EXPECT_FALSE(owned->has_value());
 }
 
 // A password replacement rewrites the password record and revokes every session but the kept
