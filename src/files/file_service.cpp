@@ -29,6 +29,13 @@ Result<store::FileRecord, FileFailure> FileService::info(const std::string& file
 Result<OpenedFile, FileFailure> FileService::open(const std::string& file_id) {
     auto record = info(file_id);
     if (!record) return fail(record.error());
+    auto reader = open_blob(file_id);
+    if (!reader) return fail(reader.error());
+    return OpenedFile{std::move(*record), std::move(*reader)};
+}
+
+Result<std::unique_ptr<store::BlobReader>, FileFailure> FileService::open_blob(
+    const std::string& file_id) {
     auto reader = m_blobs.open_blob(file_id);
     if (!reader) {
         if (reader.error().code == store::StoreError::not_found) {
@@ -36,7 +43,7 @@ Result<OpenedFile, FileFailure> FileService::open(const std::string& file_id) {
         }
         return fail(FileFailure{FileError::storage, reader.error().message});
     }
-    return OpenedFile{std::move(*record), std::move(*reader)};
+    return std::move(*reader);
 }
 
 std::optional<LinkRefusal> FileService::link_refusal(const store::FileRecord& file) const {

@@ -62,6 +62,9 @@ public:
     [[nodiscard]] Result<store::FileRecord, FileFailure> info(const std::string& file_id);
     // Opens the blob whatever the file's link controls say: the caller asks link_refusal().
     [[nodiscard]] Result<OpenedFile, FileFailure> open(const std::string& file_id);
+    // The blob alone, for a caller that read the record (info()) and decided to serve it.
+    [[nodiscard]] Result<std::unique_ptr<store::BlobReader>, FileFailure> open_blob(
+        const std::string& file_id);
     // Why the file's link no longer serves it (revoked, expired, download limit), if it does not.
     [[nodiscard]] std::optional<LinkRefusal> link_refusal(const store::FileRecord& file) const;
     // A policy outside the file's own controls that closes its link (a takedown, a suspended

@@ -87,22 +87,28 @@ std::string etag_of(const store::FileRecord& file) {
 
 awaitable<void> App::download(Exchange& ex, const std::string& file_id) {
     const Request& req = ex.request();
-    auto opened = m_files.open(file_id);
-    if (!opened) {
-        const bool missing = opened.error().code == files::FileError::not_found;
+    // The record first: the gates below need no blob, and most refusals (a 402 above all)
+    // then cost no open and close.
+    auto found = m_files.info(file_id);
+    if (!found) {
+        const bool missing = found.error().code == files::FileError::not_found;
         co_return co_await send_problem(ex, missing ? Problem::not_found : Problem::internal,
                                         missing ? "no such file" : "storage failure");
     }
+    const store::FileRecord& record = *found;
     // Trust and safety: a taken-down file (or a suspended owner's) answers 410 with its reason.
     if (co_await safety_file_gate(ex, file_id)) co_return;
     // Link controls: a closed link serves nothing, HEAD included.
-    if (const auto refusal = m_files.link_refusal(opened->record)) {
-        co_return co_await send_link_refusal(ex, *refusal, opened->record);
+    if (const auto refusal = m_files.link_refusal(record)) {
+        co_return co_await send_link_refusal(ex, *refusal, record);
     }
     // The paywall: a priced file needs a grant (or its owner's session) before any byte.
-    if (!co_await paywall_gate(ex, opened->record)) co_return;
-    const std::uint64_t size = opened->reader->size();
-    const std::string etag = etag_of(opened->record);
+    if (!co_await paywall_gate(ex, record)) co_return;
+    auto reader = m_files.open_blob(file_id);
+    if (!reader) co_return co_await send_problem(ex, Problem::internal, "storage failure");
+    const std::unique_ptr<store::BlobReader>& blob = *reader;
+    const std::uint64_t size = blob->size();
+    const std::string etag = etag_of(record);
 
     ParsedRange range;
     if (const auto it = req.find(http::field::range); it != req.end()) {
@@ -134,8 +140,8 @@ awaitable<void> App::download(Exchange& ex, const std::string& file_id) {
     head.set(http::field::accept_ranges, "bytes");
     head.set(http::field::etag, etag);
     head.set(http::field::cache_control,
-             files::has_link_controls(opened->record) ? kCacheRevalidate : kCacheForever);
-    head.set(http::field::last_modified, http_date(opened->record.created_s));
+             files::has_link_controls(record) ? kCacheRevalidate : kCacheForever);
+    head.set(http::field::last_modified, http_date(record.created_s));
     head.set("X-Content-Type-Options", "nosniff");
     if (partial) {
         head.set(http::field::content_range,
@@ -156,8 +162,8 @@ awaitable<void> App::download(Exchange& ex, const std::string& file_id) {
     // the whole blob matched, so a client never receives a complete body that is corrupt.
     // XXH3 runs at several GB/s; SHA-256 (files recorded before XXH3) is the fallback. A store
     // that checks its own reads (S3) is not checked twice.
-    const bool verify = !partial && !opened->reader->checked_by_store();
-    const bool fast = !opened->record.xxh3_hex.empty();
+    const bool verify = !partial && !blob->checked_by_store();
+    const bool fast = !record.xxh3_hex.empty();
     std::optional<Xxh3Checksum> checksum;
     std::optional<crypto::Sha256> hash;
     if (verify && fast) checksum.emplace();
@@ -165,7 +171,7 @@ awaitable<void> App::download(Exchange& ex, const std::string& file_id) {
     // Bytes that need no check here go from the store's connection to the client's in the
     // kernel where both ends allow it; otherwise through the buffer below.
     std::optional<SplicePipe> pipe = [&]() -> std::optional<SplicePipe> {
-        if (!verify && length >= kSpliceMinBytes && opened->reader->can_splice() && ex.can_splice()) {
+        if (!verify && length >= kSpliceMinBytes && blob->can_splice() && ex.can_splice()) {
             return SplicePipe::open();
         }
         return std::nullopt;
@@ -185,21 +191,22 @@ awaitable<void> App::download(Exchange& ex, const std::string& file_id) {
     // it is taken back if the piece cannot be sent. A download that was under way when the
     // limit was reached still ends normally: only later requests are refused.
     const bool carries_last_byte = end == size;
-    if (length > 0) opened->reader->will_read(first, length);
+    if (length > 0) blob->will_read(first, length);
     if (carries_last_byte && length == 0) {
         ++m_metrics.downloads_completed;
-        (void)record_download(m_files, opened->record);
+        (void)record_download(m_files, record);
     }
     while (at < end) {
         if (pipe) {
             const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(pipe->capacity(), end - at));
-            auto n = opened->reader->splice_at(at, pipe->write_fd(), want);
+            auto n = blob->splice_at(at, pipe->write_fd(), want);
             if (!n || *n == 0) {
                 ex.close_after_response();
                 if (!header_sent) (void)co_await ex.send_header(std::move(head));
                 co_return;
             }
-            const bool counted = carries_last_byte && at + *n == end && record_download(m_files, opened->record);
+            const bool counted =
+                carries_last_byte && at + *n == end && record_download(m_files, record);
             bool sent = header_sent;
             if (!header_sent) {
                 header_sent = true;
@@ -207,15 +214,15 @@ awaitable<void> App::download(Exchange& ex, const std::string& file_id) {
             }
             if (sent) sent = co_await ex.send_body_from_pipe(pipe->read_fd(), *n);
             if (!sent) {
-                if (counted && opened->record.max_downloads) m_files.uncount_download(file_id);
-                if (counted && !opened->record.max_downloads) m_files.uncount_download_later(file_id);
+                if (counted && record.max_downloads) m_files.uncount_download(file_id);
+                if (counted && !record.max_downloads) m_files.uncount_download_later(file_id);
                 co_return;
             }
             at += *n;
             continue;
         }
         const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), end - at));
-        auto n = opened->reader->read_at(at, std::span<std::uint8_t>(buffer.data(), want));
+        auto n = blob->read_at(at, std::span<std::uint8_t>(buffer.data(), want));
         if (!n || *n == 0) {
             // The blob is shorter than recorded: cut the response.
             ex.close_after_response();
@@ -227,8 +234,8 @@ awaitable<void> App::download(Exchange& ex, const std::string& file_id) {
             if (checksum) checksum->update(piece);
             if (hash) hash->update(piece);
             if (at + *n == end) {
-                const bool intact = fast ? checksum->finish_hex() == opened->record.xxh3_hex
-                                         : hex_encode(hash->finish()) == opened->record.sha256_hex;
+                const bool intact = fast ? checksum->finish_hex() == record.xxh3_hex
+                                         : hex_encode(hash->finish()) == record.sha256_hex;
                 if (!intact) {
                     m_files.report_corrupt(file_id);
                     ex.close_after_response();
@@ -237,7 +244,8 @@ awaitable<void> App::download(Exchange& ex, const std::string& file_id) {
                 }
             }
         }
-        const bool counted = carries_last_byte && at + *n == end && record_download(m_files, opened->record);
+        const bool counted =
+            carries_last_byte && at + *n == end && record_download(m_files, record);
         bool sent = false;
         if (header_sent) {
             sent = co_await ex.send_body(piece);
@@ -246,8 +254,8 @@ awaitable<void> App::download(Exchange& ex, const std::string& file_id) {
             sent = co_await ex.send_header_with_body(std::move(head), piece);
         }
         if (!sent) {
-            if (counted && opened->record.max_downloads) m_files.uncount_download(file_id);
-            if (counted && !opened->record.max_downloads) m_files.uncount_download_later(file_id);
+            if (counted && record.max_downloads) m_files.uncount_download(file_id);
+            if (counted && !record.max_downloads) m_files.uncount_download_later(file_id);
             co_return;
         }
         at += *n;
