@@ -2,6 +2,7 @@
 #include "payments/paywall.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "core/check.h"
 #include "core/encoding.h"
@@ -91,7 +92,7 @@ ledger::Id128 Paywall::payment_id(AccountId payer, const std::string& file_id, s
     return ledger::id_from_bytes(ByteSpan(digest.data(), ledger::kIdBytes));
 }
 
-std::mutex& Paywall::lock_for(AccountId payer, const std::string& file_id) {
+HandOffMutex& Paywall::lock_for(AccountId payer, const std::string& file_id) {
     const std::size_t h = std::hash<std::string>{}(file_id) ^ (static_cast<std::size_t>(payer) * 0x9e3779b97f4a7c15ULL);
     return m_locks[h % kPayLockStripes];
 }
@@ -190,46 +191,118 @@ PayResult<PaidGrant> Paywall::pay(AccountId payer, std::string_view invoice_text
 }
 
 PayResult<PaidGrant> Paywall::pay_locked(AccountId payer, std::string_view invoice_text, std::int64_t max_msat) {
+    PendingPayment p;
+    Begun begun = begin(p, payer, invoice_text, max_msat, true);
+    if (begun.answer) return std::move(*begun.answer);
+    auto outcome = m_wallets.ledger().create_transfers(std::move(p.legs));
+    auto answer = finish(p, std::move(outcome), true);
+    SATLOAD_ASSERT(answer.has_value());  // finish only defers when it may not block
+    return std::move(*answer);
+}
+
+bool Paywall::inline_payments() const {
+    return m_options.inline_payments && !m_store.shared_by_servers();
+}
+
+Paywall::InlineStart Paywall::begin_inline(AccountId payer, std::string_view invoice_text,
+                                           std::int64_t max_msat) {
+    InlineStart start;
+    if (!inline_payments()) return start;
+    auto p = std::unique_ptr<PendingPayment>(new PendingPayment());
+    Begun begun = begin(*p, payer, invoice_text, max_msat, false);
+    if (begun.answer) {
+        start.answer = std::move(begun.answer);
+    } else if (!begun.blocked) {
+        start.pending = std::move(p);
+    }
+    return start;
+}
+
+std::optional<PayResult<PaidGrant>> Paywall::finish_inline(
+    std::unique_ptr<PendingPayment> pending,
+    ledger::LedgerResult<std::vector<ledger::TransferOutcome>> outcome) {
+    SATLOAD_ASSERT(pending != nullptr);
+    // Never held (begin defers those to pay()), so pay()'s hold settlement has nothing to do.
+    return finish(*pending, std::move(outcome), false);
+}
+
+Paywall::PendingPayment::~PendingPayment() { release(); }
+
+void Paywall::PendingPayment::release() {
+    if (stripe != nullptr) std::exchange(stripe, nullptr)->unlock();
+    if (hold != nullptr) std::exchange(hold, nullptr)->unlock_shared();
+}
+
+Paywall::Begun Paywall::begin(PendingPayment& p, AccountId payer, std::string_view invoice_text,
+                              std::int64_t max_msat, bool may_block) {
+    Begun out;
+    const auto answer = [&out](PayResult<PaidGrant> r) {
+        out.answer = std::move(r);
+        return std::move(out);
+    };
+    const auto blocked = [&out] {
+        out.blocked = true;
+        return std::move(out);
+    };
     auto inv = decode_invoice(invoice_text);
-    if (!inv) return fail(inv.error());
+    if (!inv) return answer(fail(inv.error()));
     const auto facts = m_lookup(inv->file_id);
-    if (!facts) return fail(PayFailure{PayError::file_gone, "the file is no longer available"});
-    if (facts->price_msat <= 0) return fail(PayFailure{PayError::not_priced, "the file is free"});
+    if (!facts)
+        return answer(fail(PayFailure{PayError::file_gone, "the file is no longer available"}));
+    if (facts->price_msat <= 0)
+        return answer(fail(PayFailure{PayError::not_priced, "the file is free"}));
     if (facts->price_msat != inv->price_msat) {
-        return fail(PayFailure{PayError::price_changed, "the price changed: request the file again"});
+        return answer(
+            fail(PayFailure{PayError::price_changed, "the price changed: request the file again"}));
     }
     if (facts->owner == payer) {
-        return fail(PayFailure{PayError::own_file, "you own this file: it downloads free with your session"});
+        return answer(fail(PayFailure{PayError::own_file,
+                                      "you own this file: it downloads free with your session"}));
     }
     if (facts->price_msat > max_msat) {
-        return fail(PayFailure{PayError::price_above_maximum,
-                               "the price is " + std::to_string(facts->price_msat) + " msat, above the " +
-                                   std::to_string(max_msat) + " msat you allowed"});
+        return answer(fail(PayFailure{PayError::price_above_maximum,
+                                      "the price is " + std::to_string(facts->price_msat) +
+                                          " msat, above the " + std::to_string(max_msat) +
+                                          " msat you allowed"}));
     }
     std::optional<AccountId> referrer;
     if (!inv->referral_code.empty()) {
         auto owner = m_store.referral_owner(inv->referral_code);
-        if (!owner) return fail(PayFailure{PayError::unavailable, owner.error().message});
+        if (!owner) return answer(fail(PayFailure{PayError::unavailable, owner.error().message}));
         referrer = *owner;
     }
     const auto unavailable = [](std::string message) { return PayFailure{PayError::unavailable, std::move(message)}; };
 
     // Shared until the attempt is recorded: settle_holds waits for a payment the policy held.
-    const std::shared_lock hold_lock(m_hold_mutex);
-    const std::lock_guard lock(lock_for(payer, inv->file_id));
-    const std::int64_t now = m_options.clock_s();
-    auto latest = m_store.latest_attempt(payer, inv->file_id);
-    if (!latest) return fail(unavailable(latest.error().message));
-    if (*latest && (*latest)->state == AttemptState::granted && (*latest)->expires_s > now) {
-        return grant_of(**latest, false);
+    HandOffMutex& stripe = lock_for(payer, inv->file_id);
+    if (may_block) {
+        m_hold_mutex.lock_shared();
+        p.hold = &m_hold_mutex;
+        stripe.lock();
+        p.stripe = &stripe;
+    } else {
+        // Busy (a settlement, or a payment of this payer and file): pay() waits its turn.
+        if (!m_hold_mutex.try_lock_shared()) return blocked();
+        p.hold = &m_hold_mutex;
+        if (!stripe.try_lock()) return blocked();
+        p.stripe = &stripe;
     }
-    PaymentAttempt attempt;
+    p.now = m_options.clock_s();
+    const std::int64_t now = p.now;
+    auto latest = m_store.latest_attempt(payer, inv->file_id);
+    if (!latest) return answer(fail(unavailable(latest.error().message)));
+    if (*latest && (*latest)->state == AttemptState::granted && (*latest)->expires_s > now) {
+        return answer(grant_of(**latest, false));
+    }
+    PaymentAttempt& attempt = p.attempt;
     // Whether the attempt is recorded (pending) before its ledger group: always when servers
     // share the records; otherwise it is recorded once, with its outcome (see
     // PaymentStore::shared_by_servers), and a crash before that is caught by the ledger.
-    bool recorded_pending = false;
+    bool& recorded_pending = p.recorded_pending;
     bool follow = *latest && (*latest)->state == AttemptState::pending;
     if (follow) {
+        // Its recovery may read the ledger back and rewrite the record.
+        if (!may_block) return blocked();
         // Left by a crash (or another server) between recording and settling: settle the same
         // payment id, which the ledger applies at most once.
         attempt = **latest;
@@ -238,13 +311,13 @@ PayResult<PaidGrant> Paywall::pay_locked(AccountId payer, std::string_view invoi
         // price fell since) it may only be granted if the ledger applied it already.
         if (attempt.price_msat > max_msat) {
             const auto applied = applied_attempt(attempt);
-            if (!applied) return fail(applied.error());
+            if (!applied) return answer(fail(applied.error()));
             if (!*applied && m_store.shared_by_servers()) {
                 // Another server may be applying it right now: a new attempt could charge twice.
-                return fail(PayFailure{PayError::price_above_maximum,
-                                       "a payment of " + std::to_string(attempt.price_msat) +
-                                           " msat for this file is pending, above the " +
-                                           std::to_string(max_msat) + " msat you allowed"});
+                return answer(fail(PayFailure{PayError::price_above_maximum,
+                                              "a payment of " + std::to_string(attempt.price_msat) +
+                                                  " msat for this file is pending, above the " +
+                                                  std::to_string(max_msat) + " msat you allowed"}));
             }
             if (!*applied) {
                 // One server, and this lock held: nothing else can apply the old group any more
@@ -253,7 +326,7 @@ PayResult<PaidGrant> Paywall::pay_locked(AccountId payer, std::string_view invoi
                 if (auto r = m_store.finish_attempt(attempt.payer, attempt.file_id,
                                                     attempt.attempt_no, AttemptState::failed, 0);
                     !r) {
-                    return fail(unavailable(r.error().message));
+                    return answer(fail(unavailable(r.error().message)));
                 }
                 follow = false;
                 recorded_pending = false;
@@ -267,15 +340,16 @@ PayResult<PaidGrant> Paywall::pay_locked(AccountId payer, std::string_view invoi
         attempt.attempt_no = *latest ? (*latest)->attempt_no + 1 : 1;
         attempt.uploader = facts->owner;
         auto redirect = m_store.redirect_of(inv->file_id);
-        if (!redirect) return fail(unavailable(redirect.error().message));
+        if (!redirect) return answer(fail(unavailable(redirect.error().message)));
         if (*redirect && (*redirect)->claimant != facts->owner) attempt.payee = (*redirect)->claimant;
         if (attempt.payee == payer) {
-            return fail(PayFailure{PayError::own_file, "this file's earnings go to you: it downloads free"});
+            return answer(fail(PayFailure{PayError::own_file,
+                                          "this file's earnings go to you: it downloads free"}));
         }
         const AccountId leg_account = attempt.uploader_leg_account();
         const bool has_referrer = referrer && *referrer != payer && *referrer != facts->owner && *referrer != leg_account;
         auto split = ledger::split_price(facts->price_msat, m_options.split, has_referrer);
-        if (!split) return fail(unavailable("the price cannot be split"));
+        if (!split) return answer(fail(unavailable("the price cannot be split")));
         if (has_referrer && split->referrer_msat > 0) attempt.referrer = referrer;
         attempt.price_msat = facts->price_msat;
         attempt.uploader_msat = split->uploader_msat;
@@ -288,18 +362,43 @@ PayResult<PaidGrant> Paywall::pay_locked(AccountId payer, std::string_view invoi
         // record, so a crash after the ledger group must not leave the group without one: the
         // store syncs a held record before it answers (of the machine too).
         if (m_store.shared_by_servers() || attempt.held) {
+            if (!may_block) return blocked();  // a synced record first
             if (auto r = m_store.insert_attempt(attempt); !r) {
                 // Another server started this very attempt: follow it on the next request.
-                return fail(unavailable(r.error().code == StoreError::exists
-                                            ? "a payment for this file is in progress: retry"
-                                            : r.error().message));
+                return answer(fail(unavailable(r.error().code == StoreError::exists
+                                                   ? "a payment for this file is in progress: retry"
+                                                   : r.error().message)));
             }
             recorded_pending = true;
         }
     }
+    std::vector<AccountId> wallets{attempt.payer, attempt.uploader_leg_account()};
+    if (attempt.referrer) wallets.push_back(*attempt.referrer);
+    for (const AccountId a : wallets) {
+        if (!may_block) {
+            if (!m_wallets.has_wallet(a)) return blocked();  // creating one waits for a commit
+        } else if (auto r = m_wallets.ensure_wallet(a); !r) {
+            return answer(fail(unavailable(r.error().message)));
+        }
+    }
+    auto legs = legs_of(attempt);
+    if (!legs) return answer(fail(legs.error()));
+    p.legs = std::move(*legs);
+    return out;
+}
+
+std::optional<PayResult<PaidGrant>> Paywall::finish(
+    PendingPayment& p, ledger::LedgerResult<std::vector<ledger::TransferOutcome>> outcome,
+    bool may_block) {
+    const auto unavailable = [](std::string message) {
+        return PayFailure{PayError::unavailable, std::move(message)};
+    };
+    PaymentAttempt& attempt = p.attempt;
+    const std::int64_t now = p.now;
     // The attempt's outcome: ends the pending record, or is the attempt's one record.
-    const auto record_outcome = [&](AttemptState state, std::int64_t expires_s) -> StoreResult<void> {
-        if (recorded_pending) {
+    const auto record_outcome = [&](AttemptState state,
+                                    std::int64_t expires_s) -> StoreResult<void> {
+        if (p.recorded_pending) {
             return m_store.finish_attempt(attempt.payer, attempt.file_id, attempt.attempt_no, state, expires_s);
         }
         PaymentAttempt done = attempt;
@@ -307,18 +406,10 @@ PayResult<PaidGrant> Paywall::pay_locked(AccountId payer, std::string_view invoi
         done.expires_s = expires_s;
         return m_store.insert_attempt(done);
     };
-
-    for (const AccountId a : {attempt.payer, attempt.uploader_leg_account()}) {
-        if (auto r = m_wallets.ensure_wallet(a); !r) return fail(unavailable(r.error().message));
-    }
-    if (attempt.referrer) {
-        if (auto r = m_wallets.ensure_wallet(*attempt.referrer); !r) return fail(unavailable(r.error().message));
-    }
-    auto legs = legs_of(attempt);
-    if (!legs) return fail(legs.error());
-    auto outcome = m_wallets.ledger().create_transfers(std::move(*legs));
     if (!outcome) return fail(unavailable(outcome.error().message));  // stays pending: retried
     if (std::any_of(outcome->begin(), outcome->end(), [](const auto& o) { return is_seen_before(o.result); })) {
+        // Reading back what the ledger applied waits for the ledger's writer: pay() does it.
+        if (!may_block) return std::nullopt;
         // The ledger holds this payment id: a retry, or a crash lost the attempt's record
         // after the ledger applied it and this one was built again from today's facts (price,
         // redirect, referral code, hold). What the ledger applied is what was bought: record
@@ -349,7 +440,7 @@ PayResult<PaidGrant> Paywall::pay_locked(AccountId payer, std::string_view invoi
             return fail(unavailable(r.error().message));
         }
         if (refused == ledger::TransferResult::exceeds_credits) {
-            const auto have = m_wallets.balance(payer).available_msat;
+            const auto have = m_wallets.balance(attempt.payer).available_msat;
             return fail(PayFailure{PayError::insufficient_funds,
                                    "the price is " + std::to_string(attempt.price_msat) + " msat and the wallet has " +
                                        std::to_string(have) + " msat available"});

@@ -11,15 +11,16 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <mutex>
-#include <shared_mutex>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/result.h"
 #include "crypto/macaroon.h"
+#include "ledger/ledger.h"
 #include "ledger/split.h"
+#include "payments/hand_off_lock.h"
 #include "payments/payment_store.h"
 #include "payments/wallet_service.h"
 
@@ -55,6 +56,9 @@ struct PaywallOptions {
     std::int64_t grant_lifetime_s = 24 * 3600;
     std::string location;  // the macaroons' location hint (the server's public URL)
     std::function<std::int64_t()> clock_s;  // Unix seconds
+    // The file lookup and the payment store answer from this machine without waiting on a
+    // network (embedded SQLite), so begin_inline may pay on an event loop.
+    bool inline_payments = false;
 };
 
 enum class PayError {
@@ -116,8 +120,31 @@ public:
     [[nodiscard]] Challenge challenge(const std::string& file_id, std::int64_t price_msat,
                                       std::string_view referral_code) const;
     // Pays the invoice from the payer's wallet (at most max_msat), or returns the payer's live
-    // grant for the file without charging.
+    // grant for the file without charging. Blocks until the ledger's commit.
     PayResult<PaidGrant> pay(AccountId payer, std::string_view invoice, std::int64_t max_msat);
+
+    // pay() without blocking, for an event loop; with PaywallOptions::inline_payments only.
+    // begin_inline runs pay()'s checks and reads and answers one of three ways:
+    //  - `answer`: the payment ended here (refused, or the payer's live grant);
+    //  - `pending`: submit pending->legs to the ledger (submit_transfers_then) and hand its
+    //    outcome to finish_inline; the pending payment holds pay()'s locks until then;
+    //  - neither: a step that may block came up (a wallet to create, a held or unfinished
+    //    attempt, a payment of the same payer and file in progress): call pay() on a thread
+    //    that may block. Nothing was recorded or moved.
+    // The common payment (wallets made, nothing held) thus needs no thread but the ledger's.
+    class PendingPayment;
+    struct InlineStart {
+        std::optional<PayResult<PaidGrant>> answer;
+        std::unique_ptr<PendingPayment> pending;
+    };
+    [[nodiscard]] bool inline_payments() const;
+    InlineStart begin_inline(AccountId payer, std::string_view invoice, std::int64_t max_msat);
+    // The payment's answer from the ledger's outcome of its legs; nullopt when it needs pay()
+    // on a thread that may block (the ledger held its payment id already: pay() reads back
+    // what was applied and grants that, charging nothing more). Its locks are released first.
+    std::optional<PayResult<PaidGrant>> finish_inline(
+        std::unique_ptr<PendingPayment> pending,
+        ledger::LedgerResult<std::vector<ledger::TransferOutcome>> outcome);
     // An `Authorization` value for `file_id`: the grant, or why not (crypto::MacaroonError;
     // `expired` for a genuine grant that ran out).
     [[nodiscard]] Result<crypto::L402Grant, crypto::MacaroonError> check_credential(
@@ -166,9 +193,22 @@ private:
     [[nodiscard]] PayResult<Invoice> decode_invoice(std::string_view text) const;
     [[nodiscard]] crypto::Preimage preimage_of(ledger::Id128 payment_id) const;
     [[nodiscard]] PaidGrant grant_of(const PaymentAttempt& attempt, bool charged_now) const;
-    std::mutex& lock_for(AccountId payer, const std::string& file_id);
-    // pay() under the hold lock and the payer's stripe lock.
+    HandOffMutex& lock_for(AccountId payer, const std::string& file_id);
+    // pay() but its hold settlement: begin, the ledger, finish.
     PayResult<PaidGrant> pay_locked(AccountId payer, std::string_view invoice, std::int64_t max_msat);
+    // A payment's checks and reads up to its ledger group, under the hold lock (shared) and
+    // its stripe lock, which `p` keeps. Ends the payment (the answer), leaves p.legs to submit
+    // (neither set), or, when !may_block, finds a step that may block (`blocked`).
+    struct Begun {
+        std::optional<PayResult<PaidGrant>> answer;
+        bool blocked = false;
+    };
+    Begun begin(PendingPayment& p, AccountId payer, std::string_view invoice, std::int64_t max_msat,
+                bool may_block);
+    // The rest, from the ledger's outcome; nullopt only when !may_block (see finish_inline).
+    std::optional<PayResult<PaidGrant>> finish(
+        PendingPayment& p, ledger::LedgerResult<std::vector<ledger::TransferOutcome>> outcome,
+        bool may_block);
     // The attempt the ledger applied for `built`'s payment id, read back from its legs (the
     // split, referrer, payee and held flag; payer, file, number and uploader from `built`).
     // nullopt when the ledger applied no leg of it.
@@ -189,11 +229,34 @@ private:
     std::array<std::uint8_t, 32> m_macaroon_key{};
     std::array<std::uint8_t, 32> m_invoice_key{};
     std::array<std::uint8_t, 32> m_preimage_key{};
-    std::array<std::mutex, kPayLockStripes> m_locks;
+    std::array<HandOffMutex, kPayLockStripes> m_locks;
     HoldPolicy m_hold_policy;
     // Payments hold it shared from the policy's answer until their attempt is recorded;
     // settle_holds exclusively, so it sees every payment the policy held.
-    std::shared_mutex m_hold_mutex;
+    HandOffSharedMutex m_hold_mutex;
+};
+
+// A payment between its checks and its ledger group's outcome, with the locks it holds.
+class Paywall::PendingPayment {
+public:
+    ~PendingPayment();
+    PendingPayment(const PendingPayment&) = delete;
+    PendingPayment& operator=(const PendingPayment&) = delete;
+
+    std::vector<ledger::Transfer> legs;  // the group to submit
+
+private:
+    friend class Paywall;
+    PendingPayment() = default;
+    // Releases the locks (at the latest on destruction).
+    void release();
+
+    PaymentAttempt attempt;
+    // Recorded pending before its group (see begin); else recorded once, with its outcome.
+    bool recorded_pending = false;
+    std::int64_t now = 0;
+    HandOffSharedMutex* hold = nullptr;  // held shared
+    HandOffMutex* stripe = nullptr;      // held
 };
 
 }  // namespace satload::payments

@@ -41,6 +41,10 @@ WalletResult<void> WalletService::ensure_wallet(AccountId account) {
     return {};
 }
 
+bool WalletService::has_wallet(AccountId account) const {
+    return m_ledger.lookup_account(wallet_id(account)).has_value();
+}
+
 WalletBalance WalletService::balance(AccountId account) const {
     WalletBalance b;
     if (const auto a = m_ledger.lookup_account(wallet_id(account))) {

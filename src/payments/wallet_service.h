@@ -72,6 +72,8 @@ public:
 
     // Creates the wallet unless it exists (idempotent, durable on return).
     WalletResult<void> ensure_wallet(AccountId account);
+    // Whether the wallet exists in the ledger's committed state (never blocks).
+    [[nodiscard]] bool has_wallet(AccountId account) const;
     [[nodiscard]] WalletBalance balance(AccountId account) const;
     // The account whose wallet this ledger account is (its owner string read back), or
     // nullopt for a system account or an id that is no wallet of an account.

@@ -1,5 +1,11 @@
 // Paid downloads over HTTP: POST /api/v1/pay (pays a 402 challenge's invoice from the
 // caller's wallet and answers the L402 credential) and GET /api/v1/earnings.
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
@@ -35,6 +41,29 @@ Problem problem_of(payments::PayError e) {
     return Problem::internal;
 }
 
+using LedgerOutcome = ledger::LedgerResult<std::vector<ledger::TransferOutcome>>;
+
+// The ledger's outcome of `legs`, handed to the awaiting coroutine's executor by the ledger's
+// writer once their batch is durable: no thread waits while the batch commits.
+template <class Token>
+auto async_submit(ledger::Ledger& ledger, std::vector<ledger::Transfer> legs, Token&& token) {
+    return boost::asio::async_initiate<Token, void(LedgerOutcome)>(
+        [&ledger](auto handler, std::vector<ledger::Transfer> group) {
+            using Handler = decltype(handler);
+            // Tracked: the loop keeps running until the answer arrives.
+            auto executor = boost::asio::prefer(boost::asio::get_associated_executor(handler),
+                                                boost::asio::execution::outstanding_work.tracked);
+            auto waiting = std::make_shared<Handler>(std::move(handler));
+            ledger.submit_transfers_then(
+                std::move(group), [waiting, executor](LedgerOutcome outcome) {
+                    boost::asio::post(executor, [waiting, outcome = std::move(outcome)]() mutable {
+                        (*waiting)(std::move(outcome));
+                    });
+                });
+        },
+        token, std::move(legs));
+}
+
 }  // namespace
 
 awaitable<void> App::pay(Exchange& ex) {
@@ -54,12 +83,31 @@ awaitable<void> App::pay(Exchange& ex) {
         co_return co_await send_problem(ex, Problem::bad_request,
                                         "the body must be {\"invoice\": string, \"max_msat\": integer >= 0}");
     }
-    // On the blocking pool: a durable ledger commit (group-committed with every other payment
-    // in flight) and a few SQLite statements, while this I/O thread serves others.
     const accounts::AccountId payer = caller.principal->account_id;
     const std::string invoice_text = *invoice;
     const std::int64_t max = *max_msat;
-    auto grant = co_await m_blocking.run([&] { return wallet->paywall.pay(payer, invoice_text, max); });
+    std::optional<payments::PayResult<payments::PaidGrant>> answer;
+    if (wallet->paywall.inline_payments()) {
+        // The common payment: its checks and reads here (local stores), its group committed
+        // with every other payment in flight, its record and grant here again. Thread hand-offs
+        // were most of a payment's cost.
+        auto start = wallet->paywall.begin_inline(payer, invoice_text, max);
+        if (start.answer) {
+            answer = std::move(start.answer);
+        } else if (start.pending) {
+            std::vector<ledger::Transfer> legs = std::move(start.pending->legs);
+            LedgerOutcome outcome = co_await async_submit(wallet->wallets.ledger(), std::move(legs),
+                                                          boost::asio::use_awaitable);
+            answer = wallet->paywall.finish_inline(std::move(start.pending), std::move(outcome));
+        }
+    }
+    if (!answer) {
+        // On the blocking pool: anything that waits (a wallet to create, a held or unfinished
+        // attempt, a busy lock, PostgreSQL), while this I/O thread serves others.
+        answer =
+            co_await m_blocking.run([&] { return wallet->paywall.pay(payer, invoice_text, max); });
+    }
+    auto& grant = *answer;
     if (!grant) co_return co_await send_problem(ex, problem_of(grant.error().code), grant.error().message);
     const auto& a = grant->attempt;
     json::object receipt;

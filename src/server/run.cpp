@@ -143,6 +143,8 @@ int run_server(const ServerOptions& options) {
     paywall_options.grant_lifetime_s = options.grant_lifetime.count();
     paywall_options.location = options.public_url.empty() ? url : options.public_url;
     paywall_options.clock_s = [&clock] { return clock.now_s(); };
+    // Embedded SQLite answers without a network wait: payments may run on the event loops.
+    paywall_options.inline_payments = !backends->pg;
     accounts::AccountStore& owners = account_store;
     payments::Paywall paywall(
         wallets, *backends->payments,

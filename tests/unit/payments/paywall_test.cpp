@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
+#include <future>
 #include <map>
 #include <random>
 #include <set>
@@ -172,6 +174,7 @@ protected:
         o.grant_lifetime_s = 100;
         o.location = "http://test";
         o.clock_s = [this] { return m_now.load(); };
+        o.inline_payments = true;  // only taken where the store is not shared (SQLite)
         std::array<std::uint8_t, kPaywallSecretBytes> secret{};
         secret.fill(7);
         auto paywall = std::make_unique<Paywall>(
@@ -305,6 +308,40 @@ protected:
         EXPECT_EQ((*recorded)->referrer, a.referrer);
         EXPECT_EQ((*recorded)->payee, a.payee);
         EXPECT_EQ((*recorded)->held, a.held);
+    }
+    // A payment as the server makes it on an event loop: begin_inline, the group through
+    // submit_transfers_then (`before_submit` sees it first), finish_inline. `path`: "answer"
+    // (ended in begin), "inline", or where it was left to pay(): "deferred" (begin) or
+    // "finish-deferred".
+    struct InlinePaid {
+        std::optional<PayResult<PaidGrant>> result;
+        std::string path;
+    };
+    InlinePaid pay_inline(
+        Paywall& via, AccountId payer, const std::string& inv, std::int64_t max_msat,
+        const std::function<void(const std::vector<ledger::Transfer>&)>& before_submit = {}) {
+        InlinePaid out;
+        auto start = via.begin_inline(payer, inv, max_msat);
+        if (start.answer) {
+            out.result = std::move(start.answer);
+            out.path = "answer";
+            return out;
+        }
+        if (!start.pending) {
+            out.path = "deferred";
+            return out;
+        }
+        if (before_submit) before_submit(start.pending->legs);
+        std::promise<ledger::LedgerResult<std::vector<ledger::TransferOutcome>>> answered;
+        auto answer = answered.get_future();
+        m_ledger->submit_transfers_then(
+            std::move(start.pending->legs),
+            [&answered](ledger::LedgerResult<std::vector<ledger::TransferOutcome>> r) {
+                answered.set_value(std::move(r));
+            });
+        out.result = via.finish_inline(std::move(start.pending), answer.get());
+        out.path = out.result ? "inline" : "finish-deferred";
+        return out;
     }
     std::string invoice(const std::string& id, std::string_view code = {}) {
         std::int64_t price = 0;
@@ -1118,6 +1155,150 @@ TEST_P(PaywallTest, WalletOwnerReadsTheAccountBack) {
     EXPECT_EQ(m_wallets->wallet_owner(wallet_id(42)), std::optional<AccountId>(42));
     EXPECT_FALSE(m_wallets->wallet_owner(wallet_id(43)));
     EXPECT_FALSE(m_wallets->wallet_owner(ledger::kPlatformRevenueId));
+}
+
+// The inline payment (the server's, on an event loop) moves, records and grants what pay()
+// does, charges once, and answers a live grant without charging. With PostgreSQL (records
+// shared by servers) it is always left to pay().
+TEST_P(PaywallTest, InlinePaymentChargesOnceAndRecordsAsPayDoes) {
+    const AccountId payer = 1;
+    const AccountId uploader = 2;
+    fund(payer, 10'000);
+    ASSERT_TRUE(m_wallets->ensure_wallet(uploader));
+    put_file(file_id(1), 1'000, uploader);
+    auto paid = pay_inline(*m_paywall, payer, invoice(file_id(1)), 1'000);
+    if (GetParam() == DbBackend::postgres) {
+        EXPECT_FALSE(m_paywall->inline_payments());
+        EXPECT_EQ(paid.path, "deferred");
+        EXPECT_EQ(balance(payer), 10'000);
+        return;
+    }
+    ASSERT_EQ(paid.path, "inline");
+    ASSERT_TRUE(*paid.result) << paid.result->error().message;
+    const PaidGrant& g = **paid.result;
+    EXPECT_TRUE(g.charged_now);
+    EXPECT_EQ(balance(payer), 9'000);
+    EXPECT_EQ(balance(uploader), 900);
+    EXPECT_EQ(platform(), 100);
+    expect_attempt_matches_ledger(g.attempt);
+    EXPECT_TRUE(
+        m_paywall->check_credential("L402 " + g.macaroon + ":" + g.preimage_hex, file_id(1)));
+
+    auto again = pay_inline(*m_paywall, payer, invoice(file_id(1)), 1'000);
+    EXPECT_EQ(again.path, "answer");
+    ASSERT_TRUE(again.result && *again.result);
+    EXPECT_FALSE((*again.result)->charged_now);
+    EXPECT_EQ(balance(payer), 9'000);
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
+// Whatever may block is left to pay(), before anything is recorded or moved: a wallet to
+// create, a held file, an unfinished attempt, a payment of the same payer and file in flight.
+TEST_P(PaywallTest, InlinePaymentLeavesWhatMayBlockToPay) {
+    if (GetParam() == DbBackend::postgres)
+        GTEST_SKIP() << "never inline with shared records (previous test)";
+    const AccountId uploader = 2;
+    ASSERT_TRUE(m_wallets->ensure_wallet(uploader));
+    const auto nothing_happened = [&](AccountId payer, const std::string& id) {
+        EXPECT_EQ(balance(payer), 10'000);
+        auto latest = m_store->latest_attempt(payer, id);
+        ASSERT_TRUE(latest);
+        EXPECT_FALSE(latest->has_value());
+    };
+
+    // An uploader without a wallet yet.
+    const AccountId walletless = 3;
+    fund(10, 10'000);
+    put_file(file_id(3), 1'000, walletless);
+    EXPECT_EQ(pay_inline(*m_paywall, 10, invoice(file_id(3)), 1'000).path, "deferred");
+    nothing_happened(10, file_id(3));
+    ASSERT_TRUE(m_paywall->pay(10, invoice(file_id(3)), 1'000));
+    EXPECT_EQ(balance(walletless), 900);
+
+    // A held file.
+    fund(11, 10'000);
+    put_file(file_id(4), 1'000, uploader);
+    hold(file_id(4), true);
+    EXPECT_EQ(pay_inline(*m_paywall, 11, invoice(file_id(4)), 1'000).path, "deferred");
+    nothing_happened(11, file_id(4));
+    auto held = m_paywall->pay(11, invoice(file_id(4)), 1'000);
+    ASSERT_TRUE(held) << held.error().message;
+    EXPECT_TRUE(held->attempt.held);
+
+    // An attempt a crash left pending.
+    fund(12, 10'000);
+    put_file(file_id(1), 1'000, uploader);
+    ASSERT_TRUE(m_store->insert_attempt(pending_attempt(12, uploader)));
+    EXPECT_EQ(pay_inline(*m_paywall, 12, invoice(file_id(1)), 1'000).path, "deferred");
+    EXPECT_EQ(balance(12), 10'000);
+    auto followed = m_paywall->pay(12, invoice(file_id(1)), 1'000);
+    ASSERT_TRUE(followed) << followed.error().message;
+    EXPECT_EQ(followed->attempt.attempt_no, 1);
+    EXPECT_EQ(balance(12), 9'000);
+
+    // A second payment of one payer and file while the first waits for the ledger.
+    fund(13, 10'000);
+    put_file(file_id(5), 1'000, uploader);
+    auto first = m_paywall->begin_inline(13, invoice(file_id(5)), 1'000);
+    ASSERT_TRUE(first.pending);
+    auto second = m_paywall->begin_inline(13, invoice(file_id(5)), 1'000);
+    EXPECT_FALSE(second.answer);
+    EXPECT_FALSE(second.pending);
+    auto outcome = m_ledger->create_transfers(std::move(first.pending->legs));
+    auto done = m_paywall->finish_inline(std::move(first.pending), std::move(outcome));
+    ASSERT_TRUE(done && *done);
+    EXPECT_TRUE((*done)->charged_now);
+    auto third = pay_inline(*m_paywall, 13, invoice(file_id(5)), 1'000);
+    EXPECT_EQ(third.path, "answer");  // the lock is free again, and the grant is live
+    EXPECT_EQ(balance(13), 9'000);
+    EXPECT_TRUE(m_ledger->audit().passed());
+}
+
+// A payment id the ledger already applied (a record lost in a crash) is left to pay(), which
+// reads back what was applied and grants it: charged once.
+TEST_P(PaywallTest, InlineFinishLeavesAPaymentTheLedgerHeldToPay) {
+    if (GetParam() == DbBackend::postgres) GTEST_SKIP() << "never inline with shared records";
+    const AccountId payer = 1;
+    const AccountId uploader = 2;
+    fund(payer, 10'000);
+    ASSERT_TRUE(m_wallets->ensure_wallet(uploader));
+    put_file(file_id(1), 1'000, uploader);
+    auto paid = pay_inline(*m_paywall, payer, invoice(file_id(1)), 1'000, [&](const auto& legs) {
+        auto applied = m_ledger->create_transfers(legs);
+        ASSERT_TRUE(applied && ledger::applied((*applied)[0].result));
+    });
+    EXPECT_EQ(paid.path, "finish-deferred");
+    EXPECT_EQ(balance(payer), 9'000);
+    auto g = m_paywall->pay(payer, invoice(file_id(1)), 1'000);
+    ASSERT_TRUE(g) << g.error().message;
+    EXPECT_EQ(g->attempt.attempt_no, 1);
+    EXPECT_EQ(balance(payer), 9'000);
+    EXPECT_EQ(balance(uploader), 900);
+    expect_attempt_matches_ledger(g->attempt);
+}
+
+// A refusal by the ledger (not enough funds) moves nothing and is recorded; the next payment
+// is a new attempt.
+TEST_P(PaywallTest, InlineRefusalMovesNothing) {
+    if (GetParam() == DbBackend::postgres) GTEST_SKIP() << "never inline with shared records";
+    const AccountId payer = 1;
+    const AccountId uploader = 2;
+    fund(payer, 500);
+    ASSERT_TRUE(m_wallets->ensure_wallet(uploader));
+    put_file(file_id(1), 1'000, uploader);
+    auto refused = pay_inline(*m_paywall, payer, invoice(file_id(1)), 1'000);
+    ASSERT_EQ(refused.path, "inline");
+    ASSERT_FALSE(*refused.result);
+    EXPECT_EQ(refused.result->error().code, PayError::insufficient_funds);
+    EXPECT_EQ(balance(payer), 500);
+    EXPECT_EQ(balance(uploader), 0);
+    fund(payer, 1'000);
+    auto paid = pay_inline(*m_paywall, payer, invoice(file_id(1)), 1'000);
+    ASSERT_EQ(paid.path, "inline");
+    ASSERT_TRUE(*paid.result) << paid.result->error().message;
+    EXPECT_EQ((*paid.result)->attempt.attempt_no, 2);
+    EXPECT_EQ(balance(payer), 500);
+    EXPECT_EQ(balance(uploader), 900);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, PaywallTest, ::testing::Values(DbBackend::sqlite, DbBackend::postgres),
