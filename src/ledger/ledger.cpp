@@ -370,6 +370,7 @@ void Ledger::writer_loop() {
             // Others are likely on their way (the last batch had company): gather them into
             // this commit, up to gather_wait. enqueue wakes the writer at gather_events.
             if (m_options.gather_wait.count() > 0 && m_last_batch_jobs > 1 &&
+                !std::holds_alternative<TaskJob>(m_queue.front()) &&
                 m_queued_events < m_options.gather_events) {
                 m_work_cv.wait_for(lock, m_options.gather_wait, [&] {
                     return m_stopping || m_queued_events >= m_options.gather_events;

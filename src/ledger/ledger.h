@@ -82,7 +82,7 @@ struct LedgerOptions {
     // are likely on their way), the writer waits up to this long for gather_events events
     // before it applies and commits the next one. Every commit is a sync, which costs CPU
     // too: under a steady load of payments, waiting 2 ms halved the syncs and raised the
-    // rate. 0: never wait. A lone submission is never held back.
+    // rate. 0: never wait. A submission after a lone one (or a task) is never held back.
     std::chrono::microseconds gather_wait{0};
     std::size_t gather_events = 64;
 };

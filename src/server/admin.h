@@ -26,6 +26,8 @@
 
 namespace satload::server {
 
+class BlockingPool;
+
 // What a data directory holds (beside logs and staging directories).
 inline constexpr std::string_view kMetaFileName = "meta.sqlite";
 // Payment attempt records waiting to be written to meta.sqlite (payments::BufferedPaymentStore).
@@ -91,6 +93,10 @@ struct AdminContext {
     safety::SafetyService* safety = nullptr;
     // Held earnings and rights-holder redirects (settled when a report is resolved).
     payments::Paywall* paywall = nullptr;
+    // Where held earnings are settled (the server's blocking pool, set with the context): a
+    // settlement waits for every payment in flight, and an event loop must never wait for one,
+    // since payments finish on the loops.
+    BlockingPool* blocking = nullptr;
 };
 
 // The name the admin log records for actions taken with the admin token.

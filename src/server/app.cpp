@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "core/ids.h"
+#include "server/admin.h"
 #include "server/request_path.h"
 
 namespace satload::server {
@@ -209,6 +210,11 @@ awaitable<void> App::api_file(Exchange& ex, const std::string& file_id) {
         if (!owner) co_return co_await send_link_refusal(ex, *refusal, *info);
     }
     co_await send_text(ex, http::status::ok, file_state_json(*info), "application/json");
+}
+
+void App::set_admin(AdminContext* admin) {
+    m_admin = admin;
+    if (admin != nullptr) admin->blocking = &m_blocking;
 }
 
 }  // namespace satload::server

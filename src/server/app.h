@@ -46,7 +46,8 @@ public:
 
     // Enables the admin API (admin.cpp); call before the server runs. Without it, /api/v1/admin/
     // is not found.
-    void set_admin(AdminContext* admin) { m_admin = admin; }
+    // Also hands the context this app's blocking pool (AdminContext::blocking).
+    void set_admin(AdminContext* admin);
     // Enables accounts (account_api.cpp, owned uploads); call before the server runs. Without
     // it, the account API is not found and uploads are anonymous.
     void set_accounts(AccountContext* accounts) { m_accounts = accounts; }

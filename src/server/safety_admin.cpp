@@ -9,6 +9,7 @@
 #include "accounts/account_service.h"
 #include "safety/transparency.h"
 #include "server/admin.h"
+#include "server/blocking.h"
 #include "server/json_body.h"
 
 namespace satload::server {
@@ -162,15 +163,24 @@ awaitable<ActionBody> read_action(Exchange& ex) {
 
 // Settles the file's held earnings after its report was resolved (a no-op without a paywall).
 // A failure leaves them held: the next action on the file, or the next start, settles them.
-payments::HoldSettlement settle_file(AdminContext& admin, const std::string& file_id) {
-    if (admin.paywall == nullptr) return {};
-    auto settled = admin.paywall->settle_holds(file_id);
-    if (!settled) {
+// On the blocking pool: the settlement takes the paywall's hold lock exclusively, so it waits
+// for the payments in flight, which finish on the event loops (this one too).
+awaitable<payments::HoldSettlement> settle_file(AdminContext& admin, const std::string& file_id) {
+    if (admin.paywall == nullptr) co_return payments::HoldSettlement{};
+    payments::Paywall& paywall = *admin.paywall;
+    const auto settle = [&paywall, &file_id] { return paywall.settle_holds(file_id); };
+    std::optional<payments::PayResult<payments::HoldSettlement>> settled;
+    if (admin.blocking != nullptr) {
+        settled = co_await admin.blocking->run(settle);
+    } else {
+        settled = settle();
+    }
+    if (!*settled) {
         payments::HoldSettlement left;
         left.still_held = true;
-        return left;
+        co_return left;
     }
-    return *settled;
+    co_return **settled;
 }
 
 awaitable<void> send_transparency(Exchange& ex, safety::SafetyService& safety) {
@@ -350,7 +360,9 @@ awaitable<bool> safety_admin_route(Exchange& ex, AdminContext& admin, std::span<
         out["strikes"] = done->strikes;
         out["suspended"] = done->takedown.owner ? safety.is_suspended(*done->takedown.owner) : false;
         if (claimant) out["claimant"] = claimant->username;
-        out["held"] = settlement_json(settle_file(admin, done->takedown.file_id));
+        const std::string file_id = done->takedown.file_id;
+        const payments::HoldSettlement held = co_await settle_file(admin, file_id);
+        out["held"] = settlement_json(held);
         co_await send_safety_json(ex, http::status::ok, json::serialize(out));
         co_return true;
     }
@@ -366,7 +378,9 @@ awaitable<bool> safety_admin_route(Exchange& ex, AdminContext& admin, std::span<
         out["state"] = "upheld";
         out["claimant"] = claimant->username;
         out["include_held"] = body.include_held;
-        out["held"] = settlement_json(settle_file(admin, done->file_id));
+        const std::string file_id = done->file_id;
+        const payments::HoldSettlement held = co_await settle_file(admin, file_id);
+        out["held"] = settlement_json(held);
         co_await send_safety_json(ex, http::status::ok, json::serialize(out));
         co_return true;
     }
@@ -378,7 +392,9 @@ awaitable<bool> safety_admin_route(Exchange& ex, AdminContext& admin, std::span<
     json::object out;
     out["report"] = *report_id;
     out["state"] = "dismissed";
-    out["held"] = settlement_json(settle_file(admin, dismissed->file_id));
+    const std::string file_id = dismissed->file_id;
+    const payments::HoldSettlement held = co_await settle_file(admin, file_id);
+    out["held"] = settlement_json(held);
     co_await send_safety_json(ex, http::status::ok, json::serialize(out));
     co_return true;
 }

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <future>
@@ -1299,6 +1300,40 @@ TEST_P(PaywallTest, InlineRefusalMovesNothing) {
     EXPECT_EQ((*paid.result)->attempt.attempt_no, 2);
     EXPECT_EQ(balance(payer), 500);
     EXPECT_EQ(balance(uploader), 900);
+}
+
+// A hold settlement waits for an inline payment in flight (it holds the hold lock shared
+// until it ends, wherever it ends), and new inline payments are left to pay() meanwhile.
+TEST_P(PaywallTest, SettlementWaitsForAnInlinePaymentInFlight) {
+    if (GetParam() == DbBackend::postgres) GTEST_SKIP() << "never inline with shared records";
+    const AccountId uploader = 2;
+    fund(1, 10'000);
+    fund(3, 10'000);
+    ASSERT_TRUE(m_wallets->ensure_wallet(uploader));
+    put_file(file_id(1), 1'000, uploader);
+    auto first = m_paywall->begin_inline(1, invoice(file_id(1)), 1'000);
+    ASSERT_TRUE(first.pending);
+    auto settling =
+        std::async(std::launch::async, [&] { return m_paywall->settle_holds(file_id(1)); });
+    EXPECT_EQ(settling.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+    auto behind = m_paywall->begin_inline(3, invoice(file_id(1)), 1'000);
+    EXPECT_FALSE(behind.answer);
+    EXPECT_FALSE(behind.pending);
+    // The first payment ends on another thread than the one that began it.
+    auto done = std::async(std::launch::async, [&] {
+                    auto outcome = m_ledger->create_transfers(std::move(first.pending->legs));
+                    return m_paywall->finish_inline(std::move(first.pending), std::move(outcome));
+                }).get();
+    ASSERT_TRUE(done && *done);
+    ASSERT_EQ(settling.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    auto settled = settling.get();
+    ASSERT_TRUE(settled) << settled.error().message;
+    EXPECT_EQ(settled->released, 0U);
+    auto paid = pay_inline(*m_paywall, 3, invoice(file_id(1)), 1'000);
+    EXPECT_EQ(paid.path, "inline");
+    EXPECT_EQ(balance(1), 9'000);
+    EXPECT_EQ(balance(3), 9'000);
+    EXPECT_EQ(balance(uploader), 1'800);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, PaywallTest, ::testing::Values(DbBackend::sqlite, DbBackend::postgres),
