@@ -7,6 +7,7 @@
 #include <boost/url/parse.hpp>
 
 #include "accounts/account_service.h"
+#include "core/check.h"
 #include "safety/transparency.h"
 #include "server/admin.h"
 #include "server/blocking.h"
@@ -167,20 +168,17 @@ awaitable<ActionBody> read_action(Exchange& ex) {
 // for the payments in flight, which finish on the event loops (this one too).
 awaitable<payments::HoldSettlement> settle_file(AdminContext& admin, const std::string& file_id) {
     if (admin.paywall == nullptr) co_return payments::HoldSettlement{};
+    // Never on the loop itself, not even as a fallback: that is the wait described above.
+    SATLOAD_ASSERT(admin.blocking != nullptr);
     payments::Paywall& paywall = *admin.paywall;
-    const auto settle = [&paywall, &file_id] { return paywall.settle_holds(file_id); };
-    std::optional<payments::PayResult<payments::HoldSettlement>> settled;
-    if (admin.blocking != nullptr) {
-        settled = co_await admin.blocking->run(settle);
-    } else {
-        settled = settle();
-    }
-    if (!*settled) {
+    auto settled = co_await admin.blocking->run(
+        [&paywall, &file_id] { return paywall.settle_holds(file_id); });
+    if (!settled) {
         payments::HoldSettlement left;
         left.still_held = true;
         co_return left;
     }
-    co_return **settled;
+    co_return *settled;
 }
 
 awaitable<void> send_transparency(Exchange& ex, safety::SafetyService& safety) {
