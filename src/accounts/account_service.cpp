@@ -440,6 +440,13 @@ AccountResult<OwnedFileRecord> AccountService::get_file(const Principal& princip
     return std::move(**file);
 }
 
+AccountResult<bool> AccountService::owns_file(const Principal& principal,
+                                              const std::string& file_id) {
+    auto owner = m_store.file_owner(file_id);
+    if (!owner) return fail(store_failure(owner.error()));
+    return *owner == std::optional<AccountId>(principal.account_id);
+}
+
 AccountResult<OwnedFileRecord> AccountService::delete_file(const Principal& principal,
                                                            const std::string& file_id) {
     auto file = get_file(principal, file_id);

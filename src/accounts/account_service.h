@@ -209,6 +209,9 @@ public:
                                                            const std::string& after_id,
                                                            std::size_t limit);
     AccountResult<OwnedFileRecord> get_file(const Principal& principal, const std::string& file_id);
+    // Whether the file is the principal's own (the paywall's question: owners download free),
+    // from the file's owner alone, which the embedded store keeps in memory.
+    AccountResult<bool> owns_file(const Principal& principal, const std::string& file_id);
     // Removes the record; the caller then deletes the file's blob and metadata.
     AccountResult<OwnedFileRecord> delete_file(const Principal& principal,
                                                const std::string& file_id);

@@ -261,6 +261,15 @@ std::size_t BufferedPaymentStore::waiting() const {
     return m_waiting.size();
 }
 
+std::size_t BufferedPaymentStore::PairHash::operator()(const PairKey& k) const noexcept {
+    return std::hash<std::string>{}(k.second) ^
+           (static_cast<std::size_t>(k.first) * 0x9e3779b97f4a7c15ULL);
+}
+
+std::size_t BufferedPaymentStore::known_absent_attempts() const { return m_known_absent.size(); }
+
+std::size_t BufferedPaymentStore::cached_redirects() const { return m_redirects.size(); }
+
 StoreResult<std::optional<PaymentAttempt>> BufferedPaymentStore::latest_attempt(AccountId payer,
                                                                                  const std::string& file_id) {
     {
@@ -273,7 +282,14 @@ StoreResult<std::optional<PaymentAttempt>> BufferedPaymentStore::latest_attempt(
             }
         }
     }
-    return m_inner->latest_attempt(payer, file_id);
+    // An attempt written since the check above was forgotten from here before its write
+    // returned: a "none" now is an answer given while that write was in progress.
+    PairKey pair{payer, file_id};
+    const auto kept = m_known_absent.find(pair);
+    if (kept.value) return std::optional<PaymentAttempt>();
+    auto latest = m_inner->latest_attempt(payer, file_id);
+    if (latest && !*latest) m_known_absent.keep(std::move(pair), true, kept.generation);
+    return latest;
 }
 
 StoreResult<void> BufferedPaymentStore::insert_attempt(const PaymentAttempt& attempt) {
@@ -300,9 +316,12 @@ StoreResult<void> BufferedPaymentStore::insert_attempt(const PaymentAttempt& att
             (void)next_log();
         }
     }
+    if (logged) m_known_absent.forget(PairKey{attempt.payer, attempt.file_id});
     if (!logged) {
         if (auto r = flush(); !r) return r;
-        return m_inner->insert_attempt(attempt);
+        auto r = m_inner->insert_attempt(attempt);
+        m_known_absent.forget(PairKey{attempt.payer, attempt.file_id});
+        return r;
     }
     // Memory stays bounded: at the limit the payment writes them itself; if that fails, its
     // record is not taken, so the store's failure reaches the payment.
@@ -318,19 +337,25 @@ StoreResult<void> BufferedPaymentStore::insert_attempt(const PaymentAttempt& att
 
 StoreResult<void> BufferedPaymentStore::insert_attempts(std::span<const PaymentAttempt> attempts) {
     if (auto r = flush(); !r) return r;
-    return m_inner->insert_attempts(attempts);
+    auto r = m_inner->insert_attempts(attempts);
+    for (const PaymentAttempt& a : attempts) m_known_absent.forget(PairKey{a.payer, a.file_id});
+    return r;
 }
 
 StoreResult<void> BufferedPaymentStore::finish_attempt(AccountId payer, const std::string& file_id,
                                                        std::int64_t attempt_no, AttemptState state,
                                                        std::int64_t expires_s) {
     if (auto r = flush(); !r) return r;
-    return m_inner->finish_attempt(payer, file_id, attempt_no, state, expires_s);
+    auto r = m_inner->finish_attempt(payer, file_id, attempt_no, state, expires_s);
+    m_known_absent.forget(PairKey{payer, file_id});
+    return r;
 }
 
 StoreResult<void> BufferedPaymentStore::record_recovered_attempt(const PaymentAttempt& attempt) {
     if (auto r = flush(); !r) return r;
-    return m_inner->record_recovered_attempt(attempt);
+    auto r = m_inner->record_recovered_attempt(attempt);
+    m_known_absent.forget(PairKey{attempt.payer, attempt.file_id});
+    return r;
 }
 
 StoreResult<std::vector<FileEarnings>> BufferedPaymentStore::earnings(AccountId uploader) {
@@ -375,11 +400,17 @@ StoreResult<void> BufferedPaymentStore::settle_hold(AccountId payer, const std::
 }
 
 StoreResult<std::optional<EarningsRedirect>> BufferedPaymentStore::redirect_of(const std::string& file_id) {
-    return m_inner->redirect_of(file_id);
+    auto kept = m_redirects.find(file_id);
+    if (kept.value) return std::move(*kept.value);
+    auto redirect = m_inner->redirect_of(file_id);
+    if (redirect) m_redirects.keep(file_id, *redirect, kept.generation);
+    return redirect;
 }
 
 StoreResult<void> BufferedPaymentStore::set_redirect(const EarningsRedirect& redirect) {
-    return m_inner->set_redirect(redirect);
+    auto r = m_inner->set_redirect(redirect);
+    m_redirects.forget(redirect.file_id);  // whatever the outcome: a failed write may have applied
+    return r;
 }
 
 }  // namespace satload::payments

@@ -23,6 +23,12 @@
 //
 // Only for a store no other server shares (PaymentStore::shared_by_servers false): others
 // would not see what waits here.
+//   Being the only writer, it also keeps two answers in memory that every first purchase asked
+// the database for (twice for the attempt: the challenge's grant check and the payment): that
+// a payer has no attempt for a file yet, and a file's earnings redirect or its absence. Each
+// is dropped by the write that changes it, and a read that raced such a write is not kept (a
+// generation counter, core/kept_answers.h). A wrong "no attempt" could not charge twice anyway: the
+// attempt it would start has the payment id of the first, which the ledger applies once.
 #pragma once
 
 #include <chrono>
@@ -36,13 +42,18 @@
 #include <string>
 #include <thread>
 #include <tuple>
+#include <utility>
 
+#include "core/kept_answers.h"
 #include "payments/payment_store.h"
 
 namespace satload::payments {
 
 inline constexpr std::chrono::milliseconds kAttemptFlushInterval{20};
 inline constexpr std::size_t kMaxBufferedAttempts = 4096;
+// Beyond these the kept answers start again from empty.
+inline constexpr std::size_t kKnownAbsentAttemptsMax = 65536;
+inline constexpr std::size_t kCachedRedirectsMax = 65536;
 
 // A waiting record as one line of the record log ("a1" and its fields, space-separated,
 // ending in a newline), and back: nullopt for anything else (a line a crash cut short). Only
@@ -67,6 +78,9 @@ public:
     StoreResult<void> flush();
     // Records waiting now.
     [[nodiscard]] std::size_t waiting() const;
+    // Answers kept in memory now (for tests).
+    [[nodiscard]] std::size_t known_absent_attempts() const;
+    [[nodiscard]] std::size_t cached_redirects() const;
 
     [[nodiscard]] bool shared_by_servers() const override { return false; }
     StoreResult<std::optional<PaymentAttempt>> latest_attempt(AccountId payer,
@@ -95,6 +109,10 @@ public:
 
 private:
     using Key = std::tuple<AccountId, std::string, std::int64_t>;  // payer, file, number
+    using PairKey = std::pair<AccountId, std::string>;             // payer, file
+    struct PairHash {
+        std::size_t operator()(const PairKey& k) const noexcept;
+    };
     BufferedPaymentStore(std::unique_ptr<PaymentStore> inner, std::filesystem::path log_dir,
                          std::chrono::milliseconds flush_interval);
     void flush_every_interval(const std::stop_token& stop);
@@ -112,6 +130,9 @@ private:
     std::uint64_t m_oldest_log = 0;  // the oldest log generation not deleted yet (flush's)
     int m_lock_fd = -1;             // flock(2) on the log directory's lock file, held for life
     std::map<Key, PaymentAttempt> m_waiting;
+    // Payer and file pairs with no attempt waiting or stored (the value is always true).
+    KeptAnswers<PairKey, bool, PairHash> m_known_absent{kKnownAbsentAttemptsMax};
+    KeptAnswers<std::string, std::optional<EarningsRedirect>> m_redirects{kCachedRedirectsMax};
     std::mutex m_flush_mutex;  // one flush at a time
     std::condition_variable_any m_wake;
     std::jthread m_flusher;  // last: it uses the members above

@@ -13,6 +13,7 @@
 
 #include <boost/json.hpp>
 
+#include "accounts/cached_account_store.h"
 #include "accounts/pg_account_store.h"
 #include "accounts/sqlite_account_store.h"
 #include "crypto/primitives.h"
@@ -71,7 +72,8 @@ Result<void, std::string> open_sqlite(const ServerOptions& options, Backends& b)
     // Accounts, payments and safety share meta.sqlite (their own tables).
     auto accounts = take<accounts::AccountStore>(accounts::SqliteAccountStore::open(meta_file), "account store");
     if (!accounts) return fail(accounts.error());
-    b.accounts = std::move(*accounts);
+    // One server owns the data directory: the reads every request makes are kept in memory.
+    b.accounts = std::make_unique<accounts::CachedAccountStore>(std::move(*accounts));
     auto payments = take<payments::PaymentStore>(payments::SqlitePaymentStore::open(meta_file), "payment store");
     if (!payments) return fail(payments.error());
     // One server: its attempt records are written behind, in batches, logged meanwhile.

@@ -194,8 +194,12 @@ awaitable<bool> App::paywall_gate(Exchange& ex, const store::FileRecord& file) {
             if (caller.answered) co_return false;
             if (caller.principal) {
                 const accounts::AccountId me = caller.principal->account_id;
-                auto owner = m_accounts->accounts.get_file(*caller.principal, file.file_id);
-                if (owner) co_return true;  // owners download their own files free
+                auto owner = m_accounts->accounts.owns_file(*caller.principal, file.file_id);
+                if (!owner) {
+                    co_await send_problem(ex, Problem::internal, "storage failure");
+                    co_return false;
+                }
+                if (*owner) co_return true;  // owners download their own files free
                 auto live = wallet->paywall.has_live_grant(me, file.file_id);
                 if (!live) {
                     co_await send_problem(ex, Problem::internal, "storage failure");

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "accounts/account_service.h"
+#include "accounts/cached_account_store.h"
 #include "accounts/pg_account_store.h"
 #include "accounts/sqlite_account_store.h"
 #include "core/check.h"
@@ -161,6 +162,10 @@ protected:
         auto store = m_db->open();
         ASSERT_TRUE(store) << store.error().message;
         m_store = std::move(*store);
+        // As the server runs them: the embedded store with its reads kept in memory
+        // (cached_account_store_test.cpp pins the cache down), PostgreSQL without.
+        if (GetParam() == DbBackend::sqlite)
+            m_store = std::make_unique<CachedAccountStore>(std::move(m_store));
         AccountServiceOptions options;
         options.fake_salt_secret = Bytes(kFakeSaltSecretBytes, 0x42);
         m_service = std::make_unique<AccountService>(*m_store, m_clock, std::move(options),

@@ -11,8 +11,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <thread>
+#include <utility>
 
 #include "payments/sqlite_payment_store.h"
 
@@ -314,6 +316,178 @@ TEST_F(BufferedPaymentStoreTest, HeldAttemptsAreSyncedOthersAreNot) {
     auto read = m_store->latest_attempt(1, "held");
     ASSERT_TRUE(read && *read);
     EXPECT_TRUE((*read)->held);
+}
+
+// A real SQLite payment store whose two kept reads run a hook between the database's answer
+// and its return: a write racing the read.
+class HookedPaymentStore final : public PaymentStore {
+public:
+    explicit HookedPaymentStore(std::unique_ptr<PaymentStore> inner) : m_inner(std::move(inner)) {}
+    std::function<void()> during_latest_read;
+    std::function<void()> during_redirect_read;
+    int latest_reads = 0;
+    int redirect_reads = 0;
+
+    [[nodiscard]] bool shared_by_servers() const override { return false; }
+    StoreResult<std::optional<PaymentAttempt>> latest_attempt(AccountId payer,
+                                                              const std::string& file_id) override {
+        ++latest_reads;
+        auto r = m_inner->latest_attempt(payer, file_id);
+        if (during_latest_read) std::exchange(during_latest_read, nullptr)();
+        return r;
+    }
+    StoreResult<std::optional<EarningsRedirect>> redirect_of(const std::string& file_id) override {
+        ++redirect_reads;
+        auto r = m_inner->redirect_of(file_id);
+        if (during_redirect_read) std::exchange(during_redirect_read, nullptr)();
+        return r;
+    }
+    StoreResult<void> insert_attempt(const PaymentAttempt& a) override {
+        return m_inner->insert_attempt(a);
+    }
+    StoreResult<void> insert_attempts(std::span<const PaymentAttempt> a) override {
+        return m_inner->insert_attempts(a);
+    }
+    StoreResult<void> finish_attempt(AccountId payer, const std::string& file_id, std::int64_t no,
+                                     AttemptState state, std::int64_t expires_s) override {
+        return m_inner->finish_attempt(payer, file_id, no, state, expires_s);
+    }
+    StoreResult<void> record_recovered_attempt(const PaymentAttempt& a) override {
+        return m_inner->record_recovered_attempt(a);
+    }
+    StoreResult<std::vector<FileEarnings>> earnings(AccountId uploader) override {
+        return m_inner->earnings(uploader);
+    }
+    StoreResult<ReferralEarnings> referral_earnings(AccountId referrer) override {
+        return m_inner->referral_earnings(referrer);
+    }
+    StoreResult<std::optional<std::string>> referral_code(AccountId account) override {
+        return m_inner->referral_code(account);
+    }
+    StoreResult<void> set_referral_code(AccountId account, const std::string& code) override {
+        return m_inner->set_referral_code(account, code);
+    }
+    StoreResult<std::optional<AccountId>> referral_owner(const std::string& code) override {
+        return m_inner->referral_owner(code);
+    }
+    StoreResult<std::vector<PaymentAttempt>> unsettled_holds(
+        const std::string& file_id, std::size_t limit, std::optional<HoldCursor> after) override {
+        return m_inner->unsettled_holds(file_id, limit, after);
+    }
+    StoreResult<std::vector<std::string>> files_with_unsettled_holds(
+        std::size_t limit, const std::string& after_file) override {
+        return m_inner->files_with_unsettled_holds(limit, after_file);
+    }
+    StoreResult<void> settle_hold(AccountId payer, const std::string& file_id, std::int64_t no,
+                                  HoldOutcome outcome, AccountId settled_to) override {
+        return m_inner->settle_hold(payer, file_id, no, outcome, settled_to);
+    }
+    StoreResult<void> set_redirect(const EarningsRedirect& r) override {
+        return m_inner->set_redirect(r);
+    }
+
+private:
+    std::unique_ptr<PaymentStore> m_inner;
+};
+
+class KeptAnswersTest : public BufferedPaymentStoreTest {
+protected:
+    void SetUp() override {
+        BufferedPaymentStoreTest::SetUp();
+        m_store.reset();
+        auto inner = SqlitePaymentStore::open(m_dir / "meta.sqlite");
+        ASSERT_TRUE(inner) << inner.error().message;
+        auto hooked = std::make_unique<HookedPaymentStore>(std::move(*inner));
+        m_hooked = hooked.get();
+        auto store = BufferedPaymentStore::open(std::move(hooked), m_dir / "records", 1h);
+        ASSERT_TRUE(store) << store.error().message;
+        m_store = std::move(*store);
+    }
+    // Reads (payer, file) twice: no attempt, and the second answer from memory.
+    void expect_absence_kept(AccountId payer, const std::string& file) {
+        ASSERT_FALSE(m_store->latest_attempt(payer, file).value().has_value());
+        const int reads = m_hooked->latest_reads;
+        ASSERT_FALSE(m_store->latest_attempt(payer, file).value().has_value());
+        EXPECT_EQ(m_hooked->latest_reads, reads) << "the second read went to the database";
+    }
+    std::int64_t latest_no(AccountId payer, const std::string& file) {
+        auto latest = m_store->latest_attempt(payer, file);
+        EXPECT_TRUE(latest);
+        return latest && *latest ? (*latest)->attempt_no : 0;
+    }
+
+    HookedPaymentStore* m_hooked = nullptr;
+};
+
+// That a payer has no attempt for a file is read once, and every way an attempt is written
+// ends it: one that waits (also once flushed), a held or pending one written at once, one
+// finished, one recovered from the ledger, a batch.
+TEST_F(KeptAnswersTest, AKnownAbsenceEndsWithEveryWayAnAttemptIsWritten) {
+    expect_absence_kept(1, "waits");
+    ASSERT_TRUE(m_store->insert_attempt(attempt(1, "waits", 1)));
+    EXPECT_EQ(latest_no(1, "waits"), 1);
+    ASSERT_TRUE(m_store->flush());
+    EXPECT_EQ(latest_no(1, "waits"), 1);
+
+    expect_absence_kept(1, "held");
+    PaymentAttempt held = attempt(1, "held", 1);
+    held.held = true;
+    ASSERT_TRUE(m_store->insert_attempt(held));
+    EXPECT_EQ(latest_no(1, "held"), 1);
+
+    expect_absence_kept(1, "pending");
+    ASSERT_TRUE(m_store->insert_attempt(attempt(1, "pending", 1, AttemptState::pending)));
+    EXPECT_EQ(latest_no(1, "pending"), 1);
+
+    expect_absence_kept(1, "recovered");
+    ASSERT_TRUE(m_store->record_recovered_attempt(attempt(1, "recovered", 3)));
+    EXPECT_EQ(latest_no(1, "recovered"), 3);
+
+    expect_absence_kept(1, "batch");
+    const PaymentAttempt batch[] = {attempt(1, "batch", 2)};
+    ASSERT_TRUE(m_store->insert_attempts(batch));
+    EXPECT_EQ(latest_no(1, "batch"), 2);
+    EXPECT_EQ(m_store->known_absent_attempts(), 0u);
+}
+
+// An attempt written while the database was being read (after it answered "none", before the
+// answer was kept) leaves nothing kept: the next read finds the attempt. Both ways: waiting,
+// and written at once.
+TEST_F(KeptAnswersTest, AnAbsenceThatRacedAWriteIsNotKept) {
+    m_hooked->during_latest_read = [&] {
+        ASSERT_TRUE(m_store->insert_attempt(attempt(2, "f", 1)));
+    };
+    EXPECT_FALSE(m_store->latest_attempt(2, "f").value().has_value());  // read before the write
+    ASSERT_TRUE(m_store->flush());
+    EXPECT_EQ(latest_no(2, "f"), 1);
+
+    m_hooked->during_latest_read = [&] {
+        ASSERT_TRUE(m_store->insert_attempt(attempt(2, "g", 1, AttemptState::pending)));
+    };
+    EXPECT_FALSE(m_store->latest_attempt(2, "g").value().has_value());
+    EXPECT_EQ(latest_no(2, "g"), 1);
+    EXPECT_EQ(m_store->known_absent_attempts(), 0u);
+}
+
+// A file's redirect, and its absence, are read once; setting one (again: replacing it) is seen
+// by the next read, also when it raced a read.
+TEST_F(KeptAnswersTest, RedirectsAreKeptUntilSet) {
+    EXPECT_FALSE(m_store->redirect_of("f").value().has_value());
+    const int reads = m_hooked->redirect_reads;
+    EXPECT_FALSE(m_store->redirect_of("f").value().has_value());
+    EXPECT_EQ(m_hooked->redirect_reads, reads);
+
+    ASSERT_TRUE(m_store->set_redirect(EarningsRedirect{"f", 7, false, 100}));
+    EXPECT_EQ(m_store->redirect_of("f").value()->claimant, 7);
+    ASSERT_TRUE(m_store->set_redirect(EarningsRedirect{"f", 8, true, 200}));
+    EXPECT_EQ(m_store->redirect_of("f").value()->claimant, 8);
+    EXPECT_TRUE(m_store->redirect_of("f").value()->include_held);
+
+    m_hooked->during_redirect_read = [&] {
+        ASSERT_TRUE(m_store->set_redirect(EarningsRedirect{"g", 9, false, 300}));
+    };
+    EXPECT_FALSE(m_store->redirect_of("g").value().has_value());
+    EXPECT_EQ(m_store->redirect_of("g").value()->claimant, 9);
 }
 
 }  // namespace
