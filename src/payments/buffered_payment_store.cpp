@@ -272,6 +272,12 @@ std::size_t BufferedPaymentStore::cached_redirects() const { return m_redirects.
 
 StoreResult<std::optional<PaymentAttempt>> BufferedPaymentStore::latest_attempt(AccountId payer,
                                                                                  const std::string& file_id) {
+    // The kept answer's generation first, the waiting records second: an attempt that starts
+    // waiting after this lookup bumped the generation before it could be flushed, so a "none"
+    // read from the store meanwhile is not kept. (The other order let an attempt start
+    // waiting between the two, and a "none" read before its flush stayed kept after it.)
+    PairKey pair{payer, file_id};
+    const auto kept = m_known_absent.find(pair);
     {
         const std::lock_guard lock(m_mutex);
         auto it = m_waiting.upper_bound(Key{payer, file_id, std::numeric_limits<std::int64_t>::max()});
@@ -282,10 +288,8 @@ StoreResult<std::optional<PaymentAttempt>> BufferedPaymentStore::latest_attempt(
             }
         }
     }
-    // An attempt written since the check above was forgotten from here before its write
-    // returned: a "none" now is an answer given while that write was in progress.
-    PairKey pair{payer, file_id};
-    const auto kept = m_known_absent.find(pair);
+    // A "none" kept here may answer a read that overlaps an attempt's write: the write has not
+    // returned yet (it forgets the answer before it does).
     if (kept.value) return std::optional<PaymentAttempt>();
     auto latest = m_inner->latest_attempt(payer, file_id);
     if (latest && !*latest) m_known_absent.keep(std::move(pair), true, kept.generation);
@@ -327,8 +331,12 @@ StoreResult<void> BufferedPaymentStore::insert_attempt(const PaymentAttempt& att
     // record is not taken, so the store's failure reaches the payment.
     if (full) {
         if (auto r = flush(); !r) {
-            const std::lock_guard lock(m_mutex);
-            m_waiting.erase(Key{attempt.payer, attempt.file_id, attempt.attempt_no});
+            {
+                const std::lock_guard lock(m_mutex);
+                m_waiting.erase(Key{attempt.payer, attempt.file_id, attempt.attempt_no});
+            }
+            m_known_absent.forget(
+                PairKey{attempt.payer, attempt.file_id});  // the flush may have applied
             return r;
         }
     }

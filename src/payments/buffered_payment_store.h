@@ -27,8 +27,10 @@
 // the database for (twice for the attempt: the challenge's grant check and the payment): that
 // a payer has no attempt for a file yet, and a file's earnings redirect or its absence. Each
 // is dropped by the write that changes it, and a read that raced such a write is not kept (a
-// generation counter, core/kept_answers.h). A wrong "no attempt" could not charge twice anyway: the
-// attempt it would start has the payment id of the first, which the ledger applies once.
+// generation counter, core/kept_answers.h). A wrong "no attempt" would not charge twice (the
+// attempt it started would have the payment id of the first, which the ledger applies once),
+// but it would answer a paid buyer with a 402, and a refused first attempt would be refused
+// again after a top-up: latest_attempt takes care to keep none (see it).
 #pragma once
 
 #include <chrono>

@@ -12,7 +12,9 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/ids.h"
@@ -537,6 +539,14 @@ TEST(L402Identifier, LayoutAndRefusals) {
         EXPECT_EQ(r.error(), MacaroonError::bad_identifier);
     }
     EXPECT_NE(random_token_id(), random_token_id());
+    // Ids are drawn in batches per thread: distinct across batches and across threads.
+    std::set<TokenId> seen;
+    for (int i = 0; i < 100; ++i) seen.insert(random_token_id());
+    std::thread other([&seen] {
+        for (int i = 0; i < 100; ++i) seen.insert(random_token_id());
+    });
+    other.join();
+    EXPECT_EQ(seen.size(), 200u);
 }
 
 // ---- Grant caveats ----

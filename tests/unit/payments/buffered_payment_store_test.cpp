@@ -421,7 +421,7 @@ protected:
 
 // That a payer has no attempt for a file is read once, and every way an attempt is written
 // ends it: one that waits (also once flushed), a held or pending one written at once, one
-// finished, one recovered from the ledger, a batch.
+// recovered from the ledger, a batch.
 TEST_F(KeptAnswersTest, AKnownAbsenceEndsWithEveryWayAnAttemptIsWritten) {
     expect_absence_kept(1, "waits");
     ASSERT_TRUE(m_store->insert_attempt(attempt(1, "waits", 1)));
