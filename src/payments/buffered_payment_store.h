@@ -54,8 +54,8 @@ namespace satload::payments {
 inline constexpr std::chrono::milliseconds kAttemptFlushInterval{20};
 inline constexpr std::size_t kMaxBufferedAttempts = 4096;
 // Beyond these the kept answers start again from empty.
-inline constexpr std::size_t kKnownAbsentAttemptsMax = 65536;
-inline constexpr std::size_t kCachedRedirectsMax = 65536;
+inline constexpr std::size_t kKnownAbsentAttemptsMax = 16384;
+inline constexpr std::size_t kCachedRedirectsMax = 16384;
 
 // A waiting record as one line of the record log ("a1" and its fields, space-separated,
 // ending in a newline), and back: nullopt for anything else (a line a crash cut short). Only
