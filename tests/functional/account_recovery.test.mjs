@@ -255,9 +255,20 @@ test('recover: a wrong recovery key fails cleanly and is throttled', async () =>
     assert.equal(last.status, 429, last.body);
     assert.match(last.retry, /^\d+$/);
     assert.equal(JSON.parse(last.body).type, 'https://satload.dev/problems/too-many-requests');
+    // Past each delay one more wrong key doubles it: 1 s, 2 s, then 4 s. The throttle counts
+    // whole seconds, so a 1 s delay can end a few milliseconds after it began, and the right
+    // key below (asked at once) met an open door on a loaded machine; 4 s leaves it 3 s.
+    for (let doubling = 0; doubling < 2; doubling++) {
+      await new Promise((resolve) => setTimeout(resolve, Number(last.retry) * 1000 + 200));
+      const wrongAgain = await begin('carol');
+      assert.equal(wrongAgain.status, 401, wrongAgain.body);
+      last = await begin('carol');
+      assert.equal(last.status, 429, last.body);
+    }
+    assert.ok(Number(last.retry) >= 3, `the delay is now ${last.retry} s`);
     // Even the right key waits while the user is throttled, so guessing gains nothing. Asked at
-    // once over HTTP: the first delay is a second or two, shorter than the CLI's Argon2id
-    // under a sanitizer, so a CLI attempt here could arrive after it.
+    // once over HTTP: the delay is shorter than the CLI's Argon2id under a sanitizer, so a CLI
+    // attempt here could arrive after it.
     const rightKey = recoveryDerived(recoveryKeyBytes(recovery), 'satload/v1 recovery-auth');
     const right = await begin('carol', rightKey);
     assert.equal(right.status, 429, right.body);
